@@ -1,0 +1,259 @@
+/**
+ * The one error catalogue of Packline.
+ *
+ * Every refusal, hold or failure that leaves the gateway (MQTT `dev/{id}/err`, the station
+ * screen, the HTTP API, the CLI, the sync protocol) carries one of these codes. Codes are
+ * stable wire identifiers: never rename or reuse one; add a new code instead. Each entry
+ * has the HTTP status used when the error crosses the HTTP API and the two human messages
+ * a station shows (English and Chinese). `{name}` placeholders are filled from `details`.
+ *
+ * `docs/errors.md` is generated from this table (a test keeps the two in step).
+ */
+
+export interface ErrorSpec {
+  /** HTTP status when this error is the answer to an API call. */
+  readonly http: number;
+  readonly en: string;
+  readonly zh: string;
+}
+
+export const ERRORS = {
+  // ---- input at the edge (any transport) ---------------------------------------------
+  PKL_PAYLOAD_INVALID: {
+    http: 400,
+    en: 'Invalid payload: {reason}',
+    zh: '报文格式错误：{reason}',
+  },
+  PKL_PAYLOAD_NOT_JSON: { http: 400, en: 'Payload is not valid JSON', zh: '报文不是合法的 JSON' },
+  PKL_PAYLOAD_TOO_LARGE: {
+    http: 413,
+    en: 'Payload of {size} bytes exceeds the limit of {limit} bytes',
+    zh: '报文 {size} 字节，超过上限 {limit} 字节',
+  },
+  PKL_TOPIC_UNKNOWN: { http: 404, en: 'Unknown topic {topic}', zh: '未知主题 {topic}' },
+  PKL_DEVICE_UNKNOWN: { http: 404, en: 'Unknown device {deviceId}', zh: '未登记的设备 {deviceId}' },
+  PKL_DEVICE_ROLE_MISMATCH: {
+    http: 403,
+    en: 'Device {deviceId} ({role}) may not send {kind} events',
+    zh: '设备 {deviceId}（{role}）不能发送 {kind} 事件',
+  },
+  PKL_DEVICE_NOT_BOUND: {
+    http: 409,
+    en: 'Device {deviceId} is not bound to a station or line',
+    zh: '设备 {deviceId} 未绑定工位或流水线',
+  },
+  PKL_DUPLICATE_MESSAGE: {
+    http: 200,
+    en: 'Message {msgId} was already applied',
+    zh: '消息 {msgId} 已处理过',
+  },
+
+  // ---- broker -----------------------------------------------------------------------
+  PKL_AUTH_FAILED: { http: 401, en: 'Wrong credentials', zh: '认证失败' },
+  PKL_ACL_DENIED: {
+    http: 403,
+    en: '{deviceId} may not {action} {topic}',
+    zh: '{deviceId} 无权 {action} {topic}',
+  },
+  PKL_RATE_LIMITED: {
+    http: 429,
+    en: 'Too many messages from {deviceId}; slow down',
+    zh: '{deviceId} 发送过快，已限流',
+  },
+
+  // ---- shipment flow: interception (guide: 拦截节点) ---------------------------------
+  PKL_INTERCEPT_REFUND_REQUESTED: {
+    http: 409,
+    en: 'Intercepted: the buyer requested a refund for order {orderId}',
+    zh: '拦截：订单 {orderId} 买家已申请退款',
+  },
+  PKL_INTERCEPT_REFUNDED: {
+    http: 409,
+    en: 'Intercepted: order {orderId} was refunded',
+    zh: '拦截：订单 {orderId} 已退款',
+  },
+  PKL_INTERCEPT_CANCELLED: {
+    http: 409,
+    en: 'Intercepted: order {orderId} was cancelled',
+    zh: '拦截：订单 {orderId} 已取消',
+  },
+  PKL_INTERCEPT_PLATFORM_CLOSED: {
+    http: 409,
+    en: 'Intercepted: order {orderId} is closed on the platform',
+    zh: '拦截：订单 {orderId} 平台已关闭',
+  },
+  PKL_INTERCEPT_ALREADY_SHIPPED: {
+    http: 409,
+    en: 'Intercepted: order {orderId} has already shipped',
+    zh: '拦截：订单 {orderId} 已发货',
+  },
+
+  // ---- shipment flow: scans and items ------------------------------------------------
+  PKL_ORDER_NOT_FOUND: {
+    http: 404,
+    en: 'No order matches barcode {barcode}',
+    zh: '条码 {barcode} 找不到对应订单',
+  },
+  PKL_NO_OPEN_SHIPMENT: {
+    http: 409,
+    en: 'Scan an order first (no shipment open at station {stationId})',
+    zh: '请先扫描订单（工位 {stationId} 没有进行中的包裹）',
+  },
+  PKL_ITEM_WRONG: {
+    http: 409,
+    en: 'Wrong item {barcode}: not in order {orderId}',
+    zh: '商品错误：{barcode} 不属于订单 {orderId}',
+  },
+  PKL_ITEM_EXTRA: {
+    http: 409,
+    en: 'Extra item {barcode}: order {orderId} needs only {expected}',
+    zh: '商品多扫：{barcode} 订单 {orderId} 只需 {expected} 件',
+  },
+  PKL_ITEMS_MISSING: {
+    http: 409,
+    en: 'Items missing: {missing}',
+    zh: '商品缺少：{missing}',
+  },
+  PKL_SHIPMENT_ABANDONED: {
+    http: 409,
+    en: 'Shipment {shipmentId} was set aside by a new order scan',
+    zh: '包裹 {shipmentId} 被新订单扫描挂起',
+  },
+
+  // ---- shipment flow: weighing (guide: 称重校验) -------------------------------------
+  PKL_WEIGHT_UNSTABLE: {
+    http: 409,
+    en: 'Weight not stable yet',
+    zh: '重量未稳定',
+  },
+  PKL_WEIGHT_STALE: {
+    http: 409,
+    en: 'Weight reading predates the last item scan; lift and place the parcel again',
+    zh: '重量读数早于最后一次扫描，请重新放置包裹',
+  },
+  PKL_WEIGHT_OUT_OF_TOLERANCE: {
+    http: 409,
+    en: 'Weight {actual} g outside {expected} g ± {tolerance} g',
+    zh: '重量 {actual} 克超出预期 {expected} 克 ± {tolerance} 克',
+  },
+
+  // ---- shipment flow: waybill and label ----------------------------------------------
+  PKL_AWAITING_WAYBILL: {
+    http: 409,
+    en: 'Order {orderId} has no waybill yet',
+    zh: '订单 {orderId} 尚无电子面单号',
+  },
+  PKL_LABEL_TEMPLATE_ERROR: {
+    http: 500,
+    en: 'Label template error: {reason}',
+    zh: '面单模板错误：{reason}',
+  },
+  PKL_PRINTER_UNAVAILABLE: {
+    http: 503,
+    en: 'Printer {deviceId} is not available',
+    zh: '打印机 {deviceId} 不可用',
+  },
+  PKL_PRINT_FAILED: {
+    http: 502,
+    en: 'Printing failed on {deviceId}: {reason}',
+    zh: '打印失败（{deviceId}）：{reason}',
+  },
+  PKL_SHIPMENT_NOT_FOUND: { http: 404, en: 'Shipment {shipmentId} not found', zh: '包裹 {shipmentId} 不存在' },
+  PKL_SHIPMENT_STATE: {
+    http: 409,
+    en: 'Shipment {shipmentId} is {state}; {action} is not allowed',
+    zh: '包裹 {shipmentId} 当前为 {state}，不能 {action}',
+  },
+  PKL_STATION_UNKNOWN: { http: 404, en: 'Unknown station {stationId}', zh: '未知工位 {stationId}' },
+  PKL_LINE_UNKNOWN: { http: 404, en: 'Unknown line {lineId}', zh: '未知流水线 {lineId}' },
+
+  // ---- storage and capacity ------------------------------------------------------------
+  PKL_STORE_UNAVAILABLE: {
+    http: 503,
+    en: 'Storage is not available: {reason}',
+    zh: '存储不可用：{reason}',
+  },
+  PKL_DISK_FULL: {
+    http: 507,
+    en: 'Disk almost full ({freeMb} MB free); new work refused until space returns',
+    zh: '磁盘将满（剩余 {freeMb} MB），暂停接收新任务',
+  },
+  PKL_OVERLOADED: {
+    http: 503,
+    en: 'Gateway overloaded; retry shortly',
+    zh: '网关繁忙，请稍后重试',
+  },
+
+  // ---- HTTP API ---------------------------------------------------------------------
+  PKL_UNAUTHORIZED: { http: 401, en: 'Missing or wrong API token', zh: 'API 令牌缺失或错误' },
+  PKL_FORBIDDEN: { http: 403, en: 'This token may not {action}', zh: '该令牌无权 {action}' },
+  PKL_NOT_FOUND: { http: 404, en: 'Not found: {what}', zh: '未找到：{what}' },
+  PKL_INTERNAL: { http: 500, en: 'Internal error ({ref})', zh: '内部错误（{ref}）' },
+
+  // ---- configuration -------------------------------------------------------------------
+  PKL_CONFIG_INVALID: {
+    http: 500,
+    en: 'Invalid configuration: {reason}',
+    zh: '配置错误：{reason}',
+  },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export type ErrorDetails = Readonly<Record<string, string | number | boolean | null | undefined>>;
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERRORS, value);
+}
+
+function fill(template: string, details: ErrorDetails | undefined): string {
+  return template.replace(/\{(\w+)\}/g, (whole, key: string) => {
+    const v = details?.[key];
+    return v === undefined || v === null ? whole : String(v);
+  });
+}
+
+/** The English and Chinese messages for a code, with `{placeholders}` filled. */
+export function describeError(code: ErrorCode, details?: ErrorDetails): { en: string; zh: string } {
+  const spec: ErrorSpec = ERRORS[code];
+  return { en: fill(spec.en, details), zh: fill(spec.zh, details) };
+}
+
+/** The wire form of an error, as published on `dev/{id}/err` and returned by the API. */
+export interface WireError {
+  code: ErrorCode;
+  message: string;
+  message_zh: string;
+  details?: ErrorDetails;
+}
+
+/**
+ * The only error class Packline throws on purpose. Boundaries (HTTP error handler, MQTT
+ * ingress, CLI) turn it into a {@link WireError}; anything else is a bug and is logged.
+ */
+export class PacklineError extends Error {
+  readonly code: ErrorCode;
+  readonly details: ErrorDetails | undefined;
+  readonly messageZh: string;
+  readonly statusCode: number;
+
+  constructor(code: ErrorCode, details?: ErrorDetails, options?: { cause?: unknown }) {
+    const { en, zh } = describeError(code, details);
+    super(en, options);
+    this.name = 'PacklineError';
+    this.code = code;
+    this.details = details;
+    this.messageZh = zh;
+    this.statusCode = ERRORS[code].http;
+  }
+
+  toWire(): WireError {
+    const wire: WireError = { code: this.code, message: this.message, message_zh: this.messageZh };
+    if (this.details !== undefined) wire.details = this.details;
+    return wire;
+  }
+}
+
+export function toWireError(code: ErrorCode, details?: ErrorDetails): WireError {
+  return new PacklineError(code, details).toWire();
+}

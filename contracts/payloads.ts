@@ -1,0 +1,190 @@
+/**
+ * JSON payload schemas for every topic in topics.ts (TypeBox: one definition gives the
+ * TypeScript type and the JSON Schema that Ajv compiles for validation at the edge).
+ *
+ * Wire keys are snake_case. Every device → gateway event may carry `msg_id`: a device-chosen
+ * id (unique per device) that makes a redelivered message (MQTT QoS 1 DUP, or an app retry)
+ * apply once. Timestamps on the wire are Unix epoch milliseconds.
+ */
+import { type Static, Type } from '@sinclair/typebox';
+import { ID_PATTERN } from './topics.js';
+
+const MsgId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[\\x21-\\x7e]+$' });
+const Millis = Type.Integer({ minimum: 0, maximum: 8_640_000_000_000_000 });
+const Id = Type.String({ pattern: ID_PATTERN });
+/** Printable ASCII barcodes (GS1 FNC1 is passed as GS, 0x1d), up to 128 characters. */
+export const BARCODE_PATTERN = '^[\\x1d\\x20-\\x7e]{1,128}$';
+const Barcode = Type.String({ minLength: 1, maxLength: 128, pattern: BARCODE_PATTERN });
+/** Weights in grams; 500 kg upper bound covers every pallet-free parcel scale. */
+const Grams = Type.Number({ minimum: -500_000, maximum: 500_000 });
+
+const eventBase = {
+  msg_id: Type.Optional(MsgId),
+  ts: Type.Optional(Millis),
+};
+
+// ---- device → gateway events (dev/{id}/evt/{kind}) --------------------------------------
+
+export const ScanEvent = Type.Object(
+  {
+    ...eventBase,
+    code: Barcode,
+    /** AIM symbology identifier such as `]C1` (ISO/IEC 15424), when the scanner sends one. */
+    symbology: Type.Optional(Type.String({ maxLength: 8 })),
+  },
+  { additionalProperties: false },
+);
+export type ScanEvent = Static<typeof ScanEvent>;
+
+export const WeightEvent = Type.Object(
+  {
+    ...eventBase,
+    grams: Grams,
+    stable: Type.Boolean(),
+  },
+  { additionalProperties: false },
+);
+export type WeightEvent = Static<typeof WeightEvent>;
+
+/** A DWS / conveyor parcel telegram. `barcode: null` is a no-read. */
+export const ParcelEvent = Type.Object(
+  {
+    ...eventBase,
+    seq: Type.Optional(Type.Integer({ minimum: 0, maximum: 4_294_967_295 })),
+    barcode: Type.Union([Barcode, Type.Null()]),
+    grams: Type.Optional(Grams),
+    length_mm: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+    width_mm: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+    height_mm: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+  },
+  { additionalProperties: false },
+);
+export type ParcelEvent = Static<typeof ParcelEvent>;
+
+export const PrintResultEvent = Type.Object(
+  {
+    ...eventBase,
+    job_id: Type.String({ minLength: 1, maxLength: 64 }),
+    status: Type.Union([Type.Literal('printed'), Type.Literal('failed')]),
+    reason: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+export type PrintResultEvent = Static<typeof PrintResultEvent>;
+
+export const PdaLoginEvent = Type.Object(
+  {
+    ...eventBase,
+    operator: Type.String({ minLength: 1, maxLength: 64 }),
+    station_id: Type.Optional(Id),
+  },
+  { additionalProperties: false },
+);
+export type PdaLoginEvent = Static<typeof PdaLoginEvent>;
+
+export const PdaConfirmEvent = Type.Object(
+  {
+    ...eventBase,
+    task_id: Type.String({ minLength: 1, maxLength: 64 }),
+    result: Type.Union([Type.Literal('done'), Type.Literal('failed')]),
+    note: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+export type PdaConfirmEvent = Static<typeof PdaConfirmEvent>;
+
+export const EVENT_SCHEMAS = {
+  scan: ScanEvent,
+  weight: WeightEvent,
+  parcel: ParcelEvent,
+  print_result: PrintResultEvent,
+  pda_login: PdaLoginEvent,
+  pda_confirm: PdaConfirmEvent,
+} as const;
+
+export interface EventPayloads {
+  scan: ScanEvent;
+  weight: WeightEvent;
+  parcel: ParcelEvent;
+  print_result: PrintResultEvent;
+  pda_login: PdaLoginEvent;
+  pda_confirm: PdaConfirmEvent;
+}
+
+// ---- gateway → device commands (dev/{id}/cmd/{kind}) ------------------------------------
+
+export const PrintCommand = Type.Object({
+  job_id: Type.String(),
+  shipment_id: Type.Optional(Type.String()),
+  format: Type.Union([Type.Literal('zpl'), Type.Literal('tspl')]),
+  data: Type.String(),
+  copies: Type.Integer({ minimum: 1, maximum: 10 }),
+});
+export type PrintCommand = Static<typeof PrintCommand>;
+
+export const DivertCommand = Type.Object({
+  seq: Type.Optional(Type.Integer()),
+  barcode: Type.Union([Type.String(), Type.Null()]),
+  chute: Type.String(),
+  /** Why this chute: `carrier`, an intercept / hold error code, `no_read` or `unknown`. */
+  reason: Type.String(),
+});
+export type DivertCommand = Static<typeof DivertCommand>;
+
+export const DisplayCommand = Type.Object({
+  level: Type.Union([Type.Literal('info'), Type.Literal('ok'), Type.Literal('warn'), Type.Literal('alert')]),
+  text: Type.String(),
+  text_zh: Type.String(),
+});
+export type DisplayCommand = Static<typeof DisplayCommand>;
+
+// ---- status topics ------------------------------------------------------------------------
+
+export const DeviceState = Type.Object({
+  state: Type.Union([Type.Literal('online'), Type.Literal('offline'), Type.Literal('error')]),
+  reason: Type.Optional(Type.String({ maxLength: 200 })),
+  ts: Type.Optional(Millis),
+});
+export type DeviceState = Static<typeof DeviceState>;
+
+export const Ack = Type.Object({
+  msg_id: Type.Optional(Type.String()),
+  kind: Type.String(),
+  /** Event-log sequence number of the recorded event (absent for a duplicate). */
+  seq: Type.Optional(Type.Integer()),
+  duplicate: Type.Optional(Type.Boolean()),
+});
+export type Ack = Static<typeof Ack>;
+
+export const StationViewLine = Type.Object({
+  sku: Type.String(),
+  barcode: Type.String(),
+  name: Type.String(),
+  qty: Type.Integer(),
+  scanned: Type.Integer(),
+});
+
+/** Retained snapshot on station/{id}/view; everything a station screen needs to draw. */
+export const StationView = Type.Object({
+  station_id: Type.String(),
+  state: Type.String(),
+  shipment_id: Type.Union([Type.String(), Type.Null()]),
+  order_id: Type.Union([Type.String(), Type.Null()]),
+  lines: Type.Array(StationViewLine),
+  expected_grams: Type.Union([Type.Number(), Type.Null()]),
+  weight: Type.Union([Type.Object({ grams: Type.Number(), stable: Type.Boolean() }), Type.Null()]),
+  waybill: Type.Union([Type.String(), Type.Null()]),
+  carrier: Type.Union([Type.String(), Type.Null()]),
+  label: Type.Union([Type.String(), Type.Null()]),
+  alert: Type.Union([
+    Type.Object({
+      level: Type.Union([Type.Literal('info'), Type.Literal('ok'), Type.Literal('warn'), Type.Literal('alert')]),
+      code: Type.Union([Type.String(), Type.Null()]),
+      message: Type.String(),
+      message_zh: Type.String(),
+    }),
+    Type.Null(),
+  ]),
+  updated_at: Millis,
+});
+export type StationView = Static<typeof StationView>;

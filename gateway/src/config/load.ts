@@ -1,0 +1,229 @@
+/**
+ * Loading the configuration: read the file (optional) → apply environment overrides →
+ * fill defaults and validate against the schema → semantic checks → deep-freeze.
+ *
+ * Environment overrides use `PACKLINE_` plus the field path in upper case with `__` between
+ * levels, e.g. `PACKLINE_MQTT__PORT=1884`, `PACKLINE_LOG__LEVEL=debug`,
+ * `PACKLINE_MQTT__ALLOW_ANONYMOUS=true`. Values are parsed as JSON when they parse, else
+ * taken as strings.
+ */
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject } from 'ajv';
+import { PacklineError } from '../../../contracts/errors.js';
+import { type Config, ConfigSchema } from './schema.js';
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, coerceTypes: false });
+const validateConfig = ajv.compile<Config>(ConfigSchema);
+
+export interface LoadOptions {
+  /** Path of a JSON config file; none means embedded defaults. */
+  file?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  /** Extra values applied after the file and before the environment (CLI flags). */
+  overrides?: Record<string, unknown>;
+}
+
+function camel(segment: string): string {
+  return segment.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1] as string] = value;
+}
+
+function parseEnvValue(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+function describeAllowed(err: ErrorObject): string {
+  const p = err.params as Record<string, unknown>;
+  switch (err.keyword) {
+    case 'enum':
+      return `one of ${JSON.stringify(p.allowedValues)}`;
+    case 'const':
+      return JSON.stringify(p.allowedValue);
+    case 'type':
+      return `a value of type ${String(p.type)}`;
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return `a number ${String(p.comparison)} ${String(p.limit)}`;
+    case 'pattern':
+      return `text matching ${String(p.pattern)}`;
+    case 'minLength':
+      return `at least ${String(p.limit)} characters`;
+    case 'maxLength':
+      return `at most ${String(p.limit)} characters`;
+    case 'additionalProperties':
+      return `no field named "${String(p.additionalProperty)}"`;
+    case 'required':
+      return `a field "${String(p.missingProperty)}"`;
+    case 'uniqueItems':
+      return 'no duplicates';
+    default:
+      return err.message ?? 'a valid value';
+  }
+}
+
+function valueAt(root: unknown, pointer: string): unknown {
+  let node: unknown = root;
+  for (const part of pointer.split('/').slice(1)) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return node;
+}
+
+/** Turns Ajv errors into one line per field: field, value, what is allowed. */
+function formatErrors(errors: ErrorObject[], data: unknown): string[] {
+  const seen = new Set<string>();
+  const lines: string[] = [];
+  // For unions Ajv reports every branch; keep the most useful (const/enum) line per field.
+  const grouped = new Map<string, ErrorObject[]>();
+  for (const e of errors) {
+    if (e.keyword === 'anyOf') continue;
+    const list = grouped.get(e.instancePath) ?? [];
+    list.push(e);
+    grouped.set(e.instancePath, list);
+  }
+  for (const [path, errs] of grouped) {
+    const field = path === '' ? '(root)' : path.slice(1).replaceAll('/', '.');
+    const consts = errs.filter((e) => e.keyword === 'const');
+    let allowed: string;
+    if (consts.length > 1) {
+      allowed = `one of ${consts.map((e) => JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)).join(', ')}`;
+    } else {
+      allowed = errs.map(describeAllowed).join(' and ');
+    }
+    const line = `${field}: got ${JSON.stringify(valueAt(data, path)) ?? 'nothing'}, expected ${allowed}`;
+    if (!seen.has(line)) {
+      seen.add(line);
+      lines.push(line);
+    }
+  }
+  return lines;
+}
+
+/** Cross-field rules the schema cannot express. */
+function semanticErrors(c: Config): string[] {
+  const out: string[] = [];
+  const devices = new Map<string, Config['devices'][number]>();
+  for (const d of c.devices) {
+    if (devices.has(d.id)) out.push(`devices: id "${d.id}" is used twice`);
+    devices.set(d.id, d);
+  }
+  const needRole = (where: string, id: string, role: string) => {
+    const d = devices.get(id);
+    if (!d) out.push(`${where}: got "${id}", expected the id of a device in devices[]`);
+    else if (d.role !== role) out.push(`${where}: device "${id}" has role ${d.role}, expected ${role}`);
+  };
+  const stationIds = new Set<string>();
+  c.stations.forEach((s, i) => {
+    if (stationIds.has(s.id)) out.push(`stations: id "${s.id}" is used twice`);
+    stationIds.add(s.id);
+    needRole(`stations.${i}.scanner`, s.scanner, 'scanner');
+    needRole(`stations.${i}.scale`, s.scale, 'scale');
+    needRole(`stations.${i}.printer`, s.printer, 'printer');
+    if (s.display !== undefined) needRole(`stations.${i}.display`, s.display, 'display');
+  });
+  const lineIds = new Set<string>();
+  c.lines.forEach((l, i) => {
+    if (lineIds.has(l.id) || stationIds.has(l.id)) out.push(`lines: id "${l.id}" is used twice`);
+    lineIds.add(l.id);
+    needRole(`lines.${i}.device`, l.device, 'conveyor');
+  });
+  const bound = new Map<string, string>();
+  for (const s of c.stations) {
+    for (const id of [s.scanner, s.scale, s.printer]) {
+      const other = bound.get(id);
+      if (other !== undefined) out.push(`stations: device "${id}" is bound to both ${other} and ${s.id}`);
+      bound.set(id, s.id);
+    }
+  }
+  if (c.mqtt.external === undefined) {
+    const ports = [
+      ['mqtt.port', c.mqtt.port],
+      ['http.port', c.http.port],
+      ...(c.mqtt.tls.certFile ? [['mqtt.tls.port', c.mqtt.tls.port] as const] : []),
+    ] as const;
+    for (let i = 0; i < ports.length; i++) {
+      for (let j = i + 1; j < ports.length; j++) {
+        const [a, pa] = ports[i] as readonly [string, number];
+        const [b, pb] = ports[j] as readonly [string, number];
+        if (pa !== 0 && pa === pb) out.push(`${b}: got ${pb}, expected a port not already used by ${a}`);
+      }
+    }
+  }
+  if ((c.mqtt.tls.certFile === undefined) !== (c.mqtt.tls.keyFile === undefined)) {
+    out.push('mqtt.tls: certFile and keyFile must be given together');
+  }
+  if ((c.http.tls.certFile === undefined) !== (c.http.tls.keyFile === undefined)) {
+    out.push('http.tls: certFile and keyFile must be given together');
+  }
+  return out;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/** Validates a raw object; throws PKL_CONFIG_INVALID listing every problem. */
+export function parseConfig(raw: unknown): Readonly<Config> {
+  const data = structuredClone(raw ?? {});
+  if (!validateConfig(data)) {
+    const problems = formatErrors(validateConfig.errors ?? [], data);
+    throw new PacklineError('PKL_CONFIG_INVALID', { reason: problems.join('; ') });
+  }
+  const problems = semanticErrors(data);
+  if (problems.length > 0) throw new PacklineError('PKL_CONFIG_INVALID', { reason: problems.join('; ') });
+  return deepFreeze(data);
+}
+
+export function loadConfig(options: LoadOptions = {}): Readonly<Config> {
+  let raw: Record<string, unknown> = {};
+  if (options.file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(options.file, 'utf8');
+    } catch (err) {
+      throw new PacklineError('PKL_CONFIG_INVALID', {
+        reason: `cannot read ${options.file}: ${(err as Error).message}`,
+      });
+    }
+    try {
+      raw = JSON.parse(text) as Record<string, unknown>;
+    } catch (err) {
+      throw new PacklineError('PKL_CONFIG_INVALID', {
+        reason: `${options.file} is not valid JSON: ${(err as Error).message}`,
+      });
+    }
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+      throw new PacklineError('PKL_CONFIG_INVALID', { reason: `${options.file} must hold a JSON object` });
+    }
+  }
+  for (const [path, value] of Object.entries(options.overrides ?? {})) {
+    setPath(raw, path.split('.'), value);
+  }
+  const env = options.env ?? process.env;
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith('PACKLINE_') || value === undefined || name === 'PACKLINE_CONFIG') continue;
+    const path = name.slice('PACKLINE_'.length).split('__').map(camel);
+    setPath(raw, path, parseEnvValue(value));
+  }
+  return parseConfig(raw);
+}

@@ -1,0 +1,197 @@
+/**
+ * The durable store's domain rows and its interface.
+ *
+ * Reads are synchronous, on the main thread, from a read-only SQLite connection (WAL readers
+ * never fsync). Writes are asynchronous: they go to one writer (a worker thread) that groups
+ * concurrent units into one transaction (group commit), commits with `synchronous=FULL` and
+ * only then resolves. So "acknowledged" always means "on disk", and the event loop never
+ * waits on an fsync.
+ */
+
+export interface OrderLine {
+  sku: string;
+  /** Item barcode scanned at verification (EAN/UPC or the merchant's own). */
+  barcode: string;
+  name: string;
+  qty: number;
+  unitGrams: number;
+}
+
+export interface OrderFlags {
+  refundRequested: boolean;
+  refunded: boolean;
+  cancelled: boolean;
+  platformClosed: boolean;
+  /** Shipped elsewhere (another warehouse or a previous gateway shipment). */
+  shipped: boolean;
+}
+
+/** What the label needs besides the waybill (from the carrier's e-waybill response). */
+export interface PrintData {
+  receiverName: string;
+  receiverPhone: string;
+  receiverAddress: string;
+  senderName?: string;
+  routingCode?: string;
+  /** Big-character sort code printed on Chinese e-waybills (大头笔). */
+  sortCode?: string;
+}
+
+export interface Order {
+  orderId: string;
+  shop: string;
+  /** Extra barcodes that identify the order: platform order no., pick-slip no., waybill no. */
+  barcodes: string[];
+  lines: OrderLine[];
+  /** Packaging (box, filler) weight in grams; null means use the configured default. */
+  packagingGrams: number | null;
+  flags: OrderFlags;
+  carrier: string | null;
+  waybill: string | null;
+  printData: PrintData | null;
+  /** Ship-by deadline, epoch ms. */
+  shipBy: number | null;
+  /** Monotonic revision from the cloud; an older revision never overwrites a newer one. */
+  revision: number;
+  updatedAt: number;
+}
+
+export const SHIPMENT_STATES = [
+  'verifying',
+  'weighing',
+  'held',
+  'intercepted',
+  'labelling',
+  'printed',
+  'shipped',
+  'abandoned',
+] as const;
+export type ShipmentState = (typeof SHIPMENT_STATES)[number];
+
+export interface Shipment {
+  shipmentId: string;
+  orderId: string;
+  /** Station or line id. */
+  stationId: string;
+  state: ShipmentState;
+  /** Stable error code of the current hold or intercept, or null. */
+  reasonCode: string | null;
+  /** item barcode → scanned count. */
+  scanned: Record<string, number>;
+  expectedGrams: number | null;
+  actualGrams: number | null;
+  carrier: string | null;
+  waybill: string | null;
+  labelJobId: string | null;
+  operator: string | null;
+  openedAt: number;
+  updatedAt: number;
+  shippedAt: number | null;
+}
+
+export type PrintJobState = 'queued' | 'sent' | 'printing' | 'printed' | 'failed' | 'cancelled';
+
+export interface PrintJob {
+  jobId: string;
+  shipmentId: string | null;
+  printerId: string;
+  format: 'zpl' | 'tspl';
+  data: string;
+  state: PrintJobState;
+  reason: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface DeviceRecord {
+  deviceId: string;
+  role: string;
+  station: string | null;
+  model: string | null;
+  /** `scrypt$N$r$p$salt$hash` (base64 parts); never logged, never returned by the API. */
+  secretHash: string;
+  createdAt: number;
+  rotatedAt: number;
+}
+
+/** One entry of the append-only event log that cloud sync drains. */
+export interface EventRecord {
+  /** Gap-free per gateway, assigned at commit. */
+  seq: number;
+  /** Hybrid logical clock `wallMs.counter` encoded sortable (see hlc.ts). */
+  hlc: string;
+  /** Boot counter at the time of writing (the Pi has no RTC). */
+  boot: number;
+  /** True when the wall clock was not known to be synchronised when recorded. */
+  clockUnsynced: boolean;
+  type: string;
+  /** The entity the event is about, e.g. `shipment:S-…`, `order:O-…`, `device:scale-1`. */
+  subject: string;
+  data: unknown;
+}
+
+/** One write operation; a unit of several is applied atomically. */
+export type WriteOp =
+  | { op: 'shipment.put'; shipment: Shipment }
+  | { op: 'order.put'; order: Order }
+  | { op: 'order.flags'; orderId: string; flags: Partial<OrderFlags>; revision?: number }
+  | { op: 'printjob.put'; job: PrintJob }
+  | { op: 'event'; type: string; subject: string; data: unknown }
+  /** Records a device message id so a redelivery is applied once (also after a restart). */
+  | { op: 'dedupe'; deviceId: string; msgId: string }
+  | { op: 'device.put'; device: DeviceRecord }
+  | { op: 'device.delete'; deviceId: string }
+  | { op: 'meta.put'; key: string; value: string };
+
+export interface WriteResult {
+  /** Sequence numbers of the unit's `event` ops, in op order. */
+  seqs: number[];
+}
+
+export interface ShipmentQuery {
+  stationId?: string;
+  state?: ShipmentState;
+  orderId?: string;
+  limit?: number;
+  /** Only shipments with `updatedAt` before this (paging, newest first). */
+  before?: number;
+}
+
+export interface StoreStats {
+  lastSeq: number;
+  boot: number;
+  commits: number;
+  unitsWritten: number;
+  pendingUnits: number;
+  dbBytes: number;
+  walBytes: number;
+}
+
+export interface Store {
+  readonly boot: number;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+
+  /** Applies the ops atomically; resolves once the transaction is durable (fsynced). */
+  write(ops: WriteOp[]): Promise<WriteResult>;
+
+  getOrder(orderId: string): Order | null;
+  /** Finds an order by its id or any of its barcodes. */
+  findOrderByBarcode(code: string): Order | null;
+  getShipment(shipmentId: string): Shipment | null;
+  /** Shipments not in a final state (for restoring stations after a restart). */
+  openShipments(): Shipment[];
+  listShipments(q: ShipmentQuery): Shipment[];
+  /** The latest shipment of an order (any state), or null. */
+  latestShipmentForOrder(orderId: string): Shipment | null;
+  getPrintJob(jobId: string): PrintJob | null;
+  /** Jobs not yet printed/failed/cancelled (re-issued after a restart). */
+  pendingPrintJobs(): PrintJob[];
+  hasDedupe(deviceId: string, msgId: string): boolean;
+  getDevice(deviceId: string): DeviceRecord | null;
+  listDevices(): DeviceRecord[];
+  /** Events with seq > afterSeq, ascending, at most `limit`. */
+  readEvents(afterSeq: number, limit: number): EventRecord[];
+  getMeta(key: string): string | null;
+  stats(): StoreStats;
+}
