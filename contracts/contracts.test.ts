@@ -63,3 +63,12 @@ describe('error catalogue', () => {
     expect(e.statusCode).toBe(409);
   });
 });
+
+describe('docs/errors.md', () => {
+  it('matches the catalogue (run `npm run docs:errors` after adding a code)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { renderErrorsDoc } = await import('./errors-doc.js');
+    const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');
+    expect(doc).toBe(renderErrorsDoc());
+  });
+});

@@ -32,6 +32,7 @@ export const ERRORS = {
   },
   PKL_TOPIC_UNKNOWN: { http: 404, en: 'Unknown topic {topic}', zh: '未知主题 {topic}' },
   PKL_DEVICE_UNKNOWN: { http: 404, en: 'Unknown device {deviceId}', zh: '未登记的设备 {deviceId}' },
+  PKL_DEVICE_EXISTS: { http: 409, en: 'Device {deviceId} already exists', zh: '设备 {deviceId} 已存在' },
   PKL_DEVICE_ROLE_MISMATCH: {
     http: 403,
     en: 'Device {deviceId} ({role}) may not send {kind} events',
@@ -158,6 +159,11 @@ export const ERRORS = {
     en: 'Printing failed on {deviceId}: {reason}',
     zh: '打印失败（{deviceId}）：{reason}',
   },
+  PKL_PRINT_JOB_UNKNOWN: {
+    http: 404,
+    en: 'Print job {jobId} is unknown or already finished',
+    zh: '打印任务 {jobId} 不存在或已结束',
+  },
   PKL_SHIPMENT_NOT_FOUND: { http: 404, en: 'Shipment {shipmentId} not found', zh: '包裹 {shipmentId} 不存在' },
   PKL_SHIPMENT_STATE: {
     http: 409,
@@ -172,6 +178,11 @@ export const ERRORS = {
     http: 503,
     en: 'Storage is not available: {reason}',
     zh: '存储不可用：{reason}',
+  },
+  PKL_STORE_OP_INVALID: {
+    http: 500,
+    en: 'Store refused write op {op}: {reason}',
+    zh: '存储拒绝写入操作 {op}：{reason}',
   },
   PKL_DISK_FULL: {
     http: 507,

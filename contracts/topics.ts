@@ -90,3 +90,29 @@ export function parseTopic(topic: string): ParsedTopic | null {
   if (root === 'gateway' && p.length === 3 && a === 'link') return { type: 'gatewayLink', gatewayId: id };
   return null;
 }
+
+/** Device roles; a device's role decides which topics it may use (docs/mqtt.md, ACL). */
+export const ROLES = ['scanner', 'scale', 'printer', 'pda', 'conveyor', 'display', 'service'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Which event kinds each role may send on `dev/{self}/evt/{kind}`. */
+export const ROLE_EVENTS: Readonly<Record<Role, readonly EventKind[]>> = {
+  scanner: ['scan'],
+  scale: ['weight'],
+  printer: ['print_result'],
+  pda: ['scan', 'pda_login', 'pda_confirm'],
+  conveyor: ['parcel'],
+  display: [],
+  service: EVENT_KINDS,
+};
+
+/** Which command kinds each role receives on `dev/{self}/cmd/{kind}`. */
+export const ROLE_COMMANDS: Readonly<Record<Role, readonly CommandKind[]>> = {
+  scanner: ['display'],
+  scale: ['zero', 'tare'],
+  printer: ['print'],
+  pda: ['task', 'display'],
+  conveyor: ['divert'],
+  display: ['display'],
+  service: COMMAND_KINDS,
+};

@@ -65,8 +65,6 @@ function describeAllowed(err: ErrorObject): string {
       return `at least ${String(p.limit)} characters`;
     case 'maxLength':
       return `at most ${String(p.limit)} characters`;
-    case 'additionalProperties':
-      return `no field named "${String(p.additionalProperty)}"`;
     case 'required':
       return `a field "${String(p.missingProperty)}"`;
     case 'uniqueItems':
@@ -93,6 +91,13 @@ function formatErrors(errors: ErrorObject[], data: unknown): string[] {
   const grouped = new Map<string, ErrorObject[]>();
   for (const e of errors) {
     if (e.keyword === 'anyOf') continue;
+    if (e.keyword === 'additionalProperties') {
+      // Report an unknown field at its own path ("mqtt.prot"), not as its parent's value.
+      const extra = String((e.params as { additionalProperty: string }).additionalProperty);
+      const where = `${e.instancePath}/${extra}`.slice(1).replaceAll('/', '.');
+      lines.push(`${where}: unknown field (check the spelling; see docs/config.md)`);
+      continue;
+    }
     const list = grouped.get(e.instancePath) ?? [];
     list.push(e);
     grouped.set(e.instancePath, list);

@@ -4,13 +4,12 @@
  * Every field has a default so `npm start` works with no config file at all.
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { ID_PATTERN } from '../../../contracts/topics.js';
+import { ID_PATTERN, ROLES, type Role } from '../../../contracts/topics.js';
 
 const Id = Type.String({ pattern: ID_PATTERN, description: 'letters, digits, "_", "." or "-", at most 64' });
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 
-export const ROLES = ['scanner', 'scale', 'printer', 'pda', 'conveyor', 'display', 'service'] as const;
-export type Role = (typeof ROLES)[number];
+export { ROLES, type Role };
 
 export const CHECKPOINTS = ['pick_start', 'inspection', 'packing', 'weighing', 'direct_shipment'] as const;
 export type Checkpoint = (typeof CHECKPOINTS)[number];

@@ -67,6 +67,8 @@ export const SHIPMENT_STATES = [
   'abandoned',
 ] as const;
 export type ShipmentState = (typeof SHIPMENT_STATES)[number];
+/** States a shipment never leaves; every other state is "open" (see Store.openShipments). */
+export const FINAL_SHIPMENT_STATES: readonly ShipmentState[] = ['shipped', 'abandoned'];
 
 export interface Shipment {
   shipmentId: string;
@@ -146,6 +148,11 @@ export type WriteOp =
 export interface WriteResult {
   /** Sequence numbers of the unit's `event` ops, in op order. */
   seqs: number[];
+  /**
+   * Indexes (into the unit's ops) of `order.put` / `order.flags` ops skipped because the
+   * stored order has a higher revision. Absent when none were skipped.
+   */
+  stale?: number[];
 }
 
 export interface ShipmentQuery {
@@ -165,6 +172,8 @@ export interface StoreStats {
   pendingUnits: number;
   dbBytes: number;
   walBytes: number;
+  /** Free space on the data directory's filesystem at the last check (MB), if checked yet. */
+  diskFreeMb?: number;
 }
 
 export interface Store {
@@ -194,4 +203,9 @@ export interface Store {
   readEvents(afterSeq: number, limit: number): EventRecord[];
   getMeta(key: string): string | null;
   stats(): StoreStats;
+  /**
+   * True when the data directory's filesystem had less than `storage.minFreeMb` free at the
+   * last periodic check: refuse new work (PKL_DISK_FULL) but let open shipments finish.
+   */
+  diskLow(): boolean;
 }

@@ -1,0 +1,484 @@
+/**
+ * The embedded MQTT 3.1.1 broker: aedes 1.2 behind Packline's authentication, ACL, per-client
+ * rate limit, connection cap and bounded queues. Listeners: TCP, TLS (when a certificate is
+ * configured) and MQTT over WebSocket on `mqtt.wsPath` of the HTTP server the composition root
+ * hands in. docs/mqtt.md is the contract devices are held to.
+ *
+ * Refusing a PUBLISH. MQTT 3.1.1 has no negative PUBACK: a server that does not authorise a
+ * PUBLISH "MUST either make a positive acknowledgement, according to the normal QoS rules, or
+ * close the Network Connection" [MQTT-3.3.5-2]. In aedes 1.2 an error from `authorizePublish`
+ * makes the publish handler fail, which emits `clientError` and closes the connection (read in
+ * node_modules/aedes/lib/handlers/publish.js → runSeries → client `_onError`; also docs/Aedes.md
+ * "Handler: authorizePublish"). Closing on every over-limit message would turn a brief burst
+ * into a reconnect storm, so we take the other branch the spec allows: the packet is marked in
+ * `authorizePublish`, aedes acknowledges it as usual (PUBACK/PUBREC), and our wrapper around
+ * `aedes.publish` discards it before it reaches the emitter or any subscriber. Only a client
+ * that keeps being refused (`limits.disconnectAfterRefused` refusals without ever letting its
+ * token bucket fill up again) gets the error and thus the disconnect. Dropping before mqemitter
+ * is also what keeps aedes alive under a QoS 0 flood (field notes mqtt.md §3.3, mqemitter #204).
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
+import { Aedes, type AedesOptions, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
+import { WebSocketServer, createWebSocketStream, type WebSocket } from 'ws';
+import { parseTopic, topics } from '../../../contracts/topics.js';
+import type { Config } from '../config/schema.js';
+import type { Component } from '../lib/component.js';
+import type { Logger } from '../lib/logger.js';
+import type { DeviceRecord } from '../storage/types.js';
+import { canPublish, canSubscribe, type Identity, isRole } from './acl.js';
+import { createBoundedPersistence, type BoundedPersistence } from './bounded-persistence.js';
+import { generateSecret, hashSecret, verifySecret } from './secrets.js';
+
+/** What the broker needs to authenticate devices; the SQLite store implements it. */
+export interface DeviceDirectory {
+  getDevice(deviceId: string): DeviceRecord | null;
+}
+
+export interface BrokerStats {
+  /** Authenticated clients currently connected. */
+  connections: number;
+  /** CONNECTs refused for credentials (unknown device, wrong secret, anonymous, client id). */
+  authFailures: number;
+  /** CONNECTs refused because `limits.maxConnections` was reached. */
+  connectionsRefused: number;
+  aclDenied: { publish: number; subscribe: number };
+  /** Publishes dropped by the per-client token bucket. */
+  rateLimited: number;
+  disconnectedForFlood: number;
+  /** Client publishes accepted. */
+  messagesIn: number;
+  /** Messages forwarded to clients (one per recipient). */
+  messagesOut: number;
+  /** QoS 1/2 messages dropped because a client's queue reached `limits.maxQueuedPerClient`. */
+  queueDropped: number;
+}
+
+export interface EmbeddedBrokerOptions {
+  config: Pick<Config, 'gatewayId' | 'mqtt'>;
+  directory: DeviceDirectory;
+  logger: Logger;
+  /** The HTTP(S) server that also carries MQTT over WebSocket on `mqtt.wsPath`. */
+  httpServer?: HttpServer | HttpsServer;
+}
+
+interface ClientState {
+  identity: Identity;
+  anonymous: boolean;
+  tokens: number;
+  lastRefill: number;
+  /** Refusals since the bucket was last full. */
+  refused: number;
+}
+
+// aedes' CONNACK return codes (MQTT 3.1.1 §3.2.2.3)
+const CONNACK_IDENTIFIER_REJECTED = 2;
+const CONNACK_SERVER_UNAVAILABLE = 3;
+const CONNACK_BAD_CREDENTIALS = 4;
+const CONNACK_NOT_AUTHORIZED = 5;
+
+function authError(returnCode: number, message: string): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+}
+
+function sha256(s: string): Buffer {
+  return createHash('sha256').update(s, 'utf8').digest();
+}
+
+/** A device's MQTT client id must be its device id, optionally followed by `:suffix`. */
+export function clientIdFits(clientId: string, deviceId: string): boolean {
+  return clientId === deviceId || clientId.startsWith(`${deviceId}:`);
+}
+
+export class EmbeddedBroker implements Component {
+  readonly name = 'mqtt-broker';
+
+  private readonly cfg: EmbeddedBrokerOptions['config'];
+  private readonly directory: DeviceDirectory;
+  private readonly log: Logger;
+  private readonly httpServer: HttpServer | HttpsServer | undefined;
+
+  private broker: Aedes | null = null;
+  private persistence: BoundedPersistence | null = null;
+  private tcp: NetServer | null = null;
+  private tls: TlsServer | null = null;
+  private wss: WebSocketServer | null = null;
+  private onUpgrade: ((req: IncomingMessage, socket: Duplex, head: Buffer) => void) | null = null;
+  private readonly sockets = new Set<Socket>();
+  private readonly states = new WeakMap<Client, ClientState>();
+  /** Packets refused in authorizePublish but acknowledged; aedes.publish discards them. */
+  private readonly discard = new WeakSet<object>();
+  /** deviceId → last verified secret hash record and sha256 of the secret (see authenticate). */
+  private readonly verified = new Map<string, { encoded: string; digest: Buffer }>();
+  private dummyHash = '';
+  private authenticating = 0;
+  private boundPorts = { tcp: null as number | null, tls: null as number | null };
+  private counters = {
+    authFailures: 0,
+    connectionsRefused: 0,
+    aclPublish: 0,
+    aclSubscribe: 0,
+    rateLimited: 0,
+    disconnectedForFlood: 0,
+    messagesIn: 0,
+    messagesOut: 0,
+  };
+
+  constructor(opts: EmbeddedBrokerOptions) {
+    this.cfg = opts.config;
+    this.directory = opts.directory;
+    this.log = opts.logger;
+    this.httpServer = opts.httpServer;
+  }
+
+  /** The running aedes instance (embedded-link.ts publishes and subscribes through it). */
+  get aedes(): Aedes {
+    if (!this.broker) throw new Error('embedded broker is not started');
+    return this.broker;
+  }
+
+  /** The identity a connected client authenticated as, if any. */
+  identityOf(client: Client): (Identity & { anonymous: boolean }) | undefined {
+    const s = this.states.get(client);
+    return s ? { ...s.identity, anonymous: s.anonymous } : undefined;
+  }
+
+  /** Bound ports (useful with port 0); null for a listener that is not running. */
+  ports(): { tcp: number | null; tls: number | null } {
+    return { ...this.boundPorts };
+  }
+
+  stats(): BrokerStats {
+    const c = this.counters;
+    return {
+      connections: this.broker?.connectedClients ?? 0,
+      authFailures: c.authFailures,
+      connectionsRefused: c.connectionsRefused,
+      aclDenied: { publish: c.aclPublish, subscribe: c.aclSubscribe },
+      rateLimited: c.rateLimited,
+      disconnectedForFlood: c.disconnectedForFlood,
+      messagesIn: c.messagesIn,
+      messagesOut: c.messagesOut,
+      queueDropped: this.persistence?.dropped() ?? 0,
+    };
+  }
+
+  async start(): Promise<void> {
+    if (this.broker) return;
+    const mqtt = this.cfg.mqtt;
+    if (mqtt.allowAnonymous) {
+      this.log.warn(
+        '!!! mqtt.allowAnonymous is ON: any client may connect WITHOUT credentials and gets FULL access. Lab use only. !!!',
+      );
+    }
+    // Unknown devices are checked against a throwaway hash so that "no such device" and
+    // "wrong secret" take the same time.
+    this.dummyHash = await hashSecret(generateSecret());
+    this.persistence = createBoundedPersistence(mqtt.limits.maxQueuedPerClient);
+
+    const options: AedesOptions = {
+      id: `packline-${this.cfg.gatewayId}`,
+      persistence: this.persistence.persistence,
+      // A socket must send CONNECT within 10 s or is closed (MQTT 3.1.1 §3.1: "reasonable amount of time").
+      connectTimeout: 10_000,
+      // $SYS heartbeat; also paces aedes' stale-will sweep (4 × this).
+      heartbeatInterval: 60_000,
+      // A subscriber whose socket does not drain within 30 s is disconnected instead of
+      // stalling delivery for everyone (aedes#1060; field notes mqtt.md §7.2).
+      drainTimeout: 30_000,
+      // Clients must declare a keep-alive of 1..3600 s so half-open sockets are reaped
+      // (MQTT 3.1.1 §3.1.2.10: 1.5 × keep-alive); 0 ("never") is refused.
+      keepaliveLimit: 3600,
+      // Client ids are `{deviceId}` or `{deviceId}:{suffix}`; ids are up to 64 characters.
+      maxClientsIdLength: 128,
+      // Contract topics have at most 4 levels, aedes' own $SYS topics 4; deep topics are abuse.
+      maxTopicLevels: 16,
+      // Devices publish at QoS ≤ 1; bound half-open QoS 2 handshakes tightly.
+      maxInflightInbound: 100,
+      preConnect: (client, _packet, cb) => this.preConnect(client, cb),
+      authenticate: (client, username, password, cb) => {
+        void this.authenticate(client, username, password).then(
+          () => cb(null, true),
+          (err: AuthenticateError) => cb(err, false),
+        );
+      },
+      authorizePublish: (client, packet, cb) => this.authorizePublish(client, packet, cb),
+      authorizeSubscribe: (client, sub, cb) => {
+        const st = this.states.get(client);
+        if (st && canSubscribe(st.identity, sub.topic)) return cb(null, sub);
+        this.counters.aclSubscribe++;
+        this.log.debug({ clientId: client.id, filter: sub.topic }, 'subscribe denied');
+        cb(null, null); // → SUBACK 0x80 for this filter (MQTT 3.1.1 §3.9.3)
+      },
+      authorizeForward: (_client, packet) => {
+        this.counters.messagesOut++;
+        return packet;
+      },
+    };
+    const broker = new Aedes(options);
+    await broker.listen();
+    this.installDiscard(broker);
+    (broker as unknown as NodeJS.EventEmitter).on('error', (err: Error) => this.log.error({ err }, 'broker error'));
+    broker.on('clientError', (client: Client, err: Error) =>
+      this.log.debug({ clientId: client.id, err: err.message }, 'client error'),
+    );
+    broker.on('connectionError', (_client: Client, err: Error) =>
+      this.log.debug({ err: err.message }, 'connection error'),
+    );
+    this.broker = broker;
+
+    try {
+      this.tcp = createNetServer((socket) => this.handleSocket(socket));
+      this.boundPorts.tcp = await listen(this.tcp, mqtt.port, mqtt.host);
+      if (mqtt.tls.certFile && mqtt.tls.keyFile) {
+        this.tls = createTlsServer(
+          {
+            cert: readFileSync(mqtt.tls.certFile),
+            key: readFileSync(mqtt.tls.keyFile),
+            ...(mqtt.tls.caFile ? { ca: readFileSync(mqtt.tls.caFile) } : {}),
+            minVersion: 'TLSv1.2',
+          },
+          (socket) => this.handleSocket(socket),
+        );
+        this.boundPorts.tls = await listen(this.tls, mqtt.tls.port, mqtt.host);
+      }
+      if (this.httpServer) this.attachWebSocket(this.httpServer, mqtt.wsPath);
+      await this.publishGatewayState('online');
+      this.log.info(
+        { tcp: this.boundPorts.tcp, tls: this.boundPorts.tls, ws: this.httpServer ? mqtt.wsPath : null },
+        'mqtt broker listening',
+      );
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+  }
+
+  async stop(): Promise<void> {
+    const broker = this.broker;
+    if (!broker) return;
+    try {
+      await this.publishGatewayState('offline');
+    } catch (err) {
+      this.log.warn({ err }, 'could not publish gateway offline state');
+    }
+    if (this.httpServer && this.onUpgrade) this.httpServer.off('upgrade', this.onUpgrade);
+    this.onUpgrade = null;
+    const closing = [this.tcp, this.tls].filter((s): s is NetServer => s !== null).map(closeServer);
+    await new Promise<void>((resolve) => broker.close(() => resolve()));
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+    if (this.wss) {
+      for (const ws of this.wss.clients) ws.terminate();
+      await new Promise<void>((resolve) => this.wss?.close(() => resolve()));
+    }
+    await Promise.all(closing);
+    this.broker = null;
+    this.tcp = null;
+    this.tls = null;
+    this.wss = null;
+    this.boundPorts = { tcp: null, tls: null };
+    this.verified.clear();
+  }
+
+  // ---- listeners --------------------------------------------------------------------------
+
+  private handleSocket(socket: Socket): void {
+    if (!this.broker) return void socket.destroy();
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    this.broker.handle(socket);
+  }
+
+  private attachWebSocket(server: HttpServer | HttpsServer, path: string): void {
+    // 64 KiB: device → gateway messages are small (MAX_EVENT_BYTES is 4 KiB).
+    const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+    this.wss = wss;
+    this.onUpgrade = (req, socket, head) => {
+      let pathname: string;
+      try {
+        pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+      } catch {
+        pathname = '';
+      }
+      if (pathname !== path) {
+        // Another upgrade handler may own this path; if we are the only one, nobody will answer.
+        if (server.listenerCount('upgrade') <= 1) socket.destroy();
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+        const broker = this.broker;
+        if (!broker) return void ws.terminate();
+        const stream = createWebSocketStream(ws);
+        stream.on('error', () => ws.terminate());
+        broker.handle(stream, req);
+      });
+    };
+    server.on('upgrade', this.onUpgrade);
+  }
+
+  // ---- hooks ------------------------------------------------------------------------------
+
+  private preConnect(client: Client, cb: (err: Error | null, ok: boolean) => void): void {
+    const broker = this.broker;
+    const max = this.cfg.mqtt.limits.maxConnections;
+    if (broker && broker.connectedClients + this.authenticating >= max) {
+      this.counters.connectionsRefused++;
+      this.log.warn({ max }, 'connection refused: mqtt.limits.maxConnections reached');
+      // An error here makes aedes close the socket without CONNACK.
+      return cb(new Error('connection limit reached'), false);
+    }
+    cb(null, true);
+  }
+
+  private async authenticate(client: Client, username: string | undefined, password: Buffer | undefined): Promise<void> {
+    this.authenticating++;
+    try {
+      await this.authenticateInner(client, username, password);
+    } catch (err) {
+      this.counters.authFailures++;
+      this.log.info({ clientId: client.id, username, reason: (err as Error).message }, 'mqtt connect refused');
+      throw err;
+    } finally {
+      this.authenticating--;
+    }
+  }
+
+  private async authenticateInner(
+    client: Client,
+    username: string | undefined,
+    password: Buffer | undefined,
+  ): Promise<void> {
+    const limits = this.cfg.mqtt.limits;
+    const fresh = (identity: Identity, anonymous: boolean): ClientState => ({
+      identity,
+      anonymous,
+      tokens: limits.publishBurst,
+      lastRefill: performance.now(),
+      refused: 0,
+    });
+    if (username === undefined || username === '') {
+      if (!this.cfg.mqtt.allowAnonymous) throw authError(CONNACK_NOT_AUTHORIZED, 'anonymous clients are not allowed');
+      this.states.set(client, fresh({ deviceId: client.id, role: 'service' }, true));
+      return;
+    }
+    const secret = password ? password.toString('utf8') : '';
+    let rec: DeviceRecord | null;
+    try {
+      rec = this.directory.getDevice(username);
+    } catch (err) {
+      this.log.error({ err }, 'device directory failed during mqtt authentication');
+      throw authError(CONNACK_SERVER_UNAVAILABLE, 'device directory unavailable');
+    }
+    if (!rec || !isRole(rec.role)) {
+      await verifySecret(secret, this.dummyHash);
+      throw authError(CONNACK_BAD_CREDENTIALS, 'unknown device');
+    }
+    const digest = sha256(secret);
+    const cached = this.verified.get(username);
+    let ok = cached !== undefined && cached.encoded === rec.secretHash && timingSafeEqual(cached.digest, digest);
+    if (!ok) {
+      ok = await verifySecret(secret, rec.secretHash);
+      // Cache only successes: a reconnecting device then costs a hash, not an scrypt.
+      if (ok) this.verified.set(username, { encoded: rec.secretHash, digest });
+    }
+    if (!ok) throw authError(CONNACK_BAD_CREDENTIALS, 'wrong secret');
+    if (rec.role !== 'service' && !clientIdFits(client.id, username)) {
+      // Otherwise one device could take over another's session ([MQTT-3.1.4-2]).
+      throw authError(CONNACK_IDENTIFIER_REJECTED, `client id must be "${username}" or "${username}:<suffix>"`);
+    }
+    this.states.set(client, fresh({ deviceId: rec.deviceId, role: rec.role, station: rec.station }, false));
+  }
+
+  private authorizePublish(client: Client | null, packet: PublishPacket, cb: (err?: Error | null) => void): void {
+    if (client === null) {
+      // Wills of clients gone before a restart (aedes' will sweep): only device state wills.
+      return cb(parseTopic(packet.topic)?.type === 'state' ? null : new Error('will not allowed'));
+    }
+    const st = this.states.get(client);
+    if (!st) return cb(new Error('not authenticated'));
+    if (packet === (client as Client & { will?: unknown }).will) {
+      // The client's last will, published as it goes: ACL applies, the rate limit does not.
+      return cb(canPublish(st.identity, packet.topic) ? null : new Error('will topic not allowed'));
+    }
+    const { publishRate, publishBurst } = this.cfg.mqtt.limits;
+    const now = performance.now();
+    st.tokens = Math.min(publishBurst, st.tokens + ((now - st.lastRefill) * publishRate) / 1000);
+    st.lastRefill = now;
+    // A client that let its bucket fill up again has stopped flooding: forgive earlier refusals.
+    if (st.tokens >= publishBurst) st.refused = 0;
+    if (st.tokens < 1) {
+      this.counters.rateLimited++;
+      return this.refuse(client, st, packet, cb, 'rate limit');
+    }
+    st.tokens -= 1;
+    if (!canPublish(st.identity, packet.topic)) {
+      this.counters.aclPublish++;
+      this.log.debug({ clientId: client.id, topic: packet.topic }, 'publish denied');
+      return this.refuse(client, st, packet, cb, 'acl');
+    }
+    this.counters.messagesIn++;
+    cb(null);
+  }
+
+  private refuse(client: Client, st: ClientState, packet: PublishPacket, cb: (err?: Error | null) => void, why: string) {
+    st.refused++;
+    if (st.refused >= this.cfg.mqtt.limits.disconnectAfterRefused) {
+      this.counters.disconnectedForFlood++;
+      this.log.warn({ clientId: client.id, deviceId: st.identity.deviceId, refused: st.refused, why }, 'disconnecting flooding client');
+      st.refused = 0;
+      return cb(new Error(`too many refused publishes (${why})`)); // aedes closes the connection
+    }
+    this.discard.add(packet);
+    cb(null); // acknowledged per QoS, then dropped by the aedes.publish wrapper
+  }
+
+  /** Wraps aedes.publish so packets marked in authorizePublish are acknowledged but not routed. */
+  private installDiscard(broker: Aedes): void {
+    const original = broker.publish.bind(broker) as (p: PublishPacket, c: unknown, d?: unknown) => void;
+    const discard = this.discard;
+    (broker as unknown as { publish: (p: PublishPacket, c?: unknown, d?: unknown) => void }).publish = function publish(
+      packet: PublishPacket,
+      client?: unknown,
+      done?: unknown,
+    ) {
+      if (discard.has(packet)) {
+        discard.delete(packet);
+        const cb = (typeof client === 'function' ? client : done) as ((e?: Error) => void) | undefined;
+        return cb?.();
+      }
+      return original(packet, client, done);
+    };
+  }
+
+  private publishGatewayState(state: 'online' | 'offline'): Promise<void> {
+    const broker = this.broker;
+    if (!broker) return Promise.resolve();
+    const payload = Buffer.from(JSON.stringify({ state, ts: Date.now() }));
+    return new Promise((resolve, reject) =>
+      broker.publish(
+        { cmd: 'publish', topic: topics.gatewayState(this.cfg.gatewayId), payload, qos: 1, retain: true, dup: false },
+        (err) => (err ? reject(err) : resolve()),
+      ),
+    );
+  }
+}
+
+function listen(server: NetServer, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closeServer(server: NetServer): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}

@@ -1,0 +1,74 @@
+/**
+ * The `packline` command line. Every command and sub-command has `--help`.
+ * Exit codes: 0 ok, 1 failure (a coded error is printed), 2 usage error.
+ */
+import { Command, CommanderError } from 'commander';
+import { PacklineError } from '../../contracts/errors.js';
+import { loadConfig } from './config/load.js';
+import type { Config } from './config/schema.js';
+import { registerDeviceCommands } from './cli/device-commands.js';
+import { registerStartCommand } from './cli/start-command.js';
+import { redactConfig } from './config/redact.js';
+
+export interface GlobalOptions {
+  config?: string;
+  dataDir?: string;
+}
+
+/** Loads the config named by --config / PACKLINE_CONFIG, with --data-dir applied. */
+export function configFromOptions(opts: GlobalOptions, extra: Record<string, unknown> = {}): Readonly<Config> {
+  const overrides: Record<string, unknown> = { ...extra };
+  if (opts.dataDir !== undefined) overrides.dataDir = opts.dataDir;
+  return loadConfig({ file: opts.config ?? process.env.PACKLINE_CONFIG, overrides });
+}
+
+function buildProgram(): Command {
+  const program = new Command('packline')
+    .description('Packline edge gateway for warehouse packing stations, scales, scanners, printers and DWS lines')
+    .option('-c, --config <file>', 'JSON config file (default: embedded defaults; env PACKLINE_CONFIG)')
+    .option('-d, --data-dir <dir>', 'data directory (overrides config dataDir)')
+    .showHelpAfterError()
+    .exitOverride();
+
+  registerStartCommand(program);
+
+  const config = program.command('config').description('inspect and validate the configuration');
+  config
+    .command('check')
+    .description('validate the configuration; exits 1 naming every bad field')
+    .action(() => {
+      const c = configFromOptions(program.opts<GlobalOptions>());
+      process.stdout.write(
+        `config ok: ${c.devices.length} devices, ${c.stations.length} stations, ${c.lines.length} lines, data in ${c.dataDir}\n`,
+      );
+    });
+  config
+    .command('show')
+    .description('print the effective configuration (defaults and overrides applied, secrets redacted)')
+    .action(() => {
+      const c = configFromOptions(program.opts<GlobalOptions>());
+      process.stdout.write(`${JSON.stringify(redactConfig(c), null, 2)}\n`);
+    });
+
+  registerDeviceCommands(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end through here with exit code 0.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof PacklineError) {
+      process.stderr.write(`error ${err.code}: ${err.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,240 @@
+/**
+ * The composition root: builds every component from the validated config and runs them in
+ * one lifecycle. Start order: store → device credentials and API tokens → HTTP app (not yet
+ * listening) → broker and link → stations and lines (restored from the store) → ingress
+ * (devices' events start flowing) → HTTP listen. Stop is the reverse, so in-flight steps
+ * finish and are committed before the store closes.
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { EmbeddedBroker } from './broker/embedded-broker.js';
+import { EmbeddedLink } from './broker/embedded-link.js';
+import { ExternalLink } from './broker/external-link.js';
+import type { BrokerLink } from './broker/link.js';
+import { DeviceProvisioner, type DeviceRegistry, type IssuedSecret } from './broker/provisioning.js';
+import type { Config } from './config/schema.js';
+import type { HealthService, StationService } from './http/deps.js';
+import { buildHttpApp } from './http/app.js';
+import { createStoreOrderService } from './http/order-import.js';
+import { type Component, stopAll } from './lib/component.js';
+import type { Logger } from './lib/logger.js';
+import { Metrics } from './metrics.js';
+import { loadOrCreateApiTokens } from './runtime/api-tokens.js';
+import { buildBindings } from './runtime/bindings.js';
+import { idSource } from './runtime/ids.js';
+import { Ingress } from './runtime/ingress.js';
+import { LineRuntime } from './runtime/line-runtime.js';
+import { StationRuntime } from './runtime/station-runtime.js';
+import { openStore } from './storage/sqlite-store.js';
+import type { Store } from './storage/types.js';
+
+export const VERSION = '0.1.0';
+
+export interface GatewayInfo {
+  gatewayId: string;
+  httpUrl: string;
+  mqttUrl: string | null;
+  wsUrl: string;
+  mqttTlsPort: number | null;
+  dataDir: string;
+  provisioningFile: string;
+  apiTokensFile: string;
+  /** Secrets issued at this start (first start, new devices); also in the provisioning file. */
+  issued: IssuedSecret[];
+  tokens: { admin: string; station: string };
+}
+
+/** The device registry the provisioner needs, served by the store. */
+function storeRegistry(store: Store): DeviceRegistry {
+  return {
+    getDevice: (id) => store.getDevice(id),
+    listDevices: () => store.listDevices(),
+    putDevice: async (device) => {
+      await store.write([{ op: 'device.put', device }]);
+    },
+    deleteDevice: async (deviceId) => {
+      await store.write([{ op: 'device.delete', deviceId }]);
+    },
+  };
+}
+
+function hostFor(bind: string): string {
+  return bind === '0.0.0.0' || bind === '::' ? '127.0.0.1' : bind;
+}
+
+export class Gateway implements Component {
+  readonly name = 'gateway';
+  private readonly running: Component[] = [];
+  private app: FastifyInstance | null = null;
+  private broker: EmbeddedBroker | null = null;
+  private link: BrokerLink | null = null;
+  private store: Store | null = null;
+  private stations: StationRuntime | null = null;
+  private information: GatewayInfo | null = null;
+  readonly metrics = new Metrics();
+
+  constructor(
+    private readonly config: Readonly<Config>,
+    private readonly logger: Logger,
+  ) {}
+
+  info(): GatewayInfo {
+    if (this.information === null) throw new Error('gateway not started');
+    return this.information;
+  }
+
+  async start(): Promise<void> {
+    if (this.information !== null) return;
+    try {
+      await this.startComponents();
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+  }
+
+  private async startComponents(): Promise<void> {
+    const { config, logger, metrics } = this;
+    const dataDir = resolve(config.dataDir);
+    mkdirSync(dataDir, { recursive: true });
+    const log = (component: string) => logger.child({ component });
+
+    const store = openStore({
+      dataDir,
+      commitWindowMs: config.storage.commitWindowMs,
+      minFreeMb: config.storage.minFreeMb,
+      logger: log('store'),
+    });
+    this.store = store;
+    await store.start();
+    this.running.push({ name: 'store', start: () => store.start(), stop: () => store.stop() });
+
+    const provisioner = new DeviceProvisioner(storeRegistry(store), { dataDir, logger: log('provisioning') });
+    const issued = await provisioner.provisionConfigured(config.devices);
+    const { tokens, file: apiTokensFile } = loadOrCreateApiTokens(dataDir);
+
+    const ids = idSource(config.gatewayId, store.boot);
+    const bindings = buildBindings(config);
+
+    // The HTTP app is built before the runtimes exist (the broker needs its server for
+    // MQTT over WebSocket); it reaches the stations through this late-bound facade.
+    const stationsFacade: StationService = {
+      list: () => this.stations?.list() ?? [],
+      view: (id) => this.stations?.view(id) ?? null,
+      manualScan: (id, code, operator) => {
+        if (this.stations === null) return Promise.reject(new Error('stations not started'));
+        return this.stations.manualScan(id, code, operator);
+      },
+    };
+    const health: HealthService = {
+      ready: () => {
+        const checks = {
+          store: { ok: this.store !== null && !this.store.diskLow(), detail: this.store?.diskLow() ? 'disk almost full' : 'ok' },
+          broker: { ok: this.link !== null, detail: config.mqtt.external ? 'external' : 'embedded' },
+          stations: { ok: this.stations !== null },
+        };
+        return { ready: Object.values(checks).every((c) => c.ok), checks };
+      },
+    };
+    let stations: StationRuntime | null = null;
+    const orders = createStoreOrderService(store, (orderIds) => {
+      for (const id of orderIds) stations?.orderUpdated(id);
+    });
+    const app = await buildHttpApp({
+      config,
+      store,
+      stations: stationsFacade,
+      orders,
+      metrics,
+      health,
+      tokens,
+      logger: log('http'),
+      version: VERSION,
+    });
+    this.app = app;
+
+    let link: BrokerLink;
+    if (config.mqtt.external === undefined) {
+      const broker = new EmbeddedBroker({ config, directory: store, logger: log('broker'), httpServer: app.server });
+      this.broker = broker;
+      await broker.start();
+      this.running.push(broker);
+      link = new EmbeddedLink(broker, log('link'));
+    } else {
+      link = new ExternalLink({ gatewayId: config.gatewayId, external: config.mqtt.external, logger: log('link') });
+    }
+    this.link = link;
+    await link.start();
+    this.running.push(link);
+
+    let online = 0;
+    link.onPresence((_deviceId, isOnline) => {
+      online += isOnline ? 1 : -1;
+      metrics.setDevicesOnline(Math.max(0, online));
+    });
+    metrics.collectFrom(() => {
+      const s = store.stats();
+      metrics.setStoreCommitsTotal(s.commits);
+      metrics.setEventLogSeq(s.lastSeq);
+      metrics.setDevicesOnline(link.connectedDevices().size);
+      if (this.broker) {
+        const b = this.broker.stats();
+        metrics.setMqttMessagesTotal('in', b.messagesIn);
+        metrics.setMqttMessagesTotal('out', b.messagesOut);
+      }
+    });
+
+    const isOnline = (deviceId: string) => link.connectedDevices().has(deviceId);
+    stations = new StationRuntime({ config, store, link, metrics, logger: log('stations'), ids, isOnline });
+    const lines = new LineRuntime({ config, store, link, metrics, logger: log('lines'), ids });
+    await stations.start();
+    this.running.push(stations);
+    this.stations = stations;
+    await lines.start();
+    this.running.push(lines);
+
+    const ingress = new Ingress({ link, store, bindings, owners: { station: stations, line: lines }, logger: log('ingress') });
+    await ingress.start();
+    this.running.push(ingress);
+
+    await app.listen({ host: config.http.host, port: config.http.port });
+    const address = app.server.address();
+    const httpPort = typeof address === 'object' && address !== null ? address.port : config.http.port;
+    const host = hostFor(config.http.host);
+    const ports = this.broker?.ports() ?? { tcp: null, tls: null };
+    this.information = {
+      gatewayId: config.gatewayId,
+      httpUrl: `http://${host}:${httpPort}`,
+      mqttUrl: config.mqtt.external?.url ?? (ports.tcp === null ? null : `mqtt://${hostFor(config.mqtt.host)}:${ports.tcp}`),
+      wsUrl: `ws://${host}:${httpPort}${config.mqtt.wsPath}`,
+      mqttTlsPort: ports.tls,
+      dataDir,
+      provisioningFile: provisioner.provisioningFile,
+      apiTokensFile,
+      issued,
+      tokens,
+    };
+    logger.info(
+      { http: this.information.httpUrl, mqtt: this.information.mqttUrl, ws: this.information.wsUrl, dataDir, boot: store.boot },
+      'gateway started',
+    );
+  }
+
+  /** Graceful: stop taking events, finish and commit in-flight steps, then close. */
+  async stop(): Promise<void> {
+    const components = this.running.splice(0);
+    // HTTP stops first for new requests, but its server also carries MQTT over WebSocket,
+    // so it is closed after the broker.
+    const failures = await stopAll(components);
+    if (this.app !== null) {
+      await this.app.close().catch((err: unknown) => failures.push(err as Error));
+      this.app = null;
+    }
+    this.information = null;
+    this.stations = null;
+    this.link = null;
+    this.broker = null;
+    for (const err of failures) this.logger.error({ err }, 'error while stopping');
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * The HTTP API app factory (issue 2 §5). It builds and returns the fastify instance but
+ * never listens: the composition root calls `listen`, and the MQTT-over-WebSocket bridge
+ * attaches its own 'upgrade' listener to `app.server` (no route here claims `/mqtt`).
+ */
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import { Ajv } from 'ajv';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import { makeAuthHook } from './auth.js';
+import type { HttpDeps } from './deps.js';
+import { errorHandler, notFoundHandler, sendAnswer, toAnswer } from './errors.js';
+import { registerEventRoutes } from './routes/events.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerOrderRoutes } from './routes/orders.js';
+import { registerShipmentRoutes } from './routes/shipments.js';
+import { registerStationRoutes } from './routes/stations.js';
+import type { App, TypeBoxProvider } from './type-provider.js';
+
+/** Default request body limit: every body except order import is a few hundred bytes. */
+export const DEFAULT_BODY_LIMIT = 64 * 1024;
+
+/**
+ * Two validators. Bodies are JSON and must already have the right types: "qty": "2" is a
+ * client bug we report, not guess at. Query strings and path params are text by nature, so
+ * `?limit=20` is coerced to a number. Neither removes unknown fields: they are refused.
+ */
+function makeValidatorCompiler() {
+  const common = { allErrors: false, useDefaults: true, removeAdditional: false, strict: false } as const;
+  const bodyAjv = new Ajv({ ...common, coerceTypes: false });
+  const textAjv = new Ajv({ ...common, coerceTypes: true });
+  return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
+    (httpPart === 'body' ? bodyAjv : textAjv).compile(schema);
+}
+
+export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
+  const authorise = makeAuthHook(deps.tokens); // throws PKL_CONFIG_INVALID on weak tokens
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    // Each request is logged once, at debug, by the onResponse hook below (a Pi's SD card
+    // should not take two info lines per Prometheus scrape).
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: DEFAULT_BODY_LIMIT,
+    // Errors fastify finds before routing (bad URL encoding, bad Content-Type header…).
+    frameworkErrors: (err, request, reply) => sendAnswer(reply, toAnswer(err, request)),
+  }).withTypeProvider<TypeBoxProvider>() as unknown as App;
+
+  app.setValidatorCompiler(makeValidatorCompiler());
+  // Every body is JSON. Without this, a text/plain body would reach validation as a string
+  // and be refused as "body must be array"; removed, it is refused for its media type.
+  app.removeContentTypeParser('text/plain');
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+  app.addHook('onRequest', authorise);
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    deps.metrics.httpRequest(request.method, route, reply.statusCode);
+    request.log.debug(
+      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'http request',
+    );
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Packline gateway API',
+        description: 'Edge gateway HTTP API: orders, stations, shipments, event log, health. See docs/http.md.',
+        version: deps.version,
+      },
+      components: {
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'admin or station token' } },
+      },
+      tags: [
+        { name: 'health', description: 'liveness, readiness, metrics (no token)' },
+        { name: 'orders' },
+        { name: 'stations' },
+        { name: 'shipments' },
+        { name: 'events' },
+      ],
+    },
+  });
+  // The UI's assets ship inside @fastify/swagger-ui and are served from disk: it works on a
+  // warehouse LAN with no internet. The CSP keeps the page to its own origin; the plugin's
+  // default also says `upgrade-insecure-requests`, which would make browsers fetch the
+  // assets over https from a gateway that serves plain http on the LAN, so it is dropped.
+  await app.register(fastifySwaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: true,
+    transformStaticCSP: (header) =>
+      header
+        .replace(/\s*upgrade-insecure-requests;?/, '')
+        .replaceAll(' https:', '')
+        .replace(' validator.swagger.io', ''),
+  });
+
+  registerHealthRoutes(app, deps);
+  registerOrderRoutes(app, deps);
+  registerStationRoutes(app, deps);
+  registerShipmentRoutes(app, deps);
+  registerEventRoutes(app, deps);
+
+  return app as unknown as FastifyInstance;
+}

@@ -1,0 +1,85 @@
+/**
+ * What the HTTP API needs from the rest of the gateway. Interfaces only: the composition
+ * root hands in the real station runtime, store and metrics; tests hand in small real
+ * implementations. The HTTP layer never reaches past these.
+ */
+import type { WireError } from '../../../contracts/errors.js';
+import type { StationView } from '../../../contracts/payloads.js';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../lib/logger.js';
+import type { Metrics } from '../metrics.js';
+import type { Order, Store } from '../storage/types.js';
+
+export interface StationDeviceStatus {
+  deviceId: string;
+  online: boolean;
+}
+
+export interface StationSummary {
+  stationId: string;
+  /** The station's current flow state, e.g. `idle`, `verifying`, `weighing`, `held`. */
+  state: string;
+  shipmentId: string | null;
+  devices: {
+    scanner: StationDeviceStatus;
+    scale: StationDeviceStatus;
+    printer: StationDeviceStatus;
+    display?: StationDeviceStatus;
+  };
+}
+
+export type ManualScanResult = { ok: true; view: StationView } | { ok: false; error: WireError };
+
+export interface StationService {
+  list(): StationSummary[];
+  /** The station's current screen snapshot, or null for an unknown station. */
+  view(stationId: string): StationView | null;
+  /**
+   * Feeds a code into the station exactly as if its scanner had read it (for a station
+   * whose scanner failed). A refusal (wrong item, intercept, unknown station…) is a result,
+   * not a throw.
+   */
+  manualScan(stationId: string, code: string, operator?: string): Promise<ManualScanResult>;
+}
+
+export interface OrderService {
+  /**
+   * Upserts orders. An order whose revision is not newer than the stored one is skipped
+   * (domain rule: an older revision never overwrites a newer one).
+   */
+  import(orders: Order[]): Promise<{ imported: number; skipped: number }>;
+}
+
+export interface ReadinessCheck {
+  ok: boolean;
+  detail?: string;
+}
+
+export interface Readiness {
+  ready: boolean;
+  checks: Record<string, ReadinessCheck>;
+}
+
+export interface HealthService {
+  ready(): Readiness;
+}
+
+export interface ApiTokens {
+  /** May do everything, including order import and reading the event log. */
+  admin: string;
+  /** Station terminals: read endpoints and manual scans. */
+  station: string;
+}
+
+export interface HttpDeps {
+  config: Readonly<Config>;
+  store: Store;
+  stations: StationService;
+  orders: OrderService;
+  metrics: Metrics;
+  health: HealthService;
+  tokens: ApiTokens;
+  logger: Logger;
+  /** Gateway version, reported by /healthz and the OpenAPI document. */
+  version: string;
+}

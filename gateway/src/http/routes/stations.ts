@@ -1,0 +1,77 @@
+/** Station list, live view and the manual-scan fallback for a station whose scanner failed. */
+import { PacklineError } from '../../../../contracts/errors.js';
+import type { HttpDeps } from '../deps.js';
+import { sendWireError } from '../errors.js';
+import { bearer, errorResponses } from '../schemas/common.js';
+import {
+  ManualScanBody,
+  ManualScanReply,
+  StationListReply,
+  StationParams,
+  StationView,
+  stationSummaryToWire,
+} from '../schemas/stations.js';
+import type { App } from '../type-provider.js';
+
+export function registerStationRoutes(app: App, deps: HttpDeps): void {
+  app.get(
+    '/api/v1/stations',
+    {
+      config: { auth: 'read' },
+      schema: {
+        tags: ['stations'],
+        summary: 'Every station with its state and devices',
+        security: bearer,
+        response: { 200: StationListReply, ...errorResponses },
+      },
+    },
+    async () => ({ stations: deps.stations.list().map(stationSummaryToWire) }),
+  );
+
+  app.get(
+    '/api/v1/stations/:stationId',
+    {
+      config: { auth: 'read' },
+      schema: {
+        tags: ['stations'],
+        summary: "A station's current view (same snapshot as MQTT station/{id}/view)",
+        security: bearer,
+        params: StationParams,
+        response: { 200: StationView, ...errorResponses },
+      },
+    },
+    async (request) => {
+      const { stationId } = request.params;
+      const view = deps.stations.view(stationId);
+      if (view === null) throw new PacklineError('PKL_STATION_UNKNOWN', { stationId });
+      return view;
+    },
+  );
+
+  app.post(
+    '/api/v1/stations/:stationId/scan',
+    {
+      config: { auth: 'scan' },
+      schema: {
+        tags: ['stations'],
+        summary: "Feed a code into a station as if its scanner read it (scanner failed)",
+        description:
+          'A refusal of the scan itself (wrong item, intercepted order, …) answers with that error ' +
+          "code and the catalogue's status (mostly 409); the station shows the same alert.",
+        security: bearer,
+        params: StationParams,
+        body: ManualScanBody,
+        response: { 200: ManualScanReply, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { stationId } = request.params;
+      if (deps.stations.view(stationId) === null) throw new PacklineError('PKL_STATION_UNKNOWN', { stationId });
+      const { code, operator } = request.body;
+      const result = await deps.stations.manualScan(stationId, code, operator);
+      request.log.info({ stationId, operator, ok: result.ok }, 'manual scan');
+      if (!result.ok) return sendWireError(reply, result.error);
+      return { view: result.view };
+    },
+  );
+}

@@ -1,0 +1,229 @@
+/**
+ * Prometheus metrics of the gateway (served as text on `GET /metrics`).
+ *
+ * One `Metrics` object per gateway, with its OWN prom-client Registry: the global registry
+ * would leak series between gateways built in one process (tests, the simulator) and would
+ * make "register twice" a crash. Components get the object injected and call the typed
+ * helpers below; nothing outside this file touches prom-client.
+ *
+ * Values that other components already count (broker.stats(), store.stats()) are not
+ * mirrored on every event: a collector registered with `collectFrom(fn)` reads them when
+ * Prometheus scrapes, so the hot paths pay nothing.
+ */
+import {
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  collectDefaultMetrics,
+  type Counter as CounterT,
+  type Gauge as GaugeT,
+} from 'prom-client';
+import type { Logger } from './lib/logger.js';
+
+/** How a shipment (or an attempt at one) ended. `shipped` is the only happy outcome. */
+export const SHIPMENT_RESULTS = [
+  'shipped',
+  'intercepted',
+  'held',
+  'abandoned',
+  'print_failed',
+  'awaiting_waybill',
+  'weight_rejected',
+] as const;
+export type ShipmentResult = (typeof SHIPMENT_RESULTS)[number];
+
+/** Why the broker refused a client or a packet. */
+export const MQTT_REFUSAL_REASONS = ['auth', 'acl_publish', 'acl_subscribe', 'rate_limited'] as const;
+export type MqttRefusalReason = (typeof MQTT_REFUSAL_REASONS)[number];
+
+export type MqttDirection = 'in' | 'out';
+
+/**
+ * Scan-to-print latency buckets (seconds). The flow's budget is "label out before the
+ * packer reaches for it", i.e. well under a second; 1 ms resolves the in-process path,
+ * 2 s is where a station is plainly stuck (anything slower lands in +Inf).
+ */
+export const SCAN_TO_PRINT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2];
+
+/** Scrape-time reader: sets gauges from another component's stats. May be async. */
+export type Collector = () => void | Promise<void>;
+
+export interface MetricsOptions {
+  /** Process and Node.js runtime metrics (CPU, memory, event-loop lag, GC); default true. */
+  defaultMetrics?: boolean;
+  /** Logs a collector that throws (the scrape still succeeds with the other series). */
+  logger?: Logger;
+}
+
+export class Metrics {
+  readonly registry: Registry;
+
+  private readonly shipments: CounterT<'result'>;
+  private readonly scanToPrint: Histogram;
+  private readonly devicesOnline: GaugeT;
+  private readonly mqttMessages: CounterT<'direction'>;
+  private readonly mqttRefused: CounterT<'reason'>;
+  private readonly storeCommits: CounterT;
+  private readonly eventLogSeq: GaugeT;
+  private readonly httpRequests: CounterT<'method' | 'route' | 'status'>;
+  // Pre-bound label children: the MQTT counters are bumped per message on the hot path.
+  private readonly mqttIn: { inc(n?: number): void };
+  private readonly mqttOut: { inc(n?: number): void };
+  private readonly collectors = new Set<Collector>();
+  /** Last source totals seen by the `set…Total` methods, to add only the difference. */
+  private readonly lastTotals = new Map<string, number>();
+  private readonly logger: Logger | undefined;
+
+  constructor(options: MetricsOptions = {}) {
+    this.logger = options.logger;
+    const registers = [(this.registry = new Registry())];
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+
+    this.shipments = new Counter({
+      name: 'packline_shipments_total',
+      help: 'Shipments by outcome (shipped, intercepted, held, abandoned, print_failed, ...)',
+      labelNames: ['result'],
+      registers,
+    });
+    // Export zeros from boot, so rate() and absent-series alerts work before the first event.
+    for (const r of SHIPMENT_RESULTS) this.shipments.labels(r).inc(0);
+    this.scanToPrint = new Histogram({
+      name: 'packline_scan_to_print_seconds',
+      help: 'Time from the order scan to the label sent to the printer',
+      buckets: SCAN_TO_PRINT_BUCKETS,
+      registers,
+    });
+    this.devicesOnline = new Gauge({
+      name: 'packline_devices_online',
+      help: 'Devices currently connected to the broker',
+      registers,
+    });
+    this.mqttMessages = new Counter({
+      name: 'packline_mqtt_messages_total',
+      help: 'MQTT application messages through the gateway (in: from devices, out: to devices)',
+      labelNames: ['direction'],
+      registers,
+    });
+    this.mqttIn = this.mqttMessages.labels('in');
+    this.mqttIn.inc(0);
+    this.mqttOut = this.mqttMessages.labels('out');
+    this.mqttOut.inc(0);
+    this.mqttRefused = new Counter({
+      name: 'packline_mqtt_refused_total',
+      help: 'Connections or packets the broker refused, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    for (const r of MQTT_REFUSAL_REASONS) this.mqttRefused.labels(r).inc(0);
+    this.storeCommits = new Counter({
+      name: 'packline_store_commits_total',
+      help: 'Durable (fsynced) store transactions; one group commit may hold several units',
+      registers,
+    });
+    this.eventLogSeq = new Gauge({
+      name: 'packline_event_log_seq',
+      help: 'Highest sequence number in the event log (cloud sync lag = this minus the cloud cursor)',
+      registers,
+    });
+    this.httpRequests = new Counter({
+      name: 'packline_http_requests_total',
+      help: 'HTTP API requests by route pattern and status',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    });
+  }
+
+  // ---- shipment flow -------------------------------------------------------------------
+
+  shipment(result: ShipmentResult): void {
+    this.shipments.labels(result).inc();
+  }
+
+  observeScanToPrint(seconds: number): void {
+    if (Number.isFinite(seconds) && seconds >= 0) this.scanToPrint.observe(seconds);
+  }
+
+  // ---- broker --------------------------------------------------------------------------
+
+  setDevicesOnline(count: number): void {
+    this.devicesOnline.set(count);
+  }
+
+  mqttMessage(direction: MqttDirection, count = 1): void {
+    (direction === 'in' ? this.mqttIn : this.mqttOut).inc(count);
+  }
+
+  /** For a broker that keeps its own totals: sets the counter to the total at scrape time. */
+  setMqttMessagesTotal(direction: MqttDirection, total: number): void {
+    this.advanceTo(`mqtt:${direction}`, direction === 'in' ? this.mqttIn : this.mqttOut, total);
+  }
+
+  mqttRefusal(reason: MqttRefusalReason): void {
+    this.mqttRefused.labels(reason).inc();
+  }
+
+  // ---- store ---------------------------------------------------------------------------
+
+  storeCommitted(count = 1): void {
+    this.storeCommits.inc(count);
+  }
+
+  /** Sets the commit counter from `store.stats().commits` (use inside a collector). */
+  setStoreCommitsTotal(total: number): void {
+    this.advanceTo('store:commits', this.storeCommits, total);
+  }
+
+  setEventLogSeq(seq: number): void {
+    this.eventLogSeq.set(seq);
+  }
+
+  // ---- HTTP ------------------------------------------------------------------------------
+
+  /** `route` is the route pattern (`/api/v1/shipments/:shipmentId`), never the raw URL. */
+  httpRequest(method: string, route: string, status: number): void {
+    this.httpRequests.labels(method, route, String(status)).inc();
+  }
+
+  /**
+   * prom-client counters cannot be set, so a source total becomes an increment by the
+   * difference. A total below the last one means the source restarted from zero: its new
+   * total is all new increments (the exported counter stays monotonic, as Prometheus wants).
+   */
+  private advanceTo(key: string, counter: { inc(n?: number): void }, total: number): void {
+    if (!Number.isFinite(total) || total < 0) return;
+    const last = this.lastTotals.get(key) ?? 0;
+    const delta = total >= last ? total - last : total;
+    this.lastTotals.set(key, total);
+    if (delta > 0) counter.inc(delta);
+  }
+
+  // ---- scrape ----------------------------------------------------------------------------
+
+  /**
+   * Registers a function run at every scrape before the text is rendered, e.g.
+   * `metrics.collectFrom(() => metrics.setEventLogSeq(store.stats().lastSeq))`.
+   * Returns a function that unregisters it (call it in the component's stop()).
+   */
+  collectFrom(fn: Collector): () => void {
+    this.collectors.add(fn);
+    return () => this.collectors.delete(fn);
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** Runs the collectors, then renders the Prometheus text exposition format. */
+  async render(): Promise<string> {
+    for (const fn of this.collectors) {
+      try {
+        await fn();
+      } catch (err) {
+        // One broken component must not take the whole scrape down with it.
+        this.logger?.warn({ err }, 'metrics collector failed');
+      }
+    }
+    return this.registry.metrics();
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * Which station or line each device serves, derived from the config (the source of truth
+ * for bindings; the device table only holds credentials).
+ */
+import type { Config, Role } from '../config/schema.js';
+
+export interface DeviceBinding {
+  deviceId: string;
+  role: Role;
+  /** `station` for scanner/scale/printer/display/pda of a station, `line` for a conveyor. */
+  owner: { type: 'station' | 'line'; id: string } | null;
+}
+
+export function buildBindings(c: Readonly<Config>): Map<string, DeviceBinding> {
+  const out = new Map<string, DeviceBinding>();
+  for (const d of c.devices) out.set(d.id, { deviceId: d.id, role: d.role, owner: null });
+  for (const s of c.stations) {
+    for (const id of [s.scanner, s.scale, s.printer, s.display]) {
+      const b = id === undefined ? undefined : out.get(id);
+      if (b) b.owner = { type: 'station', id: s.id };
+    }
+  }
+  for (const l of c.lines) {
+    const b = out.get(l.device);
+    if (b) b.owner = { type: 'line', id: l.id };
+  }
+  // PDAs (and extra scanners) name their station in the device entry.
+  for (const d of c.devices) {
+    const b = out.get(d.id);
+    if (b && b.owner === null && d.station !== undefined && c.stations.some((s) => s.id === d.station)) {
+      b.owner = { type: 'station', id: d.station };
+    }
+  }
+  return out;
+}

@@ -1,0 +1,190 @@
+/**
+ * The edge between the broker and the shipment core. Every message on `dev/+/evt/+` goes
+ * through here, in this order, and anything wrong stops it with a coded error on
+ * `dev/{id}/err` and no other effect:
+ *
+ *   topic in the contract → device known and bound → role may send this kind →
+ *   payload decodes against its schema → `msg_id` not seen before → owner's queue.
+ *
+ * The owner (a station or a line) applies the event and commits it; only then does the device
+ * get its `dev/{id}/ack`. A message whose `msg_id` was already applied (a QoS 1 redelivery or
+ * an application retry) is acknowledged again as a duplicate and not applied twice — also
+ * after a restart, because the store keeps the ids in the same transaction as the effect.
+ */
+import { type ErrorCode, type ErrorDetails, toWireError } from '../../../contracts/errors.js';
+import type { EventPayloads } from '../../../contracts/payloads.js';
+import { type EventKind, parseTopic, ROLE_EVENTS, topics } from '../../../contracts/topics.js';
+import { decodeEvent } from '../../../contracts/validate.js';
+import type { BrokerLink, InboundMessage } from '../broker/link.js';
+import type { Logger } from '../lib/logger.js';
+import type { Store } from '../storage/types.js';
+import type { DeviceBinding } from './bindings.js';
+
+/** A validated event handed to its owner. */
+export interface DeviceEvent<K extends EventKind = EventKind> {
+  deviceId: string;
+  binding: DeviceBinding;
+  kind: K;
+  payload: EventPayloads[K];
+  msgId: string | undefined;
+  /** Gateway receive time (ms); the core orders readings by it, not by device clocks. */
+  at: number;
+}
+
+/** What the owner answers once the event's effect is durable (or refused). */
+export type Outcome = { ok: true; seq?: number } | { ok: false; code: ErrorCode; details?: ErrorDetails };
+
+export interface EventOwner {
+  /**
+   * Queues the event; `settle` is called exactly once with the outcome after any writes
+   * committed. Returns false when the owner's queue is full (back-pressure).
+   */
+  submit(event: DeviceEvent, settle: (outcome: Outcome) => void): boolean;
+}
+
+export interface IngressCounters {
+  received: number;
+  refused: number;
+  duplicates: number;
+}
+
+export interface IngressDeps {
+  link: BrokerLink;
+  store: Store;
+  bindings: ReadonlyMap<string, DeviceBinding>;
+  owners: { station: EventOwner; line: EventOwner };
+  logger: Logger;
+  now?: () => number;
+}
+
+/** Device message ids kept in memory for duplicate checks before falling back to the store. */
+const RECENT_IDS_PER_DEVICE = 512;
+
+export class Ingress {
+  readonly name = 'ingress';
+  readonly counters: IngressCounters = { received: 0, refused: 0, duplicates: 0 };
+  private started = false;
+  /** deviceId → msg ids recently applied or in flight (insertion-ordered for eviction). */
+  private readonly recent = new Map<string, Set<string>>();
+  /** `${deviceId}\0${msgId}` of events queued but not yet settled → waiters for the outcome. */
+  private readonly inFlight = new Map<string, Array<(o: Outcome) => void>>();
+  private readonly now: () => number;
+
+  constructor(private readonly deps: IngressDeps) {
+    this.now = deps.now ?? Date.now;
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await this.deps.link.subscribe(topics.allEvents, (msg) => this.onMessage(msg));
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+  }
+
+  private reply(deviceId: string, kind: string, msgId: string | undefined, outcome: Outcome, duplicate = false): void {
+    const { link, logger } = this.deps;
+    if (outcome.ok) {
+      if (msgId === undefined) return; // devices that want acks send a msg_id
+      const ack: Record<string, unknown> = { msg_id: msgId, kind };
+      if (outcome.seq !== undefined) ack.seq = outcome.seq;
+      if (duplicate) ack.duplicate = true;
+      link.publish(topics.ack(deviceId), JSON.stringify(ack), { qos: 1 }).catch((err: unknown) => {
+        logger.warn({ err, deviceId }, 'could not publish ack');
+      });
+      return;
+    }
+    this.counters.refused++;
+    const wire: Record<string, unknown> = { ...toWireError(outcome.code, outcome.details), kind };
+    if (msgId !== undefined) wire.msg_id = msgId;
+    link.publish(topics.error(deviceId), JSON.stringify(wire), { qos: 1 }).catch((err: unknown) => {
+      logger.warn({ err, deviceId }, 'could not publish error');
+    });
+  }
+
+  private remember(deviceId: string, msgId: string): void {
+    let set = this.recent.get(deviceId);
+    if (!set) {
+      set = new Set();
+      this.recent.set(deviceId, set);
+    }
+    set.add(msgId);
+    if (set.size > RECENT_IDS_PER_DEVICE) {
+      const oldest = set.values().next().value as string;
+      set.delete(oldest);
+    }
+  }
+
+  private forget(deviceId: string, msgId: string): void {
+    this.recent.get(deviceId)?.delete(msgId);
+  }
+
+  /** Handles one inbound message; exposed for tests and for the HTTP manual-scan path. */
+  onMessage(msg: InboundMessage): void {
+    if (!this.started) return;
+    this.counters.received++;
+    const parsed = parseTopic(msg.topic);
+    if (parsed === null || parsed.type !== 'event') return; // the subscription only matches dev/+/evt/+
+    const { deviceId, kind } = parsed;
+    const binding = this.deps.bindings.get(deviceId);
+    if (binding === undefined) {
+      this.reply(deviceId, kind, undefined, { ok: false, code: 'PKL_DEVICE_UNKNOWN', details: { deviceId } });
+      return;
+    }
+    if (!ROLE_EVENTS[binding.role].includes(kind)) {
+      this.reply(deviceId, kind, undefined, {
+        ok: false,
+        code: 'PKL_DEVICE_ROLE_MISMATCH',
+        details: { deviceId, role: binding.role, kind },
+      });
+      return;
+    }
+    const decoded = decodeEvent(kind, msg.payload);
+    if (!decoded.ok) {
+      this.reply(deviceId, kind, undefined, { ok: false, code: decoded.code, details: decoded.details });
+      return;
+    }
+    const payload = decoded.value;
+    const msgId = (payload as { msg_id?: string }).msg_id;
+    if (binding.owner === null) {
+      this.reply(deviceId, kind, msgId, { ok: false, code: 'PKL_DEVICE_NOT_BOUND', details: { deviceId } });
+      return;
+    }
+    if (msgId !== undefined) {
+      const key = `${deviceId}\0${msgId}`;
+      const waiting = this.inFlight.get(key);
+      if (waiting) {
+        // Redelivered while the first copy is still being applied: answer when it settles.
+        this.counters.duplicates++;
+        waiting.push((o) => this.reply(deviceId, kind, msgId, o, true));
+        return;
+      }
+      if (this.recent.get(deviceId)?.has(msgId) || this.deps.store.hasDedupe(deviceId, msgId)) {
+        this.counters.duplicates++;
+        this.reply(deviceId, kind, msgId, { ok: true }, true);
+        return;
+      }
+      this.inFlight.set(key, []);
+      this.remember(deviceId, msgId);
+    }
+    const event: DeviceEvent = { deviceId, binding, kind, payload, msgId, at: this.now() };
+    const owner = binding.owner.type === 'station' ? this.deps.owners.station : this.deps.owners.line;
+    let settled = false;
+    const settle = (outcome: Outcome) => {
+      if (settled) return;
+      settled = true;
+      if (msgId !== undefined) {
+        const key = `${deviceId}\0${msgId}`;
+        const waiters = this.inFlight.get(key) ?? [];
+        this.inFlight.delete(key);
+        // A refused event was not applied: a corrected retry with the same id must be allowed.
+        if (!outcome.ok) this.forget(deviceId, msgId);
+        for (const w of waiters) w(outcome);
+      }
+      this.reply(deviceId, kind, msgId, outcome);
+    };
+    if (!owner.submit(event, settle)) settle({ ok: false, code: 'PKL_OVERLOADED', details: {} });
+  }
+}

@@ -1,0 +1,312 @@
+/**
+ * Runs the packing stations: the I/O around the pure state machine (core/station-machine.ts).
+ *
+ * For each input, in the station's own queue: compute the step → commit its writes as one
+ * unit (durable) → adopt the new state → send its commands (print, display) → publish the
+ * station view → answer the device. Nothing is sent or acknowledged before the commit, so a
+ * crash at any point leaves either nothing or the whole step on disk; after a restart the
+ * state is rebuilt from the store and unanswered print jobs are re-issued with the same
+ * job id (printers and drivers treat job ids as idempotent; docs/mqtt.md).
+ */
+import { PacklineError, toWireError } from '../../../contracts/errors.js';
+import type { StationView } from '../../../contracts/payloads.js';
+import { topics } from '../../../contracts/topics.js';
+import type { BrokerLink } from '../broker/link.js';
+import type { Config, StationConfig } from '../config/schema.js';
+import { storeLookups } from '../core/lookups.js';
+import { restoreStation } from '../core/restore.js';
+import { stepStation } from '../core/station-machine.js';
+import { renderStationView } from '../core/station-view.js';
+import type { Command, OrderLookups, StationContext, StationInput, StationState, StationStep } from '../core/types.js';
+import type { ManualScanResult, StationService, StationSummary } from '../http/deps.js';
+import type { Logger } from '../lib/logger.js';
+import type { Metrics, ShipmentResult } from '../metrics.js';
+import type { Shipment, Store, WriteOp } from '../storage/types.js';
+import type { IdSource } from './ids.js';
+import type { DeviceEvent, EventOwner, Outcome } from './ingress.js';
+import { SerialQueue } from './serial-queue.js';
+
+/** Inputs waiting per station before new ones are refused with PKL_OVERLOADED. */
+const QUEUE_LIMIT = 1000;
+
+interface Station {
+  cfg: StationConfig;
+  state: StationState;
+  queue: SerialQueue;
+  viewScheduled: boolean;
+}
+
+export interface StationRuntimeDeps {
+  config: Readonly<Config>;
+  store: Store;
+  link: BrokerLink;
+  metrics: Metrics;
+  logger: Logger;
+  ids: IdSource;
+  isOnline(deviceId: string): boolean;
+  now?: () => number;
+}
+
+export class StationRuntime implements EventOwner, StationService {
+  readonly name = 'stations';
+  private readonly stations = new Map<string, Station>();
+  private readonly lookups: OrderLookups;
+  private readonly now: () => number;
+  private started = false;
+
+  constructor(private readonly deps: StationRuntimeDeps) {
+    this.lookups = storeLookups(deps.store);
+    this.now = deps.now ?? Date.now;
+  }
+
+  private context(cfg: StationConfig): StationContext {
+    return {
+      ...this.lookups,
+      station: cfg,
+      shipment: this.deps.config.shipment,
+      newId: (prefix) => this.deps.ids.next(prefix),
+    };
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    const { store, logger, config } = this.deps;
+    const at = this.now();
+    const open = store.openShipments();
+    const pending = store.pendingPrintJobs();
+    for (const cfg of config.stations) {
+      const restored = restoreStation({ openShipments: open, pendingJobs: pending, at }, this.context(cfg));
+      if (restored.writes.length > 0) await store.write(restored.writes);
+      const station: Station = {
+        cfg,
+        state: restored.state,
+        queue: new SerialQueue(QUEUE_LIMIT, (err) => logger.error({ err, stationId: cfg.id }, 'station step failed')),
+        viewScheduled: false,
+      };
+      this.stations.set(cfg.id, station);
+    }
+    this.started = true;
+    // Re-issue what devices still need: unanswered labels, and every station's screen.
+    for (const station of this.stations.values()) {
+      for (const job of Object.values(station.state.pendingJobs)) {
+        this.send({
+          kind: 'print',
+          deviceId: job.printerId,
+          payload: { job_id: job.jobId, shipment_id: job.shipmentId ?? undefined, format: job.format, data: job.data, copies: 1 },
+        });
+        logger.info({ jobId: job.jobId, printer: job.printerId }, 're-issued unanswered print job after restart');
+      }
+      this.publishView(station);
+    }
+  }
+
+  /** Waits for every queued input to finish (graceful shutdown), then refuses new ones. */
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    await Promise.all([...this.stations.values()].map((s) => s.queue.idle()));
+  }
+
+  // ---- EventOwner ----------------------------------------------------------------------
+
+  submit(event: DeviceEvent, settle: (outcome: Outcome) => void): boolean {
+    const owner = event.binding.owner;
+    const station = owner ? this.stations.get(owner.id) : undefined;
+    if (!this.started || station === undefined) {
+      settle({ ok: false, code: 'PKL_STATION_UNKNOWN', details: { stationId: owner?.id ?? '' } });
+      return true;
+    }
+    const input = toStationInput(event);
+    if (input === null) {
+      // PDA log-in / confirmations belong to the PDA task flow; record nothing here.
+      settle({ ok: true });
+      return true;
+    }
+    return station.queue.push(() => this.apply(station, input, event.msgId, settle));
+  }
+
+  // ---- StationService (HTTP) -------------------------------------------------------------
+
+  list(): StationSummary[] {
+    return [...this.stations.values()].map((s) => {
+      const dev = (id: string) => ({ deviceId: id, online: this.deps.isOnline(id) });
+      const summary: StationSummary = {
+        stationId: s.cfg.id,
+        state: s.state.shipment?.state ?? 'idle',
+        shipmentId: s.state.shipment?.shipmentId ?? null,
+        devices: { scanner: dev(s.cfg.scanner), scale: dev(s.cfg.scale), printer: dev(s.cfg.printer) },
+      };
+      if (s.cfg.display !== undefined) summary.devices.display = dev(s.cfg.display);
+      return summary;
+    });
+  }
+
+  view(stationId: string): StationView | null {
+    const s = this.stations.get(stationId);
+    return s ? this.render(s) : null;
+  }
+
+  manualScan(stationId: string, code: string, operator?: string): Promise<ManualScanResult> {
+    const station = this.stations.get(stationId);
+    if (!this.started || station === undefined) {
+      return Promise.resolve({ ok: false, error: toWireError('PKL_STATION_UNKNOWN', { stationId }) });
+    }
+    return new Promise((resolve) => {
+      const input: StationInput = { kind: 'scan', code, at: this.now(), deviceId: 'api' };
+      if (operator !== undefined) input.operator = operator;
+      const queued = station.queue.push(() =>
+        this.apply(station, input, undefined, (o) => {
+          resolve(o.ok ? { ok: true, view: this.render(station) } : { ok: false, error: toWireError(o.code, o.details) });
+        }),
+      );
+      if (!queued) resolve({ ok: false, error: toWireError('PKL_OVERLOADED') });
+    });
+  }
+
+  /** Feeds an order-cache change to every station showing that order (refund arrived, waybill came). */
+  orderUpdated(orderId: string): void {
+    for (const station of this.stations.values()) {
+      if (station.state.shipment?.orderId !== orderId) continue;
+      station.queue.push(() =>
+        this.apply(station, { kind: 'order_updated', orderId, at: this.now(), deviceId: 'cloud' }, undefined, () => undefined),
+      );
+    }
+  }
+
+  // ---- the step ----------------------------------------------------------------------------
+
+  private async apply(
+    station: Station,
+    input: StationInput,
+    msgId: string | undefined,
+    settle: (o: Outcome) => void,
+  ): Promise<void> {
+    const { store, metrics, logger } = this.deps;
+    let step: StationStep;
+    try {
+      step = stepStation(station.state, input, this.context(station.cfg));
+    } catch (err) {
+      if (err instanceof PacklineError) {
+        settle({ ok: false, code: err.code, details: err.details ?? {} });
+        return;
+      }
+      logger.error({ err, stationId: station.cfg.id, input: input.kind }, 'state machine failed');
+      settle({ ok: false, code: 'PKL_INTERNAL', details: { ref: `${station.cfg.id}:${input.at}` } });
+      return;
+    }
+    let seq: number | undefined;
+    if (step.writes.length > 0) {
+      const writes: WriteOp[] = step.writes;
+      // The message id is stored with the effect it produced, so a redelivery after a restart
+      // is still recognised. A refusal is not stored: a corrected retry must be applied.
+      if (msgId !== undefined && step.reply.ok) {
+        writes.push({ op: 'dedupe', deviceId: input.deviceId, msgId });
+      }
+      if (store.diskLow() && opensNewWork(input, station.state)) {
+        settle({ ok: false, code: 'PKL_DISK_FULL', details: { freeMb: store.stats().diskFreeMb ?? null } });
+        return;
+      }
+      try {
+        const result = await store.write(writes);
+        seq = result.seqs[result.seqs.length - 1];
+      } catch (err) {
+        const code = err instanceof PacklineError ? err.code : 'PKL_STORE_UNAVAILABLE';
+        logger.error({ err, stationId: station.cfg.id }, 'could not commit station step');
+        settle({ ok: false, code, details: err instanceof PacklineError ? (err.details ?? {}) : { reason: String(err) } });
+        return;
+      }
+    }
+    const before = station.state.shipment;
+    station.state = step.state;
+    for (const command of step.commands) {
+      if (command.kind === 'print' && input.kind === 'weight') metrics.observeScanToPrint((this.now() - input.at) / 1000);
+      this.send(command);
+    }
+    const after = station.state.shipment;
+    if (after !== null && (before?.shipmentId !== after.shipmentId || before.state !== after.state || before.reasonCode !== after.reasonCode)) {
+      const result = stationResult(after);
+      if (result !== null) metrics.shipment(result);
+    }
+    this.scheduleView(station);
+    const reply = step.reply;
+    if (reply.ok) settle(seq === undefined ? { ok: true } : { ok: true, seq });
+    else settle({ ok: false, code: reply.code, details: reply.details });
+  }
+
+  private send(command: Command): void {
+    const { link, logger } = this.deps;
+    link.publish(topics.command(command.deviceId, command.kind), JSON.stringify(command.payload), { qos: 1 }).catch(
+      (err: unknown) => logger.warn({ err, deviceId: command.deviceId, kind: command.kind }, 'could not send command'),
+    );
+  }
+
+  private render(station: Station): StationView {
+    const shipment = station.state.shipment;
+    const order = shipment ? this.deps.store.getOrder(shipment.orderId) : null;
+    return renderStationView(station.state, order);
+  }
+
+  /** One retained view publish per station per tick, however many inputs that tick applied. */
+  private scheduleView(station: Station): void {
+    if (station.viewScheduled) return;
+    station.viewScheduled = true;
+    setImmediate(() => {
+      station.viewScheduled = false;
+      this.publishView(station);
+    });
+  }
+
+  private publishView(station: Station): void {
+    const { link, logger } = this.deps;
+    link
+      .publish(topics.stationView(station.cfg.id), JSON.stringify(this.render(station)), { qos: 0, retain: true })
+      .catch((err: unknown) => logger.warn({ err, stationId: station.cfg.id }, 'could not publish station view'));
+  }
+}
+
+/** Whether this input would start a new shipment (refused while the disk is nearly full). */
+function opensNewWork(input: StationInput, state: StationState): boolean {
+  if (input.kind !== 'scan') return false;
+  const s = state.shipment;
+  return s === null || !['verifying', 'weighing', 'held'].includes(s.state);
+}
+
+function toStationInput(event: DeviceEvent): StationInput | null {
+  const base = { at: event.at, deviceId: event.deviceId };
+  switch (event.kind) {
+    case 'scan': {
+      const p = event.payload as DeviceEvent<'scan'>['payload'];
+      return { ...base, kind: 'scan', code: p.code };
+    }
+    case 'weight': {
+      const p = event.payload as DeviceEvent<'weight'>['payload'];
+      return { ...base, kind: 'weight', grams: p.grams, stable: p.stable };
+    }
+    case 'print_result': {
+      const p = event.payload as DeviceEvent<'print_result'>['payload'];
+      const input: StationInput = { ...base, kind: 'print_result', jobId: p.job_id, status: p.status };
+      if (p.reason !== undefined) input.reason = p.reason;
+      return input;
+    }
+    default:
+      return null;
+  }
+}
+
+/** How a shipment's new state counts in packline_shipments_total. */
+function stationResult(s: Shipment): ShipmentResult | null {
+  switch (s.state) {
+    case 'shipped':
+    case 'intercepted':
+    case 'abandoned':
+      return s.state;
+    case 'held':
+      if (s.reasonCode === 'PKL_AWAITING_WAYBILL') return 'awaiting_waybill';
+      if (s.reasonCode === 'PKL_WEIGHT_OUT_OF_TOLERANCE') return 'weight_rejected';
+      return 'held';
+    case 'labelling':
+      return s.reasonCode === 'PKL_PRINT_FAILED' ? 'print_failed' : null;
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * A small synchronous opener for the CLI (`packline device add|list|remove`): its own
+ * connection to the same database, usable while the gateway runs. SQLite serialises the two
+ * writers (busy_timeout); the CLI's changes go through the same UnitApplier as the gateway's,
+ * so they get gap-free seqs and HLC stamps in the same event log, and the running gateway sees
+ * them at its next read.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { PacklineError } from '../../../contracts/errors.js';
+import { configureWriterConnection, migrate } from './schema.js';
+import { toStoreError } from './sqlite-errors.js';
+import { DB_FILE } from './sqlite-store.js';
+import { StoreReader } from './store-reader.js';
+import type { DeviceRecord, WriteOp, WriteResult } from './types.js';
+import { META_BOOT, UnitApplier } from './unit-applier.js';
+
+export interface AdminDb {
+  getDevice(deviceId: string): DeviceRecord | null;
+  listDevices(): DeviceRecord[];
+  /** Adds or replaces a device and logs `device.registered` (without the secret hash). */
+  putDevice(device: DeviceRecord): WriteResult;
+  /** Removes a device and logs `device.removed`; PKL_DEVICE_UNKNOWN if there is none. */
+  removeDevice(deviceId: string): WriteResult;
+  /** Applies any unit atomically and durably (same rules as Store.write), synchronously. */
+  write(ops: WriteOp[]): WriteResult;
+  getMeta(key: string): string | null;
+  close(): void;
+}
+
+export function openAdminDb(dataDir: string): AdminDb {
+  mkdirSync(dataDir, { recursive: true });
+  const db = new Database(join(dataDir, DB_FILE));
+  try {
+    configureWriterConnection(db);
+    migrate(db);
+  } catch (err) {
+    db.close();
+    throw toStoreError(err, { dataDir });
+  }
+  const reader = new StoreReader(db);
+  const applier = new UnitApplier(db, dataDir);
+
+  const write = (ops: WriteOp[]): WriteResult => {
+    try {
+      return db
+        .transaction(() => {
+          applier.syncClock();
+          // Stamped with the gateway's current boot: the CLI is not a boot of its own.
+          const boot = Number(applier.readMeta(META_BOOT) ?? '0');
+          const { events, ...result } = applier.apply(ops, { boot, clockUnsynced: false });
+          if (events > 0) applier.persistClock();
+          return result;
+        })
+        .immediate();
+    } catch (err) {
+      throw err instanceof PacklineError ? err : toStoreError(err, { dataDir });
+    }
+  };
+
+  return {
+    getDevice: (id) => reader.getDevice(id),
+    listDevices: () => reader.listDevices(),
+    putDevice: (device) =>
+      write([
+        { op: 'device.put', device },
+        {
+          op: 'event',
+          type: 'device.registered',
+          subject: `device:${device.deviceId}`,
+          data: { role: device.role, station: device.station, model: device.model, rotatedAt: device.rotatedAt },
+        },
+      ]),
+    removeDevice: (deviceId) =>
+      write([
+        { op: 'device.delete', deviceId },
+        { op: 'event', type: 'device.removed', subject: `device:${deviceId}`, data: {} },
+      ]),
+    write,
+    getMeta: (key) => reader.getMeta(key),
+    close: () => db.close(),
+  };
+}

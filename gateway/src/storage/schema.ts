@@ -1,0 +1,182 @@
+/**
+ * The SQLite schema as forward-only numbered migrations, inline so a compiled build needs no
+ * asset files. `PRAGMA user_version` holds the number of the last applied migration. A
+ * released migration is never edited: change the schema by appending a new one.
+ */
+import type { Database } from 'better-sqlite3';
+import { PacklineError } from '../../../contracts/errors.js';
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+      CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) WITHOUT ROWID;
+
+      -- Orders cache, filled by cloud sync. lines / print_data are JSON.
+      CREATE TABLE orders (
+        order_id         TEXT PRIMARY KEY,
+        shop             TEXT NOT NULL,
+        lines            TEXT NOT NULL,
+        packaging_grams  INTEGER,
+        refund_requested INTEGER NOT NULL DEFAULT 0,
+        refunded         INTEGER NOT NULL DEFAULT 0,
+        cancelled        INTEGER NOT NULL DEFAULT 0,
+        platform_closed  INTEGER NOT NULL DEFAULT 0,
+        shipped          INTEGER NOT NULL DEFAULT 0,
+        carrier          TEXT,
+        waybill          TEXT,
+        print_data       TEXT,
+        ship_by          INTEGER,
+        revision         INTEGER NOT NULL,
+        updated_at       INTEGER NOT NULL
+      );
+
+      CREATE INDEX orders_waybill ON orders(waybill) WHERE waybill IS NOT NULL;
+
+      -- Every code that identifies an order besides its id (platform order no., pick slip,
+      -- waybill). A code belongs to one order: the latest order.put that lists it wins.
+      -- (A rowid table: rowid keeps the order the codes were listed in.)
+      CREATE TABLE order_barcodes (
+        code     TEXT PRIMARY KEY,
+        order_id TEXT NOT NULL REFERENCES orders(order_id) ON DELETE CASCADE
+      );
+      CREATE INDEX order_barcodes_order ON order_barcodes(order_id);
+
+      CREATE TABLE shipments (
+        shipment_id    TEXT PRIMARY KEY,
+        order_id       TEXT NOT NULL,
+        station_id     TEXT NOT NULL,
+        state          TEXT NOT NULL CHECK (state IN
+                         ('verifying','weighing','held','intercepted','labelling','printed','shipped','abandoned')),
+        reason_code    TEXT,
+        scanned        TEXT NOT NULL,
+        expected_grams INTEGER,
+        actual_grams   INTEGER,
+        carrier        TEXT,
+        waybill        TEXT,
+        label_job_id   TEXT,
+        operator       TEXT,
+        opened_at      INTEGER NOT NULL,
+        updated_at     INTEGER NOT NULL,
+        shipped_at     INTEGER
+      );
+      CREATE INDEX shipments_order ON shipments(order_id, opened_at);
+      CREATE INDEX shipments_station ON shipments(station_id, updated_at);
+      CREATE INDEX shipments_updated ON shipments(updated_at);
+      CREATE INDEX shipments_open ON shipments(state) WHERE state NOT IN ('shipped','abandoned');
+
+      CREATE TABLE print_jobs (
+        job_id      TEXT PRIMARY KEY,
+        shipment_id TEXT,
+        printer_id  TEXT NOT NULL,
+        format      TEXT NOT NULL CHECK (format IN ('zpl','tspl')),
+        data        TEXT NOT NULL,
+        state       TEXT NOT NULL CHECK (state IN ('queued','sent','printing','printed','failed','cancelled')),
+        reason      TEXT,
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL
+      );
+      CREATE INDEX print_jobs_pending ON print_jobs(created_at) WHERE state IN ('queued','sent','printing');
+      CREATE INDEX print_jobs_shipment ON print_jobs(shipment_id);
+
+      CREATE TABLE devices (
+        device_id   TEXT PRIMARY KEY,
+        role        TEXT NOT NULL,
+        station     TEXT,
+        model       TEXT,
+        secret_hash TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        rotated_at  INTEGER NOT NULL
+      );
+
+      -- Inbox of applied device message ids (pruned by age and row count, see dedupe-prune).
+      CREATE TABLE dedupe (
+        device_id TEXT NOT NULL,
+        msg_id    TEXT NOT NULL,
+        at        INTEGER NOT NULL,
+        PRIMARY KEY (device_id, msg_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX dedupe_at ON dedupe(at);
+
+      -- Append-only event log drained by cloud sync. AUTOINCREMENT keeps seq in
+      -- sqlite_sequence, which is written inside the transaction: a rolled-back savepoint
+      -- rolls the counter back too, so seq stays gap-free, and a seq is never reused even
+      -- after old rows are pruned.
+      CREATE TABLE events (
+        seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+        hlc            TEXT NOT NULL,
+        boot           INTEGER NOT NULL,
+        clock_unsynced INTEGER NOT NULL,
+        type           TEXT NOT NULL,
+        subject        TEXT NOT NULL,
+        data           TEXT NOT NULL
+      );
+      CREATE INDEX events_subject ON events(subject, seq);
+      CREATE TRIGGER events_append_only BEFORE UPDATE ON events
+      BEGIN
+        SELECT RAISE(ABORT, 'events are append-only');
+      END;
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+
+/**
+ * Brings the database up to {@link SCHEMA_VERSION}, one transaction per migration. Safe
+ * against a concurrent opener (BEGIN IMMEDIATE, version re-read inside the transaction).
+ * Refuses a database written by a newer build (forward-only: we never guess a downgrade).
+ * Returns the migrations applied.
+ */
+export function migrate(db: Database): number[] {
+  const applied: number[] = [];
+  for (;;) {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) {
+      throw new PacklineError('PKL_STORE_UNAVAILABLE', {
+        reason: `database schema v${version} is newer than this build (v${SCHEMA_VERSION})`,
+      });
+    }
+    const next = MIGRATIONS.find((m) => m.version === version + 1);
+    if (!next) return applied;
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      const current = db.pragma('user_version', { simple: true }) as number;
+      if (current === version) {
+        db.exec(next.sql);
+        // PRAGMA takes no bound parameters; the value is our own integer constant.
+        db.pragma(`user_version = ${next.version}`);
+        applied.push(next.version);
+      }
+      db.exec('COMMIT');
+    } catch (err) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+}
+
+/** Connection settings shared by the writer and the admin opener. */
+export function configureWriterConnection(db: Database): void {
+  // WAL: readers never block the writer and never fsync. FULL: the WAL is fsynced at every
+  // commit, so an acknowledged write survives power loss (SQLite docs, "PRAGMA synchronous").
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  // Another process (the CLI) may hold the write lock for a moment.
+  db.pragma('busy_timeout = 5000');
+  // Avoid temp files on the SD card (wear, see field notes §4).
+  db.pragma('temp_store = MEMORY');
+  // Truncate the WAL back to 64 MB after checkpoints instead of letting it stay at its peak.
+  db.pragma('journal_size_limit = 67108864');
+}

@@ -1,0 +1,347 @@
+/**
+ * The durable store: SQLite (WAL, synchronous=FULL) with one writer in a worker thread that
+ * group-commits (writer-worker.ts) and synchronous reads on the main thread from a separate
+ * read-only connection. See types.ts for the contract.
+ */
+import { mkdirSync } from 'node:fs';
+import { stat, statfs } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import Database, { type Database as Db } from 'better-sqlite3';
+import { PacklineError } from '../../../contracts/errors.js';
+import type { Logger } from '../lib/logger.js';
+import { deserializeError } from './sqlite-errors.js';
+import { StoreReader } from './store-reader.js';
+import type {
+  DeviceRecord,
+  EventRecord,
+  Order,
+  PrintJob,
+  Shipment,
+  ShipmentQuery,
+  Store,
+  StoreStats,
+  WriteOp,
+  WriteResult,
+} from './types.js';
+import type { FromWriter, ToWriter, WriterInit } from './writer-protocol.js';
+
+export const DB_FILE = 'packline.db';
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface OpenStoreOptions {
+  dataDir: string;
+  /** config `storage.commitWindowMs`: linger before a group commit starts (default 0). */
+  commitWindowMs?: number;
+  /** config `storage.minFreeMb`: below this, diskLow() turns true (default 200). */
+  minFreeMb?: number;
+  logger: Logger;
+  /** Whether the wall clock is NTP-synchronised; recorded per event (default: assume yes). */
+  clockSynced?: () => boolean;
+  /** How often the free space of the data dir is checked (default 10 s). */
+  diskCheckIntervalMs?: number;
+  /** Dedupe inbox retention (default 7 days) and row bound (default 1,000,000). */
+  dedupeRetentionMs?: number;
+  dedupeMaxRows?: number;
+}
+
+/** Factory used by the composition root. Nothing is opened until start(). */
+export function openStore(opts: OpenStoreOptions): Store {
+  return new SqliteStore(opts);
+}
+
+interface Pending {
+  resolve: (r: WriteResult) => void;
+  reject: (e: PacklineError) => void;
+}
+
+type Phase = 'new' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+/**
+ * Under vitest and `node --import tsx` this module is a .ts file and so is its sibling
+ * worker; compiled, both are .js and plain node runs the worker directly. On Node 20 a
+ * worker does not get ESM loader hooks (nodejs/node#47747: neither inherited nor via
+ * `execArgv: ['--import', 'tsx']`, which fails with ERR_UNKNOWN_FILE_EXTENSION), so the .ts
+ * worker starts from a small CommonJS bootstrap that installs tsx's require hook first.
+ */
+function startWriterWorker(init: WriterInit): Worker {
+  const ext = new URL(import.meta.url).pathname.endsWith('.ts') ? '.ts' : '.js';
+  const url = new URL(`./writer-worker${ext}`, import.meta.url);
+  if (ext === '.js') return new Worker(url, { workerData: init });
+  const tsxCjs = createRequire(import.meta.url).resolve('tsx/cjs/api');
+  const bootstrap = `require(${JSON.stringify(tsxCjs)}).register(); require(${JSON.stringify(fileURLToPath(url))});`;
+  return new Worker(bootstrap, { eval: true, workerData: init, execArgv: [] });
+}
+
+export class SqliteStore implements Store {
+  readonly name = 'store';
+  private phase: Phase = 'new';
+  private worker: Worker | null = null;
+  private readDb: Db | null = null;
+  private reader: StoreReader | null = null;
+  private bootNo = 0;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private commits = 0;
+  private unitsWritten = 0;
+  private diskTimer: NodeJS.Timeout | null = null;
+  private freeMb: number | undefined;
+  private walBytes = 0;
+  private low = false;
+  private stopped: Promise<void> | null = null;
+  private readonly dbPath: string;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: OpenStoreOptions) {
+    this.dbPath = join(opts.dataDir, DB_FILE);
+    this.log = opts.logger;
+  }
+
+  get boot(): number {
+    return this.bootNo;
+  }
+
+  async start(): Promise<void> {
+    if (this.phase !== 'new') return;
+    this.phase = 'starting';
+    mkdirSync(this.opts.dataDir, { recursive: true });
+    const init: WriterInit = {
+      dataDir: this.opts.dataDir,
+      dbPath: this.dbPath,
+      commitWindowMs: this.opts.commitWindowMs ?? 0,
+      dedupeRetentionMs: this.opts.dedupeRetentionMs ?? 7 * DAY_MS,
+      dedupeMaxRows: this.opts.dedupeMaxRows ?? 1_000_000,
+    };
+    const worker = startWriterWorker(init);
+    this.worker = worker;
+    // Only our own start-up listeners are removed afterwards: Worker's removeAllListeners()
+    // would also drop Node's internal 'newListener' hook that starts the message port, and no
+    // 'message' event would ever arrive again.
+    let onMsg: ((m: FromWriter) => void) | undefined;
+    let onError: ((err: Error) => void) | undefined;
+    let onExit: ((code: number) => void) | undefined;
+    const detach = (): void => {
+      if (onMsg) worker.off('message', onMsg);
+      if (onError) worker.off('error', onError);
+      if (onExit) worker.off('exit', onExit);
+    };
+    try {
+      const ready = await new Promise<{ boot: number; migrated: number[] }>((resolve, reject) => {
+        onMsg = (m: FromWriter): void => {
+          if (m.t === 'ready') resolve(m);
+          else if (m.t === 'fatal') reject(deserializeError(m.error));
+        };
+        onError = (err) =>
+          reject(new PacklineError('PKL_STORE_UNAVAILABLE', { reason: `writer failed: ${err.message}` }, { cause: err }));
+        onExit = (code) =>
+          reject(new PacklineError('PKL_STORE_UNAVAILABLE', { reason: `writer exited with code ${code} while opening` }));
+        worker.on('message', onMsg);
+        worker.once('error', onError);
+        worker.once('exit', onExit);
+      });
+      detach();
+      this.bootNo = ready.boot;
+      if (ready.migrated.length > 0) this.log.info({ migrated: ready.migrated }, 'store schema migrated');
+      // The writer created the file and switched it to WAL; readers only need a read-only handle.
+      this.readDb = new Database(this.dbPath, { readonly: true, fileMustExist: true });
+      this.readDb.pragma('busy_timeout = 1000');
+      this.reader = new StoreReader(this.readDb);
+    } catch (err) {
+      this.phase = 'failed';
+      detach();
+      await worker.terminate();
+      this.worker = null;
+      throw err instanceof PacklineError
+        ? err
+        : new PacklineError('PKL_STORE_UNAVAILABLE', { reason: String(err) }, { cause: err });
+    }
+    worker.on('message', (m: FromWriter) => this.onWriterMessage(m));
+    worker.on('error', (err) => {
+      this.log.error({ err }, 'store writer crashed');
+      this.failAll(`writer crashed: ${err.message}`);
+    });
+    worker.on('exit', (code) => {
+      if (this.phase === 'stopping' || this.phase === 'stopped') return;
+      this.log.error({ code }, 'store writer exited unexpectedly');
+      this.failAll(`writer exited with code ${code}`);
+    });
+    await this.checkDisk();
+    const every = this.opts.diskCheckIntervalMs ?? 10_000;
+    this.diskTimer = setInterval(() => void this.checkDisk(), every);
+    this.diskTimer.unref();
+    this.phase = 'running';
+    this.log.info({ boot: this.bootNo, db: this.dbPath }, 'store started');
+  }
+
+  stop(): Promise<void> {
+    if (this.stopped) return this.stopped;
+    if (this.phase === 'new' || this.phase === 'failed') {
+      this.phase = 'stopped';
+      this.closeReader();
+      return Promise.resolve();
+    }
+    this.phase = 'stopping';
+    this.stopped = this.drainAndClose();
+    return this.stopped;
+  }
+
+  private async drainAndClose(): Promise<void> {
+    if (this.diskTimer) clearInterval(this.diskTimer);
+    this.diskTimer = null;
+    const worker = this.worker;
+    if (worker) {
+      // The writer handles messages in order: every unit sent before 'stop' is committed first.
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      worker.postMessage({ t: 'stop' } satisfies ToWriter);
+      await exited;
+      this.worker = null;
+    }
+    // Anything still pending never reached a commit (writer crashed while stopping).
+    this.failAll('store stopped');
+    this.closeReader();
+    this.phase = 'stopped';
+    this.log.info({ commits: this.commits, units: this.unitsWritten }, 'store stopped');
+  }
+
+  private closeReader(): void {
+    this.readDb?.close();
+    this.readDb = null;
+    this.reader = null;
+  }
+
+  write(ops: WriteOp[]): Promise<WriteResult> {
+    if (this.phase !== 'running' || !this.worker) {
+      return Promise.reject(new PacklineError('PKL_STORE_UNAVAILABLE', { reason: `store is ${this.phase}` }));
+    }
+    const id = this.nextId++;
+    return new Promise<WriteResult>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      const msg: ToWriter = { t: 'unit', id, ops, clockUnsynced: !(this.opts.clockSynced?.() ?? true) };
+      try {
+        this.worker!.postMessage(msg);
+      } catch (err) {
+        // DataCloneError: an op holds something that cannot leave this thread (a function…).
+        this.pending.delete(id);
+        reject(new PacklineError('PKL_STORE_OP_INVALID', { op: 'unit', reason: String(err) }, { cause: err }));
+      }
+    });
+  }
+
+  private onWriterMessage(m: FromWriter): void {
+    if (m.t === 'done') {
+      if (m.committed) this.commits += 1;
+      this.unitsWritten += m.unitsWritten;
+      for (const o of m.outcomes) {
+        const p = this.pending.get(o.id);
+        if (!p) continue;
+        this.pending.delete(o.id);
+        if (o.ok) {
+          const r: WriteResult = { seqs: o.seqs };
+          if (o.stale) r.stale = o.stale;
+          p.resolve(r);
+        } else {
+          const e = deserializeError(o.error);
+          if (e.code === 'PKL_DISK_FULL') this.low = true;
+          p.reject(e);
+        }
+      }
+    } else if (m.t === 'fatal') {
+      this.log.error({ error: m.error }, 'store writer reported a fatal error');
+    }
+  }
+
+  /** Rejects every pending unit; after a crash the store refuses new writes. */
+  private failAll(reason: string): void {
+    if (this.phase === 'running') this.phase = 'failed';
+    for (const [id, p] of this.pending) {
+      this.pending.delete(id);
+      p.reject(new PacklineError('PKL_STORE_UNAVAILABLE', { reason }));
+    }
+  }
+
+  private async checkDisk(): Promise<void> {
+    try {
+      const s = await statfs(this.opts.dataDir);
+      this.freeMb = Math.floor((s.bavail * s.bsize) / (1024 * 1024));
+      const low = this.freeMb < (this.opts.minFreeMb ?? 200);
+      if (low !== this.low) {
+        if (low) this.log.warn({ freeMb: this.freeMb }, 'data disk almost full; new work will be refused');
+        else this.log.info({ freeMb: this.freeMb }, 'data disk has space again');
+      }
+      this.low = low;
+    } catch (err) {
+      this.log.warn({ err }, 'statfs of the data dir failed');
+    }
+    try {
+      this.walBytes = (await stat(`${this.dbPath}-wal`)).size;
+    } catch {
+      this.walBytes = 0;
+    }
+  }
+
+  diskLow(): boolean {
+    return this.low;
+  }
+
+  private r(): StoreReader {
+    if (!this.reader) throw new PacklineError('PKL_STORE_UNAVAILABLE', { reason: `store is ${this.phase}` });
+    return this.reader;
+  }
+
+  getOrder(orderId: string): Order | null {
+    return this.r().getOrder(orderId);
+  }
+  findOrderByBarcode(code: string): Order | null {
+    return this.r().findOrderByBarcode(code);
+  }
+  getShipment(shipmentId: string): Shipment | null {
+    return this.r().getShipment(shipmentId);
+  }
+  openShipments(): Shipment[] {
+    return this.r().openShipments();
+  }
+  listShipments(q: ShipmentQuery): Shipment[] {
+    return this.r().listShipments(q);
+  }
+  latestShipmentForOrder(orderId: string): Shipment | null {
+    return this.r().latestShipmentForOrder(orderId);
+  }
+  getPrintJob(jobId: string): PrintJob | null {
+    return this.r().getPrintJob(jobId);
+  }
+  pendingPrintJobs(): PrintJob[] {
+    return this.r().pendingPrintJobs();
+  }
+  hasDedupe(deviceId: string, msgId: string): boolean {
+    return this.r().hasDedupe(deviceId, msgId);
+  }
+  getDevice(deviceId: string): DeviceRecord | null {
+    return this.r().getDevice(deviceId);
+  }
+  listDevices(): DeviceRecord[] {
+    return this.r().listDevices();
+  }
+  readEvents(afterSeq: number, limit: number): EventRecord[] {
+    return this.r().readEvents(afterSeq, limit);
+  }
+  getMeta(key: string): string | null {
+    return this.r().getMeta(key);
+  }
+
+  stats(): StoreStats {
+    const r = this.reader;
+    const s: StoreStats = {
+      lastSeq: r ? r.lastSeq() : 0,
+      boot: this.bootNo,
+      commits: this.commits,
+      unitsWritten: this.unitsWritten,
+      pendingUnits: this.pending.size,
+      dbBytes: r ? r.dbBytes() : 0,
+      walBytes: this.walBytes,
+    };
+    if (this.freeMb !== undefined) s.diskFreeMb = this.freeMb;
+    return s;
+  }
+}

@@ -1,0 +1,308 @@
+/**
+ * The synchronous read side: prepared statements over one connection and the row → domain
+ * mapping. The store uses it on a read-only connection on the main thread (WAL readers see
+ * the last committed snapshot and never fsync); the admin opener uses it on its own
+ * connection.
+ */
+import type { Database, Statement } from 'better-sqlite3';
+import {
+  FINAL_SHIPMENT_STATES,
+  type DeviceRecord,
+  type EventRecord,
+  type Order,
+  type PrintJob,
+  type Shipment,
+  type ShipmentQuery,
+} from './types.js';
+
+export const MAX_LIST_LIMIT = 1000;
+export const MAX_EVENTS_LIMIT = 10_000;
+
+interface OrderRow {
+  order_id: string;
+  shop: string;
+  lines: string;
+  packaging_grams: number | null;
+  refund_requested: number;
+  refunded: number;
+  cancelled: number;
+  platform_closed: number;
+  shipped: number;
+  carrier: string | null;
+  waybill: string | null;
+  print_data: string | null;
+  ship_by: number | null;
+  revision: number;
+  updated_at: number;
+}
+
+interface ShipmentRow {
+  shipment_id: string;
+  order_id: string;
+  station_id: string;
+  state: Shipment['state'];
+  reason_code: string | null;
+  scanned: string;
+  expected_grams: number | null;
+  actual_grams: number | null;
+  carrier: string | null;
+  waybill: string | null;
+  label_job_id: string | null;
+  operator: string | null;
+  opened_at: number;
+  updated_at: number;
+  shipped_at: number | null;
+}
+
+interface PrintJobRow {
+  job_id: string;
+  shipment_id: string | null;
+  printer_id: string;
+  format: PrintJob['format'];
+  data: string;
+  state: PrintJob['state'];
+  reason: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+interface DeviceRow {
+  device_id: string;
+  role: string;
+  station: string | null;
+  model: string | null;
+  secret_hash: string;
+  created_at: number;
+  rotated_at: number;
+}
+
+interface EventRow {
+  seq: number;
+  hlc: string;
+  boot: number;
+  clock_unsynced: number;
+  type: string;
+  subject: string;
+  data: string;
+}
+
+function toOrder(r: OrderRow, barcodes: string[]): Order {
+  return {
+    orderId: r.order_id,
+    shop: r.shop,
+    barcodes,
+    lines: JSON.parse(r.lines) as Order['lines'],
+    packagingGrams: r.packaging_grams,
+    flags: {
+      refundRequested: r.refund_requested === 1,
+      refunded: r.refunded === 1,
+      cancelled: r.cancelled === 1,
+      platformClosed: r.platform_closed === 1,
+      shipped: r.shipped === 1,
+    },
+    carrier: r.carrier,
+    waybill: r.waybill,
+    printData: r.print_data === null ? null : (JSON.parse(r.print_data) as Order['printData']),
+    shipBy: r.ship_by,
+    revision: r.revision,
+    updatedAt: r.updated_at,
+  };
+}
+
+function toShipment(r: ShipmentRow): Shipment {
+  return {
+    shipmentId: r.shipment_id,
+    orderId: r.order_id,
+    stationId: r.station_id,
+    state: r.state,
+    reasonCode: r.reason_code,
+    scanned: JSON.parse(r.scanned) as Record<string, number>,
+    expectedGrams: r.expected_grams,
+    actualGrams: r.actual_grams,
+    carrier: r.carrier,
+    waybill: r.waybill,
+    labelJobId: r.label_job_id,
+    operator: r.operator,
+    openedAt: r.opened_at,
+    updatedAt: r.updated_at,
+    shippedAt: r.shipped_at,
+  };
+}
+
+function toPrintJob(r: PrintJobRow): PrintJob {
+  return {
+    jobId: r.job_id,
+    shipmentId: r.shipment_id,
+    printerId: r.printer_id,
+    format: r.format,
+    data: r.data,
+    state: r.state,
+    reason: r.reason,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function toDevice(r: DeviceRow): DeviceRecord {
+  return {
+    deviceId: r.device_id,
+    role: r.role,
+    station: r.station,
+    model: r.model,
+    secretHash: r.secret_hash,
+    createdAt: r.created_at,
+    rotatedAt: r.rotated_at,
+  };
+}
+
+function toEvent(r: EventRow): EventRecord {
+  return {
+    seq: r.seq,
+    hlc: r.hlc,
+    boot: r.boot,
+    clockUnsynced: r.clock_unsynced === 1,
+    type: r.type,
+    subject: r.subject,
+    data: JSON.parse(r.data) as unknown,
+  };
+}
+
+function clampLimit(limit: number | undefined, dflt: number, max: number): number {
+  if (limit === undefined || !Number.isFinite(limit)) return dflt;
+  return Math.min(Math.max(Math.floor(limit), 1), max);
+}
+
+const FINAL_LIST = FINAL_SHIPMENT_STATES.map((s) => `'${s}'`).join(',');
+
+export class StoreReader {
+  private readonly s: Record<
+    | 'order'
+    | 'orderBarcodes'
+    | 'orderByCode'
+    | 'orderByWaybill'
+    | 'shipment'
+    | 'openShipments'
+    | 'latestForOrder'
+    | 'printJob'
+    | 'pendingJobs'
+    | 'dedupe'
+    | 'device'
+    | 'devices'
+    | 'events'
+    | 'meta'
+    | 'lastSeq',
+    Statement
+  >;
+
+  constructor(private readonly db: Database) {
+    this.s = {
+      order: db.prepare('SELECT * FROM orders WHERE order_id = ?'),
+      orderBarcodes: db.prepare('SELECT code FROM order_barcodes WHERE order_id = ? ORDER BY rowid').pluck(),
+      orderByCode: db.prepare(
+        'SELECT o.* FROM order_barcodes b JOIN orders o ON o.order_id = b.order_id WHERE b.code = ?',
+      ),
+      orderByWaybill: db.prepare(
+        'SELECT * FROM orders WHERE waybill = ? AND waybill IS NOT NULL ORDER BY updated_at DESC LIMIT 1',
+      ),
+      shipment: db.prepare('SELECT * FROM shipments WHERE shipment_id = ?'),
+      openShipments: db.prepare(
+        `SELECT * FROM shipments WHERE state NOT IN (${FINAL_LIST}) ORDER BY opened_at, shipment_id`,
+      ),
+      latestForOrder: db.prepare(
+        'SELECT * FROM shipments WHERE order_id = ? ORDER BY opened_at DESC, updated_at DESC LIMIT 1',
+      ),
+      printJob: db.prepare('SELECT * FROM print_jobs WHERE job_id = ?'),
+      pendingJobs: db.prepare(
+        "SELECT * FROM print_jobs WHERE state IN ('queued','sent','printing') ORDER BY created_at, job_id",
+      ),
+      dedupe: db.prepare('SELECT 1 FROM dedupe WHERE device_id = ? AND msg_id = ?').pluck(),
+      device: db.prepare('SELECT * FROM devices WHERE device_id = ?'),
+      devices: db.prepare('SELECT * FROM devices ORDER BY device_id'),
+      events: db.prepare('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?'),
+      meta: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
+      lastSeq: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").pluck(),
+    };
+  }
+
+  getOrder(orderId: string): Order | null {
+    const r = this.s.order.get(orderId) as OrderRow | undefined;
+    return r ? toOrder(r, this.s.orderBarcodes.all(r.order_id) as string[]) : null;
+  }
+
+  /** By order id, then by a listed barcode, then by waybill number. */
+  findOrderByBarcode(code: string): Order | null {
+    const direct = this.getOrder(code);
+    if (direct) return direct;
+    const r = (this.s.orderByCode.get(code) ?? this.s.orderByWaybill.get(code)) as OrderRow | undefined;
+    return r ? toOrder(r, this.s.orderBarcodes.all(r.order_id) as string[]) : null;
+  }
+
+  getShipment(shipmentId: string): Shipment | null {
+    const r = this.s.shipment.get(shipmentId) as ShipmentRow | undefined;
+    return r ? toShipment(r) : null;
+  }
+
+  openShipments(): Shipment[] {
+    return (this.s.openShipments.all() as ShipmentRow[]).map(toShipment);
+  }
+
+  listShipments(q: ShipmentQuery): Shipment[] {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (q.stationId !== undefined) (where.push('station_id = ?'), args.push(q.stationId));
+    if (q.state !== undefined) (where.push('state = ?'), args.push(q.state));
+    if (q.orderId !== undefined) (where.push('order_id = ?'), args.push(q.orderId));
+    if (q.before !== undefined) (where.push('updated_at < ?'), args.push(q.before));
+    args.push(clampLimit(q.limit, 100, MAX_LIST_LIMIT));
+    // Few filter combinations; better-sqlite3 caches nothing here, but preparing is µs.
+    const sql = `SELECT * FROM shipments ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+                 ORDER BY updated_at DESC, shipment_id DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(...args) as ShipmentRow[]).map(toShipment);
+  }
+
+  latestShipmentForOrder(orderId: string): Shipment | null {
+    const r = this.s.latestForOrder.get(orderId) as ShipmentRow | undefined;
+    return r ? toShipment(r) : null;
+  }
+
+  getPrintJob(jobId: string): PrintJob | null {
+    const r = this.s.printJob.get(jobId) as PrintJobRow | undefined;
+    return r ? toPrintJob(r) : null;
+  }
+
+  pendingPrintJobs(): PrintJob[] {
+    return (this.s.pendingJobs.all() as PrintJobRow[]).map(toPrintJob);
+  }
+
+  hasDedupe(deviceId: string, msgId: string): boolean {
+    return this.s.dedupe.get(deviceId, msgId) !== undefined;
+  }
+
+  getDevice(deviceId: string): DeviceRecord | null {
+    const r = this.s.device.get(deviceId) as DeviceRow | undefined;
+    return r ? toDevice(r) : null;
+  }
+
+  listDevices(): DeviceRecord[] {
+    return (this.s.devices.all() as DeviceRow[]).map(toDevice);
+  }
+
+  readEvents(afterSeq: number, limit: number): EventRecord[] {
+    const after = Number.isFinite(afterSeq) ? Math.max(Math.floor(afterSeq), 0) : 0;
+    return (this.s.events.all(after, clampLimit(limit, 100, MAX_EVENTS_LIMIT)) as EventRow[]).map(toEvent);
+  }
+
+  getMeta(key: string): string | null {
+    return (this.s.meta.get(key) as string | undefined) ?? null;
+  }
+
+  lastSeq(): number {
+    return (this.s.lastSeq.get() as number | undefined) ?? 0;
+  }
+
+  dbBytes(): number {
+    const pages = this.db.pragma('page_count', { simple: true }) as number;
+    const size = this.db.pragma('page_size', { simple: true }) as number;
+    return pages * size;
+  }
+}

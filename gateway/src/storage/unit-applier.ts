@@ -1,0 +1,217 @@
+/**
+ * Applies one unit's ops on a writer connection, inside a transaction the caller opened.
+ * Used by the writer worker (group commit) and by the admin opener (CLI). Assigns event
+ * sequence numbers (AUTOINCREMENT, so a rolled-back savepoint leaves no gap) and HLC stamps.
+ */
+import type { Database, Statement } from 'better-sqlite3';
+import { PacklineError } from '../../../contracts/errors.js';
+import { HybridClock, decodeHlc, encodeHlc } from '../lib/hlc.js';
+import { assertWriteOp, RESERVED_META_PREFIX } from './op-validation.js';
+import { toStoreError } from './sqlite-errors.js';
+import type { WriteOp, WriteResult } from './types.js';
+
+export const META_BOOT = `${RESERVED_META_PREFIX}boot`;
+export const META_HLC = `${RESERVED_META_PREFIX}hlc`;
+
+/** The wall clock counts as unsynced when it is this far behind the HLC (it went back). */
+const WALL_BEHIND_TOLERANCE_MS = 1_000;
+
+export interface UnitContext {
+  boot: number;
+  /** The caller knows the wall clock is not NTP-synchronised. */
+  clockUnsynced: boolean;
+}
+
+export class UnitApplier {
+  readonly clock: HybridClock;
+  private readonly s: Record<string, Statement>;
+
+  constructor(
+    private readonly db: Database,
+    private readonly dataDir: string,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.clock = new HybridClock({ now });
+    this.s = {
+      orderRev: db.prepare('SELECT revision FROM orders WHERE order_id = ?').pluck(),
+      orderUpsert: db.prepare(`
+        INSERT INTO orders (order_id, shop, lines, packaging_grams, refund_requested, refunded, cancelled,
+                            platform_closed, shipped, carrier, waybill, print_data, ship_by, revision, updated_at)
+        VALUES (@orderId, @shop, @lines, @packagingGrams, @refundRequested, @refunded, @cancelled,
+                @platformClosed, @shipped, @carrier, @waybill, @printData, @shipBy, @revision, @updatedAt)
+        ON CONFLICT(order_id) DO UPDATE SET
+          shop = excluded.shop, lines = excluded.lines, packaging_grams = excluded.packaging_grams,
+          refund_requested = excluded.refund_requested, refunded = excluded.refunded,
+          cancelled = excluded.cancelled, platform_closed = excluded.platform_closed,
+          shipped = excluded.shipped, carrier = excluded.carrier, waybill = excluded.waybill,
+          print_data = excluded.print_data, ship_by = excluded.ship_by, revision = excluded.revision,
+          updated_at = excluded.updated_at`),
+      barcodesClear: db.prepare('DELETE FROM order_barcodes WHERE order_id = ?'),
+      barcodeAdd: db.prepare('INSERT OR REPLACE INTO order_barcodes (code, order_id) VALUES (?, ?)'),
+      shipmentUpsert: db.prepare(`
+        INSERT OR REPLACE INTO shipments (shipment_id, order_id, station_id, state, reason_code, scanned,
+          expected_grams, actual_grams, carrier, waybill, label_job_id, operator, opened_at, updated_at, shipped_at)
+        VALUES (@shipmentId, @orderId, @stationId, @state, @reasonCode, @scanned, @expectedGrams, @actualGrams,
+          @carrier, @waybill, @labelJobId, @operator, @openedAt, @updatedAt, @shippedAt)`),
+      jobUpsert: db.prepare(`
+        INSERT OR REPLACE INTO print_jobs (job_id, shipment_id, printer_id, format, data, state, reason,
+          created_at, updated_at)
+        VALUES (@jobId, @shipmentId, @printerId, @format, @data, @state, @reason, @createdAt, @updatedAt)`),
+      eventInsert: db.prepare(
+        'INSERT INTO events (hlc, boot, clock_unsynced, type, subject, data) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      dedupeInsert: db.prepare('INSERT OR IGNORE INTO dedupe (device_id, msg_id, at) VALUES (?, ?, ?)'),
+      deviceUpsert: db.prepare(`
+        INSERT OR REPLACE INTO devices (device_id, role, station, model, secret_hash, created_at, rotated_at)
+        VALUES (@deviceId, @role, @station, @model, @secretHash, @createdAt, @rotatedAt)`),
+      deviceDelete: db.prepare('DELETE FROM devices WHERE device_id = ?'),
+      metaPut: db.prepare(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+      ),
+      metaGet: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
+    };
+  }
+
+  /**
+   * Raises the clock to the last HLC any writer (this one before a restart, or the CLI)
+   * persisted, so HLC order agrees with seq order. Call at the start of each transaction.
+   */
+  syncClock(): void {
+    const v = this.s.metaGet!.get(META_HLC) as string | undefined;
+    if (v === undefined) return;
+    try {
+      this.clock.observe(decodeHlc(v));
+    } catch {
+      // An unparsable value is overwritten by the next persistClock(); nothing to recover.
+    }
+  }
+
+  /** Stores the clock so it survives a restart with the wall clock behind. */
+  persistClock(): void {
+    this.s.metaPut!.run(META_HLC, encodeHlc(this.clock.peek()));
+  }
+
+  readMeta(key: string): string | null {
+    return (this.s.metaGet!.get(key) as string | undefined) ?? null;
+  }
+
+  writeMeta(key: string, value: string): void {
+    this.s.metaPut!.run(key, value);
+  }
+
+  /** Applies the ops (the caller wraps them in a savepoint); throws a PacklineError. */
+  apply(ops: unknown, ctx: UnitContext): WriteResult & { events: number } {
+    if (!Array.isArray(ops) || ops.length === 0) {
+      throw new PacklineError('PKL_STORE_OP_INVALID', { op: 'unit', reason: 'a unit needs at least one op' });
+    }
+    for (const op of ops) assertWriteOp(op);
+    const seqs: number[] = [];
+    const stale: number[] = [];
+    (ops as WriteOp[]).forEach((op, i) => {
+      try {
+        const r = this.applyOne(op, ctx);
+        if (r === 'stale') stale.push(i);
+        else if (typeof r === 'number') seqs.push(r);
+      } catch (err) {
+        throw toStoreError(err, { op: op.op, dataDir: this.dataDir });
+      }
+    });
+    const result: WriteResult & { events: number } = { seqs, events: seqs.length };
+    if (stale.length > 0) result.stale = stale;
+    return result;
+  }
+
+  private applyOne(op: WriteOp, ctx: UnitContext): number | 'stale' | void {
+    const s = this.s;
+    switch (op.op) {
+      case 'order.put': {
+        const o = op.order;
+        const stored = s.orderRev!.get(o.orderId) as number | undefined;
+        // The cloud's revision is monotonic; an older copy arriving late must not win.
+        if (stored !== undefined && o.revision < stored) return 'stale';
+        s.orderUpsert!.run({
+          orderId: o.orderId,
+          shop: o.shop,
+          lines: JSON.stringify(o.lines),
+          packagingGrams: o.packagingGrams,
+          refundRequested: o.flags.refundRequested ? 1 : 0,
+          refunded: o.flags.refunded ? 1 : 0,
+          cancelled: o.flags.cancelled ? 1 : 0,
+          platformClosed: o.flags.platformClosed ? 1 : 0,
+          shipped: o.flags.shipped ? 1 : 0,
+          carrier: o.carrier,
+          waybill: o.waybill,
+          printData: o.printData === null ? null : JSON.stringify(o.printData),
+          shipBy: o.shipBy,
+          revision: o.revision,
+          updatedAt: o.updatedAt,
+        });
+        s.barcodesClear!.run(o.orderId);
+        for (const code of new Set(o.barcodes)) s.barcodeAdd!.run(code, o.orderId);
+        return;
+      }
+      case 'order.flags': {
+        const stored = s.orderRev!.get(op.orderId) as number | undefined;
+        if (stored === undefined) {
+          throw new PacklineError('PKL_STORE_OP_INVALID', {
+            op: op.op,
+            reason: `order ${op.orderId} is not in the cache`,
+          });
+        }
+        if (op.revision !== undefined && op.revision < stored) return 'stale';
+        const cols: Record<string, string> = {
+          refundRequested: 'refund_requested',
+          refunded: 'refunded',
+          cancelled: 'cancelled',
+          platformClosed: 'platform_closed',
+          shipped: 'shipped',
+        };
+        const sets: string[] = [];
+        const args: number[] = [];
+        for (const [k, v] of Object.entries(op.flags)) {
+          sets.push(`${cols[k]} = ?`);
+          args.push(v ? 1 : 0);
+        }
+        sets.push('revision = ?', 'updated_at = ?');
+        args.push(Math.max(stored, op.revision ?? stored), Math.floor(this.now()));
+        // Column names come from the fixed map above, never from input.
+        this.db.prepare(`UPDATE orders SET ${sets.join(', ')} WHERE order_id = ?`).run(...args, op.orderId);
+        return;
+      }
+      case 'shipment.put': {
+        const sh = op.shipment;
+        s.shipmentUpsert!.run({ ...sh, scanned: JSON.stringify(sh.scanned) });
+        return;
+      }
+      case 'printjob.put':
+        s.jobUpsert!.run({ ...op.job });
+        return;
+      case 'event': {
+        const unsynced = ctx.clockUnsynced || this.clock.wallBehind(WALL_BEHIND_TOLERANCE_MS);
+        const data = JSON.stringify(op.data === undefined ? null : op.data);
+        const hlc = encodeHlc(this.clock.now());
+        const info = s.eventInsert!.run(hlc, ctx.boot, unsynced ? 1 : 0, op.type, op.subject, data);
+        return Number(info.lastInsertRowid);
+      }
+      case 'dedupe': {
+        const info = s.dedupeInsert!.run(op.deviceId, op.msgId, this.clock.now().wallMs);
+        // Already recorded: this unit is a redelivery; its state change must not apply twice.
+        if (info.changes === 0) {
+          throw new PacklineError('PKL_DUPLICATE_MESSAGE', { msgId: op.msgId, deviceId: op.deviceId });
+        }
+        return;
+      }
+      case 'device.put':
+        s.deviceUpsert!.run({ ...op.device });
+        return;
+      case 'device.delete': {
+        const info = s.deviceDelete!.run(op.deviceId);
+        if (info.changes === 0) throw new PacklineError('PKL_DEVICE_UNKNOWN', { deviceId: op.deviceId });
+        return;
+      }
+      case 'meta.put':
+        s.metaPut!.run(op.key, op.value);
+        return;
+    }
+  }
+}

@@ -1,0 +1,31 @@
+/** Messages between the store (main thread) and its writer worker. */
+import type { SerializedError } from './sqlite-errors.js';
+import type { WriteOp } from './types.js';
+
+/** Passed as `workerData`. */
+export interface WriterInit {
+  dataDir: string;
+  dbPath: string;
+  commitWindowMs: number;
+  dedupeRetentionMs: number;
+  dedupeMaxRows: number;
+  /** Test hook: a fixed wall clock offset (ms) for the writer's HLC. */
+  wallOffsetMs?: number;
+}
+
+export type ToWriter =
+  | { t: 'unit'; id: number; ops: WriteOp[]; clockUnsynced: boolean }
+  /** Finish every unit received before this message, close the database, then exit. */
+  | { t: 'stop' };
+
+export type UnitOutcome =
+  | { id: number; ok: true; seqs: number[]; stale?: number[] }
+  | { id: number; ok: false; error: SerializedError };
+
+export type FromWriter =
+  | { t: 'ready'; boot: number; migrated: number[] }
+  /** The database could not be opened or migrated; the worker exits after this. */
+  | { t: 'fatal'; error: SerializedError }
+  /** One group commit (or one failed transaction): an outcome per unit. */
+  | { t: 'done'; outcomes: UnitOutcome[]; committed: boolean; unitsWritten: number }
+  | { t: 'stopped' };

@@ -1,0 +1,168 @@
+/**
+ * The store's single writer, in a worker thread so the main event loop never waits on an
+ * fsync (better-sqlite3 is synchronous).
+ *
+ * Group commit: units queue up while a commit is running; when the writer is idle it opens
+ * one transaction with everything queued (after an optional `commitWindowMs` linger),
+ * applies each unit in its own SAVEPOINT (a failing unit rolls back alone), commits once
+ * (one WAL fsync with synchronous=FULL) and only then reports every outcome. So a resolved
+ * write is durable, and N concurrent writes cost one fsync instead of N.
+ */
+import { mkdirSync } from 'node:fs';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import Database, { type Database as Db } from 'better-sqlite3';
+import { PacklineError } from '../../../contracts/errors.js';
+import { configureWriterConnection, migrate } from './schema.js';
+import { serializeError, toStoreError } from './sqlite-errors.js';
+import { META_BOOT, UnitApplier } from './unit-applier.js';
+import type { FromWriter, ToWriter, UnitOutcome, WriterInit } from './writer-protocol.js';
+
+/** Prune the dedupe inbox at most this often (piggybacks on a commit that happens anyway). */
+const DEDUPE_PRUNE_INTERVAL_MS = 60_000;
+
+interface QueuedUnit {
+  id: number;
+  ops: unknown;
+  clockUnsynced: boolean;
+}
+
+const port = parentPort;
+if (!port) throw new Error('writer-worker.ts must run as a worker thread');
+const init = workerData as WriterInit;
+
+function post(m: FromWriter): void {
+  port!.postMessage(m);
+}
+
+let db: Db;
+let applier: UnitApplier;
+let boot = 0;
+try {
+  mkdirSync(init.dataDir, { recursive: true });
+  db = new Database(init.dbPath);
+  configureWriterConnection(db);
+  const migrated = migrate(db);
+  const offset = init.wallOffsetMs ?? 0;
+  applier = new UnitApplier(db, init.dataDir, () => Date.now() + offset);
+  // The boot counter is bumped once per store start, durably, before any unit is accepted.
+  db.transaction(() => {
+    boot = Number(applier.readMeta(META_BOOT) ?? '0') + 1;
+    applier.writeMeta(META_BOOT, String(boot));
+  }).immediate();
+  post({ t: 'ready', boot, migrated });
+} catch (err) {
+  post({ t: 'fatal', error: serializeError(toStoreError(err, { dataDir: init.dataDir })) });
+  // postMessage already queued the message on the receiving port; exit ends this thread only.
+  process.exit(1);
+}
+
+const pruneAge = db.prepare('DELETE FROM dedupe WHERE at < ?');
+// Deletes the oldest rows beyond the bound; walks the `at` index only as far as maxRows.
+const pruneCount = db.prepare(
+  'DELETE FROM dedupe WHERE at <= (SELECT at FROM dedupe ORDER BY at DESC LIMIT 1 OFFSET ?)',
+);
+let lastPrune = 0;
+
+let queue: QueuedUnit[] = [];
+let stopping = false;
+let scheduled = false;
+
+function handle(m: ToWriter): void {
+  if (m.t === 'unit') queue.push({ id: m.id, ops: m.ops, clockUnsynced: m.clockUnsynced });
+  else if (m.t === 'stop') stopping = true;
+}
+
+function schedule(): void {
+  if (scheduled) return;
+  scheduled = true;
+  if (init.commitWindowMs > 0 && !stopping) setTimeout(flush, init.commitWindowMs);
+  else setImmediate(flush);
+}
+
+port.on('message', (m: ToWriter) => {
+  handle(m);
+  schedule();
+});
+
+function flush(): void {
+  scheduled = false;
+  for (;;) {
+    // Take everything that arrived during the previous commit's fsync: it all shares the next one.
+    for (let m = receiveMessageOnPort(port!); m; m = receiveMessageOnPort(port!)) handle(m.message as ToWriter);
+    if (queue.length === 0) break;
+    const batch = queue;
+    queue = [];
+    runBatch(batch);
+  }
+  if (stopping) shutdown();
+}
+
+function maybePruneDedupe(): void {
+  const now = applier.clock.peek().wallMs || Date.now();
+  if (now - lastPrune < DEDUPE_PRUNE_INTERVAL_MS) return;
+  lastPrune = now;
+  pruneAge.run(now - init.dedupeRetentionMs);
+  pruneCount.run(init.dedupeMaxRows);
+}
+
+function runBatch(batch: QueuedUnit[]): void {
+  const outcomes: UnitOutcome[] = [];
+  let unitsWritten = 0;
+  let events = 0;
+  try {
+    db.exec('BEGIN IMMEDIATE');
+    applier.syncClock();
+    maybePruneDedupe();
+    for (const u of batch) {
+      db.exec('SAVEPOINT unit');
+      try {
+        const r = applier.apply(u.ops, { boot, clockUnsynced: u.clockUnsynced });
+        db.exec('RELEASE unit');
+        const ok: UnitOutcome = { id: u.id, ok: true, seqs: r.seqs };
+        if (r.stale) ok.stale = r.stale;
+        outcomes.push(ok);
+        unitsWritten += 1;
+        events += r.events;
+      } catch (err) {
+        const e = toStoreError(err, { dataDir: init.dataDir });
+        // Some errors (SQLITE_FULL, IOERR, NOMEM) make SQLite roll back the whole transaction
+        // (sqlite.org/lang_transaction.html "Response To Errors Within A Transaction");
+        // then the whole batch fails below.
+        if (!db.inTransaction) throw e;
+        db.exec('ROLLBACK TO unit');
+        db.exec('RELEASE unit');
+        outcomes.push({ id: u.id, ok: false, error: serializeError(e) });
+      }
+    }
+    if (events > 0) applier.persistClock();
+    db.exec('COMMIT');
+  } catch (err) {
+    if (db.inTransaction) {
+      try {
+        db.exec('ROLLBACK');
+      } catch {
+        // The connection already rolled back; nothing else to undo.
+      }
+    }
+    const e = serializeError(toStoreError(err, { dataDir: init.dataDir }));
+    post({ t: 'done', committed: false, unitsWritten: 0, outcomes: batch.map((u) => ({ id: u.id, ok: false, error: e })) });
+    return;
+  }
+  post({ t: 'done', committed: unitsWritten > 0, unitsWritten, outcomes });
+}
+
+function shutdown(): void {
+  port!.removeAllListeners('message');
+  try {
+    db.close();
+  } catch (err) {
+    post({
+      t: 'fatal',
+      error: serializeError(new PacklineError('PKL_STORE_UNAVAILABLE', { reason: `close failed: ${String(err)}` })),
+    });
+  }
+  post({ t: 'stopped' });
+  // Exit explicitly: under tsx the loader may keep handles open in this thread. The message
+  // above is already queued on the main thread's side of the port.
+  process.exit(0);
+}

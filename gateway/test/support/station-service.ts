@@ -1,0 +1,150 @@
+/**
+ * A small store-backed StationService for HTTP tests. The real one is the lead's station
+ * runtime (shipment state machine, weighing, printing); this one only implements enough of
+ * the flow for the API to be exercised end to end against a real store: an order scan opens
+ * a shipment (refused for intercepted orders), item scans are counted (wrong / extra items
+ * refused), and the last item moves the shipment to `weighing`.
+ */
+import type { WireError } from '../../../contracts/errors.js';
+import { toWireError } from '../../../contracts/errors.js';
+import type { StationView } from '../../../contracts/payloads.js';
+import type { ManualScanResult, StationService, StationSummary } from '../../src/http/deps.js';
+import type { Shipment, Store } from '../../src/storage/types.js';
+
+export interface TestStation {
+  id: string;
+  scanner: string;
+  scale: string;
+  printer: string;
+  display?: string;
+}
+
+export class StoreStationService implements StationService {
+  private readonly open = new Map<string, string>(); // stationId → shipmentId
+  private readonly alerts = new Map<string, WireError | null>();
+  private n = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly stations: TestStation[],
+    private readonly online: (deviceId: string) => boolean = () => true,
+  ) {}
+
+  list(): StationSummary[] {
+    return this.stations.map((s) => {
+      const shipment = this.current(s.id);
+      const dev = (id: string) => ({ deviceId: id, online: this.online(id) });
+      return {
+        stationId: s.id,
+        state: shipment?.state ?? 'idle',
+        shipmentId: shipment?.shipmentId ?? null,
+        devices: {
+          scanner: dev(s.scanner),
+          scale: dev(s.scale),
+          printer: dev(s.printer),
+          ...(s.display !== undefined && { display: dev(s.display) }),
+        },
+      };
+    });
+  }
+
+  view(stationId: string): StationView | null {
+    if (!this.stations.some((s) => s.id === stationId)) return null;
+    const shipment = this.current(stationId);
+    const order = shipment === null ? null : this.store.getOrder(shipment.orderId);
+    const alert = this.alerts.get(stationId) ?? null;
+    return {
+      station_id: stationId,
+      state: shipment?.state ?? 'idle',
+      shipment_id: shipment?.shipmentId ?? null,
+      order_id: shipment?.orderId ?? null,
+      lines: (order?.lines ?? []).map((l) => ({
+        sku: l.sku,
+        barcode: l.barcode,
+        name: l.name,
+        qty: l.qty,
+        scanned: shipment?.scanned[l.barcode] ?? 0,
+      })),
+      expected_grams: shipment?.expectedGrams ?? null,
+      weight: null,
+      waybill: shipment?.waybill ?? null,
+      carrier: shipment?.carrier ?? null,
+      label: null,
+      alert:
+        alert === null
+          ? null
+          : { level: 'alert', code: alert.code, message: alert.message, message_zh: alert.message_zh },
+      updated_at: shipment?.updatedAt ?? 0,
+    };
+  }
+
+  async manualScan(stationId: string, code: string, operator?: string): Promise<ManualScanResult> {
+    if (!this.stations.some((s) => s.id === stationId)) {
+      return { ok: false, error: toWireError('PKL_STATION_UNKNOWN', { stationId }) };
+    }
+    const error = await this.apply(stationId, code, operator ?? null);
+    this.alerts.set(stationId, error);
+    if (error !== null) return { ok: false, error };
+    return { ok: true, view: this.view(stationId) as StationView };
+  }
+
+  private current(stationId: string): Shipment | null {
+    const id = this.open.get(stationId);
+    return id === undefined ? null : this.store.getShipment(id);
+  }
+
+  private async apply(stationId: string, code: string, operator: string | null): Promise<WireError | null> {
+    const now = Date.now();
+    const shipment = this.current(stationId);
+    const order = this.store.findOrderByBarcode(code);
+    if (order !== null) {
+      const f = order.flags;
+      const intercept = f.refunded
+        ? 'PKL_INTERCEPT_REFUNDED'
+        : f.refundRequested
+          ? 'PKL_INTERCEPT_REFUND_REQUESTED'
+          : f.cancelled
+            ? 'PKL_INTERCEPT_CANCELLED'
+            : null;
+      if (intercept !== null) return toWireError(intercept, { orderId: order.orderId });
+      this.n += 1;
+      const next: Shipment = {
+        shipmentId: `S-${stationId}-${now}-${this.n}`,
+        orderId: order.orderId,
+        stationId,
+        state: 'verifying',
+        reasonCode: null,
+        scanned: {},
+        expectedGrams: order.lines.reduce((g, l) => g + l.qty * l.unitGrams, order.packagingGrams ?? 30),
+        actualGrams: null,
+        carrier: order.carrier,
+        waybill: order.waybill,
+        labelJobId: null,
+        operator,
+        openedAt: now,
+        updatedAt: now,
+        shippedAt: null,
+      };
+      await this.store.write([
+        { op: 'shipment.put', shipment: next },
+        { op: 'event', type: 'shipment.opened', subject: `shipment:${next.shipmentId}`, data: { stationId } },
+      ]);
+      this.open.set(stationId, next.shipmentId);
+      return null;
+    }
+    if (shipment === null) return toWireError('PKL_NO_OPEN_SHIPMENT', { stationId });
+    const lines = this.store.getOrder(shipment.orderId)?.lines ?? [];
+    const line = lines.find((l) => l.barcode === code);
+    if (line === undefined) return toWireError('PKL_ITEM_WRONG', { barcode: code, orderId: shipment.orderId });
+    const count = (shipment.scanned[code] ?? 0) + 1;
+    if (count > line.qty) {
+      return toWireError('PKL_ITEM_EXTRA', { barcode: code, orderId: shipment.orderId, expected: line.qty });
+    }
+    const scanned = { ...shipment.scanned, [code]: count };
+    const done = lines.every((l) => (scanned[l.barcode] ?? 0) >= l.qty);
+    await this.store.write([
+      { op: 'shipment.put', shipment: { ...shipment, scanned, state: done ? 'weighing' : 'verifying', updatedAt: now } },
+    ]);
+    return null;
+  }
+}
