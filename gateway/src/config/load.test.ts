@@ -77,3 +77,11 @@ describe('config', () => {
     );
   });
 });
+
+describe('docs/config.md', () => {
+  it('matches the schema (run `npm run docs:config` after changing it)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { renderConfigDoc } = await import('./config-doc.js');
+    expect(readFileSync(new URL('../../../docs/config.md', import.meta.url), 'utf8')).toBe(renderConfigDoc());
+  });
+});

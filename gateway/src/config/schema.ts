@@ -19,7 +19,7 @@ export const DeviceConfig = Type.Object(
     id: Id,
     role: Type.Union(ROLES.map((r) => Type.Literal(r))),
     /** Station or line this device belongs to (displays: the station whose view they show). */
-    station: Type.Optional(Id),
+    station: Type.Optional({ ...Id, description: 'station or line this device belongs to (displays: the station whose view they show)' }),
     model: Type.Optional(Type.String({ maxLength: 64 })),
     description: Type.Optional(Type.String({ maxLength: 200 })),
   },
@@ -35,12 +35,13 @@ export const StationConfig = Type.Object(
     printer: Id,
     display: Type.Optional(Id),
     /** Print channel number of this workstation (printing issue routes jobs by it). */
-    channel: Type.Integer({ minimum: 1, maximum: 999, default: 1 }),
+    channel: Type.Integer({ description: 'Print channel number of this workstation (printing issue routes jobs by it).', minimum: 1, maximum: 999, default: 1 }),
     /**
      * Item verification: `always` scans every item; `multi_item` skips single-item orders;
      * `never` skips verification (pre-packed parcels).
      */
     verifyItems: Type.Union([Type.Literal('always'), Type.Literal('multi_item'), Type.Literal('never')], {
+      description: 'item verification by scan: always; multi_item skips single-item orders; never (pre-packed)',
       default: 'always',
     }),
   },
@@ -55,12 +56,13 @@ export const LineConfig = Type.Object(
     device: Id,
     /** carrier code → chute. */
     chutes: Type.Record(Type.String({ minLength: 1, maxLength: 32 }), Type.String({ minLength: 1, maxLength: 32 }), {
+      description: 'carrier code → chute',
       default: {},
     }),
     exceptionChute: Type.String({ minLength: 1, maxLength: 32, default: 'EXC' }),
     defaultChute: Type.String({ minLength: 1, maxLength: 32, default: 'DEFAULT' }),
     /** Whether the line checks weight against the order (needs a DWS with a scale). */
-    checkWeight: Type.Boolean({ default: true }),
+    checkWeight: Type.Boolean({ description: 'Whether the line checks weight against the order (needs a DWS with a scale).', default: true }),
   },
   { additionalProperties: false },
 );
@@ -68,8 +70,8 @@ export type LineConfig = Static<typeof LineConfig>;
 
 export const ConfigSchema = Type.Object(
   {
-    gatewayId: Type.String({ pattern: ID_PATTERN, default: 'gw-01' }),
-    dataDir: Type.String({ minLength: 1, default: './data' }),
+    gatewayId: Type.String({ description: 'this gateway\'s id: in event ids, shipment ids and the cloud sync', pattern: ID_PATTERN, default: 'gw-01' }),
+    dataDir: Type.String({ description: 'SQLite store, provisioning and token files, labels', minLength: 1, default: './data' }),
     log: Type.Object(
       {
         level: Type.Union(
@@ -82,12 +84,12 @@ export const ConfigSchema = Type.Object(
     mqtt: Type.Object(
       {
         host: Type.String({ default: '0.0.0.0' }),
-        port: Type.Integer({ minimum: 0, maximum: 65535, default: 1883 }),
+        port: Type.Integer({ description: 'MQTT over TCP (0 = any free port)', minimum: 0, maximum: 65535, default: 1883 }),
         /** MQTT over WebSocket shares the HTTP server on this path. */
-        wsPath: Type.String({ pattern: '^/', default: '/mqtt' }),
+        wsPath: Type.String({ description: 'MQTT over WebSocket shares the HTTP server on this path.', pattern: '^/', default: '/mqtt' }),
         tls: Type.Object(
           {
-            port: Type.Integer({ minimum: 0, maximum: 65535, default: 8883 }),
+            port: Type.Integer({ description: 'MQTT over TLS, opened when certFile and keyFile are set', minimum: 0, maximum: 65535, default: 8883 }),
             certFile: Type.Optional(Type.String()),
             keyFile: Type.Optional(Type.String()),
             caFile: Type.Optional(Type.String()),
@@ -95,7 +97,7 @@ export const ConfigSchema = Type.Object(
           { default: {}, additionalProperties: false },
         ),
         /** Lab only: let clients in without credentials, with full access. Start-up warns loudly. */
-        allowAnonymous: Type.Boolean({ default: false }),
+        allowAnonymous: Type.Boolean({ description: 'Lab only: let clients in without credentials, with full access. Start-up warns loudly.', default: false }),
         /**
          * Point the gateway at an external broker (Mosquitto, EMQX) instead of the embedded one.
          * Devices then authenticate against that broker; the gateway connects as a service client.
@@ -114,14 +116,14 @@ export const ConfigSchema = Type.Object(
         limits: Type.Object(
           {
             /** Sustained publishes per second per client (token bucket refill rate). */
-            publishRate: Type.Number({ exclusiveMinimum: 0, default: 200 }),
+            publishRate: Type.Number({ description: 'Sustained publishes per second per client (token bucket refill rate).', exclusiveMinimum: 0, default: 200 }),
             /** Token bucket size: short bursts above the rate that are still accepted. */
-            publishBurst: Type.Integer({ minimum: 1, default: 400 }),
+            publishBurst: Type.Integer({ description: 'Token bucket size: short bursts above the rate that are still accepted.', minimum: 1, default: 400 }),
             /** Refused publishes in a row after which the client is disconnected. */
-            disconnectAfterRefused: Type.Integer({ minimum: 1, default: 1000 }),
+            disconnectAfterRefused: Type.Integer({ description: 'Refused publishes in a row after which the client is disconnected.', minimum: 1, default: 1000 }),
             /** QoS 1/2 messages queued per client (offline or slow) before the oldest are dropped. */
-            maxQueuedPerClient: Type.Integer({ minimum: 1, default: 1000 }),
-            maxConnections: Type.Integer({ minimum: 1, default: 2000 }),
+            maxQueuedPerClient: Type.Integer({ description: 'QoS 1/2 messages queued per client (offline or slow) before the oldest are dropped.', minimum: 1, default: 1000 }),
+            maxConnections: Type.Integer({ description: 'clients connected at once; further CONNECTs are refused', minimum: 1, default: 2000 }),
           },
           { default: {}, additionalProperties: false },
         ),
@@ -131,7 +133,7 @@ export const ConfigSchema = Type.Object(
     http: Type.Object(
       {
         host: Type.String({ default: '0.0.0.0' }),
-        port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+        port: Type.Integer({ description: 'HTTP API, web pages and MQTT over WebSocket', minimum: 0, maximum: 65535, default: 8080 }),
         tls: Type.Object(
           {
             certFile: Type.Optional(Type.String()),
@@ -148,9 +150,9 @@ export const ConfigSchema = Type.Object(
          * Longest a write waits for company before its group commit starts (ms). 0 commits as
          * soon as the previous commit finished; writes that arrive meanwhile share the next one.
          */
-        commitWindowMs: Type.Number({ minimum: 0, maximum: 50, default: 0 }),
+        commitWindowMs: Type.Number({ description: 'longest a write waits for company before its group commit (ms); 0 = commit when the writer is free', minimum: 0, maximum: 50, default: 0 }),
         /** Refuse new work when the data directory's filesystem has less free space (MB). */
-        minFreeMb: Type.Integer({ minimum: 0, default: 200 }),
+        minFreeMb: Type.Integer({ description: "Refuse new work when the data directory's filesystem has less free space (MB).", minimum: 0, default: 200 }),
       },
       { default: {}, additionalProperties: false },
     ),
@@ -158,18 +160,19 @@ export const ConfigSchema = Type.Object(
       {
         weight: Type.Object(
           {
-            toleranceGrams: Type.Number({ minimum: 0, default: 50 }),
-            tolerancePercent: Type.Number({ minimum: 0, maximum: 100, default: 5 }),
+            toleranceGrams: Type.Number({ description: 'allowed deviation = max(toleranceGrams, tolerancePercent × expected)', minimum: 0, default: 50 }),
+            tolerancePercent: Type.Number({ description: 'see toleranceGrams', minimum: 0, maximum: 100, default: 5 }),
           },
           { default: {}, additionalProperties: false },
         ),
         /** Checkpoints at which the interception check runs (guide: 拦截节点). */
         checkpoints: Type.Array(Type.Union(CHECKPOINTS.map((c) => Type.Literal(c))), {
+          description: 'checkpoints at which the order-flag interception check runs (guide: 拦截节点)',
           default: ['packing', 'weighing', 'direct_shipment'],
           uniqueItems: true,
         }),
         /** Default packaging weight (g) when an order does not state one. */
-        defaultPackagingGrams: Type.Number({ minimum: 0, default: 30 }),
+        defaultPackagingGrams: Type.Number({ description: 'Default packaging weight (g) when an order does not state one.', minimum: 0, default: 30 }),
       },
       { default: {}, additionalProperties: false },
     ),
@@ -179,11 +182,11 @@ export const ConfigSchema = Type.Object(
     sim: Type.Object(
       {
         /** Run the simulated floor (stations, DWS line, cloud) inside this process group. */
-        enabled: Type.Boolean({ default: false }),
-        stations: Type.Integer({ minimum: 0, maximum: 500, default: 2 }),
-        lines: Type.Integer({ minimum: 0, maximum: 50, default: 1 }),
+        enabled: Type.Boolean({ description: 'Run the simulated floor (stations, DWS line, cloud) inside this process group.', default: false }),
+        stations: Type.Integer({ description: 'simulated packing stations (when no stations are configured)', minimum: 0, maximum: 500, default: 2 }),
+        lines: Type.Integer({ description: 'simulated DWS lines', minimum: 0, maximum: 50, default: 1 }),
         /** Seconds between parcels per simulated station. */
-        parcelEverySeconds: Type.Number({ minimum: 0.05, default: 4 }),
+        parcelEverySeconds: Type.Number({ description: 'Seconds between parcels per simulated station.', minimum: 0.05, default: 4 }),
       },
       { default: {}, additionalProperties: false },
     ),

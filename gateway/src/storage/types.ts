@@ -181,7 +181,14 @@ export interface Store {
   start(): Promise<void>;
   stop(): Promise<void>;
 
-  /** Applies the ops atomically; resolves once the transaction is durable (fsynced). */
+  /**
+   * Applies the ops atomically; resolves once the transaction is durable (fsynced). A
+   * rejected unit changed nothing. Rejects with a PacklineError: PKL_STORE_OP_INVALID (a
+   * malformed op, an order.flags for an uncached order, reserved `store.*` meta key),
+   * PKL_DUPLICATE_MESSAGE (its `dedupe` op was already recorded), PKL_DEVICE_UNKNOWN
+   * (device.delete of an unknown device), PKL_DISK_FULL, PKL_STORE_UNAVAILABLE (not
+   * started, stopped, writer crashed, I/O error).
+   */
   write(ops: WriteOp[]): Promise<WriteResult>;
 
   getOrder(orderId: string): Order | null;
