@@ -201,6 +201,28 @@ export const ERRORS = {
   PKL_NOT_FOUND: { http: 404, en: 'Not found: {what}', zh: '未找到：{what}' },
   PKL_INTERNAL: { http: 500, en: 'Internal error ({ref})', zh: '内部错误（{ref}）' },
 
+  // ---- device protocols (bytes from scales and other serial/HID devices) --------------
+  PKL_FRAME_INVALID: {
+    http: 502,
+    en: 'Malformed {protocol} frame dropped: {reason}',
+    zh: '{protocol} 数据帧格式错误，已丢弃：{reason}',
+  },
+  PKL_FRAME_CHECKSUM: {
+    http: 502,
+    en: '{protocol} frame dropped: checksum {actual}, expected {expected}',
+    zh: '{protocol} 数据帧校验错误（收到 {actual}，应为 {expected}），已丢弃',
+  },
+  PKL_FRAME_UNIT_UNKNOWN: {
+    http: 502,
+    en: '{protocol} frame has an unknown weight unit {unit}',
+    zh: '{protocol} 数据帧的重量单位 {unit} 无法识别',
+  },
+  PKL_SCALE_COMMAND_UNSUPPORTED: {
+    http: 400,
+    en: 'Scale protocol {protocol} has no {command} command',
+    zh: '秤协议 {protocol} 不支持 {command} 命令',
+  },
+
   // ---- configuration -------------------------------------------------------------------
   PKL_CONFIG_INVALID: {
     http: 500,

@@ -8,9 +8,10 @@
  *    card syncs in 4-10 ms with spikes of 35-180 ms, where this machine's disk takes ~0.2 ms.
  *
  * Environment:
- *   PACKLINE_FSYNC_COUNTER   path of the counter file (created; two uint64: calls, total ns)
- *   PACKLINE_FSYNC_DELAY_MS  extra delay per sync, milliseconds (float; default 0)
- *   PACKLINE_FSYNC_SPIKE_EVERY / PACKLINE_FSYNC_SPIKE_MS   every Nth sync takes SPIKE_MS instead
+ *   FSYNC_SHIM_COUNTER   path of the counter file (created; three uint64: sync calls, ns spent
+ *                        in syncs, bytes written to regular files by pwrite/pwrite64)
+ *   FSYNC_SHIM_DELAY_MS  extra delay per sync, milliseconds (float; default 0)
+ *   FSYNC_SHIM_SPIKE_EVERY / FSYNC_SHIM_SPIKE_MS   every Nth sync takes SPIKE_MS instead
  *
  * Build: cc -O2 -shared -fPIC -o fsync-shim.so fsync-shim.c -ldl
  */
@@ -21,29 +22,34 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int (*real_fsync)(int);
 static int (*real_fdatasync)(int);
-static volatile uint64_t *counter; /* [0] calls, [1] nanoseconds spent inside real syncs */
+static volatile uint64_t *counter; /* [0] sync calls, [1] ns inside real syncs, [2] file bytes written */
+static ssize_t (*real_pwrite)(int, const void *, size_t, off_t);
+static ssize_t (*real_pwrite64)(int, const void *, size_t, off64_t);
 static double delay_ms, spike_ms;
 static long spike_every;
 
 __attribute__((constructor)) static void shim_init(void) {
   real_fsync = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
   real_fdatasync = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
-  const char *d = getenv("PACKLINE_FSYNC_DELAY_MS");
-  const char *se = getenv("PACKLINE_FSYNC_SPIKE_EVERY");
-  const char *sm = getenv("PACKLINE_FSYNC_SPIKE_MS");
+  real_pwrite = (ssize_t(*)(int, const void *, size_t, off_t))dlsym(RTLD_NEXT, "pwrite");
+  real_pwrite64 = (ssize_t(*)(int, const void *, size_t, off64_t))dlsym(RTLD_NEXT, "pwrite64");
+  const char *d = getenv("FSYNC_SHIM_DELAY_MS");
+  const char *se = getenv("FSYNC_SHIM_SPIKE_EVERY");
+  const char *sm = getenv("FSYNC_SHIM_SPIKE_MS");
   delay_ms = d ? atof(d) : 0.0;
   spike_every = se ? atol(se) : 0;
   spike_ms = sm ? atof(sm) : 0.0;
-  const char *path = getenv("PACKLINE_FSYNC_COUNTER");
+  const char *path = getenv("FSYNC_SHIM_COUNTER");
   if (path && *path) {
     int fd = open(path, O_RDWR | O_CREAT, 0644);
     if (fd >= 0) {
-      if (ftruncate(fd, 16) == 0) {
-        void *p = mmap(NULL, 16, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+      if (ftruncate(fd, 24) == 0) {
+        void *p = mmap(NULL, 24, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         if (p != MAP_FAILED) counter = (volatile uint64_t *)p;
       }
       close(fd);
@@ -79,3 +85,22 @@ static int counted(int (*fn)(int), int fd) {
 
 int fsync(int fd) { return counted(real_fsync, fd); }
 int fdatasync(int fd) { return counted(real_fdatasync, fd); }
+
+/* Bytes that reach files (the SD-card wear figure). SQLite writes its WAL and database with
+ * pwrite/pwrite64; plain write() is left alone so socket traffic pays no fstat. */
+static void count_file_bytes(int fd, ssize_t n) {
+  struct stat st;
+  if (counter && n > 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+    __atomic_add_fetch(&counter[2], (uint64_t)n, __ATOMIC_RELAXED);
+}
+
+ssize_t pwrite(int fd, const void *buf, size_t len, off_t off) {
+  ssize_t n = real_pwrite(fd, buf, len, off);
+  count_file_bytes(fd, n);
+  return n;
+}
+ssize_t pwrite64(int fd, const void *buf, size_t len, off64_t off) {
+  ssize_t n = real_pwrite64(fd, buf, len, off);
+  count_file_bytes(fd, n);
+  return n;
+}

@@ -90,6 +90,8 @@ export class ExternalLink implements BrokerLink {
 
     client.on('connect', (connack) => {
       this.attempt = 0;
+      // Small request/response packets: without TCP_NODELAY each waits for a delayed ACK.
+      (client.stream as { setNoDelay?: (v: boolean) => void }).setNoDelay?.(true);
       logger.info({ url: external.url, sessionPresent: connack.sessionPresent }, 'connected to external broker');
       void this.afterConnect(client, stateTopic);
     });

@@ -15,6 +15,9 @@ import { type Config, ConfigSchema } from './schema.js';
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, coerceTypes: false });
 const validateConfig = ajv.compile<Config>(ConfigSchema);
 
+/** PACKLINE_ variables that are not config fields: the config file path, how bin/packline.js runs. */
+const RESERVED_ENV = new Set(['PACKLINE_CONFIG', 'PACKLINE_RUN_FROM']);
+
 export interface LoadOptions {
   /** Path of a JSON config file; none means embedded defaults. */
   file?: string | undefined;
@@ -226,7 +229,7 @@ export function loadConfig(options: LoadOptions = {}): Readonly<Config> {
   }
   const env = options.env ?? process.env;
   for (const [name, value] of Object.entries(env)) {
-    if (!name.startsWith('PACKLINE_') || value === undefined || name === 'PACKLINE_CONFIG') continue;
+    if (!name.startsWith('PACKLINE_') || value === undefined || RESERVED_ENV.has(name)) continue;
     const path = name.slice('PACKLINE_'.length).split('__').map(camel);
     setPath(raw, path, parseEnvValue(value));
   }

@@ -58,7 +58,7 @@ export interface IngressDeps {
 }
 
 /** Device message ids kept in memory for duplicate checks before falling back to the store. */
-const RECENT_IDS_PER_DEVICE = 512;
+const RECENT_IDS_PER_DEVICE = 64;
 
 export class Ingress {
   readonly name = 'ingress';

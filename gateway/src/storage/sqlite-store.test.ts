@@ -92,7 +92,8 @@ describe('SqliteStore: schema and lifecycle', () => {
   });
 
   it('a writer crash rejects pending units with PKL_STORE_UNAVAILABLE and refuses later writes', async () => {
-    const { store } = await started({ commitWindowMs: 50 });
+    // A long linger so the unit is certainly still queued when the writer dies.
+    const { store } = await started({ commitWindowMs: 60_000 });
     const pending = store.write([ev(1)]);
     // Simulate the worker dying (as on an uncaught native error) before its commit window ends.
     await (store as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();

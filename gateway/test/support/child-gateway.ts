@@ -22,7 +22,7 @@ export interface ChildGateway {
 export async function startChildGateway(configFile: string, dataDir: string, env: NodeJS.ProcessEnv = {}): Promise<ChildGateway> {
   const proc = spawn(process.execPath, [join(repoRoot, 'bin/packline.js'), 'start', '--config', configFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
+    env: { ...process.env, PACKLINE_RUN_FROM: 'source', ...env },
   });
   let out = '';
   proc.stdout?.on('data', (b: Buffer) => {

@@ -1,0 +1,361 @@
+/**
+ * `npm run bench -- core`: the shipment core under load, end to end.
+ *
+ * The gateway runs as `packline start` in a child process (as on the Pi), with an
+ * LD_PRELOAD shim that counts every fsync/fdatasync (and, in SD-card mode, slows each one
+ * down). The load generator is another process playing packing stations over real MQTT.
+ * The same load runs against the embedded broker (aedes) and against Debian's Mosquitto
+ * with the gateway in external-broker mode; the table prints both side by side, with the
+ * targets from issue 2 §8.
+ *
+ * Options (after `--`): --seconds N (per phase, default 10), --stations N (default 168, i.e.
+ * 504 connected devices), --only aedes|mosquitto, --fsync-delay-ms X (SD-card mode).
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { DeviceProvisioner } from '../gateway/src/broker/provisioning.js';
+import { writeMosquittoConfig } from '../gateway/src/broker/mosquitto-config.js';
+import { openAdminDb } from '../gateway/src/storage/admin-db.js';
+import type { LoadPlan, LoadResult, LoadStation } from './loadgen.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+interface Phase {
+  name: string;
+  rate: number | 'max';
+}
+
+interface PhaseFigures {
+  load: LoadResult;
+  fsyncs: number;
+  commits: number;
+  bytesWritten: number;
+  cpuSeconds: number;
+}
+
+interface BrokerRun {
+  broker: 'aedes' | 'mosquitto';
+  phases: Record<string, PhaseFigures>;
+  rssMb: number;
+  peakRssMb: number;
+  devices: number;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (typeof a === 'object' && a ? res(a.port) : rej(new Error('no port'))));
+    });
+  });
+}
+
+function buildShim(): string {
+  const out = join(root, 'bench/out/fsync-shim.so');
+  mkdirSync(dirname(out), { recursive: true });
+  execFileSync('cc', ['-O2', '-shared', '-fPIC', '-o', out, join(root, 'bench/fsync-shim/fsync-shim.c'), '-ldl']);
+  return out;
+}
+
+/** The shim's live counters: sync calls, ns inside syncs, bytes written to regular files. */
+function readCounter(file: string): { calls: number; ns: number; fileBytes: number } {
+  if (!existsSync(file)) return { calls: 0, ns: 0, fileBytes: 0 };
+  const b = readFileSync(file);
+  return { calls: Number(b.readBigUInt64LE(0)), ns: Number(b.readBigUInt64LE(8)), fileBytes: b.length >= 24 ? Number(b.readBigUInt64LE(16)) : 0 };
+}
+
+function procCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime (proc(5))
+  return ticks / 100;
+}
+
+function procRss(pid: number): { rss: number; hwm: number } {
+  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return { rss: Number(/VmRSS:\s+(\d+)/.exec(s)?.[1] ?? 0) / 1024, hwm: Number(/VmHWM:\s+(\d+)/.exec(s)?.[1] ?? 0) / 1024 };
+}
+
+async function metric(httpUrl: string, name: string): Promise<number> {
+  const text = await (await fetch(`${httpUrl}/metrics`)).text();
+  const m = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : Number.NaN;
+}
+
+function floor(stations: number) {
+  const devices: Array<Record<string, string>> = [];
+  const list: Array<Record<string, unknown>> = [];
+  for (let i = 1; i <= stations; i++) {
+    const st = `st-${i}`;
+    devices.push(
+      { id: `${st}-scanner`, role: 'scanner', station: st },
+      { id: `${st}-scale`, role: 'scale', station: st },
+      { id: `${st}-printer`, role: 'printer', station: st },
+    );
+    list.push({ id: st, scanner: `${st}-scanner`, scale: `${st}-scale`, printer: `${st}-printer`, verifyItems: 'always' });
+  }
+  return { devices, stations: list };
+}
+
+function makeOrders(count: number, offset: number) {
+  return Array.from({ length: count }, (_, k) => {
+    const i = offset + k;
+    return {
+      order_id: `B${String(i).padStart(7, '0')}`,
+      shop: 'bench-shop',
+      lines: [{ sku: `SKU-${i % 97}`, barcode: `69${String(i % 97).padStart(11, '0')}`, name: '商品', qty: 1, unit_grams: 350 }],
+      packaging_grams: 40,
+      carrier: 'ZTO',
+      waybill: `7300${String(i).padStart(10, '0')}`,
+      print_data: { receiver_name: '李四', receiver_phone: '139****1234', receiver_address: '上海市浦东新区张江路 1 号', routing_code: '200-B2', sort_code: '上海' },
+      revision: 1,
+    };
+  });
+}
+
+async function waitFor(fn: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const ok = await fn().catch((err: Error) => {
+      if (err.message.startsWith('gateway exited')) throw err;
+      return false;
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Runs the load generator; `onConnected` runs after all devices connected, before the load starts. */
+async function runLoadgen(plan: LoadPlan, dir: string, onConnected: () => Promise<void>): Promise<LoadResult> {
+  const file = join(dir, `plan-${plan.runTag}.json`);
+  writeFileSync(file, JSON.stringify(plan));
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/loadgen.ts'), file], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  let started = false;
+  child.stdout.on('data', (b: Buffer) => {
+    out += b.toString();
+    if (!started && out.includes('"connected"')) {
+      started = true;
+      void onConnected().then(() => child.stdin.write('go\n'));
+    }
+  });
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  if (code !== 0) throw new Error(`load generator failed (${code})`);
+  return JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as LoadResult;
+}
+
+async function runBroker(
+  broker: 'aedes' | 'mosquitto',
+  opts: { stations: number; seconds: number; phases: Phase[]; shim: string; fsyncDelayMs: number; commitWindowMs: number },
+): Promise<BrokerRun> {
+  const dir = mkdtempSync(join(tmpdir(), `pkl-bench-${broker}-`));
+  const dataDir = join(dir, 'data');
+  const [httpPort, mqttPort] = [await freePort(), await freePort()];
+  const shape = floor(opts.stations);
+  const config: Record<string, unknown> = {
+    gatewayId: 'gw-bench',
+    dataDir,
+    log: { level: 'warn' },
+    http: { host: '127.0.0.1', port: httpPort },
+    mqtt: { host: '127.0.0.1', port: mqttPort, limits: { publishRate: 1000, publishBurst: 2000, maxConnections: 5000 } },
+    storage: { minFreeMb: 0, commitWindowMs: opts.commitWindowMs },
+    ...shape,
+  };
+  let mosquitto: ChildProcess | null = null;
+  let secrets: Record<string, string> = {};
+  if (broker === 'mosquitto') {
+    // Provision devices and a service user for the gateway, write Mosquitto's password and
+    // ACL files from the same registry, and point the gateway at it.
+    const db = openAdminDb(dataDir);
+    const registry = {
+      getDevice: (id: string) => db.getDevice(id),
+      listDevices: () => db.listDevices(),
+      putDevice: async (rec: Parameters<typeof db.putDevice>[0]) => void db.putDevice(rec),
+      deleteDevice: async (id: string) => void db.removeDevice(id),
+    };
+    const provisioner = new DeviceProvisioner(registry, { dataDir });
+    await provisioner.provisionConfigured([
+      ...(shape.devices as Array<{ id: string; role: 'scanner' }>),
+      { id: 'gateway-svc', role: 'service' as 'scanner' },
+    ]);
+    const files = await writeMosquittoConfig({ registry, provisioner, outDir: dir });
+    db.close();
+    secrets = files.secrets;
+    const conf = join(dir, 'mosquitto.conf');
+    writeFileSync(
+      conf,
+      [
+        `listener ${mqttPort} 127.0.0.1`,
+        'allow_anonymous false',
+        `password_file ${files.passwordFile}`,
+        `acl_file ${files.aclFile}`,
+        'persistence false',
+        'max_queued_messages 1000',
+        ...(process.getuid?.() === 0 ? ['user root'] : []),
+        '',
+      ].join('\n'),
+    );
+    mosquitto = spawn('/usr/sbin/mosquitto', ['-c', conf], { stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 500));
+    config.mqtt = {
+      host: '127.0.0.1',
+      port: await freePort(),
+      external: { url: `mqtt://127.0.0.1:${mqttPort}`, username: 'gateway-svc', password: secrets['gateway-svc'] },
+    };
+  }
+  const configFile = join(dir, 'packline.json');
+  writeFileSync(configFile, JSON.stringify(config));
+  const counter = join(dir, 'fsync.counter');
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    LD_PRELOAD: opts.shim,
+    // The production memory settings of docs/packline.service: a smaller V8 young
+    // generation and two malloc arenas instead of one per thread.
+    NODE_OPTIONS: '--max-semi-space-size=4',
+    MALLOC_ARENA_MAX: '2',
+    FSYNC_SHIM_COUNTER: counter,
+    FSYNC_SHIM_DELAY_MS: String(opts.fsyncDelayMs),
+  };
+  const gw = spawn(process.execPath, [join(root, 'bin/packline.js'), 'start', '--config', configFile], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const httpUrl = `http://127.0.0.1:${httpPort}`;
+  let exited = false;
+  gw.once('exit', () => {
+    exited = true;
+  });
+  await waitFor(async () => {
+    if (exited) throw new Error('gateway exited during start-up (see its output above)');
+    return (await fetch(`${httpUrl}/readyz`)).ok;
+  }, 'gateway ready');
+  const pid = gw.pid as number;
+  if (broker === 'aedes') {
+    const prov = JSON.parse(readFileSync(join(dataDir, 'provisioning.json'), 'utf8')) as { devices: Record<string, { secret: string }> };
+    secrets = Object.fromEntries(Object.entries(prov.devices).map(([id, d]) => [id, d.secret]));
+  }
+  const tokens = JSON.parse(readFileSync(join(dataDir, 'api-tokens.json'), 'utf8')) as { admin: string };
+
+  // Orders: enough for the fastest phase at 3,000 shipments/s.
+  const perStation = Math.ceil((3000 * opts.seconds * opts.phases.length) / opts.stations) + 5;
+  const total = perStation * opts.stations;
+  for (let off = 0; off < total; off += 4000) {
+    const res = await fetch(`${httpUrl}/api/v1/orders`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tokens.admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify(makeOrders(Math.min(4000, total - off), off)),
+    });
+    if (!res.ok) throw new Error(`order import failed: ${res.status} ${await res.text()}`);
+  }
+  const stations: LoadStation[] = Array.from({ length: opts.stations }, (_, k) => {
+    const st = `st-${k + 1}`;
+    return {
+      station: st,
+      scanner: `${st}-scanner`,
+      scale: `${st}-scale`,
+      printer: `${st}-printer`,
+      orders: [] as LoadStation['orders'],
+    };
+  });
+  let next = 0;
+  const take = () => {
+    const i = next++;
+    return { orderId: `B${String(i).padStart(7, '0')}`, items: [`69${String(i % 97).padStart(11, '0')}`], grams: 390 };
+  };
+
+  const phases: Record<string, PhaseFigures> = {};
+  for (const phase of opts.phases) {
+    let before = { f: 0, c: 0, w: 0, cpu: 0 };
+    for (const s of stations) s.orders = Array.from({ length: Math.ceil(perStation / opts.phases.length) }, take);
+    const load = await runLoadgen({ mqttUrl: `mqtt://127.0.0.1:${mqttPort}`, secrets, stations, rate: phase.rate, durationSeconds: opts.seconds, runTag: `${broker}-${phase.name}` }, dir, async () => {
+      // Snapshot once every device is connected, so CONNECT (scrypt) cost is not counted.
+      const c = readCounter(counter);
+      before = { f: c.calls, c: await metric(httpUrl, 'packline_store_commits_total'), w: c.fileBytes, cpu: procCpuSeconds(pid) };
+    });
+    const after = readCounter(counter);
+    phases[phase.name] = {
+      load,
+      fsyncs: after.calls - before.f,
+      commits: (await metric(httpUrl, 'packline_store_commits_total')) - before.c,
+      bytesWritten: after.fileBytes - before.w,
+      cpuSeconds: procCpuSeconds(pid) - before.cpu,
+    };
+    process.stderr.write(`bench: ${broker} ${phase.name}: ${load.shipments} shipments, ${load.rate.toFixed(0)}/s, p99 ${load.latencyMs.p99.toFixed(1)} ms\n`);
+  }
+  const { rss, hwm } = procRss(pid);
+  gw.kill('SIGTERM');
+  await new Promise((r) => gw.once('exit', r));
+  mosquitto?.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+  return { broker, phases, rssMb: rss, peakRssMb: hwm, devices: opts.stations * 3 };
+}
+
+function fmt(n: number, digits = 0): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : '—';
+}
+
+function table(runs: BrokerRun[], phases: Phase[]): string {
+  const rows: Array<[string, string, ...string[]]> = [];
+  const per = (r: BrokerRun, p: string) => r.phases[p];
+  for (const p of phases) {
+    rows.push([`${p.name}: shipments/s`, p.rate === 'max' ? '≥ 2000' : `${p.rate}`, ...runs.map((r) => fmt(per(r, p.name)?.load.rate ?? NaN))]);
+    rows.push([`${p.name}: scan→print p50 ms`, '', ...runs.map((r) => fmt(per(r, p.name)?.load.latencyMs.p50 ?? NaN, 1))]);
+    rows.push([`${p.name}: scan→print p99 ms`, p.name === 'rate-500' ? '≤ 25' : '', ...runs.map((r) => fmt(per(r, p.name)?.load.latencyMs.p99 ?? NaN, 1))]);
+    rows.push([`${p.name}: fsyncs / shipment`, '≤ 0.02', ...runs.map((r) => { const f = per(r, p.name); return f ? fmt(f.fsyncs / Math.max(1, f.load.shipments), 3) : '—'; })]);
+    rows.push([`${p.name}: commits / shipment`, '', ...runs.map((r) => { const f = per(r, p.name); return f ? fmt(f.commits / Math.max(1, f.load.shipments), 3) : '—'; })]);
+    rows.push([`${p.name}: KB written / shipment`, '≤ 3', ...runs.map((r) => { const f = per(r, p.name); return f ? fmt(f.bytesWritten / 1024 / Math.max(1, f.load.shipments), 2) : '—'; })]);
+    rows.push([`${p.name}: gateway CPU % (of 1 core)`, '', ...runs.map((r) => { const f = per(r, p.name); return f ? fmt((100 * f.cpuSeconds) / f.load.seconds) : '—'; })]);
+    rows.push([`${p.name}: errors / timeouts / late`, '0', ...runs.map((r) => { const f = per(r, p.name); return f ? `${Object.values(f.load.errors).reduce((a, b) => a + b, 0)} / ${f.load.timeouts} / ${f.load.late}` : '—'; })]);
+  }
+  rows.push(['gateway RSS MB (end / peak)', '≤ 150', ...runs.map((r) => `${fmt(r.rssMb)} / ${fmt(r.peakRssMb)}`)]);
+  rows.push(['devices connected', '500', ...runs.map((r) => String(r.devices))]);
+  const header: [string, string, ...string[]] = ['figure', 'target', ...runs.map((r) => (r.broker === 'aedes' ? 'embedded aedes' : 'external mosquitto'))];
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  return all.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')).join('\n');
+}
+
+export async function benchCore(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      seconds: { type: 'string', default: '10' },
+      stations: { type: 'string', default: '168' },
+      only: { type: 'string' },
+      'fsync-delay-ms': { type: 'string', default: '0' },
+      'commit-window-ms': { type: 'string', default: '0' },
+    },
+  });
+  const phases: Phase[] = [
+    { name: 'rate-50', rate: 50 },
+    { name: 'rate-500', rate: 500 },
+    { name: 'max', rate: 'max' },
+  ];
+  const shim = buildShim();
+  // Measure what a Pi runs: the compiled build.
+  if (process.env.BENCH_SKIP_BUILD !== '1') execFileSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
+  process.env.PACKLINE_RUN_FROM = 'dist';
+  const brokers = (values.only ? [values.only] : ['aedes', 'mosquitto']) as Array<'aedes' | 'mosquitto'>;
+  const runs: BrokerRun[] = [];
+  for (const b of brokers) {
+    runs.push(
+      await runBroker(b, {
+        stations: Number(values.stations),
+        seconds: Number(values.seconds),
+        phases,
+        shim,
+        fsyncDelayMs: Number(values['fsync-delay-ms']),
+        commitWindowMs: Number(values['commit-window-ms']),
+      }),
+    );
+  }
+  process.stdout.write(`\nPackline core benchmark (${values.seconds} s per phase, ${values.stations} stations, fsync delay ${values['fsync-delay-ms']} ms, commit window ${values['commit-window-ms']} ms; load generator on the same 2 cores)\n\n`);
+  process.stdout.write(`${table(runs, phases)}\n`);
+  const out = join(root, 'bench/out/core-latest.json');
+  writeFileSync(out, JSON.stringify({ at: new Date().toISOString(), argv, runs }, null, 2));
+  process.stdout.write(`\nraw figures: ${out}\n`);
+}

@@ -1,0 +1,23 @@
+/**
+ * `npm run bench -- <name> [options]`. Benchmarks print figures and compare them with a
+ * baseline measured in the same run (e.g. the embedded broker against Mosquitto); no test
+ * asserts a wall-clock limit.
+ *
+ *   core      shipments/s, scan-to-print p50/p99 at 50/s, 500/s and max, fsyncs and bytes
+ *             per shipment, RSS with ~500 devices; embedded aedes vs external Mosquitto
+ *   sqlite    better-sqlite3 in a worker with group commit vs the async sqlite3 driver
+ */
+import { benchCore } from './core.js';
+
+const [name = 'core', ...rest] = process.argv.slice(2);
+switch (name) {
+  case 'core':
+    await benchCore(rest);
+    break;
+  case 'sqlite':
+    await import('./sqlite-drivers.js');
+    break;
+  default:
+    process.stderr.write(`unknown benchmark ${name}; try: core, sqlite\n`);
+    process.exit(2);
+}
