@@ -181,7 +181,10 @@ export async function runLoad(plan: LoadPlan, ready?: (devices: number) => Promi
         try {
           const r = await p.ship();
           if (r.ok) latencies.push(r.latencyMs + (lateBy > 5 ? lateBy : 0));
-          else errors[r.code] = (errors[r.code] ?? 0) + 1;
+          else {
+            errors[r.code] = (errors[r.code] ?? 0) + 1;
+            if (r.code === 'BENCH_OUT_OF_ORDERS') break; // this station is done; never spin
+          }
         } catch {
           timeouts++;
         }

@@ -4,17 +4,28 @@
  * a separate process that connects over real MQTT with the provisioned credentials.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { configFromOptions, type GlobalOptions } from '../cli.js';
 import { parseConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
 import { Gateway, type GatewayInfo } from '../gateway.js';
 import { createLogger } from '../lib/logger.js';
 import { withSimulatedFloor } from '../sim/sim-config.js';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+/** The package root, found from here whether this runs from the sources or from dist/. */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('package.json not found above start-command');
+    dir = up;
+  }
+  return dir;
+}
+const repoRoot = packageRoot();
 
 interface StartOptions {
   sim?: boolean;
@@ -40,25 +51,32 @@ function banner(info: GatewayInfo, sim: boolean, labelsDir: string): string {
   return lines.filter((l) => l !== '').join('\n');
 }
 
-function startFloor(info: GatewayInfo, labelsDir: string, everySeconds: number): ChildProcess {
+function startFloor(info: GatewayInfo, config: Readonly<Config>, labelsDir: string): ChildProcess {
+  // The floor's stations and line are the ones the gateway was configured with (sim-config).
+  const scenario = {
+    stations: config.stations.map((s) => ({ id: s.id, verifyItems: s.verifyItems, parcelEverySeconds: config.sim.parcelEverySeconds })),
+    lines: config.lines.map((l) => ({ id: l.id })),
+  };
   const args = [
     '--import',
     'tsx',
     join(repoRoot, 'simulators/src/floor/main.ts'),
-    '--mqtt-url',
+    '--mqtt',
     info.mqttUrl ?? info.wsUrl,
-    '--http-url',
+    '--http',
     info.httpUrl,
-    '--admin-token-file',
-    info.apiTokensFile,
-    '--provisioning-file',
+    '--provisioning',
     info.provisioningFile,
     '--labels-dir',
     labelsDir,
-    '--parcel-every',
-    String(everySeconds),
+    '--scenario',
+    JSON.stringify(scenario),
   ];
-  return spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+  // The admin token goes by environment, not argv, so it does not show in `ps`.
+  return spawn(process.execPath, args, {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, PACKLINE_ADMIN_TOKEN: info.tokens.admin },
+  });
 }
 
 export function registerStartCommand(program: Command): void {
@@ -85,7 +103,7 @@ export function registerStartCommand(program: Command): void {
       let floor: ChildProcess | null = null;
       if (config.sim.enabled) {
         mkdirSync(labelsDir, { recursive: true });
-        floor = startFloor(info, labelsDir, config.sim.parcelEverySeconds);
+        floor = startFloor(info, config, labelsDir);
         floor.on('exit', (code, signal) => {
           if (!stopping) logger.error({ code, signal }, 'simulated floor exited');
         });

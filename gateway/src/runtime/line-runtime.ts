@@ -89,6 +89,10 @@ export class LineRuntime implements EventOwner {
           const result = await store.write(writes);
           seq = result.seqs[result.seqs.length - 1];
         } catch (err) {
+          if (err instanceof PacklineError && err.code === 'PKL_DUPLICATE_MESSAGE') {
+            settle({ ok: true }); // a redelivery raced the first copy, which was applied
+            return;
+          }
           const code = err instanceof PacklineError ? err.code : 'PKL_STORE_UNAVAILABLE';
           settle({ ok: false, code, details: err instanceof PacklineError ? (err.details ?? {}) : {} });
           return;

@@ -210,6 +210,12 @@ export class StationRuntime implements EventOwner, StationService {
         const result = await store.write(writes);
         seq = result.seqs[result.seqs.length - 1];
       } catch (err) {
+        if (err instanceof PacklineError && err.code === 'PKL_DUPLICATE_MESSAGE') {
+          // The same message id committed meanwhile (a redelivery raced the first copy):
+          // nothing of this unit was applied, and the first copy's effect stands.
+          settle({ ok: true });
+          return;
+        }
         const code = err instanceof PacklineError ? err.code : 'PKL_STORE_UNAVAILABLE';
         logger.error({ err, stationId: station.cfg.id }, 'could not commit station step');
         settle({ ok: false, code, details: err instanceof PacklineError ? (err.details ?? {}) : { reason: String(err) } });

@@ -272,7 +272,10 @@ export class StationSim {
 
     let grams = expectedGrams(order, this.opts.defaultPackagingGrams);
     if (this.rng.chance(this.opts.wrongWeightRate ?? 0)) grams = Math.round(grams * 1.4);
-    if (options.weighAt !== undefined) await sleep(options.weighAt - nowMs());
+    if (options.weighAt !== undefined) {
+      // Timers work in whole milliseconds and may fire a fraction early; never weigh before due.
+      while (nowMs() < options.weighAt) await sleep(Math.max(1, Math.ceil(options.weighAt - nowMs())));
+    }
 
     const waiting = new AbortController();
     const printTimeoutMs = this.opts.printTimeoutMs ?? 15_000;

@@ -1,4 +1,4 @@
-/** Shared bits of the simulator command lines (floor/main.ts, load/loadgen.ts). */
+/** Shared bits of the simulator command lines (floor/main.ts). */
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { PacklineError } from '../../../contracts/errors.js';

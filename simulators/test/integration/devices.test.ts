@@ -103,7 +103,7 @@ describe('scale sim', () => {
 
 describe('DWS line sim', () => {
   it('records divert commands and falls back to the default chute on timeout', async () => {
-    const line = new DwsLineSim({ mqttUrl: broker.url, deviceId: 'dws-a', secret: 'x', divertTimeoutMs: 300, defaultChute: 'C-DEF', startSeq: 4_294_967_295 });
+    const line = new DwsLineSim({ mqttUrl: broker.url, deviceId: 'dws-a', secret: 'x', divertTimeoutMs: 2000, defaultChute: 'C-DEF', startSeq: 4_294_967_295 });
     await line.start();
     const obs = await observer(broker.url, ['dev/dws-a/evt/parcel']);
     // Answer only parcels with a barcode, like a sorter controller that knows the waybill.
@@ -132,7 +132,7 @@ describe('DWS line sim', () => {
 
 describe('scanner sim', () => {
   it('pairs each scan with its ack or coded err', async () => {
-    const scanner = new ScannerSim({ mqttUrl: broker.url, deviceId: 'sc-a', secret: 'x', replyTimeoutMs: 300 });
+    const scanner = new ScannerSim({ mqttUrl: broker.url, deviceId: 'sc-a', secret: 'x', replyTimeoutMs: 2000 });
     await scanner.start();
     const gw = await observer(broker.url, ['dev/sc-a/evt/scan']);
     gw.client.on('message', (_t, buf) => {

@@ -12,7 +12,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloudSim } from '../../src/cloud/cloud-sim.js';
 import { StationSim } from '../../src/devices/station-sim.js';
 import { startFloor } from '../../src/floor/floor.js';
-import { runLoad } from '../../src/load/load-run.js';
 import { CLEAN_SHARES, OrderGenerator } from '../../src/orders/order-generator.js';
 import type { WireOrder } from '../../src/orders/wire-order.js';
 import { fakeGateway, startBroker, stationCredentials, type TestBroker, waitFor } from './harness.js';
@@ -90,58 +89,6 @@ describe('station sim', () => {
     expect(stats.latencyMs.count).toBe(1);
     await station.stop();
     await strict.close();
-  });
-});
-
-describe('load generator', () => {
-  it('closed loop: completes every shipment and reports latency percentiles', async () => {
-    const gw = await fakeGateway(broker.url);
-    const summary = await runLoad({
-      mqttUrl: broker.url,
-      credentials: stationCredentials(['ld-1', 'ld-2', 'ld-3']),
-      stations: 2,
-      mode: { kind: 'max' },
-      count: 12,
-      orders: clean(12, 3),
-      skipImport: true,
-      verifyItems: 'never',
-    });
-    expect(summary).toMatchObject({ mode: 'max', stations: 2, shipments: { attempted: 12, completed: 12, failed: 0 }, errors: {} });
-    expect(summary.latency_ms.count).toBe(12);
-    expect(summary.latency_ms.p50).not.toBeNull();
-    expect(summary.latency_ms.p99 as number).toBeGreaterThanOrEqual(summary.latency_ms.p50 as number);
-    expect(summary.latency_from_intended_ms).toBeNull();
-    expect(gw.printResults.length).toBeGreaterThanOrEqual(12);
-    await gw.close();
-  });
-
-  it('open loop: imports orders over HTTP, schedules by due time, measures from it', async () => {
-    const gw = await fakeGateway(broker.url);
-    const api = await fakeImportApi();
-    const summary = await runLoad({
-      mqttUrl: broker.url,
-      httpUrl: api.url,
-      adminToken: 'tok',
-      credentials: stationCredentials(['ld-1', 'ld-2']),
-      mode: { kind: 'rate', perSecond: 20 },
-      count: 10,
-    });
-    expect(api.posts).toHaveLength(1);
-    expect(api.posts[0]?.auth).toBe('Bearer tok');
-    expect(api.posts[0]?.orders).toHaveLength(10);
-    expect(summary).toMatchObject({ mode: 'rate', target_rate: 20, orders_imported: 10, shipments: { attempted: 10, completed: 10 } });
-    // Latency from the due time includes any lateness, so it is never below the plain one.
-    expect(summary.latency_from_intended_ms?.max as number).toBeGreaterThanOrEqual(summary.latency_ms.min as number);
-    expect(summary.latency_from_intended_ms?.count).toBe(10);
-    await gw.close();
-    await api.close();
-  });
-
-  it('refuses impossible set-ups with PKL_CONFIG_INVALID', async () => {
-    const base = { mqttUrl: broker.url, credentials: stationCredentials(['x1']), count: 1, skipImport: true, orders: clean(1) };
-    await expect(runLoad({ ...base, mode: { kind: 'max' }, stations: 2 })).rejects.toMatchObject({ code: 'PKL_CONFIG_INVALID' });
-    await expect(runLoad({ ...base, mode: { kind: 'rate', perSecond: 0 } })).rejects.toMatchObject({ code: 'PKL_CONFIG_INVALID' });
-    await expect(runLoad({ ...base, mode: { kind: 'max' }, skipImport: false })).rejects.toMatchObject({ code: 'PKL_CONFIG_INVALID' });
   });
 });
 

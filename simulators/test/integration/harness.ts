@@ -15,7 +15,11 @@ export interface TestBroker {
 
 export async function startBroker(): Promise<TestBroker> {
   const broker = await Aedes.createBroker();
-  const server: Server = createServer(broker.handle);
+  // No Nagle on the broker side either, or small packets wait for delayed ACKs (~40 ms).
+  const server: Server = createServer((socket) => {
+    socket.setNoDelay(true);
+    broker.handle(socket);
+  });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
@@ -32,6 +36,7 @@ export async function startBroker(): Promise<TestBroker> {
 export async function observer(url: string, subscriptions: string[]): Promise<{ client: MqttClient; messages: { topic: string; payload: any; retain: boolean }[] }> {
   const client = await mqtt.connectAsync(url, { protocolVersion: 4, clientId: `obs-${Math.random().toString(36).slice(2)}` });
   const messages: { topic: string; payload: any; retain: boolean }[] = [];
+  (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
   client.on('message', (topic, buf, packet) => {
     let payload: unknown;
     try {
