@@ -223,7 +223,12 @@ async function runBroker(
     FSYNC_SHIM_COUNTER: counter,
     FSYNC_SHIM_DELAY_MS: String(opts.fsyncDelayMs),
   };
-  const gw = spawn(process.execPath, [join(root, 'bin/packline.js'), 'start', '--config', configFile], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  // BENCH_GATEWAY_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the gateway.
+  const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const gw = spawn(process.execPath, [...nodeArgs, join(root, 'bin/packline.js'), 'start', '--config', configFile], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const httpUrl = `http://127.0.0.1:${httpPort}`;
   let exited = false;
   gw.once('exit', () => {
