@@ -6,7 +6,6 @@ import {
   makeHttpHarness,
   wireOrder,
 } from '../../test/support/http-harness.js';
-import type { MemoryStore } from '../../test/support/memory-store.js';
 import { ORDER_IMPORT_BODY_LIMIT } from './routes/orders.js';
 
 let h: HttpHarness;
@@ -160,8 +159,15 @@ describe('POST /api/v1/orders', () => {
   });
 
   it('refuses new orders with 507 PKL_DISK_FULL while the disk is low', async () => {
-    (h.store as MemoryStore).lowOnDisk = true;
-    const res = await importOrders([wireOrder('O1')]);
+    // A store that wants more free space than any disk has: diskLow() is true from its start.
+    const low = await makeHttpHarness({ minFreeMb: Number.MAX_SAFE_INTEGER });
+    const res = await low.app.inject({
+      method: 'POST',
+      url: '/api/v1/orders',
+      headers: { ...asAdmin, 'content-type': 'application/json' },
+      payload: JSON.stringify([wireOrder('O1')]),
+    });
+    await low.close();
     expect(res.statusCode).toBe(507);
     expect(res.json().error.code).toBe('PKL_DISK_FULL');
     expectUnchanged();

@@ -83,7 +83,9 @@ export function assertWriteOp(op: unknown): asserts op is WriteOp {
       if (!Array.isArray(r.lines)) c.fail('order.lines must be an array');
       (r.lines as unknown[]).forEach((l, i) => {
         const line = c.obj(l, `order.lines[${i}]`);
-        for (const k of ['sku', 'barcode', 'name']) c.str(line, k, `order.lines[${i}]`);
+        for (const k of ['sku', 'barcode']) c.str(line, k, `order.lines[${i}]`);
+        // ERP feeds do send items without a name; the label then shows the SKU.
+        if (typeof line.name !== 'string') c.fail(`order.lines[${i}].name must be a string`);
         c.int(line, 'qty', `order.lines[${i}]`, 1);
         c.num(line, 'unitGrams', `order.lines[${i}]`);
       });

@@ -11,7 +11,10 @@ import { createStoreOrderService } from '../../src/http/order-import.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { Metrics } from '../../src/metrics.js';
 import type { Store } from '../../src/storage/types.js';
-import { MemoryStore } from './memory-store.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openStore } from '../../src/storage/sqlite-store.js';
 import { StoreStationService } from './station-service.js';
 
 export const ADMIN_TOKEN = 'adm-0123456789abcdef-test';
@@ -39,14 +42,18 @@ export interface HttpHarness {
 export interface HarnessOptions {
   /** Replaces station service methods (e.g. to make one throw). */
   stations?: Partial<StationService>;
-  /** A store to use instead of a fresh MemoryStore; started here, stopped by close(). */
+  /** A store to use instead of a fresh SQLite store; started here, stopped by close(). */
   store?: Store;
+  /** storage.minFreeMb of the fresh store: a huge value makes the disk count as low. */
+  minFreeMb?: number;
 }
 
 export async function makeHttpHarness(options: HarnessOptions = {}): Promise<HttpHarness> {
   const logs: string[] = [];
   const logger = createLogger('debug', { write: (line: string) => void logs.push(line) });
-  const store = options.store ?? new MemoryStore();
+  // The real SQLite store on a throwaway directory: the API is tested on the parts it runs on.
+  const dir = options.store ? null : mkdtempSync(join(tmpdir(), 'pkl-http-'));
+  const store = options.store ?? openStore({ dataDir: dir as string, logger: logger.child({ component: 'store' }), minFreeMb: options.minFreeMb ?? 0 });
   await store.start();
   const metrics = new Metrics({ logger, defaultMetrics: true });
   const offline = new Set(['prn-2']);
@@ -80,6 +87,7 @@ export async function makeHttpHarness(options: HarnessOptions = {}): Promise<Htt
     async close() {
       await app.close();
       await store.stop();
+      if (dir !== null) rmSync(dir, { recursive: true, force: true });
     },
   });
 }

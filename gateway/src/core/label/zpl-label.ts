@@ -75,7 +75,7 @@ export function escapeFieldData(text: string, maxCodePoints = MAX_FIELD): string
 }
 
 export function itemSummary(order: Order): string {
-  const text = order.lines.map((l) => `${l.name} x${l.qty}`).join('; ');
+  const text = order.lines.map((l) => `${l.name === '' ? l.sku : l.name} x${l.qty}`).join('; ');
   const chars = Array.from(text);
   return chars.length > MAX_ITEMS ? `${chars.slice(0, MAX_ITEMS - 1).join('')}…` : text;
 }
