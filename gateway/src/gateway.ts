@@ -8,6 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { parseTopic, topics } from '../../contracts/topics.js';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
 import { EmbeddedLink } from './broker/embedded-link.js';
 import { ExternalLink } from './broker/external-link.js';
@@ -191,6 +192,18 @@ export class Gateway implements Component {
     await stations.start();
     this.running.push(stations);
     this.stations = stations;
+    const runtime = stations;
+    await link.subscribe(topics.allDeviceStates, (msg) => {
+      const parsed = parseTopic(msg.topic);
+      if (parsed?.type !== 'state') return;
+      let state: unknown;
+      try {
+        state = (JSON.parse(msg.payload.toString('utf8')) as { state?: unknown }).state;
+      } catch {
+        return; // a device's own status topic; garbage there changes nothing
+      }
+      if (typeof state === 'string') runtime.deviceState(parsed.deviceId, state);
+    });
     await lines.start();
     this.running.push(lines);
 

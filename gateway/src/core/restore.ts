@@ -6,7 +6,7 @@
  */
 import type { PrintJob, Shipment, WriteOp } from '../storage/types.js';
 import { EVENT, shipmentEvent } from './events.js';
-import { initialStationState, isActiveState, needsVerification } from './station-machine.js';
+import { initialStationState, isActiveState, needsVerification, verificationComplete } from './station-machine.js';
 import type { StationContext, StationState } from './types.js';
 
 export interface RestoreInput {
@@ -16,6 +16,11 @@ export interface RestoreInput {
   pendingJobs: readonly PrintJob[];
   /** Restore time (gateway clock). */
   at: number;
+  /**
+   * Item counts per open shipment rebuilt from its acknowledged `shipment.item_scanned`
+   * events (shipment id → barcode → count): item scans are not written to the row.
+   */
+  itemScans?: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
 
 export interface Restored {
@@ -51,12 +56,19 @@ export function restoreStation(input: RestoreInput, ctx: Pick<StationContext, 's
     writes.push(shipmentEvent(EVENT.abandoned, s.shipmentId, { by: 'restore', state: s.state }));
   }
   if (current !== undefined) {
-    state.shipment = current;
     const order = ctx.getOrder(current.orderId);
+    const scans = input.itemScans?.[current.shipmentId];
+    if (current.state === 'verifying' && scans !== undefined && order !== null) {
+      const scanned = { ...current.scanned, ...scans };
+      const complete = verificationComplete(order, scanned);
+      state.shipment = { ...current, scanned, state: complete ? 'weighing' : 'verifying' };
+    } else {
+      state.shipment = current;
+    }
     state.verify = order !== null && needsVerification(order, station.verifyItems);
     // A weight taken before the restart is not trusted: the next stable reading after the
     // scale was seen empty counts (armed stays false until then).
-    state.readyAt = current.state === 'verifying' ? null : input.at;
+    state.readyAt = state.shipment.state === 'verifying' ? null : input.at;
   }
   return { state, writes };
 }

@@ -70,7 +70,7 @@ function neededByBarcode(order: Order): Map<string, number> {
   return m;
 }
 
-function verificationComplete(order: Order, scanned: Record<string, number>): boolean {
+export function verificationComplete(order: Order, scanned: Record<string, number>): boolean {
   for (const [barcode, qty] of neededByBarcode(order)) if ((scanned[barcode] ?? 0) < qty) return false;
   return true;
 }
@@ -211,8 +211,8 @@ function onItem(w: Step, cur: Shipment, order: Order, barcode: string): void {
     complete: complete || undefined,
   });
   // Item scans are events only; the row is next written when the parcel is weighed, with the
-  // final counts (SD-card wear: a row version is ~350 bytes). After a restart before weighing
-  // the station restores the shipment as verifying and the operator scans the items again.
+  // final counts (SD-card wear: a row version is ~350 bytes). After a restart the counts are
+  // rebuilt from these acknowledged events (restore.ts), so no item has to be scanned twice.
   w.st.shipment = { ...cur, scanned, state: complete ? 'weighing' : 'verifying', updatedAt: w.at };
   if (complete) {
     w.st.readyAt = w.at;

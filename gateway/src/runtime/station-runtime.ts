@@ -74,8 +74,9 @@ export class StationRuntime implements EventOwner, StationService {
     const at = this.now();
     const open = store.openShipments();
     const pending = store.pendingPrintJobs();
+    const itemScans = itemScansFromLog(store, open);
     for (const cfg of config.stations) {
-      const restored = restoreStation({ openShipments: open, pendingJobs: pending, at }, this.context(cfg));
+      const restored = restoreStation({ openShipments: open, pendingJobs: pending, at, itemScans }, this.context(cfg));
       if (restored.writes.length > 0) await store.write(restored.writes);
       const station: Station = {
         cfg,
@@ -86,17 +87,34 @@ export class StationRuntime implements EventOwner, StationService {
       this.stations.set(cfg.id, station);
     }
     this.started = true;
-    // Re-issue what devices still need: unanswered labels, and every station's screen.
+    // Re-issue what devices still need: unanswered labels (to printers already back), and
+    // every station's screen (retained, so screens that connect later get it too).
     for (const station of this.stations.values()) {
-      for (const job of Object.values(station.state.pendingJobs)) {
-        this.send({
-          kind: 'print',
-          deviceId: job.printerId,
-          payload: { job_id: job.jobId, shipment_id: job.shipmentId ?? undefined, format: job.format, data: job.data, copies: 1 },
-        });
-        logger.info({ jobId: job.jobId, printer: job.printerId }, 're-issued unanswered print job after restart');
-      }
+      this.reissueLabels(station, 'restart');
       this.publishView(station);
+    }
+  }
+
+  /**
+   * A device announced itself (`dev/{id}/state` online, published after it subscribed to its
+   * commands, docs/mqtt.md). A printer that comes back gets every label still unanswered on
+   * its station, with the same job ids: printers and drivers treat job ids as idempotent.
+   */
+  deviceState(deviceId: string, state: string): void {
+    if (!this.started || state !== 'online') return;
+    for (const station of this.stations.values()) {
+      if (station.cfg.printer === deviceId) this.reissueLabels(station, 'printer online');
+    }
+  }
+
+  private reissueLabels(station: Station, why: string): void {
+    for (const job of Object.values(station.state.pendingJobs)) {
+      this.send({
+        kind: 'print',
+        deviceId: job.printerId,
+        payload: { job_id: job.jobId, shipment_id: job.shipmentId ?? undefined, format: job.format, data: job.data, copies: 1 },
+      });
+      this.deps.logger.info({ jobId: job.jobId, printer: job.printerId, why }, 're-issued unanswered print job');
     }
   }
 
@@ -315,4 +333,22 @@ function stationResult(s: Shipment): ShipmentResult | null {
     default:
       return null;
   }
+}
+
+/** Item counts of open shipments being verified, rebuilt from their acknowledged item-scan events. */
+function itemScansFromLog(store: Store, open: readonly Shipment[]): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const s of open) {
+    if (s.state !== 'verifying') continue;
+    const counts: Record<string, number> = {};
+    for (const e of store.eventsForSubject(`shipment:${s.shipmentId}`, 10_000)) {
+      if (e.type !== 'shipment.item_scanned') continue;
+      const d = e.data as { barcode?: unknown; scanned?: unknown };
+      if (typeof d.barcode === 'string' && typeof d.scanned === 'number') {
+        counts[d.barcode] = Math.max(counts[d.barcode] ?? 0, d.scanned);
+      }
+    }
+    out[s.shipmentId] = counts;
+  }
+  return out;
 }

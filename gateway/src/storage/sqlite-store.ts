@@ -323,6 +323,10 @@ export class SqliteStore implements Store {
   listDevices(): DeviceRecord[] {
     return this.r().listDevices();
   }
+  eventsForSubject(subject: string, limit: number): EventRecord[] {
+    return this.r().eventsForSubject(subject, limit);
+  }
+
   readEvents(afterSeq: number, limit: number): EventRecord[] {
     return this.r().readEvents(afterSeq, limit);
   }

@@ -189,6 +189,7 @@ export class StoreReader {
     | 'device'
     | 'devices'
     | 'events'
+    | 'subjectEvents'
     | 'meta'
     | 'lastSeq',
     Statement
@@ -221,6 +222,7 @@ export class StoreReader {
       device: db.prepare('SELECT * FROM devices WHERE device_id = ?'),
       devices: db.prepare('SELECT * FROM devices ORDER BY device_id'),
       events: db.prepare('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?'),
+      subjectEvents: db.prepare('SELECT * FROM events WHERE subject = ? ORDER BY seq LIMIT ?'),
       meta: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
       lastSeq: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").pluck(),
     };
@@ -293,6 +295,10 @@ export class StoreReader {
 
   listDevices(): DeviceRecord[] {
     return (this.s.devices.all() as DeviceRow[]).map(toDevice);
+  }
+
+  eventsForSubject(subject: string, limit: number): EventRecord[] {
+    return (this.s.subjectEvents.all(subject, clampLimit(limit, 100, MAX_EVENTS_LIMIT)) as EventRow[]).map(toEvent);
   }
 
   readEvents(afterSeq: number, limit: number): EventRecord[] {

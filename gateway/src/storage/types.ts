@@ -208,6 +208,8 @@ export interface Store {
   listDevices(): DeviceRecord[];
   /** Events with seq > afterSeq, ascending, at most `limit`. */
   readEvents(afterSeq: number, limit: number): EventRecord[];
+  /** Events about one subject (e.g. `shipment:S-…`), ascending by seq, at most `limit`. */
+  eventsForSubject(subject: string, limit: number): EventRecord[];
   getMeta(key: string): string | null;
   stats(): StoreStats;
   /**
