@@ -127,6 +127,10 @@ export class Gateway implements Component {
         if (this.stations === null) return Promise.reject(new Error('stations not started'));
         return this.stations.manualScan(id, code, operator);
       },
+      override: (id, supervisor, note) => {
+        if (this.stations === null) return Promise.reject(new Error('stations not started'));
+        return this.stations.override(id, supervisor, note);
+      },
     };
     const health: HealthService = {
       ready: () => {

@@ -40,6 +40,11 @@ export interface StationService {
    * not a throw.
    */
   manualScan(stationId: string, code: string, operator?: string): Promise<ManualScanResult>;
+  /**
+   * A supervisor releases the station's held shipment (weight outside tolerance), audited
+   * with the supervisor's name and note. Refusals (nothing held, unknown station) are results.
+   */
+  override(stationId: string, supervisor: string, note?: string): Promise<ManualScanResult>;
 }
 
 export interface OrderService {

@@ -165,13 +165,23 @@ export class StationRuntime implements EventOwner, StationService {
   }
 
   manualScan(stationId: string, code: string, operator?: string): Promise<ManualScanResult> {
+    const input: StationInput = { kind: 'scan', code, at: this.now(), deviceId: 'api' };
+    if (operator !== undefined) input.operator = operator;
+    return this.applyFromApi(stationId, input);
+  }
+
+  override(stationId: string, supervisor: string, note?: string): Promise<ManualScanResult> {
+    const input: StationInput = { kind: 'supervisor_override', supervisor, at: this.now(), deviceId: 'api' };
+    if (note !== undefined) input.note = note;
+    return this.applyFromApi(stationId, input);
+  }
+
+  private applyFromApi(stationId: string, input: StationInput): Promise<ManualScanResult> {
     const station = this.stations.get(stationId);
     if (!this.started || station === undefined) {
       return Promise.resolve({ ok: false, error: toWireError('PKL_STATION_UNKNOWN', { stationId }) });
     }
     return new Promise((resolve) => {
-      const input: StationInput = { kind: 'scan', code, at: this.now(), deviceId: 'api' };
-      if (operator !== undefined) input.operator = operator;
       const queued = station.queue.push(() =>
         this.apply(station, input, undefined, (o) => {
           resolve(o.ok ? { ok: true, view: this.render(station) } : { ok: false, error: toWireError(o.code, o.details) });

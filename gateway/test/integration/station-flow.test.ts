@@ -29,6 +29,7 @@ const orders = {
   refund: wireOrder('O-1002', { flags: { refund_requested: true } }),
   noWaybill: wireOrder('O-1003', { waybill: null }),
   viaCli: wireOrder('O-1004', { items: [{ sku: 'SKU-C', barcode: '6900000000017', qty: 1, unit_grams: 500 }] }),
+  heavy: wireOrder('O-1007', { items: [{ sku: 'SKU-D', barcode: '6900000000024', qty: 1, unit_grams: 1000 }] }),
   dws: wireOrder('O-1005'),
   dwsRefund: wireOrder('O-1006', { flags: { cancelled: true } }),
 };
@@ -41,11 +42,11 @@ async function connect(id: string, url = info.mqttUrl as string): Promise<MqttCl
   return c;
 }
 
-function events(): Promise<Array<{ seq: number; type: string; subject: string }>> {
+function events(): Promise<Array<{ seq: number; type: string; subject: string; data: unknown }>> {
   return fetch(`${info.httpUrl}/api/v1/events?after=0&limit=1000`, {
     headers: { authorization: `Bearer ${info.tokens.admin}` },
   })
-    .then((r) => r.json() as Promise<{ events: Array<{ seq: number; type: string; subject: string }> }>)
+    .then((r) => r.json() as Promise<{ events: Array<{ seq: number; type: string; subject: string; data: unknown }> }>)
     .then((b) => b.events);
 }
 
@@ -215,6 +216,47 @@ describe('packing station over MQTT', () => {
     await expect(
       run('mosquitto_pub', ['-h', '127.0.0.1', '-p', port, '-i', d.scanner, '-u', d.scanner, '-P', 'wrong', '-t', `dev/${d.scanner}/evt/scan`, '-m', '{}']),
     ).rejects.toMatchObject({ code: expect.any(Number) });
+  });
+});
+
+describe('weight hold and supervisor override', () => {
+  it('holds a parcel outside tolerance with the figures; the audited override over HTTP prints it', async () => {
+    const scanner = await connect(st.scanner);
+    const scale = await connect(st.scale);
+    const printer = await connect(st.printer);
+    const replies = await Inbox.open(scale, replyTopics(st.scale));
+    const jobs = await Inbox.open(printer, `dev/${st.printer}/cmd/print`);
+    const scans = await Inbox.open(scanner, replyTopics(st.scanner));
+    await scale.publishAsync(`dev/${st.scale}/evt/weight`, JSON.stringify({ grams: 0, stable: true }), { qos: 1 });
+    await scanner.publishAsync(`dev/${st.scanner}/evt/scan`, JSON.stringify({ msg_id: 'h1', code: 'O-1007' }), { qos: 1 });
+    await scans.next((m) => m.payload.msg_id === 'h1');
+    await scanner.publishAsync(`dev/${st.scanner}/evt/scan`, JSON.stringify({ msg_id: 'h2', code: '6900000000024' }), { qos: 1 });
+    await scans.next((m) => m.payload.msg_id === 'h2');
+    const before = jobs.messages.length;
+    // Expected 1,050 g; 1,400 g is far outside max(50 g, 5 %).
+    await scale.publishAsync(`dev/${st.scale}/evt/weight`, JSON.stringify({ msg_id: 'w1', grams: 1400, stable: true }), { qos: 1 });
+    const held = await replies.next((m) => m.payload.msg_id === 'w1');
+    expect(held.topic).toBe(`dev/${st.scale}/err`);
+    expect(held.payload).toMatchObject({ code: 'PKL_WEIGHT_OUT_OF_TOLERANCE', details: { actual: 1400, expected: 1050 } });
+    expect(jobs.messages.length).toBe(before);
+
+    const override = (token: string, body: unknown) =>
+      fetch(`${info.httpUrl}/api/v1/stations/${st.station}/override`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect((await override(info.tokens.station, { supervisor: 'Wang' })).status).toBe(403);
+    expect((await override(info.tokens.admin, {})).status).toBe(400);
+    const res = await override(info.tokens.admin, { supervisor: 'Wang', note: 'double box' });
+    expect(res.status).toBe(200);
+    const job = await jobs.next((m) => String(m.payload.data).includes(String(orders.heavy.waybill)));
+    expect(job.payload.format).toBe('zpl');
+    const released = (await events()).find((e) => e.type === 'shipment.released') as unknown as { data: Record<string, unknown> };
+    expect(released.data).toMatchObject({ supervisor: 'Wang', note: 'double box', grams: 1400 });
+    // Nothing is held any more: a second override is refused with a coded error.
+    const again = (await (await override(info.tokens.admin, { supervisor: 'Wang' })).json()) as { error: { code: string } };
+    expect(again.error.code).toMatch(/PKL_(SHIPMENT_STATE|NO_OPEN_SHIPMENT)/);
   });
 });
 

@@ -62,6 +62,7 @@ export async function makeHttpHarness(options: HarnessOptions = {}): Promise<Htt
     list: options.stations?.list ?? (() => base.list()),
     view: options.stations?.view ?? ((id) => base.view(id)),
     manualScan: options.stations?.manualScan ?? ((id, code, op) => base.manualScan(id, code, op)),
+    override: options.stations?.override ?? ((id, sup, note) => base.override(id, sup, note)),
   };
   const harness: Omit<HttpHarness, 'app' | 'close'> = {
     store,

@@ -88,6 +88,18 @@ export class StoreStationService implements StationService {
     return { ok: true, view: this.view(stationId) as StationView };
   }
 
+  /** This stand-in never holds a shipment (it has no scale), so there is nothing to release. */
+  async override(stationId: string, _supervisor: string, _note?: string): Promise<ManualScanResult> {
+    if (!this.stations.some((s) => s.id === stationId)) {
+      return { ok: false, error: toWireError('PKL_STATION_UNKNOWN', { stationId }) };
+    }
+    const s = this.current(stationId);
+    return {
+      ok: false,
+      error: toWireError('PKL_SHIPMENT_STATE', { shipmentId: s?.shipmentId ?? '-', state: s?.state ?? 'idle', action: 'override' }),
+    };
+  }
+
   private current(stationId: string): Shipment | null {
     const id = this.open.get(stationId);
     return id === undefined ? null : this.store.getShipment(id);

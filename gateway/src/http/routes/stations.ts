@@ -6,6 +6,7 @@ import { bearer, errorResponses } from '../schemas/common.js';
 import {
   ManualScanBody,
   ManualScanReply,
+  OverrideBody,
   StationListReply,
   StationParams,
   StationView,
@@ -70,6 +71,33 @@ export function registerStationRoutes(app: App, deps: HttpDeps): void {
       const { code, operator } = request.body;
       const result = await deps.stations.manualScan(stationId, code, operator);
       request.log.info({ stationId, operator, ok: result.ok }, 'manual scan');
+      if (!result.ok) return sendWireError(reply, result.error);
+      return { view: result.view };
+    },
+  );
+
+  app.post(
+    '/api/v1/stations/:stationId/override',
+    {
+      config: { auth: 'admin' },
+      schema: {
+        tags: ['stations'],
+        summary: "Supervisor release of the station's held shipment (weight outside tolerance)",
+        description:
+          'Audited: the release event carries the supervisor and the note. Nothing held → 409 ' +
+          'PKL_SHIPMENT_STATE. Needs the admin token (the supervisor password guard comes with printing).',
+        security: bearer,
+        params: StationParams,
+        body: OverrideBody,
+        response: { 200: ManualScanReply, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { stationId } = request.params;
+      if (deps.stations.view(stationId) === null) throw new PacklineError('PKL_STATION_UNKNOWN', { stationId });
+      const { supervisor, note } = request.body;
+      const result = await deps.stations.override(stationId, supervisor, note);
+      request.log.info({ stationId, supervisor, ok: result.ok }, 'supervisor override');
       if (!result.ok) return sendWireError(reply, result.error);
       return { view: result.view };
     },

@@ -32,6 +32,14 @@ export const ManualScanBody = Type.Object(
 
 export const ManualScanReply = Type.Object({ view: StationView });
 
+export const OverrideBody = Type.Object(
+  {
+    supervisor: Type.String({ minLength: 1, maxLength: 64, description: 'who releases the hold (audited)' }),
+    note: Type.Optional(Type.String({ maxLength: 200, description: 'why, for the audit trail' })),
+  },
+  { additionalProperties: false },
+);
+
 export { StationView };
 
 const device = (d: StationDeviceStatus) => ({ device_id: d.deviceId, online: d.online });
