@@ -222,6 +222,11 @@ export const ERRORS = {
     en: 'Scale protocol {protocol} has no {command} command',
     zh: '秤协议 {protocol} 不支持 {command} 命令',
   },
+  PKL_DEVICE_DISCONNECTED: {
+    http: 503,
+    en: 'Device {deviceId} is not connected ({reason})',
+    zh: '设备 {deviceId} 未连接（{reason}）',
+  },
 
   // ---- configuration -------------------------------------------------------------------
   PKL_CONFIG_INVALID: {
