@@ -3,5 +3,4 @@ export { PRINTER_DEFINITIONS, printerDefinition, RAW_PRINT_PORT } from './defini
 export { PRINTER_LANGUAGES, TSPL, ZPL } from './languages.js';
 export { JobMemory, type JobOutcome } from './job-memory.js';
 export { RawTcpPrinterDriver, type PrinterDriverStats, type RawTcpPrinterDriverOptions } from './raw-tcp-driver.js';
-export { type PrinterLink, type PrinterLinkFactory, tcpLink } from './tcp-link.js';
 export * from './types.js';

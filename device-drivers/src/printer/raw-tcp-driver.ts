@@ -24,7 +24,8 @@ import { DeviceMqttSession, type MqttDeviceOptions, type StateValue } from '../s
 import { Backoff, type BackoffOptions } from '../transports/backoff.js';
 import { JobMemory } from './job-memory.js';
 import { PRINTER_LANGUAGES } from './languages.js';
-import { type PrinterLink, type PrinterLinkFactory, tcpLink } from './tcp-link.js';
+import type { ByteTransport, TransportFactory } from '../transports/byte-transport.js';
+import { TcpTransport } from '../transports/tcp.js';
 import type { JobFailure, PrinterDefinition, PrinterFault, PrinterLanguage, StatusReader, StatusSnapshot } from './types.js';
 
 export interface RawTcpPrinterDriverOptions {
@@ -34,7 +35,7 @@ export interface RawTcpPrinterDriverOptions {
   readonly port?: number;
   readonly mqtt: MqttDeviceOptions;
   /** Replaces the TCP connection (tests, other transports). */
-  readonly link?: PrinterLinkFactory;
+  readonly link?: TransportFactory;
   /** A status query unanswered this long is a fault. Default 2000 ms. */
   readonly statusTimeoutMs?: number;
   /** Status polls while a job prints. Default 200 ms. */
@@ -93,7 +94,7 @@ export class RawTcpPrinterDriver {
   readonly name: string;
   readonly #o: RawTcpPrinterDriverOptions;
   readonly #lang: PrinterLanguage;
-  readonly #linkFactory: PrinterLinkFactory;
+  readonly #linkFactory: TransportFactory;
   readonly #mqtt: DeviceMqttSession;
   readonly #backoff: Backoff;
   readonly #memory: JobMemory;
@@ -103,7 +104,7 @@ export class RawTcpPrinterDriver {
   readonly #idlePollMs: number;
 
   #running = false;
-  #link: PrinterLink | null = null;
+  #link: ByteTransport | null = null;
   #reader: StatusReader | null = null;
   #connected = false;
   #reconnectTimer: NodeJS.Timeout | undefined;
@@ -132,7 +133,9 @@ export class RawTcpPrinterDriver {
     this.#lang = lang;
     const port = options.port ?? options.definition.port;
     this.#linkFactory =
-      options.link ?? tcpLink({ host: options.host, port, ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}) });
+      options.link ??
+      // A powered-off printer drops SYNs: give up a connect attempt after 3 s by default.
+      (() => new TcpTransport({ host: options.host, port, connectTimeoutMs: options.connectTimeoutMs ?? 3_000 }));
     this.#backoff = new Backoff(options.backoff ?? { initialMs: 250, maxMs: 10_000, factor: 2 });
     this.#memory = new JobMemory(options.rememberJobs ?? 1000, options.journalPath);
     this.#statusTimeoutMs = options.statusTimeoutMs ?? 2_000;
@@ -188,7 +191,7 @@ export class RawTcpPrinterDriver {
   async #connect(): Promise<void> {
     this.#reconnectTimer = undefined;
     if (!this.#running) return;
-    let link: PrinterLink;
+    let link: ByteTransport;
     try {
       link = this.#linkFactory();
     } catch (err) {
@@ -223,7 +226,7 @@ export class RawTcpPrinterDriver {
     this.#kick();
   }
 
-  #onClosed(link: PrinterLink, reason: string): void {
+  #onClosed(link: ByteTransport, reason: string): void {
     if (this.#link !== link) return;
     this.#dropLink();
     if (!this.#running) return;
