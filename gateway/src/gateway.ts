@@ -15,6 +15,7 @@ import { ExternalLink } from './broker/external-link.js';
 import type { BrokerLink } from './broker/link.js';
 import { DeviceProvisioner, type DeviceRegistry, type IssuedSecret } from './broker/provisioning.js';
 import type { Config } from './config/schema.js';
+import { DriverHost } from './drivers/driver-host.js';
 import type { HealthService, StationService } from './http/deps.js';
 import { buildHttpApp } from './http/app.js';
 import { createStoreOrderService } from './http/order-import.js';
@@ -214,6 +215,16 @@ export class Gateway implements Component {
     const ingress = new Ingress({ link, store, bindings, owners: { station: stations, line: lines }, logger: log('ingress') });
     await ingress.start();
     this.running.push(ingress);
+
+    // Drivers hosted in the gateway connect to the broker like any device, over TCP on
+    // loopback (embedded) or to the external broker.
+    const tcpPort = this.broker?.ports().tcp ?? null;
+    const driverUrl = config.mqtt.external?.url ?? (tcpPort === null ? null : `mqtt://127.0.0.1:${tcpPort}`);
+    if (driverUrl !== null && config.devices.some((d) => d.driver !== undefined)) {
+      const drivers = new DriverHost({ config, store, mqttUrl: driverUrl, logger: log('drivers') });
+      await drivers.start();
+      this.running.push(drivers);
+    }
 
     await app.listen({ host: config.http.host, port: config.http.port });
     const address = app.server.address();

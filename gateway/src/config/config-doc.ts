@@ -25,6 +25,16 @@ interface Node {
 function typeOf(n: Node): string {
   if (n.anyOf) {
     if (n.anyOf.every((a) => a.const !== undefined)) return n.anyOf.map((a) => `\`${String(a.const)}\``).join(' \\| ');
+    // Tagged objects (`kind` / `type`): list each variant with its fields.
+    const tag = (a: Node) => a.properties?.kind?.const ?? a.properties?.type?.const;
+    if (n.anyOf.every((a) => tag(a) !== undefined)) {
+      return n.anyOf
+        .map((a) => {
+          const fields = Object.keys(a.properties ?? {}).filter((k) => k !== 'kind' && k !== 'type');
+          return `\`${String(tag(a))}\` {${fields.map((f) => ((a.required ?? []).includes(f) ? f : `${f}?`)).join(', ')}}`;
+        })
+        .join(' \\| ');
+    }
     return n.anyOf.map(typeOf).join(' or ');
   }
   if (n.type === 'array') return `list of ${n.items ? typeOf(n.items) : 'values'}`;

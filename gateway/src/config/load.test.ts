@@ -78,6 +78,23 @@ describe('config', () => {
   });
 });
 
+describe('hosted device drivers', () => {
+  const scale = (driver: unknown) => ({ devices: [{ id: 'sc-1', role: 'scale', driver }] });
+  it('accepts a known model on a serial or TCP link', () => {
+    const c = parseConfig(scale({ kind: 'scale', definition: 'mettler-toledo-mt-sics', link: { type: 'serial', path: '/dev/ttyUSB0' } }));
+    expect(c.devices[0]?.driver).toMatchObject({ kind: 'scale', link: { type: 'serial' } });
+    expect(parseConfig(scale({ kind: 'scale', definition: 'cas-ci-22byte', link: { type: 'tcp', host: '10.0.0.5', port: 4001 } })).devices).toHaveLength(1);
+  });
+  it('names an unknown model and lists the known ones; refuses a driver for the wrong role', () => {
+    expect(reason(() => parseConfig(scale({ kind: 'scale', definition: 'acme-9000', link: { type: 'serial', path: '/dev/x' } })))).toMatch(
+      /devices\.0\.driver\.definition: got "acme-9000", expected one of .*"mettler-toledo-mt-sics"/,
+    );
+    expect(reason(() => parseConfig(scale({ kind: 'printer', definition: 'zebra-zd420', host: 'p1' })))).toContain(
+      'devices.0.driver: a printer driver needs a device of role printer, got scale',
+    );
+  });
+});
+
 describe('docs/config.md', () => {
   it('matches the schema (run `npm run docs:config` after changing it)', async () => {
     const { readFileSync } = await import('node:fs');

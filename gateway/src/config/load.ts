@@ -10,6 +10,9 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { PacklineError } from '../../../contracts/errors.js';
+import { DWS_DEFINITIONS } from '../../../device-drivers/src/conveyor/definitions.js';
+import { PRINTER_DEFINITIONS } from '../../../device-drivers/src/printer/definitions.js';
+import { SCALE_DEFINITIONS } from '../../../device-drivers/src/scale/index.js';
 import { type Config, ConfigSchema } from './schema.js';
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, coerceTypes: false });
@@ -136,6 +139,22 @@ function semanticErrors(c: Config): string[] {
     if (!d) out.push(`${where}: got "${id}", expected the id of a device in devices[]`);
     else if (d.role !== role) out.push(`${where}: device "${id}" has role ${d.role}, expected ${role}`);
   };
+  for (const [i, d] of c.devices.entries()) {
+    const drv = d.driver;
+    if (drv === undefined) continue;
+    const where = `devices.${i}.driver`;
+    const role = { scale: 'scale', printer: 'printer', dws: 'conveyor' }[drv.kind];
+    if (d.role !== role) out.push(`${where}: a ${drv.kind} driver needs a device of role ${role}, got ${d.role}`);
+    const known =
+      drv.kind === 'scale'
+        ? SCALE_DEFINITIONS.map((x) => x.id)
+        : drv.kind === 'printer'
+          ? PRINTER_DEFINITIONS.map((x) => x.id)
+          : DWS_DEFINITIONS.map((x) => x.id);
+    if (!known.includes(drv.definition)) {
+      out.push(`${where}.definition: got "${drv.definition}", expected one of ${known.map((k) => `"${k}"`).join(', ')}`);
+    }
+  }
   const stationIds = new Set<string>();
   c.stations.forEach((s, i) => {
     if (stationIds.has(s.id)) out.push(`stations: id "${s.id}" is used twice`);

@@ -14,6 +14,63 @@ export { ROLES, type Role };
 export const CHECKPOINTS = ['pick_start', 'inspection', 'packing', 'weighing', 'direct_shipment'] as const;
 export type Checkpoint = (typeof CHECKPOINTS)[number];
 
+const SerialLink = Type.Object(
+  {
+    type: Type.Literal('serial'),
+    /** Prefer /dev/serial/by-id/… links: they survive re-plugging into another USB port. */
+    path: Type.String({ minLength: 1 }),
+  },
+  { additionalProperties: false },
+);
+const TcpLink = Type.Object(
+  { type: Type.Literal('tcp'), host: Type.String({ minLength: 1 }), port: Type.Integer({ minimum: 1, maximum: 65535 }) },
+  { additionalProperties: false },
+);
+const TcpListenLink = Type.Object(
+  { type: Type.Literal('tcp-listen'), host: Type.String({ default: '0.0.0.0' }), port: Type.Integer({ minimum: 0, maximum: 65535 }) },
+  { additionalProperties: false },
+);
+
+/**
+ * A device the gateway drives itself (a serial scale, a network label printer, a DWS line):
+ * the driver runs inside the gateway and bridges the device onto the broker under the
+ * device's own identity. `definition` names a model in device-drivers (docs/devices/).
+ */
+export const DriverConfig = Type.Union(
+  [
+    Type.Object(
+      {
+        kind: Type.Literal('scale'),
+        definition: Type.String({ minLength: 1 }),
+        link: Type.Union([SerialLink, TcpLink]),
+        pollIntervalMs: Type.Optional(Type.Integer({ minimum: 50, maximum: 10_000 })),
+      },
+      { additionalProperties: false },
+    ),
+    Type.Object(
+      {
+        kind: Type.Literal('printer'),
+        definition: Type.String({ minLength: 1 }),
+        host: Type.String({ minLength: 1 }),
+        port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535 })),
+      },
+      { additionalProperties: false },
+    ),
+    Type.Object(
+      {
+        kind: Type.Literal('dws'),
+        definition: Type.String({ minLength: 1 }),
+        link: Type.Union([TcpLink, TcpListenLink]),
+        replyTimeoutMs: Type.Optional(Type.Integer({ minimum: 10, maximum: 60_000 })),
+        defaultChute: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+      },
+      { additionalProperties: false },
+    ),
+  ],
+  { description: 'run this device through a driver inside the gateway (see docs/devices/)' },
+);
+export type DriverConfig = Static<typeof DriverConfig>;
+
 export const DeviceConfig = Type.Object(
   {
     id: Id,
@@ -22,6 +79,7 @@ export const DeviceConfig = Type.Object(
     station: Type.Optional({ ...Id, description: 'station or line this device belongs to (displays: the station whose view they show)' }),
     model: Type.Optional(Type.String({ maxLength: 64 })),
     description: Type.Optional(Type.String({ maxLength: 200 })),
+    driver: Type.Optional(DriverConfig),
   },
   { additionalProperties: false },
 );
