@@ -32,6 +32,8 @@ const QUEUE_LIMIT = 1000;
 interface Station {
   cfg: StationConfig;
   state: StationState;
+  /** Operator logged in at the station by PDA (restored from the log after a restart). */
+  operator: string | null;
   queue: SerialQueue;
   viewScheduled: boolean;
 }
@@ -81,6 +83,7 @@ export class StationRuntime implements EventOwner, StationService {
       const station: Station = {
         cfg,
         state: restored.state,
+        operator: lastOperator(store, cfg.id),
         queue: new SerialQueue(QUEUE_LIMIT, (err) => logger.error({ err, stationId: cfg.id }, 'station step failed')),
         viewScheduled: false,
       };
@@ -134,13 +137,54 @@ export class StationRuntime implements EventOwner, StationService {
       settle({ ok: false, code: 'PKL_STATION_UNKNOWN', details: { stationId: owner?.id ?? '' } });
       return true;
     }
+    if (event.kind === 'pda_login' || event.kind === 'pda_confirm') {
+      return station.queue.push(() => this.applyPda(station, event, settle));
+    }
     const input = toStationInput(event);
     if (input === null) {
-      // PDA log-in / confirmations belong to the PDA task flow; record nothing here.
-      settle({ ok: true });
+      settle({ ok: false, code: 'PKL_DEVICE_ROLE_MISMATCH', details: { deviceId: event.deviceId, role: event.binding.role, kind: event.kind } });
       return true;
     }
+    // Scans carry the operator logged in at the station (PDA log-in), for the audit trail.
+    if (input.kind === 'scan' && station.operator !== null) input.operator = station.operator;
     return station.queue.push(() => this.apply(station, input, event.msgId, settle));
+  }
+
+  /**
+   * PDA log-in records who works the station (durably, then acknowledged); later scans carry
+   * that operator. A confirmation is recorded for the task flow (docs/mqtt.md §7).
+   */
+  private async applyPda(station: Station, event: DeviceEvent, settle: (o: Outcome) => void): Promise<void> {
+    const writes: WriteOp[] = [];
+    let operator: string | null = station.operator;
+    if (event.kind === 'pda_login') {
+      const p = event.payload as DeviceEvent<'pda_login'>['payload'];
+      if (p.station_id !== undefined && p.station_id !== station.cfg.id) {
+        settle({ ok: false, code: 'PKL_DEVICE_NOT_BOUND', details: { deviceId: `${event.deviceId} (station ${p.station_id})` } });
+        return;
+      }
+      operator = p.operator;
+      writes.push({ op: 'event', type: 'station.operator_login', subject: `station:${station.cfg.id}`, data: { operator, device_id: event.deviceId } });
+    } else {
+      const p = event.payload as DeviceEvent<'pda_confirm'>['payload'];
+      writes.push({
+        op: 'event',
+        type: 'task.confirmed',
+        subject: `task:${p.task_id}`,
+        data: { result: p.result, note: p.note, station_id: station.cfg.id, operator, device_id: event.deviceId },
+      });
+    }
+    if (event.msgId !== undefined) writes.push({ op: 'dedupe', deviceId: event.deviceId, msgId: event.msgId });
+    try {
+      const result = await this.deps.store.write(writes);
+      station.operator = operator;
+      const seq = result.seqs[0];
+      settle(seq === undefined ? { ok: true } : { ok: true, seq });
+    } catch (err) {
+      if (err instanceof PacklineError && err.code === 'PKL_DUPLICATE_MESSAGE') return settle({ ok: true });
+      const code = err instanceof PacklineError ? err.code : 'PKL_STORE_UNAVAILABLE';
+      settle({ ok: false, code, details: err instanceof PacklineError ? (err.details ?? {}) : {} });
+    }
   }
 
   // ---- StationService (HTTP) -------------------------------------------------------------
@@ -361,4 +405,10 @@ function itemScansFromLog(store: Store, open: readonly Shipment[]): Record<strin
     out[s.shipmentId] = counts;
   }
   return out;
+}
+
+/** The operator of the station's latest PDA log-in, from the event log. */
+function lastOperator(store: Store, stationId: string): string | null {
+  const last = store.lastEvent(`station:${stationId}`, 'station.operator_login')?.data as { operator?: unknown } | undefined;
+  return typeof last?.operator === 'string' ? last.operator : null;
 }

@@ -323,6 +323,10 @@ export class SqliteStore implements Store {
   listDevices(): DeviceRecord[] {
     return this.r().listDevices();
   }
+  lastEvent(subject: string, type: string): EventRecord | null {
+    return this.r().lastEvent(subject, type);
+  }
+
   eventsForSubject(subject: string, limit: number): EventRecord[] {
     return this.r().eventsForSubject(subject, limit);
   }

@@ -190,6 +190,7 @@ export class StoreReader {
     | 'devices'
     | 'events'
     | 'subjectEvents'
+    | 'lastEvent'
     | 'meta'
     | 'lastSeq',
     Statement
@@ -223,6 +224,7 @@ export class StoreReader {
       devices: db.prepare('SELECT * FROM devices ORDER BY device_id'),
       events: db.prepare('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?'),
       subjectEvents: db.prepare('SELECT * FROM events WHERE subject = ? ORDER BY seq LIMIT ?'),
+      lastEvent: db.prepare('SELECT * FROM events WHERE subject = ? AND type = ? ORDER BY seq DESC LIMIT 1'),
       meta: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
       lastSeq: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").pluck(),
     };
@@ -299,6 +301,11 @@ export class StoreReader {
 
   eventsForSubject(subject: string, limit: number): EventRecord[] {
     return (this.s.subjectEvents.all(subject, clampLimit(limit, 100, MAX_EVENTS_LIMIT)) as EventRow[]).map(toEvent);
+  }
+
+  lastEvent(subject: string, type: string): EventRecord | null {
+    const r = this.s.lastEvent.get(subject, type) as EventRow | undefined;
+    return r ? toEvent(r) : null;
   }
 
   readEvents(afterSeq: number, limit: number): EventRecord[] {

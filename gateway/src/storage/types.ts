@@ -210,6 +210,8 @@ export interface Store {
   readEvents(afterSeq: number, limit: number): EventRecord[];
   /** Events about one subject (e.g. `shipment:S-…`), ascending by seq, at most `limit`. */
   eventsForSubject(subject: string, limit: number): EventRecord[];
+  /** The newest event of this type about this subject, or null. */
+  lastEvent(subject: string, type: string): EventRecord | null;
   getMeta(key: string): string | null;
   stats(): StoreStats;
   /**

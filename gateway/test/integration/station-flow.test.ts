@@ -52,7 +52,9 @@ function events(): Promise<Array<{ seq: number; type: string; subject: string; d
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'pkl-flow-'));
-  const config = parseConfig(floorConfig(dir, { stations: 2, lines: 1 }));
+  const raw = floorConfig(dir, { stations: 2, lines: 1 }) as { devices: Array<Record<string, string>> };
+  raw.devices.push({ id: 'pda-1', role: 'pda', station: 'st-2' });
+  const config = parseConfig(raw);
   gateway = new Gateway(config, createLogger('silent'));
   await gateway.start();
   info = gateway.info();
@@ -257,6 +259,29 @@ describe('weight hold and supervisor override', () => {
     // Nothing is held any more: a second override is refused with a coded error.
     const again = (await (await override(info.tokens.admin, { supervisor: 'Wang' })).json()) as { error: { code: string } };
     expect(again.error.code).toMatch(/PKL_(SHIPMENT_STATE|NO_OPEN_SHIPMENT)/);
+  });
+});
+
+describe('PDA over MQTT-over-WebSocket', () => {
+  it('logs an operator in at its station, scans with that operator, confirms a task; refuses another station', async () => {
+    const pda = await connect('pda-1', info.wsUrl);
+    const replies = await Inbox.open(pda, replyTopics('pda-1'));
+    const send = (kind: string, body: Record<string, unknown>) =>
+      pda.publishAsync(`dev/pda-1/evt/${kind}`, JSON.stringify(body), { qos: 1 });
+    await send('pda_login', { msg_id: 'l1', operator: '李娜', station_id: 'st-2' });
+    expect((await replies.next((m) => m.payload.msg_id === 'l1')).topic).toBe('dev/pda-1/ack');
+    await send('pda_login', { msg_id: 'l2', operator: 'x', station_id: 'st-1' });
+    expect((await replies.next((m) => m.payload.msg_id === 'l2')).payload.code).toBe('PKL_DEVICE_NOT_BOUND');
+    await send('scan', { msg_id: 's9', code: 'O-1004' });
+    expect((await replies.next((m) => m.payload.msg_id === 's9')).topic).toBe('dev/pda-1/ack');
+    const res = await fetch(`${info.httpUrl}/api/v1/shipments?order=O-1004`, { headers: { authorization: `Bearer ${info.tokens.station}` } });
+    const body = (await res.json()) as { shipments: Array<{ operator: string | null; station_id: string }> };
+    expect(body.shipments[0]).toMatchObject({ operator: '李娜', station_id: 'st-2' });
+    await send('pda_confirm', { msg_id: 'c1', task_id: 'T-1', result: 'done' });
+    expect((await replies.next((m) => m.payload.msg_id === 'c1')).topic).toBe('dev/pda-1/ack');
+    const log = await events();
+    expect(log.find((e) => e.type === 'task.confirmed')).toMatchObject({ subject: 'task:T-1' });
+    expect(log.find((e) => e.type === 'station.operator_login')).toMatchObject({ subject: 'station:st-2' });
   });
 });
 
