@@ -13,10 +13,46 @@ import {
   type HostStatus,
 } from '../../../device-drivers/src/printer/zpl/status.js';
 import { ZplStreamParser } from '../../../device-drivers/src/printer/zpl/stream.js';
-import { RawPrinterSim } from './raw-printer-sim.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type PrinterSimOptions, RawPrinterSim } from './raw-printer-sim.js';
+import { renderZplPng } from './zpl-png.js';
+
+export interface ZplPrinterSimOptions extends PrinterSimOptions {
+  /** With `outDir`: also render each printed label to label-NNNN.png (default true). */
+  readonly renderPng?: boolean;
+}
 
 export class ZplPrinterSim extends RawPrinterSim {
   protected readonly extension = 'zpl';
+  /** PNG files written so far (rendering runs behind printing, in order). */
+  readonly pngs: string[] = [];
+  readonly renderErrors: string[] = [];
+  #rendering: Promise<void> = Promise.resolve();
+
+  constructor(options: ZplPrinterSimOptions = {}) {
+    super(options);
+    const dir = options.outDir;
+    if (dir !== undefined && options.renderPng !== false) {
+      this.on('printed', (label) => {
+        const file = join(dir, `label-${String(label.seq).padStart(4, '0')}.png`);
+        this.#rendering = this.#rendering
+          .then(() => renderZplPng(label.data))
+          .then((png) => {
+            writeFileSync(file, png);
+            this.pngs.push(file);
+          })
+          .catch((err: unknown) => {
+            this.renderErrors.push(String(err));
+          });
+      });
+    }
+  }
+
+  /** Resolves when every label printed so far has been rendered. */
+  renderIdle(): Promise<void> {
+    return this.#rendering;
+  }
 
   /** The `~HS` answer for the current state (exposed for tests and demos). */
   hostStatus(partialFormat = false): HostStatus {
