@@ -143,8 +143,9 @@ function semanticErrors(c: Config): string[] {
     const drv = d.driver;
     if (drv === undefined) continue;
     const where = `devices.${i}.driver`;
-    const role = { scale: 'scale', printer: 'printer', dws: 'conveyor' }[drv.kind];
+    const role = { scale: 'scale', printer: 'printer', 'ipp-printer': 'printer', scanner: 'scanner', dws: 'conveyor' }[drv.kind];
     if (d.role !== role) out.push(`${where}: a ${drv.kind} driver needs a device of role ${role}, got ${d.role}`);
+    if (drv.kind === 'ipp-printer' || drv.kind === 'scanner') continue; // no model list: the wire says it all
     const known =
       drv.kind === 'scale'
         ? SCALE_DEFINITIONS.map((x) => x.id)

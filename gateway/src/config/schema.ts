@@ -58,6 +58,31 @@ export const DriverConfig = Type.Union(
     ),
     Type.Object(
       {
+        kind: Type.Literal('ipp-printer'),
+        /** e.g. ipp://10.0.20.32:631/ipp/print */
+        uri: Type.String({ pattern: '^ipps?://' }),
+      },
+      { additionalProperties: false },
+    ),
+    Type.Object(
+      {
+        kind: Type.Literal('scanner'),
+        /** serial lines, evdev input events, HID keyboard boot reports (hidraw) or HID POS reports */
+        wire: Type.Union([Type.Literal('serial'), Type.Literal('evdev'), Type.Literal('hid-keyboard'), Type.Literal('hid-pos')]),
+        link: Type.Union([
+          SerialLink,
+          Type.Object({ type: Type.Literal('file'), path: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+        ]),
+        baudRate: Type.Optional(Type.Integer({ minimum: 300, maximum: 921_600 })),
+        layout: Type.Optional(Type.Union([Type.Literal('us'), Type.Literal('de'), Type.Literal('fr')])),
+        prefix: Type.Optional(Type.String({ maxLength: 16 })),
+        suffix: Type.Optional(Type.String({ maxLength: 16 })),
+        duplicateWindowMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })),
+      },
+      { additionalProperties: false },
+    ),
+    Type.Object(
+      {
         kind: Type.Literal('dws'),
         definition: Type.String({ minLength: 1 }),
         link: Type.Union([TcpLink, TcpListenLink]),

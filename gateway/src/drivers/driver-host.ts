@@ -1,6 +1,7 @@
 /**
  * Runs the device drivers the config asks for (`devices[].driver`) inside the gateway: a
- * serial or serial-over-TCP scale, a ZPL/TSPL network printer, a DWS line. Each driver talks
+ * serial or serial-over-TCP scale, a ZPL/TSPL network printer, an IPP printer, a serial or
+ * input-device (evdev/hidraw) scanner, a DWS line. Each driver talks
  * to the broker like any device, as itself (username = device id), so the shipment core
  * cannot tell a driven scale from an MQTT-native one; a station is made of any scale protocol
  * and any printer type by configuration alone.
@@ -13,7 +14,11 @@ import { dwsDefinition } from '../../../device-drivers/src/conveyor/definitions.
 import { TcpServerTransport, tcpClientTransport } from '../../../device-drivers/src/conveyor/tcp-transport.js';
 import { printerDefinition } from '../../../device-drivers/src/printer/definitions.js';
 import { RawTcpPrinterDriver } from '../../../device-drivers/src/printer/raw-tcp-driver.js';
+import { IppPrinterDriver } from '../../../device-drivers/src/printer/ipp/ipp-driver.js';
 import { ScaleDriver } from '../../../device-drivers/src/scale/driver.js';
+import type { ScanPostprocessOptions } from '../../../device-drivers/src/scanner/postprocess.js';
+import { ScannerDriver } from '../../../device-drivers/src/scanner/scanner-driver.js';
+import { FileTransport } from '../../../device-drivers/src/transports/file.js';
 import { findScaleDefinition } from '../../../device-drivers/src/scale/index.js';
 import { SerialTransport } from '../../../device-drivers/src/transports/serial.js';
 import { TcpTransport } from '../../../device-drivers/src/transports/tcp.js';
@@ -32,7 +37,7 @@ export interface DriverHostDeps {
   logger: Logger;
 }
 
-function unknownDefinition(d: DeviceConfig, drv: DriverConfig): never {
+function unknownDefinition(d: DeviceConfig, drv: Extract<DriverConfig, { definition: string }>): never {
   throw new PacklineError('PKL_CONFIG_INVALID', { reason: `device ${d.id}: no ${drv.kind} definition "${drv.definition}"` });
 }
 
@@ -85,6 +90,29 @@ export class DriverHost implements Component {
           logger,
         });
       }
+      case 'ipp-printer':
+        return new IppPrinterDriver({ uri: drv.uri, mqtt: { url: mqttUrl, deviceId: d.id, secret }, logger });
+      case 'scanner': {
+        const link = drv.link;
+        const transport =
+          link.type === 'serial'
+            ? () => new SerialTransport({ path: link.path, line: { baudRate: drv.baudRate ?? 9600, dataBits: 8, parity: 'none', stopBits: 1 } })
+            : () => new FileTransport({ path: link.path });
+        const post: ScanPostprocessOptions = {
+          ...(drv.prefix === undefined ? {} : { prefix: drv.prefix }),
+          ...(drv.suffix === undefined ? {} : { suffix: drv.suffix }),
+          ...(drv.duplicateWindowMs === undefined ? {} : { duplicateWindowMs: drv.duplicateWindowMs }),
+        };
+        return new ScannerDriver({
+          deviceId: d.id,
+          wire: drv.wire,
+          transport,
+          mqtt: { url: mqttUrl, deviceId: d.id, secret },
+          ...(drv.layout === undefined ? {} : { layout: drv.layout }),
+          postprocess: post,
+          logger,
+        });
+      }
       case 'dws': {
         const definition = dwsDefinition(drv.definition);
         const link = drv.link;
@@ -109,7 +137,7 @@ export class DriverHost implements Component {
       const driver = await this.build(d, d.driver);
       await driver.start();
       this.running.push(driver);
-      this.deps.logger.info({ deviceId: d.id, kind: d.driver.kind, definition: d.driver.definition }, 'device driver started');
+      this.deps.logger.info({ deviceId: d.id, driver: d.driver }, 'device driver started');
     }
   }
 

@@ -1,8 +1,9 @@
 /**
- * A packing station made of real-wire devices by configuration alone: an MT-SICS scale on a
- * serial line (a socat pseudo-terminal pair with the scale simulator on the far end) and a
- * Zebra ZPL printer on raw TCP 9100 (the ZPL printer simulator), both driven by drivers the
- * gateway hosts; the scanner is an MQTT client. One parcel goes scan → weight → label → shipped.
+ * A packing station made of real-wire devices by configuration alone: a serial barcode
+ * scanner and an MT-SICS scale each on a serial line (socat pseudo-terminal pairs, the
+ * simulated device on the far end) and a Zebra ZPL printer on raw TCP 9100 (the ZPL printer
+ * simulator), all driven by drivers the gateway hosts. One parcel goes scan → weight → label →
+ * shipped without any MQTT client in the test.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,8 @@ import { ScaleSimulator } from '../../../simulators/src/scale/scale-simulator.js
 import { parseConfig } from '../../src/config/load.js';
 import { Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/lib/logger.js';
-import { device, floorConfig, importOrders, Inbox, replyTopics, stationDevices, wireOrder, wireOrderGrams } from '../support/floor.js';
+import { SerialPort } from 'serialport';
+import { floorConfig, importOrders, stationDevices, wireOrder, wireOrderGrams } from '../support/floor.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pkl-driven-'));
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -34,10 +36,16 @@ async function waitFor(what: string, fn: () => Promise<boolean> | boolean, timeo
 }
 
 describe('a station of driven devices', () => {
-  it('ships a parcel weighed on a serial MT-SICS scale and labelled on a ZPL network printer', async () => {
-    const pty = new PtyPair({ dir });
+  it('ships a parcel scanned on a serial scanner, weighed on a serial MT-SICS scale, labelled on a ZPL printer', async () => {
+    const pty = new PtyPair({ dir: join(dir, 'scale') });
     await pty.start();
     cleanup.push(() => pty.stop());
+    const scannerPty = new PtyPair({ dir: join(dir, 'scanner') });
+    await scannerPty.start();
+    cleanup.push(() => scannerPty.stop());
+    const scannerPort = new SerialPort({ path: scannerPty.devicePath, baudRate: 9600 });
+    await new Promise<void>((r) => scannerPort.once('open', () => r()));
+    cleanup.push(() => new Promise<void>((r) => scannerPort.close(() => r())));
     const scaleSim = new ScaleSimulator({ protocol: 'mt-sics', link: { kind: 'serial', path: pty.devicePath }, loadGrams: 0 });
     await scaleSim.start();
     cleanup.push(() => scaleSim.stop());
@@ -50,6 +58,7 @@ describe('a station of driven devices', () => {
     for (const d of raw.devices) {
       if (d.id === st.scale) d.driver = { kind: 'scale', definition: 'mettler-toledo-mt-sics', link: { type: 'serial', path: pty.driverPath } };
       if (d.id === st.printer) d.driver = { kind: 'printer', definition: 'zebra-zd420', host: '127.0.0.1', port: printerPort };
+      if (d.id === st.scanner) d.driver = { kind: 'scanner', wire: 'serial', link: { type: 'serial', path: scannerPty.driverPath } };
     }
     const gateway = new Gateway(parseConfig(raw), createLogger('silent'));
     await gateway.start();
@@ -59,20 +68,21 @@ describe('a station of driven devices', () => {
     const order = wireOrder('O-DRV-1', { items: [{ sku: 'K', barcode: '6903333333330', qty: 1, unit_grams: 620 }] });
     expect((await importOrders(info.httpUrl, info.tokens.admin, [order])).status).toBe(200);
 
-    // Both driven devices connect to the broker as themselves; the station shows them online.
-    const scanner = await device(info.mqttUrl as string, st.scanner, info.issued.find((s) => s.deviceId === st.scanner)?.secret as string);
-    cleanup.push(() => scanner.endAsync(true));
-    const replies = await Inbox.open(scanner, replyTopics(st.scanner));
+    const station = () =>
+      fetch(`${info.httpUrl}/api/v1/stations/${st.station}`, { headers: { authorization: `Bearer ${info.tokens.station}` } }).then(
+        (r) => r.json() as Promise<{ state: string; order_id: string | null }>,
+      );
     await waitFor('driven devices online', () =>
       fetch(`${info.httpUrl}/api/v1/stations`, { headers: { authorization: `Bearer ${info.tokens.station}` } })
         .then((r) => r.json() as Promise<{ stations: Array<{ devices: Record<string, { online: boolean }> }> }>)
-        .then((b) => b.stations[0]?.devices.scale?.online === true && b.stations[0]?.devices.printer?.online === true),
+        .then((b) => ['scanner', 'scale', 'printer'].every((k) => b.stations[0]?.devices[k]?.online === true)),
     );
 
-    await scanner.publishAsync(`dev/${st.scanner}/evt/scan`, JSON.stringify({ msg_id: 'd1', code: 'O-DRV-1' }), { qos: 1 });
-    expect((await replies.next((m) => m.payload.msg_id === 'd1')).topic).toMatch(/ack$/);
-    await scanner.publishAsync(`dev/${st.scanner}/evt/scan`, JSON.stringify({ msg_id: 'd2', code: '6903333333330' }), { qos: 1 });
-    expect((await replies.next((m) => m.payload.msg_id === 'd2')).topic).toMatch(/ack$/);
+    // The operator scans the order and its item with the serial scanner (CR LF terminated).
+    scannerPort.write('O-DRV-1\r\n');
+    await waitFor('order opened', async () => (await station()).order_id === 'O-DRV-1');
+    scannerPort.write('6903333333330\r\n');
+    await waitFor('items verified', async () => (await station()).state === 'weighing');
 
     // The parcel goes on the scale: the simulator's load changes, the MT-SICS driver reads it.
     scaleSim.setLoad(wireOrderGrams(order) + 3);
