@@ -9,6 +9,7 @@ import { type Command, Option } from 'commander';
 import { ROLES } from '../../../contracts/topics.js';
 import { DeviceProvisioner, type DeviceRegistry } from '../broker/provisioning.js';
 import { configFromOptions, type GlobalOptions } from '../cli.js';
+import { discoverSerialScales } from '../../../device-drivers/src/discovery/serial-discovery.js';
 import { type AdminDb, openAdminDb } from '../storage/admin-db.js';
 
 function adminRegistry(db: AdminDb): DeviceRegistry {
@@ -79,5 +80,27 @@ export function registerDeviceCommands(program: Command): void {
     .action(async (deviceId: string) => {
       await withProvisioner(program, (p) => p.removeDevice(deviceId));
       process.stdout.write(`removed ${deviceId}\n`);
+    });
+
+  device
+    .command('discover')
+    .description('list serial ports (USB-serial adapters, /dev/serial/by-id) and which scale model claims each')
+    .option('-p, --path <path...>', 'also probe these configured paths (e.g. /dev/ttyS0)')
+    .option('--json', 'print JSON instead of a table')
+    .action(async (opts: { path?: string[]; json?: boolean }) => {
+      const found = await discoverSerialScales({ configuredPaths: opts.path ?? [] });
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(found, null, 2)}\n`);
+        return;
+      }
+      if (found.length === 0) {
+        process.stdout.write('no serial ports found (checked SerialPort.list, /dev/serial/by-id and --path)\n');
+        return;
+      }
+      for (const p of found) {
+        const usb = p.vendorId === undefined ? '' : ` usb ${p.vendorId.toString(16).padStart(4, '0')}:${(p.productId ?? 0).toString(16).padStart(4, '0')}`;
+        const what = p.status === 'matched' ? `matched ${p.definition.id}` : `unsupported: ${p.why}`;
+        process.stdout.write(`${p.path}${p.realPath ? ` -> ${p.realPath}` : ''}${usb}  ${what}\n`);
+      }
     });
 }
