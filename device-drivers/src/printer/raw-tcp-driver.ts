@@ -17,16 +17,16 @@
  * a reprint. Lost connection → `offline`, reconnect with exponential backoff + jitter.
  */
 import { pino, type Logger } from 'pino';
-import { describeError, PacklineError, type ErrorCode, type ErrorDetails } from '../../../contracts/errors.js';
-import type { PrintResultEvent } from '../../../contracts/payloads.js';
+import { PacklineError } from '../../../contracts/errors.js';
 import type { CommandKind } from '../../../contracts/topics.js';
 import { DeviceMqttSession, type MqttDeviceOptions, type StateValue } from '../scale/driver/mqtt-session.js';
 import { Backoff, type BackoffOptions } from '../transports/backoff.js';
 import { JobMemory } from './job-memory.js';
+import { parsePrintCommand, type PrintJob, PrintJobQueue, type PrintOutcome } from './print-jobs.js';
 import { PRINTER_LANGUAGES } from './languages.js';
 import type { ByteTransport, TransportFactory } from '../transports/byte-transport.js';
 import { TcpTransport } from '../transports/tcp.js';
-import type { JobFailure, PrinterDefinition, PrinterFault, PrinterLanguage, StatusReader, StatusSnapshot } from './types.js';
+import type { PrinterDefinition, PrinterLanguage, StatusReader, StatusSnapshot } from './types.js';
 
 export interface RawTcpPrinterDriverOptions {
   readonly definition: PrinterDefinition;
@@ -71,22 +71,14 @@ export interface PrinterDriverStats {
   readonly readErrors: Readonly<Record<string, number>>;
 }
 
-interface Job {
-  readonly jobId: string;
-  readonly bytes: Uint8Array;
-  readonly copies: number;
-}
-
 type QueryResult =
   | { readonly kind: 'ok'; readonly snapshot: StatusSnapshot }
   | { readonly kind: 'timeout' }
   | { readonly kind: 'closed' };
 
-type Outcome = { status: 'printed' } | { status: 'failed'; reason: PrinterFault | JobFailure | string };
+type Outcome = PrintOutcome;
 
 const PRINTER_COMMANDS: readonly CommandKind[] = ['print'];
-/** PrintResultEvent.job_id is at most 64 characters (contracts/payloads.ts). */
-const MAX_JOB_ID = 64;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -113,13 +105,8 @@ export class RawTcpPrinterDriver {
   #waiter: ((r: QueryResult) => void) | null = null;
   #querying: Promise<unknown> = Promise.resolve();
 
-  readonly #queue: Job[] = [];
-  #activeJob: string | null = null;
-  #worker: Promise<void> | null = null;
+  readonly #jobs: PrintJobQueue;
 
-  #jobsPrinted = 0;
-  #jobsFailed = 0;
-  #duplicates = 0;
   #connects = 0;
   #statusTimeouts = 0;
   readonly #readErrors = new Map<string, number>();
@@ -144,6 +131,15 @@ export class RawTcpPrinterDriver {
     this.#log = options.logger ?? pino({ level: 'silent' });
     this.name = `printer:${options.mqtt.deviceId}`;
     this.#mqtt = new DeviceMqttSession(options.mqtt, PRINTER_COMMANDS, (kind, payload) => this.#onCommand(kind, payload));
+    this.#jobs = new PrintJobQueue({
+      memory: this.#memory,
+      print: (job) => this.#print(job),
+      publish: (event) => this.#mqtt.publishEvent('print_result', event, 1),
+      notice: (reason) => this.#mqtt.notice(reason),
+      log: this.#log,
+      // Stopping cut the connection under the job: leave it unanswered, the gateway re-issues it.
+      leaveUnanswered: (o) => o.status === 'failed' && o.reason === 'connection_lost',
+    });
   }
 
   get deviceId(): string {
@@ -155,10 +151,10 @@ export class RawTcpPrinterDriver {
     return {
       state: s.state,
       reason: s.reason,
-      jobsPrinted: this.#jobsPrinted,
-      jobsFailed: this.#jobsFailed,
-      duplicatesAnswered: this.#duplicates,
-      queued: this.#queue.length + (this.#activeJob === null ? 0 : 1),
+      jobsPrinted: this.#jobs.printed,
+      jobsFailed: this.#jobs.failed,
+      duplicatesAnswered: this.#jobs.duplicatesAnswered,
+      queued: this.#jobs.queued,
       connects: this.#connects,
       statusTimeouts: this.#statusTimeouts,
       readErrors: Object.fromEntries(this.#readErrors),
@@ -170,6 +166,7 @@ export class RawTcpPrinterDriver {
     this.#memory.load();
     await this.#mqtt.start();
     this.#running = true;
+    this.#jobs.start();
     void this.#connect();
   }
 
@@ -178,11 +175,12 @@ export class RawTcpPrinterDriver {
     this.#running = false;
     clearTimeout(this.#reconnectTimer);
     clearTimeout(this.#idleTimer);
-    this.#queue.length = 0; // unanswered: the gateway re-issues them when the printer is back
+    // Waiting jobs stay unanswered: the gateway re-issues them when the printer is back.
+    const jobsStopped = this.#jobs.stop();
     const link = this.#link;
     this.#dropLink();
     if (link) await link.close().catch(() => undefined);
-    await this.#worker?.catch(() => undefined);
+    await jobsStopped;
     await this.#mqtt.stop('offline', 'driver stopped');
   }
 
@@ -223,7 +221,6 @@ export class RawTcpPrinterDriver {
     // `online` only after the printer answered: a socket alone proves nothing.
     await this.#refreshStatus();
     this.#scheduleIdlePoll();
-    this.#kick();
   }
 
   #onClosed(link: ByteTransport, reason: string): void {
@@ -254,7 +251,7 @@ export class RawTcpPrinterDriver {
     clearTimeout(this.#idleTimer);
     if (!this.#running || !this.#connected) return;
     this.#idleTimer = setTimeout(() => {
-      if (this.#activeJob !== null) return this.#scheduleIdlePoll(); // the job loop polls
+      if (this.#jobs.active !== null) return this.#scheduleIdlePoll(); // the job loop polls
       void this.#refreshStatus().then(() => this.#scheduleIdlePoll());
     }, this.#idlePollMs);
   }
@@ -341,108 +338,10 @@ export class RawTcpPrinterDriver {
 
   #onCommand(kind: CommandKind, payload: Buffer): void {
     if (kind !== 'print' || !this.#running) return;
-    const parsed = this.#parsePrint(payload);
-    if (!parsed.ok) {
-      const reason = codedReason(parsed.code, parsed.details);
-      this.#log.warn({ reason, jobId: parsed.jobId }, 'print command refused');
-      if (parsed.jobId !== null) this.#publishResult(parsed.jobId, { status: 'failed', reason: parsed.failure ?? reason });
-      else this.#mqtt.notice(reason);
-      return;
-    }
-    const job = parsed.job;
-    const known = this.#memory.get(job.jobId);
-    if (known !== undefined && known.status !== 'sent') {
-      // Re-issue of a job already sent: answer the first outcome again, never print twice.
-      this.#duplicates++;
-      this.#log.info({ jobId: job.jobId, outcome: known }, 'print job already sent; answered from memory');
-      this.#publishResult(job.jobId, known.status === 'printed' ? { status: 'printed' } : { status: 'failed', reason: known.reason });
-      return;
-    }
-    if (known !== undefined || this.#activeJob === job.jobId || this.#queue.some((q) => q.jobId === job.jobId)) {
-      this.#log.info({ jobId: job.jobId }, 'print job already in progress; its result will answer the re-issue');
-      return;
-    }
-    this.#queue.push(job);
-    this.#kick();
+    this.#jobs.submit(parsePrintCommand(payload, { deviceId: this.deviceId, languages: [this.#lang.id], maxJobBytes: this.#o.maxJobBytes }));
   }
 
-  #parsePrint(
-    payload: Buffer,
-  ): { ok: true; job: Job } | { ok: false; jobId: string | null; code: ErrorCode; details: ErrorDetails; failure?: JobFailure } {
-    let body: unknown;
-    try {
-      body = JSON.parse(payload.toString('utf8'));
-    } catch {
-      return { ok: false, jobId: null, code: 'PKL_PAYLOAD_NOT_JSON', details: {} };
-    }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      return { ok: false, jobId: null, code: 'PKL_PAYLOAD_INVALID', details: { reason: 'cmd/print payload must be a JSON object' } };
-    }
-    const o = body as Record<string, unknown>;
-    const jobIdRaw = o['job_id'];
-    if (typeof jobIdRaw !== 'string' || jobIdRaw.length === 0 || jobIdRaw.length > MAX_JOB_ID) {
-      return { ok: false, jobId: null, code: 'PKL_PAYLOAD_INVALID', details: { reason: `job_id must be a string of 1..${MAX_JOB_ID} characters` } };
-    }
-    const bad = (reason: string) => ({ ok: false as const, jobId: jobIdRaw, code: 'PKL_PAYLOAD_INVALID' as const, details: { reason } });
-    const format = o['format'];
-    if (format !== 'zpl' && format !== 'tspl') return bad('format must be "zpl" or "tspl"');
-    const data = o['data'];
-    if (typeof data !== 'string' || data.length === 0) return bad('data must be a non-empty string');
-    const copies = o['copies'] ?? 1;
-    if (typeof copies !== 'number' || !Number.isInteger(copies) || copies < 1 || copies > 10) return bad('copies must be an integer 1..10');
-    if (format !== this.#lang.id) {
-      return {
-        ok: false,
-        jobId: jobIdRaw,
-        code: 'PKL_PRINT_FAILED',
-        details: { deviceId: this.deviceId, reason: `${format} job for a ${this.#lang.id} printer` },
-        failure: 'format_unsupported',
-      };
-    }
-    const bytes = Buffer.from(data, 'utf8');
-    const max = this.#o.maxJobBytes ?? 512 * 1024;
-    if (bytes.length > max) return bad(`data is ${bytes.length} bytes; the limit is ${max}`);
-    return { ok: true, job: { jobId: jobIdRaw, bytes, copies } };
-  }
-
-  // ---- the job queue --------------------------------------------------------------------
-
-  #kick(): void {
-    if (this.#worker !== null || !this.#running) return;
-    this.#worker = this.#drain().finally(() => {
-      this.#worker = null;
-      if (this.#running && this.#queue.length > 0) this.#kick();
-    });
-  }
-
-  async #drain(): Promise<void> {
-    while (this.#running) {
-      const job = this.#queue.shift();
-      if (job === undefined) return;
-      this.#activeJob = job.jobId;
-      let outcome: Outcome;
-      try {
-        outcome = await this.#print(job);
-      } catch (err) {
-        this.#log.error({ err: message(err), jobId: job.jobId }, 'print job crashed');
-        outcome = { status: 'failed', reason: 'printer_error' };
-      } finally {
-        this.#activeJob = null;
-      }
-      if (!this.#running && outcome.status === 'failed' && outcome.reason === 'connection_lost') return; // stopping: leave unanswered
-      this.#finish(job, outcome);
-    }
-  }
-
-  #finish(job: Job, outcome: Outcome): void {
-    if (outcome.status === 'printed') this.#jobsPrinted++;
-    else this.#jobsFailed++;
-    if (this.#memory.get(job.jobId)?.status === 'sent') this.#memory.record(job.jobId, outcome);
-    this.#log.info({ jobId: job.jobId, ...outcome }, 'print job finished');
-    this.#publishResult(job.jobId, outcome);
-  }
-
-  async #print(job: Job): Promise<Outcome> {
+  async #print(job: PrintJob): Promise<Outcome> {
     if (!this.#connected) return { status: 'failed', reason: 'offline' };
     // 1. Status BEFORE sending: a faulted printer gets nothing (its buffer would print later).
     const before = await this.#refreshStatus();
@@ -494,14 +393,6 @@ export class RawTcpPrinterDriver {
     await this.#link.write(cancel).catch(() => undefined);
   }
 
-  #publishResult(jobId: string, outcome: Outcome): void {
-    const body: PrintResultEvent =
-      outcome.status === 'printed'
-        ? { job_id: jobId, status: 'printed', ts: Date.now() }
-        : { job_id: jobId, status: 'failed', reason: outcome.reason.slice(0, 200), ts: Date.now() };
-    this.#mqtt.publishEvent('print_result', body, 1);
-  }
-
   #setState(state: StateValue, reason?: string): void {
     const before = this.#mqtt.state;
     const r = reason?.slice(0, 200);
@@ -513,8 +404,4 @@ export class RawTcpPrinterDriver {
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-function codedReason(code: ErrorCode, details: ErrorDetails): string {
-  return `${code}: ${describeError(code, details).en}`.slice(0, 200);
 }

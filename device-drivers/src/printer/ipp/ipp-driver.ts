@@ -13,12 +13,11 @@
  * unreachable printer is `offline` and polled again with exponential backoff + jitter.
  */
 import { pino, type Logger } from 'pino';
-import { describeError, type ErrorCode, type ErrorDetails } from '../../../../contracts/errors.js';
-import type { PrintResultEvent } from '../../../../contracts/payloads.js';
 import type { CommandKind } from '../../../../contracts/topics.js';
 import { DeviceMqttSession, type MqttDeviceOptions, type StateValue } from '../../scale/driver/mqtt-session.js';
 import { Backoff, type BackoffOptions } from '../../transports/backoff.js';
 import { JobMemory } from '../job-memory.js';
+import { parsePrintCommand, type PrintJob, PrintJobQueue, type PrintOutcome } from '../print-jobs.js';
 import type { PrinterLanguageId } from '../types.js';
 import { IppClient, IppStatusError, JobState, PrinterState, type PrinterStatus } from './ipp-client.js';
 import { summarizeReasons } from './reasons.js';
@@ -61,17 +60,10 @@ export interface IppPrinterDriverStats {
   readonly queued: number;
 }
 
-interface Job {
-  readonly jobId: string;
-  readonly bytes: Uint8Array;
-  readonly copies: number;
-  readonly format: PrinterLanguageId;
-}
-type Outcome = { status: 'printed' } | { status: 'failed'; reason: string };
+type Outcome = PrintOutcome;
 
 const DEFAULT_FORMATS: Readonly<Record<PrinterLanguageId, string>> = { zpl: 'application/vnd.zebra-zpl', tspl: 'application/octet-stream' };
 const COMMANDS: readonly CommandKind[] = ['print'];
-const MAX_JOB_ID = 64; // PrintResultEvent.job_id maxLength (contracts/payloads.ts)
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class IppPrinterDriver {
@@ -87,12 +79,7 @@ export class IppPrinterDriver {
   #reachable = false;
   #pollTimer: NodeJS.Timeout | undefined;
   #polling: Promise<void> | null = null;
-  readonly #queue: Job[] = [];
-  #active: string | null = null;
-  #worker: Promise<void> | null = null;
-  #printed = 0;
-  #failed = 0;
-  #duplicates = 0;
+  readonly #jobs: PrintJobQueue;
 
   constructor(options: IppPrinterDriverOptions) {
     this.#o = options;
@@ -103,6 +90,13 @@ export class IppPrinterDriver {
     this.#languages = options.languages ?? ['zpl', 'tspl'];
     this.name = `printer:${options.mqtt.deviceId}`;
     this.#mqtt = new DeviceMqttSession(options.mqtt, COMMANDS, (kind, payload) => this.#onCommand(kind, payload));
+    this.#jobs = new PrintJobQueue({
+      memory: this.#memory,
+      print: (job) => this.#print(job),
+      publish: (event) => this.#mqtt.publishEvent('print_result', event, 1),
+      notice: (reason) => this.#mqtt.notice(reason),
+      log: this.#log,
+    });
   }
 
   get deviceId(): string {
@@ -114,10 +108,10 @@ export class IppPrinterDriver {
     return {
       state: s.state,
       reason: s.reason,
-      jobsPrinted: this.#printed,
-      jobsFailed: this.#failed,
-      duplicatesAnswered: this.#duplicates,
-      queued: this.#queue.length + (this.#active === null ? 0 : 1),
+      jobsPrinted: this.#jobs.printed,
+      jobsFailed: this.#jobs.failed,
+      duplicatesAnswered: this.#jobs.duplicatesAnswered,
+      queued: this.#jobs.queued,
     };
   }
 
@@ -126,6 +120,7 @@ export class IppPrinterDriver {
     this.#memory.load();
     await this.#mqtt.start();
     this.#running = true;
+    this.#jobs.start();
     this.#schedulePoll(0);
   }
 
@@ -133,9 +128,9 @@ export class IppPrinterDriver {
     if (!this.#running) return;
     this.#running = false;
     clearTimeout(this.#pollTimer);
-    this.#queue.length = 0; // unanswered: the gateway re-issues them
+    const jobsStopped = this.#jobs.stop(); // waiting jobs stay unanswered: the gateway re-issues them
     await this.#polling?.catch(() => undefined);
-    await this.#worker?.catch(() => undefined);
+    await jobsStopped;
     await this.#mqtt.stop('offline', 'driver stopped');
   }
 
@@ -185,90 +180,12 @@ export class IppPrinterDriver {
 
   #onCommand(kind: CommandKind, payload: Buffer): void {
     if (kind !== 'print' || !this.#running) return;
-    const parsed = this.#parse(payload);
-    if (!parsed.ok) {
-      const reason = `${parsed.code}: ${describeError(parsed.code, parsed.details).en}`.slice(0, 200);
-      this.#log.warn({ reason }, 'print command refused');
-      if (parsed.jobId !== null) this.#publish(parsed.jobId, { status: 'failed', reason: parsed.failure ?? reason });
-      else this.#mqtt.notice(reason);
-      return;
-    }
-    const job = parsed.job;
-    const known = this.#memory.get(job.jobId);
-    if (known !== undefined && known.status !== 'sent') {
-      this.#duplicates++;
-      this.#publish(job.jobId, known.status === 'printed' ? { status: 'printed' } : { status: 'failed', reason: known.reason });
-      return;
-    }
-    if (known !== undefined || this.#active === job.jobId || this.#queue.some((q) => q.jobId === job.jobId)) return; // its result answers
-    this.#queue.push(job);
-    this.#kick();
-  }
-
-  #parse(payload: Buffer): { ok: true; job: Job } | { ok: false; jobId: string | null; code: ErrorCode; details: ErrorDetails; failure?: string } {
-    let body: unknown;
-    try {
-      body = JSON.parse(payload.toString('utf8'));
-    } catch {
-      return { ok: false, jobId: null, code: 'PKL_PAYLOAD_NOT_JSON', details: {} };
-    }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      return { ok: false, jobId: null, code: 'PKL_PAYLOAD_INVALID', details: { reason: 'cmd/print payload must be a JSON object' } };
-    }
-    const o = body as Record<string, unknown>;
-    const jobId = o['job_id'];
-    if (typeof jobId !== 'string' || jobId.length === 0 || jobId.length > MAX_JOB_ID) {
-      return { ok: false, jobId: null, code: 'PKL_PAYLOAD_INVALID', details: { reason: `job_id must be a string of 1..${MAX_JOB_ID} characters` } };
-    }
-    const bad = (reason: string) => ({ ok: false as const, jobId, code: 'PKL_PAYLOAD_INVALID' as const, details: { reason } });
-    const format = o['format'];
-    if (format !== 'zpl' && format !== 'tspl') return bad('format must be "zpl" or "tspl"');
-    const data = o['data'];
-    if (typeof data !== 'string' || data.length === 0) return bad('data must be a non-empty string');
-    const copies = o['copies'] ?? 1;
-    if (typeof copies !== 'number' || !Number.isInteger(copies) || copies < 1 || copies > 10) return bad('copies must be an integer 1..10');
-    if (!this.#languages.includes(format)) {
-      return { ok: false, jobId, code: 'PKL_PRINT_FAILED', details: { deviceId: this.deviceId, reason: `${format} job for a ${this.#languages.join('/')} printer` }, failure: 'format_unsupported' };
-    }
-    const bytes = Buffer.from(data, 'utf8');
-    const max = this.#o.maxJobBytes ?? 512 * 1024;
-    if (bytes.length > max) return bad(`data is ${bytes.length} bytes; the limit is ${max}`);
-    return { ok: true, job: { jobId, bytes, copies, format } };
+    this.#jobs.submit(parsePrintCommand(payload, { deviceId: this.deviceId, languages: this.#languages, maxJobBytes: this.#o.maxJobBytes }));
   }
 
   // ---- jobs -----------------------------------------------------------------------------
 
-  #kick(): void {
-    if (this.#worker !== null || !this.#running) return;
-    this.#worker = this.#drain().finally(() => {
-      this.#worker = null;
-      if (this.#running && this.#queue.length > 0) this.#kick();
-    });
-  }
-
-  async #drain(): Promise<void> {
-    while (this.#running) {
-      const job = this.#queue.shift();
-      if (job === undefined) return;
-      this.#active = job.jobId;
-      let outcome: Outcome;
-      try {
-        outcome = await this.#print(job);
-      } catch (err) {
-        this.#log.error({ err: message(err), jobId: job.jobId }, 'print job crashed');
-        outcome = { status: 'failed', reason: 'printer_error' };
-      } finally {
-        this.#active = null;
-      }
-      if (outcome.status === 'printed') this.#printed++;
-      else this.#failed++;
-      if (this.#memory.get(job.jobId)?.status === 'sent') this.#memory.record(job.jobId, outcome);
-      this.#log.info({ jobId: job.jobId, ...outcome }, 'print job finished');
-      this.#publish(job.jobId, outcome);
-    }
-  }
-
-  async #print(job: Job): Promise<Outcome> {
+  async #print(job: PrintJob): Promise<Outcome> {
     // 1. Printer state BEFORE submitting: a job queued on an empty printer would print later, by surprise.
     const before = await this.#refresh();
     if (before === null) return { status: 'failed', reason: 'offline' };
@@ -314,14 +231,6 @@ export class IppPrinterDriver {
       }
       if (Date.now() - started > timeout) return { status: 'failed', reason: 'job_timeout' };
     }
-  }
-
-  #publish(jobId: string, outcome: Outcome): void {
-    const body: PrintResultEvent =
-      outcome.status === 'printed'
-        ? { job_id: jobId, status: 'printed', ts: Date.now() }
-        : { job_id: jobId, status: 'failed', reason: outcome.reason.slice(0, 200), ts: Date.now() };
-    this.#mqtt.publishEvent('print_result', body, 1);
   }
 
   #setState(state: StateValue, reason?: string): void {
