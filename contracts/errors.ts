@@ -234,6 +234,60 @@ export const ERRORS = {
     en: 'Invalid configuration: {reason}',
     zh: '配置错误：{reason}',
   },
+
+  // ---- cloud sync (docs/sync.md) --------------------------------------------------------
+  PKL_CANCEL_TOO_LATE: {
+    http: 409,
+    en: 'Cancel of order {orderId} refused: shipment {shipmentId} is already {state}',
+    zh: '订单 {orderId} 取消被拒：包裹 {shipmentId} 已在 {state} 环节',
+  },
+  PKL_SYNC_NOT_CONFIGURED: {
+    http: 409,
+    en: 'Cloud sync is not configured (sync.url is not set)',
+    zh: '未配置云端同步（sync.url 未设置）',
+  },
+  PKL_SYNC_NOT_FAILED: {
+    http: 409,
+    en: 'Event {seq} is not tagged sync failed',
+    zh: '事件 {seq} 没有同步失败标记',
+  },
+  PKL_SYNC_KEY_MISSING: {
+    http: 500,
+    en: 'Cloud sync key missing: set sync.keyFile or PACKLINE_SYNC_KEY ({reason})',
+    zh: '缺少云端同步密钥：请设置 sync.keyFile 或 PACKLINE_SYNC_KEY（{reason}）',
+  },
+
+  // ---- notifications (cloud sync alerts: webhook robots, e-mail) -----------------------
+  PKL_NOTIFY_UNREACHABLE: {
+    http: 503,
+    en: 'Notification channel {channel} unreachable: {reason}',
+    zh: '通知渠道 {channel} 无法连接：{reason}',
+  },
+  PKL_NOTIFY_TIMEOUT: {
+    http: 504,
+    en: 'Notification channel {channel} did not answer {step} within {timeoutMs} ms',
+    zh: '通知渠道 {channel} 在 {timeoutMs} 毫秒内未响应 {step}',
+  },
+  PKL_NOTIFY_REJECTED: {
+    http: 502,
+    en: 'Notification channel {channel} refused the message: {reason}',
+    zh: '通知渠道 {channel} 拒收消息：{reason}',
+  },
+  PKL_NOTIFY_GAVE_UP: {
+    http: 502,
+    en: 'Gave up notifying {channel} of {key} after {attempts} attempts: {reason}',
+    zh: '告警 {key} 发送到 {channel} 失败 {attempts} 次，已放弃：{reason}',
+  },
+  PKL_SMTP_REPLY: {
+    http: 502,
+    en: 'SMTP server answered {replyCode} to {command}: {reply}',
+    zh: 'SMTP 服务器对 {command} 返回 {replyCode}：{reply}',
+  },
+  PKL_SMTP_PROTOCOL: {
+    http: 502,
+    en: 'SMTP protocol error: {reason}',
+    zh: 'SMTP 协议错误：{reason}',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -37,14 +37,15 @@ function projectImports(file: string): string[] {
   return out;
 }
 
-// Tests of a driver drive it with its simulator (the other side of the wire), so only
-// device-drivers' product code is kept away from simulators/.
+// Tests of a driver (or of a sync transport) drive it with its simulator (the other side of
+// the wire), so only device-drivers' and cloud-sync's product code is kept away from simulators/.
 const rules: Array<{ from: string; forbidden: string[]; productOnly?: boolean }> = [
   { from: 'contracts', forbidden: ['gateway', 'cloud-sync', 'device-drivers', 'simulators', 'bench'] },
   { from: 'device-drivers', forbidden: ['gateway', 'cloud-sync'] },
   { from: 'device-drivers', forbidden: ['simulators'], productOnly: true },
   { from: 'simulators', forbidden: ['gateway', 'cloud-sync'] },
-  { from: 'cloud-sync', forbidden: ['simulators'] },
+  { from: 'cloud-sync', forbidden: ['simulators'], productOnly: true },
+  { from: 'cloud-sync', forbidden: ['gateway'] },
 ];
 
 describe('import boundaries', () => {

@@ -147,6 +147,23 @@ export const DeviceState = Type.Object({
 });
 export type DeviceState = Static<typeof DeviceState>;
 
+/** `gateway/{gw}/link` (retained): the cloud link as the station screens and dashboard show it. */
+export const GatewayLinkState = Type.Object({
+  state: Type.Union([Type.Literal('online'), Type.Literal('degraded'), Type.Literal('offline'), Type.Literal('disabled')]),
+  /** When the state last changed. */
+  since: Millis,
+  /** `https`, `mqtt`, or `none` when sync is not configured. */
+  transport: Type.String(),
+  /** Events recorded but not yet acknowledged by the cloud. */
+  backlog: Type.Integer({ minimum: 0 }),
+  acked_seq: Type.Integer({ minimum: 0 }),
+  /** Events tagged sync failed and not resolved. */
+  failed: Type.Integer({ minimum: 0 }),
+  last_error: Type.Union([Type.String(), Type.Null()]),
+  ts: Millis,
+});
+export type GatewayLinkState = Static<typeof GatewayLinkState>;
+
 export const Ack = Type.Object({
   msg_id: Type.Optional(Type.String()),
   kind: Type.String(),

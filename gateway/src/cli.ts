@@ -7,6 +7,7 @@ import { PacklineError } from '../../contracts/errors.js';
 import { loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { registerDeviceCommands } from './cli/device-commands.js';
+import { registerSyncCommands } from './cli/sync-commands.js';
 import { registerStartCommand } from './cli/start-command.js';
 import { redactConfig } from './config/redact.js';
 
@@ -51,6 +52,7 @@ function buildProgram(): Command {
     });
 
   registerDeviceCommands(program);
+  registerSyncCommands(program);
   return program;
 }
 

@@ -19,6 +19,8 @@ import { DriverHost } from './drivers/driver-host.js';
 import type { HealthService, StationService } from './http/deps.js';
 import { buildHttpApp } from './http/app.js';
 import { createStoreOrderService } from './http/order-import.js';
+import { SyncService } from './sync/sync-service.js';
+import { Notifier } from '../../cloud-sync/src/notify/notifier.js';
 import { type Component, stopAll } from './lib/component.js';
 import type { Logger } from './lib/logger.js';
 import { Metrics } from './metrics.js';
@@ -147,11 +149,28 @@ export class Gateway implements Component {
     const orders = createStoreOrderService(store, (orderIds) => {
       for (const id of orderIds) stations?.orderUpdated(id);
     });
+    // Cloud sync is built before the broker (the API answers its status from the start)
+    // and started after the runtimes; it publishes its link state once the broker is up.
+    let brokerLink: BrokerLink | null = null;
+    const notifier = new Notifier({ gatewayId: config.gatewayId, ...config.notify, logger: log('notify') });
+    await notifier.start();
+    this.running.push(notifier);
+    const sync = new SyncService({
+      config,
+      store,
+      alerts: notifier,
+      link: { publish: (topic, payload, opts) => (brokerLink === null ? Promise.resolve() : brokerLink.publish(topic, payload, opts)) },
+      logger: log('sync'),
+      onOrdersChanged: (orderIds) => {
+        for (const id of orderIds) stations?.orderUpdated(id);
+      },
+    });
     const app = await buildHttpApp({
       config,
       store,
       stations: stationsFacade,
       orders,
+      sync,
       metrics,
       health,
       tokens,
@@ -173,6 +192,7 @@ export class Gateway implements Component {
     this.link = link;
     await link.start();
     this.running.push(link);
+    brokerLink = link;
 
     let online = 0;
     link.onPresence((_deviceId, isOnline) => {
@@ -225,6 +245,13 @@ export class Gateway implements Component {
       await drivers.start();
       this.running.push(drivers);
     }
+
+    await sync.start();
+    this.running.push(sync);
+    metrics.collectFrom(() => {
+      const l = sync.linkState();
+      metrics.setSync(l.state, l.backlog, l.failed);
+    });
 
     await app.listen({ host: config.http.host, port: config.http.port });
     const address = app.server.address();

@@ -56,6 +56,8 @@ export interface MetricsOptions {
   logger?: Logger;
 }
 
+export const SYNC_LINK_STATES = ['online', 'degraded', 'offline', 'disabled'] as const;
+
 export class Metrics {
   readonly registry: Registry;
 
@@ -67,6 +69,9 @@ export class Metrics {
   private readonly storeCommits: CounterT;
   private readonly eventLogSeq: GaugeT;
   private readonly httpRequests: CounterT<'method' | 'route' | 'status'>;
+  private readonly syncBacklog: GaugeT;
+  private readonly syncFailed: GaugeT;
+  private readonly syncLink: GaugeT<'state'>;
   // Pre-bound label children: the MQTT counters are bumped per message on the hot path.
   private readonly mqttIn: { inc(n?: number): void };
   private readonly mqttOut: { inc(n?: number): void };
@@ -126,6 +131,23 @@ export class Metrics {
       help: 'Highest sequence number in the event log (cloud sync lag = this minus the cloud cursor)',
       registers,
     });
+    this.syncBacklog = new Gauge({
+      name: 'packline_sync_backlog_events',
+      help: 'Events recorded but not yet acknowledged by the cloud',
+      registers,
+    });
+    this.syncFailed = new Gauge({
+      name: 'packline_sync_failed_events',
+      help: 'Events the cloud rejected ("sync failed") and not yet resolved',
+      registers,
+    });
+    this.syncLink = new Gauge({
+      name: 'packline_sync_link_state',
+      help: 'Cloud link state: 1 for the current state, 0 for the others',
+      labelNames: ['state'],
+      registers,
+    });
+    for (const st of SYNC_LINK_STATES) this.syncLink.labels(st).set(st === 'disabled' ? 1 : 0);
     this.httpRequests = new Counter({
       name: 'packline_http_requests_total',
       help: 'HTTP API requests by route pattern and status',
@@ -176,6 +198,14 @@ export class Metrics {
 
   setEventLogSeq(seq: number): void {
     this.eventLogSeq.set(seq);
+  }
+
+  // ---- cloud sync ------------------------------------------------------------------------
+
+  setSync(state: (typeof SYNC_LINK_STATES)[number], backlog: number, failed: number): void {
+    for (const st of SYNC_LINK_STATES) this.syncLink.labels(st).set(st === state ? 1 : 0);
+    this.syncBacklog.set(backlog);
+    this.syncFailed.set(failed);
   }
 
   // ---- HTTP ------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, coerceT
 const validateConfig = ajv.compile<Config>(ConfigSchema);
 
 /** PACKLINE_ variables that are not config fields: the config file path, how bin/packline.js runs. */
-const RESERVED_ENV = new Set(['PACKLINE_CONFIG', 'PACKLINE_RUN_FROM']);
+const RESERVED_ENV = new Set(['PACKLINE_CONFIG', 'PACKLINE_RUN_FROM', 'PACKLINE_SYNC_KEY']);
 
 export interface LoadOptions {
   /** Path of a JSON config file; none means embedded defaults. */

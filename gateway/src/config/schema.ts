@@ -4,6 +4,7 @@
  * Every field has a default so `npm start` works with no config file at all.
  */
 import { type Static, Type } from '@sinclair/typebox';
+import { NotifyConfigSchema } from '../../../cloud-sync/src/notify/notify-config.js';
 import { ID_PATTERN, ROLES, type Role } from '../../../contracts/topics.js';
 
 const Id = Type.String({ pattern: ID_PATTERN, description: 'letters, digits, "_", "." or "-", at most 64' });
@@ -259,6 +260,58 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    sync: Type.Object(
+      {
+        /**
+         * The cloud order system: https://… (HTTPS, the default transport) or mqtt(s)://… (a
+         * bridge through a cloud broker, for fleets). Unset: no cloud sync; the event log keeps
+         * everything until one is configured.
+         */
+        url: Type.Optional(Type.String({ description: 'cloud order system: https://… or http://… (HTTPS transport) or mqtt(s)://… (MQTT bridge); unset = no cloud sync', pattern: '^(https?|mqtts?)://' })),
+        /** File holding this gateway's HMAC key (shared with the cloud). PACKLINE_SYNC_KEY overrides. */
+        keyFile: Type.Optional(Type.String({ description: "file holding this gateway's HMAC-SHA256 key, shared with the cloud (PACKLINE_SYNC_KEY overrides)" })),
+        caFile: Type.Optional(Type.String({ description: 'PEM CA bundle for a private cloud CA (HTTPS or MQTTS)' })),
+        mqttUsername: Type.Optional(Type.String({ description: 'MQTT bridge: user name at the cloud broker' })),
+        mqttPassword: Type.Optional(Type.String({ description: 'MQTT bridge: password at the cloud broker' })),
+        timeoutMs: Type.Integer({ description: 'longest a sync request may take before it counts as failed', minimum: 100, default: 30_000 }),
+        batch: Type.Object(
+          {
+            maxEvents: Type.Integer({ description: 'events per upstream batch, at most', minimum: 1, maximum: 5_000, default: 1_000 }),
+            maxBytes: Type.Integer({ description: 'uncompressed bytes per upstream batch, at most', minimum: 1_024, maximum: 4 * 1024 * 1024, default: 1024 * 1024 }),
+            lingerMs: Type.Integer({ description: 'longest an event waits for company before a partial batch goes', minimum: 0, maximum: 60_000, default: 200 }),
+          },
+          { default: {}, additionalProperties: false },
+        ),
+        backoff: Type.Object(
+          {
+            baseMs: Type.Integer({ description: 'first retry delay (full jitter, doubling)', minimum: 10, default: 500 }),
+            maxMs: Type.Integer({ description: 'retry delay cap; retries never stop', minimum: 100, default: 60_000 }),
+            failureThreshold: Type.Integer({ description: 'unanswered calls in a row after which the link is offline (breaker open)', minimum: 1, default: 3 }),
+          },
+          { default: {}, additionalProperties: false },
+        ),
+        inbound: Type.Object(
+          {
+            pollMs: Type.Integer({ description: 'how often the cloud change feed is pulled', minimum: 100, default: 2_000 }),
+            pageSize: Type.Integer({ description: 'changes per pull', minimum: 1, maximum: 1_000, default: 500 }),
+          },
+          { default: {}, additionalProperties: false },
+        ),
+        /** Alarm when the cloud has been unreachable this long (and again when it is back). */
+        outageAlertAfterMs: Type.Integer({ description: 'alarm when the cloud link has not been online for this long', minimum: 1_000, default: 300_000 }),
+        /** Alarm when fewer open orders than this share have a waybill (they cannot ship offline). */
+        waybillCoverageAlarmPercent: Type.Number({ description: 'alarm when fewer open orders than this percentage have a pre-fetched waybill', minimum: 0, maximum: 100, default: 90 }),
+        /**
+         * Pre-shipment callback (前置回传): report a shipment upstream as shipped as soon as its
+         * label is queued, for these shops ("*" = all). Later changes are not re-sent as a
+         * ship confirmation.
+         */
+        preShipmentCallbackShops: Type.Array(Type.String({ minLength: 1 }), { description: 'shops ("*" = all) whose shipments are reported shipped as soon as the label is queued (前置回传)', default: [], uniqueItems: true }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    /** Alerts (sync outage, sync failed, waybill coverage): webhooks (JSON, WeCom, DingTalk) and e-mail. */
+    notify: NotifyConfigSchema,
     devices: Type.Array(DeviceConfig, { default: [] }),
     stations: Type.Array(StationConfig, { default: [] }),
     lines: Type.Array(LineConfig, { default: [] }),

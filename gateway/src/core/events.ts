@@ -5,6 +5,7 @@
  * ≤ 3 KB written per shipment in total): ids and figures only, never the label itself.
  * docs/shipment-flow.md lists the data of each type.
  */
+import { SYNC_EVENT } from '../../../contracts/sync.js';
 import type { WriteOp } from '../storage/types.js';
 
 export const EVENT = {
@@ -20,6 +21,8 @@ export const EVENT = {
   printFailed: 'shipment.print_failed',
   abandoned: 'shipment.abandoned',
   parcelDiverted: 'parcel.diverted',
+  /** Pre-shipment callback: reported shipped upstream at label time (contracts/sync.ts). */
+  shipConfirmed: SYNC_EVENT.shipConfirmed,
 } as const;
 
 export type EventType = (typeof EVENT)[keyof typeof EVENT];

@@ -563,6 +563,32 @@ describe('abandon, reset and print results', () => {
     expect(b.prints()).toHaveLength(1);
   });
 
+  it('pre-shipment callback: reports the order shipped at label time, once, only for listed shops', () => {
+    const shops: string[] = [];
+    const b = new Bench(new World(), {
+      station: { ...STATION, verifyItems: 'never' },
+      shipment: SHIPMENT_CONFIG,
+      preShipmentCallback: (shop) => (shops.push(shop), shop === 'shop-early'),
+    });
+    b.world.addOrder(makeOrder('O1', { shop: 'shop-early' }));
+    b.world.addOrder(makeOrder('O2', { shop: 'shop-late' }));
+    b.scan('PKO1');
+    b.place(500);
+    const confirm = b.world.events.filter((e) => e.type === 'shipment.ship_confirmed');
+    expect(confirm).toHaveLength(1);
+    expect(confirm[0]?.data).toMatchObject({ order_id: 'O1', trigger: 'label_queued' });
+    // Print fails, the operator rescans: a fresh shipment and label, but no second report.
+    b.printFailed(b.jobId(), 'paper out');
+    b.scan('PKO1');
+    b.place(500);
+    b.printed(b.jobId());
+    expect(b.world.events.filter((e) => e.type === 'shipment.ship_confirmed')).toHaveLength(1);
+    b.scan('PKO2');
+    b.place(500);
+    expect(b.world.events.filter((e) => e.type === 'shipment.ship_confirmed')).toHaveLength(1);
+    expect(shops).toContain('shop-late');
+  });
+
   it('print results for unknown, finished or foreign jobs change nothing', () => {
     const b = bench({ verifyItems: 'never' });
     b.world.addOrder(makeOrder('O1'));

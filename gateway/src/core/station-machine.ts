@@ -383,11 +383,25 @@ function labelGate(w: Step, s: Shipment, order: Order): void {
   w.put({ ...labelled, state: 'labelling', reasonCode: null, labelJobId: job.jobId, updatedAt: w.at });
   w.writes.push({ op: 'printjob.put', job });
   w.event(EVENT.labelQueued, s.shipmentId, {
+    order_id: order.orderId,
     job_id: job.jobId,
     printer_id: job.printerId,
     waybill: order.waybill,
     carrier: order.carrier,
   });
+  // Pre-shipment callback: once per order — not for a relabel (the shipment already has a job
+  // id) nor for a fresh shipment after a failed print (an earlier one was labelled): the
+  // cloud has reported the order shipped already, and later changes are not re-sent.
+  const labelledBefore =
+    s.labelJobId !== null || w.ctx.shipmentsForOrder(order.orderId).some((x) => x.shipmentId !== s.shipmentId && x.labelJobId !== null);
+  if (!labelledBefore && w.ctx.preShipmentCallback?.(order.shop) === true) {
+    w.event(EVENT.shipConfirmed, s.shipmentId, {
+      order_id: order.orderId,
+      waybill: order.waybill,
+      carrier: order.carrier,
+      trigger: 'label_queued',
+    });
+  }
   w.st.pendingJobs[job.jobId] = job;
   w.st.readyAt = null;
   w.commands.push({

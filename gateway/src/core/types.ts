@@ -29,6 +29,11 @@ export interface StationContext extends OrderLookups {
   label?: LabelOptions;
   /** Readings within ± this many grams mean "scale empty" (default EMPTY_SCALE_GRAMS). */
   emptyGrams?: number;
+  /**
+   * Pre-shipment callback (前置回传, config sync.preShipmentCallbackShops): true when this
+   * shop's shipments are reported shipped upstream as soon as their label is queued.
+   */
+  preShipmentCallback?: (shop: string) => boolean;
 }
 
 interface InputBase {

@@ -15,6 +15,7 @@ import { registerHealthRoutes } from './routes/health.js';
 import { registerOrderRoutes } from './routes/orders.js';
 import { registerShipmentRoutes } from './routes/shipments.js';
 import { registerStationRoutes } from './routes/stations.js';
+import { registerSyncRoutes } from './routes/sync.js';
 import type { App, TypeBoxProvider } from './type-provider.js';
 
 /** Default request body limit: every body except order import is a few hundred bytes. */
@@ -100,6 +101,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   registerStationRoutes(app, deps);
   registerShipmentRoutes(app, deps);
   registerEventRoutes(app, deps);
+  registerSyncRoutes(app, deps);
 
   return app as unknown as FastifyInstance;
 }

@@ -74,6 +74,12 @@ function allows(level: AuthLevel, role: Role): boolean {
   }
 }
 
+/** The role the auth hook found for a request (routes that serve both roles differently ask). */
+const roles = new WeakMap<FastifyRequest, Role>();
+export function requestRole(request: FastifyRequest): Role | null {
+  return roles.get(request) ?? null;
+}
+
 /** The onRequest hook. Routes without `config.auth` are public (health, metrics, docs). */
 export function makeAuthHook(tokens: ApiTokens) {
   const roleOf = makeTokenChecker(tokens);
@@ -86,6 +92,7 @@ export function makeAuthHook(tokens: ApiTokens) {
       throw new PacklineError('PKL_UNAUTHORIZED');
     }
     if (!allows(level, role)) throw new PacklineError('PKL_FORBIDDEN', { action: ACTION[level] });
+    roles.set(request, role);
     request.log.debug({ role }, 'authorised');
   };
 }

@@ -8,7 +8,8 @@ import type { StationView } from '../../../contracts/payloads.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../metrics.js';
-import type { Order, Store } from '../storage/types.js';
+import type { Order, Store, SyncFailure } from '../storage/types.js';
+import type { SyncStatus } from '../sync/sync-service.js';
 
 export interface StationDeviceStatus {
   deviceId: string;
@@ -69,6 +70,15 @@ export interface HealthService {
   ready(): Readiness;
 }
 
+/** Cloud sync as the API sees it (gateway/src/sync/sync-service.ts). */
+export interface SyncFacade {
+  status(): SyncStatus;
+  ackedSeq(): number;
+  failures(q: { state?: SyncFailure['state'] | 'open'; limit?: number }): SyncFailure[];
+  /** Marks failed events for resubmission; empty = all failed. Resolves with the seqs marked. */
+  requestRetry(seqs: number[]): Promise<number[]>;
+}
+
 export interface ApiTokens {
   /** May do everything, including order import and reading the event log. */
   admin: string;
@@ -81,6 +91,7 @@ export interface HttpDeps {
   store: Store;
   stations: StationService;
   orders: OrderService;
+  sync: SyncFacade;
   metrics: Metrics;
   health: HealthService;
   tokens: ApiTokens;

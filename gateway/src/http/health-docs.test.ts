@@ -94,10 +94,14 @@ describe('OpenAPI', () => {
         'GET /api/v1/stations',
         'GET /api/v1/stations/{stationId}',
         'POST /api/v1/stations/{stationId}/override',
-      'POST /api/v1/stations/{stationId}/scan',
+        'POST /api/v1/stations/{stationId}/scan',
         'GET /api/v1/shipments',
         'GET /api/v1/shipments/{shipmentId}',
         'GET /api/v1/events',
+        'GET /api/v1/sync',
+        'GET /api/v1/sync/failures',
+        'POST /api/v1/sync/failures/retry',
+        'GET /api/v1/sync/reconciliation',
       ].sort(),
     );
     for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, any>>)) {
@@ -117,7 +121,7 @@ describe('OpenAPI', () => {
     }
     expect(doc.paths['/api/v1/orders'].post.requestBody.content['application/json'].schema.type).toBe('array');
     const query = doc.paths['/api/v1/shipments'].get.parameters.map((p: { name: string }) => p.name);
-    expect(query.sort()).toEqual(['before', 'limit', 'order', 'state', 'station']);
+    expect(query.sort()).toEqual(['after', 'before', 'limit', 'order', 'state', 'station']);
     // Every $ref resolves inside the document.
     const refs = JSON.stringify(doc).match(/"\$ref":"[^"]+"/g) ?? [];
     for (const ref of refs) {

@@ -56,8 +56,12 @@ export class StationRuntime implements EventOwner, StationService {
   private readonly now: () => number;
   private started = false;
 
+  private readonly preShipment: (shop: string) => boolean;
+
   constructor(private readonly deps: StationRuntimeDeps) {
     this.lookups = storeLookups(deps.store);
+    const shops = new Set(deps.config.sync.preShipmentCallbackShops);
+    this.preShipment = (shop) => shops.has('*') || shops.has(shop);
     this.now = deps.now ?? Date.now;
   }
 
@@ -67,6 +71,7 @@ export class StationRuntime implements EventOwner, StationService {
       station: cfg,
       shipment: this.deps.config.shipment,
       newId: (prefix) => this.deps.ids.next(prefix),
+      preShipmentCallback: this.preShipment,
     };
   }
 

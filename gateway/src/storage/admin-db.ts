@@ -26,6 +26,8 @@ export interface AdminDb {
   /** Applies any unit atomically and durably (same rules as Store.write), synchronously. */
   write(ops: WriteOp[]): WriteResult;
   getMeta(key: string): string | null;
+  /** Read side for the CLI (`packline sync …`). */
+  readonly reader: Pick<StoreReader, 'syncFailures' | 'getSyncFailure' | 'openSyncFailureCount' | 'lastSeq' | 'waybillCoverage'>;
   close(): void;
 }
 
@@ -79,6 +81,7 @@ export function openAdminDb(dataDir: string): AdminDb {
       ]),
     write,
     getMeta: (key) => reader.getMeta(key),
+    reader,
     close: () => db.close(),
   };
 }

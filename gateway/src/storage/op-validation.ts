@@ -155,6 +155,17 @@ export function assertWriteOp(op: unknown): asserts op is WriteOp {
       if (typeof o.value !== 'string') c.fail('value must be a string');
       if ((o.key as string).startsWith(RESERVED_META_PREFIX)) c.fail(`meta keys starting with "${RESERVED_META_PREFIX}" are reserved`);
       return;
+    case 'syncfail.put':
+      c.int(o, 'seq', 'op');
+      c.str(o, 'code', 'op');
+      if (typeof o.reason !== 'string') c.fail('reason must be a string');
+      c.int(o, 'at', 'op');
+      return;
+    case 'syncfail.state':
+      c.int(o, 'seq', 'op');
+      c.oneOf(o, 'state', 'op', ['failed', 'retry_requested', 'resolved']);
+      c.int(o, 'at', 'op');
+      return;
     default:
       c.fail('unknown op');
   }

@@ -128,6 +128,26 @@ export const MIGRATIONS: readonly Migration[] = [
       END;
     `,
   },
+  {
+    version: 2,
+    name: 'cloud sync failures',
+    sql: `
+      -- Events the cloud stored as rejected (validation or business rule), with its reason.
+      -- They were acknowledged (the cursor moved past them, so they block nothing); this is
+      -- the "sync failed" tag the supervisor lists and retries after a fix (packline sync retry).
+      CREATE TABLE sync_failures (
+        seq             INTEGER PRIMARY KEY,
+        code            TEXT NOT NULL,
+        reason          TEXT NOT NULL,
+        state           TEXT NOT NULL CHECK (state IN ('failed','retry_requested','resolved')),
+        attempts        INTEGER NOT NULL,
+        first_failed_at INTEGER NOT NULL,
+        last_failed_at  INTEGER NOT NULL,
+        resolved_at     INTEGER
+      );
+      CREATE INDEX sync_failures_open ON sync_failures(state) WHERE state <> 'resolved';
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

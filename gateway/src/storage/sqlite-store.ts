@@ -19,10 +19,13 @@ import type {
   EventRecord,
   Order,
   PrintJob,
+  RawEventRow,
   Shipment,
   ShipmentQuery,
   Store,
   StoreStats,
+  SyncFailure,
+  SyncFailureState,
   WriteOp,
   WriteResult,
 } from './types.js';
@@ -333,6 +336,27 @@ export class SqliteStore implements Store {
 
   readEvents(afterSeq: number, limit: number): EventRecord[] {
     return this.r().readEvents(afterSeq, limit);
+  }
+  readEventRows(afterSeq: number, limit: number): RawEventRow[] {
+    return this.r().readEventRows(afterSeq, limit);
+  }
+  syncFailures(q?: { state?: SyncFailureState | 'open'; limit?: number }): SyncFailure[] {
+    return this.r().syncFailures(q);
+  }
+  getSyncFailure(seq: number): SyncFailure | null {
+    return this.r().getSyncFailure(seq);
+  }
+  eventRowsOfTypes(types: readonly string[], afterSeq: number, limit: number, scan: number): { rows: RawEventRow[]; scannedTo: number } {
+    return this.r().eventRowsOfTypes(types, afterSeq, limit, scan);
+  }
+  shippedButIntercepted(limit: number): Array<{ shipment: Shipment; order: Order }> {
+    return this.r().shippedButIntercepted(limit);
+  }
+  openSyncFailureCount(): number {
+    return this.r().openSyncFailureCount();
+  }
+  waybillCoverage(): { open: number; withWaybill: number } {
+    return this.r().waybillCoverage();
   }
   getMeta(key: string): string | null {
     return this.r().getMeta(key);

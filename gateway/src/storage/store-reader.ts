@@ -11,8 +11,11 @@ import {
   type EventRecord,
   type Order,
   type PrintJob,
+  type RawEventRow,
   type Shipment,
   type ShipmentQuery,
+  type SyncFailure,
+  type SyncFailureState,
 } from './types.js';
 
 export const MAX_LIST_LIMIT = 1000;
@@ -167,6 +170,30 @@ function toEvent(r: EventRow): EventRecord {
   };
 }
 
+interface SyncFailureRow {
+  seq: number;
+  code: string;
+  reason: string;
+  state: SyncFailureState;
+  attempts: number;
+  first_failed_at: number;
+  last_failed_at: number;
+  resolved_at: number | null;
+}
+
+function toSyncFailure(r: SyncFailureRow): SyncFailure {
+  return {
+    seq: r.seq,
+    code: r.code,
+    reason: r.reason,
+    state: r.state,
+    attempts: r.attempts,
+    firstFailedAt: r.first_failed_at,
+    lastFailedAt: r.last_failed_at,
+    resolvedAt: r.resolved_at,
+  };
+}
+
 function clampLimit(limit: number | undefined, dflt: number, max: number): number {
   if (limit === undefined || !Number.isFinite(limit)) return dflt;
   return Math.min(Math.max(Math.floor(limit), 1), max);
@@ -192,7 +219,15 @@ export class StoreReader {
     | 'subjectEvents'
     | 'lastEvent'
     | 'meta'
-    | 'lastSeq',
+    | 'lastSeq'
+    | 'syncFailure'
+    | 'syncFailuresOpen'
+    | 'syncFailuresByState'
+    | 'syncFailuresAll'
+    | 'syncFailuresOpenCount'
+    | 'lastInWindow'
+    | 'shippedIntercepted'
+    | 'waybillCoverage',
     Statement
   >;
 
@@ -227,6 +262,23 @@ export class StoreReader {
       lastEvent: db.prepare('SELECT * FROM events WHERE subject = ? AND type = ? ORDER BY seq DESC LIMIT 1'),
       meta: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
       lastSeq: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").pluck(),
+      syncFailure: db.prepare('SELECT * FROM sync_failures WHERE seq = ?'),
+      syncFailuresOpen: db.prepare("SELECT * FROM sync_failures WHERE state <> 'resolved' ORDER BY seq LIMIT ?"),
+      syncFailuresByState: db.prepare('SELECT * FROM sync_failures WHERE state = ? ORDER BY seq LIMIT ?'),
+      syncFailuresAll: db.prepare('SELECT * FROM sync_failures ORDER BY seq LIMIT ?'),
+      lastInWindow: db.prepare('SELECT max(seq) FROM (SELECT seq FROM events WHERE seq > ? ORDER BY seq LIMIT ?)').pluck(),
+      shippedIntercepted: db.prepare(`
+        SELECT s.* FROM shipments s JOIN orders o ON o.order_id = s.order_id
+        WHERE s.state IN ('printed','shipped')
+          AND (o.refund_requested = 1 OR o.refunded = 1 OR o.cancelled = 1 OR o.platform_closed = 1)
+        ORDER BY s.updated_at DESC LIMIT ?`),
+      syncFailuresOpenCount: db.prepare("SELECT count(*) FROM sync_failures WHERE state <> 'resolved'").pluck(),
+      waybillCoverage: db.prepare(`
+        SELECT count(*) AS open, coalesce(sum(o.waybill IS NOT NULL), 0) AS withWaybill
+        FROM orders o
+        WHERE o.refund_requested = 0 AND o.refunded = 0 AND o.cancelled = 0 AND o.platform_closed = 0
+          AND o.shipped = 0
+          AND NOT EXISTS (SELECT 1 FROM shipments s WHERE s.order_id = o.order_id AND s.state IN ('printed','shipped'))`),
     };
   }
 
@@ -311,6 +363,60 @@ export class StoreReader {
   readEvents(afterSeq: number, limit: number): EventRecord[] {
     const after = Number.isFinite(afterSeq) ? Math.max(Math.floor(afterSeq), 0) : 0;
     return (this.s.events.all(after, clampLimit(limit, 100, MAX_EVENTS_LIMIT)) as EventRow[]).map(toEvent);
+  }
+
+  readEventRows(afterSeq: number, limit: number): RawEventRow[] {
+    const after = Number.isFinite(afterSeq) ? Math.max(Math.floor(afterSeq), 0) : 0;
+    return this.s.events.all(after, clampLimit(limit, 100, MAX_EVENTS_LIMIT)) as RawEventRow[];
+  }
+
+  syncFailures(q: { state?: SyncFailureState | 'open'; limit?: number } = {}): SyncFailure[] {
+    const limit = clampLimit(q.limit, 100, MAX_LIST_LIMIT);
+    const state = q.state ?? 'open';
+    const rows =
+      state === 'open'
+        ? this.s.syncFailuresOpen.all(limit)
+        : this.s.syncFailuresByState.all(state, limit);
+    return (rows as SyncFailureRow[]).map(toSyncFailure);
+  }
+
+  eventRowsOfTypes(types: readonly string[], afterSeq: number, limit: number, scan: number): { rows: RawEventRow[]; scannedTo: number } {
+    const after = Number.isFinite(afterSeq) ? Math.max(Math.floor(afterSeq), 0) : 0;
+    const window = clampLimit(scan, 1000, 100_000);
+    const sql = `SELECT * FROM (SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?)
+                 WHERE type IN (${types.map(() => '?').join(',')}) ORDER BY seq LIMIT ?`;
+    let stmt = this.listStatements.get(sql);
+    if (stmt === undefined) {
+      stmt = this.db.prepare(sql);
+      this.listStatements.set(sql, stmt);
+    }
+    const cap = clampLimit(limit, 100, MAX_EVENTS_LIMIT);
+    const rows = stmt.all(after, window, ...types, cap) as RawEventRow[];
+    // When the page filled up before the window ended, the cursor stops at the last row sent.
+    const lastInWindow = (this.s.lastInWindow.get(after, window) as number | undefined) ?? after;
+    const scannedTo = rows.length === cap ? rows[rows.length - 1]!.seq : lastInWindow;
+    return { rows, scannedTo };
+  }
+
+  shippedButIntercepted(limit: number): Array<{ shipment: Shipment; order: Order }> {
+    const rows = this.s.shippedIntercepted.all(clampLimit(limit, 100, MAX_LIST_LIMIT)) as ShipmentRow[];
+    return rows.flatMap((r) => {
+      const order = this.getOrder(r.order_id);
+      return order === null ? [] : [{ shipment: toShipment(r), order }];
+    });
+  }
+
+  openSyncFailureCount(): number {
+    return this.s.syncFailuresOpenCount.get() as number;
+  }
+
+  waybillCoverage(): { open: number; withWaybill: number } {
+    return this.s.waybillCoverage.get() as { open: number; withWaybill: number };
+  }
+
+  getSyncFailure(seq: number): SyncFailure | null {
+    const r = this.s.syncFailure.get(seq) as SyncFailureRow | undefined;
+    return r ? toSyncFailure(r) : null;
   }
 
   getMeta(key: string): string | null {

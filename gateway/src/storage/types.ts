@@ -132,6 +132,33 @@ export interface EventRecord {
   data: unknown;
 }
 
+export type SyncFailureState = 'failed' | 'retry_requested' | 'resolved';
+
+/** An event the cloud stored as rejected ("sync failed" tag), see cloud-sync. */
+export interface SyncFailure {
+  seq: number;
+  /** The cloud's reason code. */
+  code: string;
+  reason: string;
+  state: SyncFailureState;
+  /** Times the cloud rejected it (first delivery and each retry). */
+  attempts: number;
+  firstFailedAt: number;
+  lastFailedAt: number;
+  resolvedAt: number | null;
+}
+
+/** An event row as stored, `data` still JSON text (the outbox copies it to the wire as is). */
+export interface RawEventRow {
+  seq: number;
+  hlc: string;
+  boot: number;
+  clock_unsynced: number;
+  type: string;
+  subject: string;
+  data: string;
+}
+
 /** One write operation; a unit of several is applied atomically. */
 export type WriteOp =
   | { op: 'shipment.put'; shipment: Shipment }
@@ -143,7 +170,11 @@ export type WriteOp =
   | { op: 'dedupe'; deviceId: string; msgId: string }
   | { op: 'device.put'; device: DeviceRecord }
   | { op: 'device.delete'; deviceId: string }
-  | { op: 'meta.put'; key: string; value: string };
+  | { op: 'meta.put'; key: string; value: string }
+  /** The cloud rejected event `seq` (again): tag it failed, count the attempt. */
+  | { op: 'syncfail.put'; seq: number; code: string; reason: string; at: number }
+  /** A supervisor asked for a retry, or the cloud accepted the event on retry. */
+  | { op: 'syncfail.state'; seq: number; state: SyncFailureState; at: number };
 
 export interface WriteResult {
   /** Sequence numbers of the unit's `event` ops, in op order. */
@@ -212,6 +243,28 @@ export interface Store {
   eventsForSubject(subject: string, limit: number): EventRecord[];
   /** The newest event of this type about this subject, or null. */
   lastEvent(subject: string, type: string): EventRecord | null;
+  /**
+   * Like readEvents but rows as stored (data as JSON text), seq > afterSeq ascending, at
+   * most `limit`: the outbox streams them to the cloud without a parse/serialise round trip.
+   */
+  readEventRows(afterSeq: number, limit: number): RawEventRow[];
+  /** Sync failures, oldest first; `state` filters, default all but resolved. */
+  syncFailures(q?: { state?: SyncFailureState | 'open'; limit?: number }): SyncFailure[];
+  getSyncFailure(seq: number): SyncFailure | null;
+  /**
+   * Rows of the given event types with seq > afterSeq, ascending, at most `limit`, looking at
+   * no more than `scan` rows of the log (the last seq looked at comes back as `scannedTo`).
+   */
+  eventRowsOfTypes(types: readonly string[], afterSeq: number, limit: number, scan: number): { rows: RawEventRow[]; scannedTo: number };
+  /** Printed or shipped shipments whose order now carries an interception flag (recall tasks). */
+  shippedButIntercepted(limit: number): Array<{ shipment: Shipment; order: Order }>;
+  /** Sync failures not resolved. */
+  openSyncFailureCount(): number;
+  /**
+   * Open orders (no interception flag, not shipped, no shipped or printed shipment) and how
+   * many of them have a pre-fetched waybill, i.e. can ship with the WAN down.
+   */
+  waybillCoverage(): { open: number; withWaybill: number };
   getMeta(key: string): string | null;
   stats(): StoreStats;
   /**

@@ -69,6 +69,14 @@ export class UnitApplier {
         'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
       ),
       metaGet: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
+      syncFailPut: db.prepare(`
+        INSERT INTO sync_failures (seq, code, reason, state, attempts, first_failed_at, last_failed_at, resolved_at)
+        VALUES (?, ?, ?, 'failed', 1, ?, ?, NULL)
+        ON CONFLICT(seq) DO UPDATE SET code = excluded.code, reason = excluded.reason, state = 'failed',
+          attempts = attempts + 1, last_failed_at = excluded.last_failed_at, resolved_at = NULL`),
+      syncFailState: db.prepare(
+        'UPDATE sync_failures SET state = ?, resolved_at = CASE WHEN ? = \'resolved\' THEN ? ELSE NULL END WHERE seq = ?',
+      ),
     };
   }
 
@@ -212,6 +220,16 @@ export class UnitApplier {
       case 'meta.put':
         s.metaPut!.run(op.key, op.value);
         return;
+      case 'syncfail.put':
+        s.syncFailPut!.run(op.seq, op.code, op.reason.slice(0, 1000), op.at, op.at);
+        return;
+      case 'syncfail.state': {
+        const info = s.syncFailState!.run(op.state, op.state, op.at, op.seq);
+        if (info.changes === 0) {
+          throw new PacklineError('PKL_NOT_FOUND', { what: `sync failure of event ${op.seq}` });
+        }
+        return;
+      }
     }
   }
 }

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { parseConfig } from '../../src/config/load.js';
+import { SyncService } from '../../src/sync/sync-service.js';
 import { buildHttpApp } from '../../src/http/app.js';
 import type { HttpDeps, Readiness, StationService } from '../../src/http/deps.js';
 import { createStoreOrderService } from '../../src/http/order-import.js';
@@ -71,11 +72,13 @@ export async function makeHttpHarness(options: HarnessOptions = {}): Promise<Htt
     readiness: { ready: true, checks: { store: { ok: true }, broker: { ok: true } } },
     logs,
   };
+  const config = parseConfig({ gatewayId: 'gw-test' });
   const deps: HttpDeps = {
-    config: parseConfig({ gatewayId: 'gw-test' }),
+    config,
     store,
     stations,
     orders: createStoreOrderService(store),
+    sync: new SyncService({ config, store, link: null, logger }),
     metrics,
     health: { ready: () => harness.readiness },
     tokens: { admin: ADMIN_TOKEN, station: STATION_TOKEN },

@@ -1,5 +1,7 @@
 /** Shipment history (newest first) and one shipment. */
+import { Type } from '@sinclair/typebox';
 import { PacklineError } from '../../../../contracts/errors.js';
+import { requestRole } from '../auth.js';
 import type { HttpDeps } from '../deps.js';
 import { bearer, errorResponses } from '../schemas/common.js';
 import {
@@ -10,7 +12,9 @@ import {
   ShipmentWire,
   shipmentToWire,
 } from '../schemas/shipments.js';
+import { FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, ShipmentFeedReply } from '../schemas/sync.js';
 import type { App } from '../type-provider.js';
+import { shipmentFeed } from '../../sync/shipment-feed.js';
 
 export function registerShipmentRoutes(app: App, deps: HttpDeps): void {
   app.get(
@@ -19,14 +23,22 @@ export function registerShipmentRoutes(app: App, deps: HttpDeps): void {
       config: { auth: 'read' },
       schema: {
         tags: ['shipments'],
-        summary: 'Shipments, newest first, filtered by station, state or order',
+        summary: 'Shipments, newest first, filtered by station, state or order; with `after`, the cloud pull feed in seq order',
         security: bearer,
         querystring: ShipmentQueryWire,
-        response: { 200: ShipmentListReply, ...errorResponses },
+        response: { 200: Type.Union([ShipmentListReply, ShipmentFeedReply]), ...errorResponses },
       },
     },
     async (request) => {
       const q = request.query;
+      if (q.after !== undefined) {
+        // The pull feed holds every shipment of every shop: the cloud's (admin) token only.
+        if (requestRole(request) !== 'admin') throw new PacklineError('PKL_FORBIDDEN', { action: 'read the shipment feed (admin token)' });
+        if (q.station !== undefined || q.state !== undefined || q.order !== undefined || q.before !== undefined) {
+          throw new PacklineError('PKL_PAYLOAD_INVALID', { reason: '`after` (the feed) cannot be combined with filters' });
+        }
+        return shipmentFeed(deps.store, q.after, Math.min(q.limit ?? FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT), deps.sync.ackedSeq());
+      }
       const limit = q.limit ?? DEFAULT_SHIPMENT_PAGE;
       const rows = deps.store.listShipments({
         ...(q.station !== undefined && { stationId: q.station }),

@@ -3,20 +3,9 @@
  * timestamps are Unix epoch milliseconds, as on MQTT (contracts/payloads.ts).
  */
 import { Type } from '@sinclair/typebox';
-import { BARCODE_PATTERN } from '../../../../contracts/payloads.js';
-import { ID_PATTERN } from '../../../../contracts/topics.js';
 
-export const Id = Type.String({ pattern: ID_PATTERN, description: 'letters, digits, "_", "." or "-", at most 64' });
-export const Barcode = Type.String({
-  minLength: 1,
-  maxLength: 128,
-  pattern: BARCODE_PATTERN,
-  description: 'printable ASCII (GS1 FNC1 as GS, 0x1d), 1 to 128 characters',
-});
-export const Millis = Type.Integer({ minimum: 0, maximum: 8_640_000_000_000_000, description: 'epoch ms' });
-export const Grams = Type.Number({ minimum: 0, maximum: 500_000 });
-
-export const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+// The wire building blocks live with the order contract; re-exported for the route schemas.
+export { Barcode, Grams, Id, Millis, Nullable } from '../../../../contracts/orders.js';
 
 /** Body of every error answer: `{ error: { code, message, message_zh, details } }`. */
 export const ErrorBody = Type.Object(

@@ -5,73 +5,13 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import type { Order, Shipment } from '../../storage/types.js';
-import { Barcode, Grams, Id, Millis, Nullable } from './common.js';
+import { OrderInWire } from '../../../../contracts/orders.js';
+import { Id, Nullable } from './common.js';
 
 /** Largest import batch; with the 5 MB body limit this is ~500 bytes per order on average. */
 export const MAX_IMPORT_ORDERS = 10_000;
 
-const Text = (max: number) => Type.String({ minLength: 1, maxLength: max });
-
-export const OrderLineWire = Type.Object(
-  {
-    sku: Text(64),
-    barcode: Barcode,
-    name: Type.String({ maxLength: 200 }),
-    qty: Type.Integer({ minimum: 1, maximum: 10_000 }),
-    unit_grams: Grams,
-  },
-  { additionalProperties: false },
-);
-
-export const OrderFlagsWire = Type.Object(
-  {
-    refund_requested: Type.Optional(Type.Boolean()),
-    refunded: Type.Optional(Type.Boolean()),
-    cancelled: Type.Optional(Type.Boolean()),
-    platform_closed: Type.Optional(Type.Boolean()),
-    shipped: Type.Optional(Type.Boolean()),
-  },
-  { additionalProperties: false, description: 'interception flags; absent means false' },
-);
-
-export const PrintDataWire = Type.Object(
-  {
-    receiver_name: Text(200),
-    receiver_phone: Type.String({ maxLength: 64 }),
-    receiver_address: Text(500),
-    sender_name: Type.Optional(Type.String({ maxLength: 200 })),
-    routing_code: Type.Optional(Type.String({ maxLength: 64 })),
-    sort_code: Type.Optional(Type.String({ maxLength: 64, description: '大头笔 big-character sort code' })),
-  },
-  { additionalProperties: false },
-);
-
-/** One order as imported. */
-export const OrderInWire = Type.Object(
-  {
-    order_id: Id,
-    shop: Type.Optional(Text(64)),
-    barcodes: Type.Optional(
-      Type.Array(Barcode, {
-        maxItems: 16,
-        uniqueItems: true,
-        description: 'extra codes that identify the order: platform order no., pick-slip no., waybill no.',
-      }),
-    ),
-    lines: Type.Array(OrderLineWire, { minItems: 1, maxItems: 500 }),
-    packaging_grams: Type.Optional(Nullable(Grams)),
-    flags: Type.Optional(OrderFlagsWire),
-    carrier: Type.Optional(Nullable(Text(32))),
-    waybill: Type.Optional(Nullable(Barcode)),
-    print_data: Type.Optional(Nullable(PrintDataWire)),
-    ship_by: Type.Optional(Nullable(Millis)),
-    revision: Type.Optional(
-      Type.Integer({ minimum: 0, description: 'newer revisions replace older ones; default 0' }),
-    ),
-  },
-  { additionalProperties: false },
-);
-export type OrderInWire = Static<typeof OrderInWire>;
+export { OrderFlagsWire, OrderInWire, OrderLineWire, PrintDataWire } from '../../../../contracts/orders.js';
 
 export const OrderImportBody = Type.Array(OrderInWire, { minItems: 1, maxItems: MAX_IMPORT_ORDERS });
 

@@ -32,6 +32,12 @@ export const ShipmentQueryWire = Type.Object(
     order: Type.Optional(Id),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_SHIPMENT_PAGE, default: DEFAULT_SHIPMENT_PAGE })),
     before: Type.Optional({ ...Millis, description: 'only shipments updated before this (epoch ms); for paging' }),
+    after: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description: 'cloud pull feed: shipments changed after this event seq, in seq order (admin token); use next_cursor of the previous page',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { LinkMonitor } from './link-monitor.js';
+
+function monitor(random = () => 0.999) {
+  let t = 1_000;
+  const changes: string[] = [];
+  const m = new LinkMonitor({
+    failureThreshold: 3,
+    baseDelayMs: 100,
+    maxDelayMs: 1_000,
+    now: () => t,
+    random,
+    onChange: (s) => changes.push(s.state),
+  });
+  return { m, changes, advance: (ms: number) => (t += ms) };
+}
+
+describe('LinkMonitor', () => {
+  it('starts degraded (not connected yet) and goes online on the first success', () => {
+    const { m } = monitor();
+    expect(m.snapshot().state).toBe('degraded');
+    m.success();
+    expect(m.snapshot()).toMatchObject({ state: 'online', consecutiveFailures: 0, lastError: null });
+  });
+
+  it('opens the breaker (offline) only after the threshold of unanswered calls', () => {
+    const { m } = monitor();
+    m.success();
+    m.failure('ECONNREFUSED', false);
+    m.failure('ECONNREFUSED', false);
+    expect(m.snapshot().state).toBe('degraded');
+    m.failure('ECONNREFUSED', false);
+    expect(m.snapshot().state).toBe('offline');
+    m.success();
+    expect(m.snapshot().state).toBe('online');
+  });
+
+  it('an answering but refusing cloud is degraded, never offline', () => {
+    const { m } = monitor();
+    for (let i = 0; i < 10; i++) m.failure('HTTP 503', true);
+    expect(m.snapshot().state).toBe('degraded');
+  });
+
+  it('backs off exponentially up to the cap, with full jitter', () => {
+    const { m } = monitor(() => 0.999);
+    const delays = Array.from({ length: 8 }, () => m.failure('x', false));
+    expect(delays.slice(0, 5)).toEqual([99, 199, 399, 799, 999]);
+    expect(Math.max(...delays)).toBeLessThan(1_000);
+    const low = monitor(() => 0).m;
+    expect(low.failure('x', false)).toBe(0);
+  });
+
+  it('says how long until the next attempt, and zero after a success', () => {
+    const { m, advance } = monitor(() => 0.5);
+    m.failure('x', false);
+    m.failure('x', false);
+    expect(m.waitMs()).toBe(100);
+    advance(60);
+    expect(m.waitMs()).toBe(40);
+    m.success();
+    expect(m.waitMs()).toBe(0);
+  });
+
+  it('reports each change of state', () => {
+    const { m, changes } = monitor();
+    m.success();
+    m.failure('a', false);
+    m.failure('a', false);
+    m.failure('a', false);
+    m.success();
+    expect(changes).toEqual(['online', 'degraded', 'degraded', 'offline', 'online']);
+  });
+});

@@ -1,0 +1,108 @@
+/**
+ * The cloud link's state, with exponential backoff and a circuit breaker. Pure: the clock
+ * and the random source are injected.
+ *
+ * - online: the last call got a good answer.
+ * - degraded: the cloud answers but refuses (5xx, 401, an unusable answer) or fewer than
+ *   `failureThreshold` calls in a row failed.
+ * - offline: `failureThreshold` calls in a row got no answer at all (refused, reset, timed
+ *   out). The breaker is open: no call goes out until the backoff delay has passed, then one
+ *   probe does (half-open); its success closes the breaker.
+ *
+ * Backoff is "full jitter" (AWS Architecture Blog, "Exponential Backoff And Jitter", 2015):
+ * delay = random(0, min(cap, base·2^n)), so a fleet of gateways coming back after a cloud
+ * outage does not retry in lockstep. Retries never stop (AWS Greengrass stream manager
+ * retries "at intervals of up to five minutes… no maximum" — the default cap here is 60 s).
+ */
+export type LinkState = 'online' | 'degraded' | 'offline';
+
+export interface LinkSnapshot {
+  state: LinkState;
+  /** When the state last changed (epoch ms). */
+  since: number;
+  consecutiveFailures: number;
+  lastError: string | null;
+  lastSuccessAt: number | null;
+  /** Earliest time the next call may go out (epoch ms). */
+  nextAttemptAt: number;
+}
+
+export interface LinkMonitorOptions {
+  failureThreshold?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  now?: () => number;
+  random?: () => number;
+  onChange?: (s: LinkSnapshot) => void;
+}
+
+export class LinkMonitor {
+  private state: LinkState = 'degraded';
+  private since: number;
+  private failures = 0;
+  private lastError: string | null = 'not connected yet';
+  private lastSuccessAt: number | null = null;
+  private nextAttemptAt = 0;
+  private readonly threshold: number;
+  private readonly base: number;
+  private readonly cap: number;
+  private readonly now: () => number;
+  private readonly random: () => number;
+
+  constructor(private readonly opts: LinkMonitorOptions = {}) {
+    this.threshold = opts.failureThreshold ?? 3;
+    this.base = opts.baseDelayMs ?? 500;
+    this.cap = opts.maxDelayMs ?? 60_000;
+    this.now = opts.now ?? Date.now;
+    this.random = opts.random ?? Math.random;
+    this.since = this.now();
+  }
+
+  snapshot(): LinkSnapshot {
+    return {
+      state: this.state,
+      since: this.since,
+      consecutiveFailures: this.failures,
+      lastError: this.lastError,
+      lastSuccessAt: this.lastSuccessAt,
+      nextAttemptAt: this.nextAttemptAt,
+    };
+  }
+
+  /** Milliseconds until a call may go out (0: now). */
+  waitMs(): number {
+    return Math.max(0, this.nextAttemptAt - this.now());
+  }
+
+  success(): void {
+    this.failures = 0;
+    this.lastError = null;
+    this.lastSuccessAt = this.now();
+    this.nextAttemptAt = 0;
+    this.set('online');
+  }
+
+  /**
+   * A call failed. `answered` says whether the cloud answered at all (an HTTP error) or not
+   * (transport failure); only unanswered calls open the breaker.
+   */
+  failure(reason: string, answered: boolean): number {
+    this.failures += 1;
+    this.lastError = reason;
+    const exp = Math.min(this.cap, this.base * 2 ** Math.min(this.failures - 1, 30));
+    const delay = Math.floor(this.random() * exp);
+    this.nextAttemptAt = this.now() + delay;
+    this.set(!answered && this.failures >= this.threshold ? 'offline' : 'degraded');
+    return delay;
+  }
+
+  private set(next: LinkState): void {
+    if (next === this.state) {
+      this.opts.onChange?.(this.snapshot());
+      return;
+    }
+    this.state = next;
+    this.since = this.now();
+    this.opts.onChange?.(this.snapshot());
+  }
+}

@@ -1,0 +1,386 @@
+/**
+ * The cloud sync wire contract (docs/sync.md is its prose form): what the gateway sends to
+ * the cloud order system, what the cloud answers, and the cloud's change feed the gateway
+ * pulls. The gateway (cloud-sync/), the reference cloud (simulators/src/cloud/reference/) and
+ * the sync benchmark all import this one module, so the two sides cannot drift.
+ *
+ * Guarantees (field notes domain.md §3.1, §6):
+ * - Upstream is at-least-once; the cloud dedupes on the permanent natural key
+ *   (gateway_id, seq), never on a TTL'd idempotency cache: an outage may last longer than
+ *   any such cache lives. The effect is exactly once.
+ * - The cloud acknowledges the highest CONTIGUOUS seq it has durably stored (a cumulative
+ *   ack, like TCP or a Kafka offset); the gateway advances its cursor only on that ack.
+ * - An event the cloud refuses (validation, business rule) is still stored, as rejected, and
+ *   counted in the ack, so it never blocks the events behind it; it is reported back in
+ *   `rejected` with the cloud's reason and can be resubmitted after a fix (retries).
+ * - The change feed is read with an opaque cursor, never by time window.
+ *
+ * Pure: no I/O; node:crypto and node:zlib are used only for the signature and body codec.
+ */
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { type Static, Type } from '@sinclair/typebox';
+import { Id, Millis, Nullable, OrderInWire } from './orders.js';
+
+export const SYNC_PROTOCOL_VERSION = 1;
+
+/** Paths under the cloud's base URL. `{gw}` is the gateway id. */
+export const SYNC_PATHS = {
+  /** POST, gzip JSON {@link BatchBody} → {@link BatchAck}. */
+  batches: (gw: string) => `/sync/v1/gateways/${encodeURIComponent(gw)}/batches`,
+  /** POST, gzip JSON {@link RetryBody} → {@link BatchAck}: resubmits events that were rejected. */
+  retries: (gw: string) => `/sync/v1/gateways/${encodeURIComponent(gw)}/retries`,
+  /** GET → {@link CursorReply}: the cloud's side of the two-sided checkpoint. */
+  cursor: (gw: string) => `/sync/v1/gateways/${encodeURIComponent(gw)}/cursor`,
+  /** GET ?after=<cursor>&limit=<n> → {@link ChangesPage} (signed like a batch, empty body). */
+  changes: (gw: string) => `/sync/v1/gateways/${encodeURIComponent(gw)}/changes`,
+} as const;
+
+/** Request headers (lower case, as Node delivers them). */
+export const SYNC_HEADERS = {
+  gateway: 'x-packline-gateway',
+  /** Epoch ms when the request was signed (the cloud may refuse a stale one). */
+  timestamp: 'x-packline-timestamp',
+  /** `v1=<hex HMAC-SHA256>` over {@link signingString}. */
+  signature: 'x-packline-signature',
+  /** `<gateway>:<first seq>-<last seq>` for batches; the same batch always has the same key. */
+  idempotencyKey: 'idempotency-key',
+} as const;
+
+/** Bounds a batch (the gateway closes a batch at whichever is reached first). */
+export const SYNC_LIMITS = {
+  /** Largest number of events in one batch the cloud must accept. */
+  maxBatchEvents: 5_000,
+  /** Largest uncompressed batch body the cloud must accept. */
+  maxBatchBytes: 4 * 1024 * 1024,
+  /** Largest compressed request body the cloud must accept. */
+  maxWireBytes: 2 * 1024 * 1024,
+  /** Largest change page. */
+  maxChanges: 1_000,
+  /** A request signed more than this far from the cloud's clock may be refused (replay window). */
+  signatureSkewMs: 15 * 60_000,
+} as const;
+
+// ---- upstream: events ----------------------------------------------------------------
+
+/** One event of the gateway's append-only log, as it travels. */
+export const SyncEvent = Type.Object(
+  {
+    seq: Type.Integer({ minimum: 1, description: 'gap-free per gateway' }),
+    hlc: Type.String({ pattern: '^\\d{13}\\.\\d{6}$', description: 'hybrid logical clock wallMs.counter' }),
+    boot: Type.Integer({ minimum: 0, description: 'boot counter when recorded' }),
+    clock_unsynced: Type.Boolean({ description: 'recorded before the wall clock was known to be synchronised' }),
+    type: Type.String({ minLength: 1, maxLength: 64 }),
+    subject: Type.String({ minLength: 1, maxLength: 200 }),
+    data: Type.Unknown(),
+  },
+  { additionalProperties: false },
+);
+export type SyncEvent = Static<typeof SyncEvent>;
+
+export const BatchBody = Type.Object(
+  {
+    v: Type.Literal(SYNC_PROTOCOL_VERSION),
+    gateway_id: Id,
+    first_seq: Type.Integer({ minimum: 1 }),
+    last_seq: Type.Integer({ minimum: 1 }),
+    /** Gateway wall time when the batch was built (information only; ordering is by seq). */
+    sent_at: Millis,
+    events: Type.Array(SyncEvent, { minItems: 1, maxItems: SYNC_LIMITS.maxBatchEvents }),
+  },
+  { additionalProperties: false },
+);
+export type BatchBody = Static<typeof BatchBody>;
+
+/** Resubmission of events the cloud rejected before; any seqs, in ascending order. */
+export const RetryBody = Type.Object(
+  {
+    v: Type.Literal(SYNC_PROTOCOL_VERSION),
+    gateway_id: Id,
+    events: Type.Array(SyncEvent, { minItems: 1, maxItems: SYNC_LIMITS.maxBatchEvents }),
+  },
+  { additionalProperties: false },
+);
+export type RetryBody = Static<typeof RetryBody>;
+
+export const RejectedEvent = Type.Object(
+  {
+    seq: Type.Integer({ minimum: 1 }),
+    /** The cloud's stable reason code (its own catalogue, e.g. `ORDER_UNKNOWN`). */
+    code: Type.String({ minLength: 1, maxLength: 64 }),
+    reason: Type.String({ maxLength: 1000 }),
+  },
+  { additionalProperties: false },
+);
+export type RejectedEvent = Static<typeof RejectedEvent>;
+
+/**
+ * The cloud's answer to a batch (HTTP 200) or a retry. `acked_seq` is the highest contiguous
+ * seq stored for this gateway (it may be below the batch: a gap was found, resend from
+ * acked_seq + 1; or above it: the batch was a duplicate). `rejected` lists events of this
+ * request stored as rejected; for a retry, `accepted` lists the seqs now accepted.
+ */
+export const BatchAck = Type.Object(
+  {
+    acked_seq: Type.Integer({ minimum: 0 }),
+    rejected: Type.Array(RejectedEvent),
+    accepted: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }))),
+    /** True when every event of the request had been stored before (a redelivery). */
+    duplicate: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type BatchAck = Static<typeof BatchAck>;
+
+export const CursorReply = Type.Object(
+  {
+    acked_seq: Type.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+export type CursorReply = Static<typeof CursorReply>;
+
+/** Error body of a refused request (4xx/5xx), same shape as the gateway's HTTP errors. */
+export const SyncErrorBody = Type.Object({
+  error: Type.Object({
+    code: Type.String(),
+    message: Type.String(),
+    details: Type.Optional(Type.Object({}, { additionalProperties: true })),
+  }),
+});
+export type SyncErrorBody = Static<typeof SyncErrorBody>;
+
+/** Codes the cloud uses in {@link SyncErrorBody} for a whole refused request. */
+export const SYNC_REQUEST_ERRORS = {
+  /** Missing or wrong signature, unknown gateway: configuration, not retried blindly. */
+  unauthorized: 'SYNC_UNAUTHORIZED',
+  /** Timestamp outside {@link SYNC_LIMITS.signatureSkewMs}. */
+  stale: 'SYNC_STALE_REQUEST',
+  /** Not gzip, not JSON, or not a BatchBody. */
+  malformed: 'SYNC_MALFORMED',
+  /** Over a size limit. */
+  tooLarge: 'SYNC_TOO_LARGE',
+  /** The cloud cannot store right now (503): retried with backoff. */
+  unavailable: 'SYNC_UNAVAILABLE',
+} as const;
+
+// ---- downstream: the change feed -----------------------------------------------------
+
+/** Order statuses the cloud pushes down; each maps to an interception flag (domain.md §1.4). */
+export const ORDER_STATUSES = [
+  'refund_requested',
+  'refund_withdrawn',
+  'refunded',
+  'cancelled',
+  'closed',
+  'shipped_elsewhere',
+] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+export const Change = Type.Union([
+  Type.Object(
+    {
+      cursor: Type.String({ minLength: 1, maxLength: 128 }),
+      kind: Type.Literal('order.upsert'),
+      order: OrderInWire,
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      cursor: Type.String({ minLength: 1, maxLength: 128 }),
+      kind: Type.Literal('order.status'),
+      order_id: Id,
+      status: Type.Union(ORDER_STATUSES.map((s) => Type.Literal(s))),
+      /** The order's revision after this change; an older one never overwrites a newer. */
+      revision: Type.Integer({ minimum: 0 }),
+      at: Millis,
+    },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      cursor: Type.String({ minLength: 1, maxLength: 128 }),
+      kind: Type.Literal('order.cancel_request'),
+      order_id: Id,
+      /** The owner's request id; the answer (an event) carries it back. */
+      request_id: Type.String({ minLength: 1, maxLength: 128 }),
+      reason: Type.Optional(Type.String({ maxLength: 500 })),
+      at: Millis,
+    },
+    { additionalProperties: false },
+  ),
+]);
+export type Change = Static<typeof Change>;
+
+export const ChangesPage = Type.Object(
+  {
+    changes: Type.Array(Change, { maxItems: SYNC_LIMITS.maxChanges }),
+    /** Cursor to send as `after` next time (equals the request's when there was nothing new). */
+    next_cursor: Type.String({ maxLength: 128 }),
+    has_more: Type.Boolean(),
+  },
+  { additionalProperties: false },
+);
+export type ChangesPage = Static<typeof ChangesPage>;
+
+/** Event types the gateway writes in answer to cloud requests (they travel upstream in order). */
+export const SYNC_EVENT = {
+  /** Cancel accepted: the shipment was still pending; data {request_id, order_id}. */
+  cancelAccepted: 'order.cancel_accepted',
+  /** Cancel refused: work had started; data {request_id, order_id, shipment_id, state, code}. */
+  cancelRefused: 'order.cancel_refused',
+  /** Pre-shipment callback (前置回传): data {order_id, shipment_id, waybill, trigger}. */
+  shipConfirmed: 'shipment.ship_confirmed',
+} as const;
+
+// ---- signing ---------------------------------------------------------------------------
+
+export function batchIdempotencyKey(gatewayId: string, firstSeq: number, lastSeq: number): string {
+  return `${gatewayId}:${firstSeq}-${lastSeq}`;
+}
+
+/**
+ * What is signed: method, path (with query), gateway, timestamp, idempotency key (or empty)
+ * and the SHA-256 of the exact body bytes on the wire (compressed), one per line. Signing the
+ * wire bytes means the cloud verifies before it decompresses anything (no zip bomb before auth).
+ */
+export function signingString(p: {
+  method: string;
+  path: string;
+  gatewayId: string;
+  timestamp: number;
+  idempotencyKey?: string;
+  body: Uint8Array;
+}): string {
+  const bodyHash = createHash('sha256').update(p.body).digest('hex');
+  return ['v1', p.method.toUpperCase(), p.path, p.gatewayId, String(p.timestamp), p.idempotencyKey ?? '', bodyHash].join('\n');
+}
+
+/** `v1=<hex>`: HMAC-SHA256 (RFC 2104) of {@link signingString} with the gateway's key. */
+export function signRequest(key: string | Uint8Array, p: Parameters<typeof signingString>[0]): string {
+  return `v1=${createHmac('sha256', key).update(signingString(p)).digest('hex')}`;
+}
+
+/** Constant-time check of a `v1=<hex>` signature. */
+export function verifyRequest(key: string | Uint8Array, signature: string, p: Parameters<typeof signingString>[0]): boolean {
+  const expected = Buffer.from(signRequest(key, p));
+  const got = Buffer.from(signature);
+  return got.length === expected.length && timingSafeEqual(got, expected);
+}
+
+/** Shipment record of the cloud pull feed (`GET /api/v1/shipments?after=`), see docs/http.md. */
+export const FeedShipment = Type.Object({
+  seq: Type.Integer({ description: 'seq of the event that last changed this shipment; the feed cursor' }),
+  shipment_id: Type.String(),
+  order_id: Type.String(),
+  station_id: Type.String(),
+  state: Type.String(),
+  reason_code: Nullable(Type.String()),
+  carrier: Nullable(Type.String()),
+  waybill: Nullable(Type.String()),
+  actual_grams: Nullable(Type.Number()),
+  expected_grams: Nullable(Type.Number()),
+  operator: Nullable(Type.String()),
+  opened_at: Type.Integer(),
+  shipped_at: Nullable(Type.Integer()),
+  /** True once the cloud acknowledged the event at `seq` through the outbox. */
+  cloud_acked: Type.Boolean(),
+  /** Set when a pre-shipment callback reported this shipment early; later changes are not re-sent. */
+  ship_confirmed_at: Nullable(Type.Integer()),
+});
+export type FeedShipment = Static<typeof FeedShipment>;
+
+// ---- MQTT bridge envelope (fleets) ---------------------------------------------------------
+//
+// For fleets the gateway may reach the cloud through a cloud MQTT broker instead of HTTPS
+// (cloud-sync/src/transports/mqtt-bridge-transport.ts; the cloud side is a bridge that turns
+// each envelope back into the HTTP request above, simulators/src/cloud/mqtt-bridge-server.ts).
+// The envelope carries the HTTP request verbatim (method, path, headers, exact body bytes), so
+// the signature made above the transport is verified end to end whatever carried it.
+//
+//   packline/sync/{gatewayId}/req        gateway → bridge   QoS 1, {@link SyncBridgeRequest}
+//   packline/sync/{gatewayId}/res/{id}   bridge  → gateway  QoS 1, {@link SyncBridgeResponse}
+//
+// The gateway subscribes to `packline/sync/{gatewayId}/res/+` before it publishes anything,
+// so no answer can arrive before its subscription. Both sides use a clean session: an answer
+// for a gateway that is disconnected is dropped by the broker and the gateway retries after
+// its timeout.
+//
+// QoS 1 is at-least-once (MQTT 3.1.1 §4.3.2, MQTT 5.0 §4.3.2): the broker may deliver a
+// request twice and the bridge may answer twice. Both are harmless here: the cloud dedupes
+// batches on (gateway_id, seq) and answers with a cumulative ack, retries and the cursor /
+// change-feed reads are idempotent, and the gateway drops an answer whose id is no longer
+// pending. QoS 2 would buy nothing the protocol does not already give, at two more packets.
+//
+// Why the correlation id travels in the payload and the topic, not in MQTT 5 Response Topic /
+// Correlation Data (MQTT 5.0 §3.3.2.3.5, §3.3.2.3.6): those properties have no MQTT 3.1.1
+// encoding, and a fleet's path to the cloud often has a 3.1.1 hop that would strip them
+// silently: a mosquitto bridge connects as 3.1.1 unless told otherwise (mosquitto.conf(5),
+// `bridge_protocol_version`, default mqttv311) and some managed IoT brokers accept 3.1.1 only.
+// The envelope works over either version, is readable with mosquitto_sub when debugging, and
+// the per-gateway topics let a broker ACL confine each gateway to its own prefix, e.g.
+// mosquitto `pattern write packline/sync/%u/req` / `pattern read packline/sync/%u/res/#`.
+// Debian 12's mosquitto 2.0 speaks 5.0 too; switching later would change this section only.
+
+/** First topic level of the bridge; nothing else in Packline publishes under it. */
+export const SYNC_BRIDGE_ROOT = 'packline/sync';
+
+/** Topic builders of the MQTT bridge (the only place its topic strings are spelt). */
+export const syncBridgeTopics = {
+  /** Where a gateway publishes its requests. */
+  request: (gatewayId: string) => `${SYNC_BRIDGE_ROOT}/${gatewayId}/req`,
+  /** Where the bridge answers one request. */
+  response: (gatewayId: string, id: string) => `${SYNC_BRIDGE_ROOT}/${gatewayId}/res/${id}`,
+  /** What a gateway subscribes to for its answers. */
+  responses: (gatewayId: string) => `${SYNC_BRIDGE_ROOT}/${gatewayId}/res/+`,
+  /** What a bridge serving every gateway subscribes to. */
+  allRequests: `${SYNC_BRIDGE_ROOT}/+/req`,
+} as const;
+
+/** Lower-case RFC 9562 UUID text (what crypto.randomUUID() produces); safe as a topic level. */
+export const SYNC_BRIDGE_ID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+const BRIDGE_ID_RE = new RegExp(SYNC_BRIDGE_ID_PATTERN);
+const BRIDGE_GATEWAY_RE = new RegExp(Id.pattern ?? '^$');
+
+export type SyncBridgeTopic =
+  | { kind: 'request'; gatewayId: string }
+  | { kind: 'response'; gatewayId: string; id: string };
+
+/** Parses a bridge topic; null for anything else (including ids that are not valid ids). */
+export function parseSyncBridgeTopic(topic: string): SyncBridgeTopic | null {
+  const parts = topic.split('/');
+  if (parts[0] !== 'packline' || parts[1] !== 'sync') return null;
+  const gatewayId = parts[2];
+  if (gatewayId === undefined || !BRIDGE_GATEWAY_RE.test(gatewayId)) return null;
+  if (parts.length === 4 && parts[3] === 'req') return { kind: 'request', gatewayId };
+  const id = parts[4];
+  if (parts.length === 5 && parts[3] === 'res' && id !== undefined && BRIDGE_ID_RE.test(id)) {
+    return { kind: 'response', gatewayId, id };
+  }
+  return null;
+}
+
+/** One sync request as the gateway publishes it (UTF-8 JSON). */
+export const SyncBridgeRequest = Type.Object(
+  {
+    id: Type.String({ pattern: SYNC_BRIDGE_ID_PATTERN, description: 'correlation id; the answer topic ends with it' }),
+    method: Type.Union([Type.Literal('GET'), Type.Literal('POST')]),
+    path: Type.String({ minLength: 1, maxLength: 4096, pattern: '^/', description: 'path with query, as for HTTP' }),
+    headers: Type.Record(Type.String(), Type.String(), { description: 'lower-case names, verbatim' }),
+    body_b64: Nullable(Type.String({ description: 'exact wire bytes (gzip for batches), base64 (RFC 4648 §4)' })),
+  },
+  { additionalProperties: false },
+);
+export type SyncBridgeRequest = Static<typeof SyncBridgeRequest>;
+
+/** The cloud's answer as the bridge publishes it: the HTTP status and the parsed body. */
+export const SyncBridgeResponse = Type.Object(
+  {
+    id: Type.String({ pattern: SYNC_BRIDGE_ID_PATTERN }),
+    status: Type.Integer({ minimum: 100, maximum: 599 }),
+    headers: Type.Optional(Type.Record(Type.String(), Type.String())),
+    body: Type.Unknown({ description: 'JSON value of the answer (text if it was not JSON), or null when empty' }),
+  },
+  { additionalProperties: false },
+);
+export type SyncBridgeResponse = Static<typeof SyncBridgeResponse>;

@@ -1,0 +1,87 @@
+/**
+ * `packline sync status|failures|retry`: the cloud sync seen from the shell, through the CLI's
+ * own database connection, so it works whether the gateway runs or not. A retry marks events;
+ * the running gateway's outbox resubmits them before its next batch.
+ */
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { configFromOptions, type GlobalOptions } from '../cli.js';
+import { type AdminDb, openAdminDb } from '../storage/admin-db.js';
+import { retryOps } from '../sync/retry-request.js';
+import { META_ACKED_SEQ, META_INBOUND_CURSOR } from '../sync/sync-store-adapter.js';
+
+function withDb<T>(program: Command, fn: (db: AdminDb, url: string | undefined) => T): T {
+  const config = configFromOptions(program.opts<GlobalOptions>());
+  const db = openAdminDb(resolve(config.dataDir));
+  try {
+    return fn(db, config.sync.url);
+  } finally {
+    db.close();
+  }
+}
+
+const out = (s: string): void => {
+  process.stdout.write(`${s}\n`);
+};
+
+export function registerSyncCommands(program: Command): void {
+  const sync = program.command('sync').description('cloud sync: outbox backlog, sync failures, retries');
+
+  sync
+    .command('status')
+    .description('cloud cursor, backlog, open sync failures, waybill coverage')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }) => {
+      const s = withDb(program, (db, url) => {
+        const acked = Number(db.getMeta(META_ACKED_SEQ) ?? 0);
+        const last = db.reader.lastSeq();
+        return {
+          cloud: url ?? null,
+          last_seq: last,
+          acked_seq: acked,
+          backlog: Math.max(0, last - acked),
+          inbound_cursor: db.getMeta(META_INBOUND_CURSOR) ?? '',
+          sync_failed: db.reader.openSyncFailureCount(),
+          waybill_coverage: db.reader.waybillCoverage(),
+        };
+      });
+      if (opts.json) return out(JSON.stringify(s, null, 2));
+      out(`cloud           ${s.cloud ?? '(not configured: sync.url)'}`);
+      out(`event log       seq ${s.last_seq}, cloud acknowledged ${s.acked_seq}, backlog ${s.backlog}`);
+      out(`inbound cursor  ${s.inbound_cursor || '(none yet)'}`);
+      out(`sync failed     ${s.sync_failed}${s.sync_failed > 0 ? '  (packline sync failures)' : ''}`);
+      out(`waybills        ${s.waybill_coverage.withWaybill} of ${s.waybill_coverage.open} open orders can ship offline`);
+    });
+
+  sync
+    .command('failures')
+    .description('events the cloud rejected ("sync failed"), with its reason')
+    .option('--all', 'include resolved ones')
+    .option('--json', 'print JSON')
+    .action((opts: { all?: boolean; json?: boolean }) => {
+      const list = withDb(program, (db) => [
+        ...db.reader.syncFailures({ state: 'open', limit: 1000 }),
+        ...(opts.all ? db.reader.syncFailures({ state: 'resolved', limit: 1000 }) : []),
+      ]);
+      if (opts.json) return out(JSON.stringify(list, null, 2));
+      if (list.length === 0) return out('no sync failures');
+      for (const f of list) out(`${f.seq}\t${f.state}\t${f.code}\t${f.attempts}x\t${f.reason}`);
+    });
+
+  sync
+    .command('retry [seq...]')
+    .description('resubmit failed events after fixing the cause upstream (no seq: all failed)')
+    .action((seqs: string[]) => {
+      const numbers = seqs.map((s) => {
+        const n = Number(s);
+        if (!Number.isSafeInteger(n) || n < 1) throw new Error(`not an event seq: ${s}`);
+        return n;
+      });
+      const marked = withDb(program, (db) => {
+        const { seqs: targets, ops } = retryOps(db.reader, numbers, Date.now());
+        if (ops.length > 0) db.write(ops);
+        return targets;
+      });
+      out(marked.length === 0 ? 'nothing to retry' : `marked for retry: ${marked.join(' ')}`);
+    });
+}

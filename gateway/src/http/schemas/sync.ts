@@ -1,0 +1,112 @@
+/** Cloud sync on the HTTP wire: status, failures, retry, reconciliation, the pull feed. */
+import { type Static, Type } from '@sinclair/typebox';
+import { GatewayLinkState as GatewayLinkStateSchema } from '../../../../contracts/payloads.js';
+import { FeedShipment } from '../../../../contracts/sync.js';
+import { Nullable } from './common.js';
+
+export const FEED_DEFAULT_LIMIT = 100;
+export const FEED_MAX_LIMIT = 500;
+
+export const ShipmentFeedReply = Type.Object({
+  records: Type.Array(FeedShipment, { description: 'in seq order; a shipment appears again when it changes again' }),
+  next_cursor: Type.Integer({ description: 'pass as `after` next time' }),
+  high_water: Type.Integer({ description: 'highest seq in the event log now' }),
+});
+
+const OutboxStatsWire = Type.Object({
+  acked_seq: Type.Integer(),
+  last_seq: Type.Integer(),
+  backlog: Type.Integer(),
+  batches: Type.Integer(),
+  events_sent: Type.Integer(),
+  wire_bytes: Type.Integer(),
+  duplicate_acks: Type.Integer(),
+  stale_acks: Type.Integer(),
+  rejected: Type.Integer(),
+  last_ack_at: Nullable(Type.Integer()),
+  last_error: Nullable(Type.String()),
+});
+
+const InboundStatsWire = Type.Object({
+  cursor: Type.String(),
+  pages: Type.Integer(),
+  applied: Type.Integer(),
+  skipped: Type.Integer(),
+  last_pull_at: Nullable(Type.Integer()),
+  last_error: Nullable(Type.String()),
+});
+
+export const SyncStatusReply = Type.Object({
+  enabled: Type.Boolean(),
+  link: GatewayLinkStateSchema,
+  outbox: Nullable(OutboxStatsWire),
+  inbound: Nullable(InboundStatsWire),
+  waybill_coverage: Type.Object({
+    open: Type.Integer({ description: 'open orders (not intercepted, not shipped)' }),
+    with_waybill: Type.Integer({ description: 'of those, with a pre-fetched waybill: they can ship offline' }),
+    percent: Type.Number(),
+    alarm: Type.Boolean(),
+  }),
+  pre_shipment_callback: Type.Object({
+    shops: Type.Array(Type.String()),
+    note: Type.String(),
+  }),
+});
+export type SyncStatusReply = Static<typeof SyncStatusReply>;
+
+export const SyncFailureWire = Type.Object({
+  seq: Type.Integer(),
+  code: Type.String(),
+  reason: Type.String(),
+  state: Type.Union([Type.Literal('failed'), Type.Literal('retry_requested'), Type.Literal('resolved')]),
+  attempts: Type.Integer(),
+  first_failed_at: Type.Integer(),
+  last_failed_at: Type.Integer(),
+  resolved_at: Nullable(Type.Integer()),
+  event: Nullable(
+    Type.Object({ type: Type.String(), subject: Type.String(), data: Type.Unknown() }, { description: 'the event itself' }),
+  ),
+});
+
+export const SyncFailureQuery = Type.Object(
+  {
+    state: Type.Optional(
+      Type.Union([Type.Literal('open'), Type.Literal('failed'), Type.Literal('retry_requested'), Type.Literal('resolved')], { default: 'open' }),
+    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+  },
+  { additionalProperties: false },
+);
+
+export const SyncFailureList = Type.Object({ failures: Type.Array(SyncFailureWire) });
+
+export const SyncRetryBody = Type.Object(
+  {
+    seqs: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }), { maxItems: 1000, description: 'events to resubmit; absent or empty = every failed one' })),
+  },
+  { additionalProperties: false },
+);
+export const SyncRetryReply = Type.Object({ requested: Type.Array(Type.Integer()) });
+
+export const ReconciliationReply = Type.Object({
+  generated_at: Type.Integer(),
+  acked_seq: Type.Integer(),
+  high_water: Type.Integer(),
+  conflicts: Type.Array(
+    Type.Object({
+      kind: Type.Union([
+        Type.Literal('shipped_while_intercepted'),
+        Type.Literal('cancel_refused'),
+        Type.Literal('not_acknowledged'),
+        Type.Literal('sync_failed'),
+      ]),
+      /** What to do about it, for the supervisor. */
+      action: Type.String(),
+      shipment_id: Nullable(Type.String()),
+      order_id: Nullable(Type.String()),
+      seq: Nullable(Type.Integer()),
+      detail: Type.String(),
+    }),
+  ),
+});
+export type ReconciliationReply = Static<typeof ReconciliationReply>;
