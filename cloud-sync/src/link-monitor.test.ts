@@ -9,6 +9,7 @@ function monitor(random = () => 0.999) {
     baseDelayMs: 100,
     maxDelayMs: 1_000,
     now: () => t,
+    monotonic: () => t,
     random,
     onChange: (s) => changes.push(s.state),
   });
@@ -58,6 +59,18 @@ describe('LinkMonitor', () => {
     advance(60);
     expect(m.waitMs()).toBe(40);
     m.success();
+    expect(m.waitMs()).toBe(0);
+  });
+
+  it('measures delays on the monotonic clock, so a wall-clock jump does not stall retries', () => {
+    let wall = 1_000_000;
+    let mono = 0;
+    const m = new LinkMonitor({ baseDelayMs: 100, now: () => wall, monotonic: () => mono, random: () => 0.5 });
+    m.failure('x', false);
+    expect(m.waitMs()).toBe(50);
+    wall -= 86_400_000; // NTP steps the wall clock back a day
+    expect(m.waitMs()).toBe(50);
+    mono += 50;
     expect(m.waitMs()).toBe(0);
   });
 

@@ -23,15 +23,21 @@ export interface LinkSnapshot {
   consecutiveFailures: number;
   lastError: string | null;
   lastSuccessAt: number | null;
-  /** Earliest time the next call may go out (epoch ms). */
-  nextAttemptAt: number;
+  /** Milliseconds until the next call may go out. */
+  retryInMs: number;
 }
 
 export interface LinkMonitorOptions {
   failureThreshold?: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
+  /** Wall clock, for the timestamps it reports. */
   now?: () => number;
+  /**
+   * Monotonic clock (ms) for delays: the wall clock of a Pi without RTC jumps when NTP syncs,
+   * and a retry must not wait a day because of it.
+   */
+  monotonic?: () => number;
   random?: () => number;
   onChange?: (s: LinkSnapshot) => void;
 }
@@ -47,6 +53,7 @@ export class LinkMonitor {
   private readonly base: number;
   private readonly cap: number;
   private readonly now: () => number;
+  private readonly monotonic: () => number;
   private readonly random: () => number;
 
   constructor(private readonly opts: LinkMonitorOptions = {}) {
@@ -54,6 +61,7 @@ export class LinkMonitor {
     this.base = opts.baseDelayMs ?? 500;
     this.cap = opts.maxDelayMs ?? 60_000;
     this.now = opts.now ?? Date.now;
+    this.monotonic = opts.monotonic ?? (() => performance.now());
     this.random = opts.random ?? Math.random;
     this.since = this.now();
   }
@@ -65,13 +73,13 @@ export class LinkMonitor {
       consecutiveFailures: this.failures,
       lastError: this.lastError,
       lastSuccessAt: this.lastSuccessAt,
-      nextAttemptAt: this.nextAttemptAt,
+      retryInMs: this.waitMs(),
     };
   }
 
   /** Milliseconds until a call may go out (0: now). */
   waitMs(): number {
-    return Math.max(0, this.nextAttemptAt - this.now());
+    return Math.max(0, this.nextAttemptAt - this.monotonic());
   }
 
   success(): void {
@@ -91,7 +99,7 @@ export class LinkMonitor {
     this.lastError = reason;
     const exp = Math.min(this.cap, this.base * 2 ** Math.min(this.failures - 1, 30));
     const delay = Math.floor(this.random() * exp);
-    this.nextAttemptAt = this.now() + delay;
+    this.nextAttemptAt = this.monotonic() + delay;
     this.set(!answered && this.failures >= this.threshold ? 'offline' : 'degraded');
     return delay;
   }

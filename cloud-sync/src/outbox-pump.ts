@@ -33,7 +33,10 @@ export interface OutboxPumpOptions {
   /** How often an idle pump looks for new events (kick() wakes it sooner). */
   pollMs?: number;
   logger?: SyncLogger;
+  /** Wall clock: batch timestamps and ack times. */
   now?: () => number;
+  /** Monotonic clock for the linger bound (the wall clock may jump). */
+  monotonic?: () => number;
   /** Called with events the cloud rejected (after they are tagged), e.g. to notify. */
   onRejected?: (rejected: RejectedEvent[]) => void;
 }
@@ -66,6 +69,7 @@ export class OutboxPump {
   private waitingSince: number | null = null;
   private readonly log: SyncLogger;
   private readonly now: () => number;
+  private readonly monotonic: () => number;
   private readonly counters = { batches: 0, eventsSent: 0, wireBytes: 0, duplicateAcks: 0, staleAcks: 0, rejected: 0 };
   private lastAckAt: number | null = null;
   private lastError: string | null = null;
@@ -74,6 +78,7 @@ export class OutboxPump {
     this.bounds = { ...(opts.bounds ?? DEFAULT_BATCH_BOUNDS) };
     this.log = opts.logger ?? silentSyncLogger;
     this.now = opts.now ?? Date.now;
+    this.monotonic = opts.monotonic ?? (() => performance.now());
   }
 
   async start(): Promise<void> {
@@ -143,15 +148,15 @@ export class OutboxPump {
       this.waitingSince = null;
       return this.opts.pollMs ?? 250;
     }
-    const now = this.now();
     const linger = this.opts.lingerMs ?? 200;
     if (rows.length < this.bounds.maxEvents && linger > 0) {
-      this.waitingSince ??= now;
-      const left = this.waitingSince + linger - now;
+      const t = this.monotonic();
+      this.waitingSince ??= t;
+      const left = this.waitingSince + linger - t;
       if (left > 0) return left;
     }
     this.waitingSince = null;
-    const batch = buildBatch(rows, this.opts.gatewayId, now, this.bounds);
+    const batch = buildBatch(rows, this.opts.gatewayId, this.now(), this.bounds);
     if (batch === null) return 0;
 
     let ack;

@@ -2,9 +2,17 @@
  * `packline start`: run the gateway until SIGINT/SIGTERM. With `--sim`, also generate the
  * simulated floor's devices and run the floor simulator (stations, DWS line, local cloud) as
  * a separate process that connects over real MQTT with the provisioned credentials.
+ *
+ * The simulated floor also gets one station of wire-protocol devices driven by the gateway
+ * (sim-config.ts): its serial scale sits on a socat pseudo-terminal pair and its ZPL printer on
+ * a local TCP port. Both are chosen here, before the gateway starts, because the gateway's
+ * driver config names them; the floor process then opens the far ends, and the drivers, which
+ * retry with backoff, connect a moment later, like devices powered on after the gateway.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
@@ -13,7 +21,8 @@ import { parseConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { Gateway, type GatewayInfo } from '../gateway.js';
 import { createLogger } from '../lib/logger.js';
-import { withSimulatedFloor } from '../sim/sim-config.js';
+import type { Logger } from '../lib/logger.js';
+import { DEFAULT_SIM_WIRE_SCALE, SIM_WIRE_STATION_ID, type SimWireStation, simFloorScenario, withSimulatedFloor } from '../sim/sim-config.js';
 
 /** The package root, found from here whether this runs from the sources or from dist/. */
 function packageRoot(): string {
@@ -31,9 +40,47 @@ interface StartOptions {
   sim?: boolean;
   simStations?: string;
   simEvery?: string;
+  simWireScale?: string;
 }
 
-function banner(info: GatewayInfo, sim: boolean, labelsDir: string): string {
+/** A free TCP port on 127.0.0.1 for the simulated printer (free now; the floor binds it a second later). */
+async function freeLocalPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/**
+ * Plans the wire-protocol station, or returns null (with a log line saying why) when it is
+ * switched off or socat, which makes the scale's serial line, is not installed.
+ */
+async function planWireStation(scaleDefinition: string, logger: Logger): Promise<{ wire: SimWireStation; dir: string } | null> {
+  if (scaleDefinition === 'none') return null;
+  const probe = spawnSync('socat', ['-V'], { stdio: 'ignore' });
+  if (probe.error !== undefined) {
+    logger.warn(
+      { station: SIM_WIRE_STATION_ID, err: probe.error.message },
+      `socat not found: the simulated floor runs without its wire-protocol station ${SIM_WIRE_STATION_ID} (serial scale + ZPL printer driven by the gateway); install socat (Debian: apt-get install socat) to add it`,
+    );
+    return null;
+  }
+  // socat's address syntax splits on ',' and ':', so the links live under a plain temp path.
+  const dir = mkdtempSync(join(tmpdir(), 'packline-sim-'));
+  const wire: SimWireStation = {
+    scaleDefinition,
+    scalePath: join(dir, `${SIM_WIRE_STATION_ID}-scale.driver`),
+    indicatorPath: join(dir, `${SIM_WIRE_STATION_ID}-scale.indicator`),
+    printerPort: await freeLocalPort(),
+  };
+  return { wire, dir };
+}
+
+function banner(info: GatewayInfo, sim: boolean, labelsDir: string, wire: SimWireStation | null): string {
   const lines = [
     '',
     `Packline gateway ${info.gatewayId} is running.`,
@@ -45,18 +92,16 @@ function banner(info: GatewayInfo, sim: boolean, labelsDir: string): string {
     `  Device secrets  ${info.provisioningFile}   API tokens: ${info.apiTokensFile}`,
     sim ? `  Labels (ZPL)    ${labelsDir}` : '',
     sim ? '  Simulated floor: packing stations, a DWS line and a local cloud are running.' : '',
+    wire ? `  Wire station    ${SIM_WIRE_STATION_ID}: ${wire.scaleDefinition} scale on ${wire.scalePath}, ZPL printer on 127.0.0.1:${wire.printerPort} (labels in ${join(labelsDir, SIM_WIRE_STATION_ID)})` : '',
     '  Stop with Ctrl-C.',
     '',
   ];
   return lines.filter((l) => l !== '').join('\n');
 }
 
-function startFloor(info: GatewayInfo, config: Readonly<Config>, labelsDir: string): ChildProcess {
+function startFloor(info: GatewayInfo, config: Readonly<Config>, labelsDir: string, wire: SimWireStation | null): ChildProcess {
   // The floor's stations and line are the ones the gateway was configured with (sim-config).
-  const scenario = {
-    stations: config.stations.map((s) => ({ id: s.id, verifyItems: s.verifyItems, parcelEverySeconds: config.sim.parcelEverySeconds })),
-    lines: config.lines.map((l) => ({ id: l.id })),
-  };
+  const scenario = simFloorScenario(config, wire);
   const args = [
     '--import',
     'tsx',
@@ -79,6 +124,23 @@ function startFloor(info: GatewayInfo, config: Readonly<Config>, labelsDir: stri
   });
 }
 
+/** SIGTERM to the floor process; SIGKILL if it has not exited after `graceMs`. */
+async function stopFloor(floor: ChildProcess | null, logger: Logger, graceMs = 20_000): Promise<void> {
+  if (floor === null || floor.exitCode !== null || floor.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => floor.once('exit', () => resolve()));
+  floor.kill('SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), graceMs);
+  });
+  if ((await Promise.race([exited, late])) === 'late') {
+    logger.warn({ graceMs }, 'simulated floor did not stop in time: killing it');
+    floor.kill('SIGKILL');
+    await exited;
+  }
+  clearTimeout(timer);
+}
+
 export function registerStartCommand(program: Command): void {
   program
     .command('start')
@@ -86,29 +148,52 @@ export function registerStartCommand(program: Command): void {
     .option('--sim', 'also run the simulated floor: stations, a DWS line and a local cloud')
     .option('--sim-stations <n>', 'number of simulated packing stations (default 2)')
     .option('--sim-every <seconds>', 'seconds between parcels per simulated station (default 4)')
+    .option(
+      '--sim-wire-scale <model>',
+      `scale model of the simulated wire-protocol station (serial scale + ZPL printer driven by the gateway), or "none" (default ${DEFAULT_SIM_WIRE_SCALE})`,
+    )
     .action(async (opts: StartOptions) => {
       const extra: Record<string, unknown> = {};
       if (opts.sim) extra['sim.enabled'] = true;
       if (opts.simStations !== undefined) extra['sim.stations'] = Number(opts.simStations);
       if (opts.simEvery !== undefined) extra['sim.parcelEverySeconds'] = Number(opts.simEvery);
-      const config = parseConfig(withSimulatedFloor(configFromOptions(program.opts<GlobalOptions>(), extra)));
-      const logger = createLogger(config.log.level);
+      const base = configFromOptions(program.opts<GlobalOptions>(), extra);
+      const logger = createLogger(base.log.level);
+      // Only a generated floor gets the wire station (a config with its own stations is left alone).
+      const generated = base.sim.enabled && base.stations.length === 0 && base.lines.length === 0;
+      const planned = generated ? await planWireStation(opts.simWireScale ?? DEFAULT_SIM_WIRE_SCALE, logger) : null;
+      const wire = planned?.wire ?? null;
+      const removeWireDir = () => {
+        if (planned) rmSync(planned.dir, { recursive: true, force: true });
+      };
+      let config: Config;
+      try {
+        config = parseConfig(withSimulatedFloor(base, { wireStation: wire }));
+      } catch (err) {
+        removeWireDir();
+        throw err;
+      }
       if (config.mqtt.allowAnonymous) {
         logger.warn('mqtt.allowAnonymous is ON: any client can connect WITHOUT credentials and with FULL access. Lab use only.');
       }
       const gateway = new Gateway(config, logger);
-      await gateway.start();
+      try {
+        await gateway.start();
+      } catch (err) {
+        removeWireDir();
+        throw err;
+      }
       const info = gateway.info();
       const labelsDir = join(info.dataDir, 'labels');
       let floor: ChildProcess | null = null;
       if (config.sim.enabled) {
         mkdirSync(labelsDir, { recursive: true });
-        floor = startFloor(info, config, labelsDir);
+        floor = startFloor(info, config, labelsDir, wire);
         floor.on('exit', (code, signal) => {
           if (!stopping) logger.error({ code, signal }, 'simulated floor exited');
         });
       }
-      process.stdout.write(`${banner(info, config.sim.enabled, labelsDir)}\n`);
+      process.stdout.write(`${banner(info, config.sim.enabled, labelsDir, wire)}\n`);
 
       let stopping = false;
       await new Promise<void>((resolveStop) => {
@@ -119,11 +204,17 @@ export function registerStartCommand(program: Command): void {
           }
           stopping = true;
           logger.info({ signal }, 'stopping');
-          floor?.kill('SIGTERM');
-          gateway
-            .stop()
+          // The floor first, while the broker still answers: its devices finish the parcel in
+          // hand and disconnect cleanly (the gateway's stop waits for connected clients, and a
+          // floor whose broker vanished mid-stop never finished), and the wire station's
+          // socat and printer go away before the drivers that use them.
+          stopFloor(floor, logger)
+            .then(() => gateway.stop())
             .catch((err: unknown) => logger.error({ err }, 'stop failed'))
-            .finally(() => resolveStop());
+            .finally(() => {
+              removeWireDir();
+              resolveStop();
+            });
         };
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);

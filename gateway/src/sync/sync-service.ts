@@ -52,6 +52,8 @@ export interface SyncServiceOptions {
   /** Orders the inbound feed changed (stations showing them re-check at once). */
   onOrdersChanged?: (orderIds: string[]) => void;
   now?: () => number;
+  /** How often alarms are evaluated and the link state refreshed (default 5 s). */
+  watchEveryMs?: number;
 }
 
 /** How often outage and coverage alarms are evaluated and the link state refreshed. */
@@ -67,6 +69,7 @@ export class SyncService {
   private watch: NodeJS.Timeout | null = null;
   private readonly now: () => number;
   private readonly startedAt: number;
+  /** Monotonic ms (performance.now) of the last time the link was online: the wall clock may jump. */
   private lastOnlineAt: number;
   private outageAlerted = false;
   private coverageAlerted = false;
@@ -75,7 +78,7 @@ export class SyncService {
   constructor(private readonly opts: SyncServiceOptions) {
     this.now = opts.now ?? Date.now;
     this.startedAt = this.now();
-    this.lastOnlineAt = this.startedAt;
+    this.lastOnlineAt = performance.now();
     this.adapter = new StoreSyncAdapter(opts.store, opts.onOrdersChanged, this.now);
   }
 
@@ -125,7 +128,7 @@ export class SyncService {
     } else {
       log.warn('cloud sync is not configured (sync.url): events stay in the local log until it is');
     }
-    this.watch = setInterval(() => this.check(), WATCH_EVERY_MS);
+    this.watch = setInterval(() => this.check(), this.opts.watchEveryMs ?? WATCH_EVERY_MS);
     this.watch.unref();
     this.check();
   }
@@ -201,7 +204,7 @@ export class SyncService {
   }
 
   private linkChanged(s: LinkSnapshot): void {
-    if (s.state === 'online') this.lastOnlineAt = this.now();
+    if (s.state === 'online') this.lastOnlineAt = performance.now();
     this.publish();
   }
 
@@ -231,7 +234,7 @@ export class SyncService {
     if (snap === undefined) return;
     const now = this.now();
     if (snap.state === 'online') {
-      this.lastOnlineAt = now;
+      this.lastOnlineAt = performance.now();
       if (this.outageAlerted) {
         this.outageAlerted = false;
         this.opts.alerts?.notify(
@@ -245,7 +248,7 @@ export class SyncService {
       }
       return;
     }
-    const downMs = now - this.lastOnlineAt;
+    const downMs = performance.now() - this.lastOnlineAt;
     if (downMs >= this.opts.config.sync.outageAlertAfterMs) {
       this.outageAlerted = true;
       const st = this.linkState();

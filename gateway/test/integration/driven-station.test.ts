@@ -15,8 +15,8 @@ import { ScaleSimulator } from '../../../simulators/src/scale/scale-simulator.js
 import { parseConfig } from '../../src/config/load.js';
 import { Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/lib/logger.js';
-import { SerialPort } from 'serialport';
 import { floorConfig, importOrders, stationDevices, wireOrder, wireOrderGrams } from '../support/floor.js';
+import { openSerialScanner, waitFor } from './driven-station-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pkl-driven-'));
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -26,26 +26,14 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function waitFor(what: string, fn: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 describe('a station of driven devices', () => {
   it('ships a parcel scanned on a serial scanner, weighed on a serial MT-SICS scale, labelled on a ZPL printer', async () => {
     const pty = new PtyPair({ dir: join(dir, 'scale') });
     await pty.start();
     cleanup.push(() => pty.stop());
-    const scannerPty = new PtyPair({ dir: join(dir, 'scanner') });
-    await scannerPty.start();
-    cleanup.push(() => scannerPty.stop());
-    const scannerPort = new SerialPort({ path: scannerPty.devicePath, baudRate: 9600 });
-    await new Promise<void>((r) => scannerPort.once('open', () => r()));
-    cleanup.push(() => new Promise<void>((r) => scannerPort.close(() => r())));
+    const scanner = await openSerialScanner(join(dir, 'scanner'));
+    cleanup.push(() => scanner.stop());
+    const { pty: scannerPty, port: scannerPort } = scanner;
     const scaleSim = new ScaleSimulator({ protocol: 'mt-sics', link: { kind: 'serial', path: pty.devicePath }, loadGrams: 0 });
     await scaleSim.start();
     cleanup.push(() => scaleSim.stop());

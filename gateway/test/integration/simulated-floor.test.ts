@@ -1,9 +1,13 @@
 /**
  * `npm start`'s simulated floor against the real gateway: the cloud simulator imports
  * orders (some refunded or cancelled), two packing stations and a DWS line work through them
- * over real MQTT with their own credentials, and the printers write ZPL labels to disk.
+ * over real MQTT with their own credentials, and the printers write ZPL labels to disk. The
+ * wire-protocol station (st-wire-1) ships too: its Toledo 8217 scale on a socat pty and its
+ * ZPL printer on raw TCP are driven by the gateway (`devices[].driver`), planned as
+ * `packline start --sim` plans them.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,7 +15,15 @@ import { type Floor, startFloor } from '../../../simulators/src/floor/floor.js';
 import { parseConfig } from '../../src/config/load.js';
 import { Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/lib/logger.js';
-import { withSimulatedFloor } from '../../src/sim/sim-config.js';
+import { DEFAULT_SIM_WIRE_SCALE, SIM_WIRE_STATION_ID, type SimWireStation, simFloorScenario, withSimulatedFloor } from '../../src/sim/sim-config.js';
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const p = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return p;
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'pkl-floor-'));
 let gateway: Gateway | null = null;
@@ -24,7 +36,13 @@ afterAll(async () => {
 });
 
 describe('simulated floor on the real gateway', () => {
-  it('ships parcels at both stations, intercepts refunded orders and answers every DWS parcel', async () => {
+  it('ships parcels at both stations and the wire-protocol station, intercepts refunded orders and answers every DWS parcel', async () => {
+    const wire: SimWireStation = {
+      scaleDefinition: DEFAULT_SIM_WIRE_SCALE,
+      scalePath: join(dir, 'wire', 'scale.driver'),
+      indicatorPath: join(dir, 'wire', 'scale.indicator'),
+      printerPort: await freePort(),
+    };
     const config = parseConfig(
       withSimulatedFloor(
         parseConfig({
@@ -35,8 +53,12 @@ describe('simulated floor on the real gateway', () => {
           storage: { minFreeMb: 0 },
           sim: { enabled: true, stations: 2, lines: 1, parcelEverySeconds: 0.1 },
         }),
+        { wireStation: wire },
       ),
     );
+    // The wire station is configured like a real site's: drivers for its scale and printer.
+    const wireScale = config.devices.find((d) => d.id === `${SIM_WIRE_STATION_ID}-scale`);
+    expect(wireScale?.driver).toEqual({ kind: 'scale', definition: DEFAULT_SIM_WIRE_SCALE, link: { type: 'serial', path: wire.scalePath } });
     gateway = new Gateway(config, createLogger('silent'));
     await gateway.start();
     const info = gateway.info();
@@ -47,11 +69,10 @@ describe('simulated floor on the real gateway', () => {
       adminToken: info.tokens.admin,
       credentials: info.provisioningFile,
       labelsDir,
-      scenario: {
-        stations: config.stations.map((s) => ({ id: s.id, parcelEverySeconds: 0.1 })),
-        lines: config.lines.map((l) => ({ id: l.id })),
-      },
+      scenario: simFloorScenario(config, wire),
     });
+    expect(floor.stations.map((s) => s.stationId)).toEqual(['st-1', 'st-2']);
+    expect(floor.wireStations.map((s) => s.stationId)).toEqual([SIM_WIRE_STATION_ID]);
 
     const counts = async () => {
       const res = await fetch(`${info.httpUrl}/api/v1/shipments?limit=200`, {
@@ -64,7 +85,11 @@ describe('simulated floor on the real gateway', () => {
     };
     const deadline = Date.now() + 60_000;
     let c = await counts();
-    while (Date.now() < deadline && ((c.by.shipped ?? 0) < 6 || (c.by.intercepted ?? 0) < 1)) {
+    const mqttLabels = () => readdirSync(labelsDir).filter((f) => f.endsWith('.zpl')).length;
+    while (
+      Date.now() < deadline &&
+      ((c.by.shipped ?? 0) < 6 || (c.by.intercepted ?? 0) < 1 || !c.stations.has(SIM_WIRE_STATION_ID) || mqttLabels() < 4 || (floor.stats().lines[0]?.parcels ?? 0) < 1)
+    ) {
       await new Promise((r) => setTimeout(r, 250));
       c = await counts();
     }
@@ -72,7 +97,7 @@ describe('simulated floor on the real gateway', () => {
     expect(c.by.intercepted ?? 0).toBeGreaterThanOrEqual(1);
     // Both packing stations and the DWS line shipped something.
     // Both packing stations shipped; the DWS line got an answer (a chute) for its parcels.
-    expect([...c.stations].filter((id) => id.startsWith('st-')).sort(), JSON.stringify(c.by)).toEqual(['st-1', 'st-2']);
+    expect([...c.stations].filter((id) => id.startsWith('st-')).sort(), JSON.stringify(c.by)).toEqual(['st-1', 'st-2', SIM_WIRE_STATION_ID]);
 
     const labels = readdirSync(labelsDir).filter((f) => f.endsWith('.zpl'));
     expect(labels.length).toBeGreaterThanOrEqual(4);
@@ -81,7 +106,13 @@ describe('simulated floor on the real gateway', () => {
     expect(zpl).toContain('^CI28');
     expect(zpl.trimEnd().endsWith('^XZ')).toBe(true);
 
+    // The wire station's labels came out of the ZPL printer simulator the gateway's driver prints to.
+    const wireLabels = readdirSync(join(labelsDir, SIM_WIRE_STATION_ID)).filter((f) => f.endsWith('.zpl'));
+    expect(wireLabels.length).toBeGreaterThanOrEqual(1);
+    expect(readFileSync(join(labelsDir, SIM_WIRE_STATION_ID, wireLabels[0] as string), 'utf8')).toContain('^XA');
+
     const stats = floor.stats();
+    expect(stats.stations.find((s) => s.stationId === SIM_WIRE_STATION_ID)?.outcomes['printed'] ?? 0).toBeGreaterThanOrEqual(1);
     expect(stats.totals.shipments).toBeGreaterThan(0);
     const line = stats.lines[0];
     expect(line?.parcels ?? 0).toBeGreaterThan(0);

@@ -20,7 +20,8 @@ import { Counter, LatencyRecorder, type LatencySummary } from '../lib/stats.js';
 import { sleep } from '../lib/time.js';
 import type { WireOrder } from '../orders/wire-order.js';
 import { OrderPool } from './order-pool.js';
-import { type LineScenario, parseScenario, type Scenario, type StationScenario } from './scenario.js';
+import { type LineScenario, parseScenario, type Scenario, type StationScenario, type WireStationScenario } from './scenario.js';
+import { wireLabelsDir, WireStationSim } from './wire-station.js';
 
 export interface FloorOptions {
   /** mqtt://host:port or ws://host:port/mqtt */
@@ -73,6 +74,8 @@ export interface Floor {
   readonly runTag: string;
   readonly cloud: CloudSim | null;
   readonly stations: readonly StationSim[];
+  /** Stations whose scale and printer the gateway drives over their wires (scenario.wireStations). */
+  readonly wireStations: readonly WireStationSim[];
   readonly lines: readonly DwsLineSim[];
   stats(): FloorStats;
   stop(): Promise<void>;
@@ -100,6 +103,15 @@ function resolveStation(book: CredentialBook, s: StationScenario) {
     printer: pick('printer', s.printer),
     ...(displayId ? { display: login(book, displayId) } : {}),
   };
+}
+
+function resolveWireStation(book: CredentialBook, s: WireStationScenario) {
+  const scannerId = s.scanner ?? findByStationRole(book, s.id, 'scanner')?.deviceId;
+  if (!scannerId) {
+    throw new PacklineError('PKL_CONFIG_INVALID', { reason: `wire station ${s.id}: no scanner given and none in the credentials with station ${s.id}` });
+  }
+  const displayId = s.display === null ? undefined : (s.display ?? findByStationRole(book, s.id, 'display')?.deviceId);
+  return { scanner: login(book, scannerId), ...(displayId ? { display: login(book, displayId) } : {}) };
 }
 
 function resolveLine(book: CredentialBook, l: LineScenario): DeviceLogin {
@@ -139,6 +151,7 @@ export async function startFloor(opts: FloorOptions): Promise<Floor> {
 
   // Resolve every device before connecting anything: a bad scenario fails fast and whole.
   const stationPlans = scenario.stations.map((s) => ({ s, devices: resolveStation(book, s) }));
+  const wirePlans = scenario.wireStations.map((s) => ({ s, devices: resolveWireStation(book, s) }));
   const linePlans = scenario.lines.map((l) => ({ l, device: resolveLine(book, l) }));
 
   const cloud = scenario.cloud
@@ -183,6 +196,32 @@ export async function startFloor(opts: FloorOptions): Promise<Floor> {
         logger: log,
       }),
   );
+  const wireStations = wirePlans.map(
+    ({ s, devices }, i) =>
+      new WireStationSim({
+        stationId: s.id,
+        mqttUrl: opts.mqttUrl,
+        ...devices,
+        scale: {
+          protocol: s.scale.protocol,
+          ...(s.scale.options ? { options: s.scale.options } : {}),
+          ...(s.scale.line ? { line: s.scale.line } : {}),
+          driverPath: s.scale.driverPath,
+          devicePath: s.scale.devicePath,
+        },
+        printerPort: s.printer.port,
+        labelsDir: wireLabelsDir(opts.labelsDir, s.id),
+        verifyItems: s.verifyItems,
+        seed: scenario.seed * 1000 + 500 + i,
+        wrongItemRate: s.wrongItemRate,
+        defaultPackagingGrams: scenario.defaultPackagingGrams,
+        replyTimeoutMs: scenario.replyTimeoutMs,
+        printTimeoutMs: scenario.printTimeoutMs,
+        parcelEveryMs: s.parcelEverySeconds * 1000,
+        connectRetryMs: startRetryMs,
+        logger: log,
+      }),
+  );
   const lines = linePlans.map(
     ({ l, device }) =>
       new DwsLineSim({
@@ -200,19 +239,19 @@ export async function startFloor(opts: FloorOptions): Promise<Floor> {
   const loops: Promise<void>[] = [];
   const stopAll = async () => {
     abort.abort();
-    await Promise.allSettled([cloud?.stop(), ...stations.map((s) => s.stop()), ...lines.map((l) => l.stop())]);
+    await Promise.allSettled([cloud?.stop(), ...stations.map((s) => s.stop()), ...wireStations.map((s) => s.stop()), ...lines.map((l) => l.stop())]);
     await Promise.allSettled(loops);
   };
 
   try {
-    await Promise.all([...stations.map((s) => s.start()), ...lines.map((l) => l.start())]);
+    await Promise.all([...stations.map((s) => s.start()), ...wireStations.map((s) => s.start()), ...lines.map((l) => l.start())]);
     await cloud?.start();
   } catch (err) {
     await stopAll();
     throw err;
   }
 
-  for (const st of stations) {
+  for (const st of [...stations, ...wireStations]) {
     st.run(
       () => pool.take(),
       (r) => {
@@ -253,17 +292,18 @@ export async function startFloor(opts: FloorOptions): Promise<Floor> {
     );
   });
 
-  log.info({ scenario: scenario.name, runTag, stations: stations.length, lines: lines.length }, 'simulated floor running');
+  log.info({ scenario: scenario.name, runTag, stations: stations.length, wireStations: wireStations.length, lines: lines.length }, 'simulated floor running');
 
   return {
     scenario,
     runTag,
     cloud,
     stations,
+    wireStations,
     lines,
     stop: stopAll,
     stats: (): FloorStats => {
-      const stationStats = stations.map((s) => s.stats());
+      const stationStats = [...stations, ...wireStations].map((s) => s.stats());
       const codes = new Counter();
       for (const st of stationStats) for (const [k, n] of Object.entries(st.codes)) codes.add(k, n);
       return {

@@ -25,6 +25,12 @@ describe('scenario', () => {
     expect(input).toEqual({ stations: [{ id: 'a' }] });
   });
 
+  it('has no wire stations by default; one parses with a Toledo 8217 indicator unless told otherwise', () => {
+    expect(defaultScenario().wireStations).toEqual([]);
+    const s = parseScenario({ wireStations: [{ id: 'w', scale: { driverPath: '/tmp/a', devicePath: '/tmp/b' }, printer: { port: 9100 } }] });
+    expect(s.wireStations[0]).toMatchObject({ id: 'w', verifyItems: 'always', scale: { protocol: 'toledo-8217' }, printer: { port: 9100 } });
+  });
+
   it('refuses bad scenarios with PKL_CONFIG_INVALID naming the field', () => {
     const cases: [unknown, RegExp][] = [
       [[], /JSON object/],
@@ -32,6 +38,8 @@ describe('scenario', () => {
       [{ lines: [{ id: 'l', noReadRate: 2 }] }, /lines\.0\.noReadRate/],
       [{ unknownField: 1 }, /scenario/],
       [{ stations: [{ id: 'x' }], lines: [{ id: 'x' }] }, /used twice/],
+      [{ wireStations: [{ id: 'w', scale: { protocol: 'hid-pos', driverPath: 'a', devicePath: 'b' }, printer: { port: 1 } }] }, /wireStations\.0\.scale\.protocol/],
+      [{ stations: [{ id: 'x' }], wireStations: [{ id: 'x', scale: { driverPath: 'a', devicePath: 'b' }, printer: { port: 1 } }] }, /used twice/],
     ];
     for (const [input, re] of cases) {
       expect(() => parseScenario(input)).toThrow(expect.objectContaining({ code: 'PKL_CONFIG_INVALID', message: expect.stringMatching(re) }));

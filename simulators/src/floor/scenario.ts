@@ -7,6 +7,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { PacklineError } from '../../../contracts/errors.js';
 import { ID_PATTERN } from '../../../contracts/topics.js';
+import { SIMULATED_PROTOCOLS } from '../scale/device-side.js';
 
 const Id = Type.String({ pattern: ID_PATTERN });
 const Share = Type.Number({ minimum: 0, maximum: 1 });
@@ -45,6 +46,51 @@ export const StationScenario = Type.Object(
   { additionalProperties: false },
 );
 export type StationScenario = Static<typeof StationScenario>;
+
+/**
+ * A station whose scale and printer are wire-protocol devices the GATEWAY drives
+ * (`devices[].driver` in its config, as on a real site): the floor only plays the devices on
+ * the far end of the wires, so every path and port here must match that config. The scanner
+ * and the screen stay MQTT devices (looked up in the credentials like a packing station's).
+ */
+export const WireStationScenario = Type.Object(
+  {
+    id: Id,
+    scanner: Type.Optional(Id),
+    display: Type.Optional(Type.Union([Id, Type.Null()])),
+    verifyItems: Type.Union([Type.Literal('always'), Type.Literal('multi_item'), Type.Literal('never')], { default: 'always' }),
+    parcelEverySeconds: Type.Number({ minimum: 0, maximum: 3600, default: 4 }),
+    wrongItemRate: Type.Number({ minimum: 0, maximum: 1, default: 0.05 }),
+    scale: Type.Object(
+      {
+        /** The indicator's protocol; the gateway's scale definition must speak the same. */
+        protocol: Type.Union(SIMULATED_PROTOCOLS.map((p) => Type.Literal(p)), { default: 'toledo-8217' }),
+        /** Protocol options as in the gateway's scale definition (e.g. `{ "unit": "kg" }`). */
+        options: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+        line: Type.Optional(
+          Type.Object(
+            {
+              baudRate: Type.Integer({ minimum: 300, maximum: 921_600 }),
+              dataBits: Type.Union([Type.Literal(7), Type.Literal(8)]),
+              parity: Type.Union([Type.Literal('none'), Type.Literal('even'), Type.Literal('odd')]),
+              stopBits: Type.Union([Type.Literal(1), Type.Literal(2)]),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+        /** The socat pty link the gateway's scale driver opens (its `link.path`). */
+        driverPath: Type.String({ minLength: 1 }),
+        /** The socat pty link the simulated indicator opens. */
+        devicePath: Type.String({ minLength: 1 }),
+      },
+      { additionalProperties: false },
+    ),
+    /** The ZPL printer simulator listens on 127.0.0.1:port (the gateway's printer driver `port`). */
+    printer: Type.Object({ port: Type.Integer({ minimum: 1, maximum: 65535 }) }, { additionalProperties: false }),
+  },
+  { additionalProperties: false },
+);
+export type WireStationScenario = Static<typeof WireStationScenario>;
 
 export const LineScenario = Type.Object(
   {
@@ -97,6 +143,8 @@ export const Scenario = Type.Object(
       default: [{ id: 'st-01' }, { id: 'st-02' }],
       maxItems: 500,
     }),
+    /** None by default: a wire station needs the gateway configured to drive its devices (sim-config does). */
+    wireStations: Type.Array(WireStationScenario, { default: [], maxItems: 50 }),
     lines: Type.Array(LineScenario, { default: [{ id: 'line-01' }], maxItems: 50 }),
     /** `null`: no simulated cloud (orders must already be on the gateway, or passed to startFloor). */
     cloud: Type.Union([CloudScenario, Type.Null()], { default: {} }),
@@ -130,7 +178,7 @@ export function parseScenario(input: unknown): Scenario {
   }
   const s = copy as Scenario;
   const ids = new Set<string>();
-  for (const x of [...s.stations, ...s.lines]) {
+  for (const x of [...s.stations, ...s.wireStations, ...s.lines]) {
     if (ids.has(x.id)) throw new PacklineError('PKL_CONFIG_INVALID', { reason: `scenario: id ${x.id} is used twice` });
     ids.add(x.id);
   }

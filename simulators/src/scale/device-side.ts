@@ -10,10 +10,13 @@ import { asciiBytes } from '../../../device-drivers/src/framing/bytes.js';
 import { LineFramer } from '../../../device-drivers/src/framing/line-framer.js';
 import { ACLAS_COMMANDS, encodeAclasFrame } from '../../../device-drivers/src/scale/aclas-os2x/protocol.js';
 import { CAS_22_LAMP_BITS } from '../../../device-drivers/src/scale/cas-22/protocol.js';
+import { ST_GS_PROFILE } from '../../../device-drivers/src/scale/generic-line/protocol.js';
 import { encodeMtSicsCommand, MT_SICS_COMMANDS } from '../../../device-drivers/src/scale/mt-sics/protocol.js';
+import { TOLEDO_8217_COMMANDS, TOLEDO_8217_STATUS_BITS } from '../../../device-drivers/src/scale/toledo-8217/protocol.js';
 import { encodeToledoContinuousFrame } from '../../../device-drivers/src/scale/toledo-continuous/protocol.js';
 import type { ProtocolOptions, ScaleCommand } from '../../../device-drivers/src/scale/types.js';
 import { encodeYaohuaFrame } from '../../../device-drivers/src/scale/yaohua-a9/protocol.js';
+import { PacklineError } from '../../../contracts/errors.js';
 
 export interface Reading {
   /** Displayed value in grams (net when a tare is active). */
@@ -36,7 +39,11 @@ export interface DeviceSide {
   answer(req: HostRequest, r: Reading): Uint8Array | null;
 }
 
-export const SIMULATED_PROTOCOLS = ['mt-sics', 'toledo-continuous', 'yaohua-a9', 'aclas-os2x', 'cas-22'] as const;
+/**
+ * Every serial scale protocol in device-drivers/src/scale/ (hid-pos is a USB HID protocol, not a
+ * byte stream on a serial line, so it has no device side here).
+ */
+export const SIMULATED_PROTOCOLS = ['mt-sics', 'toledo-8217', 'toledo-continuous', 'yaohua-a9', 'aclas-os2x', 'cas-22', 'generic-line'] as const;
 export type SimulatedProtocol = (typeof SIMULATED_PROTOCOLS)[number];
 
 const CRLF = Uint8Array.of(0x0d, 0x0a);
@@ -79,6 +86,62 @@ function mtSics(): DeviceSide {
         default:
           return line('ES');
       }
+    },
+  };
+}
+
+// ---- Toledo 8217 (single-letter commands, STX … CR answers) ----------------------------
+
+/**
+ * DIVA manual, ECR interface (8217/8213): `W` answers `STX weight [N] CR` only when the scale is
+ * stable, not below zero and within capacity, otherwise `STX ? status CR`; `Z`, `T` and `C`
+ * answer the status. Weight text: kg `WW.WWW`, lb `WW.WW` (the unit is a setup choice, not in
+ * the frame). The status byte's bit 7 is the parity bit of the 7E1 line: sent as 0 (socat
+ * ptys do not emulate parity; the decoder masks it either way).
+ */
+function toledo8217(options: ProtocolOptions): DeviceSide {
+  const lb = options['unit'] === 'lb';
+  const byLetter = new Map(Object.entries(TOLEDO_8217_COMMANDS).map(([cmd, letter]) => [letter, cmd as ScaleCommand]));
+  const bit = (name: (typeof TOLEDO_8217_STATUS_BITS)[number]) => 1 << TOLEDO_8217_STATUS_BITS.indexOf(name);
+  const STX = 0x02;
+  const CR = 0x0d;
+  /** A display capacity of 99.999 kg / 99.99 lb (two integer digits in the weight field). */
+  const capacityGrams = lb ? Math.floor(99.99 * 453.59237) : 99_999;
+  const status = (r: Reading) =>
+    Uint8Array.of(
+      STX,
+      0x3f, // '?'
+      bit('alwaysOne') |
+        (r.stable ? 0 : bit('motion')) |
+        (r.grams > capacityGrams ? bit('overCapacity') : 0) |
+        (r.grams < 0 ? bit('underZero') : 0) |
+        (r.grams === 0 ? bit('centerOfZero') : 0) |
+        (r.tareGrams !== 0 ? bit('netWeight') : 0),
+      CR,
+    );
+  const weight = (r: Reading) => {
+    const text = lb ? (r.grams / 453.59237).toFixed(2).padStart(5, '0') : (r.grams / 1000).toFixed(3).padStart(6, '0');
+    return Uint8Array.from([STX, ...asciiBytes(text), ...(r.tareGrams !== 0 ? [0x4e /* N */] : []), CR]);
+  };
+  const answerWeigh = (r: Reading) => (r.stable && r.grams >= 0 && r.grams <= capacityGrams ? weight(r) : status(r));
+  return {
+    protocol: 'toledo-8217',
+    streams: false,
+    frame: answerWeigh,
+    receive(chunk) {
+      const out: HostRequest[] = [];
+      // One letter per command, no terminator (Odoo commandTerminator b'').
+      for (const b of chunk) {
+        const letter = String.fromCharCode(b & 0x7f);
+        const command = byLetter.get(letter);
+        out.push(command !== undefined ? { command } : { unknown: letter });
+      }
+      return out;
+    },
+    answer(req, r) {
+      // The manual defines no answer to an unknown letter: the scale stays silent.
+      if ('unknown' in req) return null;
+      return req.command === 'weigh' ? answerWeigh(r) : status(r);
     },
   };
 }
@@ -194,10 +257,43 @@ function cas22(): DeviceSide {
   };
 }
 
+// ---- Generic line, ST,GS profile (CR LF stream) ---------------------------------------
+
+/**
+ * The `ST,GS,+  1.234kg` CR LF indicator (Excell AM4 manual / 计重秤RS232格式说明; the
+ * generic-line protocol's ST_GS_PROFILE): head1 ST (stable) / US (unstable) / OL (overload),
+ * head2 GS (gross) / NT (net), sign, 7 data characters, unit. The generic-line protocol reads
+ * any line layout a profile's regex describes; the simulator emits only this one, so a profile
+ * with another pattern is refused rather than silently fed lines it cannot parse.
+ */
+function genericLine(options: ProtocolOptions): DeviceSide {
+  const pattern = options['pattern'];
+  if (pattern !== undefined && pattern !== ST_GS_PROFILE.pattern) {
+    throw new PacklineError('PKL_CONFIG_INVALID', { reason: 'generic-line simulator: only the ST,GS profile (ST_GS_PROFILE) can be emitted' });
+  }
+  /** 7 data characters in kg with 3 decimals: 9999.999 kg is the widest reading. */
+  const capacityGrams = 9_999_999;
+  return {
+    protocol: 'generic-line',
+    streams: true,
+    frame(r) {
+      const over = Math.abs(r.grams) > capacityGrams;
+      const head1 = over ? 'OL' : r.stable ? 'ST' : 'US';
+      const head2 = r.tareGrams !== 0 ? 'NT' : 'GS';
+      const data = over ? ''.padStart(7, ' ') : (Math.abs(r.grams) / 1000).toFixed(3).padStart(7, ' ');
+      return Uint8Array.from([...asciiBytes(`${head1},${head2},${r.grams < 0 ? '-' : '+'}${data}kg`), ...CRLF]);
+    },
+    receive: () => [],
+    answer: () => null,
+  };
+}
+
 export function deviceSide(protocol: SimulatedProtocol, options: ProtocolOptions = {}): DeviceSide {
   switch (protocol) {
     case 'mt-sics':
       return mtSics();
+    case 'toledo-8217':
+      return toledo8217(options);
     case 'toledo-continuous':
       return toledoContinuous(options);
     case 'yaohua-a9':
@@ -206,5 +302,7 @@ export function deviceSide(protocol: SimulatedProtocol, options: ProtocolOptions
       return aclas(options);
     case 'cas-22':
       return cas22();
+    case 'generic-line':
+      return genericLine(options);
   }
 }

@@ -13,6 +13,12 @@ import path from 'node:path';
 export interface PtyPairOptions {
   /** Directory for the two links; default a fresh temp dir (removed by `dispose()`). */
   readonly dir?: string;
+  /**
+   * Full paths of the two links, when someone else (a gateway config) already names them.
+   * Default `<dir>/ttyDRIVER` and `<dir>/ttyDEVICE`.
+   */
+  readonly driverPath?: string;
+  readonly devicePath?: string;
   /** How long to wait for socat to create both links. Default 5000 ms. */
   readonly readyTimeoutMs?: number;
 }
@@ -28,11 +34,15 @@ export class PtyPair {
   #proc: ChildProcess | null = null;
 
   constructor(options: PtyPairOptions = {}) {
-    this.#ownsDir = options.dir === undefined;
-    this.#dir = options.dir ?? mkdtempSync(path.join(tmpdir(), 'packline-pty-'));
+    // Both links named by the caller: no temp dir of our own is needed.
+    const namedDir = options.driverPath !== undefined && options.devicePath !== undefined ? path.dirname(options.driverPath) : undefined;
+    this.#ownsDir = options.dir === undefined && namedDir === undefined;
+    this.#dir = options.dir ?? namedDir ?? mkdtempSync(path.join(tmpdir(), 'packline-pty-'));
     mkdirSync(this.#dir, { recursive: true });
-    this.driverPath = path.join(this.#dir, 'ttyDRIVER');
-    this.devicePath = path.join(this.#dir, 'ttyDEVICE');
+    this.driverPath = options.driverPath ?? path.join(this.#dir, 'ttyDRIVER');
+    this.devicePath = options.devicePath ?? path.join(this.#dir, 'ttyDEVICE');
+    mkdirSync(path.dirname(this.driverPath), { recursive: true });
+    mkdirSync(path.dirname(this.devicePath), { recursive: true });
     this.#readyTimeoutMs = options.readyTimeoutMs ?? 5_000;
   }
 
