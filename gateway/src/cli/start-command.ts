@@ -10,10 +10,11 @@
  * retry with backoff, connect a moment later, like devices powered on after the gateway.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { configFromOptions, type GlobalOptions } from '../cli.js';
@@ -124,6 +125,43 @@ function startFloor(info: GatewayInfo, config: Readonly<Config>, labelsDir: stri
   });
 }
 
+/**
+ * The simulated floor's cloud order system: the reference cloud (simulators/src/cloud/reference)
+ * in its own process, with its database in the data directory and this gateway's key (made
+ * once, 0600, in `<dataDir>/sync.key`), so the outbox has somewhere to drain to. The key goes
+ * by environment, not argv, so it does not show in `ps`.
+ */
+async function startSimCloud(config: Readonly<Config>, logger: Logger): Promise<{ proc: ChildProcess; url: string; keyFile: string }> {
+  const dataDir = resolve(config.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const keyFile = join(dataDir, 'sync.key');
+  if (!existsSync(keyFile)) writeFileSync(keyFile, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
+  const key = readFileSync(keyFile, 'utf8').trim();
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(repoRoot, 'simulators/src/cloud/reference/main.ts'), '--port', '0', '--db', join(dataDir, 'sim-cloud.db'), '--log-level', 'warn'],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, REFCLOUD_GATEWAYS: `${config.gatewayId}:${key}` } },
+  );
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error('the simulated cloud did not start within 30 s')), 30_000);
+    proc.stdout?.on('data', (b: Buffer) => {
+      out += b.toString();
+      const m = /"url":"([^"]+)"/.exec(out);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolveUrl(m[1]);
+      }
+    });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the simulated cloud exited (${code}) before it was ready`));
+    });
+  });
+  logger.info({ url }, 'simulated cloud order system (reference cloud) is up; cloud sync drains to it');
+  return { proc, url, keyFile };
+}
+
 /** SIGTERM to the floor process; SIGKILL if it has not exited after `graceMs`. */
 async function stopFloor(floor: ChildProcess | null, logger: Logger, graceMs = 20_000): Promise<void> {
   if (floor === null || floor.exitCode !== null || floor.signalCode !== null) return;
@@ -166,11 +204,16 @@ export function registerStartCommand(program: Command): void {
       const removeWireDir = () => {
         if (planned) rmSync(planned.dir, { recursive: true, force: true });
       };
+      // The simulated floor brings its own cloud unless the config names a real one.
+      const simCloud = base.sim.enabled && base.sync.url === undefined ? await startSimCloud(base, logger) : null;
       let config: Config;
       try {
-        config = parseConfig(withSimulatedFloor(base, { wireStation: wire }));
+        const floorConfig = withSimulatedFloor(base, { wireStation: wire });
+        if (simCloud !== null) floorConfig.sync = { ...floorConfig.sync, url: simCloud.url, keyFile: simCloud.keyFile };
+        config = parseConfig(floorConfig);
       } catch (err) {
         removeWireDir();
+        simCloud?.proc.kill('SIGTERM');
         throw err;
       }
       if (config.mqtt.allowAnonymous) {
@@ -181,6 +224,7 @@ export function registerStartCommand(program: Command): void {
         await gateway.start();
       } catch (err) {
         removeWireDir();
+        simCloud?.proc.kill('SIGTERM');
         throw err;
       }
       const info = gateway.info();
@@ -194,6 +238,7 @@ export function registerStartCommand(program: Command): void {
         });
       }
       process.stdout.write(`${banner(info, config.sim.enabled, labelsDir, wire)}\n`);
+      if (simCloud !== null) process.stdout.write(`  Cloud (sim)     ${simCloud.url}  (cloud sync: ${info.httpUrl}/api/v1/sync)\n`);
 
       let stopping = false;
       await new Promise<void>((resolveStop) => {
@@ -210,6 +255,7 @@ export function registerStartCommand(program: Command): void {
           // socat and printer go away before the drivers that use them.
           stopFloor(floor, logger)
             .then(() => gateway.stop())
+            .then(() => stopFloor(simCloud?.proc ?? null, logger, 5_000))
             .catch((err: unknown) => logger.error({ err }, 'stop failed'))
             .finally(() => {
               removeWireDir();

@@ -6,7 +6,8 @@
  *     [--faults '{"lostAckShare":0.2}'] [--log-level info]
  *
  * Prints `{"url": "..."}` on stdout once listening (logs go to stderr); stops on SIGTERM or
- * SIGINT. Gateways may also come from PACKLINE_CLOUD_GATEWAYS ("gw-01:KEY,gw-02:KEY2").
+ * SIGINT. Gateways may also come from REFCLOUD_GATEWAYS ("gw-01:KEY,gw-02:KEY2"), which keeps
+ * keys out of `ps`. (Not PACKLINE_*: that prefix is the gateway's config overrides.)
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -45,12 +46,12 @@ async function main(): Promise<void> {
     },
     strict: true,
   });
-  const port = Number(pick(values.port, 'PACKLINE_CLOUD_PORT', '8700'));
+  const port = Number(pick(values.port, 'REFCLOUD_PORT', '8700'));
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new PacklineError('PKL_CONFIG_INVALID', { reason: `--port must be 0..65535, got "${values.port}"` });
   }
-  const dbPath = required(pick(values.db, 'PACKLINE_CLOUD_DB', 'data/cloud.db'), '--db');
-  const specs = values.gateway ?? (process.env.PACKLINE_CLOUD_GATEWAYS ?? '').split(',').filter((s) => s !== '');
+  const dbPath = required(pick(values.db, 'REFCLOUD_DB', 'data/cloud.db'), '--db');
+  const specs = values.gateway ?? (process.env.REFCLOUD_GATEWAYS ?? '').split(',').filter((s) => s !== '');
   if (specs.length === 0) throw new PacklineError('PKL_CONFIG_INVALID', { reason: 'at least one --gateway <id>:<key> is required' });
   const faults = values.faults === undefined ? undefined : jsonArg(values.faults, '--faults');
   if (faults !== undefined && !checkFaults.Check(faults)) {

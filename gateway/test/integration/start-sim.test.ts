@@ -1,0 +1,66 @@
+/**
+ * `packline start --sim` as a user runs it (what `npm start` does after the build): the
+ * gateway, the simulated floor and the simulated cloud come up as separate processes,
+ * parcels ship, the outbox drains to the cloud, and Ctrl-C (SIGINT) stops all of them.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, expect, it } from 'vitest';
+import { until } from '../support/sync-rig.js';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const dir = mkdtempSync(join(tmpdir(), 'pkl-start-'));
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.once('error', fail);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (typeof a === 'object' && a !== null ? ok(a.port) : fail(new Error('no port'))));
+    });
+  });
+}
+
+it('runs the gateway, the floor and the cloud; ships, syncs, and stops on Ctrl-C', async () => {
+  const [http, mqtt] = [await freePort(), await freePort()];
+  const proc = spawn(process.execPath, [join(repoRoot, 'bin/packline.js'), '--data-dir', dir, 'start', '--sim', '--sim-every', '0.5', '--sim-wire-scale', 'none'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PACKLINE_RUN_FROM: 'source', PACKLINE_HTTP__PORT: String(http), PACKLINE_MQTT__PORT: String(mqtt), PACKLINE_MQTT__TLS__PORT: '0' },
+  });
+  let out = '';
+  proc.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  proc.stderr.on('data', (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<number | null>((ok) => proc.once('exit', (code) => ok(code)));
+  try {
+    await until('the banner', () => /Cloud \(sim\)\s+http:\/\/127\.0\.0\.1:\d+/.test(out), 90_000);
+    const token = (JSON.parse(readFileSync(join(dir, 'api-tokens.json'), 'utf8')) as { admin: string }).admin;
+    const status = await until(
+      'shipments synced to the simulated cloud',
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${http}/api/v1/sync`, { headers: { authorization: `Bearer ${token}` } });
+        const s = (await res.json()) as { link: { state: string; acked_seq: number }; outbox: { events_sent: number } };
+        const shipped = await fetch(`http://127.0.0.1:${http}/api/v1/shipments?state=shipped&limit=1`, { headers: { authorization: `Bearer ${token}` } });
+        const any = ((await shipped.json()) as { shipments: unknown[] }).shipments.length > 0;
+        return any && s.link.state === 'online' && s.link.acked_seq > 0 ? s : null;
+      },
+      90_000,
+    );
+    expect(status.outbox.events_sent).toBeGreaterThan(0);
+  } finally {
+    proc.kill('SIGINT');
+  }
+  expect(await exited).toBe(0);
+  // The floor and the cloud went with it.
+  const pids = out.match(/"pid":(\d+)/g) ?? [];
+  for (const p of new Set(pids.map((m) => Number(m.slice(6))))) {
+    if (p === proc.pid) continue;
+    expect(() => process.kill(p, 0)).toThrow();
+  }
+}, 180_000);
