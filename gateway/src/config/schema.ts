@@ -310,6 +310,31 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    printing: Type.Object(
+      {
+        reprint: Type.Object(
+          {
+            /** Wrong supervisor passwords allowed per supervisor within `windowMs` before reprints are locked. */
+            maxFailures: Type.Integer({ description: 'wrong supervisor passwords allowed per supervisor within windowMs before reprints lock', minimum: 1, default: 5 }),
+            windowMs: Type.Integer({ description: 'window (and lock time) for the wrong-password limit, ms', minimum: 1_000, default: 300_000 }),
+          },
+          { default: {}, additionalProperties: false },
+        ),
+        /**
+         * Cainiao print-component endpoint (菜鸟打印组件 protocol, WebSocket): ERP web pages that
+         * print through `ws://localhost:13528` print on the gateway's printers instead.
+         */
+        cainiao: Type.Object(
+          {
+            enabled: Type.Boolean({ description: 'serve the Cainiao print-component WebSocket protocol', default: false }),
+            host: Type.String({ description: 'listen address of the print-component endpoint', default: '0.0.0.0' }),
+            port: Type.Integer({ description: 'print-component port (13528 is what ERP pages dial; 0 = any free port)', minimum: 0, maximum: 65535, default: 13528 }),
+          },
+          { default: {}, additionalProperties: false },
+        ),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     /** Alerts (sync outage, sync failed, waybill coverage): webhooks (JSON, WeCom, DingTalk) and e-mail. */
     notify: NotifyConfigSchema,
     devices: Type.Array(DeviceConfig, { default: [] }),
