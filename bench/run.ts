@@ -6,6 +6,7 @@
  *   core      shipments/s, scan-to-print p50/p99 at 50/s, 500/s and max, fsyncs and bytes
  *             per shipment, RSS with ~500 devices; embedded aedes vs external Mosquitto
  *   sqlite    better-sqlite3 in a worker with group commit vs the async sqlite3 driver
+ *   sync      drain of a 720,000-event backlog into the reference cloud; live p99 during it vs idle
  */
 import { benchCore } from './core.js';
 
@@ -17,7 +18,10 @@ switch (name) {
   case 'sqlite':
     await import('./sqlite-drivers.js');
     break;
+  case 'sync':
+    await (await import('./sync.js')).benchSync(rest);
+    break;
   default:
-    process.stderr.write(`unknown benchmark ${name}; try: core, sqlite\n`);
+    process.stderr.write(`unknown benchmark ${name}; try: core, sqlite, sync\n`);
     process.exit(2);
 }

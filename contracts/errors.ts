@@ -159,10 +159,35 @@ export const ERRORS = {
     en: 'Printing failed on {deviceId}: {reason}',
     zh: '打印失败（{deviceId}）：{reason}',
   },
+  PKL_PRINT_QUEUE_FULL: {
+    http: 503,
+    en: 'Print channel {channel} is full ({limit} labels waiting on every printer); scan again in a moment',
+    zh: '打印通道 {channel} 已满（每台打印机都有 {limit} 张待打印），请稍后再扫',
+  },
+  PKL_PRINT_FAILED_OVER: {
+    http: 200,
+    en: 'Printer {deviceId} failed ({reason}); label sent to {to}',
+    zh: '打印机 {deviceId} 故障（{reason}），面单已改由 {to} 打印',
+  },
   PKL_PRINT_JOB_UNKNOWN: {
     http: 404,
     en: 'Print job {jobId} is unknown or already finished',
     zh: '打印任务 {jobId} 不存在或已结束',
+  },
+  PKL_PRINT_ENCRYPTED_DOCUMENT: {
+    http: 422,
+    en: 'Document {documentID} is platform-encrypted (encryptedData) and cannot be rendered by the gateway; print it through the platform print component',
+    zh: '文档 {documentID} 为平台加密面单（encryptedData），网关无法渲染，请用平台官方打印组件打印',
+  },
+  PKL_PREVIEW_UNSUPPORTED: {
+    http: 501,
+    en: 'No PNG preview for {format} labels: no offline renderer for this language',
+    zh: '暂不支持 {format} 面单的 PNG 预览（无离线渲染器）',
+  },
+  PKL_PREVIEW_FAILED: {
+    http: 500,
+    en: 'Label preview failed: {reason}',
+    zh: '面单预览失败：{reason}',
   },
   PKL_SHIPMENT_NOT_FOUND: { http: 404, en: 'Shipment {shipmentId} not found', zh: '包裹 {shipmentId} 不存在' },
   PKL_SHIPMENT_STATE: {
@@ -172,6 +197,30 @@ export const ERRORS = {
   },
   PKL_STATION_UNKNOWN: { http: 404, en: 'Unknown station {stationId}', zh: '未知工位 {stationId}' },
   PKL_LINE_UNKNOWN: { http: 404, en: 'Unknown line {lineId}', zh: '未知流水线 {lineId}' },
+
+  // ---- printing: reprint guard (issue 5; docs/http.md "Printing") ----------------------
+  // UNKNOWN and PASSWORD_WRONG share status and wording on purpose: a client cannot tell a
+  // wrong name from a wrong password (no probing for supervisor names); the log tells them apart.
+  PKL_SUPERVISOR_UNKNOWN: {
+    http: 403,
+    en: 'Supervisor {supervisor}: unknown name or wrong password',
+    zh: '主管 {supervisor}：账号不存在或密码错误',
+  },
+  PKL_SUPERVISOR_PASSWORD_WRONG: {
+    http: 403,
+    en: 'Supervisor {supervisor}: unknown name or wrong password',
+    zh: '主管 {supervisor}：账号不存在或密码错误',
+  },
+  PKL_REPRINT_LOCKED: {
+    http: 429,
+    en: 'Too many wrong passwords for supervisor {supervisor}; reprints locked for {retryAfterS} s',
+    zh: '主管 {supervisor} 密码错误次数过多，补打已锁定 {retryAfterS} 秒',
+  },
+  PKL_PRINT_PENDING: {
+    http: 409,
+    en: 'Label job {jobId} of shipment {shipmentId} is still printing; a reprint now would print it twice',
+    zh: '包裹 {shipmentId} 的面单任务 {jobId} 仍在打印中，现在补打会重复打印',
+  },
 
   // ---- storage and capacity ------------------------------------------------------------
   PKL_STORE_UNAVAILABLE: {

@@ -7,6 +7,7 @@ import { PacklineError } from '../../contracts/errors.js';
 import { loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { registerDeviceCommands } from './cli/device-commands.js';
+import { registerPrintCommands } from './cli/print-commands.js';
 import { registerSyncCommands } from './cli/sync-commands.js';
 import { registerStartCommand } from './cli/start-command.js';
 import { redactConfig } from './config/redact.js';
@@ -53,6 +54,7 @@ function buildProgram(): Command {
 
   registerDeviceCommands(program);
   registerSyncCommands(program);
+  registerPrintCommands(program);
   return program;
 }
 

@@ -16,10 +16,12 @@ import type { BrokerLink } from './broker/link.js';
 import { DeviceProvisioner, type DeviceRegistry, type IssuedSecret } from './broker/provisioning.js';
 import type { Config } from './config/schema.js';
 import { DriverHost } from './drivers/driver-host.js';
+import { CainiaoPrintEndpoint } from './printing/cainiao/endpoint.js';
 import type { HealthService, StationService } from './http/deps.js';
 import { buildHttpApp } from './http/app.js';
 import { createStoreOrderService } from './http/order-import.js';
 import { SyncService } from './sync/sync-service.js';
+import { createPrinterService } from './printing/printers.js';
 import { Notifier } from '../../cloud-sync/src/notify/notifier.js';
 import { type Component, stopAll } from './lib/component.js';
 import type { Logger } from './lib/logger.js';
@@ -134,6 +136,10 @@ export class Gateway implements Component {
         if (this.stations === null) return Promise.reject(new Error('stations not started'));
         return this.stations.override(id, supervisor, note);
       },
+      reprint: (shipmentId, request) => {
+        if (this.stations === null) return Promise.reject(new Error('stations not started'));
+        return this.stations.reprint(shipmentId, request);
+      },
     };
     const health: HealthService = {
       ready: () => {
@@ -165,10 +171,19 @@ export class Gateway implements Component {
         for (const id of orderIds) stations?.orderUpdated(id);
       },
     });
+    // Test pages go out through the broker link once it is up (late-bound, like sync's).
+    const printers = createPrinterService({
+      config,
+      boot: store.boot,
+      publish: (topic, payload, opts) => (brokerLink === null ? Promise.reject(new Error('broker not started')) : brokerLink.publish(topic, payload, opts)),
+      isOnline: (deviceId) => brokerLink?.connectedDevices().has(deviceId) ?? false,
+      logger: log('printers'),
+    });
     const app = await buildHttpApp({
       config,
       store,
       stations: stationsFacade,
+      printers,
       orders,
       sync,
       metrics,
@@ -221,13 +236,13 @@ export class Gateway implements Component {
     await link.subscribe(topics.allDeviceStates, (msg) => {
       const parsed = parseTopic(msg.topic);
       if (parsed?.type !== 'state') return;
-      let state: unknown;
+      let body: { state?: unknown; reason?: unknown };
       try {
-        state = (JSON.parse(msg.payload.toString('utf8')) as { state?: unknown }).state;
+        body = JSON.parse(msg.payload.toString('utf8')) as { state?: unknown; reason?: unknown };
       } catch {
         return; // a device's own status topic; garbage there changes nothing
       }
-      if (typeof state === 'string') runtime.deviceState(parsed.deviceId, state);
+      if (typeof body?.state === 'string') runtime.deviceState(parsed.deviceId, body.state, typeof body.reason === 'string' ? body.reason : null);
     });
     await lines.start();
     this.running.push(lines);
@@ -244,6 +259,12 @@ export class Gateway implements Component {
       const drivers = new DriverHost({ config, store, mqttUrl: driverUrl, logger: log('drivers') });
       await drivers.start();
       this.running.push(drivers);
+    }
+    // Cainiao print-component endpoint: ERP pages print on the broker's printers (docs/printing-cainiao.md).
+    if (config.printing.cainiao.enabled) {
+      const cainiao = new CainiaoPrintEndpoint({ config, link, logger: log('cainiao') });
+      await cainiao.start();
+      this.running.push(cainiao);
     }
 
     await sync.start();

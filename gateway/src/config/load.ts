@@ -13,6 +13,7 @@ import { PacklineError } from '../../../contracts/errors.js';
 import { DWS_DEFINITIONS } from '../../../device-drivers/src/conveyor/definitions.js';
 import { PRINTER_DEFINITIONS } from '../../../device-drivers/src/printer/definitions.js';
 import { SCALE_DEFINITIONS } from '../../../device-drivers/src/scale/index.js';
+import { hostedPrinterLanguage } from '../core/label/label-format.js';
 import { type Config, ConfigSchema } from './schema.js';
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, coerceTypes: false });
@@ -164,12 +165,37 @@ function semanticErrors(c: Config): string[] {
     needRole(`stations.${i}.scale`, s.scale, 'scale');
     needRole(`stations.${i}.printer`, s.printer, 'printer');
     if (s.display !== undefined) needRole(`stations.${i}.display`, s.display, 'display');
+    // A label in another language than the driven printer's is refused by its driver
+    // (format_unsupported) on every parcel: say so now, naming the station.
+    const printer = devices.get(s.printer);
+    const language = hostedPrinterLanguage(printer);
+    if (s.labelFormat !== undefined && language !== null && language !== s.labelFormat && printer?.driver?.kind === 'printer') {
+      out.push(
+        `stations.${i}.labelFormat: station ${s.id} asks for ${s.labelFormat} labels, but its printer "${s.printer}" ` +
+          `(${printer.driver.definition}) speaks ${language}; drop labelFormat or set "${language}"`,
+      );
+    }
   });
   const lineIds = new Set<string>();
   c.lines.forEach((l, i) => {
     if (lineIds.has(l.id) || stationIds.has(l.id)) out.push(`lines: id "${l.id}" is used twice`);
     lineIds.add(l.id);
     needRole(`lines.${i}.device`, l.device, 'conveyor');
+  });
+  // Print channels: printers must exist and speak one label language per channel (a label
+  // failed over to a printer of another language would print as garbage); routes must name
+  // a channel that has printers.
+  const channelIds = new Set<number>();
+  c.printing.channels.forEach((ch, i) => {
+    if (channelIds.has(ch.id)) out.push(`printing.channels: channel ${ch.id} is defined twice`);
+    channelIds.add(ch.id);
+    ch.printers.forEach((p, j) => needRole(`printing.channels.${i}.printers.${j}`, p, 'printer'));
+    const languages = new Set(ch.printers.map((p) => hostedPrinterLanguage(devices.get(p)) ?? 'zpl'));
+    if (languages.size > 1) out.push(`printing.channels.${i}: channel ${ch.id} mixes label languages (${[...languages].join(', ')}); keep one language per channel`);
+  });
+  c.printing.routes.forEach((r, i) => {
+    if (!channelIds.has(r.channel)) out.push(`printing.routes.${i}.channel: got ${r.channel}, expected a channel in printing.channels`);
+    if (r.carrier === undefined && r.shop === undefined) out.push(`printing.routes.${i}: a route needs a carrier, a shop or both`);
   });
   const bound = new Map<string, string>();
   for (const s of c.stations) {

@@ -128,6 +128,18 @@ export const StationConfig = Type.Object(
       description: 'item verification by scan: always; multi_item skips single-item orders; never (pre-packed)',
       default: 'always',
     }),
+    /**
+     * Language of this station's labels. Unset: the printer's own when the gateway drives it
+     * (`devices[].driver` kind `printer`: its definition's language), else ZPL (IPP and
+     * MQTT-native printers). Set it for a TSPL printer behind IPP or on MQTT; a value that
+     * contradicts a driven printer's language is refused at start-up.
+     */
+    labelFormat: Type.Optional(
+      Type.Union([Type.Literal('zpl'), Type.Literal('tspl')], {
+        description:
+          "label language: zpl or tspl; unset = the driven printer's language (devices[].driver kind printer), else zpl (IPP, MQTT-native printers)",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -312,6 +324,34 @@ export const ConfigSchema = Type.Object(
     ),
     printing: Type.Object(
       {
+        /**
+         * Print channels (多通道打印): printers that share a channel's labels. A station prints on
+         * its `channel`; when its own printer faults or is offline, labels go to another printer
+         * of the channel. A channel's printers must speak the same label language.
+         */
+        channels: Type.Array(
+          Type.Object(
+            {
+              id: Type.Integer({ description: 'channel number (stations[].channel)', minimum: 1, maximum: 999 }),
+              printers: Type.Array(Id, { description: 'printer device ids of this channel', minItems: 1, uniqueItems: true }),
+            },
+            { additionalProperties: false },
+          ),
+          { description: 'print channels and their printers; a station without one prints on its own printer only', default: [] },
+        ),
+        /** Routing rules: the first rule whose carrier / shop match sends the label to its channel. */
+        routes: Type.Array(
+          Type.Object(
+            {
+              channel: Type.Integer({ minimum: 1, maximum: 999 }),
+              carrier: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })),
+              shop: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+            },
+            { additionalProperties: false },
+          ),
+          { description: 'label routing rules by carrier and/or shop (first match wins), e.g. all SF labels to channel 7', default: [] },
+        ),
+        queueLimit: Type.Integer({ description: 'unanswered labels per printer before new scans are refused (PKL_PRINT_QUEUE_FULL)', minimum: 1, maximum: 1000, default: 20 }),
         reprint: Type.Object(
           {
             /** Wrong supervisor passwords allowed per supervisor within `windowMs` before reprints are locked. */

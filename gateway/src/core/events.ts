@@ -19,6 +19,8 @@ export const EVENT = {
   labelQueued: 'shipment.label_queued',
   shipped: 'shipment.shipped',
   printFailed: 'shipment.print_failed',
+  /** A label the printer could not print went to another printer of the channel. */
+  printRerouted: 'shipment.print_rerouted',
   abandoned: 'shipment.abandoned',
   parcelDiverted: 'parcel.diverted',
   /** Pre-shipment callback: reported shipped upstream at label time (contracts/sync.ts). */

@@ -97,6 +97,25 @@ describe('station happy path', () => {
     console.info(`bytes written per shipment (1 item, 3 items): ${sizes.join(', ')}`);
     for (const n of sizes) expect(n).toBeLessThanOrEqual(3072);
   });
+
+  it('a station whose printer speaks TSPL gets a TSPL label, stored and re-issued as such', () => {
+    const b = new Bench(new World(), { station: { ...STATION, verifyItems: 'never' }, shipment: SHIPMENT_CONFIG, labelFormat: 'tspl' });
+    b.world.addOrder(makeOrder('O1'));
+    b.scan('PKO1');
+    b.place(500);
+    const [print] = b.prints();
+    expect(print?.payload).toMatchObject({ format: 'tspl', copies: 1 });
+    const data = String((print?.payload as { data: string }).data);
+    expect(data.startsWith('SIZE 76 mm,130 mm\r\n')).toBe(true);
+    expect(data).toContain('BARCODE 24,150,"128",120,1,0,2,2,"SFO1"\r\n');
+    expect(data.endsWith('PRINT 1\r\n')).toBe(true);
+    expect(data).not.toContain('^XA');
+    // The stored job keeps the format, so a re-issue after a restart sends TSPL again.
+    expect(b.world.jobs.get(b.jobId())).toMatchObject({ format: 'tspl', data });
+    expect(b.state.pendingJobs[b.jobId()]?.format).toBe('tspl');
+    b.printed(b.jobId());
+    expect(b.shipment.state).toBe('shipped');
+  });
 });
 
 describe('item verification', () => {

@@ -10,7 +10,9 @@ import type { Checkpoint } from '../config/schema.js';
 import type { Order, PrintJob, Shipment, ShipmentState, WriteOp } from '../storage/types.js';
 import { EVENT, shipmentEvent } from './events.js';
 import { type Interception, checkInterception } from './intercept.js';
-import { labelDataFor, renderZplLabel } from './label/zpl-label.js';
+import { labelDataFor } from './label/label-data.js';
+import { renderTsplLabel } from './label/tspl-label.js';
+import { renderZplLabel } from './label/zpl-label.js';
 import { errorAlert, infoAlert } from './messages.js';
 import type {
   Command,
@@ -271,6 +273,15 @@ function newShipment(w: Step, order: Order, state: ShipmentState, operator: stri
 }
 
 function openOrder(w: Step, order: Order, operator: string | null): void {
+  // Back-pressure (print channels): every printer this label could go to already holds its
+  // queue limit of unanswered labels. Refuse the scan (nothing changes) rather than pile up
+  // parcels whose labels may never print; the operator scans again in a moment.
+  const route = w.ctx.routePrinter?.({ carrier: order.carrier, shop: order.shop });
+  if (route !== undefined && !route.ok && route.code === 'PKL_PRINT_QUEUE_FULL') {
+    w.refuse(route.code, route.details);
+    w.show(errorAlert(route.code, route.details, 'warn'));
+    return;
+  }
   const previous = w.st.shipment;
   const abandoned = leaveCurrent(w, 'scan', order.orderId);
   const verify = needsVerification(order, w.ctx.station.verifyItems);
@@ -359,9 +370,12 @@ function labelGate(w: Step, s: Shipment, order: Order): void {
     return;
   }
   const labelled: Shipment = { ...s, waybill: order.waybill, carrier: order.carrier };
-  let zpl: string;
+  // The printer's language (runtime: config labelFormat or the driven printer's definition).
+  const format = w.ctx.labelFormat ?? 'zpl';
+  let data: string;
   try {
-    zpl = renderZplLabel(labelDataFor(order, labelled), w.ctx.label);
+    const label = labelDataFor(order, labelled);
+    data = format === 'tspl' ? renderTsplLabel(label, w.ctx.label?.tspl) : renderZplLabel(label, w.ctx.label);
   } catch (err) {
     if (err instanceof PacklineError && err.code === 'PKL_LABEL_TEMPLATE_ERROR') {
       hold(w, s, err.code, err.details ?? {});
@@ -369,12 +383,16 @@ function labelGate(w: Step, s: Shipment, order: Order): void {
     }
     throw err;
   }
+  // The channel's choice; with no healthy printer the label waits for the station's own
+  // printer (re-issued when it comes back), which the station screen says.
+  const route = w.ctx.routePrinter?.({ carrier: order.carrier, shop: order.shop });
+  const printerId = route?.ok === true ? route.printerId : w.ctx.station.printer;
   const job: PrintJob = {
     jobId: w.ctx.newId('J'),
     shipmentId: s.shipmentId,
-    printerId: w.ctx.station.printer,
-    format: 'zpl',
-    data: zpl,
+    printerId,
+    format,
+    data,
     state: 'queued',
     reason: null,
     createdAt: w.at,
@@ -407,9 +425,10 @@ function labelGate(w: Step, s: Shipment, order: Order): void {
   w.commands.push({
     kind: 'print',
     deviceId: job.printerId,
-    payload: { job_id: job.jobId, shipment_id: s.shipmentId, format: 'zpl', data: zpl, copies: 1 },
+    payload: { job_id: job.jobId, shipment_id: s.shipmentId, format, data, copies: 1 },
   });
-  w.show(infoAlert('label_queued', { waybill: order.waybill }));
+  if (route !== undefined && !route.ok) w.show(errorAlert('PKL_PRINTER_UNAVAILABLE', { deviceId: printerId }, 'warn'));
+  else w.show(infoAlert('label_queued', { waybill: order.waybill }));
 }
 
 /**
@@ -596,6 +615,7 @@ function onPrintResult(w: Step, jobId: string, status: 'printed' | 'failed', rea
   if (status === 'failed') {
     const why = reason ?? 'unknown';
     w.writes.push({ op: 'printjob.put', job: { ...job, state: 'failed', reason: why, updatedAt: w.at } });
+    if (s !== null && s.state === 'labelling' && failOver(w, s, job, why)) return;
     if (s !== null && s.state === 'labelling') {
       w.put({ ...s, reasonCode: 'PKL_PRINT_FAILED', updatedAt: w.at });
       w.event(EVENT.printFailed, s.shipmentId, { job_id: jobId, reason: why });
@@ -639,6 +659,41 @@ function onPrintResult(w: Step, jobId: string, status: 'printed' | 'failed', rea
     grams: s.actualGrams,
   });
   if (isCurrent) w.show(infoAlert('shipped', { waybill: s.waybill ?? '' }, 'ok'));
+}
+
+/**
+ * Failover: the printer answered that it did NOT print this label (paper out, head open…),
+ * so sending the same label to another printer of the channel cannot print it twice. A new
+ * job id (the failed one stays failed in the ledger), the same label data. Returns false when
+ * no other printer can take it (the shipment is then tagged print failed, reprint from there).
+ * A printer that went silent is never failed over automatically: it may have printed.
+ */
+function failOver(w: Step, s: Shipment, failed: PrintJob, why: string): boolean {
+  const order = w.ctx.getOrder(s.orderId);
+  if (order === null || w.ctx.routePrinter === undefined) return false;
+  const before = w.st.printFailures?.shipmentId === s.shipmentId ? w.st.printFailures.printers : [];
+  const tried = [...before, failed.printerId];
+  w.st.printFailures = { shipmentId: s.shipmentId, printers: tried };
+  const route = w.ctx.routePrinter({ carrier: order.carrier, shop: order.shop, exclude: tried });
+  if (!route.ok || tried.includes(route.printerId)) return false;
+  const job: PrintJob = { ...failed, jobId: w.ctx.newId('J'), printerId: route.printerId, state: 'queued', reason: null, createdAt: w.at, updatedAt: w.at };
+  w.put({ ...s, labelJobId: job.jobId, reasonCode: null, updatedAt: w.at });
+  w.writes.push({ op: 'printjob.put', job });
+  w.event(EVENT.printRerouted, s.shipmentId, {
+    job_id: job.jobId,
+    previous_job_id: failed.jobId,
+    printer_id: job.printerId,
+    previous_printer_id: failed.printerId,
+    reason: why,
+  });
+  w.st.pendingJobs[job.jobId] = job;
+  w.commands.push({
+    kind: 'print',
+    deviceId: job.printerId,
+    payload: { job_id: job.jobId, shipment_id: s.shipmentId, format: job.format, data: job.data, copies: 1 },
+  });
+  w.show(errorAlert('PKL_PRINT_FAILED_OVER', { deviceId: failed.printerId, reason: why, to: job.printerId }, 'warn'));
+  return true;
 }
 
 // ---- reset --------------------------------------------------------------------------------

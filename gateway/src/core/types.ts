@@ -5,6 +5,7 @@
  * label without its record; see docs/shipment-flow.md).
  */
 import type { DisplayCommand, DivertCommand, PrintCommand } from '../../../contracts/payloads.js';
+import type { RouteDecision } from '../printing/print-router.js';
 import type { ErrorCode, ErrorDetails } from '../../../contracts/errors.js';
 import type { Config, StationConfig } from '../config/schema.js';
 import type { Order, PrintJob, Shipment, WriteOp } from '../storage/types.js';
@@ -27,6 +28,11 @@ export interface StationContext extends OrderLookups {
   /** A new unique id, e.g. `S-…` for shipments, `J-…` for print jobs. */
   newId(prefix: 'S' | 'J'): string;
   label?: LabelOptions;
+  /**
+   * Language the station's labels are rendered in (its config `labelFormat`, else its driven
+   * printer's; see core/label/label-format.ts). Unset = ZPL.
+   */
+  labelFormat?: 'zpl' | 'tspl';
   /** Readings within ± this many grams mean "scale empty" (default EMPTY_SCALE_GRAMS). */
   emptyGrams?: number;
   /**
@@ -34,6 +40,12 @@ export interface StationContext extends OrderLookups {
    * shop's shipments are reported shipped upstream as soon as their label is queued.
    */
   preShipmentCallback?: (shop: string) => boolean;
+  /**
+   * Print channels (printing/print-router.ts): which printer a label goes to, by the station's
+   * channel, routing rules and printer health. Absent: the station's own printer.
+   * `exclude` names printers that just failed this label.
+   */
+  routePrinter?: (job: { carrier: string | null; shop: string; exclude?: readonly string[] }) => RouteDecision;
 }
 
 interface InputBase {
@@ -85,6 +97,13 @@ export interface StationState {
   scale: ScaleReading | null;
   /** Print jobs sent and not yet answered, by job id (a shipment may leave the screen meanwhile). */
   pendingJobs: Record<string, PrintJob>;
+  /**
+   * Printers that reported they could not print the current label (failover never sends it
+   * back to one of them, so two faulted printers cannot ping-pong a label). In memory only:
+   * after a restart the label may be tried on each printer once more, which cannot double
+   * print (each refused it).
+   */
+  printFailures?: { shipmentId: string; printers: string[] };
   alert: StationAlert | null;
   updatedAt: number;
 }

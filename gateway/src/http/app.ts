@@ -13,6 +13,8 @@ import { errorHandler, notFoundHandler, sendAnswer, toAnswer } from './errors.js
 import { registerEventRoutes } from './routes/events.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerOrderRoutes } from './routes/orders.js';
+import { registerPrintingRoutes } from './routes/printing.js';
+import { registerPrintPreviewRoutes } from './routes/print-preview.js';
 import { registerShipmentRoutes } from './routes/shipments.js';
 import { registerStationRoutes } from './routes/stations.js';
 import { registerSyncRoutes } from './routes/sync.js';
@@ -102,6 +104,8 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   registerShipmentRoutes(app, deps);
   registerEventRoutes(app, deps);
   registerSyncRoutes(app, deps);
+  registerPrintingRoutes(app, deps);
+  registerPrintPreviewRoutes(app, deps);
 
   return app as unknown as FastifyInstance;
 }

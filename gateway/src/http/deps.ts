@@ -8,6 +8,7 @@ import type { StationView } from '../../../contracts/payloads.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../metrics.js';
+import type { ReprintRequest } from '../printing/reprint-plan.js';
 import type { Order, Store, SyncFailure } from '../storage/types.js';
 import type { SyncStatus } from '../sync/sync-service.js';
 
@@ -31,6 +32,9 @@ export interface StationSummary {
 
 export type ManualScanResult = { ok: true; view: StationView } | { ok: false; error: WireError };
 
+/** A reprint's job id; `duplicate` when the request id was seen before and nothing printed. */
+export type ReprintResult = { ok: true; jobId: string; duplicate: boolean } | { ok: false; error: WireError };
+
 export interface StationService {
   list(): StationSummary[];
   /** The station's current screen snapshot, or null for an unknown station. */
@@ -46,6 +50,13 @@ export interface StationService {
    * with the supervisor's name and note. Refusals (nothing held, unknown station) are results.
    */
   override(stationId: string, supervisor: string, note?: string): Promise<ManualScanResult>;
+  /**
+   * Prints a shipment's label again on its station's printer (a new job id, the same waybill)
+   * and audits it (`shipment.reprinted`). The caller has checked the supervisor's password.
+   * The same request id again answers with the same job id and prints nothing. Refusals
+   * (unknown shipment, a job still printing, a shipment that never got a label…) are results.
+   */
+  reprint(shipmentId: string, request: ReprintRequest): Promise<ReprintResult>;
 }
 
 export interface OrderService {
@@ -79,6 +90,26 @@ export interface SyncFacade {
   requestRetry(seqs: number[]): Promise<number[]>;
 }
 
+/** A configured printer (a device with role printer) as the API sees it. */
+export interface PrinterSummary {
+  printerId: string;
+  /** The station whose printer it is, or null. */
+  stationId: string | null;
+  /** The language it is sent: its station's label format, else its driver definition's, else ZPL. */
+  format: 'zpl' | 'tspl';
+  online: boolean;
+}
+
+/** Printers as the API sees them (gateway/src/printing/printers.ts). */
+export interface PrinterFacade {
+  list(): PrinterSummary[];
+  /**
+   * Publishes a test page print job (`dev/{id}/cmd/print`, job id `T-…`) and resolves once the
+   * broker took it. PKL_DEVICE_UNKNOWN: not a configured printer; PKL_PRINTER_UNAVAILABLE: offline.
+   */
+  testPage(printerId: string): Promise<{ jobId: string; format: 'zpl' | 'tspl' }>;
+}
+
 export interface ApiTokens {
   /** May do everything, including order import and reading the event log. */
   admin: string;
@@ -98,4 +129,6 @@ export interface HttpDeps {
   logger: Logger;
   /** Gateway version, reported by /healthz and the OpenAPI document. */
   version: string;
+  /** Printers for the test page; absent (e.g. no broker) the test page answers PKL_PRINTER_UNAVAILABLE. */
+  printers?: PrinterFacade;
 }

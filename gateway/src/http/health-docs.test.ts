@@ -102,6 +102,11 @@ describe('OpenAPI', () => {
         'GET /api/v1/sync/failures',
         'POST /api/v1/sync/failures/retry',
         'GET /api/v1/sync/reconciliation',
+        'GET /api/v1/print/exceptions',
+        'POST /api/v1/shipments/{shipmentId}/reprint',
+        'GET /api/v1/print/jobs/{jobId}/preview.png',
+        'GET /api/v1/shipments/{shipmentId}/label.png',
+        'POST /api/v1/printers/{printerId}/test-page',
       ].sort(),
     );
     for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, any>>)) {

@@ -9,18 +9,22 @@
  * job id (printers and drivers treat job ids as idempotent; docs/mqtt.md).
  */
 import { PacklineError, toWireError } from '../../../contracts/errors.js';
+import { type PrinterHealth, PrintRouter } from '../printing/print-router.js';
 import type { StationView } from '../../../contracts/payloads.js';
 import { topics } from '../../../contracts/topics.js';
 import type { BrokerLink } from '../broker/link.js';
 import type { Config, StationConfig } from '../config/schema.js';
+import { stationLabelFormat } from '../core/label/label-format.js';
 import { storeLookups } from '../core/lookups.js';
+import { infoAlert } from '../core/messages.js';
 import { restoreStation } from '../core/restore.js';
 import { stepStation } from '../core/station-machine.js';
 import { renderStationView } from '../core/station-view.js';
 import type { Command, OrderLookups, StationContext, StationInput, StationState, StationStep } from '../core/types.js';
-import type { ManualScanResult, StationService, StationSummary } from '../http/deps.js';
+import type { ManualScanResult, ReprintResult, StationService, StationSummary } from '../http/deps.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics, ShipmentResult } from '../metrics.js';
+import { planReprint, type ReprintPlan, type ReprintRequest } from '../printing/reprint-plan.js';
 import type { Shipment, Store, WriteOp } from '../storage/types.js';
 import type { IdSource } from './ids.js';
 import type { DeviceEvent, EventOwner, Outcome } from './ingress.js';
@@ -57,11 +61,16 @@ export class StationRuntime implements EventOwner, StationService {
   private started = false;
 
   private readonly preShipment: (shop: string) => boolean;
+  private readonly router: PrintRouter;
+  /** Last state each printer announced (`dev/{id}/state`): online, offline, or error + reason. */
+  private readonly printerStates = new Map<string, { state: string; reason: string | null }>();
 
   constructor(private readonly deps: StationRuntimeDeps) {
     this.lookups = storeLookups(deps.store);
     const shops = new Set(deps.config.sync.preShipmentCallbackShops);
     this.preShipment = (shop) => shops.has('*') || shops.has(shop);
+    const p = deps.config.printing;
+    this.router = new PrintRouter({ channels: p.channels, routes: p.routes, queueLimit: p.queueLimit });
     this.now = deps.now ?? Date.now;
   }
 
@@ -72,6 +81,9 @@ export class StationRuntime implements EventOwner, StationService {
       shipment: this.deps.config.shipment,
       newId: (prefix) => this.deps.ids.next(prefix),
       preShipmentCallback: this.preShipment,
+      routePrinter: (job) =>
+        this.router.route({ channel: cfg.channel, stationPrinter: cfg.printer, carrier: job.carrier, shop: job.shop }, (id) => this.printerHealth(id), job.exclude ?? []),
+      labelFormat: stationLabelFormat(cfg, this.deps.config.devices),
     };
   }
 
@@ -108,15 +120,27 @@ export class StationRuntime implements EventOwner, StationService {
    * commands, docs/mqtt.md). A printer that comes back gets every label still unanswered on
    * its station, with the same job ids: printers and drivers treat job ids as idempotent.
    */
-  deviceState(deviceId: string, state: string): void {
+  deviceState(deviceId: string, state: string, reason: string | null = null): void {
+    this.printerStates.set(deviceId, { state, reason });
     if (!this.started || state !== 'online') return;
-    for (const station of this.stations.values()) {
-      if (station.cfg.printer === deviceId) this.reissueLabels(station, 'printer online');
-    }
+    // Labels may sit on any printer of a channel: re-issue those addressed to this one.
+    for (const station of this.stations.values()) this.reissueLabels(station, 'printer online', deviceId);
   }
 
-  private reissueLabels(station: Station, why: string): void {
+  /** What the print router needs to know about a printer (docs/mqtt.md device states). */
+  private printerHealth(printerId: string): PrinterHealth {
+    const st = this.printerStates.get(printerId);
+    let inFlight = 0;
+    for (const station of this.stations.values()) {
+      for (const job of Object.values(station.state.pendingJobs)) if (job.printerId === printerId) inFlight += 1;
+    }
+    const online = st === undefined ? this.deps.isOnline(printerId) : st.state !== 'offline' && this.deps.isOnline(printerId);
+    return { online, fault: st?.state === 'error' ? (st.reason ?? 'error') : null, inFlight };
+  }
+
+  private reissueLabels(station: Station, why: string, onlyPrinter?: string): void {
     for (const job of Object.values(station.state.pendingJobs)) {
+      if (onlyPrinter !== undefined && job.printerId !== onlyPrinter) continue;
       this.send({
         kind: 'print',
         deviceId: job.printerId,
@@ -137,7 +161,11 @@ export class StationRuntime implements EventOwner, StationService {
 
   submit(event: DeviceEvent, settle: (outcome: Outcome) => void): boolean {
     const owner = event.binding.owner;
-    const station = owner ? this.stations.get(owner.id) : undefined;
+    // A print result belongs to the station whose label it answers: with print channels a
+    // printer prints for several stations (and a spare for none).
+    const jobId = event.kind === 'print_result' ? (event.payload as { job_id?: unknown }).job_id : undefined;
+    const byJob = typeof jobId === 'string' ? [...this.stations.values()].find((s) => s.state.pendingJobs[jobId] !== undefined) : undefined;
+    const station = byJob ?? (owner ? this.stations.get(owner.id) : undefined);
     if (!this.started || station === undefined) {
       settle({ ok: false, code: 'PKL_STATION_UNKNOWN', details: { stationId: owner?.id ?? '' } });
       return true;
@@ -250,6 +278,86 @@ export class StationRuntime implements EventOwner, StationService {
     }
   }
 
+  // ---- reprint (issue 5) --------------------------------------------------------------------
+
+  /**
+   * Prints a shipment's label again on its station's printer: one unit (new job + the
+   * `shipment.reprinted` audit event, printing/reprint-plan.ts), then the print command. Runs in
+   * the station's queue, so it sees the print results and reprints before it. The supervisor's
+   * password was checked by the caller (printing/reprint-guard.ts).
+   */
+  reprint(shipmentId: string, request: ReprintRequest): Promise<ReprintResult> {
+    let shipment: Shipment | null;
+    try {
+      shipment = this.deps.store.getShipment(shipmentId);
+    } catch (err) {
+      return Promise.resolve(failed(err));
+    }
+    if (shipment === null) return Promise.resolve({ ok: false, error: toWireError('PKL_SHIPMENT_NOT_FOUND', { shipmentId }) });
+    const station = this.stations.get(shipment.stationId);
+    if (!this.started || station === undefined) {
+      return Promise.resolve({ ok: false, error: toWireError('PKL_STATION_UNKNOWN', { stationId: shipment.stationId }) });
+    }
+    return new Promise((resolve) => {
+      const queued = station.queue.push(async () => {
+        try {
+          resolve(await this.applyReprint(station, shipmentId, request));
+        } catch (err) {
+          this.deps.logger.error({ err, shipmentId }, 'reprint failed');
+          resolve(failed(err));
+        }
+      });
+      if (!queued) resolve({ ok: false, error: toWireError('PKL_OVERLOADED') });
+    });
+  }
+
+  private async applyReprint(station: Station, shipmentId: string, request: ReprintRequest): Promise<ReprintResult> {
+    const { store, logger, config } = this.deps;
+    const ctx = this.context(station.cfg);
+    const current = station.state.shipment;
+    const shipment = current?.shipmentId === shipmentId ? current : store.getShipment(shipmentId);
+    const plan: ReprintPlan = planReprint({
+      shipmentId,
+      shipment,
+      jobs: store.printJobsForShipment(shipmentId),
+      events: store.eventsForSubject(`shipment:${shipmentId}`, 10_000),
+      order: shipment === null ? null : ctx.getOrder(shipment.orderId),
+      pending: station.state.pendingJobs,
+      printerId: station.cfg.printer,
+      format: ctx.labelFormat ?? 'zpl',
+      label: ctx.label,
+      checkpoints: config.shipment.checkpoints,
+      shipmentsForOrder: shipment === null ? [] : ctx.shipmentsForOrder(shipment.orderId),
+      newJobId: () => ctx.newId('J'),
+      at: this.now(),
+      request,
+    });
+    if (plan.kind === 'refused') return { ok: false, error: toWireError(plan.code, plan.details) };
+    if (plan.kind === 'duplicate') {
+      logger.info({ shipmentId, jobId: plan.jobId, requestId: request.requestId }, 'reprint request seen before; nothing printed');
+      return { ok: true, jobId: plan.jobId, duplicate: true };
+    }
+    await store.write(plan.writes);
+    // Like a label job of the state machine: answered by a print_result, re-issued when the
+    // printer comes back or after a restart (restore.ts), with the same job id.
+    const st = station.state;
+    const onScreen = st.shipment?.shipmentId === shipmentId;
+    station.state = {
+      ...st,
+      pendingJobs: { ...st.pendingJobs, [plan.job.jobId]: plan.job },
+      shipment: onScreen ? plan.shipment : st.shipment,
+      // The screen stops showing the print failure it was reprinted for.
+      alert: onScreen ? infoAlert('label_queued', { waybill: plan.shipment.waybill ?? '' }) : st.alert,
+    };
+    this.send(plan.command);
+    this.scheduleView(station);
+    logger.info(
+      { shipmentId, jobId: plan.job.jobId, printer: plan.job.printerId, supervisor: request.supervisor, requestId: request.requestId },
+      'label reprinted',
+    );
+    return { ok: true, jobId: plan.job.jobId, duplicate: false };
+  }
+
   // ---- the step ----------------------------------------------------------------------------
 
   private async apply(
@@ -345,6 +453,12 @@ export class StationRuntime implements EventOwner, StationService {
       .publish(topics.stationView(station.cfg.id), JSON.stringify(this.render(station)), { qos: 0, retain: true })
       .catch((err: unknown) => logger.warn({ err, stationId: station.cfg.id }, 'could not publish station view'));
   }
+}
+
+/** A store or bug failure as a reprint answer. */
+function failed(err: unknown): ReprintResult {
+  if (err instanceof PacklineError) return { ok: false, error: err.toWire() };
+  return { ok: false, error: toWireError('PKL_STORE_UNAVAILABLE', { reason: String(err) }) };
 }
 
 /** Whether this input would start a new shipment (refused while the disk is nearly full). */

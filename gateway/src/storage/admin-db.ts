@@ -13,7 +13,7 @@ import { configureWriterConnection, migrate } from './schema.js';
 import { toStoreError } from './sqlite-errors.js';
 import { DB_FILE } from './sqlite-store.js';
 import { StoreReader } from './store-reader.js';
-import type { DeviceRecord, WriteOp, WriteResult } from './types.js';
+import type { DeviceRecord, SupervisorRecord, SupervisorSummary, WriteOp, WriteResult } from './types.js';
 import { META_BOOT, UnitApplier } from './unit-applier.js';
 
 export interface AdminDb {
@@ -23,11 +23,23 @@ export interface AdminDb {
   putDevice(device: DeviceRecord): WriteResult;
   /** Removes a device and logs `device.removed`; PKL_DEVICE_UNKNOWN if there is none. */
   removeDevice(deviceId: string): WriteResult;
+  getSupervisor(name: string): SupervisorRecord | null;
+  listSupervisors(): SupervisorSummary[];
+  /**
+   * Adds a supervisor or changes their password; logs `supervisor.added` or
+   * `supervisor.password_changed` (never the hash).
+   */
+  putSupervisor(supervisor: SupervisorRecord): WriteResult;
+  /** Removes a supervisor and logs `supervisor.removed`; PKL_NOT_FOUND if there is none. */
+  removeSupervisor(name: string): WriteResult;
   /** Applies any unit atomically and durably (same rules as Store.write), synchronously. */
   write(ops: WriteOp[]): WriteResult;
   getMeta(key: string): string | null;
-  /** Read side for the CLI (`packline sync …`). */
-  readonly reader: Pick<StoreReader, 'syncFailures' | 'getSyncFailure' | 'openSyncFailureCount' | 'lastSeq' | 'waybillCoverage'>;
+  /** Read side for the CLI (`packline sync …`, `packline print exceptions`). */
+  readonly reader: Pick<
+    StoreReader,
+    'syncFailures' | 'getSyncFailure' | 'openSyncFailureCount' | 'lastSeq' | 'waybillCoverage' | 'printExceptions'
+  >;
   close(): void;
 }
 
@@ -78,6 +90,25 @@ export function openAdminDb(dataDir: string): AdminDb {
       write([
         { op: 'device.delete', deviceId },
         { op: 'event', type: 'device.removed', subject: `device:${deviceId}`, data: {} },
+      ]),
+    getSupervisor: (name) => reader.getSupervisor(name),
+    listSupervisors: () => reader.listSupervisors(),
+    putSupervisor: (supervisor) => {
+      const changed = reader.getSupervisor(supervisor.name) !== null;
+      return write([
+        { op: 'supervisor.put', supervisor },
+        {
+          op: 'event',
+          type: changed ? 'supervisor.password_changed' : 'supervisor.added',
+          subject: `supervisor:${supervisor.name}`,
+          data: { rotated_at: supervisor.rotatedAt },
+        },
+      ]);
+    },
+    removeSupervisor: (name) =>
+      write([
+        { op: 'supervisor.delete', name },
+        { op: 'event', type: 'supervisor.removed', subject: `supervisor:${name}`, data: {} },
       ]),
     write,
     getMeta: (key) => reader.getMeta(key),

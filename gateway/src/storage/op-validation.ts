@@ -51,6 +51,23 @@ class Check {
   bool(o: Record<string, unknown>, k: string, path: string): void {
     if (typeof o[k] !== 'boolean') this.fail(`${path}.${k} must be a boolean`);
   }
+  supervisorName(name: string, path: string): void {
+    if (!isSupervisorName(name)) this.fail(`${path} ${SUPERVISOR_NAME_RULE}`);
+  }
+}
+
+/** Supervisor names: what people are called (Chinese names too), without edge spaces or control characters. */
+export const SUPERVISOR_NAME_MAX = 64;
+export const SUPERVISOR_NAME_RULE = `must be 1-${SUPERVISOR_NAME_MAX} characters, no control characters, no leading or trailing space`;
+
+export function isSupervisorName(name: unknown): name is string {
+  return (
+    typeof name === 'string' &&
+    name.length > 0 &&
+    Array.from(name).length <= SUPERVISOR_NAME_MAX &&
+    name.trim() === name &&
+    !/[\u0000-\u001f\u007f-\u009f]/.test(name)
+  );
 }
 
 /** Throws PKL_STORE_OP_INVALID unless `op` is a well-formed {@link WriteOp}. */
@@ -149,6 +166,18 @@ export function assertWriteOp(op: unknown): asserts op is WriteOp {
     }
     case 'device.delete':
       c.str(o, 'deviceId', 'op');
+      return;
+    case 'supervisor.put': {
+      const r = c.obj(o.supervisor, 'supervisor');
+      c.str(r, 'name', 'supervisor');
+      c.supervisorName(r.name as string, 'supervisor.name');
+      c.str(r, 'secretHash', 'supervisor');
+      c.int(r, 'createdAt', 'supervisor');
+      c.int(r, 'rotatedAt', 'supervisor');
+      return;
+    }
+    case 'supervisor.delete':
+      c.str(o, 'name', 'op');
       return;
     case 'meta.put':
       c.str(o, 'key', 'op');

@@ -148,6 +148,24 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sync_failures_open ON sync_failures(state) WHERE state <> 'resolved';
     `,
   },
+  {
+    version: 3,
+    name: 'supervisors and print exceptions',
+    sql: `
+      -- Supervisors who authorise guarded actions (reprint of a waybill) with a password;
+      -- only its scrypt hash is kept (same encoding as devices.secret_hash).
+      CREATE TABLE supervisors (
+        name        TEXT PRIMARY KEY,
+        secret_hash TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        rotated_at  INTEGER NOT NULL
+      );
+
+      -- Failed jobs are few; the print-exception list looks only at them (a partial index is
+      -- written only when a job fails, so it costs the SD card nothing per shipment).
+      CREATE INDEX print_jobs_failed ON print_jobs(updated_at) WHERE state = 'failed';
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

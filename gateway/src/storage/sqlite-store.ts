@@ -18,12 +18,15 @@ import type {
   DeviceRecord,
   EventRecord,
   Order,
+  PrintException,
   PrintJob,
   RawEventRow,
   Shipment,
   ShipmentQuery,
   Store,
   StoreStats,
+  SupervisorRecord,
+  SupervisorSummary,
   SyncFailure,
   SyncFailureState,
   WriteOp,
@@ -328,6 +331,18 @@ export class SqliteStore implements Store {
   }
   lastEvent(subject: string, type: string): EventRecord | null {
     return this.r().lastEvent(subject, type);
+  }
+  getSupervisor(name: string): SupervisorRecord | null {
+    return this.r().getSupervisor(name);
+  }
+  listSupervisors(): SupervisorSummary[] {
+    return this.r().listSupervisors();
+  }
+  printJobsForShipment(shipmentId: string): PrintJob[] {
+    return this.r().printJobsForShipment(shipmentId);
+  }
+  printExceptions(q?: { limit?: number }): PrintException[] {
+    return this.r().printExceptions(q);
   }
 
   eventsForSubject(subject: string, limit: number): EventRecord[] {

@@ -10,10 +10,13 @@ import {
   type DeviceRecord,
   type EventRecord,
   type Order,
+  type PrintException,
   type PrintJob,
   type RawEventRow,
   type Shipment,
   type ShipmentQuery,
+  type SupervisorRecord,
+  type SupervisorSummary,
   type SyncFailure,
   type SyncFailureState,
 } from './types.js';
@@ -74,6 +77,13 @@ interface DeviceRow {
   role: string;
   station: string | null;
   model: string | null;
+  secret_hash: string;
+  created_at: number;
+  rotated_at: number;
+}
+
+interface SupervisorRow {
+  name: string;
   secret_hash: string;
   created_at: number;
   rotated_at: number;
@@ -201,6 +211,25 @@ function clampLimit(limit: number | undefined, dflt: number, max: number): numbe
 
 const FINAL_LIST = FINAL_SHIPMENT_STATES.map((s) => `'${s}'`).join(',');
 
+/**
+ * Print exceptions: the newest failed job per shipment (through the partial index
+ * print_jobs_failed), newest first, with no printed job of the same shipment created after it.
+ * Intercepted shipments need no label; abandoned ones whose order left in another shipment
+ * need none either. Exported for the query-plan test.
+ */
+export const FAILED_JOBS_SQL = `
+        SELECT f.* FROM print_jobs f JOIN shipments s ON s.shipment_id = f.shipment_id
+        WHERE f.state = 'failed'
+          AND f.job_id = (SELECT l.job_id FROM print_jobs l WHERE l.shipment_id = f.shipment_id AND l.state = 'failed'
+                          ORDER BY l.updated_at DESC, l.job_id DESC LIMIT 1)
+          AND NOT EXISTS (SELECT 1 FROM print_jobs p WHERE p.shipment_id = f.shipment_id AND p.state = 'printed'
+                            AND p.created_at >= f.created_at AND p.job_id <> f.job_id)
+          AND s.state <> 'intercepted'
+          AND NOT (s.state = 'abandoned' AND EXISTS (
+                SELECT 1 FROM shipments o WHERE o.order_id = s.order_id AND o.shipment_id <> s.shipment_id
+                  AND o.state IN ('printed','shipped')))
+        ORDER BY f.updated_at DESC, f.job_id DESC LIMIT ?`;
+
 export class StoreReader {
   private readonly s: Record<
     | 'order'
@@ -227,7 +256,12 @@ export class StoreReader {
     | 'syncFailuresOpenCount'
     | 'lastInWindow'
     | 'shippedIntercepted'
-    | 'waybillCoverage',
+    | 'waybillCoverage'
+    | 'supervisor'
+    | 'supervisors'
+    | 'jobsForShipment'
+    | 'failedJobs'
+    | 'printFailedShipments',
     Statement
   >;
 
@@ -279,6 +313,13 @@ export class StoreReader {
         WHERE o.refund_requested = 0 AND o.refunded = 0 AND o.cancelled = 0 AND o.platform_closed = 0
           AND o.shipped = 0
           AND NOT EXISTS (SELECT 1 FROM shipments s WHERE s.order_id = o.order_id AND s.state IN ('printed','shipped'))`),
+      supervisor: db.prepare('SELECT * FROM supervisors WHERE name = ?'),
+      supervisors: db.prepare('SELECT name, created_at, rotated_at FROM supervisors ORDER BY name'),
+      jobsForShipment: db.prepare('SELECT * FROM print_jobs WHERE shipment_id = ? ORDER BY created_at, job_id'),
+      failedJobs: db.prepare(FAILED_JOBS_SQL),
+      printFailedShipments: db.prepare(
+        `SELECT * FROM shipments WHERE state NOT IN (${FINAL_LIST}) AND reason_code = 'PKL_PRINT_FAILED' ORDER BY updated_at DESC`,
+      ),
     };
   }
 
@@ -349,6 +390,42 @@ export class StoreReader {
 
   listDevices(): DeviceRecord[] {
     return (this.s.devices.all() as DeviceRow[]).map(toDevice);
+  }
+
+  getSupervisor(name: string): SupervisorRecord | null {
+    const r = this.s.supervisor.get(name) as SupervisorRow | undefined;
+    return r ? { name: r.name, secretHash: r.secret_hash, createdAt: r.created_at, rotatedAt: r.rotated_at } : null;
+  }
+
+  listSupervisors(): SupervisorSummary[] {
+    return (this.s.supervisors.all() as Omit<SupervisorRow, 'secret_hash'>[]).map((r) => ({
+      name: r.name,
+      createdAt: r.created_at,
+      rotatedAt: r.rotated_at,
+    }));
+  }
+
+  printJobsForShipment(shipmentId: string): PrintJob[] {
+    return (this.s.jobsForShipment.all(shipmentId) as PrintJobRow[]).map(toPrintJob);
+  }
+
+  printExceptions(q: { limit?: number } = {}): PrintException[] {
+    const limit = clampLimit(q.limit, 100, MAX_LIST_LIMIT);
+    const found = new Map<string, PrintException>();
+    for (const row of this.s.failedJobs.all(limit) as PrintJobRow[]) {
+      const shipment = row.shipment_id === null ? null : this.getShipment(row.shipment_id);
+      if (shipment !== null) found.set(shipment.shipmentId, { shipment, job: toPrintJob(row) });
+    }
+    // Rows tagged PKL_PRINT_FAILED always come with a failed job in the same unit; this only
+    // catches a tag whose job row is gone, so the list never hides a tagged shipment.
+    for (const r of this.s.printFailedShipments.all() as ShipmentRow[]) {
+      if (found.has(r.shipment_id)) continue;
+      const jobs = this.printJobsForShipment(r.shipment_id);
+      const job = jobs.filter((j) => j.state === 'failed').at(-1) ?? jobs.find((j) => j.jobId === r.label_job_id) ?? null;
+      found.set(r.shipment_id, { shipment: toShipment(r), job });
+    }
+    const at = (e: PrintException) => e.job?.updatedAt ?? e.shipment.updatedAt;
+    return [...found.values()].sort((a, b) => at(b) - at(a)).slice(0, limit);
   }
 
   eventsForSubject(subject: string, limit: number): EventRecord[] {

@@ -116,6 +116,28 @@ export interface DeviceRecord {
   rotatedAt: number;
 }
 
+/** A supervisor who may authorise guarded actions (reprints) with a password. */
+export interface SupervisorRecord {
+  name: string;
+  /** `scrypt$N$r$p$salt$hash` like device secrets; never logged, never returned by the API. */
+  secretHash: string;
+  createdAt: number;
+  rotatedAt: number;
+}
+
+/** A supervisor as listed: everything but the password hash. */
+export type SupervisorSummary = Omit<SupervisorRecord, 'secretHash'>;
+
+/**
+ * A shipment whose label failed ("print exception"): its row says PKL_PRINT_FAILED, or its
+ * latest failed job has no printed job after it. `job` is that failed job (printer and cause
+ * in `printerId` / `reason`), or the shipment's label job when no failed row is left.
+ */
+export interface PrintException {
+  shipment: Shipment;
+  job: PrintJob | null;
+}
+
 /** One entry of the append-only event log that cloud sync drains. */
 export interface EventRecord {
   /** Gap-free per gateway, assigned at commit. */
@@ -170,6 +192,10 @@ export type WriteOp =
   | { op: 'dedupe'; deviceId: string; msgId: string }
   | { op: 'device.put'; device: DeviceRecord }
   | { op: 'device.delete'; deviceId: string }
+  /** Adds or replaces a supervisor (password set or changed). */
+  | { op: 'supervisor.put'; supervisor: SupervisorRecord }
+  /** Removes a supervisor; PKL_NOT_FOUND if there is none. */
+  | { op: 'supervisor.delete'; name: string }
   | { op: 'meta.put'; key: string; value: string }
   /** The cloud rejected event `seq` (again): tag it failed, count the attempt. */
   | { op: 'syncfail.put'; seq: number; code: string; reason: string; at: number }
@@ -237,6 +263,18 @@ export interface Store {
   hasDedupe(deviceId: string, msgId: string): boolean;
   getDevice(deviceId: string): DeviceRecord | null;
   listDevices(): DeviceRecord[];
+  /** A supervisor with its password hash (for verification only), or null. */
+  getSupervisor(name: string): SupervisorRecord | null;
+  /** Supervisors by name, without their password hashes. */
+  listSupervisors(): SupervisorSummary[];
+  /** A shipment's print jobs, oldest first. */
+  printJobsForShipment(shipmentId: string): PrintJob[];
+  /**
+   * Shipments whose label failed and has not been printed since (see {@link PrintException}),
+   * newest failure first, at most `limit` (default 100). Abandoned ones whose order has since
+   * shipped in another shipment are left out: nothing is left to print for them.
+   */
+  printExceptions(q?: { limit?: number }): PrintException[];
   /** Events with seq > afterSeq, ascending, at most `limit`. */
   readEvents(afterSeq: number, limit: number): EventRecord[];
   /** Events about one subject (e.g. `shipment:S-…`), ascending by seq, at most `limit`. */

@@ -65,6 +65,10 @@ export class UnitApplier {
         INSERT OR REPLACE INTO devices (device_id, role, station, model, secret_hash, created_at, rotated_at)
         VALUES (@deviceId, @role, @station, @model, @secretHash, @createdAt, @rotatedAt)`),
       deviceDelete: db.prepare('DELETE FROM devices WHERE device_id = ?'),
+      supervisorUpsert: db.prepare(`
+        INSERT OR REPLACE INTO supervisors (name, secret_hash, created_at, rotated_at)
+        VALUES (@name, @secretHash, @createdAt, @rotatedAt)`),
+      supervisorDelete: db.prepare('DELETE FROM supervisors WHERE name = ?'),
       metaPut: db.prepare(
         'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
       ),
@@ -215,6 +219,14 @@ export class UnitApplier {
       case 'device.delete': {
         const info = s.deviceDelete!.run(op.deviceId);
         if (info.changes === 0) throw new PacklineError('PKL_DEVICE_UNKNOWN', { deviceId: op.deviceId });
+        return;
+      }
+      case 'supervisor.put':
+        s.supervisorUpsert!.run({ ...op.supervisor });
+        return;
+      case 'supervisor.delete': {
+        const info = s.supervisorDelete!.run(op.name);
+        if (info.changes === 0) throw new PacklineError('PKL_NOT_FOUND', { what: `supervisor ${op.name}` });
         return;
       }
       case 'meta.put':

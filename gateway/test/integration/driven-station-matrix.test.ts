@@ -9,11 +9,12 @@
  * - Printer types: ZPL and TSPL raw TCP (printer simulators) and IPP (Debian's ippeveprinter,
  *   which needs dbus + avahi, see .ci/run), with a Toledo 8217 scale.
  *
+ * The label's language follows the printer: a TSPL printer's station gets the TSPL label
+ * (core/label/tspl-label.ts, chosen from the printer's driver definition by
+ * core/label/label-format.ts), the others the ZPL one.
+ *
  * Not in the matrix: the HID POS scale (USB HID reports, not a byte stream on a serial line; a
- * scale driver can only be configured on a serial or TCP link today). TSPL: the gateway renders
- * its label in ZPL only (core/label/zpl-label.ts), so a TSPL station composes and goes online
- * but its driver refuses the ZPL job as `format_unsupported`; that cell asserts exactly this
- * until the printing service brings TSPL templates.
+ * scale driver can only be configured on a serial or TCP link today).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -84,7 +85,7 @@ describe(`every printer type, ${PRINTER_ROW_SCALE} scale`, () => {
     await ipp?.stop();
   });
 
-  const shipsOn = (index: number, orderId: string) => async () => {
+  const shipsOn = (index: number, orderId: string, checkLabel: (label: string, waybill: string) => void) => async () => {
     const f = floor as DrivenFloor;
     const st = f.stations[index]!;
     const { waybill, loadGrams } = await f.packOnto(st, orderId);
@@ -92,27 +93,29 @@ describe(`every printer type, ${PRINTER_ROW_SCALE} scale`, () => {
     const shipment = await f.shipped(orderId);
     expect(shipment.actual_grams).toBe(loadGrams);
     const label = st.labels().find((l) => l.includes(waybill)) ?? '';
+    checkLabel(label, waybill);
+  };
+  const zplLabel = (label: string) => {
     expect(label.startsWith('^XA')).toBe(true);
   };
 
-  it(`zpl (${PRINTER_DEFINITION.zpl}, raw TCP 9100 simulator)`, shipsOn(0, 'O-PRN-1'));
+  it(`zpl (${PRINTER_DEFINITION.zpl}, raw TCP 9100 simulator)`, shipsOn(0, 'O-PRN-1', zplLabel));
 
-  it(`tspl (${PRINTER_DEFINITION.tspl}, raw TCP simulator): composes and goes online, but the gateway renders ZPL only, so the job is refused as format_unsupported (known gap: TSPL templates)`, async () => {
-    const f = floor as DrivenFloor;
-    const st = f.stations[1]!;
-    const orderId = 'O-PRN-2';
-    await f.packOnto(st, orderId);
-    await waitFor('print failure recorded', async () => (await f.shipment(orderId))?.reason_code === 'PKL_PRINT_FAILED');
-    const shipment = await f.shipment(orderId);
-    expect(shipment?.state).toBe('labelling');
-    const events = (await f.get('/api/v1/events?after=0&limit=1000', f.info.tokens.admin)) as {
-      events: Array<{ type: string; subject: string; data: Record<string, unknown> }>;
-    };
-    const failed = events.events.filter((e) => e.type === 'shipment.print_failed' && e.subject === `shipment:${shipment?.shipment_id}`);
-    expect(failed.map((e) => e.data['reason'])).toEqual(['format_unsupported']);
-    // Nothing reached the printer: a ZPL job on a TSPL printer would print garbage.
-    expect(st.rawPrinter?.labels).toHaveLength(0);
-  });
+  it(
+    `tspl (${PRINTER_DEFINITION.tspl}, raw TCP simulator): the station renders TSPL for its TSPL printer`,
+    shipsOn(1, 'O-PRN-2', (label, waybill) => {
+      // One whole TSPL job (the simulator's line reader cut it at PRINT), with the waybill as a
+      // Code 128 barcode and the Chinese text intact (CODEPAGE UTF-8), nothing of ZPL.
+      expect(label.startsWith('SIZE 76 mm,130 mm\r\n')).toBe(true);
+      expect(label).toContain('\r\nCODEPAGE UTF-8\r\n');
+      expect(label).toContain(`\r\nBARCODE 24,150,"128",120,1,0,2,2,"${waybill}"\r\n`);
+      expect(label).toContain('"订单 O-PRN-2"\r\n');
+      expect(label.endsWith('\r\nPRINT 1\r\n')).toBe(true);
+      expect(label).not.toContain('^XA');
+      const f = floor as DrivenFloor;
+      expect(f.stations[1]?.rawPrinter?.labels).toHaveLength(1);
+    }),
+  );
 
-  it('ipp (ippeveprinter, IPP Everywhere)', shipsOn(2, 'O-PRN-3'));
+  it('ipp (ippeveprinter, IPP Everywhere)', shipsOn(2, 'O-PRN-3', zplLabel));
 });

@@ -64,6 +64,7 @@ export async function makeHttpHarness(options: HarnessOptions = {}): Promise<Htt
     view: options.stations?.view ?? ((id) => base.view(id)),
     manualScan: options.stations?.manualScan ?? ((id, code, op) => base.manualScan(id, code, op)),
     override: options.stations?.override ?? ((id, sup, note) => base.override(id, sup, note)),
+    reprint: options.stations?.reprint ?? ((shipmentId, request) => base.reprint(shipmentId, request)),
   };
   const harness: Omit<HttpHarness, 'app' | 'close'> = {
     store,

@@ -7,8 +7,10 @@
  */
 import type { WireError } from '../../../contracts/errors.js';
 import { toWireError } from '../../../contracts/errors.js';
-import type { StationView } from '../../../contracts/payloads.js';
-import type { ManualScanResult, StationService, StationSummary } from '../../src/http/deps.js';
+import type { PrintCommand, StationView } from '../../../contracts/payloads.js';
+import { CHECKPOINTS } from '../../src/config/schema.js';
+import type { ManualScanResult, ReprintResult, StationService, StationSummary } from '../../src/http/deps.js';
+import { planReprint, type ReprintRequest } from '../../src/printing/reprint-plan.js';
 import type { Shipment, Store } from '../../src/storage/types.js';
 
 export interface TestStation {
@@ -98,6 +100,49 @@ export class StoreStationService implements StationService {
       ok: false,
       error: toWireError('PKL_SHIPMENT_STATE', { shipmentId: s?.shipmentId ?? '-', state: s?.state ?? 'idle', action: 'override' }),
     };
+  }
+
+  /** Print commands a reprint sent (this stand-in has no printers), in order. */
+  readonly printCommands: Array<{ deviceId: string; payload: PrintCommand }> = [];
+  private reprints: Promise<unknown> = Promise.resolve();
+  private jobs = 0;
+
+  /**
+   * The production reprint plan (printing/reprint-plan.ts) over the store, one request at a
+   * time as a station queue would run them; jobs out are the store's unanswered ones.
+   */
+  reprint(shipmentId: string, request: ReprintRequest): Promise<ReprintResult> {
+    const run = this.reprints.then(async (): Promise<ReprintResult> => {
+      const shipment = this.store.getShipment(shipmentId);
+      const station = this.stations.find((s) => s.id === shipment?.stationId);
+      if (shipment !== null && station === undefined) {
+        return { ok: false, error: toWireError('PKL_STATION_UNKNOWN', { stationId: shipment.stationId }) };
+      }
+      const printerId = station?.printer ?? '-';
+      const pending = this.store.pendingPrintJobs().filter((j) => j.printerId === printerId);
+      const plan = planReprint({
+        shipmentId,
+        shipment,
+        jobs: this.store.printJobsForShipment(shipmentId),
+        events: this.store.eventsForSubject(`shipment:${shipmentId}`, 10_000),
+        order: shipment === null ? null : this.store.getOrder(shipment.orderId),
+        pending: Object.fromEntries(pending.map((j) => [j.jobId, j])),
+        printerId,
+        format: 'zpl',
+        checkpoints: CHECKPOINTS,
+        shipmentsForOrder: shipment === null ? [] : this.store.listShipments({ orderId: shipment.orderId }),
+        newJobId: () => `J-test-${++this.jobs}`,
+        at: Date.now(),
+        request,
+      });
+      if (plan.kind === 'refused') return { ok: false, error: toWireError(plan.code, plan.details) };
+      if (plan.kind === 'duplicate') return { ok: true, jobId: plan.jobId, duplicate: true };
+      await this.store.write(plan.writes);
+      this.printCommands.push({ deviceId: plan.command.deviceId, payload: plan.command.payload });
+      return { ok: true, jobId: plan.job.jobId, duplicate: false };
+    });
+    this.reprints = run.catch(() => undefined);
+    return run;
   }
 
   private current(stationId: string): Shipment | null {

@@ -8,22 +8,11 @@
  * `_XX` hex escapes; everything else (Chinese included) is sent as UTF-8 under `^CI28`.
  */
 import { PacklineError } from '../../../../contracts/errors.js';
-import type { Order, Shipment } from '../../storage/types.js';
+import { formatKg, type LabelData } from './label-data.js';
+import type { TsplLabelOptions } from './tspl-label.js';
 
-export interface LabelData {
-  waybill: string;
-  carrier: string;
-  receiverName: string;
-  receiverPhone: string;
-  receiverAddress: string;
-  routingCode: string | null;
-  /** 大头笔 / 三段码, printed big. */
-  sortCode: string | null;
-  grams: number | null;
-  orderId: string;
-  /** e.g. `白色T恤 x2; 袜子 x1` (already built, see {@link itemSummary}). */
-  items: string;
-}
+// The label's data is shared with the TSPL renderer; re-exported so existing imports keep working.
+export { itemSummary, labelDataFor, type LabelData } from './label-data.js';
 
 export interface LabelOptions {
   /**
@@ -32,6 +21,8 @@ export interface LabelOptions {
    * font (e.g. a downloaded SimSun) set its `device:name.ext` here.
    */
   cjkFont?: string;
+  /** Options of the TSPL rendering (stations whose printer speaks TSPL); ignored here. */
+  tspl?: TsplLabelOptions;
 }
 
 export const DEFAULT_CJK_FONT = 'E:ANMDS.TTF';
@@ -51,7 +42,6 @@ const INNER = WIDTH_DOTS - 2 * MARGIN;
 const WAYBILL_RE = /^[A-Za-z0-9-]{1,40}$/;
 /** Longest text field in code points; ^FD allows 3072 bytes, the label area far less. */
 const MAX_FIELD = 120;
-const MAX_ITEMS = 80;
 
 /**
  * `^FH` escaping (ZPL II Prog. Guide, ^FH Field Hexadecimal Indicator: with `^FH` before `^FD`,
@@ -72,16 +62,6 @@ export function escapeFieldData(text: string, maxCodePoints = MAX_FIELD): string
     }
   }
   return out;
-}
-
-export function itemSummary(order: Order): string {
-  const text = order.lines.map((l) => `${l.name === '' ? l.sku : l.name} x${l.qty}`).join('; ');
-  const chars = Array.from(text);
-  return chars.length > MAX_ITEMS ? `${chars.slice(0, MAX_ITEMS - 1).join('')}…` : text;
-}
-
-function formatKg(grams: number | null): string {
-  return grams === null ? '-' : `${(grams / 1000).toFixed(2)} kg`;
 }
 
 /** One text field: `^FO` origin, `^AJ` the CJK font, `^FH` + escaped `^FD`, `^FS`. */
@@ -139,24 +119,4 @@ export function renderZplLabel(d: LabelData, options: LabelOptions = {}): string
     '^XZ',
   );
   return `${lines.join('\n')}\n`;
-}
-
-/** The label of a shipment; throws PKL_LABEL_TEMPLATE_ERROR when the order cannot be labelled. */
-export function labelDataFor(order: Order, shipment: Shipment): LabelData {
-  const pd = order.printData;
-  if (pd === null || order.waybill === null) {
-    throw new PacklineError('PKL_LABEL_TEMPLATE_ERROR', { reason: 'order has no waybill print data' });
-  }
-  return {
-    waybill: order.waybill,
-    carrier: order.carrier ?? '',
-    receiverName: pd.receiverName,
-    receiverPhone: pd.receiverPhone,
-    receiverAddress: pd.receiverAddress,
-    routingCode: pd.routingCode ?? null,
-    sortCode: pd.sortCode ?? null,
-    grams: shipment.actualGrams,
-    orderId: order.orderId,
-    items: itemSummary(order),
-  };
 }

@@ -156,8 +156,8 @@ export class Bench {
   printed(jobId: string, deviceId = 'prn-1'): StationStep {
     return this.send({ kind: 'print_result', jobId, status: 'printed', at: this.at(), deviceId });
   }
-  printFailed(jobId: string, reason = 'paper out'): StationStep {
-    return this.send({ kind: 'print_result', jobId, status: 'failed', reason, at: this.at(), deviceId: 'prn-1' });
+  printFailed(jobId: string, reason = 'paper out', deviceId = 'prn-1'): StationStep {
+    return this.send({ kind: 'print_result', jobId, status: 'failed', reason, at: this.at(), deviceId });
   }
   override(supervisor: string, shipmentId?: string): StationStep {
     return this.send({ kind: 'supervisor_override', supervisor, shipmentId, at: this.at(), deviceId: 'api' });

@@ -1,0 +1,152 @@
+/**
+ * The reprint guard (issue 5 "Reprint guard"): printing a waybill again needs a supervisor's
+ * name and password, checked against the scrypt hash kept in the store (`packline supervisor
+ * add`), with wrong passwords rate-limited per supervisor name.
+ *
+ * - A wrong password and an unknown name cost the same (an unknown name is checked against a
+ *   dummy hash) and reach the client as the same error (see {@link clientError}), so names
+ *   cannot be probed; the outcome keeps the real code for the audit log.
+ * - `maxFailures` wrong attempts within `windowMs` lock the name for `windowMs`
+ *   (PKL_REPRINT_LOCKED, even with the right password); a success clears its count. Unknown
+ *   names are limited like known ones, so the lock tells nothing either.
+ * - Attempts for one name are checked one after another, so a burst of parallel guesses
+ *   cannot slip past the limit while their hashes are being computed.
+ *
+ * No I/O of its own: the hash lookup and the clock are handed in.
+ */
+import { randomBytes } from 'node:crypto';
+import { PacklineError } from '../../../contracts/errors.js';
+import { hashSecret, verifySecret } from '../broker/secrets.js';
+
+export type GuardRefusal = 'PKL_SUPERVISOR_UNKNOWN' | 'PKL_SUPERVISOR_PASSWORD_WRONG' | 'PKL_REPRINT_LOCKED';
+
+export type GuardOutcome =
+  | { ok: true; supervisor: string }
+  | {
+      ok: false;
+      /** The real reason, for the audit log; the client gets {@link clientError}. */
+      code: GuardRefusal;
+      supervisor: string;
+      /** Wrong attempts counted in the current window (after this one). */
+      failures: number;
+      /** While locked: how long until the lock ends. */
+      retryAfterMs: number | null;
+    };
+
+export interface ReprintGuardOptions {
+  /** config `printing.reprint.maxFailures`. */
+  maxFailures: number;
+  /** config `printing.reprint.windowMs`: the counting window and the lock time. */
+  windowMs: number;
+  /** The stored password hash of a supervisor, or null for an unknown name. */
+  passwordHash(name: string): string | null;
+  now?: () => number;
+  /** Names the limiter tracks at most (bounded memory against floods of made-up names). */
+  maxTracked?: number;
+}
+
+interface Tally {
+  /** Times of wrong attempts within the window, oldest first. */
+  failures: number[];
+  lockedUntil: number | null;
+}
+
+const DEFAULT_MAX_TRACKED = 10_000;
+
+export class ReprintGuard {
+  private readonly tallies = new Map<string, Tally>();
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly now: () => number;
+  private dummyHash: Promise<string> | null = null;
+
+  constructor(private readonly opts: ReprintGuardOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Checks a name and password; never throws for a refusal (see {@link clientError}). */
+  check(supervisor: string, password: string): Promise<GuardOutcome> {
+    const previous = this.queues.get(supervisor) ?? Promise.resolve();
+    const run = previous.then(
+      () => this.checkNow(supervisor, password),
+      () => this.checkNow(supervisor, password),
+    );
+    this.queues.set(supervisor, run);
+    const forget = () => {
+      if (this.queues.get(supervisor) === run) this.queues.delete(supervisor);
+    };
+    run.then(forget, forget); // the caller sees the rejection, if any
+    return run;
+  }
+
+  /** Milliseconds until the name's lock ends; 0 when it is not locked. */
+  lockedFor(supervisor: string): number {
+    const until = this.tallies.get(supervisor)?.lockedUntil ?? null;
+    return until === null ? 0 : Math.max(0, until - this.now());
+  }
+
+  private async checkNow(supervisor: string, password: string): Promise<GuardOutcome> {
+    const before = this.tallies.get(supervisor);
+    if (before?.lockedUntil != null) {
+      const left = before.lockedUntil - this.now();
+      if (left > 0) {
+        return { ok: false, code: 'PKL_REPRINT_LOCKED', supervisor, failures: before.failures.length, retryAfterMs: left };
+      }
+      this.tallies.delete(supervisor); // the lock ran out: a clean slate
+    }
+    const hash = this.opts.passwordHash(supervisor);
+    // An unknown name pays for one scrypt too, so timing does not tell it from a wrong password.
+    const ok = hash === null ? (await verifySecret(password, await this.dummy()), false) : await verifySecret(password, hash);
+    if (ok) {
+      this.tallies.delete(supervisor);
+      return { ok: true, supervisor };
+    }
+    const at = this.now();
+    const tally = this.tallies.get(supervisor) ?? { failures: [], lockedUntil: null };
+    tally.failures = tally.failures.filter((t) => t > at - this.opts.windowMs);
+    tally.failures.push(at);
+    if (tally.failures.length >= this.opts.maxFailures) tally.lockedUntil = at + this.opts.windowMs;
+    this.tallies.delete(supervisor); // re-insert: Map order = least recently failed first
+    this.tallies.set(supervisor, tally);
+    this.bound(at);
+    return {
+      ok: false,
+      code: hash === null ? 'PKL_SUPERVISOR_UNKNOWN' : 'PKL_SUPERVISOR_PASSWORD_WRONG',
+      supervisor,
+      failures: tally.failures.length,
+      retryAfterMs: null,
+    };
+  }
+
+  private dummy(): Promise<string> {
+    this.dummyHash ??= hashSecret(randomBytes(16).toString('base64url'));
+    return this.dummyHash;
+  }
+
+  /** Keeps the tally map bounded: expired entries go first, then the least recently failed. */
+  private bound(at: number): void {
+    const max = this.opts.maxTracked ?? DEFAULT_MAX_TRACKED;
+    if (this.tallies.size <= max) return;
+    for (const [name, t] of this.tallies) {
+      const locked = t.lockedUntil !== null && t.lockedUntil > at;
+      if (!locked && t.failures.every((f) => f <= at - this.opts.windowMs)) this.tallies.delete(name);
+    }
+    for (const name of this.tallies.keys()) {
+      if (this.tallies.size <= max) break;
+      this.tallies.delete(name);
+    }
+  }
+}
+
+/**
+ * The error the client sees. An unknown name answers exactly like a wrong password (code,
+ * status and message), so the API cannot be used to find out who the supervisors are.
+ */
+export function clientError(outcome: Extract<GuardOutcome, { ok: false }>): PacklineError {
+  if (outcome.code === 'PKL_REPRINT_LOCKED') {
+    return new PacklineError('PKL_REPRINT_LOCKED', {
+      supervisor: outcome.supervisor,
+      retryAfterS: Math.ceil((outcome.retryAfterMs ?? 0) / 1000),
+    });
+  }
+  return new PacklineError('PKL_SUPERVISOR_PASSWORD_WRONG', { supervisor: outcome.supervisor });
+}
