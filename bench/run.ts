@@ -5,6 +5,8 @@
  *
  *   core      shipments/s, scan-to-print p50/p99 at 50/s, 500/s and max, fsyncs and bytes
  *             per shipment, RSS with ~500 devices; embedded aedes vs external Mosquitto
+ *   core --sdcard   Raspberry Pi: 100/s and max on this disk vs SD-card mode (8 ms syncs with
+ *             spikes), event-loop stalls, CPU and RSS per 100 shipments/s, targets MET/NOT MET
  *   sqlite    better-sqlite3 in a worker with group commit vs the async sqlite3 driver
  *   sync      drain of a 720,000-event backlog into the reference cloud; live p99 during it vs idle
  */
@@ -20,6 +22,9 @@ switch (name) {
     break;
   case 'sync':
     await (await import('./sync.js')).benchSync(rest);
+    break;
+  case 'printing':
+    await (await import('./printing.js')).benchPrinting(rest);
     break;
   default:
     process.stderr.write(`unknown benchmark ${name}; try: core, sqlite, sync\n`);

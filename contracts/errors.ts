@@ -189,6 +189,28 @@ export const ERRORS = {
     en: 'Label preview failed: {reason}',
     zh: '面单预览失败：{reason}',
   },
+  // Label templates per carrier (printing.templates, docs/printing.md). A template error is the
+  // site's to fix: the label's job fails with cause template_error (a print exception).
+  PKL_TEMPLATE_NOT_FOUND: {
+    http: 500,
+    en: 'No label template {template} (carrier {carrier})',
+    zh: '找不到面单模板 {template}（快递公司 {carrier}）',
+  },
+  PKL_TEMPLATE_INVALID: {
+    http: 500,
+    en: 'Label template {template} is invalid: {reason}',
+    zh: '面单模板 {template} 无效：{reason}',
+  },
+  PKL_TEMPLATE_FONT_INVALID: {
+    http: 500,
+    en: 'Label font {font} cannot be used: {reason}',
+    zh: '面单字体 {font} 无法使用：{reason}',
+  },
+  PKL_TEMPLATE_GLYPH_MISSING: {
+    http: 500,
+    en: 'Label font {font} has no glyph for "{char}" (template {template})',
+    zh: '面单字体 {font} 缺少字符“{char}”（模板 {template}）',
+  },
   PKL_SHIPMENT_NOT_FOUND: { http: 404, en: 'Shipment {shipmentId} not found', zh: '包裹 {shipmentId} 不存在' },
   PKL_SHIPMENT_STATE: {
     http: 409,
@@ -283,6 +305,13 @@ export const ERRORS = {
     en: 'Invalid configuration: {reason}',
     zh: '配置错误：{reason}',
   },
+  // A file holding secrets (device secrets, API tokens) was readable by group or others: the
+  // gateway narrows it to 0600 and says so; the secrets in it should be rotated.
+  PKL_SECRET_FILE_EXPOSED: {
+    http: 500,
+    en: 'Secret file {file} was readable by others (mode {mode}); narrowed to 0600, rotate the secrets it holds',
+    zh: '密钥文件 {file} 曾可被他人读取（权限 {mode}）；已改为 0600，请轮换其中的密钥',
+  },
 
   // ---- cloud sync (docs/sync.md) --------------------------------------------------------
   PKL_CANCEL_TOO_LATE: {
@@ -304,6 +333,18 @@ export const ERRORS = {
     http: 500,
     en: 'Cloud sync key missing: set sync.keyFile or PACKLINE_SYNC_KEY ({reason})',
     zh: '缺少云端同步密钥：请设置 sync.keyFile 或 PACKLINE_SYNC_KEY（{reason}）',
+  },
+
+  // ---- operations: preflight (docs/operations.md) -----------------------------------------
+  PKL_PREFLIGHT_UNAVAILABLE: {
+    http: 503,
+    en: 'No preflight report from {url}: {reason}',
+    zh: '无法从 {url} 获取预检报告：{reason}',
+  },
+  PKL_PREFLIGHT_NO_TOKEN: {
+    http: 401,
+    en: 'No API token for the preflight: {reason}',
+    zh: '预检缺少 API 令牌：{reason}',
   },
 
   // ---- notifications (cloud sync alerts: webhook robots, e-mail) -----------------------

@@ -33,6 +33,12 @@ export const SYNC_PATHS = {
   cursor: (gw: string) => `/sync/v1/gateways/${encodeURIComponent(gw)}/cursor`,
   /** GET ?after=<cursor>&limit=<n> → {@link ChangesPage} (signed like a batch, empty body). */
   changes: (gw: string) => `/sync/v1/gateways/${encodeURIComponent(gw)}/changes`,
+  /**
+   * GET → {@link ShopAuthorisations} (signed like the cursor, empty body): when the platform
+   * authorisation of each shop this gateway ships for expires. Optional for a cloud: a 404
+   * means it does not publish them (the gateway's preflight then says "unknown").
+   */
+  shops: (gw: string) => `/sync/v1/gateways/${encodeURIComponent(gw)}/shops`,
 } as const;
 
 /** Request headers (lower case, as Node delivers them). */
@@ -138,6 +144,33 @@ export const CursorReply = Type.Object(
   { additionalProperties: false },
 );
 export type CursorReply = Static<typeof CursorReply>;
+
+/**
+ * One shop's platform authorisation (the OAuth grant that lets the cloud fetch orders and
+ * waybills for the shop; Taobao/Tmall, JD, Pinduoduo grants expire and must be renewed by the
+ * shop owner). An expired grant means no new orders and no waybills for that shop.
+ */
+export const ShopAuthorisation = Type.Object(
+  {
+    shop: Type.String({ minLength: 1, maxLength: 64 }),
+    platform: Type.Optional(Type.String({ maxLength: 32 })),
+    /** When the grant expires (epoch ms); null: it does not expire. */
+    expires_at: Nullable(Millis),
+  },
+  { additionalProperties: false },
+);
+export type ShopAuthorisation = Static<typeof ShopAuthorisation>;
+
+/** The cloud's answer to GET {@link SYNC_PATHS.shops}. */
+export const ShopAuthorisations = Type.Object(
+  {
+    shops: Type.Array(ShopAuthorisation, { maxItems: 10_000 }),
+    /** The cloud's clock when it answered (epoch ms): lets the gateway check its own clock. */
+    server_time: Millis,
+  },
+  { additionalProperties: false },
+);
+export type ShopAuthorisations = Static<typeof ShopAuthorisations>;
 
 /** Error body of a refused request (4xx/5xx), same shape as the gateway's HTTP errors. */
 export const SyncErrorBody = Type.Object({

@@ -8,10 +8,16 @@
  *    card syncs in 4-10 ms with spikes of 35-180 ms, where this machine's disk takes ~0.2 ms.
  *
  * Environment:
- *   FSYNC_SHIM_COUNTER   path of the counter file (created; three uint64: sync calls, ns spent
- *                        in syncs, bytes written to regular files by pwrite/pwrite64)
+ *   FSYNC_SHIM_COUNTER   path of the counter file (created; six uint64: sync calls, ns spent
+ *                        in the real syncs, bytes written to regular files by pwrite/pwrite64,
+ *                        syncs made on the process's main thread (each one blocks Node's event
+ *                        loop), ns the main thread spent in syncs and ns all threads spent in
+ *                        syncs, both including the added delay)
  *   FSYNC_SHIM_DELAY_MS  extra delay per sync, milliseconds (float; default 0)
  *   FSYNC_SHIM_SPIKE_EVERY / FSYNC_SHIM_SPIKE_MS   every Nth sync takes SPIKE_MS instead
+ *   FSYNC_SHIM_SPIKE_MAX_MS  if set (> SPIKE_MS), each spike takes a duration spread evenly
+ *                        between SPIKE_MS and SPIKE_MAX_MS (an SD card's 35-180 ms), drawn
+ *                        from the sync's sequence number, so runs are reproducible
  *
  * Build: cc -O2 -shared -fPIC -o fsync-shim.so fsync-shim.c -ldl
  */
@@ -23,14 +29,18 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static int (*real_fsync)(int);
 static int (*real_fdatasync)(int);
-static volatile uint64_t *counter; /* [0] sync calls, [1] ns inside real syncs, [2] file bytes written */
+/* [0] sync calls, [1] ns inside real syncs, [2] file bytes written, [3] main-thread syncs,
+ * [4] ns in main-thread syncs incl. delay, [5] ns in all syncs incl. delay */
+#define COUNTER_BYTES 48
+static volatile uint64_t *counter;
 static ssize_t (*real_pwrite)(int, const void *, size_t, off_t);
 static ssize_t (*real_pwrite64)(int, const void *, size_t, off64_t);
-static double delay_ms, spike_ms;
+static double delay_ms, spike_ms, spike_max_ms;
 static long spike_every;
 
 __attribute__((constructor)) static void shim_init(void) {
@@ -44,12 +54,14 @@ __attribute__((constructor)) static void shim_init(void) {
   delay_ms = d ? atof(d) : 0.0;
   spike_every = se ? atol(se) : 0;
   spike_ms = sm ? atof(sm) : 0.0;
+  const char *sx = getenv("FSYNC_SHIM_SPIKE_MAX_MS");
+  spike_max_ms = sx ? atof(sx) : 0.0;
   const char *path = getenv("FSYNC_SHIM_COUNTER");
   if (path && *path) {
     int fd = open(path, O_RDWR | O_CREAT, 0644);
     if (fd >= 0) {
-      if (ftruncate(fd, 24) == 0) {
-        void *p = mmap(NULL, 24, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+      if (ftruncate(fd, COUNTER_BYTES) == 0) {
+        void *p = mmap(NULL, COUNTER_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         if (p != MAP_FAILED) counter = (volatile uint64_t *)p;
       }
       close(fd);
@@ -70,6 +82,17 @@ static void sleep_ms(double ms) {
   }
 }
 
+/* splitmix64 of the sync's number: a reproducible spread of spike durations without shared
+ * generator state between threads (SQLite syncs from its writer thread, others from elsewhere). */
+static double spike_duration(uint64_t n) {
+  if (spike_max_ms <= spike_ms) return spike_ms;
+  uint64_t z = n + 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  return spike_ms + (spike_max_ms - spike_ms) * ((double)(z >> 11) / 9007199254740992.0);
+}
+
 static int counted(int (*fn)(int), int fd) {
   uint64_t t0 = now_ns();
   int rc = fn(fd);
@@ -78,8 +101,17 @@ static int counted(int (*fn)(int), int fd) {
     n = __atomic_add_fetch(&counter[0], 1, __ATOMIC_RELAXED);
     __atomic_add_fetch(&counter[1], now_ns() - t0, __ATOMIC_RELAXED);
   }
-  if (spike_every > 0 && n > 0 && n % (uint64_t)spike_every == 0) sleep_ms(spike_ms);
+  if (spike_every > 0 && n > 0 && n % (uint64_t)spike_every == 0) sleep_ms(spike_duration(n));
   else sleep_ms(delay_ms);
+  if (counter) {
+    uint64_t spent = now_ns() - t0;
+    __atomic_add_fetch(&counter[5], spent, __ATOMIC_RELAXED);
+    /* The main thread's tid is the pid: a sync there stalls Node's event loop. */
+    if ((pid_t)syscall(SYS_gettid) == getpid()) {
+      __atomic_add_fetch(&counter[3], 1, __ATOMIC_RELAXED);
+      __atomic_add_fetch(&counter[4], spent, __ATOMIC_RELAXED);
+    }
+  }
   return rc;
 }
 

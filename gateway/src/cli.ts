@@ -1,6 +1,7 @@
 /**
  * The `packline` command line. Every command and sub-command has `--help`.
- * Exit codes: 0 ok, 1 failure (a coded error is printed), 2 usage error.
+ * Exit codes: 0 ok, 1 failure (a coded error is printed), 2 usage error; `packline preflight`
+ * has its own (0 pass, 1 warn, 2 fail, 3 no report: cli/preflight-command.ts).
  */
 import { Command, CommanderError } from 'commander';
 import { PacklineError } from '../../contracts/errors.js';
@@ -10,7 +11,17 @@ import { registerDeviceCommands } from './cli/device-commands.js';
 import { registerPrintCommands } from './cli/print-commands.js';
 import { registerSyncCommands } from './cli/sync-commands.js';
 import { registerStartCommand } from './cli/start-command.js';
+import { registerPreflightCommand } from './cli/preflight-command.js';
 import { redactConfig } from './config/redact.js';
+
+/**
+ * A command whose outcome is a status, not success or failure (`packline preflight`: 0 pass,
+ * 1 warn, 2 fail), sets its exit code here; main() returns it.
+ */
+let commandExitCode = 0;
+export function setCommandExitCode(code: number): void {
+  commandExitCode = code;
+}
 
 export interface GlobalOptions {
   config?: string;
@@ -55,14 +66,16 @@ function buildProgram(): Command {
   registerDeviceCommands(program);
   registerSyncCommands(program);
   registerPrintCommands(program);
+  registerPreflightCommand(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  commandExitCode = 0;
   try {
     await program.parseAsync(argv);
-    return 0;
+    return commandExitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version end through here with exit code 0.

@@ -21,11 +21,18 @@ import type { HealthService, StationService } from './http/deps.js';
 import { buildHttpApp } from './http/app.js';
 import { createStoreOrderService } from './http/order-import.js';
 import { SyncService } from './sync/sync-service.js';
+import { UiService } from './ui/ui-plugin.js';
 import { createPrinterService } from './printing/printers.js';
 import { Notifier } from '../../cloud-sync/src/notify/notifier.js';
 import { type Component, stopAll } from './lib/component.js';
 import type { Logger } from './lib/logger.js';
+import { SdNotify } from './lib/sd-notify.js';
 import { Metrics } from './metrics.js';
+import { DeviceWatch } from './preflight/device-watch.js';
+import { registerPreflightRoutes } from './preflight/http-route.js';
+import { OpsAlerts } from './preflight/ops-alerts.js';
+import { collectOpsMetrics } from './preflight/ops-metrics.js';
+import { PreflightService } from './preflight/preflight-service.js';
 import { loadOrCreateApiTokens } from './runtime/api-tokens.js';
 import { buildBindings } from './runtime/bindings.js';
 import { idSource } from './runtime/ids.js';
@@ -78,12 +85,21 @@ export class Gateway implements Component {
   private store: Store | null = null;
   private stations: StationRuntime | null = null;
   private information: GatewayInfo | null = null;
+  private preflightService: PreflightService | null = null;
   readonly metrics = new Metrics();
+  /** systemd readiness, watchdog and stopping notices (no-ops outside a Type=notify unit). */
+  private readonly systemd = new SdNotify({ onError: (err) => this.logger.warn({ err: err.message }, 'sd_notify failed') });
 
   constructor(
     private readonly config: Readonly<Config>,
     private readonly logger: Logger,
   ) {}
+
+  /** The preflight readiness check (after start). */
+  preflight(): PreflightService {
+    if (this.preflightService === null) throw new Error('gateway not started');
+    return this.preflightService;
+  }
 
   info(): GatewayInfo {
     if (this.information === null) throw new Error('gateway not started');
@@ -118,7 +134,8 @@ export class Gateway implements Component {
 
     const provisioner = new DeviceProvisioner(storeRegistry(store), { dataDir, logger: log('provisioning') });
     const issued = await provisioner.provisionConfigured(config.devices);
-    const { tokens, file: apiTokensFile } = loadOrCreateApiTokens(dataDir);
+    const { tokens, file: apiTokensFile, exposed } = loadOrCreateApiTokens(dataDir);
+    if (exposed !== null) log('http').warn({ code: exposed.code, ...exposed.details }, exposed.message);
 
     const ids = idSource(config.gatewayId, store.boot);
     const bindings = buildBindings(config);
@@ -139,6 +156,10 @@ export class Gateway implements Component {
       reprint: (shipmentId, request) => {
         if (this.stations === null) return Promise.reject(new Error('stations not started'));
         return this.stations.reprint(shipmentId, request);
+      },
+      shipUnlabelled: (shipmentId, request) => {
+        if (this.stations === null) return Promise.reject(new Error('stations not started'));
+        return this.stations.shipUnlabelled(shipmentId, request);
       },
     };
     const health: HealthService = {
@@ -193,6 +214,17 @@ export class Gateway implements Component {
       version: VERSION,
     });
     this.app = app;
+    // The screens (issue 6): pages, /ui/live and GET /api/v1/dashboard, registered before listen.
+    const ui = new UiService({
+      config,
+      store,
+      stations: stationsFacade,
+      sync,
+      tokens,
+      isOnline: (deviceId) => brokerLink?.connectedDevices().has(deviceId) ?? false,
+      logger: log('ui'),
+    });
+    await ui.register(app);
 
     let link: BrokerLink;
     if (config.mqtt.external === undefined) {
@@ -208,6 +240,12 @@ export class Gateway implements Component {
     await link.start();
     this.running.push(link);
     brokerLink = link;
+    const watch = new DeviceWatch({ config, link });
+    await watch.start();
+    this.running.push(watch);
+    // Subscribed before the stations and drivers start, so every device state reaches the screens.
+    await ui.start(link);
+    this.running.push(ui);
 
     let online = 0;
     link.onPresence((_deviceId, isOnline) => {
@@ -274,16 +312,39 @@ export class Gateway implements Component {
       metrics.setSync(l.state, l.backlog, l.failed);
     });
 
+    // Preflight, the dashboard's metrics and the operations alerts (docs/operations.md).
+    const ops = new OpsAlerts({ config, store, watch, alerts: notifier, logger: log('ops'), runPreflight: () => preflight.run() });
+    const preflight = new PreflightService({
+      config,
+      store,
+      watch,
+      sync,
+      printers,
+      logger: log('preflight'),
+      onReport: (report) => {
+        const disk = report.checks.find((c) => c.id === 'disk')?.data?.['bufferHours'];
+        metrics.setPreflight(report.status, typeof disk === 'number' ? disk : null);
+        ops.preflightReport(report);
+      },
+    });
+    this.preflightService = preflight;
+    registerPreflightRoutes(app, preflight);
+    const stopOpsMetrics = collectOpsMetrics({ config, metrics, store, watch, stations: () => runtime.list(), ackedSeq: () => sync.ackedSeq() });
+    this.running.push({ name: 'ops-metrics', start: async () => undefined, stop: async () => stopOpsMetrics() });
+    await ops.start();
+    this.running.push(ops);
+
     await app.listen({ host: config.http.host, port: config.http.port });
     const address = app.server.address();
     const httpPort = typeof address === 'object' && address !== null ? address.port : config.http.port;
     const host = hostFor(config.http.host);
+    const tls = config.http.tls.certFile !== undefined;
     const ports = this.broker?.ports() ?? { tcp: null, tls: null };
     this.information = {
       gatewayId: config.gatewayId,
-      httpUrl: `http://${host}:${httpPort}`,
+      httpUrl: `${tls ? 'https' : 'http'}://${host}:${httpPort}`,
       mqttUrl: config.mqtt.external?.url ?? (ports.tcp === null ? null : `mqtt://${hostFor(config.mqtt.host)}:${ports.tcp}`),
-      wsUrl: `ws://${host}:${httpPort}${config.mqtt.wsPath}`,
+      wsUrl: `${tls ? 'wss' : 'ws'}://${host}:${httpPort}${config.mqtt.wsPath}`,
       mqttTlsPort: ports.tls,
       dataDir,
       provisioningFile: provisioner.provisioningFile,
@@ -295,10 +356,12 @@ export class Gateway implements Component {
       { http: this.information.httpUrl, mqtt: this.information.mqttUrl, ws: this.information.wsUrl, dataDir, boot: store.boot },
       'gateway started',
     );
+    await this.systemd.ready(`${config.stations.length} stations, ${config.lines.length} lines`);
   }
 
   /** Graceful: stop taking events, finish and commit in-flight steps, then close. */
   async stop(): Promise<void> {
+    if (this.running.length > 0) await this.systemd.stopping();
     const components = this.running.splice(0);
     // HTTP stops first for new requests, but its server also carries MQTT over WebSocket,
     // so it is closed after the broker.
@@ -308,6 +371,7 @@ export class Gateway implements Component {
       this.app = null;
     }
     this.information = null;
+    this.preflightService = null;
     this.stations = null;
     this.link = null;
     this.broker = null;

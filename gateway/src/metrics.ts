@@ -58,6 +58,19 @@ export interface MetricsOptions {
 
 export const SYNC_LINK_STATES = ['online', 'degraded', 'offline', 'disabled'] as const;
 
+/** Printer media as `packline_printer_media_state` exports it (one series per state, 1 = current). */
+export const PRINTER_MEDIA_STATES = ['ok', 'paper_out', 'ribbon_out', 'head_open', 'paper_jam', 'fault', 'offline', 'unknown'] as const;
+export type PrinterMediaState = (typeof PRINTER_MEDIA_STATES)[number];
+
+/** The dashboard's exception queue, by kind (docs/operations.md). */
+export const EXCEPTION_KINDS = ['intercept', 'weight_hold', 'print_failure', 'sync_failure', 'refused_cancel'] as const;
+export type ExceptionKind = (typeof EXCEPTION_KINDS)[number];
+
+/** Where a parcel shipped: a packing station or a DWS line. */
+export type ShippingPointKind = 'station' | 'line';
+
+const PREFLIGHT_STATUS_VALUE = { pass: 0, warn: 1, fail: 2 } as const;
+
 export class Metrics {
   readonly registry: Registry;
 
@@ -72,6 +85,16 @@ export class Metrics {
   private readonly syncBacklog: GaugeT;
   private readonly syncFailed: GaugeT;
   private readonly syncLink: GaugeT<'state'>;
+  private readonly parcelsShipped: CounterT<'kind' | 'id'>;
+  private readonly deviceOnline: GaugeT<'device' | 'role'>;
+  private readonly deviceFault: GaugeT<'device' | 'role'>;
+  private readonly printerMedia: GaugeT<'printer' | 'state'>;
+  private readonly syncLag: GaugeT;
+  private readonly waybillOrders: GaugeT<'with_waybill'>;
+  private readonly waybillCoverageRatio: GaugeT;
+  private readonly exceptionQueue: GaugeT<'kind'>;
+  private readonly preflightStatus: GaugeT;
+  private readonly offlineBufferHours: GaugeT;
   // Pre-bound label children: the MQTT counters are bumped per message on the hot path.
   private readonly mqttIn: { inc(n?: number): void };
   private readonly mqttOut: { inc(n?: number): void };
@@ -148,6 +171,63 @@ export class Metrics {
       registers,
     });
     for (const st of SYNC_LINK_STATES) this.syncLink.labels(st).set(st === 'disabled' ? 1 : 0);
+    this.parcelsShipped = new Counter({
+      name: 'packline_parcels_shipped_total',
+      help: 'Parcels shipped, by packing station (kind="station") or DWS line (kind="line"); rate() gives parcels per hour',
+      labelNames: ['kind', 'id'],
+      registers,
+    });
+    this.deviceOnline = new Gauge({
+      name: 'packline_device_online',
+      help: 'Configured device reachable: 1 connected and not announcing offline, 0 otherwise',
+      labelNames: ['device', 'role'],
+      registers,
+    });
+    this.deviceFault = new Gauge({
+      name: 'packline_device_fault',
+      help: 'Device announcing a fault (retained state "error"): 1, else 0',
+      labelNames: ['device', 'role'],
+      registers,
+    });
+    this.printerMedia = new Gauge({
+      name: 'packline_printer_media_state',
+      help: 'Printer media / ribbon state: 1 for the current state (ok, paper_out, ribbon_out, head_open, paper_jam, fault, offline, unknown), 0 for the others',
+      labelNames: ['printer', 'state'],
+      registers,
+    });
+    this.syncLag = new Gauge({
+      name: 'packline_sync_lag_seconds',
+      help: 'Age of the oldest event the cloud has not acknowledged (0 when none is waiting)',
+      registers,
+    });
+    this.waybillOrders = new Gauge({
+      name: 'packline_waybill_open_orders',
+      help: 'Open orders by whether they have a pre-fetched waybill (with_waybill="true": can ship with the WAN down)',
+      labelNames: ['with_waybill'],
+      registers,
+    });
+    this.waybillCoverageRatio = new Gauge({
+      name: 'packline_waybill_coverage_ratio',
+      help: 'Share of open orders with a pre-fetched waybill (1 when there are no open orders)',
+      registers,
+    });
+    this.exceptionQueue = new Gauge({
+      name: 'packline_exception_queue',
+      help: 'Exception queue size by kind: intercept (recalls), weight_hold, print_failure, sync_failure, refused_cancel',
+      labelNames: ['kind'],
+      registers,
+    });
+    for (const k of EXCEPTION_KINDS) this.exceptionQueue.labels(k).set(0);
+    this.preflightStatus = new Gauge({
+      name: 'packline_preflight_status',
+      help: 'Result of the last preflight run: 0 pass, 1 warn, 2 fail',
+      registers,
+    });
+    this.offlineBufferHours = new Gauge({
+      name: 'packline_offline_buffer_hours',
+      help: 'Hours of offline events the free disk holds at the configured peak rate (last preflight)',
+      registers,
+    });
     this.httpRequests = new Counter({
       name: 'packline_http_requests_total',
       help: 'HTTP API requests by route pattern and status',
@@ -206,6 +286,46 @@ export class Metrics {
     for (const st of SYNC_LINK_STATES) this.syncLink.labels(st).set(st === state ? 1 : 0);
     this.syncBacklog.set(backlog);
     this.syncFailed.set(failed);
+  }
+
+  // ---- floor: parcels, devices, waybills, exceptions ---------------------------------------
+
+  /** Exports zeros for each station and line from boot, so rate() works before their first parcel. */
+  declareShippingPoints(stations: readonly string[], lines: readonly string[]): void {
+    for (const id of stations) this.parcelsShipped.labels('station', id).inc(0);
+    for (const id of lines) this.parcelsShipped.labels('line', id).inc(0);
+  }
+
+  parcelShipped(kind: ShippingPointKind, id: string, count = 1): void {
+    this.parcelsShipped.labels(kind, id).inc(count);
+  }
+
+  setDevice(device: string, role: string, online: boolean, fault: boolean): void {
+    this.deviceOnline.labels(device, role).set(online ? 1 : 0);
+    this.deviceFault.labels(device, role).set(fault ? 1 : 0);
+  }
+
+  setPrinterMedia(printer: string, state: PrinterMediaState): void {
+    for (const st of PRINTER_MEDIA_STATES) this.printerMedia.labels(printer, st).set(st === state ? 1 : 0);
+  }
+
+  setSyncLag(seconds: number): void {
+    this.syncLag.set(Math.max(0, seconds));
+  }
+
+  setWaybillCoverage(open: number, withWaybill: number): void {
+    this.waybillOrders.labels('false').set(open - withWaybill);
+    this.waybillOrders.labels('true').set(withWaybill);
+    this.waybillCoverageRatio.set(open === 0 ? 1 : withWaybill / open);
+  }
+
+  setExceptionQueue(kind: ExceptionKind, size: number): void {
+    this.exceptionQueue.labels(kind).set(size);
+  }
+
+  setPreflight(status: keyof typeof PREFLIGHT_STATUS_VALUE, bufferHours: number | null): void {
+    this.preflightStatus.set(PREFLIGHT_STATUS_VALUE[status]);
+    if (bufferHours !== null && Number.isFinite(bufferHours)) this.offlineBufferHours.set(bufferHours);
   }
 
   // ---- HTTP ------------------------------------------------------------------------------

@@ -167,4 +167,18 @@ describe('DWS definitions and template validation', () => {
     ];
     for (const t of bad) expect(() => new TelegramCodec(t)).toThrow(expect.objectContaining({ code: 'PKL_CONFIG_INVALID' }));
   });
+
+  // Found by `npm run fuzz` (dws-telegrams, seed 1 #119): a null field entry or a non-list
+  // noRead/noValue threw a TypeError out of the constructor instead of PKL_CONFIG_INVALID.
+  it('refuses malformed templates from a file with PKL_CONFIG_INVALID, never a TypeError', () => {
+    const base = { framing: 'lf', separator: '\t', reply: [{ field: 'seq' }, { field: 'chute' }] };
+    const bad: unknown[] = [
+      { ...base, parcel: [null, 143885458] },
+      { ...base, parcel: [{ field: 'seq' }, { field: 'barcode' }, true, null] },
+      { ...base, parcel: [{ field: 'seq' }, { field: 'barcode' }, ['x']] },
+      { ...base, parcel: [{ field: 'seq' }, { field: 'barcode' }], noRead: true },
+      { ...base, parcel: [{ field: 'seq' }, { field: 'barcode' }], noValue: { x: 1 } },
+    ];
+    for (const t of bad) expect(() => new TelegramCodec(t as TelegramTemplate)).toThrow(expect.objectContaining({ code: 'PKL_CONFIG_INVALID' }));
+  });
 });

@@ -96,6 +96,10 @@ function configError(reason: string): PacklineError {
 function checkFields(t: TelegramTemplate, which: 'parcel' | 'reply', required: readonly FieldName[]): void {
   const fields = t[which];
   if (!Array.isArray(fields) || fields.length === 0) throw configError(`"${which}" has no fields`);
+  // A template from a file can hold anything: each field must at least be an object.
+  if (!fields.every((f: unknown) => typeof f === 'object' && f !== null && !Array.isArray(f))) {
+    throw configError(`"${which}" fields must be objects like {"field": "seq"}`);
+  }
   for (const name of required) {
     if (fields.filter((f) => f.field === name).length !== 1) throw configError(`"${which}" needs exactly one "${name}" field`);
   }
@@ -142,6 +146,9 @@ export class TelegramCodec {
     checkFields(template, 'reply', ['seq', 'chute']);
     const maxLength = template.maxLength ?? 512;
     if (!Number.isInteger(maxLength) || maxLength < 8 || maxLength > 65_536) throw configError('"maxLength" must be 8..65536');
+    for (const list of ['noRead', 'noValue'] as const) {
+      if (template[list] !== undefined && !Array.isArray(template[list])) throw configError(`"${list}" must be a list of texts`);
+    }
     for (const m of template.noRead ?? []) if (typeof m !== 'string' || m === '') throw configError('"noRead" holds an empty marker');
     this.template = template;
     this.#noRead = new Set(template.noRead ?? []);

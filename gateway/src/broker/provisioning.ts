@@ -13,7 +13,7 @@ import type { DeviceConfig } from '../config/schema.js';
 import type { Logger } from '../lib/logger.js';
 import type { DeviceRecord } from '../storage/types.js';
 import { isRole } from './acl.js';
-import { generateSecret, hashSecret } from './secrets.js';
+import { generateSecret, hashSecret, narrowSecretFile } from './secrets.js';
 
 /** The device registry the broker layer needs; the lead adapts the SQLite store to it. */
 export interface DeviceRegistry {
@@ -88,6 +88,8 @@ export class DeviceProvisioner {
    * secret. Devices only in the registry (added by the CLI) are left alone.
    */
   async provisionConfigured(devices: readonly DeviceConfig[]): Promise<IssuedSecret[]> {
+    const exposed = narrowSecretFile(this.provisioningFile);
+    if (exposed !== null) this.opts.logger?.warn({ code: exposed.code, ...exposed.details }, exposed.message);
     const issued: IssuedSecret[] = [];
     for (const d of devices) {
       checkId(d.id);

@@ -6,6 +6,8 @@
  * so the cost parameters can be raised later without invalidating stored hashes.
  */
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { chmodSync, statSync } from 'node:fs';
+import { PacklineError } from '../../../contracts/errors.js';
 
 /** 32 random bytes → 43 base64url characters; 256 bits is far beyond online guessing. */
 const SECRET_BYTES = 32;
@@ -89,4 +91,23 @@ export async function verifySecret(secret: string, encoded: string): Promise<boo
   } catch {
     return false;
   }
+}
+
+/**
+ * Files holding secrets (provisioning.json, api-tokens.json) must be readable by their owner
+ * only. One found readable by group or others (a hand edit, a copy, a restore from backup) is
+ * narrowed to 0600 and reported as PKL_SECRET_FILE_EXPOSED, for the caller to log: whoever
+ * could read it may have the secrets, so they should be rotated. Null when the file is
+ * missing or already private.
+ */
+export function narrowSecretFile(file: string): PacklineError | null {
+  let mode: number;
+  try {
+    mode = statSync(file).mode & 0o777;
+  } catch {
+    return null;
+  }
+  if ((mode & 0o077) === 0) return null;
+  chmodSync(file, 0o600);
+  return new PacklineError('PKL_SECRET_FILE_EXPOSED', { file, mode: `0${mode.toString(8)}` });
 }

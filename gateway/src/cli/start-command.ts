@@ -144,7 +144,12 @@ async function startSimCloud(config: Readonly<Config>, logger: Logger): Promise<
   );
   const url = await new Promise<string>((resolveUrl, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error('the simulated cloud did not start within 30 s')), 30_000);
+    // A cloud that never says it is ready is killed, or `packline start` would print the error
+    // and then wait for ever on a child that holds its stdout open.
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error('the simulated cloud did not start within 60 s'));
+    }, 60_000);
     proc.stdout?.on('data', (b: Buffer) => {
       out += b.toString();
       const m = /"url":"([^"]+)"/.exec(out);

@@ -361,6 +361,27 @@ export const ConfigSchema = Type.Object(
           { default: {}, additionalProperties: false },
         ),
         /**
+         * Label templates per carrier (docs/printing.md): template files are JSON data
+         * (gateway/templates/ ships standard-76x130, zto-76x130, yto-76x130, sf-100x150; `dir`
+         * adds the site's own). Nothing set = the built-in label for every carrier.
+         */
+        templates: Type.Object(
+          {
+            dir: Type.Optional(Type.String({ minLength: 1, description: "directory of the site's own label template files (*.json); same id as a shipped one replaces it" })),
+            default: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'template id for carriers not listed in carriers; unset = the built-in label' })),
+            carriers: Type.Record(Type.String({ minLength: 1, maxLength: 32 }), Type.String({ minLength: 1, maxLength: 64 }), {
+              description: 'carrier code (as in orders, e.g. ZTO, YTO, SF) → template id',
+              default: {},
+            }),
+            font: Type.String({
+              description: 'TrueType font (.ttf/.ttc) ZPL label text is drawn with (as ^GF graphics, so no printer font is needed)',
+              default: '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc',
+            }),
+            tsplFont: Type.String({ description: 'printer font for TSPL label text (must hold Chinese glyphs)', default: 'TSS24.BF2' }),
+          },
+          { default: {}, additionalProperties: false },
+        ),
+        /**
          * Cainiao print-component endpoint (菜鸟打印组件 protocol, WebSocket): ERP web pages that
          * print through `ws://localhost:13528` print on the gateway's printers instead.
          */
@@ -377,6 +398,26 @@ export const ConfigSchema = Type.Object(
     ),
     /** Alerts (sync outage, sync failed, waybill coverage): webhooks (JSON, WeCom, DingTalk) and e-mail. */
     notify: NotifyConfigSchema,
+    /**
+     * The pre-peak readiness check (`packline preflight`, GET /api/v1/preflight, docs/operations.md)
+     * and the operations alerts that watch the same figures between runs.
+     */
+    preflight: Type.Object(
+      {
+        peakShipmentsPerHour: Type.Integer({ description: 'peak shipments per hour of the whole site: sizes the offline buffer the disk gives', minimum: 1, default: 3_000 }),
+        eventsPerShipment: Type.Number({ description: 'event-log events one shipment writes, for the offline buffer estimate (scan, items, weight, label, shipped…)', minimum: 1, default: 6 }),
+        bufferWarnHours: Type.Number({ description: 'warn when the free disk holds fewer hours of offline events at the peak rate', minimum: 0, default: 72 }),
+        bufferFailHours: Type.Number({ description: 'fail when the free disk holds fewer hours of offline events at the peak rate', minimum: 0, default: 8 }),
+        scannerStaleMinutes: Type.Integer({ description: 'warn when a scanner has not scanned for this long', minimum: 1, default: 30 }),
+        scaleZeroGrams: Type.Number({ description: 'a scale whose last stable reading is within this of 0 g counts as at zero', minimum: 0, default: 5 }),
+        shopAuthWarnDays: Type.Integer({ description: 'warn when a shop authorisation expires within this many days (fail once expired)', minimum: 1, default: 30 }),
+        cloudLatencyWarnMs: Type.Integer({ description: 'warn when a signed ping to the cloud takes longer', minimum: 1, default: 2_000 }),
+        clockSkewWarnMs: Type.Integer({ description: "warn (fail at 10×) when the clock differs from the cloud's by more", minimum: 100, default: 5_000 }),
+        deviceOfflineAlertMinutes: Type.Number({ description: 'alert when a configured device has been offline this long', minimum: 0.05, default: 5 }),
+        checkEveryMinutes: Type.Number({ description: 'run the preflight in the background this often and alert when it fails (0 = never)', minimum: 0, default: 15 }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     devices: Type.Array(DeviceConfig, { default: [] }),
     stations: Type.Array(StationConfig, { default: [] }),
     lines: Type.Array(LineConfig, { default: [] }),

@@ -11,9 +11,9 @@ import type { Order, PrintJob, Shipment, ShipmentState, WriteOp } from '../stora
 import { EVENT, shipmentEvent } from './events.js';
 import { type Interception, checkInterception } from './intercept.js';
 import { labelDataFor } from './label/label-data.js';
-import { renderTsplLabel } from './label/tspl-label.js';
-import { renderZplLabel } from './label/zpl-label.js';
+import { renderLabel } from './label/render.js';
 import { errorAlert, infoAlert } from './messages.js';
+import { printFailureMeaning } from '../printing/print-failure.js';
 import type {
   Command,
   Reply,
@@ -375,10 +375,16 @@ function labelGate(w: Step, s: Shipment, order: Order): void {
   let data: string;
   try {
     const label = labelDataFor(order, labelled);
-    data = format === 'tspl' ? renderTsplLabel(label, w.ctx.label?.tspl) : renderZplLabel(label, w.ctx.label);
+    data = renderLabel(format, label, w.ctx.label);
   } catch (err) {
     if (err instanceof PacklineError && err.code === 'PKL_LABEL_TEMPLATE_ERROR') {
       hold(w, s, err.code, err.details ?? {});
+      return;
+    }
+    // The site's template or font is broken (PKL_TEMPLATE_*): a print exception with cause
+    // template_error, reprinted once the template is fixed (printing/label-templates.ts).
+    if (err instanceof PacklineError && err.code.startsWith('PKL_TEMPLATE_')) {
+      templateFailed(w, { ...s, waybill: order.waybill, carrier: order.carrier }, format, err);
       return;
     }
     throw err;
@@ -429,6 +435,31 @@ function labelGate(w: Step, s: Shipment, order: Order): void {
   });
   if (route !== undefined && !route.ok) w.show(errorAlert('PKL_PRINTER_UNAVAILABLE', { deviceId: printerId }, 'warn'));
   else w.show(infoAlert('label_queued', { waybill: order.waybill }));
+}
+
+/**
+ * The label could not be rendered because of the site's template (PKL_TEMPLATE_*): the ledger
+ * gets a failed job with cause `template_error` and the shipment is a print exception, like a
+ * label the printer refused; a supervisor reprints it once the template is fixed.
+ */
+function templateFailed(w: Step, s: Shipment, format: PrintJob['format'], err: PacklineError): void {
+  const job: PrintJob = {
+    jobId: w.ctx.newId('J'),
+    shipmentId: s.shipmentId,
+    printerId: w.ctx.station.printer,
+    format,
+    data: '',
+    state: 'failed',
+    reason: 'template_error',
+    createdAt: w.at,
+    updatedAt: w.at,
+  };
+  w.writes.push({ op: 'printjob.put', job });
+  w.put({ ...s, state: 'labelling', reasonCode: 'PKL_PRINT_FAILED', labelJobId: job.jobId, updatedAt: w.at });
+  w.event(EVENT.printFailed, s.shipmentId, { job_id: job.jobId, reason: 'template_error', code: err.code, ...err.details });
+  w.st.readyAt = null;
+  w.refuse(err.code, err.details ?? {});
+  w.show(errorAlert('PKL_PRINT_FAILED', { deviceId: job.printerId, reason: 'template_error' }, 'alert'));
 }
 
 /**
@@ -615,7 +646,9 @@ function onPrintResult(w: Step, jobId: string, status: 'printed' | 'failed', rea
   if (status === 'failed') {
     const why = reason ?? 'unknown';
     w.writes.push({ op: 'printjob.put', job: { ...job, state: 'failed', reason: why, updatedAt: w.at } });
-    if (s !== null && s.state === 'labelling' && failOver(w, s, job, why)) return;
+    // Only a label the printer certainly did not print moves to another printer; one that may
+    // have come out (connection lost mid-job…) waits for a supervisor's reprint (printing/print-failure.ts).
+    if (s !== null && s.state === 'labelling' && printFailureMeaning(why).notPrinted && failOver(w, s, job, why)) return;
     if (s !== null && s.state === 'labelling') {
       w.put({ ...s, reasonCode: 'PKL_PRINT_FAILED', updatedAt: w.at });
       w.event(EVENT.printFailed, s.shipmentId, { job_id: jobId, reason: why });

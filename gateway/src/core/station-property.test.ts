@@ -31,8 +31,10 @@ const action = fc.oneof(
     weight: 3,
     arbitrary: fc.record({
       k: fc.constant('print' as const),
-      job: fc.nat(2),
-      ok: fc.boolean(),
+      // Mostly the latest job, mostly printed: a shipment ships only when the right printer
+      // answers its current job, and the coverage check below needs that path reached.
+      job: fc.constantFrom(0, 0, 0, 1, 2),
+      ok: fc.constantFrom(true, true, false),
       printer: fc.constantFrom('prn-1', 'prn-1', 'prn-1', 'prn-2', 'prn-x'),
     }),
   },

@@ -3,16 +3,19 @@
  * never listens: the composition root calls `listen`, and the MQTT-over-WebSocket bridge
  * attaches its own 'upgrade' listener to `app.server` (no route here claims `/mqtt`).
  */
+import { readFileSync } from 'node:fs';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { Ajv } from 'ajv';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import { PacklineError } from '../../../contracts/errors.js';
 import { makeAuthHook } from './auth.js';
 import type { HttpDeps } from './deps.js';
 import { errorHandler, notFoundHandler, sendAnswer, toAnswer } from './errors.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerOrderRoutes } from './routes/orders.js';
+import { ReprintGuard } from '../printing/reprint-guard.js';
 import { registerPrintingRoutes } from './routes/printing.js';
 import { registerPrintPreviewRoutes } from './routes/print-preview.js';
 import { registerShipmentRoutes } from './routes/shipments.js';
@@ -36,9 +39,25 @@ function makeValidatorCompiler() {
     (httpPart === 'body' ? bodyAjv : textAjv).compile(schema);
 }
 
+/** fastify's `https` option from `http.tls`; unreadable files are a configuration error. */
+function httpsOptions(tls: { certFile?: string | undefined; keyFile?: string | undefined }): { https?: { cert: Buffer; key: Buffer; minVersion: 'TLSv1.2' } } {
+  if (tls.certFile === undefined || tls.keyFile === undefined) return {};
+  const read = (file: string) => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new PacklineError('PKL_CONFIG_INVALID', { reason: `http.tls: cannot read ${file}: ${(err as Error).message}` });
+    }
+  };
+  return { https: { cert: read(tls.certFile), key: read(tls.keyFile), minVersion: 'TLSv1.2' } };
+}
+
 export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   const authorise = makeAuthHook(deps.tokens); // throws PKL_CONFIG_INVALID on weak tokens
   const app = Fastify({
+    // HTTPS when http.tls names a certificate and key (the loader checks they come together);
+    // MQTT over WebSocket on the same server then is WSS.
+    ...httpsOptions(deps.config.http.tls),
     loggerInstance: deps.logger,
     // Each request is logged once, at debug, by the onResponse hook below (a Pi's SD card
     // should not take two info lines per Prometheus scrape).
@@ -100,11 +119,19 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
 
   registerHealthRoutes(app, deps);
   registerOrderRoutes(app, deps);
-  registerStationRoutes(app, deps);
+  // One supervisor-password guard for every guarded action (reprint, release of a hold at the
+  // station): its failure counts and lockouts must outlive a request and span both routes,
+  // or a brute force would simply alternate between them.
+  const supervisorGuard = new ReprintGuard({
+    maxFailures: deps.config.printing.reprint.maxFailures,
+    windowMs: deps.config.printing.reprint.windowMs,
+    passwordHash: (name) => deps.store.getSupervisor(name)?.secretHash ?? null,
+  });
+  registerStationRoutes(app, deps, supervisorGuard);
   registerShipmentRoutes(app, deps);
   registerEventRoutes(app, deps);
   registerSyncRoutes(app, deps);
-  registerPrintingRoutes(app, deps);
+  registerPrintingRoutes(app, deps, supervisorGuard);
   registerPrintPreviewRoutes(app, deps);
 
   return app as unknown as FastifyInstance;

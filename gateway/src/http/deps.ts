@@ -9,6 +9,7 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../metrics.js';
 import type { ReprintRequest } from '../printing/reprint-plan.js';
+import type { ShipUnlabelledRequest } from '../printing/ship-unlabelled-plan.js';
 import type { Order, Store, SyncFailure } from '../storage/types.js';
 import type { SyncStatus } from '../sync/sync-service.js';
 
@@ -35,6 +36,9 @@ export type ManualScanResult = { ok: true; view: StationView } | { ok: false; er
 /** A reprint's job id; `duplicate` when the request id was seen before and nothing printed. */
 export type ReprintResult = { ok: true; jobId: string; duplicate: boolean } | { ok: false; error: WireError };
 
+/** `duplicate` when the request id was seen before and nothing changed. */
+export type ShipUnlabelledResult = { ok: true; duplicate: boolean } | { ok: false; error: WireError };
+
 export interface StationService {
   list(): StationSummary[];
   /** The station's current screen snapshot, or null for an unknown station. */
@@ -57,6 +61,12 @@ export interface StationService {
    * (unknown shipment, a job still printing, a shipment that never got a label…) are results.
    */
   reprint(shipmentId: string, request: ReprintRequest): Promise<ReprintResult>;
+  /**
+   * Records a shipment whose label failed as shipped without a label printed here (waybill
+   * written or printed elsewhere), audited as `shipment.shipped_unlabelled`. The caller has
+   * checked the supervisor's password; the same request id again changes nothing.
+   */
+  shipUnlabelled(shipmentId: string, request: ShipUnlabelledRequest): Promise<ShipUnlabelledResult>;
 }
 
 export interface OrderService {

@@ -175,3 +175,73 @@ describe('POST /api/v1/shipments/:shipmentId/reprint', () => {
     expect(h.store.printJobsForShipment('S-1')).toHaveLength(1);
   });
 });
+
+describe('POST /api/v1/stations/:stationId/release (the station-side release of a weight hold)', () => {
+  const release = (body: Record<string, unknown>, headers: Record<string, string> = asStation) =>
+    h.app.inject({ method: 'POST', url: '/api/v1/stations/st-1/release', headers, payload: body });
+
+  it("needs the supervisor's password, and with it reaches the station (nothing held → 409)", async () => {
+    const wrong = await release({ supervisor: 'li', password: 'nope' });
+    expect(wrong.statusCode).toBe(403);
+    expect(wrong.json().error.code).toBe('PKL_SUPERVISOR_PASSWORD_WRONG');
+    const right = await release({ supervisor: 'li', password: PASSWORD, note: 'reweighed by hand' });
+    expect(right.statusCode).toBe(409);
+    expect(right.json().error.code).toBe('PKL_SHIPMENT_STATE');
+    expect((await release({ supervisor: 'li', password: PASSWORD })).statusCode).toBe(409);
+    expect((await release({ supervisor: 'li', password: PASSWORD }, {})).statusCode).toBe(401);
+    expect((await release({ supervisor: 'li' })).statusCode).toBe(400);
+  });
+
+  it('shares its lockout with reprints, so a brute force cannot alternate between the two', async () => {
+    for (let i = 0; i < 3; i++) expect((await reprint('S-1', { supervisor: 'li', password: `guess ${i}`, request_id: `g-${i}` })).statusCode).toBe(403);
+    for (let i = 3; i < 5; i++) expect((await release({ supervisor: 'li', password: `guess ${i}` })).statusCode).toBe(403);
+    const locked = await release({ supervisor: 'li', password: PASSWORD });
+    expect(locked.statusCode).toBe(429);
+    expect(locked.json().error.code).toBe('PKL_REPRINT_LOCKED');
+    expect((await reprint('S-1', { supervisor: 'li', password: PASSWORD, request_id: 'r-1' })).statusCode).toBe(429);
+  });
+});
+
+describe('POST /api/v1/shipments/:shipmentId/ship-unlabelled (direct shipment of a failed label)', () => {
+  const ship = (shipmentId: string, body: Record<string, unknown>, headers: Record<string, string> = asStation) =>
+    h.app.inject({ method: 'POST', url: `/api/v1/shipments/${shipmentId}/ship-unlabelled`, headers, payload: body });
+  const events = (shipmentId: string) => h.store.eventsForSubject(`shipment:${shipmentId}`, 100);
+
+  it("ships the print exception with the supervisor's password, once, audited, and clears the exception", async () => {
+    const wrong = await ship('S-2', { supervisor: 'li', password: 'nope', request_id: 'u-1' });
+    expect(wrong.statusCode).toBe(403);
+    expect(h.store.getShipment('S-2')?.state).toBe('labelling');
+
+    const ok = await ship('S-2', { supervisor: 'li', password: PASSWORD, request_id: 'u-1', note: 'waybill handwritten' });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toEqual({ shipment_id: 'S-2', duplicate: false });
+    expect(h.store.getShipment('S-2')).toMatchObject({ state: 'shipped', reasonCode: null });
+    const shipped = events('S-2').filter((e) => e.type === 'shipment.shipped');
+    expect(shipped.map((e) => e.data)).toEqual([{ order_id: 'O2', waybill: 'ZTO2', unlabelled: true, carrier: 'ZTO', grams: 432 }]);
+    const audit = events('S-2').filter((e) => e.type === 'shipment.shipped_unlabelled');
+    expect(audit.map((e) => e.data)).toEqual([{ supervisor: 'li', request_id: 'u-1', waybill: 'ZTO2', failed_job_id: 'J-2', note: 'waybill handwritten' }]);
+    const list = await h.app.inject({ method: 'GET', url: '/api/v1/print/exceptions', headers: asStation });
+    expect(list.json().exceptions).toEqual([]);
+
+    const again = await ship('S-2', { supervisor: 'li', password: PASSWORD, request_id: 'u-1' });
+    expect(again.json()).toEqual({ shipment_id: 'S-2', duplicate: true });
+    expect(events('S-2').filter((e) => e.type === 'shipment.shipped')).toHaveLength(1);
+    // Another request for a shipment that has left is a state refusal, not a second shipment.
+    const other = await ship('S-2', { supervisor: 'li', password: PASSWORD, request_id: 'u-2' });
+    expect(other.statusCode).toBe(409);
+    expect(other.json().error.code).toBe('PKL_SHIPMENT_STATE');
+  });
+
+  it('refuses a shipment whose label printed, and an order that must not leave', async () => {
+    const printed = await ship('S-1', { supervisor: 'li', password: PASSWORD, request_id: 'u-3' });
+    expect(printed.statusCode).toBe(409);
+    expect(printed.json().error).toMatchObject({ code: 'PKL_SHIPMENT_STATE', details: { action: 'ship without label' } });
+    // The buyer asked for a refund after the label failed: the parcel must be pulled, not shipped.
+    const res = await h.app.inject({ method: 'POST', url: '/api/v1/orders', headers: asAdmin, payload: [wireOrder('O2', { revision: 2, flags: { refunded: true } })] });
+    expect(res.statusCode).toBe(200);
+    const refused = await ship('S-2', { supervisor: 'li', password: PASSWORD, request_id: 'u-4' });
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().error.code).toMatch(/^PKL_INTERCEPT_/);
+    expect(h.store.getShipment('S-2')?.state).toBe('labelling');
+  });
+});

@@ -23,7 +23,8 @@ import { Worker } from 'node:worker_threads';
 import { PacklineError } from '../../../contracts/errors.js';
 import { type PngSize, pngSizeFor } from '../../../device-drivers/src/printer/zpl/png.js';
 import { labelDataFor } from '../core/label/label-data.js';
-import { renderZplLabel } from '../core/label/zpl-label.js';
+import { renderLabel } from '../core/label/render.js';
+import type { LabelOptions } from '../core/label/zpl-label.js';
 import type { Component } from '../lib/component.js';
 import type { Logger } from '../lib/logger.js';
 import type { PrintJob, Store } from '../storage/types.js';
@@ -232,7 +233,7 @@ export type PreviewLookups = Pick<Store, 'getShipment' | 'getOrder'>;
  * The label text of a stored print job: its data, or — for a printed job, whose data the
  * store no longer holds — the label re-rendered from its shipment and order as they are now.
  */
-export function labelSourceOf(job: PrintJob, store: PreviewLookups): { format: LabelFormat; data: string } {
+export function labelSourceOf(job: PrintJob, store: PreviewLookups, label?: LabelOptions): { format: LabelFormat; data: string } {
   if (job.data !== '') return { format: job.format, data: job.data };
   if (job.format !== 'zpl') throw new PacklineError('PKL_PREVIEW_UNSUPPORTED', { format: job.format });
   const shipment = job.shipmentId === null ? null : store.getShipment(job.shipmentId);
@@ -241,7 +242,9 @@ export function labelSourceOf(job: PrintJob, store: PreviewLookups): { format: L
     throw new PacklineError('PKL_PREVIEW_FAILED', { reason: `job ${job.jobId} was printed and its label can no longer be rebuilt` });
   }
   try {
-    return { format: 'zpl', data: renderZplLabel(labelDataFor(order, shipment)) };
+    // The site's template for the carrier when given (its ZPL text is ^GF graphics, so Chinese
+    // previews as it prints), else the built-in label.
+    return { format: 'zpl', data: renderLabel('zpl', labelDataFor(order, shipment), label) };
   } catch (err) {
     if (err instanceof PacklineError) throw new PacklineError('PKL_PREVIEW_FAILED', { reason: err.message }, { cause: err });
     throw err;

@@ -6,7 +6,8 @@
  * - Idempotent by request id: a request id already recorded in a `shipment.reprinted` event of
  *   the shipment answers with that event's job id and prints nothing.
  * - Allowed for a shipment with a waybill and a label job that printed (`shipped`, `printed`)
- *   or failed (`labelling` with no job out). Refused while a job of the shipment is still out
+ *   or failed (`labelling` with no job out, or `abandoned` after its label failed: a weighed
+ *   parcel set aside when the operator scanned the next order). Refused while a job of the shipment is still out
  *   (PKL_PRINT_PENDING: it would print twice), and for an order that must not leave (refund,
  *   cancel… — the same interception check as the label gate).
  * - One unit: the new job (new job id, same waybill, the stored label data when the last job
@@ -20,8 +21,8 @@ import type { Checkpoint } from '../config/schema.js';
 import { checkInterception, checkOrderFlags } from '../core/intercept.js';
 import { labelDataFor } from '../core/label/label-data.js';
 import type { LabelFormat } from '../core/label/label-format.js';
-import { renderTsplLabel } from '../core/label/tspl-label.js';
-import { type LabelOptions, renderZplLabel } from '../core/label/zpl-label.js';
+import { renderLabel } from '../core/label/render.js';
+import type { LabelOptions } from '../core/label/zpl-label.js';
 import type { Command } from '../core/types.js';
 import type { EventRecord, Order, PrintJob, Shipment, WriteOp } from '../storage/types.js';
 
@@ -92,7 +93,13 @@ export function planReprint(input: ReprintInput): ReprintPlan {
   if (s.waybill === null || (previous === null && s.labelJobId === null)) return wrongState;
   const out = Object.values(input.pending).find((j) => j.shipmentId === s.shipmentId);
   if (out !== undefined) return refuse('PKL_PRINT_PENDING', { shipmentId: s.shipmentId, jobId: out.jobId });
-  const failedLabel = s.state === 'labelling';
+  // A label that failed while its parcel was still on the station's screen, after which the
+  // operator scanned the next order: the shipment was abandoned with its packed, weighed parcel
+  // set aside. It is still listed as a print exception (storage printExceptions), so it must
+  // be reprintable from there: the reprint takes it back to `labelling` and ships it.
+  const abandonedFailedLabel =
+    s.state === 'abandoned' && s.actualGrams !== null && previous?.state === 'failed' && !input.jobs.some((j) => j.state === 'printed');
+  const failedLabel = s.state === 'labelling' || abandonedFailedLabel;
   if (!failedLabel && s.state !== 'shipped' && s.state !== 'printed') return wrongState;
 
   const order = input.order;
@@ -118,9 +125,9 @@ export function planReprint(input: ReprintInput): ReprintPlan {
     // own waybill even if the order has been given another one since.
     try {
       const label = labelDataFor({ ...order, waybill: s.waybill, carrier: s.carrier ?? order.carrier }, s);
-      data = input.format === 'tspl' ? renderTsplLabel(label, input.label?.tspl) : renderZplLabel(label, input.label);
+      data = renderLabel(input.format, label, input.label);
     } catch (err) {
-      if (err instanceof PacklineError && err.code === 'PKL_LABEL_TEMPLATE_ERROR') return refuse(err.code, err.details ?? {});
+      if (err instanceof PacklineError && (err.code === 'PKL_LABEL_TEMPLATE_ERROR' || err.code.startsWith('PKL_TEMPLATE_'))) return refuse(err.code, err.details ?? {});
       throw err;
     }
   }
@@ -141,7 +148,7 @@ export function planReprint(input: ReprintInput): ReprintPlan {
   if (failedLabel) {
     // The reprint is the label job now: the shipment counts as leaving again (duplicate guard),
     // is not abandoned while it prints, and ships on its print result.
-    shipment = { ...s, reasonCode: null, labelJobId: job.jobId, updatedAt: input.at };
+    shipment = { ...s, state: 'labelling', reasonCode: null, labelJobId: job.jobId, updatedAt: input.at };
     writes.push({ op: 'shipment.put', shipment });
   }
   const audit: Record<string, string> = {

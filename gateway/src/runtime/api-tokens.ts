@@ -4,9 +4,10 @@
  * owner only. Rotate by deleting the file and restarting.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PacklineError } from '../../../contracts/errors.js';
+import { narrowSecretFile } from '../broker/secrets.js';
 import type { ApiTokens } from '../http/deps.js';
 
 export const API_TOKENS_FILE = 'api-tokens.json';
@@ -20,9 +21,11 @@ function isTokens(v: unknown): v is ApiTokens {
   return typeof t?.admin === 'string' && t.admin.length >= 16 && typeof t.station === 'string' && t.station.length >= 16;
 }
 
-export function loadOrCreateApiTokens(dataDir: string): { tokens: ApiTokens; created: boolean; file: string } {
+export function loadOrCreateApiTokens(dataDir: string): { tokens: ApiTokens; created: boolean; file: string; exposed: PacklineError | null } {
   const file = join(dataDir, API_TOKENS_FILE);
   if (existsSync(file)) {
+    // Tighten permissions left loose by hand edits, and say so (the tokens may have leaked).
+    const exposed = narrowSecretFile(file);
     let parsed: unknown;
     try {
       parsed = JSON.parse(readFileSync(file, 'utf8'));
@@ -32,12 +35,10 @@ export function loadOrCreateApiTokens(dataDir: string): { tokens: ApiTokens; cre
     if (!isTokens(parsed)) {
       throw new PacklineError('PKL_CONFIG_INVALID', { reason: `${file} must hold {"admin": "...", "station": "..."}` });
     }
-    // Tighten permissions left loose by hand edits.
-    if ((statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
-    return { tokens: { admin: parsed.admin, station: parsed.station }, created: false, file };
+    return { tokens: { admin: parsed.admin, station: parsed.station }, created: false, file, exposed };
   }
   const tokens: ApiTokens = { admin: token(), station: token() };
   writeFileSync(file, `${JSON.stringify(tokens, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
   chmodSync(file, 0o600);
-  return { tokens, created: true, file };
+  return { tokens, created: true, file, exposed: null };
 }

@@ -10,6 +10,8 @@
  */
 import { PacklineError, toWireError } from '../../../contracts/errors.js';
 import { type PrinterHealth, PrintRouter } from '../printing/print-router.js';
+import { LabelTemplates } from '../printing/label-templates.js';
+import type { LabelOptions } from '../core/label/zpl-label.js';
 import type { StationView } from '../../../contracts/payloads.js';
 import { topics } from '../../../contracts/topics.js';
 import type { BrokerLink } from '../broker/link.js';
@@ -21,10 +23,11 @@ import { restoreStation } from '../core/restore.js';
 import { stepStation } from '../core/station-machine.js';
 import { renderStationView } from '../core/station-view.js';
 import type { Command, OrderLookups, StationContext, StationInput, StationState, StationStep } from '../core/types.js';
-import type { ManualScanResult, ReprintResult, StationService, StationSummary } from '../http/deps.js';
+import type { ManualScanResult, ReprintResult, ShipUnlabelledResult, StationService, StationSummary } from '../http/deps.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics, ShipmentResult } from '../metrics.js';
 import { planReprint, type ReprintPlan, type ReprintRequest } from '../printing/reprint-plan.js';
+import { planShipUnlabelled, type ShipUnlabelledRequest } from '../printing/ship-unlabelled-plan.js';
 import type { Shipment, Store, WriteOp } from '../storage/types.js';
 import type { IdSource } from './ids.js';
 import type { DeviceEvent, EventOwner, Outcome } from './ingress.js';
@@ -62,6 +65,8 @@ export class StationRuntime implements EventOwner, StationService {
 
   private readonly preShipment: (shop: string) => boolean;
   private readonly router: PrintRouter;
+  /** Label options: the site's templates per carrier (printing/label-templates.ts). */
+  private readonly label: LabelOptions;
   /** Last state each printer announced (`dev/{id}/state`): online, offline, or error + reason. */
   private readonly printerStates = new Map<string, { state: string; reason: string | null }>();
 
@@ -71,6 +76,8 @@ export class StationRuntime implements EventOwner, StationService {
     this.preShipment = (shop) => shops.has('*') || shops.has(shop);
     const p = deps.config.printing;
     this.router = new PrintRouter({ channels: p.channels, routes: p.routes, queueLimit: p.queueLimit });
+    const templates = new LabelTemplates(p.templates);
+    this.label = templates.enabled ? { templates } : {};
     this.now = deps.now ?? Date.now;
   }
 
@@ -84,6 +91,7 @@ export class StationRuntime implements EventOwner, StationService {
       routePrinter: (job) =>
         this.router.route({ channel: cfg.channel, stationPrinter: cfg.printer, carrier: job.carrier, shop: job.shop }, (id) => this.printerHealth(id), job.exclude ?? []),
       labelFormat: stationLabelFormat(cfg, this.deps.config.devices),
+      label: this.label,
     };
   }
 
@@ -323,7 +331,8 @@ export class StationRuntime implements EventOwner, StationService {
       events: store.eventsForSubject(`shipment:${shipmentId}`, 10_000),
       order: shipment === null ? null : ctx.getOrder(shipment.orderId),
       pending: station.state.pendingJobs,
-      printerId: station.cfg.printer,
+      // Through the print router like a first label (issue 5): a faulted station printer is skipped.
+      printerId: reprintPrinter(ctx, station.cfg.printer, shipment === null ? null : ctx.getOrder(shipment.orderId)),
       format: ctx.labelFormat ?? 'zpl',
       label: ctx.label,
       checkpoints: config.shipment.checkpoints,
@@ -356,6 +365,68 @@ export class StationRuntime implements EventOwner, StationService {
       'label reprinted',
     );
     return { ok: true, jobId: plan.job.jobId, duplicate: false };
+  }
+
+  // ---- shipping without a printed label (issue 5) ---------------------------------------------
+
+  /**
+   * Records a shipment whose label failed as shipped without a label printed here (the
+   * supervisor's password was checked by the caller), in the station's queue like a reprint.
+   * printing/ship-unlabelled-plan.ts decides; the same request id again changes nothing.
+   */
+  shipUnlabelled(shipmentId: string, request: ShipUnlabelledRequest): Promise<ShipUnlabelledResult> {
+    let shipment: Shipment | null;
+    try {
+      shipment = this.deps.store.getShipment(shipmentId);
+    } catch (err) {
+      return Promise.resolve(failed(err));
+    }
+    if (shipment === null) return Promise.resolve({ ok: false, error: toWireError('PKL_SHIPMENT_NOT_FOUND', { shipmentId }) });
+    const station = this.stations.get(shipment.stationId);
+    if (!this.started || station === undefined) {
+      return Promise.resolve({ ok: false, error: toWireError('PKL_STATION_UNKNOWN', { stationId: shipment.stationId }) });
+    }
+    return new Promise((resolve) => {
+      const queued = station.queue.push(async () => {
+        try {
+          resolve(await this.applyShipUnlabelled(station, shipmentId, request));
+        } catch (err) {
+          this.deps.logger.error({ err, shipmentId }, 'ship without label failed');
+          resolve(failed(err));
+        }
+      });
+      if (!queued) resolve({ ok: false, error: toWireError('PKL_OVERLOADED') });
+    });
+  }
+
+  private async applyShipUnlabelled(station: Station, shipmentId: string, request: ShipUnlabelledRequest): Promise<ShipUnlabelledResult> {
+    const { store, logger, config } = this.deps;
+    const ctx = this.context(station.cfg);
+    const current = station.state.shipment;
+    const shipment = current?.shipmentId === shipmentId ? current : store.getShipment(shipmentId);
+    const plan = planShipUnlabelled({
+      shipmentId,
+      shipment,
+      jobs: store.printJobsForShipment(shipmentId),
+      events: store.eventsForSubject(`shipment:${shipmentId}`, 10_000),
+      order: shipment === null ? null : ctx.getOrder(shipment.orderId),
+      pending: station.state.pendingJobs,
+      checkpoints: config.shipment.checkpoints,
+      shipmentsForOrder: shipment === null ? [] : ctx.shipmentsForOrder(shipment.orderId),
+      at: this.now(),
+      request,
+    });
+    if (plan.kind === 'refused') return { ok: false, error: toWireError(plan.code, plan.details) };
+    if (plan.kind === 'duplicate') return { ok: true, duplicate: true };
+    await store.write(plan.writes);
+    const st = station.state;
+    if (st.shipment?.shipmentId === shipmentId) {
+      station.state = { ...st, shipment: plan.shipment, alert: infoAlert('shipped', { waybill: plan.shipment.waybill ?? '' }, 'ok') };
+    }
+    this.deps.metrics.shipment('shipped');
+    this.scheduleView(station);
+    logger.info({ shipmentId, supervisor: request.supervisor, requestId: request.requestId }, 'shipped without a printed label');
+    return { ok: true, duplicate: false };
   }
 
   // ---- the step ----------------------------------------------------------------------------
@@ -453,6 +524,13 @@ export class StationRuntime implements EventOwner, StationService {
       .publish(topics.stationView(station.cfg.id), JSON.stringify(this.render(station)), { qos: 0, retain: true })
       .catch((err: unknown) => logger.warn({ err, stationId: station.cfg.id }, 'could not publish station view'));
   }
+}
+
+/** The printer a reprint goes to: the channel's choice, else the station's own printer. */
+function reprintPrinter(ctx: StationContext, own: string, order: { carrier: string | null; shop: string } | null): string {
+  if (order === null || ctx.routePrinter === undefined) return own;
+  const route = ctx.routePrinter({ carrier: order.carrier, shop: order.shop });
+  return route.ok ? route.printerId : own;
 }
 
 /** A store or bug failure as a reprint answer. */

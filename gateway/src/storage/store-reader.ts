@@ -222,9 +222,15 @@ export const FAILED_JOBS_SQL = `
         WHERE f.state = 'failed'
           AND f.job_id = (SELECT l.job_id FROM print_jobs l WHERE l.shipment_id = f.shipment_id AND l.state = 'failed'
                           ORDER BY l.updated_at DESC, l.job_id DESC LIMIT 1)
-          AND NOT EXISTS (SELECT 1 FROM print_jobs p WHERE p.shipment_id = f.shipment_id AND p.state = 'printed'
+          -- Not when a later job of the shipment printed or is still out (a failover's new job
+          -- on another printer of the channel: the label is on its way, not an exception).
+          AND NOT EXISTS (SELECT 1 FROM print_jobs p WHERE p.shipment_id = f.shipment_id AND p.state NOT IN ('failed', 'cancelled')
                             AND p.created_at >= f.created_at AND p.job_id <> f.job_id)
           AND s.state <> 'intercepted'
+          -- Shipped without a label printed here (printing/ship-unlabelled-plan.ts): its failed
+          -- label job is still the shipment's label job. A failed reprint of a shipped parcel
+          -- (whose label job is the one that printed) stays listed.
+          AND NOT (s.state = 'shipped' AND s.label_job_id = f.job_id)
           AND NOT (s.state = 'abandoned' AND EXISTS (
                 SELECT 1 FROM shipments o WHERE o.order_id = s.order_id AND o.shipment_id <> s.shipment_id
                   AND o.state IN ('printed','shipped')))

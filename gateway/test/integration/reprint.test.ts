@@ -33,7 +33,7 @@ let printer: MqttClient;
 let scans: Inbox;
 let printerIn: Inbox;
 
-const orders = { first: wireOrder('O-2001'), failing: wireOrder('O-2002') };
+const orders = { first: wireOrder('O-2001'), failing: wireOrder('O-2002'), unlabelled: wireOrder('O-2003') };
 
 /** Runs `packline …` from source against the gateway's data directory. */
 function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -216,6 +216,26 @@ describe('reprint guard on a running gateway', () => {
     await answer(jobId, 'printed');
     const s = (await (await api('GET', `/api/v1/shipments/${failedId}`)).json()) as { state: string; label_job_id: string };
     expect(s).toMatchObject({ state: 'shipped', label_job_id: jobId });
+    expect(((await (await api('GET', '/api/v1/print/exceptions')).json()) as { exceptions: unknown[] }).exceptions).toEqual([]);
+  });
+
+  it('ships a failed label without a label printed here, with the password, once (直接发货)', async () => {
+    const job = await packAndWeigh(orders.unlabelled);
+    const id = String(job.payload.shipment_id);
+    await answer(job.payload.job_id, 'failed', 'head_open');
+    const ship = (body: Record<string, unknown>) => api('POST', `/api/v1/shipments/${id}/ship-unlabelled`, body);
+    expect((await ship({ supervisor: '王主管', password: 'wrong', request_id: 'su-1' })).status).toBe(403);
+    const printsBefore = printCommands().length;
+    const ok = await ship({ supervisor: '王主管', password: `${PASSWORD}-wang`, request_id: 'su-1', note: 'printer head broken' });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ shipment_id: id, duplicate: false });
+    expect(await (await ship({ supervisor: '王主管', password: `${PASSWORD}-wang`, request_id: 'su-1' })).json()).toEqual({ shipment_id: id, duplicate: true });
+    const s = (await (await api('GET', `/api/v1/shipments/${id}`)).json()) as { state: string };
+    expect(s.state).toBe('shipped');
+    const mine = (await events()).filter((e) => e.subject === `shipment:${id}`);
+    expect(mine.filter((e) => e.type === 'shipment.shipped').map((e) => e.data.unlabelled)).toEqual([true]);
+    expect(mine.filter((e) => e.type === 'shipment.shipped_unlabelled').map((e) => e.data.supervisor)).toEqual(['王主管']);
+    expect(printCommands().length).toBe(printsBefore); // nothing printed
     expect(((await (await api('GET', '/api/v1/print/exceptions')).json()) as { exceptions: unknown[] }).exceptions).toEqual([]);
   });
 

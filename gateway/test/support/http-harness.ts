@@ -65,6 +65,7 @@ export async function makeHttpHarness(options: HarnessOptions = {}): Promise<Htt
     manualScan: options.stations?.manualScan ?? ((id, code, op) => base.manualScan(id, code, op)),
     override: options.stations?.override ?? ((id, sup, note) => base.override(id, sup, note)),
     reprint: options.stations?.reprint ?? ((shipmentId, request) => base.reprint(shipmentId, request)),
+    shipUnlabelled: options.stations?.shipUnlabelled ?? ((shipmentId, request) => base.shipUnlabelled(shipmentId, request)),
   };
   const harness: Omit<HttpHarness, 'app' | 'close'> = {
     store,

@@ -9,8 +9,9 @@ import type { WireError } from '../../../contracts/errors.js';
 import { toWireError } from '../../../contracts/errors.js';
 import type { PrintCommand, StationView } from '../../../contracts/payloads.js';
 import { CHECKPOINTS } from '../../src/config/schema.js';
-import type { ManualScanResult, ReprintResult, StationService, StationSummary } from '../../src/http/deps.js';
+import type { ManualScanResult, ReprintResult, ShipUnlabelledResult, StationService, StationSummary } from '../../src/http/deps.js';
 import { planReprint, type ReprintRequest } from '../../src/printing/reprint-plan.js';
+import { planShipUnlabelled, type ShipUnlabelledRequest } from '../../src/printing/ship-unlabelled-plan.js';
 import type { Shipment, Store } from '../../src/storage/types.js';
 
 export interface TestStation {
@@ -140,6 +141,33 @@ export class StoreStationService implements StationService {
       await this.store.write(plan.writes);
       this.printCommands.push({ deviceId: plan.command.deviceId, payload: plan.command.payload });
       return { ok: true, jobId: plan.job.jobId, duplicate: false };
+    });
+    this.reprints = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The production plan (printing/ship-unlabelled-plan.ts) over the store, queued like reprints. */
+  shipUnlabelled(shipmentId: string, request: ShipUnlabelledRequest): Promise<ShipUnlabelledResult> {
+    const run = this.reprints.then(async (): Promise<ShipUnlabelledResult> => {
+      const shipment = this.store.getShipment(shipmentId);
+      const station = this.stations.find((s) => s.id === shipment?.stationId);
+      const pending = this.store.pendingPrintJobs().filter((j) => j.printerId === (station?.printer ?? '-'));
+      const plan = planShipUnlabelled({
+        shipmentId,
+        shipment,
+        jobs: this.store.printJobsForShipment(shipmentId),
+        events: this.store.eventsForSubject(`shipment:${shipmentId}`, 10_000),
+        order: shipment === null ? null : this.store.getOrder(shipment.orderId),
+        pending: Object.fromEntries(pending.map((j) => [j.jobId, j])),
+        checkpoints: CHECKPOINTS,
+        shipmentsForOrder: shipment === null ? [] : this.store.listShipments({ orderId: shipment.orderId }),
+        at: Date.now(),
+        request,
+      });
+      if (plan.kind === 'refused') return { ok: false, error: toWireError(plan.code, plan.details) };
+      if (plan.kind === 'duplicate') return { ok: true, duplicate: true };
+      await this.store.write(plan.writes);
+      return { ok: true, duplicate: false };
     });
     this.reprints = run.catch(() => undefined);
     return run;

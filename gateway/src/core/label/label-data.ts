@@ -19,6 +19,8 @@ export interface LabelData {
   orderId: string;
   /** e.g. `白色T恤 x2; 袜子 x1` (already built, see {@link itemSummary}). */
   items: string;
+  /** The order's shop (templates may print it). */
+  shop?: string;
 }
 
 /** Longest item summary in code points: four short lines of the label. */
@@ -52,5 +54,6 @@ export function labelDataFor(order: Order, shipment: Shipment): LabelData {
     grams: shipment.actualGrams,
     orderId: order.orderId,
     items: itemSummary(order),
+    shop: order.shop,
   };
 }

@@ -9,6 +9,7 @@
  */
 import { PacklineError } from '../../../../contracts/errors.js';
 import { formatKg, type LabelData } from './label-data.js';
+import type { TemplateRenderer } from './render.js';
 import type { TsplLabelOptions } from './tspl-label.js';
 
 // The label's data is shared with the TSPL renderer; re-exported so existing imports keep working.
@@ -23,6 +24,8 @@ export interface LabelOptions {
   cjkFont?: string;
   /** Options of the TSPL rendering (stations whose printer speaks TSPL); ignored here. */
   tspl?: TsplLabelOptions;
+  /** The site's label templates per carrier (render.ts); ignored by renderZplLabel itself. */
+  templates?: TemplateRenderer;
 }
 
 export const DEFAULT_CJK_FONT = 'E:ANMDS.TTF';

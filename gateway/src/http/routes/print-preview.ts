@@ -6,6 +6,7 @@
 import type { FastifyReply } from 'fastify';
 import { PacklineError } from '../../../../contracts/errors.js';
 import { LabelPreview, labelSourceOf } from '../../printing/label-preview.js';
+import { LabelTemplates } from '../../printing/label-templates.js';
 import type { PrintJob } from '../../storage/types.js';
 import type { HttpDeps } from '../deps.js';
 import { bearer, errorResponses } from '../schemas/common.js';
@@ -27,8 +28,12 @@ export function registerPrintPreviewRoutes(app: App, deps: HttpDeps): void {
   app.addHook('onReady', () => preview.start());
   app.addHook('onClose', () => preview.stop());
 
+  // A label already printed (its ZPL no longer stored) is rebuilt with the site's template for
+  // its carrier, the same one the station printed with, so the preview matches the paper.
+  const templates = new LabelTemplates(deps.config.printing.templates);
+  const label = templates.enabled ? { templates } : undefined;
   const png = async (job: PrintJob): Promise<Buffer> => {
-    const { format, data } = labelSourceOf(job, deps.store);
+    const { format, data } = labelSourceOf(job, deps.store, label);
     return preview.renderLabelPng(format, data);
   };
 

@@ -2,8 +2,9 @@
  * Printing: the print-exception list (labels that failed and were not printed since) and the
  * guarded reprint (issue 5 "Job ledger", "Reprint guard"; docs/http.md "Printing").
  */
-import { clientError, ReprintGuard } from '../../printing/reprint-guard.js';
+import { clientError, type ReprintGuard } from '../../printing/reprint-guard.js';
 import type { ReprintRequest } from '../../printing/reprint-plan.js';
+import type { ShipUnlabelledRequest } from '../../printing/ship-unlabelled-plan.js';
 import type { HttpDeps } from '../deps.js';
 import { sendWireError } from '../errors.js';
 import { bearer, errorResponses } from '../schemas/common.js';
@@ -14,17 +15,13 @@ import {
   printExceptionToWire,
   ReprintBody,
   ReprintReply,
+  ShipUnlabelledBody,
+  ShipUnlabelledReply,
 } from '../schemas/printing.js';
 import { ShipmentParams } from '../schemas/shipments.js';
 import type { App } from '../type-provider.js';
 
-export function registerPrintingRoutes(app: App, deps: HttpDeps): void {
-  // One guard per app: its failure counts must outlive a request.
-  const guard = new ReprintGuard({
-    maxFailures: deps.config.printing.reprint.maxFailures,
-    windowMs: deps.config.printing.reprint.windowMs,
-    passwordHash: (name) => deps.store.getSupervisor(name)?.secretHash ?? null,
-  });
+export function registerPrintingRoutes(app: App, deps: HttpDeps, guard: ReprintGuard): void {
 
   app.get(
     '/api/v1/print/exceptions',
@@ -89,6 +86,54 @@ export function registerPrintingRoutes(app: App, deps: HttpDeps): void {
         result.duplicate ? 'reprint request repeated; nothing printed' : 'label reprinted',
       );
       return { job_id: result.jobId, duplicate: result.duplicate };
+    },
+  );
+
+  app.post(
+    '/api/v1/shipments/:shipmentId/ship-unlabelled',
+    {
+      config: { auth: 'scan' },
+      schema: {
+        tags: ['printing'],
+        summary: "Ship a parcel whose label failed without a label printed here, authorised by a supervisor's password",
+        description:
+          'For the parcel that leaves with a waybill written or printed elsewhere while its printer is down ' +
+          '(直接发货). Only for a shipment whose label failed and was not printed since (a print exception); ' +
+          'never while a job is still out (409 PKL_PRINT_PENDING) or for an order that must not leave ' +
+          '(the interception codes). Records the ordinary `shipment.shipped` event (marked `unlabelled`) ' +
+          'and the `shipment.shipped_unlabelled` audit event. The same guard and lockout as reprints; the ' +
+          'same `request_id` again answers `duplicate: true` and changes nothing.',
+        security: bearer,
+        params: ShipmentParams,
+        body: ShipUnlabelledBody,
+        response: { 200: ShipUnlabelledReply, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { shipmentId } = request.params;
+      const { supervisor, password, request_id: requestId, note } = request.body;
+      const outcome = await guard.check(supervisor, password);
+      if (!outcome.ok) {
+        request.log.warn(
+          { audit: 'ship-unlabelled', code: outcome.code, supervisor, shipmentId, requestId, failures: outcome.failures },
+          'ship without label refused by the supervisor guard',
+        );
+        const err = clientError(outcome);
+        if (outcome.code === 'PKL_REPRINT_LOCKED') void reply.header('retry-after', String(err.details?.retryAfterS ?? 1));
+        throw err;
+      }
+      const req: ShipUnlabelledRequest = { supervisor, requestId };
+      if (note !== undefined) req.note = note;
+      const result = await deps.stations.shipUnlabelled(shipmentId, req);
+      if (!result.ok) {
+        request.log.info({ audit: 'ship-unlabelled', code: result.error.code, supervisor, shipmentId, requestId }, 'ship without label refused');
+        return sendWireError(reply, result.error);
+      }
+      request.log.info(
+        { audit: 'ship-unlabelled', supervisor, shipmentId, requestId, duplicate: result.duplicate },
+        result.duplicate ? 'ship without label repeated; nothing changed' : 'shipped without a printed label',
+      );
+      return { shipment_id: shipmentId, duplicate: result.duplicate };
     },
   );
 }

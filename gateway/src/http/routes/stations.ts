@@ -1,5 +1,6 @@
 /** Station list, live view and the manual-scan fallback for a station whose scanner failed. */
 import { PacklineError } from '../../../../contracts/errors.js';
+import { clientError, type ReprintGuard } from '../../printing/reprint-guard.js';
 import type { HttpDeps } from '../deps.js';
 import { sendWireError } from '../errors.js';
 import { bearer, errorResponses } from '../schemas/common.js';
@@ -7,6 +8,7 @@ import {
   ManualScanBody,
   ManualScanReply,
   OverrideBody,
+  ReleaseBody,
   StationListReply,
   StationParams,
   StationView,
@@ -14,7 +16,7 @@ import {
 } from '../schemas/stations.js';
 import type { App } from '../type-provider.js';
 
-export function registerStationRoutes(app: App, deps: HttpDeps): void {
+export function registerStationRoutes(app: App, deps: HttpDeps, guard: ReprintGuard): void {
   app.get(
     '/api/v1/stations',
     {
@@ -85,7 +87,8 @@ export function registerStationRoutes(app: App, deps: HttpDeps): void {
         summary: "Supervisor release of the station's held shipment (weight outside tolerance)",
         description:
           'Audited: the release event carries the supervisor and the note. Nothing held → 409 ' +
-          'PKL_SHIPMENT_STATE. Needs the admin token (the supervisor password guard comes with printing).',
+          'PKL_SHIPMENT_STATE. Needs the admin token; at the station itself, use `/release` with the ' +
+          "supervisor's password.",
         security: bearer,
         params: StationParams,
         body: OverrideBody,
@@ -98,6 +101,44 @@ export function registerStationRoutes(app: App, deps: HttpDeps): void {
       const { supervisor, note } = request.body;
       const result = await deps.stations.override(stationId, supervisor, note);
       request.log.info({ stationId, supervisor, ok: result.ok }, 'supervisor override');
+      if (!result.ok) return sendWireError(reply, result.error);
+      return { view: result.view };
+    },
+  );
+
+  app.post(
+    '/api/v1/stations/:stationId/release',
+    {
+      config: { auth: 'scan' },
+      schema: {
+        tags: ['stations'],
+        summary: "Release the station's held shipment at the station, authorised by a supervisor's password",
+        description:
+          'The station screen\'s release: the station token plus the supervisor\'s name and password ' +
+          '(the same guard and lockout as reprints: 403 PKL_SUPERVISOR_PASSWORD_WRONG, 429 ' +
+          'PKL_REPRINT_LOCKED). Audited like `/override`. Nothing held → 409 PKL_SHIPMENT_STATE.',
+        security: bearer,
+        params: StationParams,
+        body: ReleaseBody,
+        response: { 200: ManualScanReply, ...errorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { stationId } = request.params;
+      if (deps.stations.view(stationId) === null) throw new PacklineError('PKL_STATION_UNKNOWN', { stationId });
+      const { supervisor, password, note } = request.body;
+      const outcome = await guard.check(supervisor, password);
+      if (!outcome.ok) {
+        request.log.warn(
+          { audit: 'release', code: outcome.code, supervisor, stationId, failures: outcome.failures },
+          'release refused by the supervisor guard',
+        );
+        const err = clientError(outcome);
+        if (outcome.code === 'PKL_REPRINT_LOCKED') void reply.header('retry-after', String(err.details?.retryAfterS ?? 1));
+        throw err;
+      }
+      const result = await deps.stations.override(stationId, supervisor, note);
+      request.log.info({ audit: 'release', stationId, supervisor, ok: result.ok }, 'supervisor release at the station');
       if (!result.ok) return sendWireError(reply, result.error);
       return { view: result.view };
     },

@@ -52,6 +52,21 @@ export const ReprintReply = Type.Object({
   duplicate: Type.Boolean({ description: 'true when the request id was seen before and nothing printed' }),
 });
 
+export const ShipUnlabelledBody = Type.Object(
+  {
+    supervisor: Type.String({ minLength: 1, maxLength: 64, description: 'supervisor name (packline supervisor add); audited' }),
+    password: Type.String({ minLength: 1, maxLength: 256, description: "the supervisor's password; never stored or logged" }),
+    request_id: { ...Id, description: 'client id of this request: the same id again changes nothing' },
+    note: Type.Optional(Type.String({ maxLength: 200, description: 'why, e.g. "waybill handwritten, printer 2 down"' })),
+  },
+  { additionalProperties: false },
+);
+
+export const ShipUnlabelledReply = Type.Object({
+  shipment_id: Type.String(),
+  duplicate: Type.Boolean({ description: 'true when the request id was seen before and nothing changed' }),
+});
+
 export function printExceptionToWire(e: PrintException) {
   const j = e.job;
   return {

@@ -40,6 +40,15 @@ export const OverrideBody = Type.Object(
   { additionalProperties: false },
 );
 
+export const ReleaseBody = Type.Object(
+  {
+    supervisor: Type.String({ minLength: 1, maxLength: 64, description: 'who releases the hold (audited)' }),
+    password: Type.String({ minLength: 1, maxLength: 256, description: "the supervisor's password (never logged)" }),
+    note: Type.Optional(Type.String({ maxLength: 200, description: 'why, for the audit trail' })),
+  },
+  { additionalProperties: false },
+);
+
 export { StationView };
 
 const device = (d: StationDeviceStatus) => ({ device_id: d.deviceId, online: d.online });

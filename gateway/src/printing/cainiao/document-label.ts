@@ -112,6 +112,7 @@ function fieldsOf(data: Record<string, unknown>): Record<keyof LabelData, string
     grams: first(data.grams),
     orderId: first(data.orderId, data.tradeNo, data.orderNo),
     items: first(data.items, data.item_name),
+    shop: first(data.shopName, data.shop),
   };
 }
 

@@ -13,6 +13,7 @@ import type { CloudDb, StoredEvent } from './cloud-db.js';
 import { requestCancel, setOrderStatus, upsertOrders } from './cloud-orders.js';
 import { FaultPatch, type FaultModes } from './fault-modes.js';
 import type { ListenerControl } from './listener-control.js';
+import type { ShopAuthBook } from './shop-auth.js';
 import type { SyncCounters } from './sync-routes.js';
 
 const OrdersBody = Type.Array(OrderInWire, { minItems: 1, maxItems: 10_000 });
@@ -62,7 +63,13 @@ export interface AdminRouteContext {
   listener: () => ListenerControl | null;
   counters: SyncCounters;
   now: () => number;
+  shops?: ShopAuthBook;
 }
+
+const ShopAuthBody = Type.Object(
+  { expires_at: Type.Union([Millis, Type.Null()]), platform: Type.Optional(Type.String({ maxLength: 32 })) },
+  { additionalProperties: false },
+);
 
 /** An event as the admin API shows it: `data` parsed. */
 export function eventView(e: StoredEvent): Omit<StoredEvent, 'data'> & { data: unknown } {
@@ -123,6 +130,14 @@ export async function adminRoutes(app: FastifyInstance, ctx: AdminRouteContext):
     const c = ctx.db().cancelRequest(id);
     if (c === null) throw new AdminError(404, ADMIN_ERRORS.notFound, `cancel request ${id} not found`);
     return { ...c, answer: c.answer === null ? null : (JSON.parse(c.answer) as unknown) };
+  });
+
+  /** Sets when a shop's platform authorisation expires (null: never), as the owner renewing it would. */
+  app.put('/admin/shops/:shop/authorisation', async (req) => {
+    const { shop } = req.params as { shop: string };
+    const body = parse(ShopAuthBody, req.body, 'shop authorisation');
+    if (ctx.shops === undefined) throw new AdminError(404, ADMIN_ERRORS.notFound, 'shop authorisations are not enabled');
+    return ctx.shops.put(shop, body.expires_at, body.platform);
   });
 
   app.get('/admin/faults', async () => ({ faults: ctx.faults.current, counters: ctx.faults.counters }));

@@ -296,6 +296,13 @@ export class CloudDb {
     this.st.putOrder!.run(row);
   }
 
+  /** Distinct shops of the stored orders (for the shop authorisation list). */
+  shops(): string[] {
+    return (this.db.prepare("SELECT DISTINCT json_extract(wire, '$.shop') AS shop FROM orders WHERE json_extract(wire, '$.shop') IS NOT NULL").pluck().all() as string[]).filter(
+      (s) => typeof s === 'string' && s.length > 0,
+    );
+  }
+
   /** Appends to the change log; returns the new cursor. */
   appendChange(kind: string, body: object, at: number): number {
     return Number(this.st.appendChange!.run(kind, JSON.stringify(body), at).lastInsertRowid);

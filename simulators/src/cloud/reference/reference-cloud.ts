@@ -18,6 +18,7 @@ import { CloudDb } from './cloud-db.js';
 import { type CloudRules, DEFAULT_RULES } from './event-rules.js';
 import { type FaultPatch, FaultModes } from './fault-modes.js';
 import { ListenerControl } from './listener-control.js';
+import { ShopAuthBook } from './shop-auth.js';
 import { type SyncCounters, newSyncCounters, syncRoutes } from './sync-routes.js';
 
 export interface ReferenceCloudOptions {
@@ -35,6 +36,12 @@ export interface ReferenceCloudOptions {
   signatureSkewMs?: number;
   logger?: SimLogger;
   now?: () => number;
+  /**
+   * Shop authorisations (GET …/shops): shop → expiry (epoch ms, null = never). Every shop of
+   * an imported order not named here expires a year after start. `false`: the cloud does not
+   * publish them (404), like a cloud order system without the endpoint.
+   */
+  shopAuthorisations?: Record<string, number | null> | false;
 }
 
 export interface ReferenceCloudStats {
@@ -90,8 +97,10 @@ export class ReferenceCloud {
     // Headroom over the contract's wire limit so the sync scope answers its own 413.
     const app = Fastify({ logger: false, bodyLimit: SYNC_LIMITS.maxWireBytes * 2, forceCloseConnections: true });
     const db = () => this.db;
+    const shops = this.opts.shopAuthorisations === false ? undefined : new ShopAuthBook(this.now(), this.opts.shopAuthorisations ?? {});
     await app.register(async (scope) =>
       syncRoutes(scope, {
+        ...(shops !== undefined ? { shops } : {}),
         db,
         faults: this.faults,
         rules: this.rules,
@@ -102,7 +111,7 @@ export class ReferenceCloud {
       }),
     );
     await app.register(async (scope) =>
-      adminRoutes(scope, { db, faults: this.faults, listener: () => this.listener, counters: this.counters, now: this.now }),
+      adminRoutes(scope, { db, faults: this.faults, listener: () => this.listener, counters: this.counters, now: this.now, ...(shops !== undefined ? { shops } : {}) }),
     );
     const host = this.opts.host ?? '127.0.0.1';
     this.listener = new ListenerControl(app.server, host);

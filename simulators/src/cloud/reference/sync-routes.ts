@@ -14,6 +14,7 @@ import {
   type ChangesPage,
   type CursorReply,
   RetryBody,
+  type ShopAuthorisations,
   SYNC_HEADERS,
   SYNC_LIMITS,
   SYNC_REQUEST_ERRORS,
@@ -23,6 +24,7 @@ import { ingestBatch, ingestRetry } from './batch-ingest.js';
 import type { CloudDb } from './cloud-db.js';
 import { type CloudRules, judgeEvent } from './event-rules.js';
 import type { FaultModes } from './fault-modes.js';
+import type { ShopAuthBook } from './shop-auth.js';
 import {
   SyncRequestError,
   authenticate,
@@ -63,6 +65,8 @@ export interface SyncRouteContext {
   log: SimLogger;
   skewMs: number;
   counters: SyncCounters;
+  /** Shop authorisations (GET …/shops); absent: the route answers 404 like a cloud without it. */
+  shops?: ShopAuthBook;
 }
 
 export function newSyncCounters(): SyncCounters {
@@ -179,6 +183,14 @@ export async function syncRoutes(app: FastifyInstance, ctx: SyncRouteContext): P
     auth(req);
     ctx.counters.cursorReads += 1;
     const answer: CursorReply = { acked_seq: ctx.db().hwm(req.params.gw) };
+    return answer;
+  });
+
+  app.get<GwRoute>('/sync/v1/gateways/:gw/shops', async (req, reply) => {
+    if (!(await preFaults(req, reply))) return reply;
+    auth(req);
+    if (ctx.shops === undefined) return reply.code(404).send({ error: { code: 'SYNC_NOT_FOUND', message: 'this cloud does not publish shop authorisations' } });
+    const answer: ShopAuthorisations = { shops: ctx.shops.list(ctx.db()), server_time: ctx.now() };
     return answer;
   });
 

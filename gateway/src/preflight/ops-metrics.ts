@@ -1,0 +1,94 @@
+/**
+ * The dashboard's figures as Prometheus series (docs/operations.md "Metrics"), read at scrape
+ * time so the shipping path pays nothing: parcels shipped per station and line (counted from
+ * the event log, forward from the gateway's start), device online / fault and printer media
+ * (device watch), sync lag (oldest unacknowledged event), waybill coverage, and the exception
+ * queue by kind. The queries that scan (coverage, print exceptions, recalls, refused cancels)
+ * are refreshed at most every `slowEveryMs`, however often Prometheus scrapes.
+ */
+import { SYNC_EVENT } from '../../../contracts/sync.js';
+import type { Config } from '../config/schema.js';
+import { EVENT } from '../core/events.js';
+import type { StationSummary } from '../http/deps.js';
+import type { Metrics } from '../metrics.js';
+import type { Store } from '../storage/types.js';
+import { wallMs } from '../sync/shipment-feed.js';
+import { mediaState } from './checks/printer-media.js';
+import type { DeviceWatch } from './device-watch.js';
+
+/** Log rows looked at per read, and reads per scrape: a scrape after a long pause stays short. */
+const SCAN_PER_READ = 50_000;
+const READS_PER_SCRAPE = 4;
+const ROWS_PER_READ = 1_000;
+
+export interface OpsMetricsDeps {
+  config: Readonly<Config>;
+  metrics: Metrics;
+  store: Store;
+  watch: DeviceWatch;
+  stations: () => StationSummary[];
+  ackedSeq: () => number;
+  now?: () => number;
+  slowEveryMs?: number;
+}
+
+/** Registers the collectors; returns the function that unregisters them. */
+export function collectOpsMetrics(deps: OpsMetricsDeps): () => void {
+  const { config, metrics, store, watch } = deps;
+  const now = deps.now ?? Date.now;
+  const slowEveryMs = deps.slowEveryMs ?? 30_000;
+  metrics.declareShippingPoints(
+    config.stations.map((s) => s.id),
+    config.lines.map((l) => l.id),
+  );
+  const lineIds = new Set(config.lines.map((l) => l.id));
+  let shippedAfter = store.stats().lastSeq; // counters start at the gateway's start, as Prometheus expects
+  let refusedAfter = 0;
+  let refusedCancels = 0;
+  let slowAt = Number.NEGATIVE_INFINITY;
+
+  const countShipped = () => {
+    for (let read = 0; read < READS_PER_SCRAPE; read++) {
+      const { rows, scannedTo } = store.eventRowsOfTypes([EVENT.shipped], shippedAfter, ROWS_PER_READ, SCAN_PER_READ);
+      for (const r of rows) {
+        const data = JSON.parse(r.data) as { line_id?: unknown };
+        if (typeof data.line_id === 'string') metrics.parcelShipped('line', data.line_id);
+        else {
+          const shipment = store.getShipment(r.subject.slice('shipment:'.length));
+          if (shipment !== null) metrics.parcelShipped(lineIds.has(shipment.stationId) ? 'line' : 'station', shipment.stationId);
+        }
+      }
+      if (scannedTo <= shippedAfter) break; // caught up with the log
+      shippedAfter = scannedTo;
+    }
+  };
+
+  const slow = () => {
+    const cov = store.waybillCoverage();
+    metrics.setWaybillCoverage(cov.open, cov.withWaybill);
+    metrics.setExceptionQueue('intercept', store.shippedButIntercepted(10_000).length);
+    metrics.setExceptionQueue('print_failure', store.printExceptions({ limit: 10_000 }).length);
+    // Refused cancels stay on the queue until someone decides; the log is append-only, so count forward.
+    const { rows, scannedTo } = store.eventRowsOfTypes([SYNC_EVENT.cancelRefused], refusedAfter, ROWS_PER_READ, SCAN_PER_READ);
+    refusedCancels += rows.length;
+    refusedAfter = Math.max(refusedAfter, scannedTo);
+    metrics.setExceptionQueue('refused_cancel', refusedCancels);
+  };
+
+  return deps.metrics.collectFrom(() => {
+    countShipped();
+    for (const d of watch.devices()) {
+      metrics.setDevice(d.id, d.role, d.online, d.online && d.state === 'error');
+      if (d.role === 'printer') metrics.setPrinterMedia(d.id, mediaState(d) as Parameters<Metrics['setPrinterMedia']>[1]);
+    }
+    const acked = deps.ackedSeq();
+    const oldest = store.readEventRows(acked, 1)[0];
+    metrics.setSyncLag(oldest === undefined ? 0 : (now() - wallMs(oldest.hlc)) / 1000);
+    metrics.setExceptionQueue('sync_failure', store.openSyncFailureCount());
+    metrics.setExceptionQueue('weight_hold', deps.stations().filter((s) => s.state === 'held').length);
+    if (now() - slowAt >= slowEveryMs) {
+      slowAt = now();
+      slow();
+    }
+  });
+}

@@ -1,0 +1,294 @@
+/**
+ * Security of a running gateway (issue 7): no default passwords (a fresh data directory gets
+ * fresh random device secrets and API tokens, files 0600; no secret has a default in the
+ * config schema); MQTT over TLS and the API over HTTPS with configured certificates (openssl);
+ * the API token matrix (every route × no/wrong/station/admin token); supervisor password
+ * brute force locked out through HTTP; secrets never logged (a gateway logging at trace while
+ * provisioning, devices connecting, tokens used, a supervisor added with the CLI, reprints with
+ * right and wrong passwords); secret files readable by others narrowed to 0600 with
+ * PKL_SECRET_FILE_EXPOSED.
+ */
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { connectAsync } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigSchema } from '../../src/config/schema.js';
+import { parseConfig } from '../../src/config/load.js';
+import { Gateway, type GatewayInfo } from '../../src/gateway.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { run } from './broker-helpers.js';
+import { device, floorConfig, importOrders, wireOrder } from '../support/floor.js';
+
+const repoRoot = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+const PASSWORD = 'Correct-Horse-7-Battery';
+const MAX_FAILURES = 3;
+
+function cli(dataDir: string, args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done, fail) => {
+    const proc = spawn(process.execPath, [join(repoRoot, 'bin/packline.js'), '--data-dir', dataDir, ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, PACKLINE_RUN_FROM: 'source', PACKLINE_LOG__LEVEL: 'trace' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    proc.on('error', fail);
+    proc.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
+    proc.stdin.end(stdin);
+  });
+}
+
+interface Running {
+  gateway: Gateway;
+  info: GatewayInfo;
+  logs: string[];
+}
+
+async function startGateway(dir: string, extra: Record<string, unknown> = {}, level = 'trace'): Promise<Running> {
+  const logs: string[] = [];
+  const raw = floorConfig(dir, { stations: 1, lines: 0, verifyItems: 'never' }, { log: { level }, printing: { reprint: { maxFailures: MAX_FAILURES, windowMs: 60_000 } }, ...extra });
+  const gateway = new Gateway(parseConfig(raw), createLogger(level, { write: (l: string) => void logs.push(l) }));
+  await gateway.start();
+  return { gateway, info: gateway.info(), logs };
+}
+
+const dirs: string[] = [];
+function tempDir(prefix: string): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('no default passwords', () => {
+  it('the config schema has no default for any password, secret, token or key', () => {
+    const found: string[] = [];
+    const walk = (node: unknown, path: string) => {
+      if (node === null || typeof node !== 'object') return;
+      const o = node as Record<string, unknown>;
+      if ('default' in o && /(password|secret|token|pass|key)$/i.test(path.split('.').pop() ?? '')) found.push(path);
+      for (const [k, v] of Object.entries(o)) walk(v, k === 'properties' ? path : `${path}.${k}`);
+    };
+    walk(ConfigSchema, 'config');
+    expect(found).toEqual([]);
+    const defaults = JSON.stringify(parseConfig({}));
+    expect(defaults).not.toMatch(/"(password|secret|token|pass|mqttPassword)":/);
+  });
+
+  it('two fresh data directories get different random device secrets and API tokens, in files only the owner can read', async () => {
+    const issued: Array<{ secrets: string[]; tokens: string[] }> = [];
+    for (const prefix of ['pkl-sec-a-', 'pkl-sec-b-']) {
+      const dir = tempDir(prefix);
+      const g = await startGateway(dir, {}, 'silent');
+      await g.gateway.stop();
+      const prov = JSON.parse(readFileSync(join(dir, 'provisioning.json'), 'utf8')) as { devices: Record<string, { secret: string }> };
+      const tokens = JSON.parse(readFileSync(join(dir, 'api-tokens.json'), 'utf8')) as { admin: string; station: string };
+      for (const f of ['provisioning.json', 'api-tokens.json']) expect((statSync(join(dir, f)).mode & 0o777).toString(8), f).toBe('600');
+      const secrets = Object.values(prov.devices).map((d) => d.secret);
+      expect(secrets.length).toBe(4);
+      for (const s of [...secrets, tokens.admin, tokens.station]) expect(s.length).toBeGreaterThanOrEqual(32);
+      expect(new Set(secrets).size).toBe(secrets.length);
+      issued.push({ secrets, tokens: [tokens.admin, tokens.station] });
+    }
+    const [a, b] = issued as [(typeof issued)[0], (typeof issued)[0]];
+    expect(a.secrets.some((s) => b.secrets.includes(s))).toBe(false);
+    expect(a.tokens.some((t) => b.tokens.includes(t))).toBe(false);
+  });
+});
+
+describe('secret files readable by others', () => {
+  it('are narrowed to 0600 at start with PKL_SECRET_FILE_EXPOSED logged', async () => {
+    const dir = tempDir('pkl-sec-mode-');
+    const first = await startGateway(dir, {}, 'silent');
+    await first.gateway.stop();
+    chmodSync(join(dir, 'provisioning.json'), 0o644);
+    chmodSync(join(dir, 'api-tokens.json'), 0o640);
+    const again = await startGateway(dir, {}, 'warn');
+    await again.gateway.stop();
+    for (const f of ['provisioning.json', 'api-tokens.json']) expect((statSync(join(dir, f)).mode & 0o777).toString(8), f).toBe('600');
+    const warnings = again.logs.filter((l) => l.includes('PKL_SECRET_FILE_EXPOSED'));
+    expect(warnings.some((l) => l.includes('provisioning.json') && l.includes('0644'))).toBe(true);
+    expect(warnings.some((l) => l.includes('api-tokens.json') && l.includes('0640'))).toBe(true);
+  });
+});
+
+describe('TLS: MQTT over TLS and the API over HTTPS with configured certificates', () => {
+  let dir: string;
+  let g: Running;
+  beforeAll(async () => {
+    dir = tempDir('pkl-sec-tls-');
+    const r = await run('openssl', [
+      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const tls = { certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') };
+    g = await startGateway(join(dir, 'data'), {
+      mqtt: { host: '127.0.0.1', port: 0, tls: { ...tls, port: 0 } },
+      http: { host: '127.0.0.1', port: 0, tls },
+    }, 'silent');
+  });
+  afterAll(async () => {
+    await g?.gateway.stop();
+  });
+
+  function get(path: string, token?: string, ca?: Buffer): Promise<{ status: number; body: string }> {
+    const url = new URL(path, g.info.httpUrl);
+    return new Promise((done, fail) => {
+      const req = httpsRequest(url, { ...(ca && { ca }), headers: token ? { authorization: `Bearer ${token}` } : {} }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => done({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', fail);
+      req.end();
+    });
+  }
+
+  it('serves the API over HTTPS (verified against the configured certificate), tokens still required', async () => {
+    expect(g.info.httpUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect(g.info.wsUrl).toMatch(/^wss:/);
+    const ca = readFileSync(join(dir, 'cert.pem'));
+    expect((await get('/healthz', undefined, ca)).status).toBe(200);
+    expect((await get('/api/v1/stations', undefined, ca)).status).toBe(401);
+    expect((await get('/api/v1/stations', g.info.tokens.station, ca)).status).toBe(200);
+    // A client that does not trust the certificate refuses to talk.
+    await expect(get('/healthz')).rejects.toThrow(/self[- ]signed|certificate/i);
+  });
+
+  it('accepts MQTT over TLS with device credentials and a verified certificate', async () => {
+    const secrets = Object.fromEntries(g.info.issued.map((s) => [s.deviceId, s.secret]));
+    const c = await connectAsync(`mqtts://127.0.0.1:${g.info.mqttTlsPort}`, {
+      clientId: 'st-1-scanner', username: 'st-1-scanner', password: secrets['st-1-scanner'], ca: readFileSync(join(dir, 'cert.pem')), reconnectPeriod: 0, connectTimeout: 10_000,
+    }, false);
+    expect(c.connected).toBe(true);
+    await c.endAsync(true);
+    await expect(connectAsync(`mqtts://127.0.0.1:${g.info.mqttTlsPort}`, { clientId: 'st-1-scanner', username: 'st-1-scanner', password: 'wrong', ca: readFileSync(join(dir, 'cert.pem')), reconnectPeriod: 0 }, false)).rejects.toThrow();
+  });
+});
+
+/** Every route and the token it needs (gateway/src/http/routes/*.ts `config.auth`). */
+const ROUTE_AUTH: Record<string, 'none' | 'read' | 'scan' | 'admin'> = {
+  'GET /healthz': 'none',
+  'GET /readyz': 'none',
+  'GET /metrics': 'none',
+  'POST /api/v1/orders': 'admin',
+  'GET /api/v1/orders/{orderId}': 'read',
+  'GET /api/v1/print/jobs/{jobId}/preview.png': 'read',
+  'GET /api/v1/shipments/{shipmentId}/label.png': 'read',
+  'POST /api/v1/printers/{printerId}/test-page': 'admin',
+  'GET /api/v1/print/exceptions': 'read',
+  'POST /api/v1/shipments/{shipmentId}/reprint': 'scan',
+  'POST /api/v1/shipments/{shipmentId}/ship-unlabelled': 'scan',
+  'GET /api/v1/shipments': 'read',
+  'GET /api/v1/shipments/{shipmentId}': 'read',
+  'GET /api/v1/stations': 'read',
+  'GET /api/v1/stations/{stationId}': 'read',
+  'POST /api/v1/stations/{stationId}/scan': 'scan',
+  'POST /api/v1/stations/{stationId}/override': 'admin',
+  'POST /api/v1/stations/{stationId}/release': 'scan',
+  'GET /api/v1/sync': 'read',
+  'GET /api/v1/sync/failures': 'read',
+  'POST /api/v1/sync/failures/retry': 'admin',
+  'GET /api/v1/sync/reconciliation': 'read',
+  'GET /api/v1/events': 'admin',
+  'GET /api/v1/dashboard': 'read',
+  'GET /api/v1/preflight': 'read',
+  'POST /api/v1/preflight': 'admin',
+};
+
+describe('a running gateway: API tokens, brute force, secrets in logs', () => {
+  let dir: string;
+  let g: Running;
+  let shipmentId: string;
+  beforeAll(async () => {
+    dir = tempDir('pkl-sec-run-');
+    g = await startGateway(dir);
+    expect((await importOrders(g.info.httpUrl, g.info.tokens.admin, [wireOrder('O-7001'), wireOrder('O-7002')])).status).toBe(200);
+  });
+  afterAll(async () => {
+    await g?.gateway.stop();
+  });
+
+  const app = () => (g.gateway as unknown as { app: import('fastify').FastifyInstance }).app;
+
+  it('every route × {no token, wrong token, station, admin} answers as its level says', async () => {
+    const doc = (app() as unknown as { swagger(): { paths: Record<string, Record<string, unknown>> } }).swagger();
+    const routes = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    // A new route must be added to ROUTE_AUTH (and so to this matrix).
+    expect(routes.filter((r) => r.includes('/api/') && !(r in ROUTE_AUTH))).toEqual([]);
+    const who = { none: undefined, wrong: `${g.info.tokens.admin.slice(0, -2)}xx`, station: g.info.tokens.station, admin: g.info.tokens.admin } as const;
+    const wrongAnswers: string[] = [];
+    let cells = 0;
+    for (const [route, level] of Object.entries(ROUTE_AUTH)) {
+      const [method, path] = route.split(' ') as [string, string];
+      const url = path.replace(/\{(\w+)\}/g, (_m, p: string) => ({ stationId: 'st-1', orderId: 'O-7001', shipmentId: 'S-none', jobId: 'j-none', printerId: 'st-1-printer' })[p] ?? 'x');
+      for (const [name, token] of Object.entries(who)) {
+        cells++;
+        const res = await app().inject({ method: method as 'GET', url, headers: token ? { authorization: `Bearer ${token}` } : {}, ...(method === 'POST' && { payload: {} }) });
+        const code = res.statusCode >= 400 ? (JSON.parse(res.body) as { error: { code: string } }).error.code : 'ok';
+        const expected =
+          level === 'none' ? 'pass' : name === 'none' || name === 'wrong' ? 'PKL_UNAUTHORIZED' : level === 'admin' && name === 'station' ? 'PKL_FORBIDDEN' : 'pass';
+        const got = code === 'PKL_UNAUTHORIZED' || code === 'PKL_FORBIDDEN' ? code : 'pass';
+        if (got !== expected) wrongAnswers.push(`${route} as ${name}: ${res.statusCode} ${code}, expected ${expected}`);
+      }
+    }
+    console.log(`API token matrix: ${Object.keys(ROUTE_AUTH).length} routes × 4 callers = ${cells} cells, ${wrongAnswers.length} wrong`);
+    expect(wrongAnswers).toEqual([]);
+  });
+
+  it('locks a supervisor out after repeated wrong passwords through HTTP, even for the right one', async () => {
+    const add = await cli(dir, ['supervisor', 'add', 'li'], `${PASSWORD}\n`);
+    expect(add.code, add.stderr).toBe(0);
+    const opened = await app().inject({ method: 'POST', url: '/api/v1/stations/st-1/scan', headers: { authorization: `Bearer ${g.info.tokens.station}` }, payload: { code: 'PS-O-7001' } });
+    expect(opened.statusCode, opened.body).toBe(200);
+    shipmentId = (opened.json() as { view: { shipment_id: string } }).view.shipment_id;
+    const reprint = (password: string, n: number) =>
+      app().inject({ method: 'POST', url: `/api/v1/shipments/${shipmentId}/reprint`, headers: { authorization: `Bearer ${g.info.tokens.station}` }, payload: { supervisor: 'li', password, request_id: `rq-${n}` } });
+    const codes: string[] = [];
+    for (let i = 0; i < MAX_FAILURES + 2; i++) codes.push((await reprint(`guess-${i}-${PASSWORD}`, i)).json().error.code as string);
+    expect(codes.slice(0, MAX_FAILURES)).toEqual(Array(MAX_FAILURES).fill('PKL_SUPERVISOR_PASSWORD_WRONG'));
+    expect(codes.slice(MAX_FAILURES)).toEqual(['PKL_REPRINT_LOCKED', 'PKL_REPRINT_LOCKED']);
+    const right = await reprint(PASSWORD, 99);
+    expect(right.statusCode).toBe(429);
+    expect(right.json().error.code).toBe('PKL_REPRINT_LOCKED');
+    expect(Number(right.headers['retry-after'])).toBeGreaterThan(0);
+  });
+
+  it('never logs a device secret, an API token or a password (gateway at trace level, the CLI too)', async () => {
+    const secrets = Object.fromEntries(g.info.issued.map((s) => [s.deviceId, s.secret]));
+    // Devices connect with their secrets; one tries a wrong one (a refused CONNECT is logged).
+    const scanner = await device(g.info.mqttUrl as string, 'st-1-scanner', secrets['st-1-scanner'] as string);
+    await scanner.publishAsync('dev/st-1-scanner/evt/scan', JSON.stringify({ msg_id: 'log-1', code: 'PS-O-7002' }), { qos: 1 });
+    await scanner.endAsync(true);
+    const wrongSecret = `${secrets['st-1-scale']}-wrong`;
+    await expect(device(g.info.mqttUrl as string, 'st-1-scale', wrongSecret)).rejects.toThrow();
+    // Tokens in headers, right and wrong, over the real socket.
+    for (const token of [g.info.tokens.admin, g.info.tokens.station, 'not-a-token-0123456789']) {
+      await fetch(`${g.info.httpUrl}/api/v1/stations`, { headers: { authorization: `Bearer ${token}` } });
+    }
+    // A supervisor added with the CLI; reprints with right and wrong passwords.
+    const other = `${PASSWORD}-wang`;
+    const add = await cli(dir, ['supervisor', 'add', 'wang'], `${other}\n`);
+    expect(add.code, add.stderr).toBe(0);
+    for (const password of [other, 'wrong-password-123']) {
+      await fetch(`${g.info.httpUrl}/api/v1/shipments/${shipmentId}/reprint`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${g.info.tokens.station}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ supervisor: 'wang', password, request_id: `rq-log-${password.length}` }),
+      });
+    }
+    const text = [...g.logs, add.stdout, add.stderr].join('\n');
+    expect(g.logs.length).toBeGreaterThan(20); // the log did capture the activity
+    const leaks = [...Object.values(secrets), wrongSecret, g.info.tokens.admin, g.info.tokens.station, PASSWORD, other, 'wrong-password-123'].filter((s) => text.includes(s));
+    expect(leaks).toEqual([]);
+  });
+});
