@@ -121,7 +121,7 @@ function tailOfLog() {
 async function main() {
   const [http, mqtt] = [await freePort(), await freePort()];
   // PACKLINE_* variables are configuration overrides to the gateway: none leak in from CI
-  // (PACKLINE_ARM64_* are this script's settings), only the ones set here.
+  // (ARM64_SMOKE_* are this script's settings), only the ones set here.
   const env = {
     ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PACKLINE_'))),
     // Read by qemu-user itself, so the arm64 children the gateway spawns through binfmt_misc

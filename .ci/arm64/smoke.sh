@@ -16,20 +16,20 @@
 #     shipped, every loaded addon checked to be an arm64 ELF (drive.mjs).
 #
 # Emulates a Pi 4's CPU (cortex-a72), so an instruction a Pi lacks fails here.
-# Cache (reused while versions match): PACKLINE_ARM64_CACHE, default /var/cache/packline-arm64
+# Cache (reused while versions match): ARM64_SMOKE_CACHE, default /var/cache/packline-arm64
 # as root, else ~/.cache/packline-arm64. Fresh ~5 min, warm ~1.5 min on 2 cores.
 # Needs root only to mount binfmt_misc / register qemu-aarch64 when they are not already there
-# (both are undone on exit unless PACKLINE_ARM64_KEEP_BINFMT=1).
+# (both are undone on exit unless ARM64_SMOKE_KEEP_BINFMT=1).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 here="$repo/.ci/arm64"
-cpu=${PACKLINE_ARM64_CPU:-cortex-a72}
+cpu=${ARM64_SMOKE_CPU:-cortex-a72}
 # Which sources to install: the working tree (default: tracked and new files, not ignored) or
-# the last commit (PACKLINE_ARM64_SOURCES=head: a shared tree with half-done edits elsewhere).
-sources=${PACKLINE_ARM64_SOURCES:-worktree}
+# the last commit (ARM64_SMOKE_SOURCES=head: a shared tree with half-done edits elsewhere).
+sources=${ARM64_SMOKE_SOURCES:-worktree}
 sysroot_packages=(libc6 libstdc++6 libgcc-s1 libudev1 libusb-1.0-0)
-if [ -n "${PACKLINE_ARM64_CACHE:-}" ]; then cache=$PACKLINE_ARM64_CACHE
+if [ -n "${ARM64_SMOKE_CACHE:-}" ]; then cache=$ARM64_SMOKE_CACHE
 elif [ "$(id -u)" = 0 ]; then cache=/var/cache/packline-arm64
 else cache=${XDG_CACHE_HOME:-$HOME/.cache}/packline-arm64
 fi
@@ -64,7 +64,7 @@ node_gyp="$npm_root/npm/node_modules/node-gyp/bin/node-gyp.js"
 [ -f "$node_gyp" ] || die "node-gyp not found at $node_gyp (it ships with npm)"
 command -v socat >/dev/null 2>&1 || say "note: socat missing: the simulated floor runs without its serial wire-protocol station, so serialport is checked by loading only"
 
-mkdir -p "$cache" || die "cannot create the cache directory $cache (set PACKLINE_ARM64_CACHE)"
+mkdir -p "$cache" || die "cannot create the cache directory $cache (set ARM64_SMOKE_CACHE)"
 exec 9>"$cache/.lock"
 flock -w 900 9 || die "another arm64 smoke run holds $cache/.lock"
 say "cache: $cache   host Node: v$node_version   emulated CPU: $cpu"
@@ -76,7 +76,7 @@ say "cache: $cache   host Node: v$node_version   emulated CPU: $cpu"
 mounted_binfmt=0; enabled_binfmt=''
 cleanup() {
   local rc=$?
-  if [ -n "$enabled_binfmt" ] && [ "${PACKLINE_ARM64_KEEP_BINFMT:-0}" != 1 ]; then
+  if [ -n "$enabled_binfmt" ] && [ "${ARM64_SMOKE_KEEP_BINFMT:-0}" != 1 ]; then
     case $enabled_binfmt in
       update-binfmts) update-binfmts --disable qemu-aarch64 >/dev/null 2>&1 || true ;;
       raw) echo -1 > /proc/sys/fs/binfmt_misc/qemu-aarch64 2>/dev/null || true ;;
@@ -84,7 +84,7 @@ cleanup() {
     esac
     say "binfmt_misc: qemu-aarch64 unregistered again (as found)"
   fi
-  if [ "$mounted_binfmt" = 1 ] && [ "${PACKLINE_ARM64_KEEP_BINFMT:-0}" != 1 ]; then
+  if [ "$mounted_binfmt" = 1 ] && [ "${ARM64_SMOKE_KEEP_BINFMT:-0}" != 1 ]; then
     umount /proc/sys/fs/binfmt_misc 2>/dev/null || true
     say "binfmt_misc: unmounted again (as found)"
   fi
@@ -171,7 +171,7 @@ step "3/7 npm ci for linux-arm64 in a separate directory"
 case $sources in
   worktree) src_cat() { cat "$repo/$1"; } ;;
   head) src_cat() { git -C "$repo" show "HEAD:$1"; } ;;
-  *) die "PACKLINE_ARM64_SOURCES must be worktree or head, not $sources" ;;
+  *) die "ARM64_SMOKE_SOURCES must be worktree or head, not $sources" ;;
 esac
 install_key=$( { src_cat package.json; src_cat package-lock.json; echo "$node_version arm64"; } | sha256sum | cut -c1-12)
 app="$cache/app-$install_key"

@@ -85,6 +85,8 @@ export function renderConfigDoc(): string {
     'levels: `PACKLINE_MQTT__PORT=1884`, `PACKLINE_DATA_DIR=/var/lib/packline`; values are parsed',
     'as JSON when they parse) → command-line flags. `packline config check` validates,',
     '`packline config show` prints the effective result. Unknown fields are errors, not ignored.',
+    'Not configuration, and so never read as a path: `PACKLINE_CONFIG`, `PACKLINE_RUN_FROM`,',
+    '`PACKLINE_SYNC_KEY`, `PACKLINE_API_TOKEN`, `PACKLINE_ADMIN_TOKEN`, `PACKLINE_ADMIN_TOKEN_FILE`.',
     '',
     'Cross-field rules: device ids are unique; a station\'s scanner, scale, printer and display',
     'name devices of that role; a line\'s device is a `conveyor`; a device serves one station;',

@@ -20,7 +20,17 @@ const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, coerceT
 const validateConfig = ajv.compile<Config>(ConfigSchema);
 
 /** PACKLINE_ variables that are not config fields: the config file path, how bin/packline.js runs. */
-const RESERVED_ENV = new Set(['PACKLINE_CONFIG', 'PACKLINE_RUN_FROM', 'PACKLINE_SYNC_KEY']);
+// Not configuration: where the config is, how bin/packline.js runs, the sync key, and the API
+// tokens the CLI (`packline preflight`) and the simulators read. Anything else PACKLINE_* is a
+// config path, and a misspelt one is refused rather than ignored.
+const RESERVED_ENV = new Set([
+  'PACKLINE_CONFIG',
+  'PACKLINE_RUN_FROM',
+  'PACKLINE_SYNC_KEY',
+  'PACKLINE_API_TOKEN',
+  'PACKLINE_ADMIN_TOKEN',
+  'PACKLINE_ADMIN_TOKEN_FILE',
+]);
 
 export interface LoadOptions {
   /** Path of a JSON config file; none means embedded defaults. */

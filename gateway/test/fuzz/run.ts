@@ -37,6 +37,16 @@ process.on('uncaughtException', (err) => escaped.push(`uncaughtException: ${err.
 process.on('unhandledRejection', (err) => escaped.push(`unhandledRejection: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`));
 
 const results: TargetResult[] = [];
+// A throw of the harness itself (a generator bug, not a gateway crash) must end the run loudly:
+// with the handlers above it would otherwise be recorded and the process would just go quiet.
+process.on('exit', (code) => {
+  if (code === 0 && !finished) {
+    console.error('fuzz: the harness stopped before its summary (a target threw outside its inputs):');
+    for (const e of escaped.slice(0, 3)) console.error(e);
+    process.exitCode = 1;
+  }
+});
+let finished = false;
 for (const target of TARGETS.filter((t) => wanted === undefined || wanted.includes(t.name))) {
   console.log(`== ${target.name}: ${target.description}`);
   const r = await runTarget(target, {
@@ -48,6 +58,7 @@ for (const target of TARGETS.filter((t) => wanted === undefined || wanted.includ
   results.push(r);
   console.log(formatResult(r));
 }
+finished = true;
 const crashes = escaped.length;
 console.log('\n== summary');
 for (const r of results) console.log(formatResult(r).split('\n')[0]);

@@ -10,7 +10,7 @@
  * prints, an intercepted order turns the station screen red (and beeps), the dashboard counts
  * the parcel and shows the outage banner, and a screen whose gateway went away says so and
  * comes back by itself. Screenshots of every step land in test-artifacts/ui/ (gitignored);
- * PACKLINE_UPDATE_SCREENSHOTS=1 also refreshes the README's in docs/img/.
+ * UPDATE_SCREENSHOTS=1 also refreshes the README's in docs/img/.
  */
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -60,7 +60,7 @@ let printer: MqttClient;
 async function shot(page: Page, name: string, forDocs = false): Promise<void> {
   const file = join(artifacts, `${name}.png`);
   await page.screenshot({ path: file });
-  if (forDocs && process.env['PACKLINE_UPDATE_SCREENSHOTS'] === '1') copyFileSync(file, join(docsImg, `${name}.png`));
+  if (forDocs && process.env['UPDATE_SCREENSHOTS'] === '1') copyFileSync(file, join(docsImg, `${name}.png`));
 }
 
 let msgSeq = 0;

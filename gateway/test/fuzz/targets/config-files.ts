@@ -44,6 +44,15 @@ function paths(node: Json, prefix: Array<string | number> = [], out: Array<Array
   return out;
 }
 
+/**
+ * A copy of a sampled value. Inserted by reference, a later mutation of the same input could walk
+ * into it and put it inside itself (a cycle JSON cannot hold), and it would leak into every later
+ * input that picks the same sample: that made the harness itself throw mid-run.
+ */
+function fresh(v: Json): Json {
+  return v === null || typeof v !== 'object' ? v : (structuredClone(v) as Json);
+}
+
 function deepMutate(rng: Rng, base: Json, values: readonly Json[], allPaths: Array<Array<string | number>>): Json {
   const root = structuredClone(base) as Record<string, unknown>;
   const n = rng.range(1, 4);
@@ -69,11 +78,11 @@ function deepMutate(rng: Rng, base: Json, values: readonly Json[], allPaths: Arr
       case 2: {
         // A same-typed neighbour value: numbers nudged over their bounds, ids swapped.
         const v = p[last];
-        p[last] = typeof v === 'number' ? rng.pick([v + 1, v - 1, -v, v * 1000, 0, -1, 0.5, 65536, 1e21]) : rng.pick(values);
+        p[last] = typeof v === 'number' ? rng.pick([v + 1, v - 1, -v, v * 1000, 0, -1, 0.5, 65536, 1e21]) : fresh(rng.pick(values));
         break;
       }
       case 3:
-        p[last] = rng.pick(values);
+        p[last] = fresh(rng.pick(values));
         break;
       default:
         if (Array.isArray(p)) p.push(structuredClone(rng.pick(p as unknown[])));
