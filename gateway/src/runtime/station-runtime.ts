@@ -295,6 +295,18 @@ export class StationRuntime implements EventOwner, StationService {
    * password was checked by the caller (printing/reprint-guard.ts).
    */
   reprint(shipmentId: string, request: ReprintRequest): Promise<ReprintResult> {
+    return this.inShipmentStation(shipmentId, 'reprint', (station) => this.applyReprint(station, shipmentId, request));
+  }
+
+  /**
+   * Runs a supervisor action on a shipment in the queue of the station that owns it, so it
+   * sees every print result and action before it. Refusals and failures are results.
+   */
+  private inShipmentStation<T extends { ok: true }>(
+    shipmentId: string,
+    action: string,
+    run: (station: Station) => Promise<T | Failed>,
+  ): Promise<T | Failed> {
     let shipment: Shipment | null;
     try {
       shipment = this.deps.store.getShipment(shipmentId);
@@ -309,9 +321,9 @@ export class StationRuntime implements EventOwner, StationService {
     return new Promise((resolve) => {
       const queued = station.queue.push(async () => {
         try {
-          resolve(await this.applyReprint(station, shipmentId, request));
+          resolve(await run(station));
         } catch (err) {
-          this.deps.logger.error({ err, shipmentId }, 'reprint failed');
+          this.deps.logger.error({ err, shipmentId }, `${action} failed`);
           resolve(failed(err));
         }
       });
@@ -375,28 +387,7 @@ export class StationRuntime implements EventOwner, StationService {
    * printing/ship-unlabelled-plan.ts decides; the same request id again changes nothing.
    */
   shipUnlabelled(shipmentId: string, request: ShipUnlabelledRequest): Promise<ShipUnlabelledResult> {
-    let shipment: Shipment | null;
-    try {
-      shipment = this.deps.store.getShipment(shipmentId);
-    } catch (err) {
-      return Promise.resolve(failed(err));
-    }
-    if (shipment === null) return Promise.resolve({ ok: false, error: toWireError('PKL_SHIPMENT_NOT_FOUND', { shipmentId }) });
-    const station = this.stations.get(shipment.stationId);
-    if (!this.started || station === undefined) {
-      return Promise.resolve({ ok: false, error: toWireError('PKL_STATION_UNKNOWN', { stationId: shipment.stationId }) });
-    }
-    return new Promise((resolve) => {
-      const queued = station.queue.push(async () => {
-        try {
-          resolve(await this.applyShipUnlabelled(station, shipmentId, request));
-        } catch (err) {
-          this.deps.logger.error({ err, shipmentId }, 'ship without label failed');
-          resolve(failed(err));
-        }
-      });
-      if (!queued) resolve({ ok: false, error: toWireError('PKL_OVERLOADED') });
-    });
+    return this.inShipmentStation(shipmentId, 'ship without label', (station) => this.applyShipUnlabelled(station, shipmentId, request));
   }
 
   private async applyShipUnlabelled(station: Station, shipmentId: string, request: ShipUnlabelledRequest): Promise<ShipUnlabelledResult> {
@@ -534,7 +525,9 @@ function reprintPrinter(ctx: StationContext, own: string, order: { carrier: stri
 }
 
 /** A store or bug failure as a reprint answer. */
-function failed(err: unknown): ReprintResult {
+type Failed = Extract<ReprintResult, { ok: false }>;
+
+function failed(err: unknown): Failed {
   if (err instanceof PacklineError) return { ok: false, error: err.toWire() };
   return { ok: false, error: toWireError('PKL_STORE_UNAVAILABLE', { reason: String(err) }) };
 }

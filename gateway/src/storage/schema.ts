@@ -204,6 +204,13 @@ export function migrate(db: Database): number[] {
   }
 }
 
+/**
+ * The writer's auto-checkpoint threshold (pages) while checkpoint-worker.ts checkpoints on
+ * its own thread: a safety net that only triggers if that thread dies or falls far behind
+ * (16 MiB of WAL with 1 KiB pages, vs SQLite's default of 1,000 pages).
+ */
+export const WRITER_SAFETY_CHECKPOINT_PAGES = 16_384;
+
 /** Connection settings shared by the writer and the admin opener. */
 export function configureWriterConnection(db: Database): void {
   // 1 KiB pages (SQLite's minimum is 512, default 4096): every commit rewrites each B-tree

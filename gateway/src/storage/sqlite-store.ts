@@ -32,6 +32,7 @@ import type {
   WriteOp,
   WriteResult,
 } from './types.js';
+import type { CheckpointInit, FromCheckpointer, ToCheckpointer } from './checkpoint-worker.js';
 import type { FromWriter, ToWriter, WriterInit } from './writer-protocol.js';
 
 export const DB_FILE = 'packline.db';
@@ -41,6 +42,11 @@ export interface OpenStoreOptions {
   dataDir: string;
   /** config `storage.commitWindowMs`: linger before a group commit starts (default 0). */
   commitWindowMs?: number;
+  /**
+   * WAL checkpoints on their own thread every this many ms (checkpoint-worker.ts), so no
+   * commit waits for one; 0 = SQLite's auto-checkpoint inside commits. Default 250.
+   */
+  checkpointIntervalMs?: number;
   /** config `storage.minFreeMb`: below this, diskLow() turns true (default 200). */
   minFreeMb?: number;
   logger: Logger;
@@ -72,19 +78,24 @@ type Phase = 'new' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
  * `execArgv: ['--import', 'tsx']`, which fails with ERR_UNKNOWN_FILE_EXTENSION), so the .ts
  * worker starts from a small CommonJS bootstrap that installs tsx's require hook first.
  */
-function startWriterWorker(init: WriterInit): Worker {
+function startStoreWorker(name: 'writer-worker' | 'checkpoint-worker', data: WriterInit | CheckpointInit): Worker {
   const ext = new URL(import.meta.url).pathname.endsWith('.ts') ? '.ts' : '.js';
-  const url = new URL(`./writer-worker${ext}`, import.meta.url);
-  if (ext === '.js') return new Worker(url, { workerData: init });
+  const url = new URL(`./${name}${ext}`, import.meta.url);
+  if (ext === '.js') return new Worker(url, { workerData: data });
   const tsxCjs = createRequire(import.meta.url).resolve('tsx/cjs/api');
   const bootstrap = `require(${JSON.stringify(tsxCjs)}).register(); require(${JSON.stringify(fileURLToPath(url))});`;
-  return new Worker(bootstrap, { eval: true, workerData: init, execArgv: [] });
+  return new Worker(bootstrap, { eval: true, workerData: data, execArgv: [] });
 }
+
+/** Default checkpoint period of checkpoint-worker.ts: ~25 commits' worth of WAL at 100/s. */
+const CHECKPOINT_INTERVAL_MS = 250;
 
 export class SqliteStore implements Store {
   readonly name = 'store';
   private phase: Phase = 'new';
   private worker: Worker | null = null;
+  private checkpointer: Worker | null = null;
+  private checkpoints = 0;
   private readDb: Db | null = null;
   private reader: StoreReader | null = null;
   private bootNo = 0;
@@ -119,8 +130,9 @@ export class SqliteStore implements Store {
       commitWindowMs: this.opts.commitWindowMs ?? 0,
       dedupeRetentionMs: this.opts.dedupeRetentionMs ?? 7 * DAY_MS,
       dedupeMaxRows: this.opts.dedupeMaxRows ?? 1_000_000,
+      checkpointElsewhere: (this.opts.checkpointIntervalMs ?? CHECKPOINT_INTERVAL_MS) > 0,
     };
-    const worker = startWriterWorker(init);
+    const worker = startStoreWorker('writer-worker', init);
     this.worker = worker;
     // Only our own start-up listeners are removed afterwards: Worker's removeAllListeners()
     // would also drop Node's internal 'newListener' hook that starts the message port, and no
@@ -173,12 +185,52 @@ export class SqliteStore implements Store {
       this.log.error({ code }, 'store writer exited unexpectedly');
       this.failAll(`writer exited with code ${code}`);
     });
+    if (init.checkpointElsewhere === true) this.startCheckpointer();
     await this.checkDisk();
     const every = this.opts.diskCheckIntervalMs ?? 10_000;
     this.diskTimer = setInterval(() => void this.checkDisk(), every);
     this.diskTimer.unref();
     this.phase = 'running';
     this.log.info({ boot: this.bootNo, db: this.dbPath }, 'store started');
+  }
+
+  /**
+   * The WAL checkpointer thread. Not part of the ack path: if it fails, the writer's own
+   * auto-checkpoint (a high threshold) keeps the WAL bounded, so a failure is logged, not fatal.
+   */
+  /** WAL checkpoints the checkpointer thread has made that found new frames (for tests). */
+  get walCheckpoints(): number {
+    return this.checkpoints;
+  }
+
+  private startCheckpointer(): void {
+    const init: CheckpointInit = { dbPath: this.dbPath, intervalMs: this.opts.checkpointIntervalMs ?? CHECKPOINT_INTERVAL_MS };
+    const cp = startStoreWorker('checkpoint-worker', init);
+    // Never what keeps the process alive: the writer is, until stop().
+    cp.unref();
+    this.checkpointer = cp;
+    let lastError = '';
+    cp.on('message', (m: FromCheckpointer) => {
+      if (m.t === 'checkpoint') this.checkpoints += 1;
+      else if (m.t === 'error' && m.reason !== lastError) {
+        lastError = m.reason;
+        this.log.warn({ reason: m.reason }, 'WAL checkpoint failed; the writer checkpoints itself if the WAL grows');
+      }
+    });
+    cp.on('error', (err) => this.log.error({ err }, 'WAL checkpointer crashed; the writer checkpoints itself'));
+    cp.on('exit', (code) => {
+      if (this.checkpointer === cp && this.phase === 'running') this.log.error({ code }, 'WAL checkpointer exited');
+      if (this.checkpointer === cp) this.checkpointer = null;
+    });
+  }
+
+  private async stopCheckpointer(): Promise<void> {
+    const cp = this.checkpointer;
+    this.checkpointer = null;
+    if (cp === null) return;
+    const exited = new Promise<void>((resolve) => cp.once('exit', () => resolve()));
+    cp.postMessage({ t: 'stop' } satisfies ToCheckpointer);
+    await exited;
   }
 
   stop(): Promise<void> {
@@ -196,6 +248,8 @@ export class SqliteStore implements Store {
   private async drainAndClose(): Promise<void> {
     if (this.diskTimer) clearInterval(this.diskTimer);
     this.diskTimer = null;
+    // First, so the writer's close is the last connection's and folds the WAL back in.
+    await this.stopCheckpointer();
     const worker = this.worker;
     if (worker) {
       // The writer handles messages in order: every unit sent before 'stop' is committed first.
@@ -208,7 +262,7 @@ export class SqliteStore implements Store {
     this.failAll('store stopped');
     this.closeReader();
     this.phase = 'stopped';
-    this.log.info({ commits: this.commits, units: this.unitsWritten }, 'store stopped');
+    this.log.info({ commits: this.commits, units: this.unitsWritten, checkpoints: this.checkpoints }, 'store stopped');
   }
 
   private closeReader(): void {

@@ -9,6 +9,11 @@ export interface WriterInit {
   commitWindowMs: number;
   dedupeRetentionMs: number;
   dedupeMaxRows: number;
+  /**
+   * true when checkpoint-worker.ts checkpoints the WAL on its own thread: the writer's
+   * auto-checkpoint is then only a safety net (schema.ts WRITER_SAFETY_CHECKPOINT_PAGES).
+   */
+  checkpointElsewhere?: boolean;
   /** Test hook: a fixed wall clock offset (ms) for the writer's HLC. */
   wallOffsetMs?: number;
 }

@@ -12,7 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import Database, { type Database as Db } from 'better-sqlite3';
 import { PacklineError } from '../../../contracts/errors.js';
-import { configureWriterConnection, migrate } from './schema.js';
+import { configureWriterConnection, migrate, WRITER_SAFETY_CHECKPOINT_PAGES } from './schema.js';
 import { serializeError, toStoreError } from './sqlite-errors.js';
 import { META_BOOT, UnitApplier } from './unit-applier.js';
 import type { FromWriter, ToWriter, UnitOutcome, WriterInit } from './writer-protocol.js';
@@ -41,6 +41,7 @@ try {
   mkdirSync(init.dataDir, { recursive: true });
   db = new Database(init.dbPath);
   configureWriterConnection(db);
+  if (init.checkpointElsewhere === true) db.pragma(`wal_autocheckpoint = ${WRITER_SAFETY_CHECKPOINT_PAGES}`);
   const migrated = migrate(db);
   const offset = init.wallOffsetMs ?? 0;
   applier = new UnitApplier(db, init.dataDir, () => Date.now() + offset);

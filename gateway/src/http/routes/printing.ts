@@ -2,7 +2,8 @@
  * Printing: the print-exception list (labels that failed and were not printed since) and the
  * guarded reprint (issue 5 "Job ledger", "Reprint guard"; docs/http.md "Printing").
  */
-import { clientError, type ReprintGuard } from '../../printing/reprint-guard.js';
+import type { ReprintGuard } from '../../printing/reprint-guard.js';
+import { requireSupervisor } from '../supervisor-check.js';
 import type { ReprintRequest } from '../../printing/reprint-plan.js';
 import type { ShipUnlabelledRequest } from '../../printing/ship-unlabelled-plan.js';
 import type { HttpDeps } from '../deps.js';
@@ -62,18 +63,7 @@ export function registerPrintingRoutes(app: App, deps: HttpDeps, guard: ReprintG
     async (request, reply) => {
       const { shipmentId } = request.params;
       const { supervisor, password, request_id: requestId, note } = request.body;
-      const outcome = await guard.check(supervisor, password);
-      if (!outcome.ok) {
-        // The audit line keeps the real reason; the client cannot tell an unknown name from a
-        // wrong password.
-        request.log.warn(
-          { audit: 'reprint', code: outcome.code, supervisor, shipmentId, requestId, failures: outcome.failures },
-          'reprint refused by the supervisor guard',
-        );
-        const err = clientError(outcome);
-        if (outcome.code === 'PKL_REPRINT_LOCKED') void reply.header('retry-after', String(err.details?.retryAfterS ?? 1));
-        throw err;
-      }
+      await requireSupervisor(guard, request, reply, { supervisor, password }, { action: 'reprint', shipmentId, requestId });
       const req: ReprintRequest = { supervisor, requestId };
       if (note !== undefined) req.note = note;
       const result = await deps.stations.reprint(shipmentId, req);
@@ -112,16 +102,7 @@ export function registerPrintingRoutes(app: App, deps: HttpDeps, guard: ReprintG
     async (request, reply) => {
       const { shipmentId } = request.params;
       const { supervisor, password, request_id: requestId, note } = request.body;
-      const outcome = await guard.check(supervisor, password);
-      if (!outcome.ok) {
-        request.log.warn(
-          { audit: 'ship-unlabelled', code: outcome.code, supervisor, shipmentId, requestId, failures: outcome.failures },
-          'ship without label refused by the supervisor guard',
-        );
-        const err = clientError(outcome);
-        if (outcome.code === 'PKL_REPRINT_LOCKED') void reply.header('retry-after', String(err.details?.retryAfterS ?? 1));
-        throw err;
-      }
+      await requireSupervisor(guard, request, reply, { supervisor, password }, { action: 'ship-unlabelled', shipmentId, requestId });
       const req: ShipUnlabelledRequest = { supervisor, requestId };
       if (note !== undefined) req.note = note;
       const result = await deps.stations.shipUnlabelled(shipmentId, req);

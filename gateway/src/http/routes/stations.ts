@@ -1,6 +1,7 @@
 /** Station list, live view and the manual-scan fallback for a station whose scanner failed. */
 import { PacklineError } from '../../../../contracts/errors.js';
-import { clientError, type ReprintGuard } from '../../printing/reprint-guard.js';
+import type { ReprintGuard } from '../../printing/reprint-guard.js';
+import { requireSupervisor } from '../supervisor-check.js';
 import type { HttpDeps } from '../deps.js';
 import { sendWireError } from '../errors.js';
 import { bearer, errorResponses } from '../schemas/common.js';
@@ -127,16 +128,7 @@ export function registerStationRoutes(app: App, deps: HttpDeps, guard: ReprintGu
       const { stationId } = request.params;
       if (deps.stations.view(stationId) === null) throw new PacklineError('PKL_STATION_UNKNOWN', { stationId });
       const { supervisor, password, note } = request.body;
-      const outcome = await guard.check(supervisor, password);
-      if (!outcome.ok) {
-        request.log.warn(
-          { audit: 'release', code: outcome.code, supervisor, stationId, failures: outcome.failures },
-          'release refused by the supervisor guard',
-        );
-        const err = clientError(outcome);
-        if (outcome.code === 'PKL_REPRINT_LOCKED') void reply.header('retry-after', String(err.details?.retryAfterS ?? 1));
-        throw err;
-      }
+      await requireSupervisor(guard, request, reply, { supervisor, password }, { action: 'release', stationId });
       const result = await deps.stations.override(stationId, supervisor, note);
       request.log.info({ audit: 'release', stationId, supervisor, ok: result.ok }, 'supervisor release at the station');
       if (!result.ok) return sendWireError(reply, result.error);

@@ -1,6 +1,7 @@
 /** The event log on the HTTP wire: what cloud sync drains, readable by admins for audits. */
 import { type Static, Type } from '@sinclair/typebox';
 import type { EventRecord } from '../../storage/types.js';
+import { SEQ_BOUNDS } from './common.js';
 
 export const DEFAULT_EVENT_PAGE = 100;
 export const MAX_EVENT_PAGE = 1000;
@@ -18,7 +19,7 @@ export type EventWire = Static<typeof EventWire>;
 
 export const EventQueryWire = Type.Object(
   {
-    after: Type.Optional(Type.Integer({ minimum: 0, default: 0, description: 'return events with seq > after' })),
+    after: Type.Optional(Type.Integer({ ...SEQ_BOUNDS, default: 0, description: 'return events with seq > after' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_EVENT_PAGE, default: DEFAULT_EVENT_PAGE })),
   },
   { additionalProperties: false },

@@ -1,7 +1,7 @@
 /** Shipments on the HTTP wire (snake_case) and the list query. */
 import { type Static, Type } from '@sinclair/typebox';
 import { SHIPMENT_STATES, type Shipment } from '../../storage/types.js';
-import { Id, Millis, Nullable } from './common.js';
+import { Id, Millis, Nullable, SEQ_BOUNDS } from './common.js';
 
 export const DEFAULT_SHIPMENT_PAGE = 50;
 export const MAX_SHIPMENT_PAGE = 500;
@@ -34,7 +34,7 @@ export const ShipmentQueryWire = Type.Object(
     before: Type.Optional({ ...Millis, description: 'only shipments updated before this (epoch ms); for paging' }),
     after: Type.Optional(
       Type.Integer({
-        minimum: 0,
+        ...SEQ_BOUNDS,
         description: 'cloud pull feed: shipments changed after this event seq, in seq order (admin token); use next_cursor of the previous page',
       }),
     ),
