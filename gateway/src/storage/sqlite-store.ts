@@ -87,6 +87,9 @@ function startStoreWorker(name: 'writer-worker' | 'checkpoint-worker', data: Wri
   return new Worker(bootstrap, { eval: true, workerData: data, execArgv: [] });
 }
 
+/** How long one waybill-coverage count serves every caller (see waybillCoverage()). */
+const COVERAGE_TTL_MS = 5_000;
+
 /** Default checkpoint period of checkpoint-worker.ts: ~25 commits' worth of WAL at 100/s. */
 const CHECKPOINT_INTERVAL_MS = 250;
 
@@ -96,6 +99,7 @@ export class SqliteStore implements Store {
   private worker: Worker | null = null;
   private checkpointer: Worker | null = null;
   private checkpoints = 0;
+  private coverage: { at: number; value: { open: number; withWaybill: number } } | null = null;
   private readDb: Db | null = null;
   private reader: StoreReader | null = null;
   private bootNo = 0;
@@ -425,7 +429,14 @@ export class SqliteStore implements Store {
     return this.r().openSyncFailureCount();
   }
   waybillCoverage(): { open: number; withWaybill: number } {
-    return this.r().waybillCoverage();
+    // One count for every reader of it (sync alarms, dashboard, metrics, preflight): with a
+    // large order cache it is a full scan of 100-200 ms on the main thread, and a figure for
+    // people and alarms does not need to be fresher than a few seconds.
+    const now = performance.now();
+    if (this.coverage === null || now - this.coverage.at >= COVERAGE_TTL_MS) {
+      this.coverage = { at: now, value: this.r().waybillCoverage() };
+    }
+    return { ...this.coverage.value };
   }
   getMeta(key: string): string | null {
     return this.r().getMeta(key);

@@ -300,7 +300,8 @@ export interface Store {
   openSyncFailureCount(): number;
   /**
    * Open orders (no interception flag, not shipped, no shipped or printed shipment) and how
-   * many of them have a pre-fetched waybill, i.e. can ship with the WAN down.
+   * many of them have a pre-fetched waybill, i.e. can ship with the WAN down. The SQLite store
+   * serves one count to every caller for up to 5 s (it is a full scan).
    */
   waybillCoverage(): { open: number; withWaybill: number };
   getMeta(key: string): string | null;

@@ -36,7 +36,6 @@ const RECENT_KEEP = 50;
 /** Entries per kind in the exception queue. */
 const QUEUE_LIMIT = 50;
 /** The waybill coverage query counts every open order: recomputed at most this often. */
-const COVERAGE_TTL_MS = 15_000;
 
 const TYPES = ['shipment.shipped', 'shipment.intercepted', 'shipment.held', 'shipment.exception'] as const;
 
@@ -168,7 +167,6 @@ export class DashboardData {
   private readonly refusedCancels: ExceptionItem[] = [];
   private cursor = 0;
   private timer: NodeJS.Timeout | null = null;
-  private coverage: { at: number; value: { open: number; withWaybill: number } } | null = null;
 
   constructor(private readonly deps: DashboardDataDeps) {
     this.now = deps.now ?? Date.now;
@@ -296,12 +294,6 @@ export class DashboardData {
     }
   }
 
-  private waybillCoverage(now: number): { open: number; withWaybill: number } {
-    if (this.coverage === null || now - this.coverage.at >= COVERAGE_TTL_MS) {
-      this.coverage = { at: now, value: this.deps.store.waybillCoverage() };
-    }
-    return this.coverage.value;
-  }
 
   snapshot(): DashboardSnapshot {
     this.tail();
@@ -334,7 +326,7 @@ export class DashboardData {
       lag = 0;
     }
 
-    const cov = this.waybillCoverage(now);
+    const cov = this.deps.store.waybillCoverage(); // the store caches it for every caller
     const percent = cov.open === 0 ? 100 : Math.round((cov.withWaybill / cov.open) * 1000) / 10;
 
     const items = [...this.queue(), ...this.recentIntercepts, ...this.refusedCancels];

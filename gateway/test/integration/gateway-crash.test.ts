@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type ChildGateway, startChildGateway } from '../support/child-gateway.js';
+import { adminGet, allSeqs, type ChildGateway, startChildGateway } from '../support/child-gateway.js';
 import { floorConfig, importOrders, wireOrder, wireOrderGrams } from '../support/floor.js';
 import { type AckedShipment, startStationDriver } from '../support/station-driver.js';
 
@@ -24,21 +24,6 @@ afterAll(async () => {
   child?.proc.kill('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function api<T>(g: ChildGateway, path: string): Promise<T> {
-  const res = await fetch(`${g.httpUrl}${path}`, { headers: { authorization: `Bearer ${g.tokens.admin}` } });
-  expect(res.status).toBe(200);
-  return (await res.json()) as T;
-}
-
-async function allSeqs(g: ChildGateway): Promise<number[]> {
-  const seqs: number[] = [];
-  for (;;) {
-    const page = await api<{ events: Array<{ seq: number }> }>(g, `/api/v1/events?after=${seqs.at(-1) ?? 0}&limit=1000`);
-    if (page.events.length === 0) return seqs;
-    seqs.push(...page.events.map((e) => e.seq));
-  }
-}
 
 describe('SIGKILL under load', () => {
   it(`loses nothing acknowledged over ${CYCLES} kill/restart cycles`, async () => {
@@ -92,7 +77,7 @@ describe('SIGKILL under load', () => {
       const have = new Set(seqs);
       expect(ackedSeqs.filter((s) => !have.has(s))).toEqual([]);
       for (const a of acked) {
-        const s = await api<{ state: string; label_job_id: string | null }>(child, `/api/v1/shipments/${a.shipmentId}`);
+        const s = await adminGet<{ state: string; label_job_id: string | null }>(child, `/api/v1/shipments/${a.shipmentId}`);
         expect(s.state, `${a.shipmentId} of ${a.orderId}`).toBe('shipped');
       }
     }

@@ -4,13 +4,12 @@
  * prints the checklist or JSON and exits 0 / 1 / 2 by the report's status. Then a printer
  * reports paper out and a shop's authorisation expires: both checks fail, exit 2.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
 import { ReferenceCloud } from '../../../simulators/src/cloud/reference/reference-cloud.js';
 import { type Floor, startFloor } from '../../../simulators/src/floor/floor.js';
 import { parseConfig } from '../../src/config/load.js';
@@ -19,7 +18,6 @@ import { createLogger } from '../../src/lib/logger.js';
 import type { PreflightReport } from '../../src/preflight/report.js';
 import { simFloorScenario, withSimulatedFloor } from '../../src/sim/sim-config.js';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const dir = mkdtempSync(join(tmpdir(), 'pkl-preflight-'));
 const KEY = 'preflight-test-key-0123456789abcdef';
 let gateway: Gateway | null = null;
@@ -33,19 +31,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((ok) => {
-    const p = spawn(process.execPath, [join(repoRoot, 'bin/packline.js'), '--data-dir', join(dir, 'data'), 'preflight', ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, PACKLINE_RUN_FROM: 'source' },
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    p.once('exit', (code) => ok({ code, stdout, stderr }));
-  });
-}
+
+const cli = (args: string[]) => runCli(join(dir, 'data'), ['preflight', ...args]);
 
 const EXIT = { pass: 0, warn: 1, fail: 2 } as const;
 const ALL_CHECKS = ['config', 'devices', 'printer-media', 'scales', 'scanners', 'waybill-coverage', 'shop-auth', 'disk', 'clock', 'cloud'];

@@ -28,8 +28,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IppClient } from '../../../device-drivers/src/printer/ipp/ipp-client.js';
@@ -38,9 +37,9 @@ import { ZplPrinterSim } from '../../../simulators/src/printer/zpl-printer-sim.j
 import { parseConfig } from '../../src/config/load.js';
 import { Gateway, type GatewayInfo } from '../../src/gateway.js';
 import { createLogger } from '../../src/lib/logger.js';
+import { runCli } from '../support/cli.js';
 import { device, floorConfig, importOrders, Inbox, replyTopics, stationDevices, wireOrder, wireOrderGrams } from '../support/floor.js';
 
-const repoRoot = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const PASSWORD = 'failover supervisor pw';
 const STATIONS = [stationDevices(1), stationDevices(2), stationDevices(3)] as const;
 const [S1, S2, S3] = STATIONS;
@@ -114,7 +113,7 @@ class Floor {
       this.scales.set(st.station, await this.connect(st.scale));
     }
     expect((await importOrders(this.info.httpUrl, this.info.tokens.admin, orders)).status).toBe(200);
-    const add = await cli(this.dir, ['supervisor', 'add', 'boss'], `${PASSWORD}\n`);
+    const add = await runCli(this.dir, ['supervisor', 'add', 'boss'], { stdin: `${PASSWORD}\n` });
     expect(add.stderr).toBe('');
   }
 
@@ -217,23 +216,6 @@ class Floor {
   }
 }
 
-/** Runs `packline …` from source against a data directory (as reprint.test.ts does). */
-function cli(dataDir: string, args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const proc = spawn(process.execPath, [join(repoRoot, 'bin/packline.js'), '--data-dir', dataDir, ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, PACKLINE_RUN_FROM: 'source' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    proc.on('error', fail);
-    proc.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
-    proc.stdin.end(stdin);
-  });
-}
 
 /** How many times each waybill appears in the printed documents. */
 function printCounts(documents: readonly string[], waybills: readonly string[]): Record<string, number> {

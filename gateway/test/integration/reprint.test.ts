@@ -6,19 +6,17 @@
  * prints nothing; a failed label is listed as a print exception and a reprint from there ships
  * it; wrong passwords lock the supervisor out.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { Gateway, type GatewayInfo } from '../../src/gateway.js';
 import { createLogger } from '../../src/lib/logger.js';
+import { runCli } from '../support/cli.js';
 import { device, floorConfig, importOrders, Inbox, replyTopics, stationDevices, wireOrder, wireOrderGrams } from '../support/floor.js';
 
-const repoRoot = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const PASSWORD = 'correct horse battery';
 const MAX_FAILURES = 3;
 
@@ -33,25 +31,10 @@ let printer: MqttClient;
 let scans: Inbox;
 let printerIn: Inbox;
 
+const cli = (args: string[], stdin = '') => runCli(dir, args, { stdin });
+
 const orders = { first: wireOrder('O-2001'), failing: wireOrder('O-2002'), unlabelled: wireOrder('O-2003') };
 
-/** Runs `packline …` from source against the gateway's data directory. */
-function cli(args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const proc = spawn(process.execPath, [join(repoRoot, 'bin/packline.js'), '--data-dir', dir, ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, PACKLINE_RUN_FROM: 'source' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    proc.on('error', fail);
-    proc.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
-    proc.stdin.end(stdin);
-  });
-}
 
 function api(method: string, path: string, body?: unknown, token = info.tokens.station): Promise<Response> {
   return fetch(`${info.httpUrl}${path}`, {

@@ -8,12 +8,10 @@
  * right and wrong passwords); secret files readable by others narrowed to 0600 with
  * PKL_SECRET_FILE_EXPOSED.
  */
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { connectAsync } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../src/config/schema.js';
@@ -21,28 +19,15 @@ import { parseConfig } from '../../src/config/load.js';
 import { Gateway, type GatewayInfo } from '../../src/gateway.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { run } from './broker-helpers.js';
+import { runCli } from '../support/cli.js';
 import { device, floorConfig, importOrders, wireOrder } from '../support/floor.js';
 
-const repoRoot = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
 const PASSWORD = 'Correct-Horse-7-Battery';
 const MAX_FAILURES = 3;
 
-function cli(dataDir: string, args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const proc = spawn(process.execPath, [join(repoRoot, 'bin/packline.js'), '--data-dir', dataDir, ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, PACKLINE_RUN_FROM: 'source', PACKLINE_LOG__LEVEL: 'trace' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    proc.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    proc.on('error', fail);
-    proc.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
-    proc.stdin.end(stdin);
-  });
-}
+/** The CLI at trace level, so the secrets test sees everything it could log. */
+const cli = (dataDir: string, args: string[], stdin = '') => runCli(dataDir, args, { stdin, env: { PACKLINE_LOG__LEVEL: 'trace' } });
+
 
 interface Running {
   gateway: Gateway;

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ReferenceCloud } from '../../../simulators/src/cloud/reference/reference-cloud.js';
-import { type ChildGateway, startChildGateway } from '../support/child-gateway.js';
+import { adminGet, allSeqs, type ChildGateway, startChildGateway } from '../support/child-gateway.js';
 import { floorConfig, importOrders, wireOrder, wireOrderGrams } from '../support/floor.js';
 import { type AckedShipment, startStationDriver } from '../support/station-driver.js';
 
@@ -28,21 +28,6 @@ afterAll(async () => {
   await cloud?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function api<T>(g: ChildGateway, path: string): Promise<T> {
-  const res = await fetch(`${g.httpUrl}${path}`, { headers: { authorization: `Bearer ${g.tokens.admin}` } });
-  expect(res.status).toBe(200);
-  return (await res.json()) as T;
-}
-
-async function allSeqs(g: ChildGateway): Promise<number[]> {
-  const seqs: number[] = [];
-  for (;;) {
-    const page = await api<{ events: Array<{ seq: number }> }>(g, `/api/v1/events?after=${seqs.at(-1) ?? 0}&limit=1000`);
-    if (page.events.length === 0) return seqs;
-    seqs.push(...page.events.map((e) => e.seq));
-  }
-}
 
 describe('SIGTERM under load', () => {
   it('finishes in-flight work, exits 0 and loses nothing acknowledged', async () => {
@@ -94,11 +79,11 @@ describe('SIGTERM under load', () => {
     const have = new Set(seqs);
     expect(ackedSeqs.filter((s) => !have.has(s))).toEqual([]);
     for (const a of acked) {
-      const s = await api<{ state: string }>(child, `/api/v1/shipments/${a.shipmentId}`);
+      const s = await adminGet<{ state: string }>(child, `/api/v1/shipments/${a.shipmentId}`);
       expect(s.state, `${a.shipmentId} of ${a.orderId}`).toBe('shipped');
     }
     // What the cloud acknowledged before the stop is still acknowledged (the cursor never goes back).
-    const status = await api<{ link: { acked_seq: number } }>(child, '/api/v1/sync');
+    const status = await adminGet<{ link: { acked_seq: number } }>(child, '/api/v1/sync');
     expect(status.link.acked_seq).toBeLessThanOrEqual(seqs.length);
 
     child.proc.kill('SIGTERM');

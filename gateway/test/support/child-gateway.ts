@@ -58,3 +58,20 @@ export async function startChildGateway(configFile: string, dataDir: string, env
   const secrets = Object.fromEntries(Object.entries(prov.devices).map(([id, d]) => [id, d.secret]));
   return { proc, httpUrl: urls.http, mqttUrl: urls.mqtt, tokens, secrets, exited, output: () => out };
 }
+
+/** GET `path` on a child gateway with its admin token; anything but 200 throws. */
+export async function adminGet<T>(g: ChildGateway, path: string): Promise<T> {
+  const res = await fetch(`${g.httpUrl}${path}`, { headers: { authorization: `Bearer ${g.tokens.admin}` } });
+  if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+/** Every seq in the child gateway's event log, in order (paged through GET /api/v1/events). */
+export async function allSeqs(g: ChildGateway): Promise<number[]> {
+  const seqs: number[] = [];
+  for (;;) {
+    const page = await adminGet<{ events: Array<{ seq: number }> }>(g, `/api/v1/events?after=${seqs.at(-1) ?? 0}&limit=1000`);
+    if (page.events.length === 0) return seqs;
+    seqs.push(...page.events.map((e) => e.seq));
+  }
+}
