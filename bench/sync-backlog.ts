@@ -140,7 +140,7 @@ function dayShipment(k: number, rnd: () => number, ids: ReturnType<typeof idSour
   };
 }
 
-/** The events one shipment writes, in order (gateway/src/core/station-machine.ts). */
+/** The events one shipment writes, in order (gateway/src/station/decide/step-station.ts). */
 function shipmentEvents(s: DayShipment): Array<{ type: string; subject: string; data: Record<string, unknown> }> {
   const subject = `shipment:${s.shipmentId}`;
   const out: Array<{ type: string; subject: string; data: Record<string, unknown> }> = [];

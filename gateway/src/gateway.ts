@@ -37,8 +37,8 @@ import { loadOrCreateApiTokens } from './runtime/api-tokens.js';
 import { buildBindings } from './runtime/bindings.js';
 import { idSource } from './runtime/ids.js';
 import { Ingress } from './runtime/ingress.js';
-import { LineRuntime } from './runtime/line-runtime.js';
-import { StationRuntime } from './runtime/station-runtime.js';
+import { LineRuntime } from './station/apply/line-runtime.js';
+import { StationRuntime } from './station/apply/station-runtime.js';
 import { openStore } from './storage/sqlite-store.js';
 import type { Store } from './storage/types.js';
 

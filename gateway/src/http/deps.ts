@@ -8,8 +8,8 @@ import type { StationView } from '../../../contracts/payloads.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../metrics.js';
-import type { ReprintRequest } from '../printing/reprint-plan.js';
-import type { ShipUnlabelledRequest } from '../printing/ship-unlabelled-plan.js';
+import type { ReprintRequest } from '../station/decide/reprint-plan.js';
+import type { ShipUnlabelledRequest } from '../station/decide/ship-unlabelled-plan.js';
 import type { Order, Store, SyncFailure } from '../storage/types.js';
 import type { SyncStatus } from '../sync/sync-service.js';
 

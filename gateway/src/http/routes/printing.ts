@@ -4,8 +4,8 @@
  */
 import type { ReprintGuard } from '../../printing/reprint-guard.js';
 import { requireSupervisor } from '../supervisor-check.js';
-import type { ReprintRequest } from '../../printing/reprint-plan.js';
-import type { ShipUnlabelledRequest } from '../../printing/ship-unlabelled-plan.js';
+import type { ReprintRequest } from '../../station/decide/reprint-plan.js';
+import type { ShipUnlabelledRequest } from '../../station/decide/ship-unlabelled-plan.js';
 import type { HttpDeps } from '../deps.js';
 import { sendWireError } from '../errors.js';
 import { bearer, errorResponses } from '../schemas/common.js';

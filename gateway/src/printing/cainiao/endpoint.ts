@@ -27,7 +27,7 @@ import { parseTopic, topics } from '../../../../contracts/topics.js';
 import { decodeEvent } from '../../../../contracts/validate.js';
 import type { BrokerLink, InboundMessage } from '../../broker/link.js';
 import type { Config } from '../../config/schema.js';
-import { hostedPrinterLanguage, type LabelFormat, stationLabelFormat } from '../../core/label/label-format.js';
+import { hostedPrinterLanguage, type LabelFormat, stationLabelFormat } from '../../label/label-format.js';
 import type { Component } from '../../lib/component.js';
 import type { Logger } from '../../lib/logger.js';
 import { LABEL_PAPER_MM, renderDocument } from './document-label.js';
