@@ -32,6 +32,7 @@ import type { Shipment, Store, WriteOp } from '../../storage/types.js';
 import type { IdSource } from '../../runtime/ids.js';
 import type { DeviceEvent, EventOwner, Outcome } from '../../runtime/ingress.js';
 import { SerialQueue } from './serial-queue.js';
+import { EVENT } from '../events.js';
 
 /** Inputs waiting per station before new ones are refused with PKL_OVERLOADED. */
 const QUEUE_LIMIT = 1000;
@@ -205,12 +206,12 @@ export class StationRuntime implements EventOwner, StationService {
         return;
       }
       operator = p.operator;
-      writes.push({ op: 'event', type: 'station.operator_login', subject: `station:${station.cfg.id}`, data: { operator, device_id: event.deviceId } });
+      writes.push({ op: 'event', type: EVENT.operatorLogin, subject: `station:${station.cfg.id}`, data: { operator, device_id: event.deviceId } });
     } else {
       const p = event.payload as DeviceEvent<'pda_confirm'>['payload'];
       writes.push({
         op: 'event',
-        type: 'task.confirmed',
+        type: EVENT.taskConfirmed,
         subject: `task:${p.task_id}`,
         data: { result: p.result, note: p.note, station_id: station.cfg.id, operator, device_id: event.deviceId },
       });
@@ -586,7 +587,7 @@ function itemScansFromLog(store: Store, open: readonly Shipment[]): Record<strin
     if (s.state !== 'verifying') continue;
     const counts: Record<string, number> = {};
     for (const e of store.eventsForSubject(`shipment:${s.shipmentId}`, 10_000)) {
-      if (e.type !== 'shipment.item_scanned') continue;
+      if (e.type !== EVENT.itemScanned) continue;
       const d = e.data as { barcode?: unknown; scanned?: unknown };
       if (typeof d.barcode === 'string' && typeof d.scanned === 'number') {
         counts[d.barcode] = Math.max(counts[d.barcode] ?? 0, d.scanned);
@@ -599,6 +600,6 @@ function itemScansFromLog(store: Store, open: readonly Shipment[]): Record<strin
 
 /** The operator of the station's latest PDA log-in, from the event log. */
 function lastOperator(store: Store, stationId: string): string | null {
-  const last = store.lastEvent(`station:${stationId}`, 'station.operator_login')?.data as { operator?: unknown } | undefined;
+  const last = store.lastEvent(`station:${stationId}`, EVENT.operatorLogin)?.data as { operator?: unknown } | undefined;
   return typeof last?.operator === 'string' ? last.operator : null;
 }

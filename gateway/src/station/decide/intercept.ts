@@ -105,3 +105,27 @@ export function checkInterception(order: Order, check: InterceptCheck): Intercep
   }
   return checkOrderFlags(order, check.checkpoint, check.enabled);
 }
+
+/** The last gate before a label leaves (and before a reprint or an unlabelled shipment). */
+export const LABEL_GATE: Checkpoint = 'weighing';
+
+/** Where a gate looks: the site's enabled checkpoints and every shipment of an order. */
+export interface GateSite {
+  enabled: readonly Checkpoint[];
+  shipmentsForOrder(orderId: string): readonly Shipment[];
+}
+
+/** The interception gate as the station flow runs it (open, label gate, print result, plans). */
+export function interceptAt(
+  site: GateSite,
+  order: Order,
+  checkpoint: Checkpoint | readonly Checkpoint[],
+  selfShipmentId?: string | null,
+): Interception | null {
+  return checkInterception(order, {
+    checkpoint,
+    enabled: site.enabled,
+    shipments: site.shipmentsForOrder(order.orderId),
+    selfShipmentId: selfShipmentId ?? null,
+  });
+}

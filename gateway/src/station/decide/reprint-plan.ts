@@ -18,16 +18,17 @@
 import type { ErrorCode, ErrorDetails } from '../../../../contracts/errors.js';
 import { PacklineError } from '../../../../contracts/errors.js';
 import type { Checkpoint } from '../../config/schema.js';
-import { checkInterception, checkOrderFlags } from './intercept.js';
+import { EVENT } from '../events.js';
+import { checkOrderFlags, interceptAt, LABEL_GATE } from './intercept.js';
 import { labelDataFor } from '../../label/label-data.js';
 import type { LabelFormat } from '../../label/label-format.js';
 import { renderLabel } from '../../label/render.js';
 import type { LabelOptions } from '../../label/zpl-label.js';
-import type { Command } from '../types.js';
+import { labelJob, type PrintCommandOut, printCommand } from './label-job.js';
 import type { EventRecord, Order, PrintJob, Shipment, StationWrite } from '../domain.js';
 
 /** Audit event of a reprint (docs/shipment-flow.md); subject `shipment:{id}`. */
-export const REPRINTED_EVENT = 'shipment.reprinted';
+export const REPRINTED_EVENT = EVENT.reprinted;
 
 export interface ReprintRequest {
   /** Who authorised it (password already checked). */
@@ -68,7 +69,7 @@ export type ReprintPlan =
       /** Shipment row after the reprint (changed only when a failed label is reprinted). */
       shipment: Shipment;
       writes: StationWrite[];
-      command: Extract<Command, { kind: 'print' }>;
+      command: PrintCommandOut;
     }
   | { kind: 'refused'; code: ErrorCode; details: ErrorDetails };
 
@@ -107,13 +108,8 @@ export function planReprint(input: ReprintInput): ReprintPlan {
   // Same gate as the label's ('weighing'). A parcel that left is its own order's shipment, so
   // only the refund / cancel flags count for it, not "shipped".
   const icpt = failedLabel
-    ? checkInterception(order, {
-        checkpoint: 'weighing',
-        enabled: input.checkpoints,
-        shipments: input.shipmentsForOrder,
-        selfShipmentId: s.shipmentId,
-      })
-    : checkOrderFlags({ ...order, flags: { ...order.flags, shipped: false } }, 'weighing', input.checkpoints);
+    ? interceptAt({ enabled: input.checkpoints, shipmentsForOrder: () => input.shipmentsForOrder }, order, LABEL_GATE, s.shipmentId)
+    : checkOrderFlags({ ...order, flags: { ...order.flags, shipped: false } }, LABEL_GATE, input.checkpoints);
   if (icpt !== null) return refuse(icpt.code, { orderId: order.orderId });
 
   let data: string;
@@ -132,17 +128,7 @@ export function planReprint(input: ReprintInput): ReprintPlan {
     }
   }
 
-  const job: PrintJob = {
-    jobId: input.newJobId(),
-    shipmentId: s.shipmentId,
-    printerId: input.printerId,
-    format: input.format,
-    data,
-    state: 'queued',
-    reason: null,
-    createdAt: input.at,
-    updatedAt: input.at,
-  };
+  const job = labelJob({ jobId: input.newJobId(), shipmentId: s.shipmentId, printerId: input.printerId, format: input.format, data, at: input.at });
   const writes: StationWrite[] = [{ op: 'printjob.put', job }];
   let shipment = s;
   if (failedLabel) {
@@ -167,11 +153,7 @@ export function planReprint(input: ReprintInput): ReprintPlan {
     job,
     shipment,
     writes,
-    command: {
-      kind: 'print',
-      deviceId: job.printerId,
-      payload: { job_id: job.jobId, shipment_id: s.shipmentId, format: job.format, data, copies: 1 },
-    },
+    command: printCommand(job),
   };
 }
 

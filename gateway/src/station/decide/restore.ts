@@ -6,7 +6,8 @@
  */
 import type { PrintJob, Shipment, StationWrite } from '../domain.js';
 import { EVENT, shipmentEvent } from '../events.js';
-import { initialStationState, isActiveState, needsVerification, verificationComplete } from './step-station.js';
+import { initialStationState, isActiveState } from './step.js';
+import { needsVerification, verificationComplete } from './verification.js';
 import type { StationContext, StationState } from '../types.js';
 
 export interface RestoreInput {

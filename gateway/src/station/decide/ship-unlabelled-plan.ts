@@ -18,11 +18,11 @@
 import type { ErrorCode, ErrorDetails } from '../../../../contracts/errors.js';
 import type { Checkpoint } from '../../config/schema.js';
 import { EVENT } from '../events.js';
-import { checkInterception } from './intercept.js';
+import { interceptAt, LABEL_GATE } from './intercept.js';
 import type { EventRecord, Order, PrintJob, Shipment, StationWrite } from '../domain.js';
 
 /** Audit event of a shipment that left without a label printed here (docs/shipment-flow.md). */
-export const SHIPPED_UNLABELLED_EVENT = 'shipment.shipped_unlabelled';
+export const SHIPPED_UNLABELLED_EVENT = EVENT.shippedUnlabelled;
 
 export interface ShipUnlabelledRequest {
   /** Who authorised it (password already checked). */
@@ -72,12 +72,7 @@ export function planShipUnlabelled(input: ShipUnlabelledInput): ShipUnlabelledPl
   if (out !== undefined) return refuse('PKL_PRINT_PENDING', { shipmentId: s.shipmentId, jobId: out.jobId });
   const order = input.order;
   if (order === null) return refuse('PKL_ORDER_NOT_FOUND', { barcode: s.orderId });
-  const icpt = checkInterception(order, {
-    checkpoint: 'weighing',
-    enabled: input.checkpoints,
-    shipments: input.shipmentsForOrder,
-    selfShipmentId: s.shipmentId,
-  });
+  const icpt = interceptAt({ enabled: input.checkpoints, shipmentsForOrder: () => input.shipmentsForOrder }, order, LABEL_GATE, s.shipmentId);
   if (icpt !== null) return refuse(icpt.code, { orderId: order.orderId });
 
   const shipment: Shipment = { ...s, state: 'shipped', reasonCode: null, shippedAt: input.at, updatedAt: input.at };
