@@ -5,6 +5,7 @@
  */
 import { PacklineError } from '../../../contracts/errors.js';
 import type { Order, Shipment } from '../station/domain.js';
+import type { LabelFormat } from './label-format.js';
 
 export interface LabelData {
   waybill: string;
@@ -56,4 +57,9 @@ export function labelDataFor(order: Order, shipment: Shipment): LabelData {
     items: itemSummary(order),
     shop: order.shop,
   };
+}
+
+/** The site's templates as the renderer sees them: null = no template for this carrier. */
+export interface TemplateRenderer {
+  render(format: LabelFormat, d: LabelData): string | null;
 }

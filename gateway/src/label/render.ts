@@ -8,11 +8,6 @@ import type { LabelFormat } from './label-format.js';
 import { renderTsplLabel } from './tspl-label.js';
 import { type LabelOptions, renderZplLabel } from './zpl-label.js';
 
-/** The site's templates as the renderer sees them: null = no template for this carrier. */
-export interface TemplateRenderer {
-  render(format: LabelFormat, d: LabelData): string | null;
-}
-
 export function renderLabel(format: LabelFormat, d: LabelData, options: LabelOptions = {}): string {
   const fromTemplate = options.templates?.render(format, d) ?? null;
   if (fromTemplate !== null) return fromTemplate;

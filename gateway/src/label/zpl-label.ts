@@ -8,8 +8,7 @@
  * `_XX` hex escapes; everything else (Chinese included) is sent as UTF-8 under `^CI28`.
  */
 import { PacklineError } from '../../../contracts/errors.js';
-import { formatKg, type LabelData } from './label-data.js';
-import type { TemplateRenderer } from './render.js';
+import { formatKg, type LabelData, type TemplateRenderer } from './label-data.js';
 import type { TsplLabelOptions } from './tspl-label.js';
 
 // The label's data is shared with the TSPL renderer; re-exported so existing imports keep working.

@@ -13,9 +13,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PacklineError } from '../../../contracts/errors.js';
-import type { LabelData } from '../label/label-data.js';
+import type { LabelData, TemplateRenderer } from '../label/label-data.js';
 import type { LabelFormat } from '../label/label-format.js';
-import type { TemplateRenderer } from '../label/render.js';
 import { type LabelTemplate, parseTemplate, renderTsplTemplate, renderZplTemplate } from '../label/template.js';
 import { TrueTypeFont } from '../label/truetype.js';
 

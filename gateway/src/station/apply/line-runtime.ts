@@ -1,21 +1,19 @@
 /**
  * Runs the conveyor / DWS lines: a parcel telegram in, a divert command out, on the same
- * interception and weight rules as the packing stations (station/decide/conveyor.ts). Like a station
+ * interception and weight rules as the packing stations (decide/conveyor.ts). Like a station
  * step, the decision's writes are committed before the divert command is sent; a line that
  * waits too long for its answer sorts the parcel to its default chute on its own (driver).
  */
-import { PacklineError } from '../../../../contracts/errors.js';
 import { topics } from '../../../../contracts/topics.js';
-import type { BrokerLink } from '../../broker/link.js';
 import type { Config, LineConfig } from '../../config/schema.js';
-import { type DivertDecision, decideDivert, initialLineState, type LineState } from '../decide/conveyor.js';
-import { storeLookups } from './store-lookups.js';
 import type { Logger } from '../../lib/logger.js';
-import type { Metrics, ShipmentResult } from '../../metrics.js';
-import type { Store } from '../../storage/types.js';
 import type { IdSource } from '../../runtime/ids.js';
 import type { DeviceEvent, EventOwner, Outcome } from '../../runtime/ingress.js';
+import { type DivertDecision, decideDivert, initialLineState, type LineState } from '../decide/conveyor.js';
+import type { CommandLink, FlowMetrics, FlowResult, FlowStore } from '../ports.js';
+import { commitUnit, decide, settled } from './commit.js';
 import { SerialQueue } from './serial-queue.js';
+import { storeLookups } from './store-lookups.js';
 
 const QUEUE_LIMIT = 2000;
 
@@ -27,9 +25,9 @@ interface Line {
 
 export interface LineRuntimeDeps {
   config: Readonly<Config>;
-  store: Store;
-  link: BrokerLink;
-  metrics: Metrics;
+  store: FlowStore;
+  link: CommandLink;
+  metrics: FlowMetrics;
   logger: Logger;
   ids: IdSource;
 }
@@ -68,36 +66,24 @@ export class LineRuntime implements EventOwner {
     const p = event.payload as DeviceEvent<'parcel'>['payload'];
     return line.queue.push(async () => {
       const { store, link, logger, metrics } = this.deps;
-      let decision: DivertDecision;
-      try {
-        decision = decideDivert(
-          line.state,
-          { at: event.at, deviceId: event.deviceId, seq: p.seq ?? null, barcode: p.barcode, grams: p.grams ?? null },
-          line.cfg,
-          { ...storeLookups(store), shipment: this.deps.config.shipment, newId: (prefix) => this.deps.ids.next(prefix) },
-        );
-      } catch (err) {
-        logger.error({ err, lineId: line.cfg.id }, 'divert decision failed');
-        settle({ ok: false, code: 'PKL_INTERNAL', details: { ref: `${line.cfg.id}:${event.at}` } });
-        return;
-      }
-      let seq: number | undefined;
-      if (decision.writes.length > 0 || event.msgId !== undefined) {
-        const writes = [...decision.writes];
-        if (event.msgId !== undefined) writes.push({ op: 'dedupe', deviceId: event.deviceId, msgId: event.msgId });
-        try {
-          const result = await store.write(writes);
-          seq = result.seqs[result.seqs.length - 1];
-        } catch (err) {
-          if (err instanceof PacklineError && err.code === 'PKL_DUPLICATE_MESSAGE') {
-            settle({ ok: true }); // a redelivery raced the first copy, which was applied
-            return;
-          }
-          const code = err instanceof PacklineError ? err.code : 'PKL_STORE_UNAVAILABLE';
-          settle({ ok: false, code, details: err instanceof PacklineError ? (err.details ?? {}) : {} });
-          return;
-        }
-      }
+      const decided = decide(
+        () =>
+          decideDivert(
+            line.state,
+            { at: event.at, deviceId: event.deviceId, seq: p.seq ?? null, barcode: p.barcode, grams: p.grams ?? null },
+            line.cfg,
+            { ...storeLookups(store), shipment: this.deps.config.shipment, newId: (prefix) => this.deps.ids.next(prefix) },
+          ),
+        `${line.cfg.id}:${event.at}`,
+        (err) => logger.error({ err, lineId: line.cfg.id }, 'divert decision failed'),
+      );
+      if (!decided.ok) return settle(decided);
+      const decision = decided.value;
+      // Every parcel telegram's id is stored (its answer is always a divert, never a refusal).
+      const dedupe = event.msgId === undefined ? undefined : { deviceId: event.deviceId, msgId: event.msgId };
+      const committed = await commitUnit(store, decision.writes, { dedupe });
+      if (committed.kind === 'duplicate') return settle({ ok: true }); // a redelivery raced the first copy, which was applied
+      if (committed.kind === 'failed') return settle(committed.refused);
       line.state = decision.state;
       const cmd = decision.command;
       link
@@ -107,13 +93,13 @@ export class LineRuntime implements EventOwner {
         const result = lineResult(decision);
         if (result !== null) metrics.shipment(result);
       }
-      settle(seq === undefined ? { ok: true } : { ok: true, seq });
+      settle(settled(committed));
     });
   }
 }
 
 /** A parcel sorted to its carrier's chute has shipped; intercepts and weight holds are counted as such. */
-function lineResult(d: DivertDecision): ShipmentResult | null {
+function lineResult(d: DivertDecision): FlowResult | null {
   if (d.code === null) return d.reason === 'carrier' ? 'shipped' : null;
   if (d.code.startsWith('PKL_INTERCEPT_')) return 'intercepted';
   if (d.code === 'PKL_WEIGHT_OUT_OF_TOLERANCE') return 'weight_rejected';

@@ -1,5 +1,5 @@
 /**
- * Runs the packing stations: the I/O around the pure state machine (station/decide/step-station.ts).
+ * Runs the packing stations: the I/O around the pure state machine (decide/step-station.ts).
  *
  * For each input, in the station's own queue: compute the step → commit its writes as one
  * unit (durable) → adopt the new state → send its commands (print, display) → publish the
@@ -8,36 +8,48 @@
  * state is rebuilt from the store and unanswered print jobs are re-issued with the same
  * job id (printers and drivers treat job ids as idempotent; docs/mqtt.md).
  */
-import { PacklineError, toWireError } from '../../../../contracts/errors.js';
-import { type PrinterHealth, PrintRouter } from '../decide/print-router.js';
-import { LabelTemplates } from '../../printing/label-templates.js';
-import type { LabelOptions } from '../../label/zpl-label.js';
+import { toWireError } from '../../../../contracts/errors.js';
 import type { StationView } from '../../../../contracts/payloads.js';
 import { topics } from '../../../../contracts/topics.js';
-import type { BrokerLink } from '../../broker/link.js';
 import type { Config, StationConfig } from '../../config/schema.js';
 import { stationLabelFormat } from '../../label/label-format.js';
-import { storeLookups } from './store-lookups.js';
-import { infoAlert } from '../decide/messages.js';
-import { restoreStation } from '../decide/restore.js';
-import { stepStation } from '../decide/step-station.js';
-import { renderStationView } from '../decide/station-view.js';
-import type { Command, OrderLookups, StationContext, StationInput, StationState, StationStep } from '../types.js';
-import type { ManualScanResult, ReprintResult, ShipUnlabelledResult, StationService, StationSummary } from '../../http/deps.js';
+import type { LabelOptions } from '../../label/zpl-label.js';
 import type { Logger } from '../../lib/logger.js';
-import type { Metrics, ShipmentResult } from '../../metrics.js';
-import { planReprint, type ReprintPlan, type ReprintRequest } from '../decide/reprint-plan.js';
-import { planShipUnlabelled, type ShipUnlabelledRequest } from '../decide/ship-unlabelled-plan.js';
-import type { Shipment, Store, WriteOp } from '../../storage/types.js';
+import { LabelTemplates } from '../../printing/label-templates.js';
 import type { IdSource } from '../../runtime/ids.js';
 import type { DeviceEvent, EventOwner, Outcome } from '../../runtime/ingress.js';
-import { SerialQueue } from './serial-queue.js';
+import type { Shipment, StationWrite } from '../domain.js';
+import { PrintRouter } from '../decide/print-router.js';
+import type { ReprintRequest } from '../decide/reprint-plan.js';
+import { restoreStation } from '../decide/restore.js';
+import type { ShipUnlabelledRequest } from '../decide/ship-unlabelled-plan.js';
+import { renderStationView } from '../decide/station-view.js';
+import { stepStation } from '../decide/step-station.js';
 import { EVENT } from '../events.js';
+import type {
+  CommandLink,
+  FlowMetrics,
+  FlowResult,
+  FlowStore,
+  ManualScanResult,
+  ReprintResult,
+  ShipUnlabelledResult,
+  StationService,
+  StationSummary,
+} from '../ports.js';
+import type { OrderLookups, StationContext, StationInput, StationState } from '../types.js';
+import { commitUnit, decide, settled } from './commit.js';
+import { PrinterFleet } from './printer-fleet.js';
+import { SerialQueue } from './serial-queue.js';
+import { storeLookups } from './store-lookups.js';
+import { SupervisorActions } from './supervisor-actions.js';
 
 /** Inputs waiting per station before new ones are refused with PKL_OVERLOADED. */
 const QUEUE_LIMIT = 1000;
 
 interface Station {
+  readonly id: string;
+  readonly printer: string;
   cfg: StationConfig;
   state: StationState;
   /** Operator logged in at the station by PDA (restored from the log after a restart). */
@@ -48,9 +60,9 @@ interface Station {
 
 export interface StationRuntimeDeps {
   config: Readonly<Config>;
-  store: Store;
-  link: BrokerLink;
-  metrics: Metrics;
+  store: FlowStore;
+  link: CommandLink;
+  metrics: FlowMetrics;
   logger: Logger;
   ids: IdSource;
   isOnline(deviceId: string): boolean;
@@ -68,8 +80,8 @@ export class StationRuntime implements EventOwner, StationService {
   private readonly router: PrintRouter;
   /** Label options: the site's templates per carrier (printing/label-templates.ts). */
   private readonly label: LabelOptions;
-  /** Last state each printer announced (`dev/{id}/state`): online, offline, or error + reason. */
-  private readonly printerStates = new Map<string, { state: string; reason: string | null }>();
+  private readonly printers: PrinterFleet;
+  private readonly actions: SupervisorActions;
 
   constructor(private readonly deps: StationRuntimeDeps) {
     this.lookups = storeLookups(deps.store);
@@ -80,6 +92,23 @@ export class StationRuntime implements EventOwner, StationService {
     const templates = new LabelTemplates(p.templates);
     this.label = templates.enabled ? { templates } : {};
     this.now = deps.now ?? Date.now;
+    this.printers = new PrinterFleet({
+      link: deps.link,
+      logger: deps.logger,
+      isOnline: (id) => deps.isOnline(id),
+      pendingJobs: () => [...this.stations.values()].flatMap((s) => Object.values(s.state.pendingJobs)),
+    });
+    this.actions = new SupervisorActions({
+      store: deps.store,
+      logger: deps.logger,
+      metrics: deps.metrics,
+      checkpoints: deps.config.shipment.checkpoints,
+      now: () => this.now(),
+      station: (id) => (this.started ? this.stations.get(id) : undefined),
+      context: (station) => this.context((station as Station).cfg),
+      send: (command) => this.printers.send(command),
+      changed: (station) => this.scheduleView(station as Station),
+    });
   }
 
   private context(cfg: StationConfig): StationContext {
@@ -90,7 +119,7 @@ export class StationRuntime implements EventOwner, StationService {
       newId: (prefix) => this.deps.ids.next(prefix),
       preShipmentCallback: this.preShipment,
       routePrinter: (job) =>
-        this.router.route({ channel: cfg.channel, stationPrinter: cfg.printer, carrier: job.carrier, shop: job.shop }, (id) => this.printerHealth(id), job.exclude ?? []),
+        this.router.route({ channel: cfg.channel, stationPrinter: cfg.printer, carrier: job.carrier, shop: job.shop }, (id) => this.printers.health(id), job.exclude ?? []),
       labelFormat: stationLabelFormat(cfg, this.deps.config.devices),
       label: this.label,
     };
@@ -107,6 +136,8 @@ export class StationRuntime implements EventOwner, StationService {
       const restored = restoreStation({ openShipments: open, pendingJobs: pending, at, itemScans }, this.context(cfg));
       if (restored.writes.length > 0) await store.write(restored.writes);
       const station: Station = {
+        id: cfg.id,
+        printer: cfg.printer,
         cfg,
         state: restored.state,
         operator: lastOperator(store, cfg.id),
@@ -130,33 +161,14 @@ export class StationRuntime implements EventOwner, StationService {
    * its station, with the same job ids: printers and drivers treat job ids as idempotent.
    */
   deviceState(deviceId: string, state: string, reason: string | null = null): void {
-    this.printerStates.set(deviceId, { state, reason });
-    if (!this.started || state !== 'online') return;
+    const online = this.printers.announce(deviceId, state, reason);
+    if (!this.started || !online) return;
     // Labels may sit on any printer of a channel: re-issue those addressed to this one.
     for (const station of this.stations.values()) this.reissueLabels(station, 'printer online', deviceId);
   }
 
-  /** What the print router needs to know about a printer (docs/mqtt.md device states). */
-  private printerHealth(printerId: string): PrinterHealth {
-    const st = this.printerStates.get(printerId);
-    let inFlight = 0;
-    for (const station of this.stations.values()) {
-      for (const job of Object.values(station.state.pendingJobs)) if (job.printerId === printerId) inFlight += 1;
-    }
-    const online = st === undefined ? this.deps.isOnline(printerId) : st.state !== 'offline' && this.deps.isOnline(printerId);
-    return { online, fault: st?.state === 'error' ? (st.reason ?? 'error') : null, inFlight };
-  }
-
   private reissueLabels(station: Station, why: string, onlyPrinter?: string): void {
-    for (const job of Object.values(station.state.pendingJobs)) {
-      if (onlyPrinter !== undefined && job.printerId !== onlyPrinter) continue;
-      this.send({
-        kind: 'print',
-        deviceId: job.printerId,
-        payload: { job_id: job.jobId, shipment_id: job.shipmentId ?? undefined, format: job.format, data: job.data, copies: 1 },
-      });
-      this.deps.logger.info({ jobId: job.jobId, printer: job.printerId, why }, 're-issued unanswered print job');
-    }
+    this.printers.reissue(Object.values(station.state.pendingJobs), why, onlyPrinter);
   }
 
   /** Waits for every queued input to finish (graceful shutdown), then refuses new ones. */
@@ -197,7 +209,7 @@ export class StationRuntime implements EventOwner, StationService {
    * that operator. A confirmation is recorded for the task flow (docs/mqtt.md §7).
    */
   private async applyPda(station: Station, event: DeviceEvent, settle: (o: Outcome) => void): Promise<void> {
-    const writes: WriteOp[] = [];
+    const writes: StationWrite[] = [];
     let operator: string | null = station.operator;
     if (event.kind === 'pda_login') {
       const p = event.payload as DeviceEvent<'pda_login'>['payload'];
@@ -216,17 +228,11 @@ export class StationRuntime implements EventOwner, StationService {
         data: { result: p.result, note: p.note, station_id: station.cfg.id, operator, device_id: event.deviceId },
       });
     }
-    if (event.msgId !== undefined) writes.push({ op: 'dedupe', deviceId: event.deviceId, msgId: event.msgId });
-    try {
-      const result = await this.deps.store.write(writes);
-      station.operator = operator;
-      const seq = result.seqs[0];
-      settle(seq === undefined ? { ok: true } : { ok: true, seq });
-    } catch (err) {
-      if (err instanceof PacklineError && err.code === 'PKL_DUPLICATE_MESSAGE') return settle({ ok: true });
-      const code = err instanceof PacklineError ? err.code : 'PKL_STORE_UNAVAILABLE';
-      settle({ ok: false, code, details: err instanceof PacklineError ? (err.details ?? {}) : {} });
-    }
+    const dedupe = event.msgId === undefined ? undefined : { deviceId: event.deviceId, msgId: event.msgId };
+    const committed = await commitUnit(this.deps.store, writes, { dedupe });
+    // A duplicate changed nothing now; the first copy's log-in already stands.
+    if (committed.kind === 'committed') station.operator = operator;
+    settle(settled(committed));
   }
 
   // ---- StationService (HTTP) -------------------------------------------------------------
@@ -287,138 +293,14 @@ export class StationRuntime implements EventOwner, StationService {
     }
   }
 
-  // ---- reprint (issue 5) --------------------------------------------------------------------
+  // ---- supervisor actions (apply/supervisor-actions.ts) ------------------------------------
 
-  /**
-   * Prints a shipment's label again on its station's printer: one unit (new job + the
-   * `shipment.reprinted` audit event, station/decide/reprint-plan.ts), then the print command. Runs in
-   * the station's queue, so it sees the print results and reprints before it. The supervisor's
-   * password was checked by the caller (printing/reprint-guard.ts).
-   */
   reprint(shipmentId: string, request: ReprintRequest): Promise<ReprintResult> {
-    return this.inShipmentStation(shipmentId, 'reprint', (station) => this.applyReprint(station, shipmentId, request));
+    return this.actions.reprint(shipmentId, request);
   }
 
-  /**
-   * Runs a supervisor action on a shipment in the queue of the station that owns it, so it
-   * sees every print result and action before it. Refusals and failures are results.
-   */
-  private inShipmentStation<T extends { ok: true }>(
-    shipmentId: string,
-    action: string,
-    run: (station: Station) => Promise<T | Failed>,
-  ): Promise<T | Failed> {
-    let shipment: Shipment | null;
-    try {
-      shipment = this.deps.store.getShipment(shipmentId);
-    } catch (err) {
-      return Promise.resolve(failed(err));
-    }
-    if (shipment === null) return Promise.resolve({ ok: false, error: toWireError('PKL_SHIPMENT_NOT_FOUND', { shipmentId }) });
-    const station = this.stations.get(shipment.stationId);
-    if (!this.started || station === undefined) {
-      return Promise.resolve({ ok: false, error: toWireError('PKL_STATION_UNKNOWN', { stationId: shipment.stationId }) });
-    }
-    return new Promise((resolve) => {
-      const queued = station.queue.push(async () => {
-        try {
-          resolve(await run(station));
-        } catch (err) {
-          this.deps.logger.error({ err, shipmentId }, `${action} failed`);
-          resolve(failed(err));
-        }
-      });
-      if (!queued) resolve({ ok: false, error: toWireError('PKL_OVERLOADED') });
-    });
-  }
-
-  private async applyReprint(station: Station, shipmentId: string, request: ReprintRequest): Promise<ReprintResult> {
-    const { store, logger, config } = this.deps;
-    const ctx = this.context(station.cfg);
-    const current = station.state.shipment;
-    const shipment = current?.shipmentId === shipmentId ? current : store.getShipment(shipmentId);
-    const plan: ReprintPlan = planReprint({
-      shipmentId,
-      shipment,
-      jobs: store.printJobsForShipment(shipmentId),
-      events: store.eventsForSubject(`shipment:${shipmentId}`, 10_000),
-      order: shipment === null ? null : ctx.getOrder(shipment.orderId),
-      pending: station.state.pendingJobs,
-      // Through the print router like a first label (issue 5): a faulted station printer is skipped.
-      printerId: reprintPrinter(ctx, station.cfg.printer, shipment === null ? null : ctx.getOrder(shipment.orderId)),
-      format: ctx.labelFormat ?? 'zpl',
-      label: ctx.label,
-      checkpoints: config.shipment.checkpoints,
-      shipmentsForOrder: shipment === null ? [] : ctx.shipmentsForOrder(shipment.orderId),
-      newJobId: () => ctx.newId('J'),
-      at: this.now(),
-      request,
-    });
-    if (plan.kind === 'refused') return { ok: false, error: toWireError(plan.code, plan.details) };
-    if (plan.kind === 'duplicate') {
-      logger.info({ shipmentId, jobId: plan.jobId, requestId: request.requestId }, 'reprint request seen before; nothing printed');
-      return { ok: true, jobId: plan.jobId, duplicate: true };
-    }
-    await store.write(plan.writes);
-    // Like a label job of the state machine: answered by a print_result, re-issued when the
-    // printer comes back or after a restart (restore.ts), with the same job id.
-    const st = station.state;
-    const onScreen = st.shipment?.shipmentId === shipmentId;
-    station.state = {
-      ...st,
-      pendingJobs: { ...st.pendingJobs, [plan.job.jobId]: plan.job },
-      shipment: onScreen ? plan.shipment : st.shipment,
-      // The screen stops showing the print failure it was reprinted for.
-      alert: onScreen ? infoAlert('label_queued', { waybill: plan.shipment.waybill ?? '' }) : st.alert,
-    };
-    this.send(plan.command);
-    this.scheduleView(station);
-    logger.info(
-      { shipmentId, jobId: plan.job.jobId, printer: plan.job.printerId, supervisor: request.supervisor, requestId: request.requestId },
-      'label reprinted',
-    );
-    return { ok: true, jobId: plan.job.jobId, duplicate: false };
-  }
-
-  // ---- shipping without a printed label (issue 5) ---------------------------------------------
-
-  /**
-   * Records a shipment whose label failed as shipped without a label printed here (the
-   * supervisor's password was checked by the caller), in the station's queue like a reprint.
-   * station/decide/ship-unlabelled-plan.ts decides; the same request id again changes nothing.
-   */
   shipUnlabelled(shipmentId: string, request: ShipUnlabelledRequest): Promise<ShipUnlabelledResult> {
-    return this.inShipmentStation(shipmentId, 'ship without label', (station) => this.applyShipUnlabelled(station, shipmentId, request));
-  }
-
-  private async applyShipUnlabelled(station: Station, shipmentId: string, request: ShipUnlabelledRequest): Promise<ShipUnlabelledResult> {
-    const { store, logger, config } = this.deps;
-    const ctx = this.context(station.cfg);
-    const current = station.state.shipment;
-    const shipment = current?.shipmentId === shipmentId ? current : store.getShipment(shipmentId);
-    const plan = planShipUnlabelled({
-      shipmentId,
-      shipment,
-      jobs: store.printJobsForShipment(shipmentId),
-      events: store.eventsForSubject(`shipment:${shipmentId}`, 10_000),
-      order: shipment === null ? null : ctx.getOrder(shipment.orderId),
-      pending: station.state.pendingJobs,
-      checkpoints: config.shipment.checkpoints,
-      shipmentsForOrder: shipment === null ? [] : ctx.shipmentsForOrder(shipment.orderId),
-      at: this.now(),
-      request,
-    });
-    if (plan.kind === 'refused') return { ok: false, error: toWireError(plan.code, plan.details) };
-    if (plan.kind === 'duplicate') return { ok: true, duplicate: true };
-    await store.write(plan.writes);
-    const st = station.state;
-    if (st.shipment?.shipmentId === shipmentId) {
-      station.state = { ...st, shipment: plan.shipment, alert: infoAlert('shipped', { waybill: plan.shipment.waybill ?? '' }, 'ok') };
-    }
-    this.deps.metrics.shipment('shipped');
-    this.scheduleView(station);
-    logger.info({ shipmentId, supervisor: request.supervisor, requestId: request.requestId }, 'shipped without a printed label');
-    return { ok: true, duplicate: false };
+    return this.actions.shipUnlabelled(shipmentId, request);
   }
 
   // ---- the step ----------------------------------------------------------------------------
@@ -430,51 +312,29 @@ export class StationRuntime implements EventOwner, StationService {
     settle: (o: Outcome) => void,
   ): Promise<void> {
     const { store, metrics, logger } = this.deps;
-    let step: StationStep;
-    try {
-      step = stepStation(station.state, input, this.context(station.cfg));
-    } catch (err) {
-      if (err instanceof PacklineError) {
-        settle({ ok: false, code: err.code, details: err.details ?? {} });
-        return;
-      }
-      logger.error({ err, stationId: station.cfg.id, input: input.kind }, 'state machine failed');
-      settle({ ok: false, code: 'PKL_INTERNAL', details: { ref: `${station.cfg.id}:${input.at}` } });
-      return;
-    }
-    let seq: number | undefined;
-    if (step.writes.length > 0) {
-      const writes: WriteOp[] = step.writes;
-      // The message id is stored with the effect it produced, so a redelivery after a restart
-      // is still recognised. A refusal is not stored: a corrected retry must be applied.
-      if (msgId !== undefined && step.reply.ok) {
-        writes.push({ op: 'dedupe', deviceId: input.deviceId, msgId });
-      }
-      if (store.diskLow() && opensNewWork(input, station.state)) {
-        settle({ ok: false, code: 'PKL_DISK_FULL', details: { freeMb: store.stats().diskFreeMb ?? null } });
-        return;
-      }
-      try {
-        const result = await store.write(writes);
-        seq = result.seqs[result.seqs.length - 1];
-      } catch (err) {
-        if (err instanceof PacklineError && err.code === 'PKL_DUPLICATE_MESSAGE') {
-          // The same message id committed meanwhile (a redelivery raced the first copy):
-          // nothing of this unit was applied, and the first copy's effect stands.
-          settle({ ok: true });
-          return;
-        }
-        const code = err instanceof PacklineError ? err.code : 'PKL_STORE_UNAVAILABLE';
-        logger.error({ err, stationId: station.cfg.id }, 'could not commit station step');
-        settle({ ok: false, code, details: err instanceof PacklineError ? (err.details ?? {}) : { reason: String(err) } });
-        return;
-      }
+    const decided = decide(
+      () => stepStation(station.state, input, this.context(station.cfg)),
+      `${station.cfg.id}:${input.at}`,
+      (err) => logger.error({ err, stationId: station.cfg.id, input: input.kind }, 'state machine failed'),
+    );
+    if (!decided.ok) return settle(decided);
+    const step = decided.value;
+    const committed = await commitUnit(store, step.writes, {
+      // The message id is stored with the effect it produced; a refusal is not stored, so a
+      // corrected retry is applied. A step that writes nothing stores no id either.
+      dedupe: msgId !== undefined && step.reply.ok && step.writes.length > 0 ? { deviceId: input.deviceId, msgId } : undefined,
+      opensNewWork: opensNewWork(input, station.state),
+    });
+    if (committed.kind === 'duplicate') return settle({ ok: true });
+    if (committed.kind === 'failed') {
+      if (committed.cause !== undefined) logger.error({ err: committed.cause, stationId: station.cfg.id }, 'could not commit station step');
+      return settle(committed.refused);
     }
     const before = station.state.shipment;
     station.state = step.state;
     for (const command of step.commands) {
       if (command.kind === 'print' && input.kind === 'weight') metrics.observeScanToPrint((this.now() - input.at) / 1000);
-      this.send(command);
+      this.printers.send(command);
     }
     const after = station.state.shipment;
     if (after !== null && (before?.shipmentId !== after.shipmentId || before.state !== after.state || before.reasonCode !== after.reasonCode)) {
@@ -483,15 +343,8 @@ export class StationRuntime implements EventOwner, StationService {
     }
     this.scheduleView(station);
     const reply = step.reply;
-    if (reply.ok) settle(seq === undefined ? { ok: true } : { ok: true, seq });
+    if (reply.ok) settle(settled(committed));
     else settle({ ok: false, code: reply.code, details: reply.details });
-  }
-
-  private send(command: Command): void {
-    const { link, logger } = this.deps;
-    link.publish(topics.command(command.deviceId, command.kind), JSON.stringify(command.payload), { qos: 1 }).catch(
-      (err: unknown) => logger.warn({ err, deviceId: command.deviceId, kind: command.kind }, 'could not send command'),
-    );
   }
 
   private render(station: Station): StationView {
@@ -516,21 +369,6 @@ export class StationRuntime implements EventOwner, StationService {
       .publish(topics.stationView(station.cfg.id), JSON.stringify(this.render(station)), { qos: 0, retain: true })
       .catch((err: unknown) => logger.warn({ err, stationId: station.cfg.id }, 'could not publish station view'));
   }
-}
-
-/** The printer a reprint goes to: the channel's choice, else the station's own printer. */
-function reprintPrinter(ctx: StationContext, own: string, order: { carrier: string | null; shop: string } | null): string {
-  if (order === null || ctx.routePrinter === undefined) return own;
-  const route = ctx.routePrinter({ carrier: order.carrier, shop: order.shop });
-  return route.ok ? route.printerId : own;
-}
-
-/** A store or bug failure as a reprint answer. */
-type Failed = Extract<ReprintResult, { ok: false }>;
-
-function failed(err: unknown): Failed {
-  if (err instanceof PacklineError) return { ok: false, error: err.toWire() };
-  return { ok: false, error: toWireError('PKL_STORE_UNAVAILABLE', { reason: String(err) }) };
 }
 
 /** Whether this input would start a new shipment (refused while the disk is nearly full). */
@@ -563,7 +401,7 @@ function toStationInput(event: DeviceEvent): StationInput | null {
 }
 
 /** How a shipment's new state counts in packline_shipments_total. */
-function stationResult(s: Shipment): ShipmentResult | null {
+function stationResult(s: Shipment): FlowResult | null {
   switch (s.state) {
     case 'shipped':
     case 'intercepted':
@@ -581,7 +419,7 @@ function stationResult(s: Shipment): ShipmentResult | null {
 }
 
 /** Item counts of open shipments being verified, rebuilt from their acknowledged item-scan events. */
-function itemScansFromLog(store: Store, open: readonly Shipment[]): Record<string, Record<string, number>> {
+function itemScansFromLog(store: FlowStore, open: readonly Shipment[]): Record<string, Record<string, number>> {
   const out: Record<string, Record<string, number>> = {};
   for (const s of open) {
     if (s.state !== 'verifying') continue;
@@ -599,7 +437,7 @@ function itemScansFromLog(store: Store, open: readonly Shipment[]): Record<strin
 }
 
 /** The operator of the station's latest PDA log-in, from the event log. */
-function lastOperator(store: Store, stationId: string): string | null {
+function lastOperator(store: FlowStore, stationId: string): string | null {
   const last = store.lastEvent(`station:${stationId}`, EVENT.operatorLogin)?.data as { operator?: unknown } | undefined;
   return typeof last?.operator === 'string' ? last.operator : null;
 }
