@@ -27,6 +27,7 @@ import { Notifier } from '../../cloud-sync/src/notify/notifier.js';
 import { type Component, stopAll } from './lib/component.js';
 import type { Logger } from './lib/logger.js';
 import { SdNotify } from './lib/sd-notify.js';
+import { Signals } from './lib/signals.js';
 import { Metrics } from './metrics.js';
 import { DeviceWatch } from './preflight/device-watch.js';
 import { registerPreflightRoutes } from './preflight/http-route.js';
@@ -172,10 +173,9 @@ export class Gateway implements Component {
         return { ready: Object.values(checks).every((c) => c.ok), checks };
       },
     };
-    let stations: StationRuntime | null = null;
-    const orders = createStoreOrderService(store, (orderIds) => {
-      for (const id of orderIds) stations?.orderUpdated(id);
-    });
+    // Order changes reach the stations through one signal, whoever made them (API import, cloud feed).
+    const signals = new Signals((err, signal) => logger.error({ err, signal }, 'signal handler failed'));
+    const orders = createStoreOrderService(store, (orderIds) => signals.emit('ordersChanged', orderIds));
     // Cloud sync is built before the broker (the API answers its status from the start)
     // and started after the runtimes; it publishes its link state once the broker is up.
     let brokerLink: BrokerLink | null = null;
@@ -188,9 +188,7 @@ export class Gateway implements Component {
       alerts: notifier,
       link: { publish: (topic, payload, opts) => (brokerLink === null ? Promise.resolve() : brokerLink.publish(topic, payload, opts)) },
       logger: log('sync'),
-      onOrdersChanged: (orderIds) => {
-        for (const id of orderIds) stations?.orderUpdated(id);
-      },
+      onOrdersChanged: (orderIds) => signals.emit('ordersChanged', orderIds),
     });
     // Test pages go out through the broker link once it is up (late-bound, like sync's).
     const printers = createPrinterService({
@@ -265,7 +263,10 @@ export class Gateway implements Component {
     });
 
     const isOnline = (deviceId: string) => link.connectedDevices().has(deviceId);
-    stations = new StationRuntime({ config, store, link, metrics, logger: log('stations'), ids, isOnline });
+    const stations = new StationRuntime({ config, store, link, metrics, logger: log('stations'), ids, isOnline });
+    signals.on('ordersChanged', (orderIds) => {
+      for (const id of orderIds) stations.orderUpdated(id);
+    });
     const lines = new LineRuntime({ config, store, link, metrics, logger: log('lines'), ids });
     await stations.start();
     this.running.push(stations);

@@ -73,6 +73,14 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  // Closed by default: an /api route that states no auth level refuses to register, so the
+  // gateway does not start with a forgotten one (public routes say `auth: 'none'`).
+  app.addHook('onRoute', (route) => {
+    const auth = (route.config as { auth?: unknown } | undefined)?.auth;
+    if (route.url.startsWith('/api') && auth === undefined) {
+      throw new PacklineError('PKL_CONFIG_INVALID', { reason: `route ${route.method} ${route.url} declares no auth level (config.auth)` });
+    }
+  });
   app.addHook('onRequest', authorise);
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
