@@ -220,7 +220,7 @@ export const ERRORS = {
   PKL_STATION_UNKNOWN: { http: 404, en: 'Unknown station {stationId}', zh: '未知工位 {stationId}' },
   PKL_LINE_UNKNOWN: { http: 404, en: 'Unknown line {lineId}', zh: '未知流水线 {lineId}' },
 
-  // ---- printing: reprint guard (issue 5; docs/http.md "Printing") ----------------------
+  // ---- printing: reprint guard (docs/printing.md; docs/http.md "Printing") ----------------------
   // UNKNOWN and PASSWORD_WRONG share status and wording on purpose: a client cannot tell a
   // wrong name from a wrong password (no probing for supervisor names); the log tells them apart.
   PKL_SUPERVISOR_UNKNOWN: {

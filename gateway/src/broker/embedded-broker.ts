@@ -15,7 +15,7 @@
  * `aedes.publish` discards it before it reaches the emitter or any subscriber. Only a client
  * that keeps being refused (`limits.disconnectAfterRefused` refusals without ever letting its
  * token bucket fill up again) gets the error and thus the disconnect. Dropping before mqemitter
- * is also what keeps aedes alive under a QoS 0 flood (field notes mqtt.md §3.3, mqemitter #204).
+ * is also what keeps aedes alive under a QoS 0 flood (docs/decisions/0001-stack.md, mqemitter #204).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -189,7 +189,7 @@ export class EmbeddedBroker implements Component {
       // $SYS heartbeat; also paces aedes' stale-will sweep (4 × this).
       heartbeatInterval: 60_000,
       // A subscriber whose socket does not drain within 30 s is disconnected instead of
-      // stalling delivery for everyone (aedes#1060; field notes mqtt.md §7.2).
+      // stalling delivery for everyone (aedes#1060; docs/decisions/0001-stack.md).
       drainTimeout: 30_000,
       // Clients must declare a keep-alive of 1..3600 s so half-open sockets are reaped
       // (MQTT 3.1.1 §3.1.2.10: 1.5 × keep-alive); 0 ("never") is refused.

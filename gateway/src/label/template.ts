@@ -1,5 +1,5 @@
 /**
- * Label templates per carrier (issue 5 "Templates"): a template is DATA (a JSON file, see
+ * Label templates per carrier (docs/printing.md): a template is DATA (a JSON file, see
  * gateway/templates/), a list of elements placed in printer dots on a label of a given size,
  * rendered here to ZPL or TSPL from the same {@link LabelData}. Fields are named in `{…}`
  * placeholders: waybill, carrier, receiverName, receiverPhone (masked), receiverAddress,

@@ -1,12 +1,12 @@
 /**
  * The carrier label as TSPL/TSPL2, for TSC printers and the many TSPL-compatible ones (Gprinter,
  * Xprinter…): the same data at the same positions as zpl-label.ts, a 76 × 130 mm one-part
- * e-waybill (field notes domain §1.2) on a 203 dpi printer (8 dots/mm).
+ * e-waybill (docs/printing.md) on a 203 dpi printer (8 dots/mm).
  *
  * Command references are to the TSPL/TSPL2 Programming Manual (TSC), by command name: "Setup
  * and System Commands" (SIZE, GAP, DIRECTION, CODEPAGE, CLS, PRINT) and "Label Formatting
- * Commands" (BAR, BARCODE, BLOCK, TEXT). A command is one line ended by CR LF (field notes
- * devices.md §4.5), so data must never carry CR or LF: see {@link escapeTsplString}.
+ * Commands" (BAR, BARCODE, BLOCK, TEXT). A command is one line ended by CR LF (TSPL/TSPL2
+ * Programming Manual, "Command syntax"), so data must never carry CR or LF: see {@link escapeTsplString}.
  */
 import { PacklineError } from '../../../contracts/errors.js';
 import { formatKg, type LabelData } from './label-data.js';
@@ -129,9 +129,9 @@ export function renderTsplLabel(d: LabelData, options: TsplLabelOptions = {}): s
     // SIZE m mm,n mm: label width and length (metric form: a space before "mm").
     'SIZE 76 mm,130 mm',
     // GAP m mm,n mm: gap between die-cut labels and its offset; 2 mm is the common e-waybill
-    // roll (field notes devices.md §4.5 example).
+    // roll (docs/devices/printers.md example).
     'GAP 2 mm,0 mm',
-    // DIRECTION n,m: print direction 1 (as in the field notes and TSC's examples), no mirror.
+    // DIRECTION n,m: print direction 1 (as in TSC's manual examples), no mirror.
     'DIRECTION 1,0',
     // CODEPAGE UTF-8: string content is UTF-8, so Chinese is sent as is (no GB18030 transcoding).
     'CODEPAGE UTF-8',

@@ -1,6 +1,6 @@
 /**
  * The carrier label as ZPL II, for a 76 × 130 mm one-part e-waybill (the size the platform
- * "standard template" uses; field notes domain §1.2) on a 203 dpi printer (8 dots/mm).
+ * "standard template" uses; docs/printing.md) on a 203 dpi printer (8 dots/mm).
  *
  * Command references are to the ZPL II Programming Guide (Zebra P1012728), one section per
  * command. Text fields go through `^FH` so that field data can never end the field or start a

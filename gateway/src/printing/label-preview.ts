@@ -1,5 +1,5 @@
 /**
- * PNG previews of labels (issue 5, "Templates"), rendered on the gateway with no internet:
+ * PNG previews of labels (docs/printing.md), rendered on the gateway with no internet:
  * the ZPL renderer of device-drivers/src/printer/zpl/png.ts (zpl-renderer-js, WebAssembly).
  *
  * Why a worker thread: measured on the development box (2 cores), one 76 × 130 mm carrier

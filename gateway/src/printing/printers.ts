@@ -1,5 +1,5 @@
 /**
- * The configured printers as the HTTP API sees them, and the test page (issue 5, "Templates"):
+ * The configured printers as the HTTP API sees them, and the test page (docs/printing.md):
  * a print job built by test-page.ts in the printer's own language, published on
  * `dev/{printerId}/cmd/print` like a label (docs/mqtt.md), with a fresh job id `T-…`.
  *

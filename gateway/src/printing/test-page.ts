@@ -1,5 +1,5 @@
 /**
- * The printer test page (issue 5, "Templates"): what an installer prints to check a printer
+ * The printer test page (docs/printing.md): what an installer prints to check a printer
  * end to end — the printer and gateway ids, the time, a Code 128 barcode (the job id: scan it
  * to test the station's scanner too), a 1-dot frame around the whole print area (a side that
  * does not print means the label stock or the width setting is off) and a Chinese line that

@@ -1,6 +1,6 @@
 /**
  * Printing: the print-exception list (labels that failed and were not printed since) and the
- * guarded reprint (issue 5 "Job ledger", "Reprint guard"; docs/http.md "Printing").
+ * guarded reprint (docs/printing.md; docs/http.md "Printing").
  */
 import type { ReprintGuard } from '../../printing/reprint-guard.js';
 import { requireSupervisor } from '../supervisor-check.js';

@@ -20,8 +20,8 @@
  *    change or query the printer rather than draw a label (see {@link checkRawZpl}).
  *
  * A document with `encryptedData` (a platform-encrypted waybill) fails with
- * PKL_PRINT_ENCRYPTED_DOCUMENT: only the platform's own component holds the key (field notes
- * §5.3), and printing the custom area alone would give a parcel without its waybill.
+ * PKL_PRINT_ENCRYPTED_DOCUMENT: only the platform's own component holds the key
+ * (docs/printing-cainiao.md), and printing the custom area alone would give a parcel without its waybill.
  */
 import type { ErrorCode, ErrorDetails } from '../../../../contracts/errors.js';
 import { PacklineError } from '../../../../contracts/errors.js';

@@ -52,7 +52,7 @@ export function hold(w: Step, s: Shipment, code: ErrorCode, details: ErrorDetail
 
 /**
  * The last gate before the label: interception check again (the refund may have arrived while
- * the parcel was packed; domain §1.4 "weighing triggers exception order"), then the waybill,
+ * the parcel was packed; docs/shipment-flow.md "weighing triggers exception order"), then the waybill,
  * then the label and its print job.
  */
 export function labelGate(w: Step, s: Shipment, order: Order): void {

@@ -1,5 +1,5 @@
 /**
- * What a printer's "failed" answer means for the label (issue 5 "Job ledger", failover):
+ * What a printer's "failed" answer means for the label (docs/printing.md "Job ledger", failover):
  * whether the printer says the label certainly did NOT come out — then it may go to another
  * printer of the channel at once — or whether it may have come out — then only a supervisor,
  * who can look at the printer, may print it again (reprint guard).

@@ -1,5 +1,5 @@
 /**
- * What a reprint of a shipment's label does (issue 5 "Reprint guard"), decided from what the
+ * What a reprint of a shipment's label does (docs/printing.md), decided from what the
  * store and the station hold; the station runtime commits the writes and then sends the command.
  * Pure. The supervisor's password has been checked before this (reprint-guard.ts).
  *

@@ -1,5 +1,5 @@
 /**
- * Shipping a parcel whose label did not print (issue 5 "Reprint guard": "a direct shipment
+ * Shipping a parcel whose label did not print (docs/printing.md "Reprint guard": "a direct shipment
  * without a printed label needs the same" supervisor password). On the floor this is the
  * parcel that leaves with a waybill written or printed elsewhere while its printer is down,
  * 直接发货 in the merchant guide. Pure, like reprint-plan.ts: the station runtime commits the

@@ -1,5 +1,5 @@
 /**
- * Expected weight and the tolerance rule (guide: 称重校验; field notes domain §1.7).
+ * Expected weight and the tolerance rule (guide: 称重校验; docs/shipment-flow.md).
  *
  *   expected = Σ(qty × unitGrams) + packaging        (packaging = order.packagingGrams ?? default)
  *   allowed  = max(toleranceGrams, tolerancePercent% × expected)
