@@ -6,7 +6,7 @@
  * (restored from the store) → ingress (devices' events start flowing) → HTTP listen. Stop is
  * the reverse, so in-flight steps finish and are committed before the store closes.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { parseTopic, topics } from '../../contracts/topics.js';
@@ -44,7 +44,20 @@ import { StationRuntime } from './station/apply/station-runtime.js';
 import { openStore } from './storage/sqlite-store.js';
 import type { Store } from './storage/types.js';
 
-export const VERSION = '0.1.0';
+/** The gateway's version: package.json's, read once (the sources and dist/ sit at different depths). */
+export const VERSION = packageVersion();
+
+function packageVersion(): string {
+  for (const up of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'packline' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // not at this depth
+    }
+  }
+  return '0.0.0';
+}
 
 export interface GatewayInfo {
   gatewayId: string;

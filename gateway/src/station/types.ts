@@ -6,7 +6,7 @@
  */
 import type { DisplayCommand, DivertCommand, PrintCommand } from '../../../contracts/payloads.js';
 import type { RouteDecision } from './decide/print-router.js';
-import type { ErrorCode, ErrorDetails } from '../../../contracts/errors.js';
+import type { ErrorCode, ErrorDetails, Result } from '../../../contracts/errors.js';
 import type { Config, StationConfig } from '../config/schema.js';
 import type { Order, PrintJob, Shipment, StationWrite } from './domain.js';
 import type { LabelOptions } from '../label/zpl-label.js';
@@ -113,7 +113,8 @@ export type Command =
   | { kind: 'display'; deviceId: string; payload: DisplayCommand }
   | { kind: 'divert'; deviceId: string; payload: DivertCommand };
 
-export type Reply = { ok: true } | { ok: false; code: ErrorCode; details: ErrorDetails };
+/** The device's answer: ok, or the refusal with its code (contracts/errors.ts `Result`). */
+export type Reply = Result;
 
 export interface StationStep {
   state: StationState;

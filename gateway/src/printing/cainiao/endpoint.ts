@@ -49,7 +49,7 @@ import {
   taskStatusFrame,
 } from './protocol.js';
 import { type DocRecord, isFinished, outcomeOf, renderedOutcomeOf, TaskLedger, type TaskRecord } from './task-ledger.js';
-import { TokenBucket } from './token-bucket.js';
+import { TokenBucket } from '../../lib/token-bucket.js';
 
 export interface CainiaoLimits {
   /** Largest frame answered (bytes); larger ones get PKL_PAYLOAD_TOO_LARGE. */

@@ -29,6 +29,7 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { type ErrorCode, type ErrorDetails, ERRORS, describeError } from '../../../../contracts/errors.js';
+import { describeSchemaError } from '../../../../contracts/validate.js';
 
 /** Commands this endpoint answers ([EC] CMD list; the set* commands are refused, see below). */
 export const CAINIAO_COMMANDS = [
@@ -166,10 +167,9 @@ const validatePrint = compile(PrintRequestSchema);
 const validateGetPrinterConfig = compile(GetPrinterConfigSchema);
 const validateGetTaskStatus = compile(GetTaskStatusSchema);
 
+/** A frame's schema error (every schema here allows extra fields, so only type and range errors occur). */
 function describe(err: ErrorObject | undefined): string {
-  if (!err) return 'does not match the protocol';
-  const where = err.instancePath === '' ? 'frame' : err.instancePath.slice(1).replaceAll('/', '.');
-  return `${where} ${err.message ?? 'is invalid'}`;
+  return describeSchemaError(err, 'frame', 'does not match the protocol');
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

@@ -4,12 +4,12 @@
  * state, send commands and answer the device. Nothing is sent or acknowledged before the
  * commit, so a crash at any point leaves either nothing or the whole step on disk.
  */
-import { type ErrorCode, type ErrorDetails, PacklineError } from '../../../../contracts/errors.js';
+import { PacklineError, type Refusal } from '../../../../contracts/errors.js';
 import type { Outcome } from '../../runtime/ingress.js';
 import type { StationWrite } from '../domain.js';
 import type { UnitWriter } from '../ports.js';
 
-export type Refused = { ok: false; code: ErrorCode; details: ErrorDetails };
+export type Refused = Refusal;
 
 /**
  * Runs a pure decision. A coded error thrown while deciding (a PacklineError: a broken

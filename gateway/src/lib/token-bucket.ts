@@ -1,6 +1,7 @@
 /**
- * A token bucket: `rate` tokens per second refill a bucket of `burst`; each frame takes one.
- * Pure: the caller passes the time, so tests drive it with their own clock.
+ * The one token bucket: `rate` tokens per second refill a bucket of `burst`; each message
+ * (a Cainiao frame, an MQTT publish) takes one. Pure: the caller passes the time (ms), so
+ * tests drive it with their own clock.
  */
 export class TokenBucket {
   private tokens: number;
@@ -16,12 +17,17 @@ export class TokenBucket {
     this.last = now;
   }
 
-  /** Takes a token if there is one. */
-  take(now: number): boolean {
+  /** Refills up to `now` and returns the tokens available (`burst` = the bucket is full). */
+  level(now: number): number {
     const elapsed = Math.max(0, now - this.last) / 1000;
     this.last = Math.max(this.last, now);
     this.tokens = Math.min(this.burst, this.tokens + elapsed * this.rate);
-    if (this.tokens < 1) return false;
+    return this.tokens;
+  }
+
+  /** Takes a token if there is one. */
+  take(now: number): boolean {
+    if (this.level(now) < 1) return false;
     this.tokens -= 1;
     return true;
   }
