@@ -214,14 +214,32 @@ export class Gateway implements Component {
       isOnline,
       logger: log('printers'),
     });
+    // The screens (pages, /ui/live, GET /api/v1/dashboard) and preflight, with the device
+    // watch and the operations alerts behind them (docs/operations.md).
+    const ui = new UiService({ config, store, stations, sync, tokens, isOnline, logger: log('ui') });
+    const watch = new DeviceWatch({ config, link });
+    const ops = new OpsAlerts({ config, store, watch, alerts: notifier, logger: log('ops'), runPreflight: () => preflight.run() });
+    const preflight = new PreflightService({
+      config,
+      store,
+      watch,
+      sync,
+      printers,
+      logger: log('preflight'),
+      onReport: (report) => {
+        const disk = report.checks.find((c) => c.id === 'disk')?.data?.['bufferHours'];
+        metrics.setPreflight(report.status, typeof disk === 'number' ? disk : null);
+        ops.preflightReport(report);
+      },
+    });
+    this.preflightService = preflight;
+    // Every route, in one place (http/app.ts).
     const app = await buildHttpApp(
       { config, store, stations, printers, orders, sync, metrics, health, tokens, logger: log('http'), version: VERSION },
       server,
+      [ui, { name: 'preflight', register: (fastify) => registerPreflightRoutes(fastify, preflight) }],
     );
     this.app = app;
-    // The screens: pages, /ui/live and GET /api/v1/dashboard, registered before listen.
-    const ui = new UiService({ config, store, stations, sync, tokens, isOnline, logger: log('ui') });
-    await ui.register(app);
 
     // Phase 5, start in order: broker and link, screens, stations, lines, ingress, drivers, sync.
     if (broker !== null) {
@@ -232,7 +250,6 @@ export class Gateway implements Component {
     this.link = link;
     await link.start();
     this.running.push(link);
-    const watch = new DeviceWatch({ config, link });
     await watch.start();
     this.running.push(watch);
     // Subscribed before the stations and drivers start, so every device state reaches the screens.
@@ -301,23 +318,6 @@ export class Gateway implements Component {
       metrics.setSync(l.state, l.backlog, l.failed);
     });
 
-    // Preflight, the dashboard's metrics and the operations alerts (docs/operations.md).
-    const ops = new OpsAlerts({ config, store, watch, alerts: notifier, logger: log('ops'), runPreflight: () => preflight.run() });
-    const preflight = new PreflightService({
-      config,
-      store,
-      watch,
-      sync,
-      printers,
-      logger: log('preflight'),
-      onReport: (report) => {
-        const disk = report.checks.find((c) => c.id === 'disk')?.data?.['bufferHours'];
-        metrics.setPreflight(report.status, typeof disk === 'number' ? disk : null);
-        ops.preflightReport(report);
-      },
-    });
-    this.preflightService = preflight;
-    registerPreflightRoutes(app, preflight);
     const stopOpsMetrics = collectOpsMetrics({ config, metrics, store, watch, stations: () => stations.list(), ackedSeq: () => sync.ackedSeq() });
     this.running.push({ name: 'ops-metrics', start: async () => undefined, stop: async () => stopOpsMetrics() });
     await ops.start();

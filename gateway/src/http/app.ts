@@ -72,7 +72,18 @@ export function createHttpServer(tls: { certFile?: string | undefined; keyFile?:
   return server;
 }
 
-export async function buildHttpApp(deps: HttpDeps, server?: HttpServer | HttpsServer): Promise<FastifyInstance> {
+/** Routes owned by another component (the screens, preflight), mounted here with all the others. */
+export interface RouteMount {
+  readonly name: string;
+  register(app: FastifyInstance): Promise<void> | void;
+}
+
+/**
+ * Builds the app with every route of the gateway registered in one place (below): the API's
+ * own route modules, then the mounts of other components. Each /api route declares its auth
+ * level or the build fails (the onRoute hook).
+ */
+export async function buildHttpApp(deps: HttpDeps, server?: HttpServer | HttpsServer, mounts: readonly RouteMount[] = []): Promise<FastifyInstance> {
   const authorise = makeAuthHook(deps.tokens); // throws PKL_CONFIG_INVALID on weak tokens
   const app = Fastify({
     // A server made by the composition root (shared with MQTT over WebSocket), else fastify's
@@ -168,6 +179,7 @@ export async function buildHttpApp(deps: HttpDeps, server?: HttpServer | HttpsSe
   registerSyncRoutes(app, deps);
   registerPrintingRoutes(app, deps, supervisorGuard);
   registerPrintPreviewRoutes(app, deps);
+  for (const mount of mounts) await mount.register(app as unknown as FastifyInstance);
 
   return app as unknown as FastifyInstance;
 }
