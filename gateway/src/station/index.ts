@@ -1,4 +1,5 @@
-/** The shipment core: pure decisions, no I/O (see docs/shipment-flow.md). */
+/** The shipment flow's pure side and its vocabulary (see docs/shipment-flow.md and gateway/README.md). */
+export * from './domain.js';
 export * from './types.js';
 export { EVENT, type EventType } from './events.js';
 export {

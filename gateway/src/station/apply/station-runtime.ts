@@ -18,7 +18,7 @@ import type { Logger } from '../../lib/logger.js';
 import { LabelTemplates } from '../../printing/label-templates.js';
 import type { IdSource } from '../../runtime/ids.js';
 import type { DeviceEvent, EventOwner, Outcome } from '../../runtime/ingress.js';
-import type { Shipment, StationWrite } from '../domain.js';
+import type { PrintJob, Shipment, StationWrite } from '../domain.js';
 import { PrintRouter } from '../decide/print-router.js';
 import type { ReprintRequest } from '../decide/reprint-plan.js';
 import { restoreStation } from '../decide/restore.js';
@@ -96,7 +96,7 @@ export class StationRuntime implements EventOwner, StationService {
       link: deps.link,
       logger: deps.logger,
       isOnline: (id) => deps.isOnline(id),
-      pendingJobs: () => [...this.stations.values()].flatMap((s) => Object.values(s.state.pendingJobs)),
+      pendingJobs: () => this.allPendingJobs(),
     });
     this.actions = new SupervisorActions({
       store: deps.store,
@@ -165,6 +165,11 @@ export class StationRuntime implements EventOwner, StationService {
     if (!this.started || !online) return;
     // Labels may sit on any printer of a channel: re-issue those addressed to this one.
     for (const station of this.stations.values()) this.reissueLabels(station, 'printer online', deviceId);
+  }
+
+  /** Every unanswered job of every station (the print router's in-flight count), without copying. */
+  private *allPendingJobs(): Generator<PrintJob> {
+    for (const station of this.stations.values()) yield* Object.values(station.state.pendingJobs);
   }
 
   private reissueLabels(station: Station, why: string, onlyPrinter?: string): void {
