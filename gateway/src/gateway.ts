@@ -270,6 +270,7 @@ export class Gateway implements Component {
         const b = this.broker.stats();
         metrics.setMqttMessagesTotal('in', b.messagesIn);
         metrics.setMqttMessagesTotal('out', b.messagesOut);
+        metrics.setLoginGuard('mqtt', b.loginGuard);
       }
     });
 

@@ -20,6 +20,7 @@ import {
   type Gauge as GaugeT,
 } from 'prom-client';
 import type { Logger } from './lib/logger.js';
+import type { LoginGuardStats } from './broker/auth-guard.js';
 
 /** How a shipment (or an attempt at one) ended. `shipped` is the only happy outcome. */
 export const SHIPMENT_RESULTS = [
@@ -32,6 +33,17 @@ export const SHIPMENT_RESULTS = [
   'weight_rejected',
 ] as const;
 export type ShipmentResult = (typeof SHIPMENT_RESULTS)[number];
+
+/** What became of a login attempt at the flood guard (`packline_login_guard_total{outcome}`). */
+export const LOGIN_GUARD_OUTCOMES = [
+  'verified',
+  'failed',
+  'refused_banned',
+  'refused_backoff',
+  'refused_busy',
+  'refused_oversized',
+  'bans',
+] as const;
 
 /** Why the broker refused a client or a packet. */
 export const MQTT_REFUSAL_REASONS = ['auth', 'acl_publish', 'acl_subscribe', 'rate_limited'] as const;
@@ -79,6 +91,7 @@ export class Metrics {
   private readonly devicesOnline: GaugeT;
   private readonly mqttMessages: CounterT<'direction'>;
   private readonly mqttRefused: CounterT<'reason'>;
+  private readonly loginGuard: CounterT<'scope' | 'outcome'>;
   private readonly storeCommits: CounterT;
   private readonly eventLogSeq: GaugeT;
   private readonly httpRequests: CounterT<'method' | 'route' | 'status'>;
@@ -144,6 +157,15 @@ export class Metrics {
       registers,
     });
     for (const r of MQTT_REFUSAL_REASONS) this.mqttRefused.labels(r).inc(0);
+    this.loginGuard = new Counter({
+      name: 'packline_login_guard_total',
+      help: 'Login attempts through the flood guard (broker/auth-guard.ts), by scope (mqtt, http) and outcome: verified (a password hash was checked), failed, refused_* (refused without hashing), bans',
+      labelNames: ['scope', 'outcome'],
+      registers,
+    });
+    for (const scope of ['mqtt', 'http']) {
+      for (const outcome of LOGIN_GUARD_OUTCOMES) this.loginGuard.labels(scope, outcome).inc(0);
+    }
     this.storeCommits = new Counter({
       name: 'packline_store_commits_total',
       help: 'Durable (fsynced) store transactions; one group commit may hold several units',
@@ -263,6 +285,22 @@ export class Metrics {
 
   mqttRefusal(reason: MqttRefusalReason): void {
     this.mqttRefused.labels(reason).inc();
+  }
+
+  /** Sets the login-guard counters from `LoginGuard.stats()` at scrape time. */
+  setLoginGuard(scope: 'mqtt' | 'http', s: LoginGuardStats): void {
+    const totals: Record<(typeof LOGIN_GUARD_OUTCOMES)[number], number> = {
+      verified: s.verifications,
+      failed: s.failures,
+      refused_banned: s.refused.banned,
+      refused_backoff: s.refused.backoff,
+      refused_busy: s.refused.busy,
+      refused_oversized: s.refused.oversized,
+      bans: s.bansTotal,
+    };
+    for (const [outcome, total] of Object.entries(totals)) {
+      this.advanceTo(`login:${scope}:${outcome}`, this.loginGuard.labels(scope, outcome), total);
+    }
   }
 
   // ---- store ---------------------------------------------------------------------------

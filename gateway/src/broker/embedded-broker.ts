@@ -34,6 +34,7 @@ import type { DeviceRecord } from '../storage/types.js';
 import { canPublish, canSubscribe, type Identity, isRole } from './acl.js';
 import { createBoundedPersistence, type BoundedPersistence } from './bounded-persistence.js';
 import { generateSecret, hashSecret, verifySecret } from './secrets.js';
+import { LoginGuard, MAX_LOGIN_FIELD, normaliseSource, RefusalLog, type LoginGuardStats } from './auth-guard.js';
 import { TokenBucket } from '../lib/token-bucket.js';
 
 /** What the broker needs to authenticate devices; the SQLite store implements it. */
@@ -58,6 +59,8 @@ export interface BrokerStats {
   messagesOut: number;
   /** QoS 1/2 messages dropped because a client's queue reached `limits.maxQueuedPerClient`. */
   queueDropped: number;
+  /** The login-flood guard (auth-guard.ts): verifications run, refusals without hashing, bans. */
+  loginGuard: LoginGuardStats;
 }
 
 export interface EmbeddedBrokerOptions {
@@ -66,6 +69,8 @@ export interface EmbeddedBrokerOptions {
   logger: Logger;
   /** The HTTP(S) server that also carries MQTT over WebSocket on `mqtt.wsPath`. */
   httpServer?: HttpServer | HttpsServer;
+  /** Login-flood guard; a default one when not given (tests hand in tighter settings). */
+  loginGuard?: LoginGuard;
 }
 
 interface ClientState {
@@ -96,6 +101,12 @@ export function clientIdFits(clientId: string, deviceId: string): boolean {
   return clientId === deviceId || clientId.startsWith(`${deviceId}:`);
 }
 
+/** The address a client connects from (TCP/TLS socket, or the WebSocket's HTTP request). */
+function sourceOf(client: Client): string {
+  const c = client as Client & { conn?: { remoteAddress?: string }; req?: { socket?: { remoteAddress?: string } } };
+  return normaliseSource(c.conn?.remoteAddress ?? c.req?.socket?.remoteAddress);
+}
+
 export class EmbeddedBroker implements Component {
   readonly name = 'mqtt-broker';
 
@@ -117,6 +128,8 @@ export class EmbeddedBroker implements Component {
   /** deviceId → last verified secret hash record and sha256 of the secret (see authenticate). */
   private readonly verified = new Map<string, { encoded: string; digest: Buffer }>();
   private dummyHash = '';
+  private readonly guard: LoginGuard;
+  private readonly refusalLog: RefusalLog;
   private authenticating = 0;
   private boundPorts = { tcp: null as number | null, tls: null as number | null };
   private counters = {
@@ -135,6 +148,8 @@ export class EmbeddedBroker implements Component {
     this.directory = opts.directory;
     this.log = opts.logger;
     this.httpServer = opts.httpServer;
+    this.guard = opts.loginGuard ?? new LoginGuard();
+    this.refusalLog = new RefusalLog(this.log, 'mqtt connect refused');
   }
 
   /** The running aedes instance (embedded-link.ts publishes and subscribes through it). */
@@ -166,6 +181,7 @@ export class EmbeddedBroker implements Component {
       messagesIn: c.messagesIn,
       messagesOut: c.messagesOut,
       queueDropped: this.persistence?.dropped() ?? 0,
+      loginGuard: this.guard.stats(),
     };
   }
 
@@ -285,12 +301,14 @@ export class EmbeddedBroker implements Component {
     this.wss = null;
     this.boundPorts = { tcp: null, tls: null };
     this.verified.clear();
+    this.refusalLog.flush();
   }
 
   // ---- listeners --------------------------------------------------------------------------
 
   private handleSocket(socket: Socket): void {
     if (!this.broker) return void socket.destroy();
+    if (this.guard.banned(normaliseSource(socket.remoteAddress))) return void socket.destroy();
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
     // MQTT is request/response in small packets (PUBLISH → PUBACK, event → ack/command).
@@ -316,6 +334,7 @@ export class EmbeddedBroker implements Component {
         if (server.listenerCount('upgrade') <= 1) socket.destroy();
         return;
       }
+      if (this.guard.banned(normaliseSource(req.socket.remoteAddress))) return void socket.destroy();
       wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
         const broker = this.broker;
         if (!broker) return void ws.terminate();
@@ -347,7 +366,7 @@ export class EmbeddedBroker implements Component {
       await this.authenticateInner(client, username, password);
     } catch (err) {
       this.counters.authFailures++;
-      this.log.info({ clientId: client.id, username, reason: (err as Error).message }, 'mqtt connect refused');
+      this.refusalLog.note({ source: sourceOf(client), clientId: client.id, username, reason: (err as Error).message });
       throw err;
     } finally {
       this.authenticating--;
@@ -371,7 +390,13 @@ export class EmbeddedBroker implements Component {
       this.states.set(client, fresh({ deviceId: client.id, role: 'service' }, true));
       return;
     }
+    // Capped before anything is looked up, hashed or logged (auth-guard.ts).
+    if (username.length > MAX_LOGIN_FIELD || (password?.length ?? 0) > MAX_LOGIN_FIELD) {
+      this.guard.refuse('oversized');
+      throw authError(CONNACK_BAD_CREDENTIALS, 'credentials too long');
+    }
     const secret = password ? password.toString('utf8') : '';
+    const source = sourceOf(client);
     let rec: DeviceRecord | null;
     try {
       rec = this.directory.getDevice(username);
@@ -379,19 +404,27 @@ export class EmbeddedBroker implements Component {
       this.log.error({ err }, 'device directory failed during mqtt authentication');
       throw authError(CONNACK_SERVER_UNAVAILABLE, 'device directory unavailable');
     }
-    if (!rec || !isRole(rec.role)) {
-      await verifySecret(secret, this.dummyHash);
-      throw authError(CONNACK_BAD_CREDENTIALS, 'unknown device');
-    }
     const digest = sha256(secret);
-    const cached = this.verified.get(username);
-    let ok = cached !== undefined && cached.encoded === rec.secretHash && timingSafeEqual(cached.digest, digest);
+    const cached = rec ? this.verified.get(username) : undefined;
+    // A secret that verified before costs a hash, not an scrypt, and no flood guard applies.
+    let ok = rec !== null && cached !== undefined && cached.encoded === rec.secretHash && timingSafeEqual(cached.digest, digest);
     if (!ok) {
-      ok = await verifySecret(secret, rec.secretHash);
+      const gate = this.guard.gate(source, username);
+      if (!gate.ok) throw authError(CONNACK_SERVER_UNAVAILABLE, `login ${gate.reason}, retry in ${Math.ceil(gate.retryAfterMs / 1000)} s`);
+      const known = rec !== null && isRole(rec.role) ? rec.secretHash : null;
+      // Unknown devices are checked against the throwaway hash: same cost, same answer.
+      const verdict = await this.guard.verify(() => verifySecret(secret, known ?? this.dummyHash));
+      if (verdict === null) throw authError(CONNACK_SERVER_UNAVAILABLE, 'login busy: too many verifications waiting');
+      if (!known || !verdict) {
+        this.guard.failed(source, username);
+        throw authError(CONNACK_BAD_CREDENTIALS, known ? 'wrong secret' : 'unknown device');
+      }
+      ok = true;
+      this.guard.succeeded(source, username);
       // Cache only successes: a reconnecting device then costs a hash, not an scrypt.
-      if (ok) this.verified.set(username, { encoded: rec.secretHash, digest });
+      this.verified.set(username, { encoded: known, digest });
     }
-    if (!ok) throw authError(CONNACK_BAD_CREDENTIALS, 'wrong secret');
+    if (!rec || !isRole(rec.role)) throw authError(CONNACK_BAD_CREDENTIALS, 'unknown device');
     if (rec.role !== 'service' && !clientIdFits(client.id, username)) {
       // Otherwise one device could take over another's session ([MQTT-3.1.4-2]).
       throw authError(CONNACK_IDENTIFIER_REJECTED, `client id must be "${username}" or "${username}:<suffix>"`);

@@ -21,6 +21,8 @@ export interface StationDriver {
   ackedSeqs: number[];
   stop(): Promise<void>;
   done: Promise<void>;
+  /** Why the run ended early, if it did (a timeout while the gateway was down, say). */
+  error?: unknown;
 }
 
 export interface DriverOptions {
@@ -33,6 +35,8 @@ export interface DriverOptions {
   runTag: string;
   /** Per-message wait for the gateway; a crash shows up as a timeout here. */
   timeoutMs?: number;
+  /** Pause between parcels (a packer's pace); none by default (as fast as the gateway answers). */
+  pauseMs?: number;
 }
 
 export async function startStationDriver(o: DriverOptions): Promise<StationDriver> {
@@ -82,10 +86,13 @@ export async function startStationDriver(o: DriverOptions): Promise<StationDrive
         driver.acked.push({ orderId: order.orderId, shipmentId: String(job.payload.shipment_id), jobId, seq: Number(ack.payload.seq) });
         driver.ackedSeqs.push(Number(ack.payload.seq));
       }
+      if (o.pauseMs) await new Promise((r) => setTimeout(r, o.pauseMs));
     }
   };
   const seenJobs = new Set<string>();
-  driver.done = run().catch(() => undefined); // a killed gateway ends the run with a timeout
+  driver.done = run().catch((err: unknown) => {
+    driver.error = err; // a killed gateway ends the run with a timeout
+  });
   driver.stop = async () => {
     running = false;
     await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));
