@@ -252,6 +252,11 @@ export const ERRORS = {
     en: 'Too many wrong passwords for supervisor {supervisor}; reprints locked for {retryAfterS} s',
     zh: '主管 {supervisor} 密码错误次数过多，补打已锁定 {retryAfterS} 秒',
   },
+  PKL_LOGIN_THROTTLED: {
+    http: 429,
+    en: 'Too many failed logins from {source}; retry in {retryAfterS} s',
+    zh: '来自 {source} 的登录失败次数过多，请 {retryAfterS} 秒后重试',
+  },
   PKL_PRINT_PENDING: {
     http: 409,
     en: 'Label job {jobId} of shipment {shipmentId} is still printing; a reprint now would print it twice',

@@ -13,7 +13,8 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import { Ajv } from 'ajv';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { PacklineError } from '../../../contracts/errors.js';
-import { makeAuthHook } from './auth.js';
+import { LoginGuard } from '../broker/auth-guard.js';
+import { HTTP_LOGIN_GUARD, makeAuthHook } from './auth.js';
 import type { HttpDeps } from './deps.js';
 import { errorHandler, notFoundHandler, sendAnswer, toAnswer } from './errors.js';
 import { registerEventRoutes } from './routes/events.js';
@@ -84,7 +85,10 @@ export interface RouteMount {
  * level or the build fails (the onRoute hook).
  */
 export async function buildHttpApp(deps: HttpDeps, server?: HttpServer | HttpsServer, mounts: readonly RouteMount[] = []): Promise<FastifyInstance> {
-  const authorise = makeAuthHook(deps.tokens); // throws PKL_CONFIG_INVALID on weak tokens
+  // One login-flood guard for API tokens and supervisor passwords (broker/auth-guard.ts).
+  const loginGuard = deps.loginGuard ?? new LoginGuard(HTTP_LOGIN_GUARD);
+  deps.metrics.collectFrom(() => deps.metrics.setLoginGuard('http', loginGuard.stats()));
+  const authorise = makeAuthHook(deps.tokens, loginGuard); // throws PKL_CONFIG_INVALID on weak tokens
   const app = Fastify({
     // A server made by the composition root (shared with MQTT over WebSocket), else fastify's
     // own, HTTPS when http.tls is set.
@@ -172,6 +176,7 @@ export async function buildHttpApp(deps: HttpDeps, server?: HttpServer | HttpsSe
     maxFailures: deps.config.printing.reprint.maxFailures,
     windowMs: deps.config.printing.reprint.windowMs,
     passwordHash: (name) => deps.store.getSupervisor(name)?.secretHash ?? null,
+    login: loginGuard,
   });
   registerStationRoutes(app, deps, supervisorGuard);
   registerShipmentRoutes(app, deps);

@@ -8,7 +8,28 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { PacklineError } from '../../../contracts/errors.js';
+import { DEFAULT_LOGIN_GUARD, type LoginGuardSettings, normaliseSource, type LoginGuard } from '../broker/auth-guard.js';
 import type { ApiTokens } from './deps.js';
+
+/**
+ * The HTTP login guard's settings. A wrong API token costs a sha256, not an scrypt, and tokens
+ * are ≥ 16 random characters, so the guard here bounds log and CPU rather than guessing; it is
+ * lenient before backoff (a misconfigured station PC retrying must not be banned at once).
+ * Supervisor passwords (scrypt) go through the same guard and its verification pool.
+ */
+export const HTTP_LOGIN_GUARD: LoginGuardSettings = { ...DEFAULT_LOGIN_GUARD, freeFailures: 50, banAfter: 200 };
+
+/** The client's address as the guard keys it (no proxy in front of the gateway: the socket's peer). */
+export function requestSource(request: FastifyRequest): string {
+  return normaliseSource(request.socket.remoteAddress);
+}
+
+/** Refuses a throttled source: 429 PKL_LOGIN_THROTTLED with Retry-After (RFC 9110 §10.2.3). */
+export function throttled(reply: FastifyReply, source: string, retryAfterMs: number): PacklineError {
+  const retryAfterS = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  void reply.header('retry-after', String(retryAfterS));
+  return new PacklineError('PKL_LOGIN_THROTTLED', { source, retryAfterS });
+}
 
 /** `none`: public; `read`: any valid token; `scan`: station or admin; `admin`: admin only. */
 export type AuthLevel = 'none' | 'read' | 'scan' | 'admin';
@@ -81,14 +102,22 @@ export function requestRole(request: FastifyRequest): Role | null {
 }
 
 /** The onRequest hook. Routes without `config.auth` are public (health, metrics, docs). */
-export function makeAuthHook(tokens: ApiTokens) {
+export function makeAuthHook(tokens: ApiTokens, guard?: LoginGuard) {
   const roleOf = makeTokenChecker(tokens);
-  return async function authorise(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+  return async function authorise(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const level = request.routeOptions.config?.auth ?? 'none';
     if (level === 'none') return;
     const token = bearerToken(request.headers.authorization);
+    // Keyed by source alone (the identity is the token, which a guesser does not have).
+    const source = requestSource(request);
+    const identity = `api-token@${source}`;
+    if (guard && token !== null) {
+      const gate = guard.gate(source, identity);
+      if (!gate.ok) throw throttled(reply, source, gate.retryAfterMs);
+    }
     const role = token === null ? null : roleOf(token);
     if (role === null) {
+      if (guard && token !== null) guard.failed(source, identity);
       throw new PacklineError('PKL_UNAUTHORIZED');
     }
     if (!allows(level, role)) throw new PacklineError('PKL_FORBIDDEN', { action: ACTION[level] });

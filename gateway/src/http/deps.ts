@@ -3,6 +3,7 @@
  * root hands in the real station runtime, store and metrics; tests hand in small real
  * implementations. The HTTP layer never reaches past these.
  */
+import type { LoginGuard } from '../broker/auth-guard.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../metrics.js';
@@ -91,4 +92,6 @@ export interface HttpDeps {
   version: string;
   /** Printers for the test page; absent (e.g. no broker) the test page answers PKL_PRINTER_UNAVAILABLE. */
   printers?: PrinterFacade;
+  /** Login-flood guard for API tokens and supervisor passwords; the app makes one when absent. */
+  loginGuard?: LoginGuard;
 }

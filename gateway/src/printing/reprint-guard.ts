@@ -16,9 +16,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { PacklineError } from '../../../contracts/errors.js';
+import type { LoginGuard } from '../broker/auth-guard.js';
 import { hashSecret, verifySecret } from '../broker/secrets.js';
 
-export type GuardRefusal = 'PKL_SUPERVISOR_UNKNOWN' | 'PKL_SUPERVISOR_PASSWORD_WRONG' | 'PKL_REPRINT_LOCKED';
+export type GuardRefusal = 'PKL_SUPERVISOR_UNKNOWN' | 'PKL_SUPERVISOR_PASSWORD_WRONG' | 'PKL_REPRINT_LOCKED' | 'PKL_LOGIN_THROTTLED';
 
 export type GuardOutcome =
   | { ok: true; supervisor: string }
@@ -43,6 +44,12 @@ export interface ReprintGuardOptions {
   now?: () => number;
   /** Names the limiter tracks at most (bounded memory against floods of made-up names). */
   maxTracked?: number;
+  /**
+   * The login-flood guard (broker/auth-guard.ts): verifications run through its bounded pool
+   * (a full pool refuses the attempt with PKL_LOGIN_THROTTLED, without hashing and without
+   * counting a wrong password), and the HTTP check keys it per source. Default: none.
+   */
+  login?: LoginGuard;
 }
 
 interface Tally {
@@ -61,6 +68,11 @@ export class ReprintGuard {
 
   constructor(private readonly opts: ReprintGuardOptions) {
     this.now = opts.now ?? Date.now;
+  }
+
+  /** The login-flood guard this check reports to, if any. */
+  get login(): LoginGuard | undefined {
+    return this.opts.login;
   }
 
   /** Checks a name and password; never throws for a refusal (see {@link clientError}). */
@@ -95,7 +107,13 @@ export class ReprintGuard {
     }
     const hash = this.opts.passwordHash(supervisor);
     // An unknown name pays for one scrypt too, so timing does not tell it from a wrong password.
-    const ok = hash === null ? (await verifySecret(password, await this.dummy()), false) : await verifySecret(password, hash);
+    const against = hash ?? (await this.dummy());
+    const run = () => verifySecret(password, against);
+    const verdict = this.opts.login ? await this.opts.login.verify(run) : await run();
+    if (verdict === null) {
+      return { ok: false, code: 'PKL_LOGIN_THROTTLED', supervisor, failures: before?.failures.length ?? 0, retryAfterMs: 1000 };
+    }
+    const ok = hash !== null && verdict;
     if (ok) {
       this.tallies.delete(supervisor);
       return { ok: true, supervisor };
@@ -141,7 +159,10 @@ export class ReprintGuard {
  * The error the client sees. An unknown name answers exactly like a wrong password (code,
  * status and message), so the API cannot be used to find out who the supervisors are.
  */
-export function clientError(outcome: Extract<GuardOutcome, { ok: false }>): PacklineError {
+export function clientError(outcome: Extract<GuardOutcome, { ok: false }>, source = 'unknown'): PacklineError {
+  if (outcome.code === 'PKL_LOGIN_THROTTLED') {
+    return new PacklineError('PKL_LOGIN_THROTTLED', { source, retryAfterS: Math.ceil((outcome.retryAfterMs ?? 1000) / 1000) });
+  }
   if (outcome.code === 'PKL_REPRINT_LOCKED') {
     return new PacklineError('PKL_REPRINT_LOCKED', {
       supervisor: outcome.supervisor,

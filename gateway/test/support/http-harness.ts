@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { parseConfig } from '../../src/config/load.js';
 import { SyncService } from '../../src/sync/sync-service.js';
+import type { LoginGuard } from '../../src/broker/auth-guard.js';
 import { buildHttpApp } from '../../src/http/app.js';
 import type { HttpDeps, Readiness, StationService } from '../../src/http/deps.js';
 import { createStoreOrderService } from '../../src/http/order-import.js';
@@ -47,6 +48,8 @@ export interface HarnessOptions {
   store?: Store;
   /** storage.minFreeMb of the fresh store: a huge value makes the disk count as low. */
   minFreeMb?: number;
+  /** A login-flood guard with the test's settings (default: the app's own). */
+  loginGuard?: LoginGuard;
 }
 
 export async function makeHttpHarness(options: HarnessOptions = {}): Promise<HttpHarness> {
@@ -86,6 +89,7 @@ export async function makeHttpHarness(options: HarnessOptions = {}): Promise<Htt
     tokens: { admin: ADMIN_TOKEN, station: STATION_TOKEN },
     logger,
     version: '0.0.0-test',
+    ...(options.loginGuard && { loginGuard: options.loginGuard }),
   };
   const app = await buildHttpApp(deps);
   return Object.assign(harness, {
