@@ -326,6 +326,11 @@ export const ERRORS = {
   },
   // A file holding secrets (device secrets, API tokens) was readable by group or others: the
   // gateway narrows it to 0600 and says so; the secrets in it should be rotated.
+  PKL_DATA_FILE_EXPOSED: {
+    http: 500,
+    en: 'Personal-data file {file} was readable by others (mode {mode}); narrowed to owner-only',
+    zh: '含个人信息的文件 {file} 曾可被他人读取（权限 {mode}）；已改为仅属主可读',
+  },
   PKL_SECRET_FILE_EXPOSED: {
     http: 500,
     en: 'Secret file {file} was readable by others (mode {mode}); narrowed to 0600, rotate the secrets it holds',

@@ -224,6 +224,9 @@ export function registerStartCommand(program: Command): void {
       if (config.mqtt.allowAnonymous) {
         logger.warn('mqtt.allowAnonymous is ON: any client can connect WITHOUT credentials and with FULL access. Lab use only.');
       }
+      // Everything the gateway and its children create (database, WAL, label files, keys) is
+      // private to its user unless made otherwise on purpose (storage/file-modes.ts).
+      process.umask(0o077);
       const gateway = new Gateway(config, logger);
       try {
         await gateway.start();
@@ -236,7 +239,7 @@ export function registerStartCommand(program: Command): void {
       const labelsDir = join(info.dataDir, 'labels');
       let floor: ChildProcess | null = null;
       if (config.sim.enabled) {
-        mkdirSync(labelsDir, { recursive: true });
+        mkdirSync(labelsDir, { recursive: true, mode: 0o700 });
         floor = startFloor(info, config, labelsDir, wire);
         floor.on('exit', (code, signal) => {
           if (!stopping) logger.error({ code, signal }, 'simulated floor exited');

@@ -63,3 +63,17 @@ export function labelDataFor(order: Order, shipment: Shipment): LabelData {
 export interface TemplateRenderer {
   render(format: LabelFormat, d: LabelData): string | null;
 }
+
+/**
+ * 11-digit mainland mobile numbers keep 3 + 4 digits (`138****0000`), as privacy waybills
+ * (隐私面单) print them; already masked or other numbers pass. Every built-in label (ZPL, TSPL)
+ * and every site template prints the phone through this.
+ */
+export function maskPhone(phone: string): string {
+  const digits = phone.replace(/[\s-]/g, '');
+  if (/^\+?(86)?1\d{10}$/.test(digits)) {
+    const n = digits.slice(-11);
+    return `${n.slice(0, 3)}****${n.slice(7)}`;
+  }
+  return phone;
+}

@@ -105,3 +105,18 @@ describe('ZPL label', () => {
     expect(itemSummary(makeOrder('O2', { lines: Array.from({ length: 20 }, (_, i) => line(`S${i}`, 1, 1)) }))).toHaveLength(80);
   });
 });
+
+describe('privacy: the receiver phone on built-in labels', () => {
+  it('is masked (3 + 4 digits) on the ZPL and the TSPL label, in every written form of a mobile number', async () => {
+    const { renderTsplLabel } = await import('./tspl-label.js');
+    for (const phone of ['13987651234', '+86 139-8765-1234', '8613987651234']) {
+      const d = { ...DATA, receiverPhone: phone };
+      for (const out of [unescapeFh(renderZplLabel(d)), renderTsplLabel(d)]) {
+        expect(out).toContain('139****1234');
+        expect(out).not.toContain('8765');
+      }
+    }
+    // Not a mainland mobile (a landline with area code): printed as given.
+    expect(unescapeFh(renderZplLabel({ ...DATA, receiverPhone: '0571-88886666' }))).toContain('0571-88886666');
+  });
+});

@@ -3,7 +3,7 @@
  * group-commits (writer-worker.ts) and synchronous reads on the main thread from a separate
  * read-only connection. See types.ts for the contract.
  */
-import { mkdirSync } from 'node:fs';
+import { createPrivateFile, lockDownDataDir } from './file-modes.js';
 import { stat, statfs } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -127,7 +127,9 @@ export class SqliteStore implements Store {
   async start(): Promise<void> {
     if (this.phase !== 'new') return;
     this.phase = 'starting';
-    mkdirSync(this.opts.dataDir, { recursive: true });
+    // Personal data: the directory 0700, the database and its WAL/SHM 0600 (file-modes.ts).
+    const exposed = lockDownDataDir(this.opts.dataDir, DB_FILE);
+    createPrivateFile(this.dbPath);
     const init: WriterInit = {
       dataDir: this.opts.dataDir,
       dbPath: this.dbPath,
@@ -168,6 +170,9 @@ export class SqliteStore implements Store {
       if (ready.migrated.length > 0) this.log.info({ migrated: ready.migrated }, 'store schema migrated');
       // The writer created the file and switched it to WAL; readers only need a read-only handle.
       this.readDb = new Database(this.dbPath, { readonly: true, fileMustExist: true });
+      // The WAL and SHM exist now; an older version may have left them (or the database) wide.
+      exposed.push(...lockDownDataDir(this.opts.dataDir, DB_FILE));
+      for (const e of exposed) this.log.warn({ code: e.code, ...e.details }, e.message);
       this.readDb.pragma('busy_timeout = 1000');
       this.reader = new StoreReader(this.readDb);
     } catch (err) {
