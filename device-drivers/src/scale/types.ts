@@ -77,6 +77,12 @@ export interface ScaleDecoder {
   readonly bufferedBytes: number;
   /** Drop any partial frame (after reopening the port). */
   reset(): void;
+  /**
+   * The link says a message ended here (a HID read is one whole report) or went idle: bytes of
+   * a frame still held are dropped with an error instead of being glued to the next frame.
+   * Formats with a sync byte or terminator need not implement it.
+   */
+  flush?(): ScaleFrame[];
 }
 
 /** Protocol-neutral commands a driver may send; each protocol lists the ones it has. */

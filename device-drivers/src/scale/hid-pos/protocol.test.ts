@@ -49,5 +49,7 @@ describe('HID POS scale decoder', () => {
     create: () => hidPosProtocol.createDecoder(),
     stream: cat(report(4, 2, 0, 1000), report(3, 12, -1, 25), Uint8Array.of(0xff), report(6, 2, 0, 0), report(4, 3, -3, 1234)),
     maxBuffered: 6,
+    frame: report(4, 2, 0, 1000),
+    unsynced: true,
   });
 });

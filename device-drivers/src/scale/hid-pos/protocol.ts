@@ -2,13 +2,14 @@
  * USB HID POS scales (HID usage page 0x8D "Scale"), e.g. Dymo M-series, Mettler USB postal
  * scales, Fairbanks, Stamps.com.
  *
- * Sources (field-notes devices.md §1.12): USB HID Point of Sale Usage Tables 1.02, page 0x8D
- * (Scale Status and Weight Unit usages); erjiang/usbscale `usbscale.c` (report layout, status
- * and unit tables) and `scales.h` (known VID:PID list).
+ * Sources: USB HID Point of Sale Usage Tables 1.02, page 0x8D (Scale Status and Weight Unit
+ * usages); erjiang/usbscale `usbscale.c` (report layout, status and unit tables) and
+ * `scales.h` (known VID:PID list).
  * Input report (6 bytes): reportId(0x03, some 0x04) status unit exponent(int8) weightLo weightHi;
  * weight = (hi << 8 | lo) × 10^exponent in `unit`.
- * HID reads deliver whole reports; the decoder still accepts any split so it can sit behind
- * a byte stream (hidraw file reads, tests).
+ * HID reads deliver whole reports (the HID link calls `flush()` after each, so a stub is never
+ * completed by the next report); the decoder still accepts any split so it can sit behind a
+ * byte stream (hidraw file reads, tests).
  */
 import { FixedFramer } from '../../framing/stx-framer.js';
 import { describeBytes } from '../../framing/bytes.js';
@@ -66,6 +67,13 @@ export class HidPosScaleDecoder implements ScaleDecoder {
 
   reset(): void {
     this.#framer.reset();
+  }
+
+  /** A read boundary: a report has no sync byte, so a stub left over is dropped, never completed by the next report. */
+  flush(): ScaleFrame[] {
+    if (this.#framer.bufferedBytes === 0) return [];
+    const held = this.#framer.takeBuffered();
+    return [invalidFrame(HID_POS, held, `report cut short at ${held.length} of ${REPORT_LENGTH} bytes`)];
   }
 
   push(chunk: Uint8Array): ScaleFrame[] {
