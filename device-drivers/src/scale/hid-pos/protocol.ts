@@ -11,6 +11,7 @@
  * completed by the next report); the decoder still accepts any split so it can sit behind a
  * byte stream (hidraw file reads, tests).
  */
+import { PacklineError } from '../../../../contracts/errors.js';
 import { FixedFramer } from '../../framing/stx-framer.js';
 import { describeBytes } from '../../framing/bytes.js';
 import { errorFrame, invalidFrame, rejectUnknownOptions, unsupported } from '../frames.js';
@@ -107,14 +108,60 @@ export class HidPosScaleDecoder implements ScaleDecoder {
   }
 }
 
+/**
+ * Scales page usages of the zero command (HID Point of Sale Usage Tables 1.02, Scales page
+ * 0x8D): 0x31 Scale Control Report (CL), 0x80 Zero Scale (OOC), 0x81 Enforced Zero Return
+ * (OOC). The page defines no tare usage: a HID POS scale has no tare command.
+ */
+export const HID_SCALE_USAGE = { scaleControlReport: 0x31, zeroScale: 0x80, enforcedZeroReturn: 0x81 } as const;
+
+/** Where Zero Scale sits in the device's output report; read from its report descriptor. */
+export interface ScaleControlLayout {
+  readonly reportId: number;
+  readonly zeroBit: number;
+  /** Data bytes of the control report (after the id byte). */
+  readonly reportBytes: number;
+}
+
+/**
+ * The layout of the scale control report in the usual HID POS scale report descriptor:
+ * report id 2, one output byte, bit 0 Enforced Zero Return, bit 1 Zero Scale, 6 bits padding.
+ * Used when the descriptor cannot be read; a scale whose descriptor lacks Zero Scale gets
+ * `controlReport: null` and refuses `zero`.
+ */
+export const DEFAULT_SCALE_CONTROL: ScaleControlLayout = { reportId: 0x02, zeroBit: 1, reportBytes: 1 };
+
+function controlLayout(options: ProtocolOptions | undefined): ScaleControlLayout | null {
+  const v = options?.['controlReport'];
+  if (v === undefined) return DEFAULT_SCALE_CONTROL;
+  if (v === null) return null;
+  const o = v as Partial<ScaleControlLayout>;
+  const ok = (n: unknown, max: number): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= max;
+  if (typeof v !== 'object' || !ok(o.reportId, 255) || !ok(o.reportBytes, 64) || !ok(o.zeroBit, 8 * (o.reportBytes ?? 0) - 1)) {
+    throw new PacklineError('PKL_CONFIG_INVALID', { reason: `${HID_POS}: "controlReport" must be {reportId, zeroBit, reportBytes}` });
+  }
+  return o as ScaleControlLayout;
+}
+
+/** The output report that zeroes the scale: report id byte, then Zero Scale set (HID 1.11 §8.4 bit order). */
+export function encodeZeroScale(layout: ScaleControlLayout): Uint8Array {
+  const out = new Uint8Array(1 + layout.reportBytes);
+  out[0] = layout.reportId;
+  out[1 + (layout.zeroBit >> 3)] = 1 << (layout.zeroBit & 7);
+  return out;
+}
+
 export const hidPosProtocol: ScaleProtocol = {
   id: HID_POS,
-  commands: [], // input reports only
+  commands: ['zero'],
   createDecoder(options?: ProtocolOptions): ScaleDecoder {
-    rejectUnknownOptions(HID_POS, options, []);
+    rejectUnknownOptions(HID_POS, options, ['controlReport']);
+    controlLayout(options);
     return new HidPosScaleDecoder();
   },
-  encode(command: ScaleCommand): Uint8Array {
-    throw unsupported(HID_POS, command);
+  encode(command: ScaleCommand, options?: ProtocolOptions): Uint8Array {
+    const layout = controlLayout(options);
+    if (command !== 'zero' || layout === null) throw unsupported(HID_POS, command);
+    return encodeZeroScale(layout);
   },
 };

@@ -1,6 +1,6 @@
 import type { ScaleDefinition } from '../../types.js';
 
-/** USB HID POS scales (usage page 0x8D); VID:PID list from erjiang/usbscale `scales.h`; devices.md §1.12. */
+/** USB HID POS scales (usage page 0x8D); VID:PID list from erjiang/usbscale `scales.h`. */
 export const definition: ScaleDefinition = {
   id: 'hid-pos-scale',
   vendor: 'Various (Dymo, Mettler Toledo, Fairbanks, Stamps.com)',
@@ -19,5 +19,7 @@ export const definition: ScaleDefinition = {
     ],
   },
   priority: 60,
-  capabilities: ['weight'],
+  // zero: the Scale Control Report's Zero Scale usage, where the scale's report descriptor has
+  // it (HID POS Usage Tables 1.02, page 0x8D usage 0x80); the page has no tare usage.
+  capabilities: ['weight', 'zero'],
 };
