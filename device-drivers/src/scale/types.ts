@@ -106,6 +106,11 @@ export interface ScaleProtocol {
   readonly commands: readonly ScaleCommand[];
   /** Throws `PacklineError('PKL_CONFIG_INVALID')` on bad options. */
   createDecoder(options?: ProtocolOptions): ScaleDecoder;
+  /**
+   * Protocol options the opened link adds to the definition's (HID: the command report layout
+   * read from the device's report descriptor, so a command goes where this device expects it).
+   */
+  linkOptions?(link: { readonly reportDescriptor: Uint8Array | null }): ProtocolOptions;
   /** Throws `PacklineError('PKL_SCALE_COMMAND_UNSUPPORTED')` for a command not in `commands`. */
   encode(command: ScaleCommand, options?: ProtocolOptions): Uint8Array;
 }

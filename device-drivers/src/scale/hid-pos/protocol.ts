@@ -14,6 +14,7 @@
 import { PacklineError } from '../../../../contracts/errors.js';
 import { FixedFramer } from '../../framing/stx-framer.js';
 import { describeBytes } from '../../framing/bytes.js';
+import { findOutputUsage } from '../../hid/report-descriptor.js';
 import { errorFrame, invalidFrame, rejectUnknownOptions, unsupported } from '../frames.js';
 import { GRAMS_PER_UNIT, scaledToGrams } from '../units.js';
 import type { ProtocolOptions, ScaleCommand, ScaleDecoder, ScaleFrame, ScaleProtocol } from '../types.js';
@@ -113,6 +114,7 @@ export class HidPosScaleDecoder implements ScaleDecoder {
  * 0x8D): 0x31 Scale Control Report (CL), 0x80 Zero Scale (OOC), 0x81 Enforced Zero Return
  * (OOC). The page defines no tare usage: a HID POS scale has no tare command.
  */
+export const HID_SCALE_PAGE = 0x8d;
 export const HID_SCALE_USAGE = { scaleControlReport: 0x31, zeroScale: 0x80, enforcedZeroReturn: 0x81 } as const;
 
 /** Where Zero Scale sits in the device's output report; read from its report descriptor. */
@@ -158,6 +160,11 @@ export const hidPosProtocol: ScaleProtocol = {
     rejectUnknownOptions(HID_POS, options, ['controlReport']);
     controlLayout(options);
     return new HidPosScaleDecoder();
+  },
+  linkOptions({ reportDescriptor }): ProtocolOptions {
+    if (reportDescriptor === null) return {}; // descriptor unreadable: the usual layout
+    const at = findOutputUsage(reportDescriptor, HID_SCALE_PAGE, HID_SCALE_USAGE.zeroScale);
+    return { controlReport: at === null ? null : { reportId: at.reportId, zeroBit: at.bitOffset, reportBytes: at.reportBytes } };
   },
   encode(command: ScaleCommand, options?: ProtocolOptions): Uint8Array {
     const layout = controlLayout(options);
