@@ -5,7 +5,7 @@
  * Linux); `MockHidBinding` (mock-binding.ts) is shipped for tests and simulators, like
  * serialport's binding-mock.
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 
 /** One HID interface / top-level collection as enumeration reports it. */
@@ -39,6 +39,12 @@ export interface HidBinding {
   open(path: string): Promise<HidHandle>;
   /** The raw report descriptor (HID 1.11 §6.2.2), or null when the platform does not expose it. */
   reportDescriptor(path: string): Promise<Uint8Array | null>;
+  /**
+   * Kernel input devices fed by this HID device that still type its keys into the console
+   * (not inhibited), or null when unknown. A keyboard-wedge scanner read through hidraw must
+   * have none: docs/udev/70-packline-hid.rules inhibits them.
+   */
+  keystrokeLeaks?(path: string): Promise<string[] | null>;
 }
 
 interface NodeHidDevice {
@@ -106,6 +112,11 @@ export class NodeHidBinding implements HidBinding {
     };
   }
 
+  /** sysfs: /sys/class/hidraw/hidrawN/device/input/inputM/inhibited (Linux >= 5.11) is 0 while keys reach handlers. */
+  async keystrokeLeaks(path: string): Promise<string[] | null> {
+    return keystrokeLeaksIn('/sys', path);
+  }
+
   /** Linux exposes it world-readable at /sys/class/hidraw/hidrawN/device/report_descriptor. */
   async reportDescriptor(path: string): Promise<Uint8Array | null> {
     if (!/^\/dev\/hidraw\d+$/.test(path)) return null;
@@ -115,4 +126,23 @@ export class NodeHidBinding implements HidBinding {
       return null;
     }
   }
+}
+
+/** The input devices under a hidraw node's HID device whose `inhibited` is not 1 (`sysRoot` injectable for tests). */
+export async function keystrokeLeaksIn(sysRoot: string, hidrawPath: string): Promise<string[] | null> {
+  if (!/^\/dev\/hidraw\d+$/.test(hidrawPath)) return null;
+  const dir = `${sysRoot}/class/hidraw/${basename(hidrawPath)}/device/input`;
+  let inputs: string[];
+  try {
+    inputs = (await readdir(dir)).filter((n) => /^input\d+$/.test(n)).sort();
+  } catch {
+    return []; // no input device at all (HID POS interfaces): nothing can be typed
+  }
+  const leaks: string[] = [];
+  for (const name of inputs) {
+    const v = await readFile(`${dir}/${name}/inhibited`, 'utf8').catch(() => null);
+    if (v === null) return null; // kernel older than 5.11: cannot tell
+    if (v.trim() !== '1') leaks.push(name);
+  }
+  return leaks;
 }

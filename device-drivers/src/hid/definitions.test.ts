@@ -65,3 +65,31 @@ describe('HID discovery (fake enumeration)', () => {
     expect(scale?.status === 'matched' && scale.alternatives.map((a) => a.id)).toEqual(['generic-hid-pos-scale']);
   });
 });
+
+describe('keystroke leak check (sysfs input inhibited attribute)', () => {
+  it('names the input devices of a hidraw node that are not inhibited; none when all are; null when the kernel cannot tell', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { keystrokeLeaksIn } = await import('./binding.js');
+    const sys = mkdtempSync(join(tmpdir(), 'pkl-sys-'));
+    try {
+      const input = (node: string, name: string, inhibited?: string) => {
+        const d = join(sys, 'class/hidraw', node, 'device/input', name);
+        mkdirSync(d, { recursive: true });
+        if (inhibited !== undefined) writeFileSync(join(d, 'inhibited'), `${inhibited}\n`);
+      };
+      input('hidraw2', 'input5', '0');
+      input('hidraw2', 'input6', '1');
+      input('hidraw3', 'input8', '1');
+      input('hidraw4', 'input9'); // no attribute: kernel < 5.11
+      expect(await keystrokeLeaksIn(sys, '/dev/hidraw2')).toEqual(['input5']);
+      expect(await keystrokeLeaksIn(sys, '/dev/hidraw3')).toEqual([]);
+      expect(await keystrokeLeaksIn(sys, '/dev/hidraw4')).toBeNull();
+      expect(await keystrokeLeaksIn(sys, '/dev/hidraw7')).toEqual([]); // no input device (HID POS interface)
+      expect(await keystrokeLeaksIn(sys, '/dev/ttyUSB0')).toBeNull();
+    } finally {
+      rmSync(sys, { recursive: true, force: true });
+    }
+  });
+});

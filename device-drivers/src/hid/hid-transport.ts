@@ -11,6 +11,7 @@
 import { type ByteTransport, CloseSignal, errorMessage } from '../transports/byte-transport.js';
 import type { BackoffOptions } from '../transports/backoff.js';
 import type { HidBinding, HidHandle } from './binding.js';
+import { USAGE_PAGE } from './definitions.js';
 import { formatHidIdentity, type HidIdentity, matchesIdentity } from './identity.js';
 
 /** Reconnect pacing of HID links: a replugged device is found within 1 s of enumeration polling. */
@@ -33,6 +34,8 @@ export class HidTransport implements ByteTransport {
   reportDescriptor: Uint8Array | null = null;
   /** Every chunk is one whole report. */
   readonly messages = true;
+  /** Keyboard interfaces: kernel input devices that still type the scans into the console (null: unknown). */
+  keystrokeLeaks: readonly string[] | null = null;
 
   constructor(options: HidTransportOptions) {
     this.#o = options;
@@ -58,6 +61,7 @@ export class HidTransport implements ByteTransport {
     }
     this.#path = device.path;
     this.reportDescriptor = await binding.reportDescriptor(device.path);
+    if (device.usagePage === USAGE_PAGE.genericDesktop) this.keystrokeLeaks = (await binding.keystrokeLeaks?.(device.path)) ?? null;
     const handle = await binding.open(device.path);
     this.#handle = handle;
     handle.onData((report) => {

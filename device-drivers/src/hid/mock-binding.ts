@@ -10,6 +10,7 @@ interface Plugged {
   info: HidDeviceInfo;
   descriptor: Uint8Array | null;
   handles: Set<MockHandle>;
+  leaks: string[] | null;
 }
 
 class MockHandle implements HidHandle {
@@ -52,9 +53,14 @@ export class MockHidBinding implements HidBinding {
   /** How often `devices()` was called (enumeration cost is what hotplug polling pays). */
   enumerations = 0;
 
-  plug(info: HidDeviceInfo, descriptor: Uint8Array | null = null): void {
+  /** `leaks`: kernel input devices of it that are not inhibited (keys reach the console). */
+  plug(info: HidDeviceInfo, descriptor: Uint8Array | null = null, leaks: string[] | null = []): void {
     if (this.#devices.has(info.path)) throw new Error(`${info.path} is already plugged`);
-    this.#devices.set(info.path, { info, descriptor, handles: new Set() });
+    this.#devices.set(info.path, { info, descriptor, handles: new Set(), leaks });
+  }
+
+  async keystrokeLeaks(path: string): Promise<string[] | null> {
+    return this.#devices.get(path)?.leaks ?? null;
   }
 
   /** Removes the device; open handles fail like an unplugged hidraw node. */

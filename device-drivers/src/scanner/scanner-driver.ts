@@ -126,7 +126,15 @@ export class ScannerDriver {
       try {
         await t.open();
         backoff.reset();
-        this.#session.setState('online');
+        const leaks = t.keystrokeLeaks;
+        if (leaks && leaks.length > 0) {
+          // Online, but every scan is also typed into the console: say so where operators look.
+          const reason = `keystrokes leak: ${leaks.join(', ')} not inhibited (udev rule docs/udev/70-packline-hid.rules)`;
+          this.#log.warn({ device: t.description, leaks }, 'keyboard-wedge scanner still types into the console');
+          this.#session.setState('online', reason);
+        } else {
+          this.#session.setState('online');
+        }
         const reason = await closed;
         if (!this.#running) return;
         this.#session.setState('offline', reason);

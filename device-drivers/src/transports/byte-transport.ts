@@ -21,6 +21,8 @@ export interface ByteTransport {
   readonly messages?: boolean;
   /** HID links: the opened interface's report descriptor (HID 1.11 §6.2.2), null when unreadable. */
   readonly reportDescriptor?: Uint8Array | null;
+  /** HID keyboard links: kernel input devices still typing this device's keys (null: unknown). */
+  readonly keystrokeLeaks?: readonly string[] | null;
   /** Fires exactly once per opened transport, whatever closed it (`reason` says what). */
   onClose(listener: (reason: string) => void): void;
 }

@@ -14,6 +14,7 @@ import { discoverSerialScales } from '../../../device-drivers/src/discovery/seri
 import { type HidBinding, type HidDeviceInfo, NodeHidBinding } from '../../../device-drivers/src/hid/binding.js';
 import { type DiscoveredHid, discoverHid } from '../../../device-drivers/src/hid/discovery.js';
 import { MockHidBinding } from '../../../device-drivers/src/hid/mock-binding.js';
+import { hidUdevRules } from '../../../device-drivers/src/hid/udev-rules.js';
 import { type AdminDb, openAdminDb } from '../storage/admin-db.js';
 
 function adminRegistry(db: AdminDb): DeviceRegistry {
@@ -84,6 +85,13 @@ export function registerDeviceCommands(program: Command): void {
     .action(async (deviceId: string) => {
       await withProvisioner(program, (p) => p.removeDevice(deviceId));
       process.stdout.write(`removed ${deviceId}\n`);
+    });
+
+  device
+    .command('udev-rules')
+    .description('print the udev rules for the HID devices Packline drives: hidraw access for group input, keyboard-wedge scanners kept from typing into the console (docs/deploy-raspberry-pi.md §5)')
+    .action(() => {
+      process.stdout.write(hidUdevRules());
     });
 
   device

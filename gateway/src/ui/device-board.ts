@@ -69,7 +69,8 @@ export class DeviceBoard {
     else if (st?.state === 'error') status = 'fault';
     else status = 'online';
     // Offline says why when the device (or its driver) said so: "unplugged", "not plugged in"…
-    const reason = st?.state === 'error' ? (st.reason ?? 'error') : status === 'offline' && st?.state === 'offline' ? (st.reason ?? null) : null;
+    // Online with a reason is a warning the device's driver raised (a wedge scanner still typing into the console).
+    const reason = st?.state === 'error' ? (st.reason ?? 'error') : status === st?.state ? (st.reason ?? null) : null;
     let media: string | null = null;
     if (role === 'printer' && connected) media = reason !== null && MEDIA_REASON.test(reason) ? reason : st === undefined ? null : 'ok';
     return { device_id: id, role, station, status, reason, media, since: st?.at ?? null };
