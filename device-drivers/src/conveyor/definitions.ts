@@ -19,7 +19,7 @@ export interface DwsDefinition {
   readonly telegram: TelegramTemplate;
   /**
    * How long the line waits for a destination before the parcel reaches the divert point
-   * (budget = distance scan→divert / belt speed − DWS and PLC latency; devices.md §6). The
+   * (budget = distance scan→divert / belt speed − DWS and PLC latency). The
    * driver answers the default chute itself when the gateway is slower.
    */
   readonly replyTimeoutMs: number;

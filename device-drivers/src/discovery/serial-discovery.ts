@@ -2,7 +2,7 @@
  * Lists serial ports that may have a scale behind them and matches them to definitions.
  *
  * Sources, in order: `SerialPort.list()` (udev; rejects with `spawn udevadm ENOENT` in
- * containers/CI — field notes devices.md §1 finding 1), then the `/dev/serial/by-id` symlinks
+ * containers/CI), then the `/dev/serial/by-id` symlinks
  * (stable names that survive re-plugging; udev creates them, and a `usb-<vendor>_<product>…`
  * name is all we know without udevadm), then the paths the site configured. A port whose USB
  * VID:PID matches a definition gets the best (highest-priority) match; every other port is
