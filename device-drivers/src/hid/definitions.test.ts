@@ -52,7 +52,7 @@ describe('HID discovery (fake enumeration)', () => {
     const b = new MockHidBinding();
     b.plug(dev({ vendorId: 0x0c2e, productId: 0x0b6a, path: '/dev/hidraw1', serialNumber: '19123', usagePage: 0x8c, usage: 0x02, product: 'Voyager 1250g' }));
     b.plug(dev({ vendorId: 0x0922, productId: 0x8003, path: '/dev/hidraw4', usagePage: 0x8d, usage: 0x20 }));
-    b.plug(dev({ vendorId: 0x05e0, productId: 0x1200, path: '/dev/hidraw2', usagePage: 0x01, usage: 0x06 }));
+    b.plug(dev({ vendorId: 0x05e0, productId: 0x1200, path: '/dev/hidraw2', usagePage: 0x01, usage: 0x06 }), null, ['input4']);
     b.plug(dev({ vendorId: 0x046d, productId: 0xc31c, path: '/dev/hidraw0', usagePage: 0x01, usage: 0x06 }));
     const rows = await discoverHid(b);
     expect(rows.map((r) => [r.identity, r.status, r.status === 'matched' ? r.definition.id : r.why])).toEqual([
@@ -61,7 +61,10 @@ describe('HID discovery (fake enumeration)', () => {
       ['0922:8003', 'matched', 'hid-pos-scale'],
       ['0c2e:0b6a:19123', 'matched', 'honeywell-hid-pos'],
     ]);
+    const wedge = rows.find((r) => r.identity === '05e0:1200');
+    expect(wedge?.status === 'matched' && wedge.keystrokeLeaks).toEqual(['input4']); // wedge only: is it still typing?
     const scale = rows.find((r) => r.identity === '0922:8003');
+    expect(scale?.status === 'matched' && scale.keystrokeLeaks).toBeUndefined();
     expect(scale?.status === 'matched' && scale.alternatives.map((a) => a.id)).toEqual(['generic-hid-pos-scale']);
   });
 });

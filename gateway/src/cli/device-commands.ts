@@ -131,7 +131,7 @@ function configHint(h: Extract<DiscoveredHid, { status: 'matched' }>): string {
     case 'hid-pos-scanner':
       return `kind scanner, wire hid-pos, ${link}`;
     case 'keyboard-wedge-scanner':
-      return `kind scanner, wire hid-keyboard, ${link} (grab it: docs/deploy-raspberry-pi.md)`;
+      return `kind scanner, wire hid-keyboard, ${link}`;
     case 'hid-pos-scale':
       return `kind scale, definition ${h.definition.scaleDefinition ?? 'hid-pos-scale'}, ${link}`;
   }
@@ -140,7 +140,11 @@ function configHint(h: Extract<DiscoveredHid, { status: 'matched' }>): string {
 function hidLine(h: DiscoveredHid): string {
   const d = h.device;
   const head = `hid ${h.identity} ${d.path} page ${hex2(d.usagePage)} usage ${hex2(d.usage)} if ${d.interface}${d.product ? ` "${d.product}"` : ''}`;
-  return h.status === 'matched' ? `${head}  matched ${h.definition.id} (${h.definition.class}): ${configHint(h)}` : `${head}  unsupported: ${h.why}`;
+  if (h.status !== 'matched') return `${head}  unsupported: ${h.why}`;
+  const leaks = h.keystrokeLeaks;
+  const keys =
+    leaks === undefined ? '' : leaks === null ? '; keystrokes: unknown (no sysfs inhibited attribute, or a recording)' : leaks.length === 0 ? '; keystrokes: kept from the console' : `; keystrokes LEAK to the console (${leaks.join(', ')} not inhibited): packline device udev-rules`;
+  return `${head}  matched ${h.definition.id} (${h.definition.class}): ${configHint(h)}${keys}`;
 }
 
 /** HID discovery never fails the command: without node-hid/libudev it says why instead. */
@@ -149,7 +153,7 @@ async function discoverHidSafely(recorded: string | undefined): Promise<Discover
   if (recorded !== undefined) {
     const mock = new MockHidBinding();
     const rows = JSON.parse(await readFile(recorded, 'utf8')) as Array<HidDeviceInfo | { device: HidDeviceInfo }>;
-    for (const r of rows) mock.plug('device' in r ? r.device : r);
+    for (const r of rows) mock.plug('device' in r ? r.device : r, null, null); // a recording knows nothing of sysfs
     binding = mock;
   } else {
     binding = new NodeHidBinding();

@@ -31,7 +31,7 @@ describe('packline device discover (HID)', () => {
     const hid = r.stdout.split('\n').filter((l) => l.startsWith('hid '));
     expect(hid).toEqual([
       'hid 046d:c31c /dev/hidraw0 page 0x01 usage 0x06 if 0 "USB Keyboard"  unsupported: no definition claims usage page 0x01 usage 0x06 of 046d:c31c',
-      'hid 05e0:1200 /dev/hidraw2 page 0x01 usage 0x06 if 0 "Symbol Bar Code Scanner"  matched zebra-keyboard-wedge (keyboard-wedge-scanner): kind scanner, wire hid-keyboard, link {type: hid, device: "05e0:1200"} (grab it: docs/deploy-raspberry-pi.md)',
+      'hid 05e0:1200 /dev/hidraw2 page 0x01 usage 0x06 if 0 "Symbol Bar Code Scanner"  matched zebra-keyboard-wedge (keyboard-wedge-scanner): kind scanner, wire hid-keyboard, link {type: hid, device: "05e0:1200"}; keystrokes: unknown (no sysfs inhibited attribute, or a recording)',
       'hid 0922:8003 /dev/hidraw3 page 0x8d usage 0x20 if 0 "M10 10 Lb Digital Postal Scale"  matched hid-pos-scale (hid-pos-scale): kind scale, definition hid-pos-scale, link {type: hid, device: "0922:8003"}',
       'hid 0c2e:0b6a:19123B0177 /dev/hidraw1 page 0x8c usage 0x02 if 0 "Voyager 1250g"  matched honeywell-hid-pos (hid-pos-scanner): kind scanner, wire hid-pos, link {type: hid, device: "0c2e:0b6a:19123B0177"}',
     ]);
