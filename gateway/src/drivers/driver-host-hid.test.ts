@@ -111,9 +111,13 @@ describe('DriverHost: a station of USB HID devices configured by vid:pid', () =>
     }
   });
 
-  it('refuses a kernel node (/dev/hidrawN) as a device with PKL_CONFIG_INVALID', () => {
+  it('refuses a kernel node (/dev/hidrawN) as a device with PKL_CONFIG_INVALID, as an hid device or as a file', async () => {
     expect(() => parseConfig({ devices: [{ id: 's', role: 'scanner', driver: { kind: 'scanner', wire: 'hid-pos', link: { type: 'hid', device: '/dev/hidraw2' } } }] })).toThrow(
       expect.objectContaining({ code: 'PKL_CONFIG_INVALID' }),
     );
+    const config = parseConfig({ devices: [{ id: 'st-1-scanner', role: 'scanner', driver: { kind: 'scanner', wire: 'hid-keyboard', link: { type: 'file', path: '/dev/hidraw2' } } }] });
+    const host = new DriverHost({ config, store, mqttUrl: url, logger: createLogger('silent'), hidBinding: new MockHidBinding() });
+    await expect(host.start()).rejects.toMatchObject({ code: 'PKL_CONFIG_INVALID', details: { reason: expect.stringMatching(/changes on replug; configure it by identity/) } });
+    await host.stop();
   });
 });

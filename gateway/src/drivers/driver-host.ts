@@ -124,6 +124,8 @@ export class DriverHost implements Component {
         if (link.type === 'serial') {
           transport = () => new SerialTransport({ path: link.path, line: { baudRate: drv.baudRate ?? 9600, dataBits: 8, parity: 'none', stopBits: 1 } });
         } else if (link.type === 'file') {
+          // A hidraw node changes number on replug: HID devices are configured by identity.
+          if (/^\/dev\/hidraw\d+$/.test(link.path)) parseHidIdentity(link.path);
           transport = () => new FileTransport({ path: link.path });
         } else {
           if (drv.wire !== 'hid-keyboard' && drv.wire !== 'hid-pos') {
