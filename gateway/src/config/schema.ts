@@ -90,6 +90,8 @@ export const DriverConfig = Type.Union(
           Type.Object({ type: Type.Literal('file'), path: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
         ]),
         baudRate: Type.Optional(Type.Integer({ minimum: 300, maximum: 921_600 })),
+        /** serial wire: the scanner's suffix; default any (CR, LF or CR LF); none = suffix off, a scan ends after an idle gap */
+        terminator: Type.Optional(Type.Union([Type.Literal('cr'), Type.Literal('lf'), Type.Literal('crlf'), Type.Literal('any'), Type.Literal('none')])),
         layout: Type.Optional(Type.Union([Type.Literal('us'), Type.Literal('de'), Type.Literal('fr')])),
         prefix: Type.Optional(Type.String({ maxLength: 16 })),
         suffix: Type.Optional(Type.String({ maxLength: 16 })),

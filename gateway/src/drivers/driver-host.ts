@@ -148,6 +148,7 @@ export class DriverHost implements Component {
           transport,
           mqtt: { url: mqttUrl, deviceId: d.id, secret },
           ...(drv.layout === undefined ? {} : { layout: drv.layout }),
+          ...(drv.terminator === undefined ? {} : { terminator: drv.terminator }),
           ...(link.type === 'hid' ? { backoff: HID_RECONNECT_BACKOFF } : {}),
           postprocess: post,
           logger,
