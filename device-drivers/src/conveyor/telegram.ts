@@ -1,6 +1,7 @@
 /**
  * TCP text telegrams between a DWS (dimension-weight-scan) line and the gateway, built from a
- * template that is DATA (lines are set up differently at every site; Datalogic DM3610 host-message configuration: header, sequence number,
+ * template that is DATA (docs/devices/conveyors.md: "the gateway should accept a configurable
+ * field template"; Datalogic DM3610 host-message configuration: header, sequence number,
  * barcode(s), weight, L/W/H with configurable width/precision/unit/delimiter, trailer).
  *
  *   line → gateway   parcel telegram   e.g. STX 000123;4006381333931;1.234;300;200;150 ETX

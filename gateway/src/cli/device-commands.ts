@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { ROLES } from '../../../contracts/topics.js';
 import { DeviceProvisioner, type DeviceRegistry } from '../broker/provisioning.js';
-import { configFromOptions, type GlobalOptions } from '../cli.js';
+import { configFromOptions, type GlobalOptions } from './options.js';
 import { readFile } from 'node:fs/promises';
 import { discoverSerialScales } from '../../../device-drivers/src/discovery/serial-discovery.js';
 import { type HidBinding, type HidDeviceInfo, NodeHidBinding } from '../../../device-drivers/src/hid/binding.js';

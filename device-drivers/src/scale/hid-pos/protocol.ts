@@ -2,9 +2,9 @@
  * USB HID POS scales (HID usage page 0x8D "Scale"), e.g. Dymo M-series, Mettler USB postal
  * scales, Fairbanks, Stamps.com.
  *
- * Sources: USB HID Point of Sale Usage Tables 1.02, page 0x8D (Scale Status and Weight Unit
- * usages); erjiang/usbscale `usbscale.c` (report layout, status and unit tables) and
- * `scales.h` (known VID:PID list).
+ * Sources (docs/devices/scales.md): USB HID Point of Sale Usage Tables 1.02, page 0x8D
+ * (Scale Status and Weight Unit usages); erjiang/usbscale `usbscale.c` (report layout, status
+ * and unit tables) and `scales.h` (known VID:PID list).
  * Input report (6 bytes): reportId(0x03, some 0x04) status unit exponent(int8) weightLo weightHi;
  * weight = (hi << 8 | lo) × 10^exponent in `unit`.
  * HID reads deliver whole reports (the HID link calls `flush()` after each, so a stub is never

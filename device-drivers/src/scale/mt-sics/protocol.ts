@@ -1,7 +1,7 @@
 /**
  * Mettler Toledo MT-SICS (Mettler Toledo Standard Interface Command Set), level 0/1 subset.
  *
- * Sources: MT-SICS reference manual excerpts;
+ * Sources: MT-SICS reference manual excerpts as summarised in docs/devices/scales.md;
  * Atlantis-Software/mt-sics `lib/constants.js` (success/failure token per command);
  * instrumentkit `mt_sics.py`. Text protocol, one command/response per line.
  */
@@ -22,7 +22,7 @@ export const MT_SICS_MAX_LINE = 256;
 /**
  * Response grammar `<ID> <Status> <WeightValue> <Unit>` (MT-SICS manual, "Response formats"):
  * the value is right-aligned in a 10-char field, sign directly before the first digit.
- * Real devices answer `SI` with ID `S`; some emulators send `SI` — accept both.
+ * Real devices answer `SI` with ID `S`; some emulators send `SI` — accept both (docs/devices/scales.md).
  */
 const WEIGHT_RE = /^(S|SI|SIR) +([SD]) +([+-]?\d*\.?\d+) +(\S+)$/;
 /** Any other reply: `<ID> <status>[ <rest>]`; ID is upper-case letters/digits (`Z`, `TA`, `I4`). */
@@ -39,7 +39,7 @@ const REPLY_IDS: ReadonlySet<string> = new Set([
   'C0', 'C1', 'C2', 'C3', 'I5', 'PWR', 'SIU', 'SIRU', 'SNR', 'ST', 'SU', 'M21', // level 2/3 seen from stations
 ]);
 
-/** Status tokens (MT-SICS manual, per-command "Responses" tables). */
+/** Status tokens (MT-SICS manual, per-command "Responses" tables; docs/devices/scales.md). */
 const REPLY_STATUS: Readonly<Record<string, ReplyFrame['status']>> = {
   A: 'done', // command executed (Z A, TAC A, TA A <tare>, I4 A "<SN>")
   S: 'done', // T S <tare> <unit>: tare taken (stable); ZI S: zero set under stable conditions
