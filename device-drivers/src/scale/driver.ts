@@ -254,6 +254,10 @@ export class ScaleDriver {
     if (frame.type === 'error') {
       this.#countError(frame.code);
       this.#log.debug({ code: frame.code, detail: frame.detail, raw: frame.raw }, 'scale frame dropped');
+      // A garbled answer (a cut-off line glued to the next) is still the scale answering: ask
+      // again at the next poll tick instead of waiting replyTimeoutMs for an answer that will
+      // not come. Before, such a line could pass as a reply; now it is refused (never a reading).
+      if (this.#pollStep >= 0) this.#answered();
       return;
     }
     this.#framesDecoded++;
