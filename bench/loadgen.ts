@@ -41,6 +41,8 @@ export interface LoadResult {
   late: number;
   errors: Record<string, number>;
   timeouts: number;
+  /** The load generator's own CPU over the load (after every device connected), seconds. */
+  cpu: { user: number; system: number };
 }
 
 export function percentile(sorted: readonly number[], p: number): number {
@@ -162,12 +164,15 @@ export async function runLoad(plan: LoadPlan, ready?: (devices: number) => Promi
   const errors: Record<string, number> = {};
   let late = 0;
   let timeouts = 0;
+  const cpu0 = process.cpuUsage();
   const start = performance.now();
   const end = start + plan.durationSeconds * 1000;
-  const perStationInterval = plan.rate === 'max' ? 0 : (1000 * players.length) / plan.rate;
+  // Rate 0: every device connected and idle for the duration (the idle cost of a floor).
+  if (plan.rate === 0) await new Promise((r) => setTimeout(r, plan.durationSeconds * 1000));
+  const perStationInterval = plan.rate === 'max' || plan.rate === 0 ? 0 : (1000 * players.length) / plan.rate;
 
   await Promise.all(
-    players.map(async (p, idx) => {
+    (plan.rate === 0 ? [] : players).map(async (p, idx) => {
       // Spread open-loop stations evenly over one interval so arrivals are smooth.
       let due = start + (perStationInterval * idx) / players.length;
       while (due < end) {
@@ -193,6 +198,7 @@ export async function runLoad(plan: LoadPlan, ready?: (devices: number) => Promi
     }),
   );
   const seconds = (performance.now() - start) / 1000;
+  const used = process.cpuUsage(cpu0);
   await Promise.all(players.map((p) => p.close()));
   const sorted = [...latencies].sort((a, b) => a - b);
   const mean = sorted.reduce((a, b) => a + b, 0) / Math.max(1, sorted.length);
@@ -204,6 +210,7 @@ export async function runLoad(plan: LoadPlan, ready?: (devices: number) => Promi
     late,
     errors,
     timeouts,
+    cpu: { user: used.user / 1e6, system: used.system / 1e6 },
   };
 }
 

@@ -20,6 +20,23 @@ import type { Logger } from '../lib/logger.js';
 import { isValidTopicFilter, isValidTopicName, topicMatches } from './acl.js';
 import type { BrokerLink, InboundMessage, PublishOptions } from './link.js';
 
+/** How long stop() waits for the broker (offline state PUBACK, then the in-flight publishes). */
+const STOP_GRACE_MS = 2_000;
+
+/** Whether `p` settled within `ms` (the timer never keeps the process alive). */
+async function withinMs(p: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export interface ExternalLinkOptions {
   gatewayId: string;
   external: { url: string; username?: string | undefined; password?: string | undefined; clientId?: string | undefined };
@@ -109,18 +126,25 @@ export class ExternalLink implements BrokerLink {
     this.stopping = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
+    // Every wait below is bounded: a broker that stops answering under load (PUBACKs that
+    // never come) must not keep the gateway from exiting. MQTT.js' end(false) waits for every
+    // QoS 1 publish in flight to be acknowledged; after the grace it is ended by force (the
+    // broker then publishes our will, which says the same: offline).
     if (client.connected) {
-      try {
-        await client.publishAsync(
-          topics.gatewayState(this.opts.gatewayId),
-          JSON.stringify({ state: 'offline', ts: Date.now() }),
-          { qos: 1, retain: true },
-        );
-      } catch (err) {
-        this.opts.logger.warn({ err }, 'could not publish gateway offline state');
-      }
+      const announced = client
+        .publishAsync(topics.gatewayState(this.opts.gatewayId), JSON.stringify({ state: 'offline', ts: Date.now() }), { qos: 1, retain: true })
+        .then(() => true)
+        .catch((err: unknown) => {
+          this.opts.logger.warn({ err }, 'could not publish gateway offline state');
+          return true;
+        });
+      if (!(await withinMs(announced, STOP_GRACE_MS))) this.opts.logger.warn({ graceMs: STOP_GRACE_MS }, 'external broker did not acknowledge the offline state in time');
     }
-    await client.endAsync(!client.connected);
+    const ended = client.endAsync(!client.connected).then(() => true);
+    if (!(await withinMs(ended, STOP_GRACE_MS))) {
+      this.opts.logger.warn({ graceMs: STOP_GRACE_MS }, 'external broker link did not close in time; closing it by force');
+      await client.endAsync(true).catch(() => undefined);
+    }
     this.client = null;
     this.online.clear();
   }

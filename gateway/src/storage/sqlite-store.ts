@@ -34,6 +34,7 @@ import type {
 } from './types.js';
 import type { CheckpointInit, FromCheckpointer, ToCheckpointer } from './checkpoint-worker.js';
 import type { FromWriter, ToWriter, WriterInit } from './writer-protocol.js';
+import { timeJob } from '../lib/loop-jobs.js';
 
 export const DB_FILE = 'packline.db';
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -179,7 +180,7 @@ export class SqliteStore implements Store {
         ? err
         : new PacklineError('PKL_STORE_UNAVAILABLE', { reason: String(err) }, { cause: err });
     }
-    worker.on('message', (m: FromWriter) => this.onWriterMessage(m));
+    worker.on('message', (m: FromWriter) => timeJob('store:commit-done', () => this.onWriterMessage(m)));
     worker.on('error', (err) => {
       this.log.error({ err }, 'store writer crashed');
       this.failAll(`writer crashed: ${err.message}`);
@@ -192,7 +193,7 @@ export class SqliteStore implements Store {
     if (init.checkpointElsewhere === true) this.startCheckpointer();
     await this.checkDisk();
     const every = this.opts.diskCheckIntervalMs ?? 10_000;
-    this.diskTimer = setInterval(() => void this.checkDisk(), every);
+    this.diskTimer = setInterval(() => void timeJob('store:disk-check', () => this.checkDisk()), every);
     this.diskTimer.unref();
     this.phase = 'running';
     this.log.info({ boot: this.bootNo, db: this.dbPath }, 'store started');
