@@ -54,6 +54,8 @@ export class ExternalLink implements BrokerLink {
   private readonly handlers = new Map<string, Array<(msg: InboundMessage) => void>>();
   private readonly presenceHandlers: Array<(deviceId: string, online: boolean) => void> = [];
   private readonly online = new Set<string>();
+  /** What connectedDevices() returns until presence changes (never mutated once handed out). */
+  private snapshot: Set<string> | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private attempt = 0;
   private stopping = false;
@@ -147,6 +149,7 @@ export class ExternalLink implements BrokerLink {
     }
     this.client = null;
     this.online.clear();
+    this.snapshot = null;
   }
 
   async subscribe(filter: string, handler: (msg: InboundMessage) => void): Promise<void> {
@@ -170,7 +173,9 @@ export class ExternalLink implements BrokerLink {
   }
 
   connectedDevices(): ReadonlySet<string> {
-    return new Set(this.online);
+    // One snapshot for every caller until presence changes (the station flow asks at every routing).
+    if (this.snapshot === null) this.snapshot = new Set(this.online);
+    return this.snapshot;
   }
 
   onPresence(handler: (deviceId: string, online: boolean) => void): void {
@@ -247,6 +252,7 @@ export class ExternalLink implements BrokerLink {
     if (isOnline === was) return;
     if (isOnline) this.online.add(deviceId);
     else this.online.delete(deviceId);
+    this.snapshot = null;
     for (const h of this.presenceHandlers) {
       try {
         h(deviceId, isOnline);
