@@ -29,7 +29,7 @@ import { writeMosquittoConfig } from '../gateway/src/broker/mosquitto-config.js'
 import { openAdminDb } from '../gateway/src/storage/admin-db.js';
 import { type CpuBudget, createCpuBudget } from './cgroup.js';
 import { describeWindow, latestProfile, type ProfileWindow, readProfile, summarise } from './cpu-profile.js';
-import type { LoadPlan, LoadResult, LoadStation } from './loadgen.js';
+import { type LoadPlan, type LoadResult, type LoadStation, percentile } from './loadgen.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -269,23 +269,63 @@ async function waitFor(fn: () => Promise<boolean>, what: string, timeoutMs = 60_
   throw new Error(`timed out waiting for ${what}`);
 }
 
-/** Runs the load generator; `onConnected` runs after all devices connected, before the load starts. */
-async function runLoadgen(plan: LoadPlan, dir: string, onConnected: () => Promise<void>): Promise<LoadResult> {
-  const file = join(dir, `plan-${plan.runTag}.json`);
+/** One load-generator process: resolves 'connected' once its devices are up, then runs on `go()`. */
+function spawnLoadgen(plan: LoadPlan, dir: string, tag: string): { connected: Promise<void>; go(): void; result: Promise<LoadResult> } {
+  const file = join(dir, `plan-${tag}.json`);
   writeFileSync(file, JSON.stringify(plan));
   const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/loadgen.ts'), file], { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
-  let started = false;
+  let onConnected: () => void = () => undefined;
+  const connected = new Promise<void>((r) => (onConnected = r));
   child.stdout.on('data', (b: Buffer) => {
     out += b.toString();
-    if (!started && out.includes('"connected"')) {
-      started = true;
-      void onConnected().then(() => child.stdin.write('go\n'));
-    }
+    if (out.includes('"connected"')) onConnected();
   });
-  const code = await new Promise<number | null>((r) => child.once('exit', r));
-  if (code !== 0) throw new Error(`load generator failed (${code})`);
-  return JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as LoadResult;
+  const result = new Promise<LoadResult>((resolveResult, rejectResult) => {
+    child.once('exit', (code) => {
+      if (code !== 0) rejectResult(new Error(`load generator failed (${code})`));
+      else resolveResult(JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as LoadResult);
+    });
+  });
+  return { connected, go: () => child.stdin.write('go\n'), result };
+}
+
+/**
+ * Runs the load generator, in `procs` processes sharing the stations (and the rate) when one
+ * process would be the limit; `onConnected` runs after every device connected, before the
+ * load starts. Results are merged from every latency.
+ */
+async function runLoadgen(plan: LoadPlan, dir: string, onConnected: () => Promise<void>, procs = 1): Promise<LoadResult> {
+  const n = Math.max(1, Math.min(procs, plan.stations.length));
+  const parts = Array.from({ length: n }, (_, i) => plan.stations.filter((_, k) => k % n === i));
+  const children = parts.map((stations, i) =>
+    spawnLoadgen({ ...plan, stations, rate: plan.rate === 'max' ? 'max' : (plan.rate * stations.length) / plan.stations.length }, dir, `${plan.runTag}-${i}`),
+  );
+  await Promise.all(children.map((c) => c.connected));
+  await onConnected();
+  for (const c of children) c.go();
+  const results = await Promise.all(children.map((c) => c.result));
+  if (results.length === 1) return results[0] as LoadResult;
+  const latencies = results.flatMap((r) => r.latencies ?? []).sort((a, b) => a - b);
+  const seconds = Math.max(...results.map((r) => r.seconds));
+  const errors: Record<string, number> = {};
+  for (const r of results) for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
+  return {
+    shipments: latencies.length,
+    seconds,
+    rate: latencies.length / seconds,
+    latencyMs: {
+      p50: percentile(latencies, 50),
+      p90: percentile(latencies, 90),
+      p99: percentile(latencies, 99),
+      max: latencies.at(-1) ?? Number.NaN,
+      mean: latencies.reduce((a, b) => a + b, 0) / Math.max(1, latencies.length),
+    },
+    late: results.reduce((a, r) => a + r.late, 0),
+    errors,
+    timeouts: results.reduce((a, r) => a + r.timeouts, 0),
+    cpu: { user: results.reduce((a, r) => a + r.cpu.user, 0), system: results.reduce((a, r) => a + r.cpu.system, 0) },
+  };
 }
 
 /** Which build of the gateway runs: this tree, or a baseline checkout (built, with its own dist/). */
@@ -306,6 +346,8 @@ interface RunOptions {
   budget?: { quotaUs: number; periodUs: number };
   /** Record a main-thread CPU profile of the gateway into this directory. */
   profileDir?: string;
+  /** Load-generator processes sharing the stations. */
+  loadgenProcs: number;
 }
 
 async function runBroker(broker: 'aedes' | 'mosquitto', opts: RunOptions): Promise<BrokerRun> {
@@ -452,7 +494,7 @@ async function runBroker(broker: 'aedes' | 'mosquitto', opts: RunOptions): Promi
       const commits = metricValue(await scrape(httpUrl), 'packline_store_commits_total');
       const cpu = statCpu(`/proc/${pid}/stat`);
       before = { f: c.calls, c: commits, w: c.fileBytes, cpu: procCpuSeconds(pid), ns: c.totalNs, mainCalls: c.mainCalls, mainNs: c.mainNs, user: cpu.user, system: cpu.system, threads: threadCpu(pid), at: monotonicUs(), throttle: budget?.stat() };
-    });
+    }, opts.loadgenProcs);
     const endUs = monotonicUs();
     const after = readCounter(counter);
     const cpuAfter = procCpuSeconds(pid);
@@ -645,6 +687,7 @@ export async function benchCore(argv: string[]): Promise<void> {
       baseline: { type: 'string' },
       'baseline-label': { type: 'string' },
       'cpu-prof': { type: 'string' },
+      'loadgen-procs': { type: 'string', default: '1' },
       'sd-delay-ms': { type: 'string', default: '8' },
       'sd-spike-every': { type: 'string', default: '500' },
       'sd-spike-ms': { type: 'string', default: '35-180' },
@@ -673,7 +716,7 @@ export async function benchCore(argv: string[]): Promise<void> {
     }
     targets.push({ label, root: broot });
   }
-  const common = { stations: Number(values.stations), seconds: Number(values.seconds), shim, commitWindowMs: Number(values['commit-window-ms']) };
+  const common = { stations: Number(values.stations), seconds: Number(values.seconds), shim, commitWindowMs: Number(values['commit-window-ms']), loadgenProcs: Number(values['loadgen-procs']) };
   const [spikeMs, spikeMaxMs] = msRange(values['sd-spike-ms']);
   const sd: SyncDelay = { delayMs: Number(values['sd-delay-ms']), spikeEvery: Number(values['sd-spike-every']), spikeMs, spikeMaxMs };
   const disk: SyncDelay = { ...NO_DELAY, delayMs: Number(values['fsync-delay-ms']) };

@@ -24,6 +24,7 @@
  * loop that long every 5 s when the store ran it there) and posts the count; the store serves
  * the last one. One thread and one V8 isolate for both background reads.
  */
+import { statSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { WAYBILL_COVERAGE_SQL } from './store-reader.js';
@@ -60,8 +61,21 @@ try {
 }
 
 let lastLog = -1;
+/** The WAL file's size and modification time at the last checkpoint: unchanged = nothing to copy. */
+let lastWal = '';
 const timer = setInterval(() => {
   try {
+    // A quiet floor commits a few times a second at most: skip the checkpoint (and its
+    // wal-index reads) when the WAL has not been written since the last one.
+    let wal = '';
+    try {
+      const st = statSync(`${init.dbPath}-wal`, { bigint: true });
+      wal = `${st.size}:${st.mtimeNs}`;
+    } catch {
+      wal = 'none';
+    }
+    if (wal === lastWal) return;
+    lastWal = wal;
     // [{ busy, log, checkpointed }]: busy = 1 when a reader or the writer kept it from finishing.
     const r = db.pragma('wal_checkpoint(PASSIVE)') as Array<{ busy: number; log: number; checkpointed: number }>;
     const row = r[0];
