@@ -457,7 +457,7 @@ async function runBroker(broker: 'aedes' | 'mosquitto', opts: RunOptions): Promi
   await waitFor(async () => {
     if (exited) throw new Error('gateway exited during start-up (see its output above)');
     return (await fetch(`${httpUrl}/readyz`)).ok;
-  }, 'gateway ready');
+  }, 'gateway ready', 600_000); // start-up (provisioning 504 devices' secrets with scrypt) is not measured and slow on a busy machine
   const pid = gw.pid as number;
   if (broker === 'aedes') {
     const prov = JSON.parse(readFileSync(join(dataDir, 'provisioning.json'), 'utf8')) as { devices: Record<string, { secret: string }> };

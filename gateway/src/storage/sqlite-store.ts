@@ -382,7 +382,8 @@ export class SqliteStore implements Store {
     return this.working.getOrder(orderId, (id) => r.getOrder(id));
   }
   findOrderByBarcode(code: string): Order | null {
-    return this.r().findOrderByBarcode(code);
+    // By order id first, through the working set (the order scanned is read again at every later step).
+    return this.getOrder(code) ?? this.r().findOrderByBarcode(code);
   }
   getShipment(shipmentId: string): Shipment | null {
     return this.r().getShipment(shipmentId);
