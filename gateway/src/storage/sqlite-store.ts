@@ -386,7 +386,8 @@ export class SqliteStore implements Store {
     return this.getOrder(code) ?? this.r().findOrderByBarcode(code);
   }
   getShipment(shipmentId: string): Shipment | null {
-    return this.r().getShipment(shipmentId);
+    const r = this.r();
+    return this.working.getShipment(shipmentId, (id) => r.getShipment(id));
   }
   openShipments(): Shipment[] {
     return this.r().openShipments();

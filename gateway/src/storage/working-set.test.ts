@@ -1,5 +1,6 @@
 /**
- * The store's in-memory working set (working-set.ts) must answer exactly what SQLite answers:
+ * The store's in-memory working set (working-set.ts) must answer exactly what SQLite answers
+ * (orders, an order's shipments, shipments by id):
  * random units of order puts (new revisions, stale revisions, barcodes moving between
  * orders), flag changes and shipment puts, each followed by reads through the store (served
  * from memory once warm) compared with a fresh read-only connection of its own.
@@ -58,6 +59,7 @@ describe('store working set', () => {
             s.getOrder(id);
             s.listShipments({ orderId: id, limit: 1000 });
           }
+          for (const id of SHIPMENTS) s.getShipment(id);
           await s.write(ops).catch(() => undefined);
           for (const id of ORDERS) {
             expect(s.getOrder(id)).toEqual(truth.getOrder(id));
@@ -65,6 +67,7 @@ describe('store working set', () => {
             expect(s.listShipments({ orderId: id, limit: 2 })).toEqual(truth.listShipments({ orderId: id, limit: 2 }));
           }
           for (const code of CODES) expect(s.findOrderByBarcode(code)).toEqual(truth.findOrderByBarcode(code));
+          for (const id of SHIPMENTS) expect(s.getShipment(id)).toEqual(truth.getShipment(id));
         }
       }),
       { numRuns: 40 },

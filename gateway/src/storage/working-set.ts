@@ -12,7 +12,9 @@
  * - A shipment written by a commit replaces its copy in its order's cached list, normalised
  *   exactly as a read of the row would return it (store-reader.ts toShipment), in the list's
  *   SQL order (`updated_at DESC, shipment_id DESC`).
- * - Bounded (FIFO): `maxOrders` orders, `maxOrders` shipment lists.
+ * - Shipments by id likewise (getShipment: the dashboard and the metrics look up the station
+ *   of each shipped event), the copy a commit wrote replacing the one read.
+ * - Bounded (FIFO): `maxOrders` orders, shipment lists and shipments by id.
  *
  * Records handed out are shared, as every store record is treated: callers never mutate them
  * (the station flow builds new state objects).
@@ -27,6 +29,8 @@ export class WorkingSet {
   private readonly shipments = new Map<string, Shipment[]>();
   /** shipment id → the order whose cached list holds it. */
   private readonly shipmentOrder = new Map<string, string>();
+  /** shipment id → the shipment (or null: no such row), for getShipment. */
+  private readonly byId = new Map<string, Shipment | null>();
   hits = 0;
   misses = 0;
 
@@ -44,6 +48,18 @@ export class WorkingSet {
     this.orders.set(orderId, order);
     if (order !== null) for (const code of order.barcodes) this.byCode.set(code, orderId);
     return order;
+  }
+
+  getShipment(shipmentId: string, read: (id: string) => Shipment | null): Shipment | null {
+    const hit = this.byId.get(shipmentId);
+    if (hit !== undefined) {
+      this.hits += 1;
+      return hit;
+    }
+    this.misses += 1;
+    const sh = read(shipmentId);
+    this.keepShipment(shipmentId, sh);
+    return sh;
   }
 
   /** All shipments of an order (newest first), or the first `limit`; `read` fetches up to `readLimit`. */
@@ -84,10 +100,12 @@ export class WorkingSet {
           // The row is replaced whole (INSERT OR REPLACE): if it was listed under another order, that list changes too.
           const before = this.shipmentOrder.get(op.shipment.shipmentId);
           if (before !== undefined && before !== op.shipment.orderId) this.dropShipments(before);
+          const s = asStored(op.shipment);
+          // Just written: the dashboard and the metrics look it up by id when its events are read.
+          this.keepShipment(s.shipmentId, s);
           const list = this.shipments.get(op.shipment.orderId);
           if (list === undefined) return;
           this.shipmentOrder.set(op.shipment.shipmentId, op.shipment.orderId);
-          const s = asStored(op.shipment);
           const at = list.findIndex((x) => x.shipmentId === s.shipmentId);
           if (at >= 0) list.splice(at, 1);
           // Newest first: updated_at DESC, shipment_id DESC (ids are ASCII, so JS order = SQLite BINARY).
@@ -108,6 +126,12 @@ export class WorkingSet {
     this.byCode.clear();
     this.shipments.clear();
     this.shipmentOrder.clear();
+    this.byId.clear();
+  }
+
+  private keepShipment(shipmentId: string, sh: Shipment | null): void {
+    if (!this.byId.has(shipmentId) && this.byId.size >= this.maxOrders) this.byId.delete(this.byId.keys().next().value as string);
+    this.byId.set(shipmentId, sh);
   }
 
   private dropShipments(orderId: string): void {
