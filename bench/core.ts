@@ -701,6 +701,7 @@ export async function benchCore(argv: string[]): Promise<void> {
       'no-sd': { type: 'boolean', default: false },
       baseline: { type: 'string' },
       'baseline-label': { type: 'string' },
+      'baseline-first': { type: 'boolean', default: false },
       'cpu-prof': { type: 'string' },
       'loadgen-procs': { type: 'string', default: '1' },
       'sd-delay-ms': { type: 'string', default: '8' },
@@ -729,7 +730,9 @@ export async function benchCore(argv: string[]): Promise<void> {
         label = 'old';
       }
     }
-    targets.push({ label, root: broot });
+    // Run order matters on a shared machine: --baseline-first swaps it, to see the bias.
+    if (values['baseline-first']) targets.unshift({ label, root: broot });
+    else targets.push({ label, root: broot });
   }
   const common = { stations: Number(values.stations), seconds: Number(values.seconds), shim, commitWindowMs: Number(values['commit-window-ms']), loadgenProcs: Number(values['loadgen-procs']) };
   const [spikeMs, spikeMaxMs] = msRange(values['sd-spike-ms']);
