@@ -252,6 +252,16 @@ export const ERRORS = {
     en: 'Too many wrong passwords for supervisor {supervisor}; reprints locked for {retryAfterS} s',
     zh: '主管 {supervisor} 密码错误次数过多，补打已锁定 {retryAfterS} 秒',
   },
+  PKL_HOST_NOT_ALLOWED: {
+    http: 421,
+    en: 'Host {host} is not a name of this gateway (http.allowedHosts)',
+    zh: '主机名 {host} 不是本网关的名称（http.allowedHosts）',
+  },
+  PKL_ORIGIN_NOT_ALLOWED: {
+    http: 403,
+    en: 'Requests from pages of {origin} are not allowed (http.allowedHosts)',
+    zh: '不允许来自 {origin} 页面的请求（http.allowedHosts）',
+  },
   PKL_LOGIN_THROTTLED: {
     http: 429,
     en: 'Too many failed logins from {source}; retry in {retryAfterS} s',

@@ -20,6 +20,7 @@ import { DriverHost } from './drivers/driver-host.js';
 import { CainiaoPrintEndpoint } from './printing/cainiao/endpoint.js';
 import type { HealthService } from './http/deps.js';
 import { buildHttpApp, createHttpServer } from './http/app.js';
+import { makeHostCheck, originAllowed } from './http/request-guard.js';
 import { createStoreOrderService } from './http/order-import.js';
 import { SyncService } from './sync/sync-service.js';
 import { UiService } from './ui/ui-plugin.js';
@@ -168,7 +169,15 @@ export class Gateway implements Component {
     let link: BrokerLink;
     let broker: EmbeddedBroker | null = null;
     if (config.mqtt.external === undefined) {
-      broker = new EmbeddedBroker({ config, directory: store, logger: log('broker'), httpServer: server });
+      const hostOk = makeHostCheck(config.http.allowedHosts);
+      broker = new EmbeddedBroker({
+        config,
+        directory: store,
+        logger: log('broker'),
+        httpServer: server,
+        // MQTT over WebSocket from a browser page of another site is refused (http/request-guard.ts).
+        originAllowed: (origin) => originAllowed(origin, hostOk),
+      });
       link = new EmbeddedLink(broker, log('link'));
     } else {
       link = new ExternalLink({ gatewayId: config.gatewayId, external: config.mqtt.external, logger: log('link') });

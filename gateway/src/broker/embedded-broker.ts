@@ -71,6 +71,12 @@ export interface EmbeddedBrokerOptions {
   httpServer?: HttpServer | HttpsServer;
   /** Login-flood guard; a default one when not given (tests hand in tighter settings). */
   loginGuard?: LoginGuard;
+  /**
+   * Whether a WebSocket handshake's Origin header (absent for devices, present for browser
+   * pages) may open MQTT over WebSocket; default: any. The composition root hands in the
+   * HTTP API's Host/Origin allow-list.
+   */
+  originAllowed?: (origin: string | undefined) => boolean;
 }
 
 interface ClientState {
@@ -129,6 +135,7 @@ export class EmbeddedBroker implements Component {
   private readonly verified = new Map<string, { encoded: string; digest: Buffer }>();
   private dummyHash = '';
   private readonly guard: LoginGuard;
+  private readonly originAllowed: (origin: string | undefined) => boolean;
   private readonly refusalLog: RefusalLog;
   private authenticating = 0;
   private boundPorts = { tcp: null as number | null, tls: null as number | null };
@@ -149,6 +156,7 @@ export class EmbeddedBroker implements Component {
     this.log = opts.logger;
     this.httpServer = opts.httpServer;
     this.guard = opts.loginGuard ?? new LoginGuard();
+    this.originAllowed = opts.originAllowed ?? (() => true);
     this.refusalLog = new RefusalLog(this.log, 'mqtt connect refused');
   }
 
@@ -335,6 +343,12 @@ export class EmbeddedBroker implements Component {
         return;
       }
       if (this.guard.banned(normaliseSource(req.socket.remoteAddress))) return void socket.destroy();
+      if (!this.originAllowed(req.headers.origin)) {
+        // RFC 6455 §4.2.2: a server that does not accept the origin answers an HTTP error.
+        this.log.info({ origin: String(req.headers.origin).slice(0, 100) }, 'mqtt over websocket refused: origin not allowed');
+        socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
       wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
         const broker = this.broker;
         if (!broker) return void ws.terminate();

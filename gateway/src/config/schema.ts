@@ -250,6 +250,16 @@ export const ConfigSchema = Type.Object(
       {
         host: Type.String({ default: '0.0.0.0' }),
         port: Type.Integer({ description: 'HTTP API, web pages and MQTT over WebSocket', minimum: 0, maximum: 65535, default: 8080 }),
+        /**
+         * Host names the API, screens and MQTT over WebSocket answer to besides IP addresses,
+         * `localhost` and this machine's host name (and `<name>.local`): a request for any
+         * other name is refused (DNS rebinding), and so is a browser request from a page of
+         * another origin (docs/security.md).
+         */
+        allowedHosts: Type.Array(Type.String({ minLength: 1, maxLength: 253 }), {
+          description: "host names served besides IP addresses, localhost and this machine's name (Host and Origin checks, docs/security.md)",
+          default: [],
+        }),
         tls: Type.Object(
           {
             certFile: Type.Optional(Type.String()),

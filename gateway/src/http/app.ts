@@ -15,6 +15,7 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { PacklineError } from '../../../contracts/errors.js';
 import { LoginGuard } from '../broker/auth-guard.js';
 import { HTTP_LOGIN_GUARD, makeAuthHook } from './auth.js';
+import { makeRequestGuard } from './request-guard.js';
 import type { HttpDeps } from './deps.js';
 import { errorHandler, notFoundHandler, sendAnswer, toAnswer } from './errors.js';
 import { registerEventRoutes } from './routes/events.js';
@@ -123,6 +124,10 @@ export async function buildHttpApp(deps: HttpDeps, server?: HttpServer | HttpsSe
       throw new PacklineError('PKL_CONFIG_INVALID', { reason: `route ${route.method} ${route.url} declares no auth level (config.auth)` });
     }
   });
+  // Host and Origin before anything else; security headers on every answer (request-guard.ts).
+  const requestGuard = makeRequestGuard(deps.config.http.allowedHosts);
+  app.addHook('onRequest', requestGuard.onRequest);
+  app.addHook('onSend', requestGuard.onSend);
   app.addHook('onRequest', authorise);
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';

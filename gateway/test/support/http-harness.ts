@@ -50,6 +50,8 @@ export interface HarnessOptions {
   minFreeMb?: number;
   /** A login-flood guard with the test's settings (default: the app's own). */
   loginGuard?: LoginGuard;
+  /** Raw config merged over `{ gatewayId: 'gw-test' }`. */
+  config?: Record<string, unknown>;
 }
 
 export async function makeHttpHarness(options: HarnessOptions = {}): Promise<HttpHarness> {
@@ -77,7 +79,7 @@ export async function makeHttpHarness(options: HarnessOptions = {}): Promise<Htt
     readiness: { ready: true, checks: { store: { ok: true }, broker: { ok: true } } },
     logs,
   };
-  const config = parseConfig({ gatewayId: 'gw-test' });
+  const config = parseConfig({ gatewayId: 'gw-test', ...options.config });
   const deps: HttpDeps = {
     config,
     store,
