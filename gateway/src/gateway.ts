@@ -261,6 +261,7 @@ export class Gateway implements Component {
         const b = this.broker.stats();
         metrics.setMqttMessagesTotal('in', b.messagesIn);
         metrics.setMqttMessagesTotal('out', b.messagesOut);
+        for (const [reason, total] of Object.entries(b.refused)) metrics.setMqttRefusedTotal(reason as keyof typeof b.refused, total);
       }
     });
 

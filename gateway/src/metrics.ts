@@ -20,6 +20,7 @@ import {
   type Gauge as GaugeT,
 } from 'prom-client';
 import type { Logger } from './lib/logger.js';
+import { MQTT_REFUSAL_REASONS, type MqttRefusalReason } from './broker/refusals.js';
 
 /** How a shipment (or an attempt at one) ended. `shipped` is the only happy outcome. */
 export const SHIPMENT_RESULTS = [
@@ -33,9 +34,7 @@ export const SHIPMENT_RESULTS = [
 ] as const;
 export type ShipmentResult = (typeof SHIPMENT_RESULTS)[number];
 
-/** Why the broker refused a client or a packet. */
-export const MQTT_REFUSAL_REASONS = ['auth', 'acl_publish', 'acl_subscribe', 'rate_limited'] as const;
-export type MqttRefusalReason = (typeof MQTT_REFUSAL_REASONS)[number];
+export { MQTT_REFUSAL_REASONS, type MqttRefusalReason };
 
 export type MqttDirection = 'in' | 'out';
 
@@ -263,6 +262,11 @@ export class Metrics {
 
   mqttRefusal(reason: MqttRefusalReason): void {
     this.mqttRefused.labels(reason).inc();
+  }
+
+  /** For a broker that keeps its own refusal totals: sets the counter to the total at scrape time. */
+  setMqttRefusedTotal(reason: MqttRefusalReason, total: number): void {
+    this.advanceTo(`mqtt-refused:${reason}`, this.mqttRefused.labels(reason), total);
   }
 
   // ---- store ---------------------------------------------------------------------------

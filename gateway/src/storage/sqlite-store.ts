@@ -381,6 +381,10 @@ export class SqliteStore implements Store {
   hasDedupe(deviceId: string, msgId: string): boolean {
     return this.r().hasDedupe(deviceId, msgId);
   }
+
+  dedupeSeq(deviceId: string, msgId: string): number | null | undefined {
+    return this.r().dedupeSeq(deviceId, msgId);
+  }
   getDevice(deviceId: string): DeviceRecord | null {
     return this.r().getDevice(deviceId);
   }

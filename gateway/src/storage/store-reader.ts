@@ -294,7 +294,7 @@ export class StoreReader {
       pendingJobs: db.prepare(
         "SELECT * FROM print_jobs WHERE state IN ('queued','sent','printing') ORDER BY created_at, job_id",
       ),
-      dedupe: db.prepare('SELECT 1 FROM dedupe WHERE device_id = ? AND msg_id = ?').pluck(),
+      dedupe: db.prepare('SELECT seq FROM dedupe WHERE device_id = ? AND msg_id = ?'),
       device: db.prepare('SELECT * FROM devices WHERE device_id = ?'),
       devices: db.prepare('SELECT * FROM devices ORDER BY device_id'),
       events: db.prepare('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?'),
@@ -387,6 +387,12 @@ export class StoreReader {
 
   hasDedupe(deviceId: string, msgId: string): boolean {
     return this.s.dedupe.get(deviceId, msgId) !== undefined;
+  }
+
+  /** The seq an applied message produced: undefined when not applied, null when it wrote no event (or before v4). */
+  dedupeSeq(deviceId: string, msgId: string): number | null | undefined {
+    const row = this.s.dedupe.get(deviceId, msgId) as { seq: number | null } | undefined;
+    return row === undefined ? undefined : row.seq;
   }
 
   getDevice(deviceId: string): DeviceRecord | null {

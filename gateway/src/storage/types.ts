@@ -261,6 +261,8 @@ export interface Store {
   /** Jobs not yet printed/failed/cancelled (re-issued after a restart). */
   pendingPrintJobs(): PrintJob[];
   hasDedupe(deviceId: string, msgId: string): boolean;
+  /** The event seq an applied message produced: undefined when not applied, null when it wrote no event. */
+  dedupeSeq(deviceId: string, msgId: string): number | null | undefined;
   getDevice(deviceId: string): DeviceRecord | null;
   listDevices(): DeviceRecord[];
   /** A supervisor with its password hash (for verification only), or null. */

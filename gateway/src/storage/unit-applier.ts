@@ -61,6 +61,7 @@ export class UnitApplier {
         'INSERT INTO events (hlc, boot, clock_unsynced, type, subject, data) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       dedupeInsert: db.prepare('INSERT OR IGNORE INTO dedupe (device_id, msg_id, at) VALUES (?, ?, ?)'),
+      dedupeSeq: db.prepare('UPDATE dedupe SET seq = ? WHERE device_id = ? AND msg_id = ?'),
       deviceUpsert: db.prepare(`
         INSERT OR REPLACE INTO devices (device_id, role, station, model, secret_hash, created_at, rotated_at)
         VALUES (@deviceId, @role, @station, @model, @secretHash, @createdAt, @rotatedAt)`),
@@ -128,6 +129,12 @@ export class UnitApplier {
         throw toStoreError(err, { op: op.op, dataDir: this.dataDir });
       }
     });
+    // A device message's dedupe row records the seq its unit ended with, so a duplicate is
+    // answered with the original ack, seq included (docs/mqtt.md §5).
+    const lastSeq = seqs[seqs.length - 1];
+    if (lastSeq !== undefined) {
+      for (const op of ops as WriteOp[]) if (op.op === 'dedupe') this.s.dedupeSeq!.run(lastSeq, op.deviceId, op.msgId);
+    }
     const result: WriteResult & { events: number } = { seqs, events: seqs.length };
     if (stale.length > 0) result.stale = stale;
     return result;
