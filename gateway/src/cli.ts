@@ -8,6 +8,7 @@ import { PacklineError } from '../../contracts/errors.js';
 import { loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { registerDeviceCommands } from './cli/device-commands.js';
+import { registerStationCommands } from './cli/station-commands.js';
 import { registerPrintCommands } from './cli/print-commands.js';
 import { registerSyncCommands } from './cli/sync-commands.js';
 import { registerStartCommand } from './cli/start-command.js';
@@ -64,6 +65,7 @@ function buildProgram(): Command {
     });
 
   registerDeviceCommands(program);
+  registerStationCommands(program);
   registerSyncCommands(program);
   registerPrintCommands(program);
   registerPreflightCommand(program);

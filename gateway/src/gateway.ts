@@ -34,7 +34,9 @@ import { OpsAlerts } from './preflight/ops-alerts.js';
 import { collectOpsMetrics } from './preflight/ops-metrics.js';
 import { PreflightService } from './preflight/preflight-service.js';
 import { loadOrCreateApiTokens } from './runtime/api-tokens.js';
-import { buildBindings } from './runtime/bindings.js';
+import { displayTargets, resolveStations } from './provisioning/stations.js';
+import { StationProvisioning } from './provisioning/station-provisioning.js';
+import { provisioningService } from './provisioning/provisioning-service.js';
 import { idSource } from './runtime/ids.js';
 import { Ingress } from './runtime/ingress.js';
 import { LineRuntime } from './runtime/line-runtime.js';
@@ -138,7 +140,10 @@ export class Gateway implements Component {
     if (exposed !== null) log('http').warn({ code: exposed.code, ...exposed.details }, exposed.message);
 
     const ids = idSource(config.gatewayId, store.boot);
-    const bindings = buildBindings(config);
+    // Config bindings plus devices and stations provisioned at run time (kept current by
+    // StationProvisioning, in place).
+    const bindings = resolveStations(config, store.listStations(), store.listDevices()).bindings;
+    let provisioning: StationProvisioning | null = null;
 
     // The HTTP app is built before the runtimes exist (the broker needs its server for
     // MQTT over WebSocket); it reaches the stations through this late-bound facade.
@@ -201,6 +206,7 @@ export class Gateway implements Component {
       logger: log('printers'),
     });
     const app = await buildHttpApp({
+      provisioning: provisioningService({ config, store, refresh: () => provisioning?.refresh() ?? Promise.resolve(), list: () => provisioning?.list() ?? [] }),
       config,
       store,
       stations: stationsFacade,
@@ -266,10 +272,22 @@ export class Gateway implements Component {
     });
 
     const isOnline = (deviceId: string) => link.connectedDevices().has(deviceId);
-    stations = new StationRuntime({ config, store, link, metrics, logger: log('stations'), ids, isOnline });
+    stations = new StationRuntime({
+      config,
+      store,
+      link,
+      metrics,
+      logger: log('stations'),
+      ids,
+      isOnline,
+      displayTargets: (cfg) => displayTargets(cfg, bindings),
+    });
     const lines = new LineRuntime({ config, store, link, metrics, logger: log('lines'), ids });
     await stations.start();
     this.running.push(stations);
+    provisioning = new StationProvisioning({ config, store, bindings, host: stations, logger: log('provisioning') });
+    await provisioning.start();
+    this.running.push(provisioning);
     this.stations = stations;
     const runtime = stations;
     await link.subscribe(topics.allDeviceStates, (msg) => {
@@ -286,7 +304,15 @@ export class Gateway implements Component {
     await lines.start();
     this.running.push(lines);
 
-    const ingress = new Ingress({ link, store, bindings, owners: { station: stations, line: lines }, logger: log('ingress') });
+    const registry = provisioning;
+    const ingress = new Ingress({
+      link,
+      store,
+      bindings,
+      owners: { station: stations, line: lines },
+      logger: log('ingress'),
+      refreshRegistry: () => registry.refresh(),
+    });
     await ingress.start();
     this.running.push(ingress);
 

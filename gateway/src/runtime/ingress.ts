@@ -55,6 +55,11 @@ export interface IngressDeps {
   owners: { station: EventOwner; line: EventOwner };
   logger: Logger;
   now?: () => number;
+  /**
+   * Re-reads devices and stations provisioned at run time (provisioning/station-provisioning.ts);
+   * called once for a message from a device not (yet) in `bindings`.
+   */
+  refreshRegistry?: () => Promise<void>;
 }
 
 /** Device message ids kept in memory for duplicate checks before falling back to the store. */
@@ -134,9 +139,9 @@ export class Ingress {
   }
 
   /** Handles one inbound message; exposed for tests and for the HTTP manual-scan path. */
-  onMessage(msg: InboundMessage): void {
+  onMessage(msg: InboundMessage, refreshed = false): void {
     if (!this.started) return;
-    this.counters.received++;
+    if (!refreshed) this.counters.received++;
     const parsed = parseTopic(msg.topic);
     if (parsed === null || parsed.type !== 'event') return; // the subscription only matches dev/+/evt/+
     const { deviceId, kind } = parsed;
@@ -144,6 +149,14 @@ export class Ingress {
     // for its schema or size (docs/mqtt.md §4).
     const readId = () => readMsgId(msg.payload);
     const binding = this.deps.bindings.get(deviceId);
+    if (binding === undefined && !refreshed && this.deps.refreshRegistry) {
+      // Perhaps added a moment ago (packline device add): look again before refusing.
+      this.deps.refreshRegistry().then(
+        () => this.onMessage(msg, true),
+        () => this.onMessage(msg, true),
+      );
+      return;
+    }
     if (binding === undefined) {
       this.reply(deviceId, kind, readId(), { ok: false, code: 'PKL_DEVICE_UNKNOWN', details: { deviceId } });
       return;

@@ -167,6 +167,16 @@ export function assertWriteOp(op: unknown): asserts op is WriteOp {
     case 'device.delete':
       c.str(o, 'deviceId', 'op');
       return;
+    case 'station.put': {
+      const r = c.obj(o.station, 'station');
+      c.str(r, 'stationId', 'station');
+      c.obj(r.settings, 'station.settings');
+      c.int(r, 'createdAt', 'station');
+      return;
+    }
+    case 'station.delete':
+      c.str(o, 'stationId', 'op');
+      return;
     case 'supervisor.put': {
       const r = c.obj(o.supervisor, 'supervisor');
       c.str(r, 'name', 'supervisor');

@@ -23,6 +23,7 @@ import type {
   RawEventRow,
   Shipment,
   ShipmentQuery,
+  StationRecord,
   Store,
   StoreStats,
   SupervisorRecord,
@@ -390,6 +391,10 @@ export class SqliteStore implements Store {
   }
   listDevices(): DeviceRecord[] {
     return this.r().listDevices();
+  }
+
+  listStations(): StationRecord[] {
+    return this.r().listStations();
   }
   lastEvent(subject: string, type: string): EventRecord | null {
     return this.r().lastEvent(subject, type);

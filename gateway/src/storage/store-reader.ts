@@ -8,6 +8,8 @@ import type { Database, Statement } from 'better-sqlite3';
 import {
   FINAL_SHIPMENT_STATES,
   type DeviceRecord,
+  type StationRecord,
+  type StationSettings,
   type EventRecord,
   type Order,
   type PrintException,
@@ -250,6 +252,7 @@ export class StoreReader {
     | 'dedupe'
     | 'device'
     | 'devices'
+    | 'stations'
     | 'events'
     | 'subjectEvents'
     | 'lastEvent'
@@ -297,6 +300,7 @@ export class StoreReader {
       dedupe: db.prepare('SELECT seq FROM dedupe WHERE device_id = ? AND msg_id = ?'),
       device: db.prepare('SELECT * FROM devices WHERE device_id = ?'),
       devices: db.prepare('SELECT * FROM devices ORDER BY device_id'),
+      stations: db.prepare('SELECT * FROM stations ORDER BY station_id'),
       events: db.prepare('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?'),
       subjectEvents: db.prepare('SELECT * FROM events WHERE subject = ? ORDER BY seq LIMIT ?'),
       lastEvent: db.prepare('SELECT * FROM events WHERE subject = ? AND type = ? ORDER BY seq DESC LIMIT 1'),
@@ -402,6 +406,14 @@ export class StoreReader {
 
   listDevices(): DeviceRecord[] {
     return (this.s.devices.all() as DeviceRow[]).map(toDevice);
+  }
+
+  listStations(): StationRecord[] {
+    return (this.s.stations.all() as Array<{ station_id: string; station: string; created_at: number }>).map((r) => ({
+      stationId: r.station_id,
+      settings: JSON.parse(r.station) as StationSettings,
+      createdAt: r.created_at,
+    }));
   }
 
   getSupervisor(name: string): SupervisorRecord | null {

@@ -192,6 +192,8 @@ export type WriteOp =
   | { op: 'dedupe'; deviceId: string; msgId: string }
   | { op: 'device.put'; device: DeviceRecord }
   | { op: 'device.delete'; deviceId: string }
+  | { op: 'station.put'; station: StationRecord }
+  | { op: 'station.delete'; stationId: string }
   /** Adds or replaces a supervisor (password set or changed). */
   | { op: 'supervisor.put'; supervisor: SupervisorRecord }
   /** Removes a supervisor; PKL_NOT_FOUND if there is none. */
@@ -265,6 +267,8 @@ export interface Store {
   dedupeSeq(deviceId: string, msgId: string): number | null | undefined;
   getDevice(deviceId: string): DeviceRecord | null;
   listDevices(): DeviceRecord[];
+  /** Stations added at run time (packline station add, POST /api/v1/stations). */
+  listStations(): StationRecord[];
   /** A supervisor with its password hash (for verification only), or null. */
   getSupervisor(name: string): SupervisorRecord | null;
   /** Supervisors by name, without their password hashes. */
@@ -313,4 +317,25 @@ export interface Store {
    * last periodic check: refuse new work (PKL_DISK_FULL) but let open shipments finish.
    */
   diskLow(): boolean;
+}
+
+/**
+ * A station added at run time (`packline station add`, `POST /api/v1/stations`). Settings left
+ * out are filled in when the station is resolved: its scanner, scale, printer and display are
+ * the devices registered with `--station` for it (gateway/src/provisioning/stations.ts).
+ */
+export interface StationRecord {
+  stationId: string;
+  settings: StationSettings;
+  createdAt: number;
+}
+
+export interface StationSettings {
+  scanner?: string;
+  scale?: string;
+  printer?: string;
+  display?: string;
+  channel?: number;
+  verifyItems?: 'always' | 'multi_item' | 'never';
+  labelFormat?: 'zpl' | 'tspl';
 }

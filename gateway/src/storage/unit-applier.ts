@@ -66,6 +66,10 @@ export class UnitApplier {
         INSERT OR REPLACE INTO devices (device_id, role, station, model, secret_hash, created_at, rotated_at)
         VALUES (@deviceId, @role, @station, @model, @secretHash, @createdAt, @rotatedAt)`),
       deviceDelete: db.prepare('DELETE FROM devices WHERE device_id = ?'),
+      stationUpsert: db.prepare(
+        'INSERT INTO stations (station_id, station, created_at) VALUES (?, ?, ?) ON CONFLICT(station_id) DO UPDATE SET station = excluded.station',
+      ),
+      stationDelete: db.prepare('DELETE FROM stations WHERE station_id = ?'),
       supervisorUpsert: db.prepare(`
         INSERT OR REPLACE INTO supervisors (name, secret_hash, created_at, rotated_at)
         VALUES (@name, @secretHash, @createdAt, @rotatedAt)`),
@@ -226,6 +230,14 @@ export class UnitApplier {
       case 'device.delete': {
         const info = s.deviceDelete!.run(op.deviceId);
         if (info.changes === 0) throw new PacklineError('PKL_DEVICE_UNKNOWN', { deviceId: op.deviceId });
+        return;
+      }
+      case 'station.put':
+        s.stationUpsert!.run(op.station.stationId, JSON.stringify(op.station.settings), op.station.createdAt);
+        return;
+      case 'station.delete': {
+        const info = s.stationDelete!.run(op.stationId);
+        if (info.changes === 0) throw new PacklineError('PKL_STATION_UNKNOWN', { stationId: op.stationId });
         return;
       }
       case 'supervisor.put':
