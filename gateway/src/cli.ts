@@ -9,6 +9,7 @@ import { loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { registerDeviceCommands } from './cli/device-commands.js';
 import { registerStationCommands } from './cli/station-commands.js';
+import { registerTlsCommands } from './cli/tls-commands.js';
 import { registerPrintCommands } from './cli/print-commands.js';
 import { registerSyncCommands } from './cli/sync-commands.js';
 import { registerStartCommand } from './cli/start-command.js';
@@ -66,6 +67,7 @@ function buildProgram(): Command {
 
   registerDeviceCommands(program);
   registerStationCommands(program);
+  registerTlsCommands(program);
   registerSyncCommands(program);
   registerPrintCommands(program);
   registerPreflightCommand(program);

@@ -23,7 +23,7 @@ import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
+import { createServer as createTlsServer, type Server as TlsServer, TLSSocket } from 'node:tls';
 import { Aedes, type AedesOptions, type AuthenticateError, type Client, type ConnectPacket, type PublishPacket } from 'aedes';
 import { WebSocketServer, createWebSocketStream, type WebSocket } from 'ws';
 import { type ErrorCode, type ErrorDetails, toWireError } from '../../../contracts/errors.js';
@@ -491,6 +491,14 @@ export class EmbeddedBroker implements Component {
       if (ok) this.verified.set(username, { encoded: rec.secretHash, digest });
     }
     if (!ok) throw authError(CONNACK_BAD_CREDENTIALS, 'wrong secret');
+    const socket = this.rawSockets.get(client);
+    if (this.cfg.mqtt.tls.caFile && socket instanceof TLSSocket) {
+      // Mutual TLS (mqtt.tls.caFile): the certificate the handshake verified must be this
+      // device's own (CN = device id), so a stolen secret alone is not enough, nor another
+      // device's certificate.
+      const cn = socket.getPeerCertificate().subject?.CN;
+      if (cn !== username) throw authError(CONNACK_NOT_AUTHORIZED, `client certificate is for ${JSON.stringify(cn ?? null)}, not ${username}`);
+    }
     if (rec.role !== 'service' && !clientIdFits(client.id, username)) {
       // Otherwise one device could take over another's session ([MQTT-3.1.4-2]).
       throw authError(CONNACK_IDENTIFIER_REJECTED, `client id must be "${username}" or "${username}:<suffix>"`);

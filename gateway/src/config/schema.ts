@@ -188,7 +188,8 @@ export const ConfigSchema = Type.Object(
             port: Type.Integer({ description: 'MQTT over TLS, opened when certFile and keyFile are set', minimum: 0, maximum: 65535, default: 8883 }),
             certFile: Type.Optional(Type.String()),
             keyFile: Type.Optional(Type.String()),
-            caFile: Type.Optional(Type.String()),
+            /** Mutual TLS: every TLS client must present a certificate signed by this CA, with CN = its username. */
+            caFile: Type.Optional(Type.String({ description: 'Mutual TLS: require every TLS client to present a certificate signed by this CA, with CN = its username (packline tls init --client).' })),
           },
           { default: {}, additionalProperties: false },
         ),
