@@ -199,6 +199,12 @@ describe('packing station over MQTT', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(jobs.messages.slice(seen).some((m) => m.payload.job_id === 'evil')).toBe(false);
     await expect(device(info.mqttUrl as string, st.scanner, 'not-the-secret')).rejects.toThrow(/Bad username or password|Not authorized/i);
+    // Both refusals reach the operator's metrics (docs/http.md packline_mqtt_refused_total).
+    const metrics = await (await fetch(`${info.httpUrl}/metrics`)).text();
+    const refused = (reason: string) => Number(new RegExp(`packline_mqtt_refused_total\\{reason="${reason}"\\} (\\d+)`).exec(metrics)?.[1] ?? NaN);
+    expect(refused('auth')).toBeGreaterThanOrEqual(1);
+    expect(refused('acl_publish')).toBeGreaterThanOrEqual(1);
+    expect(refused('packet_too_large')).toBe(0);
   });
 
   it('works over MQTT-over-WebSocket on the HTTP port', async () => {
