@@ -83,7 +83,7 @@ describe('MQTT 3.1.1 conformance and broker rules of the embedded broker', () =>
 
   // ---- CONNECT ----------------------------------------------------------------------------
 
-  it('[MQTT-3.1.2-24] keep-alive 0 ("the keep alive mechanism is turned off", §3.1.2.10) is accepted', async () => {
+  it('keep-alive 0 is accepted: "a Keep Alive value of zero (0) has the effect of turning off the keep alive mechanism" (§3.1.2.10, with [MQTT-3.1.2-24])', async () => {
     const { client: c, returnCode } = await device('scanner-1', { clientId: 'scanner-1:ka0', keepalive: 0 });
     expect(returnCode).toBe(0);
     c.send({ cmd: 'pingreq' });
