@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { EmbeddedBroker } from '../../src/broker/embedded-broker.js';
+import { EmbeddedLink } from '../../src/broker/embedded-link.js';
 import { MQTT_REFUSAL_REASONS } from '../../src/broker/refusals.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { client, collect, makeDirectory, silentLogger, waitFor } from './broker-helpers.js';
@@ -211,6 +212,14 @@ describe('MQTT 3.1.1 conformance and broker rules of the embedded broker', () =>
     await waitFor(() => states.some((m) => m.payload === '{"state":"online"}'), 'retained device state (allowed)');
     await sleep(300);
     expect(got).toEqual([]);
+  });
+
+  it('the gateway’s own link refuses a retained publish outside the retained topics too', async () => {
+    const link = new EmbeddedLink(broker, silentLogger());
+    await link.start();
+    await expect(link.publish('dev/printer-1/cmd/print', '{}', { retain: true })).rejects.toThrow(/not a retained topic/);
+    await link.publish('station/st-1/view', '{}', { retain: true, qos: 0 });
+    await link.stop();
   });
 
   it('a dev/{id}/state payload that is not a DeviceState is refused with a coded error and not retained', async () => {
