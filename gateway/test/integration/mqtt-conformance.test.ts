@@ -157,8 +157,22 @@ describe('MQTT 3.1.1 conformance and broker rules of the embedded broker', () =>
       { clientId: 'scanner-1:k2', username: 'scanner-1', password: secrets['scanner-1'], keepalive: 7200 }, // 0
     ];
     const codes = [];
-    for (const f of cases) codes.push((await raw(f)).returnCode);
+    for (const f of cases) {
+      const r = await raw(f);
+      codes.push(r.returnCode);
+      // "If a server sends a CONNACK packet containing a non-zero return code it MUST then close the Network Connection" [MQTT-3.2.2-5].
+      if (r.returnCode !== 0) await r.client.waitClosed();
+    }
     expect(codes).toEqual([4, 4, 5, 2, 0, 0]);
+  });
+
+  it('[MQTT-3.1.4-2] a second connection with the same client id takes over: the first one is disconnected', async () => {
+    const first = await device('scanner-1', { clientId: 'scanner-1:dup' });
+    expect(first.returnCode).toBe(0);
+    const second = await device('scanner-1', { clientId: 'scanner-1:dup' });
+    expect(second.returnCode).toBe(0);
+    await first.client.waitClosed();
+    expect(second.client.closed).toBe(false);
   });
 
   // ---- maximum packet size ----------------------------------------------------------------
