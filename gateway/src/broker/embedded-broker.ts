@@ -15,7 +15,7 @@
  * `aedes.publish` discards it before it reaches the emitter or any subscriber. Only a client
  * that keeps being refused (`limits.disconnectAfterRefused` refusals without ever letting its
  * token bucket fill up again) gets the error and thus the disconnect. Dropping before mqemitter
- * is also what keeps aedes alive under a QoS 0 flood (field notes mqtt.md §3.3, mqemitter #204).
+ * is also what keeps aedes alive under a QoS 0 flood (docs/decisions/0001-stack.md, mqemitter #204).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -37,6 +37,7 @@ import { canPublish, canSubscribe, filtersOverlap, type Identity, isRole, topicM
 import { createBoundedPersistence, type BoundedPersistence } from './bounded-persistence.js';
 import { type MqttRefusalReason, type RefusalCounts, zeroRefusals } from './refusals.js';
 import { generateSecret, hashSecret, verifySecret } from './secrets.js';
+import { TokenBucket } from '../lib/token-bucket.js';
 
 /** What the broker needs to authenticate devices; the SQLite store implements it. */
 export interface DeviceDirectory {
@@ -79,8 +80,8 @@ interface ClientState {
   anonymous: boolean;
   /** Anonymous lab client confined to `mqtt.labTopics`. */
   lab: boolean;
-  tokens: number;
-  lastRefill: number;
+  /** Publish rate limit (lib/token-bucket.ts). */
+  bucket: TokenBucket;
   /** Refusals since the bucket was last full. */
   refused: number;
   /** ACL refusals not yet logged (logging is rate-limited per client). */
@@ -222,7 +223,7 @@ export class EmbeddedBroker implements Component {
       // $SYS heartbeat; also paces aedes' stale-will sweep (4 × this).
       heartbeatInterval: 60_000,
       // A subscriber whose socket does not drain within 30 s is disconnected instead of
-      // stalling delivery for everyone (aedes#1060; field notes mqtt.md §7.2).
+      // stalling delivery for everyone (aedes#1060; docs/decisions/0001-stack.md).
       drainTimeout: 30_000,
       // Any keep-alive is accepted: 0 means "the keep alive mechanism is turned off" (MQTT 3.1.1
       // §3.1.2.10) and aedes' keepaliveLimit would refuse it with return code 6, which 3.1.1 does
@@ -454,8 +455,7 @@ export class EmbeddedBroker implements Component {
       identity,
       anonymous,
       lab: anonymous && this.cfg.mqtt.labTopics.length > 0,
-      tokens: limits.publishBurst,
-      lastRefill: performance.now(),
+      bucket: new TokenBucket(limits.publishRate, limits.publishBurst, performance.now()),
       refused: 0,
       unlogged: 0,
       lastLogged: -Infinity,
@@ -517,17 +517,13 @@ export class EmbeddedBroker implements Component {
       // The client's last will, published as it goes: ACL applies, the rate limit does not.
       return cb(this.mayPublish(st, packet.topic) && this.mayRetain(st, packet) ? null : new Error('will topic not allowed'));
     }
-    const { publishRate, publishBurst } = this.cfg.mqtt.limits;
     const now = performance.now();
-    st.tokens = Math.min(publishBurst, st.tokens + ((now - st.lastRefill) * publishRate) / 1000);
-    st.lastRefill = now;
     // A client that let its bucket fill up again has stopped flooding: forgive earlier refusals.
-    if (st.tokens >= publishBurst) st.refused = 0;
-    if (st.tokens < 1) {
+    if (st.bucket.level(now) >= this.cfg.mqtt.limits.publishBurst) st.refused = 0;
+    if (!st.bucket.take(now)) {
       this.counters.rateLimited++;
       return this.refuse(client, st, packet, cb, 'rate_limited');
     }
-    st.tokens -= 1;
     if (!this.mayPublish(st, packet.topic)) {
       this.counters.aclPublish++;
       this.logAclRefusal(client, st, 'publish', packet.topic);

@@ -8,7 +8,7 @@
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { PacklineError } from '../../../contracts/errors.js';
-import { configFromOptions, type GlobalOptions } from '../cli.js';
+import { configFromOptions, type GlobalOptions } from './options.js';
 import type { Config } from '../config/schema.js';
 import { resolveStations, stationSettingsProblem } from '../provisioning/stations.js';
 import { type AdminDb, openAdminDb } from '../storage/admin-db.js';
