@@ -5,7 +5,7 @@
  *
  * node:crypto generates keys and parses X.509 but cannot sign a certificate, so signing is done
  * by the openssl command line tool (Debian package `openssl`, on every Debian and Raspberry Pi
- * OS image that has ca-certificates); docs/decisions/0009-mqtt5-devices-and-tls.md records why
+ * OS image that has ca-certificates); docs/decisions/0010-mqtt-conformance-mqtt5-tls.md records why
  * not an npm X.509 library. Keys are ECDSA P-256 (RFC 5480; every MQTT TLS stack in use on
  * devices accepts it) and are written mode 0600; certificates 0644. Running it again keeps the
  * CA (devices that pinned it keep working) and re-issues what is asked for.
