@@ -186,6 +186,14 @@ export type WriteOp =
   | { op: 'shipment.put'; shipment: Shipment }
   | { op: 'order.put'; order: Order }
   | { op: 'order.flags'; orderId: string; flags: Partial<OrderFlags>; revision?: number }
+  /**
+   * A status change (or an accepted owner cancel) for an order that may not be cached yet.
+   * Cached: applied like `order.flags`. Not cached: kept durably (meta `held.order.{id}`) and
+   * applied inside the `order.put` that brings the order, so a cancel that arrived first still
+   * stops every checkpoint. `sticky` flags (an accepted owner cancel) apply whatever the
+   * arriving order's revision; the others only when newer than it (the revision rule).
+   */
+  | { op: 'order.hold'; orderId: string; flags: Partial<OrderFlags>; revision: number | null; sticky: boolean; at: number }
   | { op: 'printjob.put'; job: PrintJob }
   | { op: 'event'; type: string; subject: string; data: unknown }
   /** Records a device message id so a redelivery is applied once (also after a restart). */
