@@ -309,7 +309,7 @@ export class Gateway implements Component {
     this.running.push(sync);
     metrics.collectFrom(() => {
       const l = sync.linkState();
-      metrics.setSync(l.state, l.backlog, l.failed);
+      metrics.setSync(l.state, l.backlog, l.failed, sync.totals());
     });
 
     // Preflight, the dashboard's metrics and the operations alerts (docs/operations.md).

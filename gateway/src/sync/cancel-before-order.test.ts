@@ -25,6 +25,7 @@ import { StoreSyncAdapter } from './sync-store-adapter.js';
 let dir: string;
 let store: Store;
 let adapter: StoreSyncAdapter;
+const apply = (cs: Change[], cursor: string) => adapter.applyChanges(cs.map((change) => ({ change })), cursor);
 let run = 0;
 
 beforeAll(async () => {
@@ -115,7 +116,7 @@ describe('cancel before order', () => {
         let pending: Change[] = [];
         const flush = async () => {
           if (pending.length === 0) return;
-          await adapter.applyChanges(pending, pending.at(-1)!.cursor);
+          await apply(pending, pending.at(-1)!.cursor);
           pending = [];
         };
         for (const st of steps) {
@@ -151,7 +152,7 @@ describe('cancel before order', () => {
   });
 
   it('keeps a cancel for an unknown order with its time, says so upstream, and flags the order when it arrives', async () => {
-    await adapter.applyChanges(
+    await apply(
       [
         { cursor: 'a1', kind: 'order.cancel_request', order_id: 'LATE-1', request_id: 'CR-L1', at: 1_234 },
         { cursor: 'a2', kind: 'order.status', order_id: 'LATE-2', status: 'refunded', revision: 7, at: 1_235 },
@@ -164,11 +165,11 @@ describe('cancel before order', () => {
     expect(JSON.parse(store.getMeta('held.order.LATE-1') ?? '[]')).toEqual([{ flags: { cancelled: true }, revision: null, sticky: true, at: 1_234 }]);
 
     // A newer snapshot without the flag does not undo an accepted owner cancel.
-    await adapter.applyChanges([{ cursor: 'a3', kind: 'order.upsert', order: wire('LATE-1', 9, {}) as never }], 'a3');
+    await apply([{ cursor: 'a3', kind: 'order.upsert', order: wire('LATE-1', 9, {}) as never }], 'a3');
     expect(store.getOrder('LATE-1')?.flags.cancelled).toBe(true);
     expect(store.getMeta('held.order.LATE-1')).toBeNull();
     // A status older than the arriving order is already part of it (the revision rule).
-    await adapter.applyChanges([{ cursor: 'a4', kind: 'order.upsert', order: wire('LATE-2', 8, {}) as never }], 'a4');
+    await apply([{ cursor: 'a4', kind: 'order.upsert', order: wire('LATE-2', 8, {}) as never }], 'a4');
     expect(store.getOrder('LATE-2')?.flags.refunded).toBe(false);
   });
 });

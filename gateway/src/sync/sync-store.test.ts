@@ -22,6 +22,7 @@ let dir: string;
 let store: Store;
 let touched: string[][];
 let adapter: StoreSyncAdapter;
+const apply = (cs: Change[], cursor: string) => adapter.applyChanges(cs.map((change) => ({ change })), cursor);
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'packline-sync-'));
@@ -103,7 +104,7 @@ describe('inbound changes', () => {
       { cursor: '3', kind: 'order.status', order_id: 'O-404', status: 'cancelled', revision: 1, at: 10 },
     ];
     // O-404 is not cached: its cancel is held until the order arrives (applied counts it).
-    expect(await adapter.applyChanges(page, '3')).toEqual({ applied: 3, skipped: 0 });
+    expect(await apply(page, '3')).toEqual({ applied: 3, skipped: 0, quarantined: [] });
     expect(store.getOrder('O-1')).toMatchObject({ revision: 2, waybill: 'WB-O-1', flags: { refundRequested: true } });
     expect(store.getMeta(META_INBOUND_CURSOR)).toBe('3');
     expect(adapter.inboundCursor()).toBe('3');
@@ -112,23 +113,23 @@ describe('inbound changes', () => {
 
     // The same page again (a crash before the cursor was known upstream): nothing changes.
     const before = store.stats().lastSeq;
-    expect(await adapter.applyChanges(page, '3')).toEqual({ applied: 0, skipped: 3 });
+    expect(await apply(page, '3')).toEqual({ applied: 0, skipped: 3, quarantined: [] });
     expect(store.stats().lastSeq).toBe(before);
     // An older revision never overwrites a newer one; a withdrawn refund clears the flag.
-    await adapter.applyChanges([{ cursor: '4', kind: 'order.upsert', order: wireOrder('O-1', 1) }], '4');
+    await apply([{ cursor: '4', kind: 'order.upsert', order: wireOrder('O-1', 1) }], '4');
     expect(store.getOrder('O-1')?.flags.refundRequested).toBe(true);
-    await adapter.applyChanges([{ cursor: '5', kind: 'order.status', order_id: 'O-1', status: 'refund_withdrawn', revision: 3, at: 11 }], '5');
+    await apply([{ cursor: '5', kind: 'order.status', order_id: 'O-1', status: 'refund_withdrawn', revision: 3, at: 11 }], '5');
     expect(store.getOrder('O-1')?.flags.refundRequested).toBe(false);
   });
 
   it('accepts a cancel while nothing has started and tags the order owner-cancelled', async () => {
     await store.write([{ op: 'order.put', order: anOrder({ orderId: 'O-2' }) }]);
-    await adapter.applyChanges([{ cursor: '1', kind: 'order.cancel_request', order_id: 'O-2', request_id: 'R-1', at: 1 }], '1');
+    await apply([{ cursor: '1', kind: 'order.cancel_request', order_id: 'O-2', request_id: 'R-1', at: 1 }], '1');
     expect(store.getOrder('O-2')?.flags.cancelled).toBe(true);
     expect(store.lastEvent('order:O-2', SYNC_EVENT.cancelAccepted)?.data).toMatchObject({ request_id: 'R-1', tag: 'owner_cancelled' });
     // Answered once per request id, also across pages.
-    const r = await adapter.applyChanges([{ cursor: '2', kind: 'order.cancel_request', order_id: 'O-2', request_id: 'R-1', at: 1 }], '2');
-    expect(r).toEqual({ applied: 0, skipped: 1 });
+    const r = await apply([{ cursor: '2', kind: 'order.cancel_request', order_id: 'O-2', request_id: 'R-1', at: 1 }], '2');
+    expect(r).toEqual({ applied: 0, skipped: 1, quarantined: [] });
   });
 
   it('refuses a cancel once packing started and puts the shipment on the exception queue', async () => {
@@ -136,7 +137,7 @@ describe('inbound changes', () => {
       { op: 'order.put', order: anOrder({ orderId: 'O-3' }) },
       { op: 'shipment.put', shipment: aShipment({ shipmentId: 'S-3', orderId: 'O-3', state: 'weighing' }) },
     ]);
-    await adapter.applyChanges([{ cursor: '1', kind: 'order.cancel_request', order_id: 'O-3', request_id: 'R-9', at: 1 }], '1');
+    await apply([{ cursor: '1', kind: 'order.cancel_request', order_id: 'O-3', request_id: 'R-9', at: 1 }], '1');
     expect(store.getOrder('O-3')?.flags.cancelled).toBe(false);
     expect(store.lastEvent('order:O-3', SYNC_EVENT.cancelRefused)?.data).toMatchObject({
       request_id: 'R-9',
@@ -154,7 +155,7 @@ describe('inbound changes', () => {
       { op: 'order.put', order: anOrder({ orderId: 'O-4' }) },
       { op: 'shipment.put', shipment: aShipment({ shipmentId: 'S-4', orderId: 'O-4', state: 'abandoned' }) },
     ]);
-    await adapter.applyChanges([{ cursor: '1', kind: 'order.cancel_request', order_id: 'O-4', request_id: 'R-4', at: 1 }], '1');
+    await apply([{ cursor: '1', kind: 'order.cancel_request', order_id: 'O-4', request_id: 'R-4', at: 1 }], '1');
     expect(store.getOrder('O-4')?.flags.cancelled).toBe(true);
   });
 });

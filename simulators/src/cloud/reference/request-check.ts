@@ -122,12 +122,17 @@ export async function decodeBody<T extends TSchema>(
 }
 
 /** What the schema cannot say: gateway id, first/last seq and contiguity, the idempotency key. */
-export function checkBatchShape(b: BatchBody, pathGatewayId: string, idempotencyKey: string | undefined): void {
+export function checkBatchShape(
+  b: BatchBody,
+  pathGatewayId: string,
+  idempotencyKey: string | undefined,
+  opts: { contiguity: boolean } = { contiguity: true },
+): void {
   if (b.gateway_id !== pathGatewayId) throw malformed('gateway_id does not match the path');
   const first = b.events[0]!.seq;
   const last = b.events[b.events.length - 1]!.seq;
   if (first !== b.first_seq || last !== b.last_seq) throw malformed('first_seq/last_seq do not match the events');
-  for (let i = 1; i < b.events.length; i++) {
+  for (let i = 1; i < b.events.length && opts.contiguity; i++) {
     if (b.events[i]!.seq !== first + i) throw malformed('events are not contiguous and ascending', { index: i });
   }
   if (idempotencyKey !== undefined && idempotencyKey !== batchIdempotencyKey(pathGatewayId, first, last)) {
