@@ -29,8 +29,8 @@ const readAck = answerReader(BatchAck, 'batch ack');
 const readRetryAck = answerReader(RetryAck, 'retry ack');
 const readCursor = answerReader(CursorReply, 'cursor');
 /** The page envelope; each change is read on its own, so one bad change spoils only itself. */
-const PageEnvelope = Type.Object({ ...ChangesPage.properties, changes: Type.Array(Type.Unknown(), { maxItems: SYNC_LIMITS.maxChanges }) });
-const readEnvelope = answerReader(PageEnvelope, 'change page');
+export const ChangePageEnvelope = Type.Object({ ...ChangesPage.properties, changes: Type.Array(Type.Unknown(), { maxItems: SYNC_LIMITS.maxChanges }) });
+const readEnvelope = answerReader(ChangePageEnvelope, 'change page');
 const CHANGE_KINDS = new Map(
   (Change_anyOf() as Array<{ properties: { kind: { const: string } } }>).map((v) => [v.properties.kind.const, answerReader(v as never, 'change')]),
 );
