@@ -18,7 +18,7 @@
  * - An answer that does not match the contract puts the link in "contract error" and the pump
  *   waits a backoff delay of its own before it tries again (it never spins resending).
  */
-import { SYNC_PROTOCOL_VERSION, type RejectedEvent } from '../../contracts/sync.js';
+import { SYNC_PROTOCOL_VERSION, SYNC_REQUEST_ERRORS, type RejectedEvent } from '../../contracts/sync.js';
 import { type BatchBounds, DEFAULT_BATCH_BOUNDS, buildBatch, eventJson } from './batch-builder.js';
 import type { LinkMonitor } from './link-monitor.js';
 import { type SyncLogger, silentSyncLogger } from './logger.js';
@@ -275,7 +275,8 @@ export class OutboxPump {
       this.log.error({ err: e.message, retryInMs: delay }, 'cloud answer does not match the sync contract');
       return delay;
     }
-    if ((e.status === 413 || e.status === 400 || e.code === 'too_large') && count > 1) {
+    const refusedBody = e.status === 413 || e.code === 'too_large' || (e.status === 400 && e.code !== SYNC_REQUEST_ERRORS.versionUnsupported);
+    if (refusedBody && count > 1) {
       // Halve to isolate what the cloud cannot take; the event is never dropped.
       this.bounds.maxEvents = Math.max(1, Math.floor(count / 2));
     }

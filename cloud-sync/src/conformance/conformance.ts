@@ -9,12 +9,8 @@
  * (`conformance.probe`) after whatever that gateway already has upstream, so it can run
  * again; use a gateway id provisioned for testing, never a production gateway's.
  *
- * Checks, in order (each one's name is what a finding reports):
- *   answers.version, cursor.read, auth.bad_signature, auth.unknown_gateway, auth.stale_timestamp,
- *   version.unsupported, batch.in_order, batch.duplicate, batch.overlap, batch.gap,
- *   batch.non_contiguous, batch.idempotency_key, batch.not_gzip, rejection.stored,
- *   rejection.repeated_on_redelivery, retry.answer, retry.accepted_again, retry.unknown_seq,
- *   changes.page, changes.limit, changes.paging, changes.empty_page_cursor, shops.answer.
+ * The checks are {@link CONFORMANCE_CHECKS}; a finding names one of them (or `transport`
+ * when the cloud did not answer at all).
  */
 import { gzipSync } from 'node:zlib';
 import {
@@ -51,6 +47,33 @@ export interface ConformanceOptions {
   /** Progress lines (one per check). */
   onFinding?: (f: Finding) => void;
 }
+
+/** Every check the kit makes, in order (docs/sync.md §12 lists them; a test keeps the two in step). */
+export const CONFORMANCE_CHECKS = [
+  'answers.version',
+  'cursor.read',
+  'auth.bad_signature',
+  'auth.unknown_gateway',
+  'auth.stale_timestamp',
+  'version.unsupported',
+  'batch.in_order',
+  'batch.duplicate',
+  'batch.overlap',
+  'batch.gap',
+  'batch.non_contiguous',
+  'batch.idempotency_key',
+  'batch.not_gzip',
+  'rejection.stored',
+  'rejection.repeated_on_redelivery',
+  'retry.answer',
+  'retry.accepted_again',
+  'retry.unknown_seq',
+  'changes.page',
+  'changes.limit',
+  'changes.paging',
+  'changes.empty_page_cursor',
+  'shops.answer',
+] as const;
 
 /** Event type of the kit's probe events; a cloud stores them like any event it does not use. */
 export const PROBE_EVENT = 'conformance.probe';
@@ -254,7 +277,7 @@ export async function runConformance(opts: ConformanceOptions): Promise<Finding[
   h = hAfterRefusals >= 0 ? hAfterRefusals : h;
 
   // ---- rejections, and their repetition after a lost ack -------------------------------------
-  // An event whose data is not a JSON object must be stored as rejected (docs/sync.md §2.4).
+  // An event whose data is not a JSON object must be stored as rejected (docs/sync.md §3.2).
   const bad = h + 2;
   a = ack('rejection.stored', await postBatch([probe(h + 1), probe(bad, 'not an object'), probe(h + 3)]));
   if (a !== null) {

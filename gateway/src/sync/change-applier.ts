@@ -17,7 +17,7 @@ import { orderFromWire } from '../http/schemas/orders.js';
 import type { OrderFlags, Shipment, Store, WriteOp } from '../storage/types.js';
 import { HELD_ORDER_PREFIX } from '../storage/unit-applier.js';
 
-/** The flag each cloud status sets (or clears), field notes domain.md §1.4. */
+/** The flag each cloud status sets (or clears), docs/sync.md §7.3. */
 export const STATUS_FLAGS: Readonly<Record<OrderStatus, Partial<OrderFlags>>> = {
   refund_requested: { refundRequested: true },
   refund_withdrawn: { refundRequested: false },

@@ -12,6 +12,7 @@ import {
   type BatchBody,
   SYNC_HEADERS,
   SYNC_LIMITS,
+  SYNC_PROTOCOL_VERSION,
   SYNC_REQUEST_ERRORS,
   batchIdempotencyKey,
   verifyRequest,
@@ -113,6 +114,12 @@ export async function decodeBody<T extends TSchema>(
     value = JSON.parse(text.toString('utf8'));
   } catch {
     throw malformed('body is not JSON');
+  }
+  const v = (value as { v?: unknown } | null)?.v;
+  if (v !== undefined && v !== SYNC_PROTOCOL_VERSION) {
+    throw new SyncRequestError(400, SYNC_REQUEST_ERRORS.versionUnsupported, `sync contract version ${String(v).slice(0, 20)} is not spoken here`, {
+      supported: [SYNC_PROTOCOL_VERSION],
+    });
   }
   if (!check.Check(value)) {
     const first = check.Errors(value).First();
