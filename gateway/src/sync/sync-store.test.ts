@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Change } from '../../../contracts/sync.js';
-import { SYNC_EVENT } from '../../../contracts/sync.js';
+import { CHANGE_REJECT_CODES, SYNC_EVENT } from '../../../contracts/sync.js';
 import { EVENT } from '../core/events.js';
 import { createLogger } from '../lib/logger.js';
 import { openStore } from '../storage/sqlite-store.js';
@@ -97,6 +97,20 @@ describe('outbox cursor and sync failures', () => {
 });
 
 describe('inbound changes', () => {
+  it('quarantines a change the store refuses and applies the rest of the page, moving the cursor on', async () => {
+    // A revision past 2^53 passes the wire schema (an integer) but not the store's own check.
+    const page: Change[] = [
+      { cursor: '7', kind: 'order.upsert', order: wireOrder('O-BIG', 1e300) },
+      { cursor: '8', kind: 'order.upsert', order: wireOrder('O-OK', 1) },
+    ];
+    const r = await apply(page, '8');
+    expect(r).toMatchObject({ applied: 1, skipped: 0, quarantined: [{ cursor: '7', kind: 'order.upsert', order_id: 'O-BIG', code: CHANGE_REJECT_CODES.unapplicable }] });
+    expect(store.getOrder('O-OK')).not.toBeNull();
+    expect(store.getOrder('O-BIG')).toBeNull();
+    expect(store.getMeta(META_INBOUND_CURSOR)).toBe('8');
+    expect(store.lastEvent('order:O-BIG', SYNC_EVENT.changeRejected)?.data).toMatchObject({ cursor: '7', code: CHANGE_REJECT_CODES.unapplicable, change: expect.stringContaining('O-BIG') });
+  });
+
   it('upserts orders and applies status changes once, storing the cursor in the same unit', async () => {
     const page: Change[] = [
       { cursor: '1', kind: 'order.upsert', order: wireOrder('O-1', 1) },
