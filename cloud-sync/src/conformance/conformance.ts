@@ -72,6 +72,7 @@ export const CONFORMANCE_CHECKS = [
   'changes.limit',
   'changes.paging',
   'changes.empty_page_cursor',
+  'changes.bad_limit',
   'shops.answer',
 ] as const;
 
@@ -390,6 +391,10 @@ export async function runConformance(opts: ConformanceOptions): Promise<Finding[
       );
     }
   }
+
+  const q0 = new URLSearchParams({ after: '', limit: '0' });
+  r = await send({ method: 'GET', path: `${SYNC_PATHS.changes(gw)}?${q0.toString()}` });
+  refused('changes.bad_limit', r, 400, SYNC_REQUEST_ERRORS.malformed, 'a change-feed request with limit=0');
 
   // ---- the shops endpoint (optional) ----------------------------------------------------------
   r = await send({ method: 'GET', path: SYNC_PATHS.shops(gw) });
