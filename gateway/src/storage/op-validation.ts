@@ -148,6 +148,9 @@ export function assertWriteOp(op: unknown): asserts op is WriteOp {
       c.int(o, 'at', 'op');
       return;
     }
+    case 'order.hold_prune':
+      c.int(o, 'before', 'op');
+      return;
     case 'printjob.put': {
       const j = c.obj(o.job, 'job');
       c.str(j, 'jobId', 'job');

@@ -194,6 +194,8 @@ export type WriteOp =
    * arriving order's revision; the others only when newer than it (the revision rule).
    */
   | { op: 'order.hold'; orderId: string; flags: Partial<OrderFlags>; revision: number | null; sticky: boolean; at: number }
+  /** Forgets held changes whose latest one is older than `before` (their order never came). */
+  | { op: 'order.hold_prune'; before: number }
   | { op: 'printjob.put'; job: PrintJob }
   | { op: 'event'; type: string; subject: string; data: unknown }
   /** Records a device message id so a redelivery is applied once (also after a restart). */

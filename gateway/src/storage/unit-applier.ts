@@ -91,6 +91,10 @@ export class UnitApplier {
       ),
       metaGet: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
       metaDelete: db.prepare('DELETE FROM meta WHERE key = ?'),
+      // A key range (the primary key), not LIKE: the scan touches held rows only.
+      heldPrune: db.prepare(
+        `DELETE FROM meta WHERE key >= '${HELD_ORDER_PREFIX}' AND key < '${HELD_ORDER_PREFIX.slice(0, -1)}/' AND json_extract(value, '$[#-1].at') < ?`,
+      ),
       syncFailPut: db.prepare(`
         INSERT INTO sync_failures (seq, code, reason, state, attempts, first_failed_at, last_failed_at, resolved_at)
         VALUES (?, ?, ?, 'failed', 1, ?, ?, NULL)
@@ -232,6 +236,9 @@ export class UnitApplier {
         this.setFlags(op.orderId, op.flags, Math.max(stored, op.revision ?? stored));
         return;
       }
+      case 'order.hold_prune':
+        s.heldPrune!.run(op.before);
+        return;
       case 'order.hold': {
         const stored = s.orderRev!.get(op.orderId) as number | undefined;
         if (stored !== undefined) {

@@ -172,4 +172,14 @@ describe('cancel before order', () => {
     await apply([{ cursor: 'a4', kind: 'order.upsert', order: wire('LATE-2', 8, {}) as never }], 'a4');
     expect(store.getOrder('LATE-2')?.flags.refunded).toBe(false);
   });
+
+  it('forgets held changes whose order never came, and keeps recent ones', async () => {
+    await store.write([
+      { op: 'order.hold', orderId: 'NEVER-1', flags: { cancelled: true }, revision: null, sticky: true, at: 1_000 },
+      { op: 'order.hold', orderId: 'RECENT-1', flags: { refunded: true }, revision: 3, sticky: false, at: 9_000 },
+    ]);
+    await store.write([{ op: 'order.hold_prune', before: 5_000 }]);
+    expect(store.getMeta('held.order.NEVER-1')).toBeNull();
+    expect(store.getMeta('held.order.RECENT-1')).not.toBeNull();
+  });
 });

@@ -29,6 +29,12 @@ export const STATUS_FLAGS: Readonly<Record<OrderStatus, Partial<OrderFlags>>> = 
 
 /** Event written when a status change is applied; the sync checker reads it. */
 export const STATUS_APPLIED_EVENT = 'order.status_applied';
+/**
+ * How long a change for an order that never arrived is kept (then forgotten, hourly): orders
+ * come within days of their status changes; a cloud feeding statuses of other warehouses'
+ * orders must not grow the store for ever.
+ */
+export const HELD_CHANGE_TTL_MS = 14 * 86_400_000;
 /** Written when a status change arrives before its order: held, applied when the order comes. */
 export const STATUS_HELD_EVENT = 'order.status_held';
 /** A shipment put on the exception queue (data: order_id, reason, request_id). */

@@ -28,6 +28,7 @@ import { redactUrl } from '../config/redact.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../lib/logger.js';
 import type { Store, SyncFailure } from '../storage/types.js';
+import { HELD_CHANGE_TTL_MS } from './change-applier.js';
 import { retryOps } from './retry-request.js';
 import { StoreSyncAdapter } from './sync-store-adapter.js';
 
@@ -80,6 +81,8 @@ export class SyncService {
   private outageAlerted = false;
   private coverageAlerted = false;
   private lastPublished = '';
+  /** Monotonic ms of the last prune of held changes (hourly). */
+  private lastHeldPrune = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly opts: SyncServiceOptions) {
     this.now = opts.now ?? Date.now;
@@ -278,9 +281,20 @@ export class SyncService {
       this.publish();
       this.checkOutage();
       this.checkCoverage();
+      this.pruneHeld();
     } catch (err) {
       this.opts.logger.error({ err: (err as Error).message }, 'sync watch failed');
     }
+  }
+
+  /** Forgets held changes whose order never came within HELD_CHANGE_TTL_MS (hourly). */
+  private pruneHeld(): void {
+    const t = performance.now();
+    if (t - this.lastHeldPrune < 3_600_000) return;
+    this.lastHeldPrune = t;
+    this.opts.store
+      .write([{ op: 'order.hold_prune', before: Math.floor(this.now() - HELD_CHANGE_TTL_MS) }])
+      .catch((err: unknown) => this.opts.logger.warn({ err: (err as Error).message }, 'could not prune held order changes'));
   }
 
   private checkOutage(): void {
