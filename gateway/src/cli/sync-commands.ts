@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { formatFindings, runConformance } from '../../../cloud-sync/src/conformance/conformance.js';
 import { HttpSyncTransport } from '../../../cloud-sync/src/transports/http-transport.js';
-import { configFromOptions, type GlobalOptions, setCommandExitCode } from '../cli.js';
+import { configFromOptions, type GlobalOptions, setCommandExitCode } from './options.js';
 import { loadSyncKey } from '../sync/sync-service.js';
 import { type AdminDb, openAdminDb } from '../storage/admin-db.js';
 import { retryOps } from '../sync/retry-request.js';

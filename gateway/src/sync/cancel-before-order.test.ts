@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Change, OrderStatus } from '../../../contracts/sync.js';
 import { SYNC_EVENT } from '../../../contracts/sync.js';
 import { CHECKPOINTS } from '../config/schema.js';
-import { checkOrderFlags } from '../core/intercept.js';
+import { checkOrderFlags } from '../station/decide/intercept.js';
 import { createStoreOrderService } from '../http/order-import.js';
 import { orderFromWire } from '../http/schemas/orders.js';
 import { createLogger } from '../lib/logger.js';

@@ -16,6 +16,7 @@ import { SYNC_EVENT } from '../../../contracts/sync.js';
 import { orderFromWire } from '../http/schemas/orders.js';
 import type { OrderFlags, Shipment, Store, WriteOp } from '../storage/types.js';
 import { HELD_ORDER_PREFIX } from '../storage/unit-applier.js';
+import { EVENT } from '../station/events.js';
 
 /** The flag each cloud status sets (or clears), docs/sync.md §7.3. */
 export const STATUS_FLAGS: Readonly<Record<OrderStatus, Partial<OrderFlags>>> = {
@@ -28,7 +29,7 @@ export const STATUS_FLAGS: Readonly<Record<OrderStatus, Partial<OrderFlags>>> = 
 };
 
 /** Event written when a status change is applied; the sync checker reads it. */
-export const STATUS_APPLIED_EVENT = 'order.status_applied';
+export const STATUS_APPLIED_EVENT = EVENT.orderStatusApplied;
 /**
  * How long a change for an order that never arrived is kept (then forgotten, hourly): orders
  * come within days of their status changes; a cloud feeding statuses of other warehouses'
@@ -36,9 +37,9 @@ export const STATUS_APPLIED_EVENT = 'order.status_applied';
  */
 export const HELD_CHANGE_TTL_MS = 14 * 86_400_000;
 /** Written when a status change arrives before its order: held, applied when the order comes. */
-export const STATUS_HELD_EVENT = 'order.status_held';
+export const STATUS_HELD_EVENT = EVENT.orderStatusHeld;
 /** A shipment put on the exception queue (data: order_id, reason, request_id). */
-export const SHIPMENT_EXCEPTION_EVENT = 'shipment.exception';
+export const SHIPMENT_EXCEPTION_EVENT = EVENT.exception;
 /** Reason code of a refused cancel (contracts/errors.ts). */
 export const CANCEL_REFUSED_CODE = 'PKL_CANCEL_TOO_LATE';
 
@@ -76,7 +77,7 @@ export function planChanges(store: Store, changes: readonly Change[], now: numbe
         ops.push({ op: 'order.put', order });
         ops.push({
           op: 'event',
-          type: 'order.imported',
+          type: EVENT.orderImported,
           subject: `order:${order.orderId}`,
           data: { order_id: order.orderId, revision: order.revision, lines: order.lines.length, source: 'cloud', waybill: order.waybill !== null },
         });

@@ -6,7 +6,7 @@
  * shipment_id.
  */
 import { SYNC_EVENT, type FeedShipment } from '../../../contracts/sync.js';
-import { EVENT } from '../core/events.js';
+import { EVENT } from '../station/events.js';
 import type { RawEventRow, Store } from '../storage/types.js';
 import { SHIPMENT_EXCEPTION_EVENT } from './change-applier.js';
 

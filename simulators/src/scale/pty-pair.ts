@@ -1,7 +1,7 @@
 /**
  * A virtual null-modem cable: `socat` links two pseudo-terminals, so a driver opens one end
- * and a simulated scale the other, both with the real serialport binding (field notes
- * devices.md §1: serialport@13 opens socat ptys fine, also with 7E1 settings; parity and baud
+ * and a simulated scale the other, both with the real serialport binding
+ * (serialport@13 opens socat ptys fine, also with 7E1 settings; parity and baud
  * are not emulated). Stopping socat is an unplug: both ends read EIO and close; starting it
  * again with the same link names is a replug.
  */

@@ -24,7 +24,7 @@ export const GATEWAY_ACKED_KEY = 'sync.acked_seq';
 export const STATUS_APPLIED = 'order.status_applied';
 /** Statuses after which an order must not ship; refund_withdrawn lifts refund_requested. */
 export const INTERCEPTING_STATUSES: ReadonlySet<string> = new Set(['refund_requested', 'refunded', 'cancelled', 'closed', 'shipped_elsewhere']);
-/** Events that put a parcel on its way (gateway/src/core/events.ts). */
+/** Events that put a parcel on its way (gateway/src/station/events.ts). */
 const LABEL_QUEUED = 'shipment.label_queued';
 const SHIPPED = 'shipment.shipped';
 /** At most this many problems are listed per kind (the counts are still exact). */
