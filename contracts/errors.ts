@@ -292,6 +292,13 @@ export const ERRORS = {
     en: 'Malformed {protocol} frame dropped: {reason}',
     zh: '{protocol} 数据帧格式错误，已丢弃：{reason}',
   },
+  // A keyboard-wedge scan that stopped before its configured suffix (Enter/Tab): cut off by a
+  // pulled cable or a scanner reset. Dropped, never passed on as a (half) code.
+  PKL_SCAN_INCOMPLETE: {
+    http: 502,
+    en: '{protocol} scan dropped: {length} characters without the {suffix} suffix',
+    zh: '{protocol} 扫码不完整（{length} 个字符，缺少 {suffix} 结束符），已丢弃',
+  },
   PKL_FRAME_CHECKSUM: {
     http: 502,
     en: '{protocol} frame dropped: checksum {actual}, expected {expected}',

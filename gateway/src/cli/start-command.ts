@@ -24,6 +24,7 @@ import { Gateway, type GatewayInfo } from '../gateway.js';
 import { createLogger } from '../lib/logger.js';
 import type { Logger } from '../lib/logger.js';
 import { DEFAULT_SIM_WIRE_SCALE, SIM_WIRE_STATION_ID, type SimWireStation, simFloorScenario, withSimulatedFloor } from '../sim/sim-config.js';
+import { openHandles } from '../lib/open-handles.js';
 
 /** The package root, found from here whether this runs from the sources or from dist/. */
 function packageRoot(): string {
@@ -184,6 +185,11 @@ async function stopFloor(floor: ChildProcess | null, logger: Logger, graceMs = 2
   clearTimeout(timer);
 }
 
+/** systemd sends SIGKILL after TimeoutStopSec=30 (docs/packline.service); a stop gets 25 s. */
+const STOP_DEADLINE_MS = 25_000;
+/** After a clean stop the process should end at once; this long means a handle leaked. */
+const EXIT_GRACE_MS = 3_000;
+
 export function registerStartCommand(program: Command): void {
   program
     .command('start')
@@ -263,12 +269,27 @@ export function registerStartCommand(program: Command): void {
             .then(() => stopFloor(simCloud?.proc ?? null, logger, 5_000))
             .catch((err: unknown) => logger.error({ err }, 'stop failed'))
             .finally(() => {
+              clearTimeout(deadline);
               removeWireDir();
               resolveStop();
             });
+          // Bounded in every mode: well inside systemd's TimeoutStopSec (docs/packline.service),
+          // a stop that hangs is named and ended rather than waited on.
+          const deadline = setTimeout(() => {
+            logger.error({ stopping: gateway.stoppingComponent(), handles: openHandles() }, `stop did not finish within ${STOP_DEADLINE_MS} ms; exiting`);
+            process.exit(1);
+          }, STOP_DEADLINE_MS);
+          deadline.unref();
         };
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);
       });
+      // A clean stop leaves nothing behind and the process ends on its own right after this.
+      // If a handle leaked (a timer, a socket of a client that was not ended), name it in the
+      // log so it can be fixed, and end anyway: the store is closed, nothing is lost.
+      setTimeout(() => {
+        logger.warn({ handles: openHandles() }, 'handles still open after stop; exiting anyway');
+        process.exit(0);
+      }, EXIT_GRACE_MS).unref();
     });
 }

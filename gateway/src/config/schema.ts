@@ -27,6 +27,18 @@ const TcpLink = Type.Object(
   { type: Type.Literal('tcp'), host: Type.String({ minLength: 1 }), port: Type.Integer({ minimum: 1, maximum: 65535 }) },
   { additionalProperties: false },
 );
+/**
+ * A USB HID device by identity, read through node-hid: `vid:pid` (hex, as lsusb prints it) or
+ * `vid:pid:serial` when two identical devices share a gateway. Never `/dev/hidrawN`: the number
+ * changes on replug (`packline device discover` prints the identity to use).
+ */
+const HidLink = Type.Object(
+  {
+    type: Type.Literal('hid'),
+    device: Type.String({ pattern: '^[0-9a-fA-F]{4}:[0-9a-fA-F]{4}(:.+)?$', description: 'vid:pid[:serial] in hex, e.g. 0c2e:0b61 (see packline device discover)' }),
+  },
+  { additionalProperties: false },
+);
 const TcpListenLink = Type.Object(
   { type: Type.Literal('tcp-listen'), host: Type.String({ default: '0.0.0.0' }), port: Type.Integer({ minimum: 0, maximum: 65535 }) },
   { additionalProperties: false },
@@ -43,7 +55,8 @@ export const DriverConfig = Type.Union(
       {
         kind: Type.Literal('scale'),
         definition: Type.String({ minLength: 1 }),
-        link: Type.Union([SerialLink, TcpLink]),
+        /** serial (RS-232 / USB-serial), TCP device server, or USB HID (HID POS scales: definitions with transport hid) */
+        link: Type.Union([SerialLink, TcpLink, HidLink]),
         pollIntervalMs: Type.Optional(Type.Integer({ minimum: 50, maximum: 10_000 })),
       },
       { additionalProperties: false },
@@ -70,11 +83,15 @@ export const DriverConfig = Type.Union(
         kind: Type.Literal('scanner'),
         /** serial lines, evdev input events, HID keyboard boot reports (hidraw) or HID POS reports */
         wire: Type.Union([Type.Literal('serial'), Type.Literal('evdev'), Type.Literal('hid-keyboard'), Type.Literal('hid-pos')]),
+        /** hid: wire hid-keyboard or hid-pos through node-hid by identity; file: an evdev node or a FIFO */
         link: Type.Union([
           SerialLink,
+          HidLink,
           Type.Object({ type: Type.Literal('file'), path: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
         ]),
         baudRate: Type.Optional(Type.Integer({ minimum: 300, maximum: 921_600 })),
+        /** serial wire: the scanner's suffix; default any (CR, LF or CR LF); none = suffix off, a scan ends after an idle gap */
+        terminator: Type.Optional(Type.Union([Type.Literal('cr'), Type.Literal('lf'), Type.Literal('crlf'), Type.Literal('any'), Type.Literal('none')])),
         layout: Type.Optional(Type.Union([Type.Literal('us'), Type.Literal('de'), Type.Literal('fr')])),
         prefix: Type.Optional(Type.String({ maxLength: 16 })),
         suffix: Type.Optional(Type.String({ maxLength: 16 })),
@@ -93,7 +110,10 @@ export const DriverConfig = Type.Union(
       { additionalProperties: false },
     ),
   ],
-  { description: 'run this device through a driver inside the gateway (see docs/devices/)' },
+  {
+    description:
+      'run this device through a driver inside the gateway (see docs/devices/); link: serial {path} (prefer /dev/serial/by-id/…), tcp {host, port}, hid {device: vid:pid[:serial], never /dev/hidrawN} for HID POS scales and HID scanners, file {path} for evdev',
+  },
 );
 export type DriverConfig = Static<typeof DriverConfig>;
 

@@ -142,6 +142,8 @@ describe('DashboardData', () => {
     const { store, data, devices } = await rig();
     await store.write(shipped('S-1'));
     devices.update('st-1-printer', 'error', 'paper_out');
+    // A hosted driver whose USB scanner was pulled: connected to the broker, device offline with the reason.
+    devices.update('st-1-scanner', 'offline', 'hid 0c2e:0b6a (/dev/hidraw3): unplugged or read failed (could not read from HID device)');
     await data.start();
     const snap = data.snapshot();
     expect(snap.sync).toMatchObject({ state: 'offline', outage: true, backlog: 1, enabled: false });
@@ -149,7 +151,7 @@ describe('DashboardData', () => {
     expect(snap.waybill_coverage).toMatchObject({ open: 0, percent: 100, alarm: false });
     const dev = (id: string) => snap.devices.find((d) => d.device_id === id);
     expect(dev('st-1-printer')).toMatchObject({ status: 'fault', media: 'paper_out', reason: 'paper_out' });
-    expect(dev('st-1-scanner')).toMatchObject({ status: 'online', media: null });
+    expect(dev('st-1-scanner')).toMatchObject({ status: 'offline', media: null, reason: expect.stringMatching(/unplugged/) });
     expect(dev('st-1-scale')?.status).toBe('offline');
     await data.stop();
   });
