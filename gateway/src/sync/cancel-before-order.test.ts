@@ -182,4 +182,11 @@ describe('cancel before order', () => {
     expect(store.getMeta('held.order.NEVER-1')).toBeNull();
     expect(store.getMeta('held.order.RECENT-1')).not.toBeNull();
   });
+
+  it('applies a held change at once when the order was cached by the time the unit applied (and the read copy follows)', async () => {
+    await apply([{ cursor: 'w1', kind: 'order.upsert', order: wire('RACE-1', 2, {}) as never }], 'w1');
+    expect(store.getOrder('RACE-1')?.flags.cancelled).toBe(false); // now in the store's working set
+    await store.write([{ op: 'order.hold', orderId: 'RACE-1', flags: { cancelled: true }, revision: null, sticky: true, at: 1 }]);
+    expect(store.getOrder('RACE-1')?.flags.cancelled).toBe(true);
+  });
 });
