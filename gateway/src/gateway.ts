@@ -355,7 +355,7 @@ export class Gateway implements Component {
     this.running.push(sync);
     metrics.collectFrom(() => {
       const l = sync.linkState();
-      metrics.setSync(l.state, l.backlog, l.failed);
+      metrics.setSync(l.state, l.backlog, l.failed, sync.totals());
     });
 
     const stopOpsMetrics = collectOpsMetrics({ config, metrics, store, watch, stations: () => stations.list(), ackedSeq: () => sync.ackedSeq() });

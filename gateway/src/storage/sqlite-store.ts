@@ -298,7 +298,7 @@ export class SqliteStore implements Store {
     }
     const id = this.nextId++;
     return new Promise<WriteResult>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, touchesCoverage: Array.isArray(ops) && ops.some((o) => o?.op === 'order.put' || o?.op === 'order.flags' || o?.op === 'shipment.put'), ops });
+      this.pending.set(id, { resolve, reject, touchesCoverage: Array.isArray(ops) && ops.some((o) => o?.op === 'order.put' || o?.op === 'order.flags' || o?.op === 'order.hold' || o?.op === 'shipment.put'), ops });
       const msg: ToWriter = { t: 'unit', id, ops, clockUnsynced: !(this.opts.clockSynced?.() ?? true) };
       try {
         this.worker!.postMessage(msg);

@@ -89,6 +89,16 @@ export type WriteOp =
   | StationWrite
   | { op: 'order.put'; order: Order }
   | { op: 'order.flags'; orderId: string; flags: Partial<OrderFlags>; revision?: number }
+  /**
+   * A status change (or an accepted owner cancel) for an order that may not be cached yet.
+   * Cached: applied like `order.flags`. Not cached: kept durably (meta `held.order.{id}`) and
+   * applied inside the `order.put` that brings the order, so a cancel that arrived first still
+   * stops every checkpoint. `sticky` flags (an accepted owner cancel) apply whatever the
+   * arriving order's revision; the others only when newer than it (the revision rule).
+   */
+  | { op: 'order.hold'; orderId: string; flags: Partial<OrderFlags>; revision: number | null; sticky: boolean; at: number }
+  /** Forgets held changes whose latest one is older than `before` (their order never came). */
+  | { op: 'order.hold_prune'; before: number }
   | { op: 'device.put'; device: DeviceRecord }
   | { op: 'device.delete'; deviceId: string }
   | { op: 'station.put'; station: StationRecord }
