@@ -7,6 +7,7 @@
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { ROLES } from '../../../contracts/topics.js';
+import { writeMosquittoConfig } from '../broker/mosquitto-config.js';
 import { DeviceProvisioner, type DeviceRegistry } from '../broker/provisioning.js';
 import { configFromOptions, type GlobalOptions } from './options.js';
 import { readFile } from 'node:fs/promises';
@@ -31,11 +32,16 @@ function adminRegistry(db: AdminDb): DeviceRegistry {
 }
 
 async function withProvisioner<T>(program: Command, fn: (p: DeviceProvisioner) => Promise<T>): Promise<T> {
+  return withProvisionerAndRegistry(program, (p) => fn(p));
+}
+
+async function withProvisionerAndRegistry<T>(program: Command, fn: (p: DeviceProvisioner, registry: DeviceRegistry) => Promise<T>): Promise<T> {
   const config = configFromOptions(program.opts<GlobalOptions>());
   const dataDir = resolve(config.dataDir);
   const db = openAdminDb(dataDir);
   try {
-    return await fn(new DeviceProvisioner(adminRegistry(db), { dataDir }));
+    const registry = adminRegistry(db);
+    return await fn(new DeviceProvisioner(registry, { dataDir }), registry);
   } finally {
     db.close();
   }
@@ -85,6 +91,15 @@ export function registerDeviceCommands(program: Command): void {
     .action(async (deviceId: string) => {
       await withProvisioner(program, (p) => p.removeDevice(deviceId));
       process.stdout.write(`removed ${deviceId}\n`);
+    });
+
+  device
+    .command('export-mosquitto <outDir>')
+    .description('external-broker mode: write Mosquitto password_file and acl_file (0600) for every registered device; issues each a fresh secret (printed, and in provisioning.json)')
+    .action(async (outDir: string) => {
+      const files = await withProvisionerAndRegistry(program, (p, registry) => writeMosquittoConfig({ registry, provisioner: p, outDir }));
+      for (const [id, secret] of Object.entries(files.secrets)) process.stdout.write(`${id}\t${secret}\n`);
+      process.stderr.write(`wrote ${files.passwordFile} and ${files.aclFile}: chown them to the mosquitto user (docs/mqtt.md §6)\n`);
     });
 
   device

@@ -208,12 +208,19 @@ export const ConfigSchema = Type.Object(
             port: Type.Integer({ description: 'MQTT over TLS, opened when certFile and keyFile are set', minimum: 0, maximum: 65535, default: 8883 }),
             certFile: Type.Optional(Type.String()),
             keyFile: Type.Optional(Type.String()),
-            caFile: Type.Optional(Type.String()),
+            /** Mutual TLS: every TLS client must present a certificate signed by this CA, with CN = its username. */
+            caFile: Type.Optional(Type.String({ description: 'Mutual TLS: require every TLS client to present a certificate signed by this CA, with CN = its username (packline tls init --client).' })),
           },
           { default: {}, additionalProperties: false },
         ),
         /** Lab only: let clients in without credentials, with full access. Start-up warns loudly. */
         allowAnonymous: Type.Boolean({ description: 'Lab only: let clients in without credentials, with full access. Start-up warns loudly.', default: false }),
+        /**
+         * Lab only, with allowAnonymous: confine anonymous clients to these topic filters, a
+         * sandbox outside the device contract (e.g. for the Eclipse Paho interoperability suite).
+         * Empty: anonymous clients have full access.
+         */
+        labTopics: Type.Array(Type.String({ minLength: 1 }), { description: 'Lab only, with allowAnonymous: topic filters anonymous clients are confined to (a sandbox outside the device contract, e.g. for conformance suites); empty = full access.', default: [] }),
         /**
          * Point the gateway at an external broker (Mosquitto, EMQX) instead of the embedded one.
          * Devices then authenticate against that broker; the gateway connects as a service client.
@@ -240,6 +247,18 @@ export const ConfigSchema = Type.Object(
             /** QoS 1/2 messages queued per client (offline or slow) before the oldest are dropped. */
             maxQueuedPerClient: Type.Integer({ description: 'QoS 1/2 messages queued per client (offline or slow) before the oldest are dropped.', minimum: 1, default: 1000 }),
             maxConnections: Type.Integer({ description: 'clients connected at once; further CONNECTs are refused', minimum: 1, default: 2000 }),
+            /**
+             * Largest MQTT control packet accepted (bytes, fixed header included; MQTT 5 §3.1.2.11.4
+             * "Maximum Packet Size" semantics). A bigger packet closes the connection as soon as its
+             * fixed header is read, so it is never buffered or delivered.
+             */
+            maxPacketSize: Type.Integer({ description: 'Largest MQTT packet accepted (bytes, whole packet); a bigger one closes the connection before its body is read and is delivered to nobody.', minimum: 1024, maximum: 268435460, default: 1048576 }),
+            /**
+             * Connections that declared keep-alive 0 ("turned off", MQTT 3.1.1 §3.1.2.10) are
+             * closed after this many seconds without any traffic; TCP keep-alive probes reap
+             * half-open sockets of every connection as well.
+             */
+            idleTimeout: Type.Integer({ description: 'Seconds without traffic after which a connection that declared keep-alive 0 is closed (others are reaped at 1.5 × their keep-alive).', minimum: 1, default: 3600 }),
           },
           { default: {}, additionalProperties: false },
         ),

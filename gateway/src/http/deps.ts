@@ -4,6 +4,7 @@
  * implementations. The HTTP layer never reaches past these.
  */
 import type { LoginGuard } from '../broker/auth-guard.js';
+import type { StationProvisioningService } from '../provisioning/provisioning-service.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../metrics.js';
@@ -94,4 +95,6 @@ export interface HttpDeps {
   printers?: PrinterFacade;
   /** Login-flood guard for API tokens and supervisor passwords; the app makes one when absent. */
   loginGuard?: LoginGuard;
+  /** Stations provisioned at run time; absent, their routes answer PKL_NOT_FOUND. */
+  provisioning?: StationProvisioningService;
 }

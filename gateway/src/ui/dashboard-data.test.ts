@@ -125,6 +125,19 @@ describe('DashboardData', () => {
     await data.stop();
   });
 
+  it('shows a cloud that answers outside the sync contract as an outage, with the cause', async () => {
+    const { data } = await rig();
+    const saved = { ...link };
+    Object.assign(link, { state: 'contract_error', last_error: "the cloud's batch ack does not match the sync contract (/acked_seq: Expected integer)" });
+    try {
+      await data.start();
+      expect(data.snapshot().sync).toMatchObject({ state: 'contract_error', outage: true, last_error: expect.stringMatching(/acked_seq/) });
+    } finally {
+      Object.assign(link, saved);
+      await data.stop();
+    }
+  });
+
   it('reports the link outage, backlog and lag, coverage and the device grid', async () => {
     const { store, data, devices } = await rig();
     await store.write(shipped('S-1'));

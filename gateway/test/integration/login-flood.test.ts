@@ -185,6 +185,7 @@ describe('MQTT login flood', () => {
       guard: { verified, failed, banned, backoff, oversized, busy, bans },
       cpuCoresShippingOnly: Number(shippingOnly.toFixed(3)),
       cpuCoresDuringFlood: Number(floodCpu.toFixed(3)),
+      cpuSecondsWholeFlood: Number((floodEnd.cpu - floodStart.cpu).toFixed(2)),
       floodSeconds: Number(((floodEnd.at - floodStart.at) / 1000).toFixed(1)),
       rssMb: { before: base.rss, endOfFlood: floodEnd.rss, fiveSecondsAfter: after.rss },
       shipped: { beforeFlood: floodStart.acked, duringFlood: floodEnd.acked - floodStart.acked, after: after.acked - floodEnd.acked },
