@@ -259,7 +259,7 @@ export class Metrics {
     });
     this.parcelsShipped = new Counter({
       name: 'packline_parcels_shipped_total',
-      help: 'Parcels shipped, by packing station (kind="station") or DWS line (kind="line"); rate() gives parcels per hour',
+      help: 'Parcels shipped by a packing station (kind="station") or sorted to a carrier chute by a DWS line (kind="line"); rate() gives parcels per hour',
       labelNames: ['kind', 'id'],
       registers,
     });

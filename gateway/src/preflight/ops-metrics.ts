@@ -64,11 +64,15 @@ export function collectOpsMetrics(deps: OpsMetricsDeps): () => void {
   const countShippedNow = async () => {
     for (let read = 0; read < READS_PER_SCRAPE; read++) {
       if (read > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      const { rows, scannedTo } = store.eventRowsOfTypes([EVENT.shipped], shippedAfter, ROWS_PER_READ, SCAN_PER_READ);
+      const { rows, scannedTo } = store.eventRowsOfTypes([EVENT.shipped, EVENT.parcelDiverted], shippedAfter, ROWS_PER_READ, SCAN_PER_READ);
       for (const r of rows) {
-        const data = JSON.parse(r.data) as { line_id?: unknown };
-        if (typeof data.line_id === 'string') metrics.parcelShipped('line', data.line_id);
-        else {
+        const data = JSON.parse(r.data) as { line_id?: unknown; reason?: unknown };
+        if (r.type === EVENT.parcelDiverted) {
+          // A line's parcels: sorted to a carrier's chute (shipped at a station or on the line).
+          if (data.reason === 'carrier' && r.subject.startsWith('line:')) metrics.parcelShipped('line', r.subject.slice('line:'.length));
+        } else if (typeof data.line_id === 'string') {
+          // Shipped by the line itself: its divert event (above) counts it.
+        } else {
           const shipment = store.getShipment(r.subject.slice('shipment:'.length));
           if (shipment !== null) metrics.parcelShipped(lineIds.has(shipment.stationId) ? 'line' : 'station', shipment.stationId);
         }

@@ -7,6 +7,7 @@ import { parseConfig } from '../config/load.js';
 import { createLogger } from '../lib/logger.js';
 import { openStore } from '../storage/sqlite-store.js';
 import { aShipment } from '../storage/test-fixtures.js';
+import { EVENT } from '../station/events.js';
 import type { Store, WriteOp } from '../storage/types.js';
 import { DashboardData } from './dashboard-data.js';
 import { DeviceBoard } from './device-board.js';
@@ -64,12 +65,21 @@ const shipped = (id: string, extra: Record<string, unknown> = {}): WriteOp[] => 
 describe('DashboardData', () => {
   it('counts shipped parcels per station and line from the event log, then only the new events', async () => {
     const { store, data } = await rig();
-    await store.write([...shipped('S-1'), ...shipped('S-2'), ...shipped('S-3', { line_id: 'line-1' })]);
+    await store.write([
+      ...shipped('S-1'),
+      ...shipped('S-2'),
+      ...shipped('S-3', { line_id: 'line-1' }),
+      // The line sorts what it shipped and what a station shipped: its parcels per hour count
+      // both, the total of parcels shipped counts each parcel once.
+      { op: 'event', type: EVENT.parcelDiverted, subject: 'line:line-1', data: { seq: 1, barcode: 'O-3', chute: 'C01', reason: 'carrier' } },
+      { op: 'event', type: EVENT.parcelDiverted, subject: 'line:line-1', data: { seq: 2, barcode: 'O-1', chute: 'C01', reason: 'carrier' } },
+      { op: 'event', type: EVENT.parcelDiverted, subject: 'line:line-1', data: { seq: 3, barcode: null, chute: 'DEFAULT', reason: 'no_read' } },
+    ]);
     await data.start();
     let snap = data.snapshot();
     const unit = (id: string) => snap.throughput.units.find((u) => u.id === id);
     expect(unit('st-1')?.last_hour).toBe(2);
-    expect(unit('line-1')?.last_hour).toBe(1);
+    expect(unit('line-1')?.last_hour).toBe(2);
     expect(snap.throughput.last_hour).toBe(3);
     expect(unit('st-1')?.rate_per_hour).toBe(12); // 2 in the last 10 minutes → 12/h
     expect(unit('st-1')?.per_5min).toHaveLength(12);

@@ -39,7 +39,7 @@ const RECENT_KEEP = 50;
 const QUEUE_LIMIT = 50;
 /** The waybill coverage query counts every open order: recomputed at most this often. */
 
-const TYPES = [EVENT.shipped, EVENT.intercepted, EVENT.held, EVENT.exception] as const;
+const TYPES = [EVENT.shipped, EVENT.parcelDiverted, EVENT.intercepted, EVENT.held, EVENT.exception] as const;
 
 export interface UnitThroughput {
   id: string;
@@ -163,6 +163,8 @@ export class DashboardData {
   readonly name = 'dashboard-data';
   private readonly now: () => number;
   private readonly shipped = new RollingCounts();
+  /** Parcels sorted to a carrier's chute, per DWS line. */
+  private readonly sorted = new RollingCounts();
   private readonly intercepts = new RollingCounts();
   private readonly holds = new RollingCounts();
   private readonly recentIntercepts: ExceptionItem[] = [];
@@ -226,6 +228,7 @@ export class DashboardData {
     }
     const now = this.now();
     this.shipped.prune(now);
+    this.sorted.prune(now);
     this.intercepts.prune(now);
     this.holds.prune(now);
   }
@@ -249,6 +252,13 @@ export class DashboardData {
       case EVENT.shipped: {
         const unit = unitOf();
         if (unit !== null) this.shipped.add(unit, at);
+        return;
+      }
+      case EVENT.parcelDiverted: {
+        // A DWS line's parcels per hour: parcels it sorted to a carrier's chute. Most were
+        // shipped (and counted) at a station and are only sorted on the line, so they go to a
+        // count of their own, not into the total of parcels shipped.
+        if (data['reason'] === 'carrier' && row.subject.startsWith('line:')) this.sorted.add(row.subject.slice('line:'.length), at);
         return;
       }
       case EVENT.held: {
@@ -309,14 +319,18 @@ export class DashboardData {
     ];
     // Units that shipped but are no longer configured still count (renamed stations).
     for (const id of this.shipped.unitIds()) if (!ids.some((u) => u.id === id)) ids.push({ id, kind: id.startsWith('line') ? 'line' : 'station' });
-    const units: UnitThroughput[] = ids.map(({ id, kind }) => ({
-      id,
-      kind,
-      state: kind === 'station' ? (summaries.find((s) => s.stationId === id)?.state ?? null) : null,
-      last_hour: this.shipped.sum(id, now, WINDOW_MINUTES),
-      rate_per_hour: Math.round((this.shipped.sum(id, now, RATE_MINUTES) * 60) / RATE_MINUTES),
-      per_5min: this.shipped.slots(id, now),
-    }));
+    // A station's parcels are those it shipped; a line's, those it sorted (shipped there or not).
+    const units: UnitThroughput[] = ids.map(({ id, kind }) => {
+      const counts = kind === 'line' ? this.sorted : this.shipped;
+      return {
+        id,
+        kind,
+        state: kind === 'station' ? (summaries.find((s) => s.stationId === id)?.state ?? null) : null,
+        last_hour: counts.sum(id, now, WINDOW_MINUTES),
+        rate_per_hour: Math.round((counts.sum(id, now, RATE_MINUTES) * 60) / RATE_MINUTES),
+        per_5min: counts.slots(id, now),
+      };
+    });
     const sumAll = (c: RollingCounts, minutes: number) => c.unitIds().reduce((n, u) => n + c.sum(u, now, minutes), 0);
 
     const link = this.deps.sync.linkState();

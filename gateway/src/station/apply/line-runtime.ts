@@ -98,9 +98,16 @@ export class LineRuntime implements EventOwner {
   }
 }
 
-/** A parcel sorted to its carrier's chute has shipped; intercepts and weight holds are counted as such. */
+/**
+ * A parcel the line itself shipped (sorted to its carrier's chute with no shipment before it)
+ * counts as shipped; one packed and shipped at a station counted there and is only sorted here
+ * (counting it again made `shipped` twice the parcels). Intercepts and weight holds count as such.
+ */
 function lineResult(d: DivertDecision): FlowResult | null {
-  if (d.code === null) return d.reason === 'carrier' ? 'shipped' : null;
+  if (d.code === null) {
+    const shipsHere = d.writes.some((w) => w.op === 'shipment.put' && w.shipment.state === 'shipped');
+    return d.reason === 'carrier' && shipsHere ? 'shipped' : null;
+  }
   if (d.code.startsWith('PKL_INTERCEPT_')) return 'intercepted';
   if (d.code === 'PKL_WEIGHT_OUT_OF_TOLERANCE') return 'weight_rejected';
   return null;

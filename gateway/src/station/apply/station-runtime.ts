@@ -396,6 +396,11 @@ export class StationRuntime implements EventOwner, StationService {
       const result = stationResult(after);
       if (result !== null) metrics.shipment(result);
     }
+    // The shipment a scan of the next order left behind is no longer the station's: it is
+    // counted from the step's writes (it never shows up as the station's state).
+    for (const w of step.writes) {
+      if (w.op === 'shipment.put' && w.shipment.shipmentId !== after?.shipmentId && w.shipment.state === 'abandoned') metrics.shipment('abandoned');
+    }
     this.scheduleView(station);
     const reply = step.reply;
     if (reply.ok) settle(settled(committed));
