@@ -183,6 +183,18 @@ export async function buildHttpApp(deps: HttpDeps, server?: HttpServer | HttpsSe
     windowMs: deps.config.printing.reprint.windowMs,
     passwordHash: (name) => deps.store.getSupervisor(name)?.secretHash ?? null,
     login: loginGuard,
+    // Lockouts survive a restart: one meta row per supervisor and station (`supervisor.lock.*`).
+    locks: {
+      load: (key) => {
+        const v = Number(deps.store.getMeta(`supervisor.lock.${key}`) ?? 0);
+        return v > 0 ? v : null;
+      },
+      save: (key, until) => {
+        deps.store.write([{ op: 'meta.put', key: `supervisor.lock.${key}`, value: String(until ?? 0) }]).catch((err: unknown) => {
+          deps.logger.warn({ err, key }, 'could not persist a supervisor lockout');
+        });
+      },
+    },
   });
   registerStationRoutes(app, deps, supervisorGuard);
   registerProvisioningRoutes(app, deps);

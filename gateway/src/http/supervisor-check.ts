@@ -17,6 +17,8 @@ export async function requireSupervisor(
   reply: FastifyReply,
   who: { supervisor: string; password: string },
   audit: { action: string } & Record<string, unknown>,
+  /** The station the action is for: failures and lockouts count per supervisor and station. */
+  station?: string,
 ): Promise<void> {
   const loginGuard = guard.login;
   // Per source as well as per name (the ReprintGuard's lockout): one host guessing many
@@ -30,7 +32,7 @@ export async function requireSupervisor(
       throw throttled(reply, source, gate.retryAfterMs);
     }
   }
-  const outcome = await guard.check(who.supervisor, who.password);
+  const outcome = await guard.check(who.supervisor, who.password, station);
   if (outcome.ok) {
     loginGuard?.succeeded(source, identity);
     return;

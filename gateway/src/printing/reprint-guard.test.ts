@@ -115,3 +115,29 @@ describe('ReprintGuard', () => {
     expect((await g.check('li', 'correct horse')).ok).toBe(true);
   });
 });
+
+describe('lockouts per supervisor and station, persisted', () => {
+  it('guesses at one station lock the supervisor out there only, and the lock survives a restart', async () => {
+    const clock = { t: 1_000_000 };
+    const saved = new Map<string, number>();
+    const locks = {
+      load: (k: string) => saved.get(k) ?? null,
+      save: (k: string, until: number | null) => void (until === null ? saved.delete(k) : saved.set(k, until)),
+    };
+    const make = () => new ReprintGuard({ maxFailures: 3, windowMs: 60_000, passwordHash: (n) => hashes[n] ?? null, now: () => clock.t, locks });
+    const g = make();
+    for (let i = 0; i < 3; i++) await g.check('li', 'wrong', 'st-1');
+    expect((await g.check('li', 'correct horse', 'st-1'))).toMatchObject({ ok: false, code: 'PKL_REPRINT_LOCKED' });
+    // The same supervisor at another station is not locked out.
+    expect(await g.check('li', 'correct horse', 'st-2')).toEqual({ ok: true, supervisor: 'li' });
+    expect(saved.get('li@st-1')).toBe(1_000_000 + 60_000);
+    // A restart (a new guard) still finds the lock, until it ends.
+    const after = make();
+    clock.t += 30_000;
+    expect(after.lockedFor('li', 'st-1')).toBe(30_000);
+    expect(await after.check('li', 'correct horse', 'st-1')).toMatchObject({ ok: false, code: 'PKL_REPRINT_LOCKED' });
+    clock.t += 30_000;
+    expect(await after.check('li', 'correct horse', 'st-1')).toEqual({ ok: true, supervisor: 'li' });
+    expect(saved.has('li@st-1')).toBe(false);
+  });
+});

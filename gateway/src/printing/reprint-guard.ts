@@ -50,6 +50,17 @@ export interface ReprintGuardOptions {
    * counting a wrong password), and the HTTP check keys it per source. Default: none.
    */
   login?: LoginGuard;
+  /**
+   * Where lockouts outlive a restart (the store's meta table): `load` gives the end of a
+   * persisted lock (ms) or null, `save` records one (null: cleared). Keys are per supervisor
+   * and station. Default: locks in memory only.
+   */
+  locks?: { load(key: string): number | null; save(key: string, until: number | null): void };
+}
+
+/** The tally key: a lockout binds one supervisor at one station, not everywhere. */
+function tallyKey(supervisor: string, scope: string | undefined): string {
+  return scope === undefined ? supervisor : `${supervisor}@${scope}`;
 }
 
 interface Tally {
@@ -75,35 +86,47 @@ export class ReprintGuard {
     return this.opts.login;
   }
 
-  /** Checks a name and password; never throws for a refusal (see {@link clientError}). */
-  check(supervisor: string, password: string): Promise<GuardOutcome> {
-    const previous = this.queues.get(supervisor) ?? Promise.resolve();
+  /**
+   * Checks a name and password; never throws for a refusal (see {@link clientError}). `scope`
+   * (the station the action is for) keeps failures and lockouts per supervisor and station, so
+   * guesses at one station cannot lock the supervisor out at every other.
+   */
+  check(supervisor: string, password: string, scope?: string): Promise<GuardOutcome> {
+    const key = tallyKey(supervisor, scope);
+    const previous = this.queues.get(key) ?? Promise.resolve();
     const run = previous.then(
-      () => this.checkNow(supervisor, password),
-      () => this.checkNow(supervisor, password),
+      () => this.checkNow(supervisor, password, key),
+      () => this.checkNow(supervisor, password, key),
     );
-    this.queues.set(supervisor, run);
+    this.queues.set(key, run);
     const forget = () => {
-      if (this.queues.get(supervisor) === run) this.queues.delete(supervisor);
+      if (this.queues.get(key) === run) this.queues.delete(key);
     };
     run.then(forget, forget); // the caller sees the rejection, if any
     return run;
   }
 
-  /** Milliseconds until the name's lock ends; 0 when it is not locked. */
-  lockedFor(supervisor: string): number {
-    const until = this.tallies.get(supervisor)?.lockedUntil ?? null;
+  /** Milliseconds until the name's lock (at `scope`) ends; 0 when it is not locked. */
+  lockedFor(supervisor: string, scope?: string): number {
+    const key = tallyKey(supervisor, scope);
+    const until = this.tallies.get(key)?.lockedUntil ?? this.opts.locks?.load(key) ?? null;
     return until === null ? 0 : Math.max(0, until - this.now());
   }
 
-  private async checkNow(supervisor: string, password: string): Promise<GuardOutcome> {
-    const before = this.tallies.get(supervisor);
+  private async checkNow(supervisor: string, password: string, key: string): Promise<GuardOutcome> {
+    if (!this.tallies.has(key)) {
+      // A lock from before a restart still holds.
+      const until = this.opts.locks?.load(key) ?? null;
+      if (until !== null && until > this.now()) this.tallies.set(key, { failures: Array(this.opts.maxFailures).fill(until - this.opts.windowMs), lockedUntil: until });
+    }
+    const before = this.tallies.get(key);
     if (before?.lockedUntil != null) {
       const left = before.lockedUntil - this.now();
       if (left > 0) {
         return { ok: false, code: 'PKL_REPRINT_LOCKED', supervisor, failures: before.failures.length, retryAfterMs: left };
       }
-      this.tallies.delete(supervisor); // the lock ran out: a clean slate
+      this.tallies.delete(key); // the lock ran out: a clean slate
+      this.opts.locks?.save(key, null);
     }
     const hash = this.opts.passwordHash(supervisor);
     // An unknown name pays for one scrypt too, so timing does not tell it from a wrong password.
@@ -115,16 +138,19 @@ export class ReprintGuard {
     }
     const ok = hash !== null && verdict;
     if (ok) {
-      this.tallies.delete(supervisor);
+      this.tallies.delete(key);
       return { ok: true, supervisor };
     }
     const at = this.now();
-    const tally = this.tallies.get(supervisor) ?? { failures: [], lockedUntil: null };
+    const tally = this.tallies.get(key) ?? { failures: [], lockedUntil: null };
     tally.failures = tally.failures.filter((t) => t > at - this.opts.windowMs);
     tally.failures.push(at);
-    if (tally.failures.length >= this.opts.maxFailures) tally.lockedUntil = at + this.opts.windowMs;
-    this.tallies.delete(supervisor); // re-insert: Map order = least recently failed first
-    this.tallies.set(supervisor, tally);
+    if (tally.failures.length >= this.opts.maxFailures) {
+      tally.lockedUntil = at + this.opts.windowMs;
+      this.opts.locks?.save(key, tally.lockedUntil);
+    }
+    this.tallies.delete(key); // re-insert: Map order = least recently failed first
+    this.tallies.set(key, tally);
     this.bound(at);
     return {
       ok: false,

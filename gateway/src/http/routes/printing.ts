@@ -63,7 +63,8 @@ export function registerPrintingRoutes(app: App, deps: HttpDeps, guard: ReprintG
     async (request, reply) => {
       const { shipmentId } = request.params;
       const { supervisor, password, request_id: requestId, note } = request.body;
-      await requireSupervisor(guard, request, reply, { supervisor, password }, { action: 'reprint', shipmentId, requestId });
+      const station = deps.store.getShipment(shipmentId)?.stationId;
+      await requireSupervisor(guard, request, reply, { supervisor, password }, { action: 'reprint', shipmentId, requestId }, station);
       const req: ReprintRequest = { supervisor, requestId };
       if (note !== undefined) req.note = note;
       const result = await deps.stations.reprint(shipmentId, req);
@@ -102,7 +103,8 @@ export function registerPrintingRoutes(app: App, deps: HttpDeps, guard: ReprintG
     async (request, reply) => {
       const { shipmentId } = request.params;
       const { supervisor, password, request_id: requestId, note } = request.body;
-      await requireSupervisor(guard, request, reply, { supervisor, password }, { action: 'ship-unlabelled', shipmentId, requestId });
+      const station = deps.store.getShipment(shipmentId)?.stationId;
+      await requireSupervisor(guard, request, reply, { supervisor, password }, { action: 'ship-unlabelled', shipmentId, requestId }, station);
       const req: ShipUnlabelledRequest = { supervisor, requestId };
       if (note !== undefined) req.note = note;
       const result = await deps.stations.shipUnlabelled(shipmentId, req);

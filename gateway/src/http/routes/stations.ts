@@ -128,7 +128,7 @@ export function registerStationRoutes(app: App, deps: HttpDeps, guard: ReprintGu
       const { stationId } = request.params;
       if (deps.stations.view(stationId) === null) throw new PacklineError('PKL_STATION_UNKNOWN', { stationId });
       const { supervisor, password, note } = request.body;
-      await requireSupervisor(guard, request, reply, { supervisor, password }, { action: 'release', stationId });
+      await requireSupervisor(guard, request, reply, { supervisor, password }, { action: 'release', stationId }, stationId);
       const result = await deps.stations.override(stationId, supervisor, note);
       request.log.info({ audit: 'release', stationId, supervisor, ok: result.ok }, 'supervisor release at the station');
       if (!result.ok) return sendWireError(reply, result.error);
