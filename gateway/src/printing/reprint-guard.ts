@@ -147,7 +147,8 @@ export class ReprintGuard {
     tally.failures.push(at);
     if (tally.failures.length >= this.opts.maxFailures) {
       tally.lockedUntil = at + this.opts.windowMs;
-      this.opts.locks?.save(key, tally.lockedUntil);
+      // Persisted for real supervisors only: made-up names must not grow the store.
+      if (hash !== null) this.opts.locks?.save(key, tally.lockedUntil);
     }
     this.tallies.delete(key); // re-insert: Map order = least recently failed first
     this.tallies.set(key, tally);
