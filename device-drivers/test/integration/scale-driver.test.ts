@@ -1,5 +1,5 @@
 /**
- * The real ScaleDriver against the scale simulator over real transports (a socat pty pair
+ * The real ScaleDriver against the scale simulator over real transports (a pty pair
  * with the serialport binding, and TCP on 127.0.0.1) and a throwaway aedes broker.
  */
 import net from 'node:net';
@@ -108,7 +108,7 @@ async function ptyPair(): Promise<PtyPair> {
 
 const serial = (pair: PtyPair, d: ScaleDefinition) => () => new SerialTransport({ path: pair.driverPath, line: d.serial! });
 
-describe('ScaleDriver over a socat pty pair', () => {
+describe('ScaleDriver over a pty pair', () => {
   it('MT-SICS (polled): stable grams, rate-limited, survives garbage, zero reaches the scale, unplug/replug', async () => {
     const url = await startBroker();
     const id = 'scale-sics';
@@ -148,7 +148,7 @@ describe('ScaleDriver over a socat pty pair', () => {
     await expect.poll(() => states(msgs, id).some((s) => s.reason?.startsWith('PKL_PAYLOAD_NOT_JSON')), poll).toBe(true);
     expect(tares()).toBe(0);
 
-    // Unplug: socat gone → retained offline; replug → online and weighing again.
+    // Unplug: pty pair closed → retained offline; replug → online and weighing again.
     await pair.stop();
     await expect.poll(() => lastState(msgs, id)?.state, poll).toBe('offline');
     expect(await retainedState(url, id)).toMatchObject({ state: 'offline' });

@@ -4,7 +4,7 @@
  * a separate process that connects over real MQTT with the provisioned credentials.
  *
  * The simulated floor also gets one station of wire-protocol devices driven by the gateway
- * (sim-config.ts): its serial scale sits on a socat pseudo-terminal pair and its ZPL printer on
+ * (sim-config.ts): its serial scale sits on an in-process pseudo-terminal pair and its ZPL printer on
  * a local TCP port. Both are chosen here, before the gateway starts, because the gateway's
  * driver config names them; the floor process then opens the far ends, and the drivers, which
  * retry with backoff, connect a moment later, like devices powered on after the gateway.
@@ -57,20 +57,12 @@ async function freeLocalPort(): Promise<number> {
 }
 
 /**
- * Plans the wire-protocol station, or returns null (with a log line saying why) when it is
- * switched off or socat, which makes the scale's serial line, is not installed.
+ * Plans the wire-protocol station, or returns null when it is switched off. Its serial line is a
+ * pseudo-terminal pair made in-process (simulators/src/scale/pty-pair.ts), so no system program
+ * is needed.
  */
-async function planWireStation(scaleDefinition: string, logger: Logger): Promise<{ wire: SimWireStation; dir: string } | null> {
+async function planWireStation(scaleDefinition: string, _logger: Logger): Promise<{ wire: SimWireStation; dir: string } | null> {
   if (scaleDefinition === 'none') return null;
-  const probe = spawnSync('socat', ['-V'], { stdio: 'ignore' });
-  if (probe.error !== undefined) {
-    logger.warn(
-      { station: SIM_WIRE_STATION_ID, err: probe.error.message },
-      `socat not found: the simulated floor runs without its wire-protocol station ${SIM_WIRE_STATION_ID} (serial scale + ZPL printer driven by the gateway); install socat (Debian: apt-get install socat) to add it`,
-    );
-    return null;
-  }
-  // socat's address syntax splits on ',' and ':', so the links live under a plain temp path.
   const dir = mkdtempSync(join(tmpdir(), 'packline-sim-'));
   const wire: SimWireStation = {
     scaleDefinition,
@@ -257,7 +249,7 @@ export function registerStartCommand(program: Command): void {
           // The floor first, while the broker still answers: its devices finish the parcel in
           // hand and disconnect cleanly (the gateway's stop waits for connected clients, and a
           // floor whose broker vanished mid-stop never finished), and the wire station's
-          // socat and printer go away before the drivers that use them.
+          // The pty pair and printer go away before the drivers that use them.
           stopFloor(floor, logger)
             .then(() => gateway.stop())
             .then(() => stopFloor(simCloud?.proc ?? null, logger, 5_000))

@@ -2,7 +2,7 @@
  * `npm start`'s simulated floor against the real gateway: the cloud simulator imports
  * orders (some refunded or cancelled), two packing stations and a DWS line work through them
  * over real MQTT with their own credentials, and the printers write ZPL labels to disk. The
- * wire-protocol station (st-wire-1) ships too: its Toledo 8217 scale on a socat pty and its
+ * wire-protocol station (st-wire-1) ships too: its Toledo 8217 scale on a pty and its
  * ZPL printer on raw TCP are driven by the gateway (`devices[].driver`), planned as
  * `packline start --sim` plans them.
  */
