@@ -13,6 +13,7 @@ import { registerSyncCommands } from './cli/sync-commands.js';
 import { registerStartCommand } from './cli/start-command.js';
 import { registerPreflightCommand } from './cli/preflight-command.js';
 import { redactConfig } from './config/redact.js';
+import { LabelTemplates, templateFix } from './printing/label-templates.js';
 
 /**
  * A command whose outcome is a status, not success or failure (`packline preflight`: 0 pass,
@@ -48,9 +49,15 @@ function buildProgram(): Command {
   const config = program.command('config').description('inspect and validate the configuration');
   config
     .command('check')
-    .description('validate the configuration; exits 1 naming every bad field')
+    .description('validate the configuration and draw every label template in use; exits 1 naming every bad field or template')
     .action(() => {
       const c = configFromOptions(program.opts<GlobalOptions>());
+      const problems = new LabelTemplates(c.printing.templates).problems();
+      if (problems.length > 0) {
+        for (const e of problems) process.stderr.write(`error ${e.code}: ${e.message}\n  fix: ${templateFix(e)}\n`);
+        setCommandExitCode(1);
+        return;
+      }
       process.stdout.write(
         `config ok: ${c.devices.length} devices, ${c.stations.length} stations, ${c.lines.length} lines, data in ${c.dataDir}\n`,
       );

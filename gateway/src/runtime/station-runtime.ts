@@ -10,7 +10,7 @@
  */
 import { PacklineError, toWireError } from '../../../contracts/errors.js';
 import { type PrinterHealth, PrintRouter } from '../printing/print-router.js';
-import { LabelTemplates } from '../printing/label-templates.js';
+import { LabelTemplates, templateFix } from '../printing/label-templates.js';
 import type { LabelOptions } from '../core/label/zpl-label.js';
 import type { StationView } from '../../../contracts/payloads.js';
 import { topics } from '../../../contracts/topics.js';
@@ -67,6 +67,7 @@ export class StationRuntime implements EventOwner, StationService {
   private readonly router: PrintRouter;
   /** Label options: the site's templates per carrier (printing/label-templates.ts). */
   private readonly label: LabelOptions;
+  private readonly templates: LabelTemplates;
   /** Last state each printer announced (`dev/{id}/state`): online, offline, or error + reason. */
   private readonly printerStates = new Map<string, { state: string; reason: string | null }>();
 
@@ -76,8 +77,8 @@ export class StationRuntime implements EventOwner, StationService {
     this.preShipment = (shop) => shops.has('*') || shops.has(shop);
     const p = deps.config.printing;
     this.router = new PrintRouter({ channels: p.channels, routes: p.routes, queueLimit: p.queueLimit });
-    const templates = new LabelTemplates(p.templates);
-    this.label = templates.enabled ? { templates } : {};
+    this.templates = new LabelTemplates(p.templates);
+    this.label = { templates: this.templates };
     this.now = deps.now ?? Date.now;
   }
 
@@ -98,6 +99,8 @@ export class StationRuntime implements EventOwner, StationService {
   async start(): Promise<void> {
     if (this.started) return;
     const { store, logger, config } = this.deps;
+    // A label that cannot be drawn is said once here, with the fix, not first at a station.
+    for (const e of this.templates.problems()) logger.error({ code: e.code, fix: templateFix(e) }, `labels will fail: ${e.message}; fix: ${templateFix(e)}`);
     const at = this.now();
     const open = store.openShipments();
     const pending = store.pendingPrintJobs();
