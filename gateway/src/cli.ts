@@ -90,9 +90,14 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof PacklineError) {
       process.stderr.write(`error ${err.code}: ${err.message}\n`);
-      return 1;
+      // Bad input on the command line is a usage error (exit 2), like commander's own.
+      return err.code === 'PKL_PAYLOAD_INVALID' ? 2 : 1;
     }
-    process.stderr.write(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    // Anything else is still a coded line, never a stack trace: the operator gets what failed;
+    // a developer sets PACKLINE_DEBUG_STACK=1 for the stack.
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`error PKL_INTERNAL: ${message}\n`);
+    if (process.env['PACKLINE_DEBUG_STACK'] === '1' && err instanceof Error) process.stderr.write(`${err.stack}\n`);
     return 1;
   }
 }
