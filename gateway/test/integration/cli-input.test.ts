@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { PROVISIONING_NOTE } from '../../src/broker/provisioning.js';
 import { removeRunningFile, writeRunningFile } from '../../src/cli/running-file.js';
 import { runCli } from '../support/cli.js';
 
@@ -32,6 +33,16 @@ describe('bad command-line input', () => {
       expect(r.stderr + r.stdout).not.toMatch(STACK);
     });
   }
+});
+
+describe('provisioning.json', () => {
+  it('its note names a command that exists', async () => {
+    const cmd = /`packline ([a-z-]+(?: [a-z-]+)*) <id>`/.exec(PROVISIONING_NOTE)?.[1];
+    expect(cmd).toBe('device rotate-secret');
+    const r = await runCli(dir, [...(cmd as string).split(' '), '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Usage: packline device rotate-secret');
+  });
 });
 
 describe('packline config check', () => {
