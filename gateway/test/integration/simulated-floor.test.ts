@@ -86,9 +86,17 @@ describe('simulated floor on the real gateway', () => {
     const deadline = Date.now() + 60_000;
     let c = await counts();
     const mqttLabels = () => readdirSync(labelsDir).filter((f) => f.endsWith('.zpl')).length;
+    // The wire station's own record of a printed label lands a moment after the gateway marks
+    // the shipment shipped (the label, ~20 KB of ^GF graphics, is still arriving at its printer).
+    const wirePrinted = () => floor?.stats().stations.find((s) => s.stationId === SIM_WIRE_STATION_ID)?.outcomes['printed'] ?? 0;
     while (
       Date.now() < deadline &&
-      ((c.by.shipped ?? 0) < 6 || (c.by.intercepted ?? 0) < 1 || !c.stations.has(SIM_WIRE_STATION_ID) || mqttLabels() < 4 || (floor.stats().lines[0]?.parcels ?? 0) < 1)
+      ((c.by.shipped ?? 0) < 6 ||
+        (c.by.intercepted ?? 0) < 1 ||
+        !c.stations.has(SIM_WIRE_STATION_ID) ||
+        mqttLabels() < 4 ||
+        (floor.stats().lines[0]?.parcels ?? 0) < 1 ||
+        wirePrinted() < 1)
     ) {
       await new Promise((r) => setTimeout(r, 250));
       c = await counts();
