@@ -90,8 +90,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof PacklineError) {
       process.stderr.write(`error ${err.code}: ${err.message}\n`);
-      // Bad input on the command line is a usage error (exit 2), like commander's own.
-      return err.code === 'PKL_PAYLOAD_INVALID' ? 2 : 1;
+      return 1;
     }
     // Anything else is still a coded line, never a stack trace: the operator gets what failed;
     // a developer sets PACKLINE_DEBUG_STACK=1 for the stack.

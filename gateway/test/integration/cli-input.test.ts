@@ -3,13 +3,15 @@
  * and an exit code, never a stack trace; `config check` draws the label templates; `sync
  * status` names the cloud the running gateway syncs to (running.json), not only the config's.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PROVISIONING_NOTE } from '../../src/broker/provisioning.js';
 import { removeRunningFile, writeRunningFile } from '../../src/cli/running-file.js';
+import { startChildGateway } from '../support/child-gateway.js';
 import { runCli } from '../support/cli.js';
+import { floorConfig } from '../support/floor.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pkl-cli-input-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,10 +20,10 @@ const STACK = /\n\s+at .+\(|\n\s+at .+:\d+:\d+/;
 
 describe('bad command-line input', () => {
   const cases: [string[], number, RegExp][] = [
-    [['sync', 'retry', 'abc'], 2, /^error PKL_PAYLOAD_INVALID: .*not an event seq.*"abc"/],
-    [['sync', 'retry', '1.5'], 2, /^error PKL_PAYLOAD_INVALID: /],
-    [['sync', 'retry', '-3'], 2, /^error/],
-    [['print', 'exceptions', '--limit', 'lots'], 2, /^error PKL_PAYLOAD_INVALID: .*--limit/],
+    [['sync', 'retry', 'abc'], 1, /^error PKL_PAYLOAD_INVALID: .*not an event seq.*"abc"/],
+    [['sync', 'retry', '1.5'], 1, /^error PKL_PAYLOAD_INVALID: /],
+    [['sync', 'retry', '-3'], 1, /^error PKL_PAYLOAD_INVALID/],
+    [['print', 'exceptions', '--limit', 'lots'], 1, /^error PKL_PAYLOAD_INVALID: .*--limit/],
     [['device', 'rotate-secret', 'no-such-device'], 1, /^error PKL_DEVICE_UNKNOWN/],
     [['sync', 'nonsense'], 2, /error: unknown command|error:/],
   ];
@@ -58,6 +60,25 @@ describe('packline config check', () => {
     const r = await runCli(dir, ['config', 'check']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^config ok/);
+  });
+});
+
+describe('packline start with a label font that cannot be used', () => {
+  it('starts, and says once at start-up what will fail and how to fix it', async () => {
+    const dataDir = join(dir, 'bad-font');
+    const configFile = join(dir, 'bad-font.json');
+    writeFileSync(configFile, JSON.stringify(floorConfig(dataDir, { stations: 1, lines: 0 }, { log: { level: 'info' }, printing: { templates: { font: '/nonexistent/label-font.ttc' } } })));
+    const g = await startChildGateway(configFile, dataDir);
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      const lines = g.output().split('\n').filter((l) => l.includes('labels will fail'));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain('PKL_TEMPLATE_FONT_INVALID');
+      expect(lines[0]).toContain('fix: set printing.templates.font');
+    } finally {
+      g.proc.kill('SIGTERM');
+      await g.exited;
+    }
   });
 });
 
