@@ -6,12 +6,12 @@
  * down). The load generator is another process playing packing stations over real MQTT.
  * The same load runs against the embedded broker (aedes) and against Debian's Mosquitto
  * with the gateway in external-broker mode; the table prints both side by side, with the
- * targets from issue 2 §8.
+ * targets from bench/README.md.
  *
  * Options (after `--`): --seconds N (per phase, default 10), --stations N (default 168, i.e.
  * 504 connected devices), --only aedes|mosquitto, --fsync-delay-ms X (every sync that slow).
  *
- * `--sdcard` (issue 8, Raspberry Pi): the embedded broker only, at 100 shipments/s and at max,
+ * `--sdcard` (Raspberry Pi, docs/deploy-raspberry-pi.md): the embedded broker only, at 100 shipments/s and at max,
  * twice in the same run: this machine's disk, then SD-card mode (every fsync/fdatasync of the
  * gateway process 8 ms, every 500th a spike of 35–180 ms: --sd-delay-ms, --sd-spike-every,
  * --sd-spike-ms), side by side with the issue's targets (p99 scan-to-print ≤ 50 ms at 100/s,

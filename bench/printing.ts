@@ -7,7 +7,7 @@
  * 2. Render + dispatch per label to a simulated ZPL printer on raw TCP (simulators ZplPrinterSim,
  *    1 ms print time): render, write on the socket, until the printer reports it printed;
  *    p50/p99, against render alone in the same run (the baseline).
- * 3. Jobs/s through the print router (printing/print-router.ts) with 1 and 4 printers in one
+ * 3. Jobs/s through the print router (station/decide/print-router.ts) with 1 and 4 printers in one
  *    channel, each a ZplPrinterSim with `--print-ms` per label, queue limit 20 per printer with
  *    back-pressure (a refused job waits for a completion and is routed again); plus the router's
  *    bare decision rate.
@@ -16,10 +16,10 @@
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import type { LabelData } from '../gateway/src/core/label/label-data.js';
-import { renderLabel } from '../gateway/src/core/label/render.js';
+import type { LabelData } from '../gateway/src/label/label-data.js';
+import { renderLabel } from '../gateway/src/label/render.js';
 import { LabelTemplates } from '../gateway/src/printing/label-templates.js';
-import { type PrinterHealth, PrintRouter } from '../gateway/src/printing/print-router.js';
+import { type PrinterHealth, PrintRouter } from '../gateway/src/station/decide/print-router.js';
 import { ZplPrinterSim } from '../simulators/src/printer/zpl-printer-sim.js';
 
 const DATA: LabelData = {

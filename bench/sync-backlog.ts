@@ -1,6 +1,6 @@
 /**
  * The backlog for `npm run bench -- sync`: a gateway data directory whose event log holds a
- * day of packing that never reached the cloud (issue 4: 720,000 events = 24 h at peak),
+ * day of packing that never reached the cloud (720,000 events = 24 h at peak, docs/sync.md),
  * written straight into the gateway's own SQLite file before the gateway starts, with the
  * gateway's own schema and connection settings (gateway/src/storage/schema.ts). Playing 24 h
  * of stations over MQTT would take hours; the drain only reads the `events` table, so what
@@ -28,7 +28,7 @@ import { META_BOOT, META_HLC, UnitApplier } from '../gateway/src/storage/unit-ap
 export interface BacklogOptions {
   dataDir: string;
   gatewayId: string;
-  /** Events in the backlog (issue 4: 720,000). */
+  /** Events in the backlog (720,000). */
   events: number;
   /** Stations the day was packed on (`st-1` … `st-N`). */
   stations: number;
@@ -140,7 +140,7 @@ function dayShipment(k: number, rnd: () => number, ids: ReturnType<typeof idSour
   };
 }
 
-/** The events one shipment writes, in order (gateway/src/core/station-machine.ts). */
+/** The events one shipment writes, in order (gateway/src/station/decide/step-station.ts). */
 function shipmentEvents(s: DayShipment): Array<{ type: string; subject: string; data: Record<string, unknown> }> {
   const subject = `shipment:${s.shipmentId}`;
   const out: Array<{ type: string; subject: string; data: Record<string, unknown> }> = [];

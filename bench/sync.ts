@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- sync`: how fast a day-long backlog drains into the cloud once the link
- * is back, and what the drain does to the stations still packing (issue 4 "Tests and
+ * is back, and what the drain does to the stations still packing (docs/sync.md "Tests and
  * benchmark": a 720,000-event backlog drained in <= 3 min, live p99 scan-to-print <= 2x idle).
  *
  * Processes, all on this machine:

@@ -20,6 +20,12 @@ export function renderErrorsDoc(): string {
     '|---|---|---|---|',
     ...rows,
     '',
+    '## Reserved codes',
+    '',
+    'Nothing produces these today; they stay in the catalogue because a code is never reused.',
+    '',
+    ...Object.entries(ERRORS).flatMap(([code, spec]: [string, ErrorSpec]) => (spec.reserved === undefined ? [] : [`- \`${code}\`: ${spec.reserved}.`])),
+    '',
   ].join('\n');
 }
 

@@ -15,6 +15,12 @@ export interface ErrorSpec {
   readonly http: number;
   readonly en: string;
   readonly zh: string;
+  /**
+   * Set on a code nothing produces today, with the reason it is kept: codes are never reused,
+   * so a reserved one stays in the catalogue (contracts/errors-usage.test.ts checks that every
+   * other code has a producer).
+   */
+  readonly reserved?: string;
 }
 
 export const ERRORS = {
@@ -30,7 +36,12 @@ export const ERRORS = {
     en: 'Payload of {size} bytes exceeds the limit of {limit} bytes',
     zh: '报文 {size} 字节，超过上限 {limit} 字节',
   },
-  PKL_TOPIC_UNKNOWN: { http: 404, en: 'Unknown topic {topic}', zh: '未知主题 {topic}' },
+  PKL_TOPIC_UNKNOWN: {
+    http: 404,
+    en: 'Unknown topic {topic}',
+    zh: '未知主题 {topic}',
+    reserved: 'topics outside the contract are refused by the broker ACL without an answer (docs/mqtt.md)',
+  },
   PKL_DEVICE_UNKNOWN: { http: 404, en: 'Unknown device {deviceId}', zh: '未登记的设备 {deviceId}' },
   PKL_DEVICE_EXISTS: { http: 409, en: 'Device {deviceId} already exists', zh: '设备 {deviceId} 已存在' },
   PKL_DEVICE_ROLE_MISMATCH: {
@@ -55,6 +66,7 @@ export const ERRORS = {
     http: 403,
     en: '{deviceId} may not {action} {topic}',
     zh: '{deviceId} 无权 {action} {topic}',
+    reserved: 'the broker refuses a denied publish or subscribe at the MQTT level, with no dev/{id}/err answer',
   },
   PKL_RATE_LIMITED: {
     http: 429,
@@ -114,6 +126,7 @@ export const ERRORS = {
     http: 409,
     en: 'Items missing: {missing}',
     zh: '商品缺少：{missing}',
+    reserved: 'a weight before verification completed is not taken (PKL_WEIGHT_STALE); kept for a station that ships with items short',
   },
   PKL_SHIPMENT_ABANDONED: {
     http: 409,
@@ -126,6 +139,7 @@ export const ERRORS = {
     http: 409,
     en: 'Weight not stable yet',
     zh: '重量未稳定',
+    reserved: 'unstable readings only move the live weight (docs/shipment-flow.md); kept for drivers that answer a weigh command',
   },
   PKL_WEIGHT_STALE: {
     http: 409,
@@ -220,7 +234,7 @@ export const ERRORS = {
   PKL_STATION_UNKNOWN: { http: 404, en: 'Unknown station {stationId}', zh: '未知工位 {stationId}' },
   PKL_LINE_UNKNOWN: { http: 404, en: 'Unknown line {lineId}', zh: '未知流水线 {lineId}' },
 
-  // ---- printing: reprint guard (issue 5; docs/http.md "Printing") ----------------------
+  // ---- printing: reprint guard (docs/printing.md; docs/http.md "Printing") ----------------------
   // UNKNOWN and PASSWORD_WRONG share status and wording on purpose: a client cannot tell a
   // wrong name from a wrong password (no probing for supervisor names); the log tells them apart.
   PKL_SUPERVISOR_UNKNOWN: {
@@ -383,6 +397,16 @@ export const ERRORS = {
 export type ErrorCode = keyof typeof ERRORS;
 
 export type ErrorDetails = Readonly<Record<string, string | number | boolean | null | undefined>>;
+
+/** A refusal: the one shape a decision, a decoder or a commit answers with when it says no. */
+export interface Refusal {
+  ok: false;
+  code: ErrorCode;
+  details: ErrorDetails;
+}
+
+/** The answer of anything that may refuse: `{ ok: true, …T }` or a {@link Refusal}. */
+export type Result<T extends object = object> = ({ ok: true } & T) | Refusal;
 
 export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.hasOwn(ERRORS, value);

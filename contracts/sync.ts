@@ -4,7 +4,7 @@
  * pulls. The gateway (cloud-sync/), the reference cloud (simulators/src/cloud/reference/) and
  * the sync benchmark all import this one module, so the two sides cannot drift.
  *
- * Guarantees (field notes domain.md §3.1, §6):
+ * Guarantees (docs/sync.md):
  * - Upstream is at-least-once; the cloud dedupes on the permanent natural key
  *   (gateway_id, seq), never on a TTL'd idempotency cache: an outage may last longer than
  *   any such cache lives. The effect is exactly once.
@@ -198,7 +198,7 @@ export const SYNC_REQUEST_ERRORS = {
 
 // ---- downstream: the change feed -----------------------------------------------------
 
-/** Order statuses the cloud pushes down; each maps to an interception flag (domain.md §1.4). */
+/** Order statuses the cloud pushes down; each maps to an interception flag (docs/shipment-flow.md). */
 export const ORDER_STATUSES = [
   'refund_requested',
   'refund_withdrawn',

@@ -4,7 +4,7 @@
  * simulators may run it before publishing to catch their own bugs early.
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { type ErrorCode, type ErrorDetails } from './errors.js';
+import type { Result } from './errors.js';
 import { EVENT_SCHEMAS, type EventPayloads } from './payloads.js';
 import type { EventKind } from './topics.js';
 
@@ -17,13 +17,15 @@ const validators = Object.fromEntries(
   Object.entries(EVENT_SCHEMAS).map(([kind, schema]) => [kind, ajv.compile(schema)]),
 ) as { [K in EventKind]: ValidateFunction<EventPayloads[K]> };
 
-export type DecodeResult<K extends EventKind> =
-  | { ok: true; value: EventPayloads[K] }
-  | { ok: false; code: ErrorCode; details: ErrorDetails };
+export type DecodeResult<K extends EventKind> = Result<{ value: EventPayloads[K] }>;
 
-function describe(err: ErrorObject | undefined): string {
-  if (!err) return 'does not match the schema';
-  const where = err.instancePath === '' ? 'payload' : err.instancePath.slice(1).replaceAll('/', '.');
+/**
+ * The one text of a schema error for device payloads and protocol frames: `lines.1.qty must be
+ * >= 1` (the field as a dotted path, `root` when it is the whole document).
+ */
+export function describeSchemaError(err: ErrorObject | undefined, root = 'payload', unmatched = 'does not match the schema'): string {
+  if (!err) return unmatched;
+  const where = err.instancePath === '' ? root : err.instancePath.slice(1).replaceAll('/', '.');
   if (err.keyword === 'additionalProperties') {
     return `${where} has unknown field ${String((err.params as { additionalProperty?: string }).additionalProperty)}`;
   }
@@ -43,7 +45,7 @@ export function decodeEvent<K extends EventKind>(kind: K, payload: Uint8Array | 
   }
   const validate = validators[kind] as ValidateFunction<EventPayloads[K]>;
   if (!validate(parsed)) {
-    return { ok: false, code: 'PKL_PAYLOAD_INVALID', details: { reason: describe(validate.errors?.[0]) } };
+    return { ok: false, code: 'PKL_PAYLOAD_INVALID', details: { reason: describeSchemaError(validate.errors?.[0]) } };
   }
   return { ok: true, value: parsed };
 }

@@ -1,8 +1,7 @@
 /**
  * The inbound feed: pulls the cloud's change log (orders, waybills, status changes, cancel
  * requests) with a cursor — never by time window: a time window misses changes whose
- * timestamps land late (Wangdiantong's own API docs warn about exactly that, field notes
- * domain.md §3.4) — and hands each page to the gateway, which applies it together with the
+ * timestamps land late (Wangdiantong's own API docs warn about exactly that; docs/sync.md) — and hands each page to the gateway, which applies it together with the
  * next cursor in one durable unit. Every change is idempotent, so a page applied twice (a
  * crash between the cloud's answer and the commit) changes nothing the second time.
  *

@@ -5,8 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { PacklineError } from '../../contracts/errors.js';
-import { loadConfig } from './config/load.js';
-import type { Config } from './config/schema.js';
+import { configFromOptions, type GlobalOptions, resetCommandExitCode, commandExitCode, setCommandExitCode } from './cli/options.js';
 import { registerDeviceCommands } from './cli/device-commands.js';
 import { registerPrintCommands } from './cli/print-commands.js';
 import { registerSyncCommands } from './cli/sync-commands.js';
@@ -14,27 +13,6 @@ import { registerStartCommand } from './cli/start-command.js';
 import { registerPreflightCommand } from './cli/preflight-command.js';
 import { redactConfig } from './config/redact.js';
 import { LabelTemplates, templateFix } from './printing/label-templates.js';
-
-/**
- * A command whose outcome is a status, not success or failure (`packline preflight`: 0 pass,
- * 1 warn, 2 fail), sets its exit code here; main() returns it.
- */
-let commandExitCode = 0;
-export function setCommandExitCode(code: number): void {
-  commandExitCode = code;
-}
-
-export interface GlobalOptions {
-  config?: string;
-  dataDir?: string;
-}
-
-/** Loads the config named by --config / PACKLINE_CONFIG, with --data-dir applied. */
-export function configFromOptions(opts: GlobalOptions, extra: Record<string, unknown> = {}): Readonly<Config> {
-  const overrides: Record<string, unknown> = { ...extra };
-  if (opts.dataDir !== undefined) overrides.dataDir = opts.dataDir;
-  return loadConfig({ file: opts.config ?? process.env.PACKLINE_CONFIG, overrides });
-}
 
 function buildProgram(): Command {
   const program = new Command('packline')
@@ -79,10 +57,10 @@ function buildProgram(): Command {
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
-  commandExitCode = 0;
+  resetCommandExitCode();
   try {
     await program.parseAsync(argv);
-    return commandExitCode;
+    return commandExitCode();
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version end through here with exit code 0.

@@ -1,11 +1,12 @@
 /**
  * The composition root: builds every component from the validated config and runs them in
- * one lifecycle. Start order: store → device credentials and API tokens → HTTP app (not yet
- * listening) → broker and link → stations and lines (restored from the store) → ingress
- * (devices' events start flowing) → HTTP listen. Stop is the reverse, so in-flight steps
- * finish and are committed before the store closes.
+ * one lifecycle (lib/component.ts), in phases: storage → transport (the API's server, the
+ * broker and its link) → the shipment flow (station/) → the services around it (sync,
+ * printers, HTTP API, screens) → start in order: broker and link → stations and lines
+ * (restored from the store) → ingress (devices' events start flowing) → HTTP listen. Stop is
+ * the reverse, so in-flight steps finish and are committed before the store closes.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { parseTopic, topics } from '../../contracts/topics.js';
@@ -17,8 +18,8 @@ import { DeviceProvisioner, type DeviceRegistry, type IssuedSecret } from './bro
 import type { Config } from './config/schema.js';
 import { DriverHost } from './drivers/driver-host.js';
 import { CainiaoPrintEndpoint } from './printing/cainiao/endpoint.js';
-import type { HealthService, StationService } from './http/deps.js';
-import { buildHttpApp } from './http/app.js';
+import type { HealthService } from './http/deps.js';
+import { buildHttpApp, createHttpServer } from './http/app.js';
 import { createStoreOrderService } from './http/order-import.js';
 import { SyncService } from './sync/sync-service.js';
 import { UiService } from './ui/ui-plugin.js';
@@ -27,6 +28,7 @@ import { Notifier } from '../../cloud-sync/src/notify/notifier.js';
 import { type Component, stopAll } from './lib/component.js';
 import type { Logger } from './lib/logger.js';
 import { SdNotify } from './lib/sd-notify.js';
+import { Signals } from './lib/signals.js';
 import { Metrics } from './metrics.js';
 import { DeviceWatch } from './preflight/device-watch.js';
 import { registerPreflightRoutes } from './preflight/http-route.js';
@@ -37,12 +39,25 @@ import { loadOrCreateApiTokens } from './runtime/api-tokens.js';
 import { buildBindings } from './runtime/bindings.js';
 import { idSource } from './runtime/ids.js';
 import { Ingress } from './runtime/ingress.js';
-import { LineRuntime } from './runtime/line-runtime.js';
-import { StationRuntime } from './runtime/station-runtime.js';
+import { LineRuntime } from './station/apply/line-runtime.js';
+import { StationRuntime } from './station/apply/station-runtime.js';
 import { openStore } from './storage/sqlite-store.js';
 import type { Store } from './storage/types.js';
 
-export const VERSION = '0.1.0';
+/** The gateway's version: package.json's, read once (the sources and dist/ sit at different depths). */
+export const VERSION = packageVersion();
+
+function packageVersion(): string {
+  for (const up of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'packline' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // not at this depth
+    }
+  }
+  return '0.0.0';
+}
 
 export interface GatewayInfo {
   gatewayId: string;
@@ -116,6 +131,12 @@ export class Gateway implements Component {
     }
   }
 
+  /**
+   * In phases: 1 storage (store, device credentials, API tokens); 2 transport (the API's
+   * server, the broker and its link, built); 3 the shipment flow (built); 4 the services
+   * around it (sync, printers, HTTP API, screens), each handed the real parts, no late
+   * binding; 5 everything started in order, the HTTP listen last.
+   */
   private async startComponents(): Promise<void> {
     const { config, logger, metrics } = this;
     const dataDir = resolve(config.dataDir);
@@ -140,28 +161,28 @@ export class Gateway implements Component {
     const ids = idSource(config.gatewayId, store.boot);
     const bindings = buildBindings(config);
 
-    // The HTTP app is built before the runtimes exist (the broker needs its server for
-    // MQTT over WebSocket); it reaches the stations through this late-bound facade.
-    const stationsFacade: StationService = {
-      list: () => this.stations?.list() ?? [],
-      view: (id) => this.stations?.view(id) ?? null,
-      manualScan: (id, code, operator) => {
-        if (this.stations === null) return Promise.reject(new Error('stations not started'));
-        return this.stations.manualScan(id, code, operator);
-      },
-      override: (id, supervisor, note) => {
-        if (this.stations === null) return Promise.reject(new Error('stations not started'));
-        return this.stations.override(id, supervisor, note);
-      },
-      reprint: (shipmentId, request) => {
-        if (this.stations === null) return Promise.reject(new Error('stations not started'));
-        return this.stations.reprint(shipmentId, request);
-      },
-      shipUnlabelled: (shipmentId, request) => {
-        if (this.stations === null) return Promise.reject(new Error('stations not started'));
-        return this.stations.shipUnlabelled(shipmentId, request);
-      },
-    };
+    // Phase 2, transport: the API's server first, so the broker attaches MQTT over WebSocket
+    // to it, then the broker and its link (built here, started below).
+    const server = createHttpServer(config.http.tls);
+    let link: BrokerLink;
+    let broker: EmbeddedBroker | null = null;
+    if (config.mqtt.external === undefined) {
+      broker = new EmbeddedBroker({ config, directory: store, logger: log('broker'), httpServer: server });
+      link = new EmbeddedLink(broker, log('link'));
+    } else {
+      link = new ExternalLink({ gatewayId: config.gatewayId, external: config.mqtt.external, logger: log('link') });
+    }
+    const isOnline = (deviceId: string) => link.connectedDevices().has(deviceId);
+
+    // Phase 3, the shipment flow (restored from the store when started).
+    const stations = new StationRuntime({ config, store, link, metrics, logger: log('stations'), ids, isOnline });
+    // Order changes reach the stations through one signal, whoever made them (API import, cloud feed).
+    const signals = new Signals((err, signal) => logger.error({ err, signal }, 'signal handler failed'));
+    signals.on('ordersChanged', (orderIds) => {
+      for (const id of orderIds) stations.orderUpdated(id);
+    });
+
+    // Phase 4, services around the flow: sync, printers, the HTTP API and the screens.
     const health: HealthService = {
       ready: () => {
         const checks = {
@@ -172,13 +193,9 @@ export class Gateway implements Component {
         return { ready: Object.values(checks).every((c) => c.ok), checks };
       },
     };
-    let stations: StationRuntime | null = null;
-    const orders = createStoreOrderService(store, (orderIds) => {
-      for (const id of orderIds) stations?.orderUpdated(id);
-    });
-    // Cloud sync is built before the broker (the API answers its status from the start)
-    // and started after the runtimes; it publishes its link state once the broker is up.
-    let brokerLink: BrokerLink | null = null;
+    const orders = createStoreOrderService(store, (orderIds) => signals.emit('ordersChanged', orderIds));
+    // Cloud sync answers its status from the start and is started after the runtimes; it
+    // publishes its link state once started (after the broker).
     const notifier = new Notifier({ gatewayId: config.gatewayId, ...config.notify, logger: log('notify') });
     await notifier.start();
     this.running.push(notifier);
@@ -186,61 +203,53 @@ export class Gateway implements Component {
       config,
       store,
       alerts: notifier,
-      link: { publish: (topic, payload, opts) => (brokerLink === null ? Promise.resolve() : brokerLink.publish(topic, payload, opts)) },
+      link,
       logger: log('sync'),
-      onOrdersChanged: (orderIds) => {
-        for (const id of orderIds) stations?.orderUpdated(id);
-      },
+      onOrdersChanged: (orderIds) => signals.emit('ordersChanged', orderIds),
     });
-    // Test pages go out through the broker link once it is up (late-bound, like sync's).
     const printers = createPrinterService({
       config,
       boot: store.boot,
-      publish: (topic, payload, opts) => (brokerLink === null ? Promise.reject(new Error('broker not started')) : brokerLink.publish(topic, payload, opts)),
-      isOnline: (deviceId) => brokerLink?.connectedDevices().has(deviceId) ?? false,
+      publish: (topic, payload, opts) => link.publish(topic, payload, opts),
+      isOnline,
       logger: log('printers'),
     });
-    const app = await buildHttpApp({
+    // The screens (pages, /ui/live, GET /api/v1/dashboard) and preflight, with the device
+    // watch and the operations alerts behind them (docs/operations.md).
+    const ui = new UiService({ config, store, stations, sync, tokens, isOnline, logger: log('ui') });
+    const watch = new DeviceWatch({ config, link });
+    const ops = new OpsAlerts({ config, store, watch, alerts: notifier, logger: log('ops'), runPreflight: () => preflight.run() });
+    const preflight = new PreflightService({
       config,
       store,
-      stations: stationsFacade,
+      watch,
+      sync,
       printers,
-      orders,
-      sync,
-      metrics,
-      health,
-      tokens,
-      logger: log('http'),
-      version: VERSION,
+      logger: log('preflight'),
+      onReport: (report) => {
+        const disk = report.checks.find((c) => c.id === 'disk')?.data?.['bufferHours'];
+        metrics.setPreflight(report.status, typeof disk === 'number' ? disk : null);
+        ops.preflightReport(report);
+      },
     });
+    this.preflightService = preflight;
+    // Every route, in one place (http/app.ts).
+    const app = await buildHttpApp(
+      { config, store, stations, printers, orders, sync, metrics, health, tokens, logger: log('http'), version: VERSION },
+      server,
+      [ui, { name: 'preflight', register: (fastify) => registerPreflightRoutes(fastify, preflight) }],
+    );
     this.app = app;
-    // The screens (issue 6): pages, /ui/live and GET /api/v1/dashboard, registered before listen.
-    const ui = new UiService({
-      config,
-      store,
-      stations: stationsFacade,
-      sync,
-      tokens,
-      isOnline: (deviceId) => brokerLink?.connectedDevices().has(deviceId) ?? false,
-      logger: log('ui'),
-    });
-    await ui.register(app);
 
-    let link: BrokerLink;
-    if (config.mqtt.external === undefined) {
-      const broker = new EmbeddedBroker({ config, directory: store, logger: log('broker'), httpServer: app.server });
+    // Phase 5, start in order: broker and link, screens, stations, lines, ingress, drivers, sync.
+    if (broker !== null) {
       this.broker = broker;
       await broker.start();
       this.running.push(broker);
-      link = new EmbeddedLink(broker, log('link'));
-    } else {
-      link = new ExternalLink({ gatewayId: config.gatewayId, external: config.mqtt.external, logger: log('link') });
     }
     this.link = link;
     await link.start();
     this.running.push(link);
-    brokerLink = link;
-    const watch = new DeviceWatch({ config, link });
     await watch.start();
     this.running.push(watch);
     // Subscribed before the stations and drivers start, so every device state reaches the screens.
@@ -264,13 +273,10 @@ export class Gateway implements Component {
       }
     });
 
-    const isOnline = (deviceId: string) => link.connectedDevices().has(deviceId);
-    stations = new StationRuntime({ config, store, link, metrics, logger: log('stations'), ids, isOnline });
     const lines = new LineRuntime({ config, store, link, metrics, logger: log('lines'), ids });
     await stations.start();
     this.running.push(stations);
     this.stations = stations;
-    const runtime = stations;
     await link.subscribe(topics.allDeviceStates, (msg) => {
       const parsed = parseTopic(msg.topic);
       if (parsed?.type !== 'state') return;
@@ -280,7 +286,7 @@ export class Gateway implements Component {
       } catch {
         return; // a device's own status topic; garbage there changes nothing
       }
-      if (typeof body?.state === 'string') runtime.deviceState(parsed.deviceId, body.state, typeof body.reason === 'string' ? body.reason : null);
+      if (typeof body?.state === 'string') stations.deviceState(parsed.deviceId, body.state, typeof body.reason === 'string' ? body.reason : null);
     });
     await lines.start();
     this.running.push(lines);
@@ -312,24 +318,7 @@ export class Gateway implements Component {
       metrics.setSync(l.state, l.backlog, l.failed);
     });
 
-    // Preflight, the dashboard's metrics and the operations alerts (docs/operations.md).
-    const ops = new OpsAlerts({ config, store, watch, alerts: notifier, logger: log('ops'), runPreflight: () => preflight.run() });
-    const preflight = new PreflightService({
-      config,
-      store,
-      watch,
-      sync,
-      printers,
-      logger: log('preflight'),
-      onReport: (report) => {
-        const disk = report.checks.find((c) => c.id === 'disk')?.data?.['bufferHours'];
-        metrics.setPreflight(report.status, typeof disk === 'number' ? disk : null);
-        ops.preflightReport(report);
-      },
-    });
-    this.preflightService = preflight;
-    registerPreflightRoutes(app, preflight);
-    const stopOpsMetrics = collectOpsMetrics({ config, metrics, store, watch, stations: () => runtime.list(), ackedSeq: () => sync.ackedSeq() });
+    const stopOpsMetrics = collectOpsMetrics({ config, metrics, store, watch, stations: () => stations.list(), ackedSeq: () => sync.ackedSeq() });
     this.running.push({ name: 'ops-metrics', start: async () => undefined, stop: async () => stopOpsMetrics() });
     await ops.start();
     this.running.push(ops);

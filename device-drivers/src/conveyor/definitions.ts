@@ -1,5 +1,5 @@
 /**
- * DWS / sorter line models as DATA (style.md §8.1): the telegram template, who opens the TCP
+ * DWS / sorter line models as DATA: the telegram template, who opens the TCP
  * connection, and the line's timing. A site whose controller is configured differently adds a
  * definition (or overrides the template in config) — no code. Field layouts follow the
  * configurable host-message builders of DWS controllers (Datalogic DM3610 / AV500 style); the
@@ -19,7 +19,7 @@ export interface DwsDefinition {
   readonly telegram: TelegramTemplate;
   /**
    * How long the line waits for a destination before the parcel reaches the divert point
-   * (budget = distance scan→divert / belt speed − DWS and PLC latency; devices.md §6). The
+   * (budget = distance scan→divert / belt speed − DWS and PLC latency; docs/devices/conveyors.md). The
    * driver answers the default chute itself when the gateway is slower.
    */
   readonly replyTimeoutMs: number;

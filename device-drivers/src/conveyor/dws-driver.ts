@@ -6,7 +6,7 @@
  *   dev/{id}/cmd/divert {seq, chute, …} → reply telegram (destination) to the line
  *   dev/{id}/state   retained online / offline / error + reason; last will `offline`
  *
- * The belt cannot wait (devices.md §6, OPEX "ELC timeout"): when no divert arrives within the
+ * The belt cannot wait (docs/devices/conveyors.md, OPEX "ELC timeout"): when no divert arrives within the
  * line's `replyTimeoutMs` the driver replies the default chute itself. A telegram repeated by
  * the line (same seq, same content) is not published again; if it was already answered, the
  * same reply is sent again. `msg_id` = line id + seq + a digest of the content, so an MQTT

@@ -1,6 +1,6 @@
 /**
  * TCP text telegrams between a DWS (dimension-weight-scan) line and the gateway, built from a
- * template that is DATA (field notes devices.md §6: "the gateway should accept a configurable
+ * template that is DATA (docs/devices/conveyors.md: "the gateway should accept a configurable
  * field template"; Datalogic DM3610 host-message configuration: header, sequence number,
  * barcode(s), weight, L/W/H with configurable width/precision/unit/delimiter, trailer).
  *

@@ -2,11 +2,11 @@
  * Lists serial ports that may have a scale behind them and matches them to definitions.
  *
  * Sources, in order: `SerialPort.list()` (udev; rejects with `spawn udevadm ENOENT` in
- * containers/CI — field notes devices.md §1 finding 1), then the `/dev/serial/by-id` symlinks
+ * containers/CI — docs/devices/scales.md), then the `/dev/serial/by-id` symlinks
  * (stable names that survive re-plugging; udev creates them, and a `usb-<vendor>_<product>…`
  * name is all we know without udevadm), then the paths the site configured. A port whose USB
  * VID:PID matches a definition gets the best (highest-priority) match; every other port is
- * returned as `unsupported` rather than dropped (the Odoo IoT box pattern, style.md §5.2), so
+ * returned as `unsupported` rather than dropped (the Odoo IoT box pattern), so
  * the operator sees it and can assign a definition by hand.
  */
 import { readdir, readlink, realpath } from 'node:fs/promises';

@@ -5,7 +5,7 @@
  */
 import type { PrinterDefinition } from './types.js';
 
-/** Raw TCP printing port used by Zebra, TSC and Gprinter network interfaces (field notes §4.3, §4.5). */
+/** Raw TCP printing port used by Zebra, TSC and Gprinter network interfaces (docs/devices/printers.md). */
 export const RAW_PRINT_PORT = 9100;
 
 export const PRINTER_DEFINITIONS: readonly PrinterDefinition[] = [

@@ -1,6 +1,6 @@
 /**
  * Which print jobs were already sent to the printer, and how they ended. The gateway re-issues
- * unanswered jobs with the SAME job_id after a restart (gateway/src/runtime/station-runtime.ts);
+ * unanswered jobs with the SAME job_id after a restart (gateway/src/station/apply/station-runtime.ts);
  * the driver answers those from here instead of printing a second label.
  *
  * Only jobs whose bytes went (at least partly) onto the wire are remembered: a job refused

@@ -11,7 +11,7 @@
  * a re-issue (gateway restart) is answered from {@link JobMemory} with the first outcome.
  * A status query unanswered for `statusTimeoutMs` is a fault (`status_timeout`); for ZPL the
  * driver then asks `~HQES`, which current Zebra firmware answers while it ignores `~HS` in
- * MEDIA OUT / HEAD OPEN (field notes devices.md §4.3), to report the real cause. A fault seen
+ * MEDIA OUT / HEAD OPEN (docs/devices/printers.md), to report the real cause. A fault seen
  * after the job was sent cancels what is left in the printer (ZPL `~JA`), so the label does
  * not come out later by surprise when the operator clears the fault; the gateway decides about
  * a reprint. Lost connection → `offline`, reconnect with exponential backoff + jitter.

@@ -1,4 +1,4 @@
-/** Declarative invariants of the scale catalogue (style.md §8 item 15). */
+/** Declarative invariants of the scale catalogue. */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';

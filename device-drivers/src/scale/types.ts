@@ -115,7 +115,7 @@ export interface SerialLineSettings {
 
 export type ScaleCapability = 'weight' | 'zero' | 'tare' | 'poll';
 
-/** A scale model as data (style.md §8.1): adding a model means adding one of these. */
+/** A scale model as data: adding a model means adding one of these. */
 export interface ScaleDefinition {
   /** Unique id; equals the folder name under device-drivers/src/scale/models/. */
   readonly id: string;

@@ -1,6 +1,6 @@
 /**
  * Keyboard-wedge scanners read through Linux evdev (`/dev/input/eventN`, what the Odoo IoT box
- * does; field notes devices.md §3.4).
+ * does; docs/devices/scanners.md).
  *
  * `struct input_event` (linux/input.h): `struct timeval time; __u16 type; __u16 code; __s32 value;`
  * in host byte order (little endian on x86_64, arm64 and armhf). timeval is two `long`s, so an

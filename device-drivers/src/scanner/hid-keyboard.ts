@@ -5,7 +5,7 @@
  * byte1 reserved (0), bytes2–7 up to six pressed keys as usage ids of the Keyboard page 0x07
  * (HID Usage Tables 1.5 §10), 0 = no key. A report lists every key *held*, so a key counts
  * only in the first report it appears in (key rollover: "in this report and not in the
- * previous one"); scanners send press + all-zero release per character (field notes §3.2).
+ * previous one"); scanners send press + all-zero release per character (docs/devices/scanners.md).
  * All six slots = 0x01 ErrorRollOver means "too many keys": the key list is void (§10).
  *
  * Reads from hidraw deliver whole reports; the decoder still takes any split of a recorded

@@ -3,7 +3,7 @@
  * Usage Tables 1.02): the scanner sends the code as data reports instead of typing it, so the
  * keyboard layout does not matter and the OS does not type it into the console.
  *
- * Input report layout (Honeywell/Access-IS "HID POS" mode, field notes devices.md §3.3), 64 bytes:
+ * Input report layout (Honeywell/Access-IS "HID POS" mode, docs/devices/scanners.md), 64 bytes:
  *   byte 0      report id 0x02 (Scanned Data Report)
  *   byte 1      number of data bytes in this report (0..56)
  *   bytes 2–4   AIM symbology identifier, `]` + code char + modifier (ISO/IEC 15424), or 0s

@@ -2,7 +2,7 @@
  * Keyboard layouts for keyboard-wedge scanners, keyed by HID usage id on the Keyboard/Keypad
  * page 0x07 (USB HID Usage Tables 1.5 §10). A keyboard-wedge scanner types the barcode in the
  * layout it was *programmed* with, so the decoder must use that layout, not the host's
- * (field notes devices.md §3.2). evdev key codes are mapped to the same usage ids (evdev.ts),
+ * (docs/devices/scanners.md). evdev key codes are mapped to the same usage ids (evdev.ts),
  * so one table serves both.
  *
  * Each key lists its characters per level: [plain, Shift, AltGr]. Levels follow the X.Org xkb

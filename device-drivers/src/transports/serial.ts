@@ -4,7 +4,7 @@
  *
  * The binding is injectable so unit tests can run on `SerialPortMock.binding` (MockBinding)
  * and integration tests on a pty pair with the real binding. Modem lines (DTR/RTS) are
- * never touched: they cannot be set on a pty (`ENOTTY`, field notes devices.md §1 finding 1)
+ * never touched: they cannot be set on a pty (`ENOTTY`, docs/devices/scales.md)
  * and the indicators we support need no handshake.
  */
 import { SerialPort, type SerialPortMock } from 'serialport';

@@ -1,7 +1,7 @@
 /**
  * IppPrinterDriver against Debian's REAL `ippeveprinter` (package cups-ipp-utils, CUPS 2.4) on
  * 127.0.0.1, bridged onto a throwaway aedes broker. ippeveprinter needs a running system dbus +
- * avahi-daemon even with `-r off` (field notes devices.md §4.2; .ci/run starts them). A missing
+ * avahi-daemon even with `-r off` (docs/devices/printers.md; .ci/run starts them). A missing
  * ippeveprinter FAILS this file under CI=true; elsewhere it is skipped and named (test-peers/peers.ts).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -78,7 +78,7 @@ beforeAll(async () => {
   spool = mkdtempSync(join(tmpdir(), 'ipp-spool-'));
   port = await freePort();
   // -k keeps the spool files (the bytes the printer received); `-c /bin/true` finishes each job
-  // at once instead of the simulated 5–15 s of printing (field notes §4.2).
+  // at once instead of the simulated 5–15 s of printing (docs/devices/printers.md).
   printer = spawn(
     'ippeveprinter',
     ['-r', 'off', '-k', '-n', 'localhost', '-p', String(port), '-d', spool, '-c', '/bin/true', '-f', 'application/vnd.zebra-zpl,application/octet-stream,text/plain', 'PacklineIppTest'],
@@ -141,7 +141,7 @@ describe.skipIf(noIpp)('IppPrinterDriver × ippeveprinter', () => {
   });
 
   it('media-empty: state error/paper_out and the job fails with the reason, nothing submitted', async () => {
-    // ippeveprinter's own web form empties tray 1 (field notes §4.2) → printer-state-reasons media-empty-report.
+    // ippeveprinter's own web form empties tray 1 (docs/devices/printers.md) → printer-state-reasons media-empty-report.
     const q = 'size1=na_letter_8.5x11in&type1=stationery&level1=0&size3=na_number-10_4.125x9.5in&type3=envelope&level3=25';
     await new Promise<void>((resolve, reject) =>
       http.get(`http://127.0.0.1:${port}/media?${q}`, (res) => (res.resume(), res.on('end', resolve))).on('error', reject),

@@ -15,7 +15,7 @@
  * `aedes.publish` discards it before it reaches the emitter or any subscriber. Only a client
  * that keeps being refused (`limits.disconnectAfterRefused` refusals without ever letting its
  * token bucket fill up again) gets the error and thus the disconnect. Dropping before mqemitter
- * is also what keeps aedes alive under a QoS 0 flood (field notes mqtt.md §3.3, mqemitter #204).
+ * is also what keeps aedes alive under a QoS 0 flood (docs/decisions/0001-stack.md, mqemitter #204).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -34,6 +34,7 @@ import type { DeviceRecord } from '../storage/types.js';
 import { canPublish, canSubscribe, type Identity, isRole } from './acl.js';
 import { createBoundedPersistence, type BoundedPersistence } from './bounded-persistence.js';
 import { generateSecret, hashSecret, verifySecret } from './secrets.js';
+import { TokenBucket } from '../lib/token-bucket.js';
 
 /** What the broker needs to authenticate devices; the SQLite store implements it. */
 export interface DeviceDirectory {
@@ -70,8 +71,8 @@ export interface EmbeddedBrokerOptions {
 interface ClientState {
   identity: Identity;
   anonymous: boolean;
-  tokens: number;
-  lastRefill: number;
+  /** Publish rate limit (lib/token-bucket.ts). */
+  bucket: TokenBucket;
   /** Refusals since the bucket was last full. */
   refused: number;
 }
@@ -189,7 +190,7 @@ export class EmbeddedBroker implements Component {
       // $SYS heartbeat; also paces aedes' stale-will sweep (4 × this).
       heartbeatInterval: 60_000,
       // A subscriber whose socket does not drain within 30 s is disconnected instead of
-      // stalling delivery for everyone (aedes#1060; field notes mqtt.md §7.2).
+      // stalling delivery for everyone (aedes#1060; docs/decisions/0001-stack.md).
       drainTimeout: 30_000,
       // Clients must declare a keep-alive of 1..3600 s so half-open sockets are reaped
       // (MQTT 3.1.1 §3.1.2.10: 1.5 × keep-alive); 0 ("never") is refused.
@@ -362,8 +363,7 @@ export class EmbeddedBroker implements Component {
     const fresh = (identity: Identity, anonymous: boolean): ClientState => ({
       identity,
       anonymous,
-      tokens: limits.publishBurst,
-      lastRefill: performance.now(),
+      bucket: new TokenBucket(limits.publishRate, limits.publishBurst, performance.now()),
       refused: 0,
     });
     if (username === undefined || username === '') {
@@ -410,17 +410,13 @@ export class EmbeddedBroker implements Component {
       // The client's last will, published as it goes: ACL applies, the rate limit does not.
       return cb(canPublish(st.identity, packet.topic) ? null : new Error('will topic not allowed'));
     }
-    const { publishRate, publishBurst } = this.cfg.mqtt.limits;
     const now = performance.now();
-    st.tokens = Math.min(publishBurst, st.tokens + ((now - st.lastRefill) * publishRate) / 1000);
-    st.lastRefill = now;
     // A client that let its bucket fill up again has stopped flooding: forgive earlier refusals.
-    if (st.tokens >= publishBurst) st.refused = 0;
-    if (st.tokens < 1) {
+    if (st.bucket.level(now) >= this.cfg.mqtt.limits.publishBurst) st.refused = 0;
+    if (!st.bucket.take(now)) {
       this.counters.rateLimited++;
       return this.refuse(client, st, packet, cb, 'rate limit');
     }
-    st.tokens -= 1;
     if (!canPublish(st.identity, packet.topic)) {
       this.counters.aclPublish++;
       this.log.debug({ clientId: client.id, topic: packet.topic }, 'publish denied');

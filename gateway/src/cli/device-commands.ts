@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { ROLES } from '../../../contracts/topics.js';
 import { DeviceProvisioner, type DeviceRegistry } from '../broker/provisioning.js';
-import { configFromOptions, type GlobalOptions } from '../cli.js';
+import { configFromOptions, type GlobalOptions } from './options.js';
 import { discoverSerialScales } from '../../../device-drivers/src/discovery/serial-discovery.js';
 import { type AdminDb, openAdminDb } from '../storage/admin-db.js';
 

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { PacklineError } from '../../../contracts/errors.js';
-import { configFromOptions, type GlobalOptions, setCommandExitCode } from '../cli.js';
+import { configFromOptions, type GlobalOptions, setCommandExitCode } from './options.js';
 import { Progress } from '../lib/progress.js';
 import { exitCodeOf, formatReport, type PreflightReport } from '../preflight/report.js';
 

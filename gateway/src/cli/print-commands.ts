@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { PacklineError } from '../../../contracts/errors.js';
 import { hashSecret } from '../broker/secrets.js';
-import { configFromOptions, type GlobalOptions } from '../cli.js';
+import { configFromOptions, type GlobalOptions } from './options.js';
 import { type AdminDb, openAdminDb } from '../storage/admin-db.js';
 import { isSupervisorName, SUPERVISOR_NAME_RULE } from '../storage/op-validation.js';
 

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { configFromOptions, type GlobalOptions } from '../cli.js';
+import { configFromOptions, type GlobalOptions } from './options.js';
 import { parseConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { Gateway, type GatewayInfo } from '../gateway.js';

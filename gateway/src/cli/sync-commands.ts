@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { PacklineError } from '../../../contracts/errors.js';
-import { configFromOptions, type GlobalOptions } from '../cli.js';
+import { configFromOptions, type GlobalOptions } from './options.js';
 import { type AdminDb, openAdminDb } from '../storage/admin-db.js';
 import { retryOps } from '../sync/retry-request.js';
 import { META_ACKED_SEQ, META_INBOUND_CURSOR } from '../sync/sync-store-adapter.js';

@@ -16,7 +16,7 @@ import { PacklineError } from '../../../contracts/errors.js';
 import { DWS_DEFINITIONS } from '../../../device-drivers/src/conveyor/definitions.js';
 import { PRINTER_DEFINITIONS } from '../../../device-drivers/src/printer/definitions.js';
 import { SCALE_DEFINITIONS } from '../../../device-drivers/src/scale/index.js';
-import { hostedPrinterLanguage } from '../core/label/label-format.js';
+import { hostedPrinterLanguage } from '../label/label-format.js';
 import { type Config, ConfigSchema } from './schema.js';
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, coerceTypes: false });

@@ -1,9 +1,13 @@
 /**
- * The HTTP API app factory (issue 2 §5). It builds and returns the fastify instance but
- * never listens: the composition root calls `listen`, and the MQTT-over-WebSocket bridge
- * attaches its own 'upgrade' listener to `app.server` (no route here claims `/mqtt`).
+ * The HTTP API app factory (docs/http.md). It builds and returns the fastify instance but
+ * never listens: the composition root calls `listen`. The node server can be made first
+ * (`createHttpServer`) and handed in through fastify's `serverFactory`, so the MQTT-over-
+ * WebSocket bridge attaches its 'upgrade' listener to the same server before the app exists
+ * (no route here claims `/mqtt`).
  */
 import { readFileSync } from 'node:fs';
+import { createServer as createPlainServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer, type Server as HttpsServer } from 'node:https';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { Ajv } from 'ajv';
@@ -52,12 +56,46 @@ function httpsOptions(tls: { certFile?: string | undefined; keyFile?: string | u
   return { https: { cert: read(tls.certFile), key: read(tls.keyFile), minVersion: 'TLSv1.2' } };
 }
 
-export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
+/** fastify's own defaults for the server it would have made (keep-alive 72 s, no request timeout). */
+const KEEP_ALIVE_MS = 72_000;
+
+/**
+ * The API's node server: HTTPS when http.tls names a certificate and key (the loader checks
+ * they come together), so MQTT over WebSocket on the same server is then WSS.
+ */
+export function createHttpServer(tls: { certFile?: string | undefined; keyFile?: string | undefined }): HttpServer | HttpsServer {
+  const https = httpsOptions(tls).https;
+  const server = https === undefined ? createPlainServer() : createTlsServer(https);
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
+  server.requestTimeout = 0;
+  server.setTimeout(0);
+  return server;
+}
+
+/** Routes owned by another component (the screens, preflight), mounted here with all the others. */
+export interface RouteMount {
+  readonly name: string;
+  register(app: FastifyInstance): Promise<void> | void;
+}
+
+/**
+ * Builds the app with every route of the gateway registered in one place (below): the API's
+ * own route modules, then the mounts of other components. Each /api route declares its auth
+ * level or the build fails (the onRoute hook).
+ */
+export async function buildHttpApp(deps: HttpDeps, server?: HttpServer | HttpsServer, mounts: readonly RouteMount[] = []): Promise<FastifyInstance> {
   const authorise = makeAuthHook(deps.tokens); // throws PKL_CONFIG_INVALID on weak tokens
   const app = Fastify({
-    // HTTPS when http.tls names a certificate and key (the loader checks they come together);
-    // MQTT over WebSocket on the same server then is WSS.
-    ...httpsOptions(deps.config.http.tls),
+    // A server made by the composition root (shared with MQTT over WebSocket), else fastify's
+    // own, HTTPS when http.tls is set.
+    ...(server === undefined
+      ? httpsOptions(deps.config.http.tls)
+      : {
+          serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) => {
+            server.on('request', handler);
+            return server as HttpServer;
+          },
+        }),
     loggerInstance: deps.logger,
     // Each request is logged once, at debug, by the onResponse hook below (a Pi's SD card
     // should not take two info lines per Prometheus scrape).
@@ -73,6 +111,14 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  // Closed by default: an /api route that states no auth level refuses to register, so the
+  // gateway does not start with a forgotten one (public routes say `auth: 'none'`).
+  app.addHook('onRoute', (route) => {
+    const auth = (route.config as { auth?: unknown } | undefined)?.auth;
+    if (route.url.startsWith('/api') && auth === undefined) {
+      throw new PacklineError('PKL_CONFIG_INVALID', { reason: `route ${route.method} ${route.url} declares no auth level (config.auth)` });
+    }
+  });
   app.addHook('onRequest', authorise);
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
@@ -133,6 +179,7 @@ export async function buildHttpApp(deps: HttpDeps): Promise<FastifyInstance> {
   registerSyncRoutes(app, deps);
   registerPrintingRoutes(app, deps, supervisorGuard);
   registerPrintPreviewRoutes(app, deps);
+  for (const mount of mounts) await mount.register(app as unknown as FastifyInstance);
 
   return app as unknown as FastifyInstance;
 }

@@ -3,71 +3,21 @@
  * root hands in the real station runtime, store and metrics; tests hand in small real
  * implementations. The HTTP layer never reaches past these.
  */
-import type { WireError } from '../../../contracts/errors.js';
-import type { StationView } from '../../../contracts/payloads.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../metrics.js';
-import type { ReprintRequest } from '../printing/reprint-plan.js';
-import type { ShipUnlabelledRequest } from '../printing/ship-unlabelled-plan.js';
 import type { Order, Store, SyncFailure } from '../storage/types.js';
 import type { SyncStatus } from '../sync/sync-service.js';
 
-export interface StationDeviceStatus {
-  deviceId: string;
-  online: boolean;
-}
-
-export interface StationSummary {
-  stationId: string;
-  /** The station's current flow state, e.g. `idle`, `verifying`, `weighing`, `held`. */
-  state: string;
-  shipmentId: string | null;
-  devices: {
-    scanner: StationDeviceStatus;
-    scale: StationDeviceStatus;
-    printer: StationDeviceStatus;
-    display?: StationDeviceStatus;
-  };
-}
-
-export type ManualScanResult = { ok: true; view: StationView } | { ok: false; error: WireError };
-
-/** A reprint's job id; `duplicate` when the request id was seen before and nothing printed. */
-export type ReprintResult = { ok: true; jobId: string; duplicate: boolean } | { ok: false; error: WireError };
-
-/** `duplicate` when the request id was seen before and nothing changed. */
-export type ShipUnlabelledResult = { ok: true; duplicate: boolean } | { ok: false; error: WireError };
-
-export interface StationService {
-  list(): StationSummary[];
-  /** The station's current screen snapshot, or null for an unknown station. */
-  view(stationId: string): StationView | null;
-  /**
-   * Feeds a code into the station exactly as if its scanner had read it (for a station
-   * whose scanner failed). A refusal (wrong item, intercept, unknown station…) is a result,
-   * not a throw.
-   */
-  manualScan(stationId: string, code: string, operator?: string): Promise<ManualScanResult>;
-  /**
-   * A supervisor releases the station's held shipment (weight outside tolerance), audited
-   * with the supervisor's name and note. Refusals (nothing held, unknown station) are results.
-   */
-  override(stationId: string, supervisor: string, note?: string): Promise<ManualScanResult>;
-  /**
-   * Prints a shipment's label again on its station's printer (a new job id, the same waybill)
-   * and audits it (`shipment.reprinted`). The caller has checked the supervisor's password.
-   * The same request id again answers with the same job id and prints nothing. Refusals
-   * (unknown shipment, a job still printing, a shipment that never got a label…) are results.
-   */
-  reprint(shipmentId: string, request: ReprintRequest): Promise<ReprintResult>;
-  /**
-   * Records a shipment whose label failed as shipped without a label printed here (waybill
-   * written or printed elsewhere), audited as `shipment.shipped_unlabelled`. The caller has
-   * checked the supervisor's password; the same request id again changes nothing.
-   */
-  shipUnlabelled(shipmentId: string, request: ShipUnlabelledRequest): Promise<ShipUnlabelledResult>;
-}
+export type {
+  ManualScanResult,
+  ReprintResult,
+  ShipUnlabelledResult,
+  StationDeviceStatus,
+  StationService,
+  StationSummary,
+} from '../station/ports.js';
+import type { StationService } from '../station/ports.js';
 
 export interface OrderService {
   /**

@@ -5,6 +5,7 @@
  */
 import type { Order, Store, WriteOp } from '../storage/types.js';
 import type { OrderService } from './deps.js';
+import { EVENT } from '../station/events.js';
 
 /**
  * @param onImported called with the ids of the orders written, after the commit, so stations
@@ -30,7 +31,7 @@ export function createStoreOrderService(store: Store, onImported: (orderIds: str
       ops.push({ op: 'order.put', order });
       ops.push({
         op: 'event',
-        type: 'order.imported',
+        type: EVENT.orderImported,
         subject: `order:${order.orderId}`,
         data: { revision: order.revision, lines: order.lines.length, source: 'http' },
       });

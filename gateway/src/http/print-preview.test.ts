@@ -23,7 +23,7 @@ import { createStoreOrderService } from './order-import.js';
 // Safety net only: the first preview starts the renderer's worker (a 9 MB WebAssembly module).
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
-const golden = readFileSync(new URL('../core/label/golden/sf-basic.zpl', import.meta.url), 'utf8');
+const golden = readFileSync(new URL('../label/golden/sf-basic.zpl', import.meta.url), 'utf8');
 const PNG_SIGNATURE = '89504e470d0a1a0a';
 
 function pngSize(body: Buffer): { signature: string; width: number; height: number } {

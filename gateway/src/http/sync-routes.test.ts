@@ -1,7 +1,7 @@
 /** Sync routes and the pull feed through fastify inject(), on a real store (sync not configured). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HttpHarness, asAdmin, asStation, makeHttpHarness } from '../../test/support/http-harness.js';
-import { EVENT } from '../core/events.js';
+import { EVENT } from '../station/events.js';
 import { anOrder, aShipment } from '../storage/test-fixtures.js';
 
 let h: HttpHarness;

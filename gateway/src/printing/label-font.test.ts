@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TrueTypeFont } from '../core/label/truetype.js';
+import { TrueTypeFont } from '../label/truetype.js';
 import { BUNDLED_TEMPLATE_FONT, LabelTemplates, SAMPLE_LABEL, templateFix } from './label-templates.js';
 
 /** GB 2312 (GB/T 2312-1980) hanzi by row: level 1 rows 16–55 (row 55 ends at cell 89), level 2 rows 56–87. */

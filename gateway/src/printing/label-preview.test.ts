@@ -7,7 +7,7 @@ import { renderZplTestPage } from './test-page.js';
 // Safety net only: a cold worker loads a 9 MB WebAssembly module before its first render.
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
-const golden = readFileSync(new URL('../core/label/golden/sf-basic.zpl', import.meta.url), 'utf8');
+const golden = readFileSync(new URL('../label/golden/sf-basic.zpl', import.meta.url), 'utf8');
 const testPage = (widthDots?: number) =>
   renderZplTestPage({ printerId: 'prn-1', gatewayId: 'gw-test', jobId: 'T-gw-test-1-0', at: Date.UTC(2026, 10, 27) }, widthDots === undefined ? {} : { widthDots });
 

@@ -1,5 +1,5 @@
 /**
- * PNG previews of labels (issue 5, "Templates"), rendered on the gateway with no internet:
+ * PNG previews of labels (docs/printing.md), rendered on the gateway with no internet:
  * the ZPL renderer of device-drivers/src/printer/zpl/png.ts (zpl-renderer-js, WebAssembly).
  *
  * Why a worker thread: measured on the development box (2 cores), one 76 × 130 mm carrier
@@ -22,9 +22,9 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { PacklineError } from '../../../contracts/errors.js';
 import { type PngSize, pngSizeFor } from '../../../device-drivers/src/printer/zpl/png.js';
-import { labelDataFor } from '../core/label/label-data.js';
-import { renderLabel } from '../core/label/render.js';
-import type { LabelOptions } from '../core/label/zpl-label.js';
+import { labelDataFor } from '../label/label-data.js';
+import { renderLabel } from '../label/render.js';
+import type { LabelOptions } from '../label/zpl-label.js';
 import type { Component } from '../lib/component.js';
 import type { Logger } from '../lib/logger.js';
 import type { PrintJob, Store } from '../storage/types.js';

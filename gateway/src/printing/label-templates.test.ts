@@ -10,10 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { PacklineError } from '../../../contracts/errors.js';
 import { renderZplPng } from '../../../device-drivers/src/printer/zpl/png.js';
-import type { LabelData } from '../core/label/label-data.js';
-import { renderLabel } from '../core/label/render.js';
-import { maskPhone, parseTemplate } from '../core/label/template.js';
-import { toGraphicField } from '../core/label/text-graphic.js';
+import type { LabelData } from '../label/label-data.js';
+import { renderLabel } from '../label/render.js';
+import { maskPhone, parseTemplate } from '../label/template.js';
+import { toGraphicField } from '../label/text-graphic.js';
 import { BUILTIN_ZPL_TEMPLATE, BUNDLED_TEMPLATE_FONT, DEFAULT_TEMPLATE_FONT, LabelTemplates } from './label-templates.js';
 
 const GOLDEN = fileURLToPath(new URL('./golden/templates/', import.meta.url));

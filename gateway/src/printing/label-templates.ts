@@ -17,11 +17,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PacklineError } from '../../../contracts/errors.js';
-import type { LabelData } from '../core/label/label-data.js';
-import type { LabelFormat } from '../core/label/label-format.js';
-import type { TemplateRenderer } from '../core/label/render.js';
-import { type LabelTemplate, parseTemplate, renderTsplTemplate, renderZplTemplate } from '../core/label/template.js';
-import { TrueTypeFont } from '../core/label/truetype.js';
+import type { LabelData, TemplateRenderer } from '../label/label-data.js';
+import type { LabelFormat } from '../label/label-format.js';
+import { type LabelTemplate, parseTemplate, renderTsplTemplate, renderZplTemplate } from '../label/template.js';
+import { TrueTypeFont } from '../label/truetype.js';
 
 /** Templates shipped with Packline (data files, not code). */
 export const BUILTIN_TEMPLATE_DIR = [

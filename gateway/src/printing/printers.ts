@@ -1,5 +1,5 @@
 /**
- * The configured printers as the HTTP API sees them, and the test page (issue 5, "Templates"):
+ * The configured printers as the HTTP API sees them, and the test page (docs/printing.md):
  * a print job built by test-page.ts in the printer's own language, published on
  * `dev/{printerId}/cmd/print` like a label (docs/mqtt.md), with a fresh job id `T-…`.
  *
@@ -14,7 +14,7 @@ import type { PrintCommand } from '../../../contracts/payloads.js';
 import { printerDefinition } from '../../../device-drivers/src/printer/definitions.js';
 import type { PublishOptions } from '../broker/link.js';
 import type { Config, DeviceConfig } from '../config/schema.js';
-import { DEFAULT_LABEL_FORMAT, type LabelFormat, hostedPrinterLanguage, stationLabelFormat } from '../core/label/label-format.js';
+import { DEFAULT_LABEL_FORMAT, type LabelFormat, hostedPrinterLanguage, stationLabelFormat } from '../label/label-format.js';
 import type { PrinterFacade, PrinterSummary } from '../http/deps.js';
 import type { Logger } from '../lib/logger.js';
 import { TEST_PAGE_HEIGHT_DOTS, TEST_PAGE_WIDTH_DOTS, type TestPageGeometry, renderTestPage } from './test-page.js';

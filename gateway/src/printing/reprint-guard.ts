@@ -1,5 +1,5 @@
 /**
- * The reprint guard (issue 5 "Reprint guard"): printing a waybill again needs a supervisor's
+ * The reprint guard (docs/printing.md): printing a waybill again needs a supervisor's
  * name and password, checked against the scrypt hash kept in the store (`packline supervisor
  * add`), with wrong passwords rate-limited per supervisor name.
  *

@@ -1,17 +1,17 @@
 /**
- * The printer test page (issue 5, "Templates"): what an installer prints to check a printer
+ * The printer test page (docs/printing.md): what an installer prints to check a printer
  * end to end — the printer and gateway ids, the time, a Code 128 barcode (the job id: scan it
  * to test the station's scanner too), a 1-dot frame around the whole print area (a side that
  * does not print means the label stock or the width setting is off) and a Chinese line that
  * proves the UTF-8 encoding and the printer's CJK font.
  *
  * ZPL references are to the ZPL II Programming Guide (Zebra P1012728), TSPL ones to the
- * TSPL/TSPL2 Programming Manual (TSC), one section per command, as in gateway/src/core/label/.
+ * TSPL/TSPL2 Programming Manual (TSC), one section per command, as in gateway/src/label/.
  * Pure: the caller supplies the ids, the time and the printer's geometry.
  */
 import { PacklineError } from '../../../contracts/errors.js';
-import { DEFAULT_CJK_FONT, escapeFieldData } from '../core/label/zpl-label.js';
-import { DEFAULT_TSPL_CJK_FONT, escapeTsplString } from '../core/label/tspl-label.js';
+import { DEFAULT_CJK_FONT, escapeFieldData } from '../label/zpl-label.js';
+import { DEFAULT_TSPL_CJK_FONT, escapeTsplString } from '../label/tspl-label.js';
 
 export interface TestPageInfo {
   printerId: string;

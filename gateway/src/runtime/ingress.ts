@@ -11,7 +11,7 @@
  * an application retry) is acknowledged again as a duplicate and not applied twice — also
  * after a restart, because the store keeps the ids in the same transaction as the effect.
  */
-import { type ErrorCode, type ErrorDetails, toWireError } from '../../../contracts/errors.js';
+import { type Result, toWireError } from '../../../contracts/errors.js';
 import type { EventPayloads } from '../../../contracts/payloads.js';
 import { type EventKind, parseTopic, ROLE_EVENTS, topics } from '../../../contracts/topics.js';
 import { decodeEvent } from '../../../contracts/validate.js';
@@ -32,7 +32,7 @@ export interface DeviceEvent<K extends EventKind = EventKind> {
 }
 
 /** What the owner answers once the event's effect is durable (or refused). */
-export type Outcome = { ok: true; seq?: number } | { ok: false; code: ErrorCode; details?: ErrorDetails };
+export type Outcome = Result<{ seq?: number }>;
 
 export interface EventOwner {
   /**

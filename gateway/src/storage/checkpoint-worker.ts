@@ -1,5 +1,5 @@
 /**
- * WAL checkpoints in their own thread, off the writer's commit path (issue 8, SD-card mode).
+ * WAL checkpoints in their own thread, off the writer's commit path (SD-card mode, docs/deploy-raspberry-pi.md).
  *
  * Why: with SQLite's auto-checkpoint the writer copies the WAL back into the database inside
  * whichever COMMIT crosses the threshold (sqlite.org/wal.html "Automatic Checkpoint"), and

@@ -225,7 +225,7 @@ export function configureWriterConnection(db: Database): void {
   db.pragma('foreign_keys = ON');
   // Another process (the CLI) may hold the write lock for a moment.
   db.pragma('busy_timeout = 5000');
-  // Avoid temp files on the SD card (wear, see field notes §4).
+  // Avoid temp files on the SD card (wear, see docs/decisions/0002-sqlite-writer.md).
   db.pragma('temp_store = MEMORY');
   // Truncate the WAL back to 64 MB after checkpoints instead of letting it stay at its peak.
   db.pragma('journal_size_limit = 67108864');

@@ -227,7 +227,7 @@ export const FAILED_JOBS_SQL = `
           AND NOT EXISTS (SELECT 1 FROM print_jobs p WHERE p.shipment_id = f.shipment_id AND p.state NOT IN ('failed', 'cancelled')
                             AND p.created_at >= f.created_at AND p.job_id <> f.job_id)
           AND s.state <> 'intercepted'
-          -- Shipped without a label printed here (printing/ship-unlabelled-plan.ts): its failed
+          -- Shipped without a label printed here (station/decide/ship-unlabelled-plan.ts): its failed
           -- label job is still the shipment's label job. A failed reprint of a shipped parcel
           -- (whose label job is the one that printed) stays listed.
           AND NOT (s.state = 'shipped' AND s.label_job_id = f.job_id)

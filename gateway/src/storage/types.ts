@@ -1,5 +1,5 @@
 /**
- * The durable store's domain rows and its interface.
+ * The durable store's interface (its domain rows live in station/domain.ts).
  *
  * Reads are synchronous, on the main thread, from a read-only SQLite connection (WAL readers
  * never fsync). Writes are asynchronous: they go to one writer (a worker thread) that groups
@@ -7,103 +7,22 @@
  * only then resolves. So "acknowledged" always means "on disk", and the event loop never
  * waits on an fsync.
  */
+import type { EventRecord, Order, OrderFlags, PrintJob, Shipment, ShipmentState, StationWrite } from '../station/domain.js';
 
-export interface OrderLine {
-  sku: string;
-  /** Item barcode scanned at verification (EAN/UPC or the merchant's own). */
-  barcode: string;
-  name: string;
-  qty: number;
-  unitGrams: number;
-}
-
-export interface OrderFlags {
-  refundRequested: boolean;
-  refunded: boolean;
-  cancelled: boolean;
-  platformClosed: boolean;
-  /** Shipped elsewhere (another warehouse or a previous gateway shipment). */
-  shipped: boolean;
-}
-
-/** What the label needs besides the waybill (from the carrier's e-waybill response). */
-export interface PrintData {
-  receiverName: string;
-  receiverPhone: string;
-  receiverAddress: string;
-  senderName?: string;
-  routingCode?: string;
-  /** Big-character sort code printed on Chinese e-waybills (大头笔). */
-  sortCode?: string;
-}
-
-export interface Order {
-  orderId: string;
-  shop: string;
-  /** Extra barcodes that identify the order: platform order no., pick-slip no., waybill no. */
-  barcodes: string[];
-  lines: OrderLine[];
-  /** Packaging (box, filler) weight in grams; null means use the configured default. */
-  packagingGrams: number | null;
-  flags: OrderFlags;
-  carrier: string | null;
-  waybill: string | null;
-  printData: PrintData | null;
-  /** Ship-by deadline, epoch ms. */
-  shipBy: number | null;
-  /** Monotonic revision from the cloud; an older revision never overwrites a newer one. */
-  revision: number;
-  updatedAt: number;
-}
-
-export const SHIPMENT_STATES = [
-  'verifying',
-  'weighing',
-  'held',
-  'intercepted',
-  'labelling',
-  'printed',
-  'shipped',
-  'abandoned',
-] as const;
-export type ShipmentState = (typeof SHIPMENT_STATES)[number];
-/** States a shipment never leaves; every other state is "open" (see Store.openShipments). */
-export const FINAL_SHIPMENT_STATES: readonly ShipmentState[] = ['shipped', 'abandoned'];
-
-export interface Shipment {
-  shipmentId: string;
-  orderId: string;
-  /** Station or line id. */
-  stationId: string;
-  state: ShipmentState;
-  /** Stable error code of the current hold or intercept, or null. */
-  reasonCode: string | null;
-  /** item barcode → scanned count. */
-  scanned: Record<string, number>;
-  expectedGrams: number | null;
-  actualGrams: number | null;
-  carrier: string | null;
-  waybill: string | null;
-  labelJobId: string | null;
-  operator: string | null;
-  openedAt: number;
-  updatedAt: number;
-  shippedAt: number | null;
-}
-
-export type PrintJobState = 'queued' | 'sent' | 'printing' | 'printed' | 'failed' | 'cancelled';
-
-export interface PrintJob {
-  jobId: string;
-  shipmentId: string | null;
-  printerId: string;
-  format: 'zpl' | 'tspl';
-  data: string;
-  state: PrintJobState;
-  reason: string | null;
-  createdAt: number;
-  updatedAt: number;
-}
+export {
+  FINAL_SHIPMENT_STATES,
+  SHIPMENT_STATES,
+  type EventRecord,
+  type Order,
+  type OrderFlags,
+  type OrderLine,
+  type PrintData,
+  type PrintJob,
+  type PrintJobState,
+  type Shipment,
+  type ShipmentState,
+  type StationWrite,
+} from '../station/domain.js';
 
 export interface DeviceRecord {
   deviceId: string;
@@ -138,22 +57,6 @@ export interface PrintException {
   job: PrintJob | null;
 }
 
-/** One entry of the append-only event log that cloud sync drains. */
-export interface EventRecord {
-  /** Gap-free per gateway, assigned at commit. */
-  seq: number;
-  /** Hybrid logical clock `wallMs.counter` encoded sortable (see hlc.ts). */
-  hlc: string;
-  /** Boot counter at the time of writing (the Pi has no RTC). */
-  boot: number;
-  /** True when the wall clock was not known to be synchronised when recorded. */
-  clockUnsynced: boolean;
-  type: string;
-  /** The entity the event is about, e.g. `shipment:S-…`, `order:O-…`, `device:scale-1`. */
-  subject: string;
-  data: unknown;
-}
-
 export type SyncFailureState = 'failed' | 'retry_requested' | 'resolved';
 
 /** An event the cloud stored as rejected ("sync failed" tag), see cloud-sync. */
@@ -183,13 +86,9 @@ export interface RawEventRow {
 
 /** One write operation; a unit of several is applied atomically. */
 export type WriteOp =
-  | { op: 'shipment.put'; shipment: Shipment }
+  | StationWrite
   | { op: 'order.put'; order: Order }
   | { op: 'order.flags'; orderId: string; flags: Partial<OrderFlags>; revision?: number }
-  | { op: 'printjob.put'; job: PrintJob }
-  | { op: 'event'; type: string; subject: string; data: unknown }
-  /** Records a device message id so a redelivery is applied once (also after a restart). */
-  | { op: 'dedupe'; deviceId: string; msgId: string }
   | { op: 'device.put'; device: DeviceRecord }
   | { op: 'device.delete'; deviceId: string }
   /** Adds or replaces a supervisor (password set or changed). */

@@ -15,8 +15,9 @@ import type { Change, OrderStatus } from '../../../contracts/sync.js';
 import { SYNC_EVENT } from '../../../contracts/sync.js';
 import { orderFromWire } from '../http/schemas/orders.js';
 import type { OrderFlags, Shipment, Store, WriteOp } from '../storage/types.js';
+import { EVENT } from '../station/events.js';
 
-/** The flag each cloud status sets (or clears), field notes domain.md §1.4. */
+/** The flag each cloud status sets (or clears), docs/shipment-flow.md. */
 export const STATUS_FLAGS: Readonly<Record<OrderStatus, Partial<OrderFlags>>> = {
   refund_requested: { refundRequested: true },
   refund_withdrawn: { refundRequested: false },
@@ -27,9 +28,9 @@ export const STATUS_FLAGS: Readonly<Record<OrderStatus, Partial<OrderFlags>>> = 
 };
 
 /** Event written when a status change is applied; the sync checker reads it. */
-export const STATUS_APPLIED_EVENT = 'order.status_applied';
+export const STATUS_APPLIED_EVENT = EVENT.orderStatusApplied;
 /** A shipment put on the exception queue (data: order_id, reason, request_id). */
-export const SHIPMENT_EXCEPTION_EVENT = 'shipment.exception';
+export const SHIPMENT_EXCEPTION_EVENT = EVENT.exception;
 /** Reason code of a refused cancel (contracts/errors.ts). */
 export const CANCEL_REFUSED_CODE = 'PKL_CANCEL_TOO_LATE';
 
@@ -66,7 +67,7 @@ export function planChanges(store: Store, changes: readonly Change[], now: numbe
         ops.push({ op: 'order.put', order });
         ops.push({
           op: 'event',
-          type: 'order.imported',
+          type: EVENT.orderImported,
           subject: `order:${order.orderId}`,
           data: { revision: order.revision, lines: order.lines.length, source: 'cloud', waybill: order.waybill !== null },
         });

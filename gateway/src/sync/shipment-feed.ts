@@ -1,12 +1,12 @@
 /**
  * The cloud pull feed (`GET /api/v1/shipments?after=<seq>`): shipments in event-log order,
  * each at the seq of the event that last changed its outcome, with the next cursor. The cursor
- * is the gateway's seq — never a time window (field notes domain.md §3.4) — so a cloud that
+ * is the gateway's seq — never a time window (docs/sync.md) — so a cloud that
  * missed pushes pulls exactly what it missed, and a replay is an idempotent upsert on
  * shipment_id.
  */
 import { SYNC_EVENT, type FeedShipment } from '../../../contracts/sync.js';
-import { EVENT } from '../core/events.js';
+import { EVENT } from '../station/events.js';
 import type { RawEventRow, Store } from '../storage/types.js';
 import { SHIPMENT_EXCEPTION_EVENT } from './change-applier.js';
 

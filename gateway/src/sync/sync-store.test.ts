@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Change } from '../../../contracts/sync.js';
 import { SYNC_EVENT } from '../../../contracts/sync.js';
-import { EVENT } from '../core/events.js';
+import { EVENT } from '../station/events.js';
 import { createLogger } from '../lib/logger.js';
 import { openStore } from '../storage/sqlite-store.js';
 import { anOrder, aShipment } from '../storage/test-fixtures.js';

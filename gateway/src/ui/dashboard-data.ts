@@ -20,6 +20,7 @@ import { decodeHlc } from '../lib/hlc.js';
 import type { Logger } from '../lib/logger.js';
 import type { RawEventRow, Store } from '../storage/types.js';
 import type { DeviceBoard, DeviceHealth } from './device-board.js';
+import { EVENT } from '../station/events.js';
 
 const MINUTE = 60_000;
 /** The rolling window of "parcels per hour". */
@@ -37,7 +38,7 @@ const RECENT_KEEP = 50;
 const QUEUE_LIMIT = 50;
 /** The waybill coverage query counts every open order: recomputed at most this often. */
 
-const TYPES = ['shipment.shipped', 'shipment.intercepted', 'shipment.held', 'shipment.exception'] as const;
+const TYPES = [EVENT.shipped, EVENT.intercepted, EVENT.held, EVENT.exception] as const;
 
 export interface UnitThroughput {
   id: string;
@@ -244,17 +245,17 @@ export class DashboardData {
       return shipmentId === null ? null : (this.deps.store.getShipment(shipmentId)?.stationId ?? null);
     };
     switch (row.type) {
-      case 'shipment.shipped': {
+      case EVENT.shipped: {
         const unit = unitOf();
         if (unit !== null) this.shipped.add(unit, at);
         return;
       }
-      case 'shipment.held': {
+      case EVENT.held: {
         const unit = unitOf();
         if (unit !== null) this.holds.add(unit, at);
         return;
       }
-      case 'shipment.intercepted': {
+      case EVENT.intercepted: {
         const unit = unitOf();
         if (unit !== null) this.intercepts.add(unit, at);
         const code = str(data['code']);
@@ -273,7 +274,7 @@ export class DashboardData {
         });
         return;
       }
-      case 'shipment.exception': {
+      case EVENT.exception: {
         const orderId = str(data['order_id']);
         const reason = str(data['reason']) ?? 'cancel refused';
         keepLatest(this.refusedCancels, {

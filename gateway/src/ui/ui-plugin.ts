@@ -1,5 +1,5 @@
 /**
- * The screens the gateway serves itself (issue 6): the station screen, the wall dashboard and
+ * The screens the gateway serves itself (docs/ui.md): the station screen, the wall dashboard and
  * the preflight page, their files, the `/ui/live` WebSocket and GET /api/v1/dashboard. Nothing
  * comes from a CDN: a station keeps its screen with the WAN down. docs/ui.md says what each page
  * shows; docs/decisions/0008-ui-stack.md why it is built this way.

@@ -1,5 +1,5 @@
 /**
- * Crash loop (issue 7): stations and a DWS line ship against a gateway child process that is
+ * Crash loop (docs/reliability.md): stations and a DWS line ship against a gateway child process that is
  * SIGKILLed at a random moment, N times over one data directory, with cloud sync draining to
  * the reference cloud the whole time (so kills land mid-batch too). After each restart the
  * invariants (invariants.ts) and the sync checker run on everything acknowledged so far. At

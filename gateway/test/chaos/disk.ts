@@ -1,5 +1,5 @@
 /**
- * Disk full (issue 7): the gateway's data directory on a small tmpfs (we run as root in CI;
+ * Disk full (docs/reliability.md): the gateway's data directory on a small tmpfs (we run as root in CI;
  * elsewhere the scenario is reported as skipped), filled up while stations pack.
  *
  *   A. nearly full (free < storage.minFreeMb): new work is refused with PKL_DISK_FULL, /readyz

@@ -1,5 +1,5 @@
 /**
- * Fault scenarios (issue 7), each on its own gateway child and data directory, each ending
+ * Fault scenarios (docs/reliability.md), each on its own gateway child and data directory, each ending
  * with the same checks as the crash loop (invariants.ts + the sync checker after a drain):
  *
  * - cloud: the reference cloud's fault modes one after the other under a steady station

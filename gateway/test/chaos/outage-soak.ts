@@ -1,5 +1,5 @@
 /**
- * Outage soak (issue 7): the cloud is down for a simulated day at peak rate, then returns.
+ * Outage soak (docs/reliability.md): the cloud is down for a simulated day at peak rate, then returns.
  *
  * The day itself (720,000 events = 24 h at peak) is written into the gateway's event log
  * before it starts, by the sync benchmark's backlog writer (bench/sync-backlog.ts: the

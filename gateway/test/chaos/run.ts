@@ -1,5 +1,5 @@
 /**
- * `npm run chaos -- <scenario> [options]`: the reliability harness of issue 7. Each scenario
+ * `npm run chaos -- <scenario> [options]`: the reliability harness (docs/reliability.md). Each scenario
  * prints progress to stderr, a summary of figures at the end, and writes the figures as JSON
  * to test-artifacts/chaos/<scenario>.json. The exit code is 1 if any promise was broken
  * (violations > 0), so the harness can gate a release.

@@ -10,8 +10,8 @@
  *   which needs dbus + avahi, see .ci/run), with a Toledo 8217 scale.
  *
  * The label's language follows the printer: a TSPL printer's station gets the TSPL label
- * (core/label/tspl-label.ts, chosen from the printer's driver definition by
- * core/label/label-format.ts), the others the ZPL one.
+ * (label/tspl-label.ts, chosen from the printer's driver definition by
+ * label/label-format.ts), the others the ZPL one.
  *
  * Not in the matrix: the HID POS scale (USB HID reports, not a byte stream on a serial line; a
  * scale driver can only be configured on a serial or TCP link today).

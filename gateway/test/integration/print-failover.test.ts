@@ -1,7 +1,5 @@
 /**
- * Print-channel failover against real printers, faults injected mid-queue (issue 5 "Tests on
- * the simulated ZPL printer and Debian's ippeveprinter, with paper-out and offline faults
- * mid-queue: failover happens, nothing prints twice, every failure is tagged and reprintable").
+ * Print-channel failover against real printers, faults injected mid-queue (docs/printing.md).
  *
  * Three stations ship through one channel of two printers (st-1's and st-2's; st-3's own
  * printer is not in the channel, so its labels go to the channel's first healthy printer).

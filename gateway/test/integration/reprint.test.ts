@@ -1,5 +1,5 @@
 /**
- * The reprint guard end to end (issue 5): a real gateway, devices on real MQTT connections,
+ * The reprint guard end to end (docs/printing.md): a real gateway, devices on real MQTT connections,
  * supervisors added with the `packline` CLI against the running gateway's data directory, and
  * reprints through the HTTP API. What must hold: a wrong password prints nothing; the right one
  * prints exactly one new job with the same waybill and audits it; the same request id again

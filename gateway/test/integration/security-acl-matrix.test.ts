@@ -1,5 +1,5 @@
 /**
- * The ACL matrix (issue 7, security): every role × every topic pattern of the topic map ×
+ * The ACL matrix (docs/reliability.md, security): every role × every topic pattern of the topic map ×
  * publish and subscribe, against a running gateway's embedded broker over TCP, each device
  * with its own real credentials.
  *

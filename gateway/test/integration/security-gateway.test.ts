@@ -1,5 +1,5 @@
 /**
- * Security of a running gateway (issue 7): no default passwords (a fresh data directory gets
+ * Security of a running gateway (docs/reliability.md): no default passwords (a fresh data directory gets
  * fresh random device secrets and API tokens, files 0600; no secret has a default in the
  * config schema); MQTT over TLS and the API over HTTPS with configured certificates (openssl);
  * the API token matrix (every route × no/wrong/station/admin token); supervisor password

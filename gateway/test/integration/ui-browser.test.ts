@@ -1,5 +1,5 @@
 /**
- * The screens in a real browser (issue 6): headless Chromium (Debian `chromium`, driven by
+ * The screens in a real browser (docs/ui.md): headless Chromium (Debian `chromium`, driven by
  * playwright-core) against the real gateway running the simulated floor. Station st-1 and the
  * DWS line are worked by the floor simulator; st-2 is worked by this test so every step can be
  * watched: its scanner is the screen's keyboard fallback, its scale and printer are MQTT

@@ -10,8 +10,8 @@ import { toWireError } from '../../../contracts/errors.js';
 import type { PrintCommand, StationView } from '../../../contracts/payloads.js';
 import { CHECKPOINTS } from '../../src/config/schema.js';
 import type { ManualScanResult, ReprintResult, ShipUnlabelledResult, StationService, StationSummary } from '../../src/http/deps.js';
-import { planReprint, type ReprintRequest } from '../../src/printing/reprint-plan.js';
-import { planShipUnlabelled, type ShipUnlabelledRequest } from '../../src/printing/ship-unlabelled-plan.js';
+import { planReprint, type ReprintRequest } from '../../src/station/decide/reprint-plan.js';
+import { planShipUnlabelled, type ShipUnlabelledRequest } from '../../src/station/decide/ship-unlabelled-plan.js';
 import type { Shipment, Store } from '../../src/storage/types.js';
 
 export interface TestStation {
@@ -109,7 +109,7 @@ export class StoreStationService implements StationService {
   private jobs = 0;
 
   /**
-   * The production reprint plan (printing/reprint-plan.ts) over the store, one request at a
+   * The production reprint plan (station/decide/reprint-plan.ts) over the store, one request at a
    * time as a station queue would run them; jobs out are the store's unanswered ones.
    */
   reprint(shipmentId: string, request: ReprintRequest): Promise<ReprintResult> {
@@ -146,7 +146,7 @@ export class StoreStationService implements StationService {
     return run;
   }
 
-  /** The production plan (printing/ship-unlabelled-plan.ts) over the store, queued like reprints. */
+  /** The production plan (station/decide/ship-unlabelled-plan.ts) over the store, queued like reprints. */
   shipUnlabelled(shipmentId: string, request: ShipUnlabelledRequest): Promise<ShipUnlabelledResult> {
     const run = this.reprints.then(async (): Promise<ShipUnlabelledResult> => {
       const shipment = this.store.getShipment(shipmentId);

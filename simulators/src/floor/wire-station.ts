@@ -104,7 +104,7 @@ export class WireStationSim {
     this.printer = new ZplPrinterSim({ port: opts.printerPort, renderPng: false, ...(opts.labelsDir ? { outDir: opts.labelsDir } : {}) });
   }
 
-  /** Creates the pty pair (pty pair), opens the indicator, listens as the printer, connects the MQTT devices. */
+  /** Creates the pty pair, opens the indicator, listens as the printer, connects the MQTT devices. */
   async start(): Promise<void> {
     await this.pty.start();
     try {

@@ -8,7 +8,7 @@
  * Faults (`setFaults`, any time): `paperOut`, `headOpen`, `ribbonOut`, `paused` (all stop the
  * engine and show in the status answers), `silent` (answers no status query at all),
  * `silentHsWhenFaulted` (ZPL: ignores `~HS` while paper out / head open / ribbon out but
- * answers `~HQES`, like current Zebra firmware, field notes devices.md §4.3), `slowMs` (time
+ * answers `~HQES`, like current Zebra firmware, docs/devices/printers.md), `slowMs` (time
  * per label), `disconnectMidJob` (the next job is cut off: connection dropped, job lost; fires
  * once). `disconnectAll()` drops every connection; `refuseConnections(true)` closes new
  * connections at once (printer rebooting).

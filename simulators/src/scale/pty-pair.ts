@@ -3,8 +3,8 @@
  * process, so a driver opens one slave end and a simulated scale the other, both with the real
  * serialport binding. The ptys come from openpty(3) through node-pty's prebuilt binding
  * (@lydell/node-pty, installed by npm for linux-x64 and linux-arm64), so no system program
- * (pty pair) is needed. Both slaves are put in raw mode (termios as cfmakeraw(3): no echo, no
- * CR/NL translation, no XON/XOFF), the same line `pty,raw,echo=0` made; parity and baud
+ * (socat) is needed. Both slaves are put in raw mode (termios as cfmakeraw(3): no echo, no
+ * CR/NL translation, no XON/XOFF), the same line `socat pty,raw,echo=0` made; parity and baud
  * are not emulated. Stopping the pair is an unplug: the masters close, both open ends read
  * EIO (a hangup) and close; starting it again with the same link names is a replug.
  */

@@ -41,7 +41,7 @@ export interface ScaleSimulatorOptions {
   /** Protocol options as in the definition (`checksum`, `unit`, `mode`). */
   readonly options?: ProtocolOptions;
   readonly link: ScaleLink;
-  /** Continuous output period. Default 100 ms (~10 frames/s, devices.md §1). */
+  /** Continuous output period. Default 100 ms (~10 frames/s, docs/devices/scales.md). */
   readonly streamIntervalMs?: number;
   /** Load on the platform at start, grams. */
   readonly loadGrams?: number;

@@ -2,7 +2,7 @@
  * IPP printer-state-reasons keywords (RFC 8011 §5.4.12, PWG 5100.9) → the printer fault
  * vocabulary of ../types.ts. Keywords carry a severity suffix `-report`, `-warning` or `-error`
  * (RFC 8011 §5.4.12); ippeveprinter reports an empty tray as `media-empty-report` while idle and
- * `media-empty-warning` while a job waits (field notes devices.md §4.2), so the suffix is
+ * `media-empty-warning` while a job waits (docs/devices/printers.md), so the suffix is
  * stripped and the condition itself decides whether printing is blocked.
  */
 import type { PrinterFault } from '../types.js';

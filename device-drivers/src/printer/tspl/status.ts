@@ -3,7 +3,7 @@
  *
  * Source: TSC TSPL/TSPL2 Programming Manual (TTP-244 Plus), "<ESC>!? — Inquire printer
  * status": the printer answers immediately, even while in an error state, with ONE byte whose
- * bits are (field notes devices.md §4.5; same on Gprinter GP-2120T):
+ * bits are (docs/devices/printers.md; same on Gprinter GP-2120T):
  *   bit0 head opened · bit1 paper jam · bit2 out of paper · bit3 out of ribbon ·
  *   bit4 pause · bit5 printing · bit6 cover opened · bit7 environment temperature over range.
  *   0x00 = ready.

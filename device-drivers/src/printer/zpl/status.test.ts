@@ -15,7 +15,7 @@ const LF = 0x0a;
 const ascii = (s: string) => [...s].map((c) => c.charCodeAt(0));
 
 /**
- * A `~HS` answer as captured from the field-notes simulator (devices.md §4.3), byte by byte:
+ * A `~HS` answer as captured from the printer simulator (docs/devices/printers.md), byte by byte:
  * three `<STX> … <ETX><CR><LF>` strings (ZPL II Guide, ~HS).
  */
 const HS_IDLE = Uint8Array.from([

@@ -4,7 +4,7 @@
  * Pure: no I/O, no timers.
  *
  * Sources: ZPL II Programming Guide (Zebra P1012728), command `~HS` "Host Status Return" and
- * command `~HQ` "Host Query" (`ES` = extended status); field notes devices.md §4.3.
+ * command `~HQ` "Host Query" (`ES` = extended status); docs/devices/printers.md.
  *
  * `~HS` answers with three strings, each `<STX>…<ETX><CR><LF>` (ZPL II Guide, ~HS):
  *   String 1  `aaa,b,c,dddd,eee,f,g,h,iii,j,k,l`   (12 fields)
@@ -85,7 +85,7 @@ export interface HostStatus {
 }
 
 /**
- * `~HQES` error flags, group 1 (ZPL II Guide, ~HQ "Error Flags" table; field notes §4.3):
+ * `~HQES` error flags, group 1 (ZPL II Guide, ~HQ "Error Flags" table; docs/devices/printers.md):
  * nibble 1: media out 1, ribbon out 2, head open 4, cutter fault 8;
  * nibble 2: printhead over-temperature 1, motor over-temperature 2, bad printhead element 4,
  * printhead detection error 8. Higher nibbles (paper feed error, paper jam, black mark …) are

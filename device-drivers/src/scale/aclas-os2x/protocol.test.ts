@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cat, decoderContract, feed, thrownCode } from '../testing/decoder-contract.js';
 import { AclasOs2xDecoder, aclasOs2xProtocol, aclasXor, encodeAclasFrame, encodeAclasModeSwitch } from './protocol.js';
 
-/** devices.md §1.8 generator output: 1.234 kg stable, active mode. */
+/** docs/devices/scales.md generator output: 1.234 kg stable, active mode. */
 const FRAME = Buffer.from([
   0x01, // SOH
   0x02, // STX

@@ -1,11 +1,11 @@
 /**
  * Aclas (顶尖) OS2X weighing module protocol, as in the "Pinnacle" OS2CX manual.
  *
- * Sources (field-notes devices.md §1.8): Aclas OS2CX manual, "communication protocol":
+ * Sources (docs/devices/scales.md): Aclas OS2CX manual, "communication protocol":
  * active mode (default after power-on, ~10 frames/s) 16 bytes
  *   `SOH STX Flag1 Sign W×6 U×2 XOR ETX EOT Flag2`,
  * passive mode: host ENQ → scale ACK, host DC1 → the same frame without Flag2 (15 bytes);
- * zero `<ZK>\t`, tare `<TK>\t`. The ENQ/DC1 poll is the CAS PD/ER convention (devices.md §1.5).
+ * zero `<ZK>\t`, tare `<TK>\t`. The ENQ/DC1 poll is the CAS PD/ER convention (docs/devices/scales.md).
  */
 import { FixedFramer } from '../../framing/stx-framer.js';
 import { asciiBytes, describeBytes, latin1 } from '../../framing/bytes.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cat, decoderContract, feed, thrownCode } from '../testing/decoder-contract.js';
 import { Cas22Decoder, cas22Protocol } from './protocol.js';
 
-/** `ST,NT,1<lamp>,0001.500 kg\r\n` — 22 bytes (devices.md §1.5). */
+/** `ST,NT,1<lamp>,0001.500 kg\r\n` — 22 bytes (docs/devices/scales.md). */
 const FRAME = Buffer.from([
   0x53, 0x54, // "ST" stable
   0x2c, // ,

@@ -1,7 +1,7 @@
 /**
  * CAS 22-byte weight format (CI-series indicators, streamed or on print).
  *
- * Sources (field-notes devices.md §1.5): CAS CI-400 / CI-600D / CI-150A / PDI / NT-200 manuals,
+ * Sources (docs/devices/scales.md): CAS CI-400 / CI-600D / CI-150A / PDI / NT-200 manuals,
  * "RS-232C data format (22 byte)": `H1H1 , H2H2 , ID LAMP , DDDDDDDD SP UU CR LF`.
  */
 import { LineFramer } from '../../framing/line-framer.js';

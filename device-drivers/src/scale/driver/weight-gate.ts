@@ -1,6 +1,6 @@
 /**
  * Decides which readings become `dev/{id}/evt/weight` messages. A streaming indicator sends
- * 7–10 frames/s (devices.md §1) and a polled one as often as we ask; the gateway only needs
+ * 7–10 frames/s (docs/devices/scales.md) and a polled one as often as we ask; the gateway only needs
  * to hear when something changed, plus a heartbeat so it knows the reading is current.
  *
  * - the first reading after (re)connecting is published;

@@ -2,9 +2,9 @@
  * Generic configurable ASCII line scale: one reading per line, parsed by a regular expression
  * with named groups that a definition (or site config) supplies as data.
  *
- * Why: many Chinese/Taiwanese indicators print `ST,GS,+  1.234kg` (field-notes devices.md
+ * Why: many Chinese/Taiwanese indicators print `ST,GS,+  1.234kg` (docs/devices/README.md
  * §1.11, Excell AM4 manual / 计重秤RS232格式说明) or vendor-specific variants that are
- * verified on site with a capture (devices.md §1.9 recommends exactly this for Dahua and
+ * verified on site with a capture (docs/devices/scales.md recommends exactly this for Dahua and
  * unknown vendors). Named groups:
  *   `weight` — decimal text in `unit` (group or profile default), or `grams` — already grams;
  *   `unit`   — unit text (`kg`, `g`, `lb`, `oz`, …);

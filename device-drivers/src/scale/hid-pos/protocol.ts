@@ -2,7 +2,7 @@
  * USB HID POS scales (HID usage page 0x8D "Scale"), e.g. Dymo M-series, Mettler USB postal
  * scales, Fairbanks, Stamps.com.
  *
- * Sources (field-notes devices.md §1.12): USB HID Point of Sale Usage Tables 1.02, page 0x8D
+ * Sources (docs/devices/scales.md): USB HID Point of Sale Usage Tables 1.02, page 0x8D
  * (Scale Status and Weight Unit usages); erjiang/usbscale `usbscale.c` (report layout, status
  * and unit tables) and `scales.h` (known VID:PID list).
  * Input report (6 bytes): reportId(0x03, some 0x04) status unit exponent(int8) weightLo weightHi;

@@ -16,7 +16,7 @@ describe('MT-SICS decoder', () => {
     expect(decode('S D      23.45 g\r\n')).toEqual([{ type: 'weight', grams: 23.45, stable: false, raw: 'S D      23.45 g' }]);
     expect(decode('S S     -1.234 kg\r\n')).toEqual([{ type: 'weight', grams: -1234, stable: true, raw: 'S S     -1.234 kg' }]);
     expect(decode('S S      2.500 lb\r\n')[0]).toMatchObject({ grams: 1133.980925 });
-    // Some emulators answer SI with ID "SI" (devices.md §1.1): accepted.
+    // Some emulators answer SI with ID "SI" (docs/devices/scales.md): accepted.
     expect(decode('SI S 5 g\r\n')[0]).toMatchObject({ type: 'weight', grams: 5, stable: true });
   });
 

@@ -1,7 +1,7 @@
 /**
  * Mettler Toledo MT-SICS (Mettler Toledo Standard Interface Command Set), level 0/1 subset.
  *
- * Sources: MT-SICS reference manual excerpts as summarised in field-notes devices.md §1.1;
+ * Sources: MT-SICS reference manual excerpts as summarised in docs/devices/scales.md;
  * Atlantis-Software/mt-sics `lib/constants.js` (success/failure token per command);
  * instrumentkit `mt_sics.py`. Text protocol, one command/response per line.
  */
@@ -22,13 +22,13 @@ export const MT_SICS_MAX_LINE = 256;
 /**
  * Response grammar `<ID> <Status> <WeightValue> <Unit>` (MT-SICS manual, "Response formats"):
  * the value is right-aligned in a 10-char field, sign directly before the first digit.
- * Real devices answer `SI` with ID `S`; some emulators send `SI` — accept both (devices.md §1.1).
+ * Real devices answer `SI` with ID `S`; some emulators send `SI` — accept both (docs/devices/scales.md).
  */
 const WEIGHT_RE = /^(S|SI|SIR) +([SD]) +([+-]?\d*\.?\d+) +(\S+)$/;
 /** Any other reply: `<ID> <status>[ <rest>]`; ID is upper-case letters/digits (`Z`, `TA`, `I4`). */
 const REPLY_RE = /^([A-Z][A-Z0-9]*) +([A-Z+-])(?: +(.*))?$/;
 
-/** Status tokens (MT-SICS manual, per-command "Responses" tables; devices.md §1.1). */
+/** Status tokens (MT-SICS manual, per-command "Responses" tables; docs/devices/scales.md). */
 const REPLY_STATUS: Readonly<Record<string, ReplyFrame['status']>> = {
   A: 'done', // command executed (Z A, TAC A, TA A <tare>, I4 A "<SN>")
   S: 'done', // T S <tare> <unit>: tare taken (stable); ZI S: zero set under stable conditions

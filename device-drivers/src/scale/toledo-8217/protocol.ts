@@ -1,7 +1,7 @@
 /**
  * Mettler Toledo 8217 "weight only" ECR protocol (also 8213 family).
  *
- * Sources (field-notes devices.md §1.2): Mettler Toledo DIVA service manual, ECR interface
+ * Sources (docs/devices/scales.md): Mettler Toledo DIVA service manual, ECR interface
  * chapter (8217/8213 protocol and status byte table); Odoo `hw_drivers/.../serial_scale_driver.py`
  * (`_toledo8217StatusParse`, regexes, 7E1 line settings, `W`/`Z`/`T`/`C` commands).
  * Line: 9600 baud, 7 data bits, even parity, 1 stop bit — set in the model definition.

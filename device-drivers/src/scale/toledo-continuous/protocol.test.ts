@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cat, decoderContract, feed, thrownCode } from '../testing/decoder-contract.js';
 import { ToledoContinuousDecoder, encodeToledoContinuousFrame, toledoChecksum, toledoContinuousProtocol } from './protocol.js';
 
-/** devices.md §1.3 worked example: 12.34 kg net, tare 0.50, stable, checksum 0x25. */
+/** docs/devices/scales.md worked example: 12.34 kg net, tare 0.50, stable, checksum 0x25. */
 const EXAMPLE = Buffer.from([
   0x02, // STX
   0x2c, // SWA 0b0101100: bits0-2 = 100 → XXXX.XX, bits3-4 = 01 → ×1, bit5 = 1

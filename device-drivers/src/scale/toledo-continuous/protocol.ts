@@ -1,7 +1,7 @@
 /**
  * Mettler Toledo "standard continuous output" (18-byte frame, streamed at the display rate).
  *
- * Sources (field-notes devices.md §1.3): Mettler Toledo WILDCAT technical manual, tables
+ * Sources (docs/devices/scales.md): Mettler Toledo WILDCAT technical manual, tables
  * 6-8 (frame layout), 6-9 (status word A), 6-10 (status word B), 6-11 (status word C);
  * Ohaus Defender 5000 manual (Toledo-compatible continuous mode, SWC unit code 011 = oz).
  * Frame: STX SWA SWB SWC W5..W0 T5..T0 CR [CKS]. Line usually 7E1.

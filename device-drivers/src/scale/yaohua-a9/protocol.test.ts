@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cat, decoderContract, feed, thrownCode } from '../testing/decoder-contract.js';
 import { YaohuaA9Decoder, encodeYaohuaFrame, yaohuaA9Protocol, yaohuaXor } from './protocol.js';
 
-/** devices.md §1.10: +20.00 (dp 2), XOR 0x1B. */
+/** docs/devices/scales.md: +20.00 (dp 2), XOR 0x1B. */
 const PLUS_20 = Buffer.from([
   0x02, // STX
   0x2b, // '+'

@@ -1,7 +1,7 @@
 /**
  * Yaohua (耀华) XK3190-A9 / A9+ / D9 indicator, continuous output mode `tF=0`.
  *
- * Sources (field-notes devices.md §1.10): Yaohua XK3190-A9 manual, "串行通讯 / tF=0
+ * Sources (docs/devices/scales.md): Yaohua XK3190-A9 manual, "串行通讯 / tF=0
  * 连续方式" (12-byte frame, 8N1, baud by menu); frames captured from truck scales.
  * Frame: STX sign(+/-) 6 digits high→low (no point) dp-count('0'..'4') XOR-hi XOR-lo ETX,
  * XOR over bytes 1..8 sent as two upper-case ASCII hex digits.

@@ -1,6 +1,6 @@
 /**
  * Label previews as PNG (a stored print job, a shipment's latest label) and the printer test
- * page (issue 5, "Templates"). Previews are drawn on the gateway, offline, in a worker thread
+ * page (docs/printing.md). Previews are drawn on the gateway, offline, in a worker thread
  * (printing/label-preview.ts); the renderer lives and dies with this app.
  */
 import type { FastifyReply } from 'fastify';

@@ -1,11 +1,11 @@
 /**
  * Printing: the print-exception list (labels that failed and were not printed since) and the
- * guarded reprint (issue 5 "Job ledger", "Reprint guard"; docs/http.md "Printing").
+ * guarded reprint (docs/printing.md; docs/http.md "Printing").
  */
 import type { ReprintGuard } from '../../printing/reprint-guard.js';
 import { requireSupervisor } from '../supervisor-check.js';
-import type { ReprintRequest } from '../../printing/reprint-plan.js';
-import type { ShipUnlabelledRequest } from '../../printing/ship-unlabelled-plan.js';
+import type { ReprintRequest } from '../../station/decide/reprint-plan.js';
+import type { ShipUnlabelledRequest } from '../../station/decide/ship-unlabelled-plan.js';
 import type { HttpDeps } from '../deps.js';
 import { sendWireError } from '../errors.js';
 import { bearer, errorResponses } from '../schemas/common.js';

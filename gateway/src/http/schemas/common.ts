@@ -1,5 +1,5 @@
 /**
- * Building blocks shared by the route schemas. Wire keys are snake_case (issue 2 §5);
+ * Building blocks shared by the route schemas. Wire keys are snake_case (docs/http.md);
  * timestamps are Unix epoch milliseconds, as on MQTT (contracts/payloads.ts).
  */
 import { Type } from '@sinclair/typebox';

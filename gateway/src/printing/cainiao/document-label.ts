@@ -9,7 +9,7 @@
  *    address{province, city, district, town, detail}}`, `routingInfo{routeCode,
  *    sortation{name}, consolidation{name}}`, `cpCode`; e.g. github.com/garrettzxd/print-demo
  *    src/common/printData.js, template …/template/standard/101/…) and printed with the
- *    gateway's own 76 × 130 mm carrier label (core/label: the same label a packing station
+ *    gateway's own 76 × 130 mm carrier label (label/: the same label a packing station
  *    prints), in the printer's language (ZPL or TSPL). A few extra keys fill the rest of that
  *    label: `carrier`, `orderId` (or `tradeNo` / `orderNo`), `items` (or a custom area's
  *    `item_name`), `grams`. Contents are read in order and the first non-empty value of a field
@@ -20,15 +20,15 @@
  *    change or query the printer rather than draw a label (see {@link checkRawZpl}).
  *
  * A document with `encryptedData` (a platform-encrypted waybill) fails with
- * PKL_PRINT_ENCRYPTED_DOCUMENT: only the platform's own component holds the key (field notes
- * §5.3), and printing the custom area alone would give a parcel without its waybill.
+ * PKL_PRINT_ENCRYPTED_DOCUMENT: only the platform's own component holds the key
+ * (docs/printing-cainiao.md), and printing the custom area alone would give a parcel without its waybill.
  */
 import type { ErrorCode, ErrorDetails } from '../../../../contracts/errors.js';
 import { PacklineError } from '../../../../contracts/errors.js';
-import type { LabelData } from '../../core/label/label-data.js';
-import type { LabelFormat } from '../../core/label/label-format.js';
-import { renderTsplLabel } from '../../core/label/tspl-label.js';
-import { renderZplLabel } from '../../core/label/zpl-label.js';
+import type { LabelData } from '../../label/label-data.js';
+import type { LabelFormat } from '../../label/label-format.js';
+import { renderTsplLabel } from '../../label/tspl-label.js';
+import { renderZplLabel } from '../../label/zpl-label.js';
 import type { PrintContent, PrintDocument } from './protocol.js';
 
 export type Printable =
@@ -38,7 +38,7 @@ export type Printable =
 /** Longest raw ZPL accepted per document (a 76 × 130 mm label with a graphic stays well below). */
 export const MAX_RAW_ZPL_BYTES = 256 * 1024;
 
-/** The paper the gateway's label is laid out for (core/label: 76 × 130 mm). */
+/** The paper the gateway's label is laid out for (label/: 76 × 130 mm). */
 export const LABEL_PAPER_MM = { width: 76, height: 130 } as const;
 
 /**

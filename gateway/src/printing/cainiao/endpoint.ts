@@ -27,7 +27,7 @@ import { parseTopic, topics } from '../../../../contracts/topics.js';
 import { decodeEvent } from '../../../../contracts/validate.js';
 import type { BrokerLink, InboundMessage } from '../../broker/link.js';
 import type { Config } from '../../config/schema.js';
-import { hostedPrinterLanguage, type LabelFormat, stationLabelFormat } from '../../core/label/label-format.js';
+import { hostedPrinterLanguage, type LabelFormat, stationLabelFormat } from '../../label/label-format.js';
 import type { Component } from '../../lib/component.js';
 import type { Logger } from '../../lib/logger.js';
 import { LABEL_PAPER_MM, renderDocument } from './document-label.js';
@@ -49,7 +49,7 @@ import {
   taskStatusFrame,
 } from './protocol.js';
 import { type DocRecord, isFinished, outcomeOf, renderedOutcomeOf, TaskLedger, type TaskRecord } from './task-ledger.js';
-import { TokenBucket } from './token-bucket.js';
+import { TokenBucket } from '../../lib/token-bucket.js';
 
 export interface CainiaoLimits {
   /** Largest frame answered (bytes); larger ones get PKL_PAYLOAD_TOO_LARGE. */

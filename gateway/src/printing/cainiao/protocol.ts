@@ -3,7 +3,7 @@
  * WebSocket text frame in, a typed request or a coded error out; typed answers in, JSON out.
  * No I/O. endpoint.ts puts it on a socket.
  *
- * Sources (field notes devices.md §5.1 summarises them):
+ * Sources (docs/printing-cainiao.md summarises them):
  * - [CN] official document, mirrored at open.alitrip.com/docs/doc.htm?articleId=107014&docType=1&treeId=409
  *   (also support-cnkuaidi.taobao.com docId=107014; an older copy is open.taobao.com articleId=106976):
  *   request header `{cmd, requestID, version:"1.0"}`, all three required; response header
@@ -29,6 +29,7 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { type ErrorCode, type ErrorDetails, ERRORS, describeError } from '../../../../contracts/errors.js';
+import { describeSchemaError } from '../../../../contracts/validate.js';
 
 /** Commands this endpoint answers ([EC] CMD list; the set* commands are refused, see below). */
 export const CAINIAO_COMMANDS = [
@@ -166,10 +167,9 @@ const validatePrint = compile(PrintRequestSchema);
 const validateGetPrinterConfig = compile(GetPrinterConfigSchema);
 const validateGetTaskStatus = compile(GetTaskStatusSchema);
 
+/** A frame's schema error (every schema here allows extra fields, so only type and range errors occur). */
 function describe(err: ErrorObject | undefined): string {
-  if (!err) return 'does not match the protocol';
-  const where = err.instancePath === '' ? 'frame' : err.instancePath.slice(1).replaceAll('/', '.');
-  return `${where} ${err.message ?? 'is invalid'}`;
+  return describeSchemaError(err, 'frame', 'does not match the protocol');
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -310,7 +310,7 @@ export function printerConfigFrame(requestID: RequestId, name: string, paper: Pa
   });
 }
 
-/** A document's outcome as the protocol reports it (notifyPrintResult printStatus, [CN] / field notes §5.1). */
+/** A document's outcome as the protocol reports it (notifyPrintResult printStatus, [CN] / docs/printing-cainiao.md). */
 export interface DocumentOutcome {
   documentID: string;
   /** `pending`: sent to the printer, no answer yet (ours; the finished values are [CN]'s). */
@@ -344,7 +344,7 @@ function printStatus(printer: string, docs: readonly DocumentOutcome[]): Frame[]
 }
 
 /**
- * notifyPrintResult (field notes §5.1; [CN]): `{cmd, requestID, printer, taskID, taskStatus,
+ * notifyPrintResult (docs/printing-cainiao.md; [CN]): `{cmd, requestID, printer, taskID, taskStatus,
  * printStatus:[{documentID, status, msg, detail, printer}]}`. On a failed task the top level also
  * carries the first failure's `msg` / `code`, as a refusal does.
  */
@@ -368,7 +368,7 @@ export function notifyPrintResultFrame(requestID: RequestId, t: TaskOutcome): Fr
 }
 
 /**
- * getTaskStatus: the field notes record only "printStatus per task/document"; the exact answer
+ * getTaskStatus: the sources above record only "printStatus per task/document"; the exact answer
  * shape of the official component is not in our sources (unverified). We answer one entry per
  * asked task: `{taskID, taskStatus, printer, detailStatus:[…the printStatus entries…]}`, and for a
  * task this gateway does not know (never sent, or forgotten: the ledger is bounded and in memory)

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isFinished, jobIdFor, outcomeOf, renderedOutcomeOf, TaskLedger, taskStatusOf } from './task-ledger.js';
-import { TokenBucket } from './token-bucket.js';
+import { TokenBucket } from '../../lib/token-bucket.js';
 
 describe('job ids', () => {
   it('are the same for the same task and document, and fit the 64-character job_id', () => {

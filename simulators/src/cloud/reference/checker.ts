@@ -9,7 +9,7 @@
  * 3. the cloud holds no seq the gateway never wrote, and no redelivery brought other content;
  * 4. no intercepted order was shipped: once the gateway recorded that an order was refunded,
  *    cancelled, closed or shipped elsewhere (`order.status_applied`, `order.cancel_accepted`),
- *    no later label or shipment for it (domain.md §1.4, the intercept rule).
+ *    no later label or shipment for it (docs/shipment-flow.md, the intercept rule).
  *
  * Both databases are opened read-only and streamed in seq order, so a 720k-event backlog is
  * checked in constant memory (apart from the shipment → order map).
@@ -24,7 +24,7 @@ export const GATEWAY_ACKED_KEY = 'sync.acked_seq';
 export const STATUS_APPLIED = 'order.status_applied';
 /** Statuses after which an order must not ship; refund_withdrawn lifts refund_requested. */
 export const INTERCEPTING_STATUSES: ReadonlySet<string> = new Set(['refund_requested', 'refunded', 'cancelled', 'closed', 'shipped_elsewhere']);
-/** Events that put a parcel on its way (gateway/src/core/events.ts). */
+/** Events that put a parcel on its way (gateway/src/station/events.ts). */
 const LABEL_QUEUED = 'shipment.label_queued';
 const SHIPPED = 'shipment.shipped';
 /** At most this many problems are listed per kind (the counts are still exact). */

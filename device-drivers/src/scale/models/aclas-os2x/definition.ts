@@ -1,6 +1,6 @@
 import type { ScaleDefinition } from '../../types.js';
 
-/** Aclas (顶尖) OS2X weighing module ("Pinnacle" OS2CX manual); devices.md §1.8. */
+/** Aclas (顶尖) OS2X weighing module ("Pinnacle" OS2CX manual); docs/devices/scales.md. */
 export const definition: ScaleDefinition = {
   id: 'aclas-os2x',
   vendor: 'Aclas',

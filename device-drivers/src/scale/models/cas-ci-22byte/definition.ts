@@ -1,6 +1,6 @@
 import type { ScaleDefinition } from '../../types.js';
 
-/** CAS CI-series indicators (CI-400, CI-600D, CI-150A, NT-200) in 22-byte format; devices.md §1.5. */
+/** CAS CI-series indicators (CI-400, CI-600D, CI-150A, NT-200) in 22-byte format; docs/devices/scales.md. */
 export const definition: ScaleDefinition = {
   id: 'cas-ci-22byte',
   vendor: 'CAS',

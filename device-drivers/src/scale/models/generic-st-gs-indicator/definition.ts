@@ -1,7 +1,7 @@
 import { ST_GS_PROFILE } from '../../generic-line/protocol.js';
 import type { ScaleDefinition } from '../../types.js';
 
-/** Generic Chinese/Taiwanese indicator line `ST,GS,+  1.234kg` (Excell AM4 etc.); devices.md §1.11. */
+/** Generic Chinese/Taiwanese indicator line `ST,GS,+  1.234kg` (Excell AM4 etc.); docs/devices/scales.md. */
 export const definition: ScaleDefinition = {
   id: 'generic-st-gs-indicator',
   vendor: 'Generic',

@@ -1,6 +1,6 @@
 import type { ScaleDefinition } from '../../types.js';
 
-/** USB HID POS scales (usage page 0x8D); VID:PID list from erjiang/usbscale `scales.h`; devices.md §1.12. */
+/** USB HID POS scales (usage page 0x8D); VID:PID list from erjiang/usbscale `scales.h`; docs/devices/scales.md. */
 export const definition: ScaleDefinition = {
   id: 'hid-pos-scale',
   vendor: 'Various (Dymo, Mettler Toledo, Fairbanks, Stamps.com)',

@@ -1,6 +1,6 @@
 import type { ScaleDefinition } from '../../types.js';
 
-/** Toledo 8217 "weight only" ECR mode (also Mettler retail/DIVA 8213 family); devices.md §1.2. */
+/** Toledo 8217 "weight only" ECR mode (also Mettler retail/DIVA 8213 family); docs/devices/scales.md. */
 export const definition: ScaleDefinition = {
   id: 'mettler-toledo-8217',
   vendor: 'Mettler Toledo',

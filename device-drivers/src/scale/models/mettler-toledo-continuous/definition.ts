@@ -1,6 +1,6 @@
 import type { ScaleDefinition } from '../../types.js';
 
-/** Toledo standard continuous output (Wildcat, IND terminals, Ohaus Defender in Toledo mode); devices.md §1.3. */
+/** Toledo standard continuous output (Wildcat, IND terminals, Ohaus Defender in Toledo mode); docs/devices/scales.md. */
 export const definition: ScaleDefinition = {
   id: 'mettler-toledo-continuous',
   vendor: 'Mettler Toledo',

@@ -1,6 +1,6 @@
 import type { ScaleDefinition } from '../../types.js';
 
-/** Any MT-SICS balance/terminal (XS/XP/ICS/IND…); devices.md §1.1. */
+/** Any MT-SICS balance/terminal (XS/XP/ICS/IND…); docs/devices/scales.md. */
 export const definition: ScaleDefinition = {
   id: 'mettler-toledo-mt-sics',
   vendor: 'Mettler Toledo',

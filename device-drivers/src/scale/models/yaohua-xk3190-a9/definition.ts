@@ -1,6 +1,6 @@
 import type { ScaleDefinition } from '../../types.js';
 
-/** Yaohua (耀华) XK3190-A9 / A9+ / D9 indicator, continuous mode tF=0; devices.md §1.10. */
+/** Yaohua (耀华) XK3190-A9 / A9+ / D9 indicator, continuous mode tF=0; docs/devices/scales.md. */
 export const definition: ScaleDefinition = {
   id: 'yaohua-xk3190-a9',
   vendor: 'Yaohua',

@@ -1,0 +1,451 @@
+/**
+ * Runs the packing stations: the I/O around the pure state machine (decide/step-station.ts).
+ *
+ * For each input, in the station's own queue: compute the step → commit its writes as one
+ * unit (durable) → adopt the new state → send its commands (print, display) → publish the
+ * station view → answer the device. Nothing is sent or acknowledged before the commit, so a
+ * crash at any point leaves either nothing or the whole step on disk; after a restart the
+ * state is rebuilt from the store and unanswered print jobs are re-issued with the same
+ * job id (printers and drivers treat job ids as idempotent; docs/mqtt.md).
+ */
+import { toWireError } from '../../../../contracts/errors.js';
+import type { StationView } from '../../../../contracts/payloads.js';
+import { topics } from '../../../../contracts/topics.js';
+import type { Config, StationConfig } from '../../config/schema.js';
+import { stationLabelFormat } from '../../label/label-format.js';
+import type { LabelOptions } from '../../label/zpl-label.js';
+import type { Logger } from '../../lib/logger.js';
+import { LabelTemplates, templateFix } from '../../printing/label-templates.js';
+import type { IdSource } from '../../runtime/ids.js';
+import type { DeviceEvent, EventOwner, Outcome } from '../../runtime/ingress.js';
+import type { PrintJob, Shipment, StationWrite } from '../domain.js';
+import { PrintRouter } from '../decide/print-router.js';
+import type { ReprintRequest } from '../decide/reprint-plan.js';
+import { restoreStation } from '../decide/restore.js';
+import type { ShipUnlabelledRequest } from '../decide/ship-unlabelled-plan.js';
+import { renderStationView } from '../decide/station-view.js';
+import { stepStation } from '../decide/step-station.js';
+import { EVENT } from '../events.js';
+import type {
+  CommandLink,
+  FlowMetrics,
+  FlowResult,
+  FlowStore,
+  ManualScanResult,
+  ReprintResult,
+  ShipUnlabelledResult,
+  StationService,
+  StationSummary,
+} from '../ports.js';
+import type { OrderLookups, StationContext, StationInput, StationState } from '../types.js';
+import { commitUnit, decide, settled } from './commit.js';
+import { PrinterFleet } from './printer-fleet.js';
+import { SerialQueue } from './serial-queue.js';
+import { storeLookups } from './store-lookups.js';
+import { SupervisorActions } from './supervisor-actions.js';
+
+/** Inputs waiting per station before new ones are refused with PKL_OVERLOADED. */
+const QUEUE_LIMIT = 1000;
+
+interface Station {
+  readonly id: string;
+  readonly printer: string;
+  cfg: StationConfig;
+  state: StationState;
+  /** Operator logged in at the station by PDA (restored from the log after a restart). */
+  operator: string | null;
+  queue: SerialQueue;
+  viewScheduled: boolean;
+}
+
+export interface StationRuntimeDeps {
+  config: Readonly<Config>;
+  store: FlowStore;
+  link: CommandLink;
+  metrics: FlowMetrics;
+  logger: Logger;
+  ids: IdSource;
+  isOnline(deviceId: string): boolean;
+  now?: () => number;
+}
+
+export class StationRuntime implements EventOwner, StationService {
+  readonly name = 'stations';
+  private readonly stations = new Map<string, Station>();
+  private readonly lookups: OrderLookups;
+  private readonly now: () => number;
+  private started = false;
+
+  private readonly preShipment: (shop: string) => boolean;
+  private readonly router: PrintRouter;
+  /** Label options: the site's templates per carrier (printing/label-templates.ts). */
+  private readonly label: LabelOptions;
+  private readonly templates: LabelTemplates;
+  private readonly printers: PrinterFleet;
+  private readonly actions: SupervisorActions;
+
+  constructor(private readonly deps: StationRuntimeDeps) {
+    this.lookups = storeLookups(deps.store);
+    const shops = new Set(deps.config.sync.preShipmentCallbackShops);
+    this.preShipment = (shop) => shops.has('*') || shops.has(shop);
+    const p = deps.config.printing;
+    this.router = new PrintRouter({ channels: p.channels, routes: p.routes, queueLimit: p.queueLimit });
+    this.templates = new LabelTemplates(p.templates);
+    this.label = { templates: this.templates };
+    this.now = deps.now ?? Date.now;
+    this.printers = new PrinterFleet({
+      link: deps.link,
+      logger: deps.logger,
+      isOnline: (id) => deps.isOnline(id),
+      pendingJobs: () => this.allPendingJobs(),
+    });
+    this.actions = new SupervisorActions({
+      store: deps.store,
+      logger: deps.logger,
+      metrics: deps.metrics,
+      checkpoints: deps.config.shipment.checkpoints,
+      now: () => this.now(),
+      station: (id) => (this.started ? this.stations.get(id) : undefined),
+      context: (station) => this.context((station as Station).cfg),
+      send: (command) => this.printers.send(command),
+      changed: (station) => this.scheduleView(station as Station),
+    });
+  }
+
+  private context(cfg: StationConfig): StationContext {
+    return {
+      ...this.lookups,
+      station: cfg,
+      shipment: this.deps.config.shipment,
+      newId: (prefix) => this.deps.ids.next(prefix),
+      preShipmentCallback: this.preShipment,
+      routePrinter: (job) =>
+        this.router.route({ channel: cfg.channel, stationPrinter: cfg.printer, carrier: job.carrier, shop: job.shop }, (id) => this.printers.health(id), job.exclude ?? []),
+      labelFormat: stationLabelFormat(cfg, this.deps.config.devices),
+      label: this.label,
+    };
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    const { store, logger, config } = this.deps;
+    // A label that cannot be drawn is said once here, with the fix, not first at a station.
+    for (const e of this.templates.problems()) logger.error({ code: e.code, fix: templateFix(e) }, `labels will fail: ${e.message}; fix: ${templateFix(e)}`);
+    const at = this.now();
+    const open = store.openShipments();
+    const pending = store.pendingPrintJobs();
+    const itemScans = itemScansFromLog(store, open);
+    for (const cfg of config.stations) {
+      const restored = restoreStation({ openShipments: open, pendingJobs: pending, at, itemScans }, this.context(cfg));
+      if (restored.writes.length > 0) await store.write(restored.writes);
+      const station: Station = {
+        id: cfg.id,
+        printer: cfg.printer,
+        cfg,
+        state: restored.state,
+        operator: lastOperator(store, cfg.id),
+        queue: new SerialQueue(QUEUE_LIMIT, (err) => logger.error({ err, stationId: cfg.id }, 'station step failed')),
+        viewScheduled: false,
+      };
+      this.stations.set(cfg.id, station);
+    }
+    this.started = true;
+    // Re-issue what devices still need: unanswered labels (to printers already back), and
+    // every station's screen (retained, so screens that connect later get it too).
+    for (const station of this.stations.values()) {
+      this.reissueLabels(station, 'restart');
+      this.publishView(station);
+    }
+  }
+
+  /**
+   * A device announced itself (`dev/{id}/state` online, published after it subscribed to its
+   * commands, docs/mqtt.md). A printer that comes back gets every label still unanswered on
+   * its station, with the same job ids: printers and drivers treat job ids as idempotent.
+   */
+  deviceState(deviceId: string, state: string, reason: string | null = null): void {
+    const online = this.printers.announce(deviceId, state, reason);
+    if (!this.started || !online) return;
+    // Labels may sit on any printer of a channel: re-issue those addressed to this one.
+    for (const station of this.stations.values()) this.reissueLabels(station, 'printer online', deviceId);
+  }
+
+  /** Every unanswered job of every station (the print router's in-flight count), without copying. */
+  private *allPendingJobs(): Generator<PrintJob> {
+    for (const station of this.stations.values()) yield* Object.values(station.state.pendingJobs);
+  }
+
+  private reissueLabels(station: Station, why: string, onlyPrinter?: string): void {
+    this.printers.reissue(Object.values(station.state.pendingJobs), why, onlyPrinter);
+  }
+
+  /** Waits for every queued input to finish (graceful shutdown), then refuses new ones. */
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    await Promise.all([...this.stations.values()].map((s) => s.queue.idle()));
+  }
+
+  // ---- EventOwner ----------------------------------------------------------------------
+
+  submit(event: DeviceEvent, settle: (outcome: Outcome) => void): boolean {
+    const owner = event.binding.owner;
+    // A print result belongs to the station whose label it answers: with print channels a
+    // printer prints for several stations (and a spare for none).
+    const jobId = event.kind === 'print_result' ? (event.payload as { job_id?: unknown }).job_id : undefined;
+    const byJob = typeof jobId === 'string' ? [...this.stations.values()].find((s) => s.state.pendingJobs[jobId] !== undefined) : undefined;
+    const station = byJob ?? (owner ? this.stations.get(owner.id) : undefined);
+    if (!this.started || station === undefined) {
+      settle({ ok: false, code: 'PKL_STATION_UNKNOWN', details: { stationId: owner?.id ?? '' } });
+      return true;
+    }
+    if (event.kind === 'pda_login' || event.kind === 'pda_confirm') {
+      return station.queue.push(() => this.applyPda(station, event, settle));
+    }
+    const input = toStationInput(event);
+    if (input === null) {
+      settle({ ok: false, code: 'PKL_DEVICE_ROLE_MISMATCH', details: { deviceId: event.deviceId, role: event.binding.role, kind: event.kind } });
+      return true;
+    }
+    // Scans carry the operator logged in at the station (PDA log-in), for the audit trail.
+    if (input.kind === 'scan' && station.operator !== null) input.operator = station.operator;
+    return station.queue.push(() => this.apply(station, input, event.msgId, settle));
+  }
+
+  /**
+   * PDA log-in records who works the station (durably, then acknowledged); later scans carry
+   * that operator. A confirmation is recorded for the task flow (docs/mqtt.md §7).
+   */
+  private async applyPda(station: Station, event: DeviceEvent, settle: (o: Outcome) => void): Promise<void> {
+    const writes: StationWrite[] = [];
+    let operator: string | null = station.operator;
+    if (event.kind === 'pda_login') {
+      const p = event.payload as DeviceEvent<'pda_login'>['payload'];
+      if (p.station_id !== undefined && p.station_id !== station.cfg.id) {
+        settle({ ok: false, code: 'PKL_DEVICE_NOT_BOUND', details: { deviceId: `${event.deviceId} (station ${p.station_id})` } });
+        return;
+      }
+      operator = p.operator;
+      writes.push({ op: 'event', type: EVENT.operatorLogin, subject: `station:${station.cfg.id}`, data: { operator, device_id: event.deviceId } });
+    } else {
+      const p = event.payload as DeviceEvent<'pda_confirm'>['payload'];
+      writes.push({
+        op: 'event',
+        type: EVENT.taskConfirmed,
+        subject: `task:${p.task_id}`,
+        data: { result: p.result, note: p.note, station_id: station.cfg.id, operator, device_id: event.deviceId },
+      });
+    }
+    const dedupe = event.msgId === undefined ? undefined : { deviceId: event.deviceId, msgId: event.msgId };
+    const committed = await commitUnit(this.deps.store, writes, { dedupe });
+    // A duplicate changed nothing now; the first copy's log-in already stands.
+    if (committed.kind === 'committed') station.operator = operator;
+    settle(settled(committed));
+  }
+
+  // ---- StationService (HTTP) -------------------------------------------------------------
+
+  list(): StationSummary[] {
+    return [...this.stations.values()].map((s) => {
+      const dev = (id: string) => ({ deviceId: id, online: this.deps.isOnline(id) });
+      const summary: StationSummary = {
+        stationId: s.cfg.id,
+        state: s.state.shipment?.state ?? 'idle',
+        shipmentId: s.state.shipment?.shipmentId ?? null,
+        devices: { scanner: dev(s.cfg.scanner), scale: dev(s.cfg.scale), printer: dev(s.cfg.printer) },
+      };
+      if (s.cfg.display !== undefined) summary.devices.display = dev(s.cfg.display);
+      return summary;
+    });
+  }
+
+  view(stationId: string): StationView | null {
+    const s = this.stations.get(stationId);
+    return s ? this.render(s) : null;
+  }
+
+  manualScan(stationId: string, code: string, operator?: string): Promise<ManualScanResult> {
+    const input: StationInput = { kind: 'scan', code, at: this.now(), deviceId: 'api' };
+    if (operator !== undefined) input.operator = operator;
+    return this.applyFromApi(stationId, input);
+  }
+
+  override(stationId: string, supervisor: string, note?: string): Promise<ManualScanResult> {
+    const input: StationInput = { kind: 'supervisor_override', supervisor, at: this.now(), deviceId: 'api' };
+    if (note !== undefined) input.note = note;
+    return this.applyFromApi(stationId, input);
+  }
+
+  private applyFromApi(stationId: string, input: StationInput): Promise<ManualScanResult> {
+    const station = this.stations.get(stationId);
+    if (!this.started || station === undefined) {
+      return Promise.resolve({ ok: false, error: toWireError('PKL_STATION_UNKNOWN', { stationId }) });
+    }
+    return new Promise((resolve) => {
+      const queued = station.queue.push(() =>
+        this.apply(station, input, undefined, (o) => {
+          resolve(o.ok ? { ok: true, view: this.render(station) } : { ok: false, error: toWireError(o.code, o.details) });
+        }),
+      );
+      if (!queued) resolve({ ok: false, error: toWireError('PKL_OVERLOADED') });
+    });
+  }
+
+  /** Feeds an order-cache change to every station showing that order (refund arrived, waybill came). */
+  orderUpdated(orderId: string): void {
+    for (const station of this.stations.values()) {
+      if (station.state.shipment?.orderId !== orderId) continue;
+      station.queue.push(() =>
+        this.apply(station, { kind: 'order_updated', orderId, at: this.now(), deviceId: 'cloud' }, undefined, () => undefined),
+      );
+    }
+  }
+
+  // ---- supervisor actions (apply/supervisor-actions.ts) ------------------------------------
+
+  reprint(shipmentId: string, request: ReprintRequest): Promise<ReprintResult> {
+    return this.actions.reprint(shipmentId, request);
+  }
+
+  shipUnlabelled(shipmentId: string, request: ShipUnlabelledRequest): Promise<ShipUnlabelledResult> {
+    return this.actions.shipUnlabelled(shipmentId, request);
+  }
+
+  // ---- the step ----------------------------------------------------------------------------
+
+  private async apply(
+    station: Station,
+    input: StationInput,
+    msgId: string | undefined,
+    settle: (o: Outcome) => void,
+  ): Promise<void> {
+    const { store, metrics, logger } = this.deps;
+    const decided = decide(
+      () => stepStation(station.state, input, this.context(station.cfg)),
+      `${station.cfg.id}:${input.at}`,
+      (err) => logger.error({ err, stationId: station.cfg.id, input: input.kind }, 'state machine failed'),
+    );
+    if (!decided.ok) return settle(decided);
+    const step = decided.value;
+    const committed = await commitUnit(store, step.writes, {
+      // The message id is stored with the effect it produced; a refusal is not stored, so a
+      // corrected retry is applied. A step that writes nothing stores no id either.
+      dedupe: msgId !== undefined && step.reply.ok && step.writes.length > 0 ? { deviceId: input.deviceId, msgId } : undefined,
+      opensNewWork: opensNewWork(input, station.state),
+    });
+    if (committed.kind === 'duplicate') return settle({ ok: true });
+    if (committed.kind === 'failed') {
+      if (committed.cause !== undefined) logger.error({ err: committed.cause, stationId: station.cfg.id }, 'could not commit station step');
+      return settle(committed.refused);
+    }
+    const before = station.state.shipment;
+    station.state = step.state;
+    for (const command of step.commands) {
+      if (command.kind === 'print' && input.kind === 'weight') metrics.observeScanToPrint((this.now() - input.at) / 1000);
+      this.printers.send(command);
+    }
+    const after = station.state.shipment;
+    if (after !== null && (before?.shipmentId !== after.shipmentId || before.state !== after.state || before.reasonCode !== after.reasonCode)) {
+      const result = stationResult(after);
+      if (result !== null) metrics.shipment(result);
+    }
+    this.scheduleView(station);
+    const reply = step.reply;
+    if (reply.ok) settle(settled(committed));
+    else settle({ ok: false, code: reply.code, details: reply.details });
+  }
+
+  private render(station: Station): StationView {
+    const shipment = station.state.shipment;
+    const order = shipment ? this.deps.store.getOrder(shipment.orderId) : null;
+    return renderStationView(station.state, order);
+  }
+
+  /** One retained view publish per station per tick, however many inputs that tick applied. */
+  private scheduleView(station: Station): void {
+    if (station.viewScheduled) return;
+    station.viewScheduled = true;
+    setImmediate(() => {
+      station.viewScheduled = false;
+      this.publishView(station);
+    });
+  }
+
+  private publishView(station: Station): void {
+    const { link, logger } = this.deps;
+    link
+      .publish(topics.stationView(station.cfg.id), JSON.stringify(this.render(station)), { qos: 0, retain: true })
+      .catch((err: unknown) => logger.warn({ err, stationId: station.cfg.id }, 'could not publish station view'));
+  }
+}
+
+/** Whether this input would start a new shipment (refused while the disk is nearly full). */
+function opensNewWork(input: StationInput, state: StationState): boolean {
+  if (input.kind !== 'scan') return false;
+  const s = state.shipment;
+  return s === null || !['verifying', 'weighing', 'held'].includes(s.state);
+}
+
+function toStationInput(event: DeviceEvent): StationInput | null {
+  const base = { at: event.at, deviceId: event.deviceId };
+  switch (event.kind) {
+    case 'scan': {
+      const p = event.payload as DeviceEvent<'scan'>['payload'];
+      return { ...base, kind: 'scan', code: p.code };
+    }
+    case 'weight': {
+      const p = event.payload as DeviceEvent<'weight'>['payload'];
+      return { ...base, kind: 'weight', grams: p.grams, stable: p.stable };
+    }
+    case 'print_result': {
+      const p = event.payload as DeviceEvent<'print_result'>['payload'];
+      const input: StationInput = { ...base, kind: 'print_result', jobId: p.job_id, status: p.status };
+      if (p.reason !== undefined) input.reason = p.reason;
+      return input;
+    }
+    default:
+      return null;
+  }
+}
+
+/** How a shipment's new state counts in packline_shipments_total. */
+function stationResult(s: Shipment): FlowResult | null {
+  switch (s.state) {
+    case 'shipped':
+    case 'intercepted':
+    case 'abandoned':
+      return s.state;
+    case 'held':
+      if (s.reasonCode === 'PKL_AWAITING_WAYBILL') return 'awaiting_waybill';
+      if (s.reasonCode === 'PKL_WEIGHT_OUT_OF_TOLERANCE') return 'weight_rejected';
+      return 'held';
+    case 'labelling':
+      return s.reasonCode === 'PKL_PRINT_FAILED' ? 'print_failed' : null;
+    default:
+      return null;
+  }
+}
+
+/** Item counts of open shipments being verified, rebuilt from their acknowledged item-scan events. */
+function itemScansFromLog(store: FlowStore, open: readonly Shipment[]): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const s of open) {
+    if (s.state !== 'verifying') continue;
+    const counts: Record<string, number> = {};
+    for (const e of store.eventsForSubject(`shipment:${s.shipmentId}`, 10_000)) {
+      if (e.type !== EVENT.itemScanned) continue;
+      const d = e.data as { barcode?: unknown; scanned?: unknown };
+      if (typeof d.barcode === 'string' && typeof d.scanned === 'number') {
+        counts[d.barcode] = Math.max(counts[d.barcode] ?? 0, d.scanned);
+      }
+    }
+    out[s.shipmentId] = counts;
+  }
+  return out;
+}
+
+/** The operator of the station's latest PDA log-in, from the event log. */
+function lastOperator(store: FlowStore, stationId: string): string | null {
+  const last = store.lastEvent(`station:${stationId}`, EVENT.operatorLogin)?.data as { operator?: unknown } | undefined;
+  return typeof last?.operator === 'string' ? last.operator : null;
+}

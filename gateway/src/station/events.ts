@@ -1,0 +1,73 @@
+/**
+ * Every event type written to the append-only event log, in one place (the cloud receives
+ * them through sync).
+ * These names are a wire contract: never rename one, add a new one instead. Data keys are
+ * snake_case like every other wire payload. Events stay compact (SD-card wear; the target is
+ * ≤ 3 KB written per shipment in total): ids and figures only, never the label itself.
+ * docs/shipment-flow.md lists the data of each type.
+ */
+import { SYNC_EVENT } from '../../../contracts/sync.js';
+import type { StationWrite } from './domain.js';
+
+export const EVENT = {
+  opened: 'shipment.opened',
+  itemScanned: 'shipment.item_scanned',
+  itemRejected: 'shipment.item_rejected',
+  weighed: 'shipment.weighed',
+  held: 'shipment.held',
+  released: 'shipment.released',
+  intercepted: 'shipment.intercepted',
+  labelQueued: 'shipment.label_queued',
+  shipped: 'shipment.shipped',
+  printFailed: 'shipment.print_failed',
+  /** A label the printer could not print went to another printer of the channel. */
+  printRerouted: 'shipment.print_rerouted',
+  abandoned: 'shipment.abandoned',
+  /** Supervisor reprint audit (decide/reprint-plan.ts). */
+  reprinted: 'shipment.reprinted',
+  /** Supervisor audit of a shipment that left without a label printed here (decide/ship-unlabelled-plan.ts). */
+  shippedUnlabelled: 'shipment.shipped_unlabelled',
+  /** A cancel or refund that reached a shipment already on its way (sync/change-applier.ts). */
+  exception: 'shipment.exception',
+  parcelDiverted: 'parcel.diverted',
+  /** PDA log-in at a station; subject `station:{id}`. */
+  operatorLogin: 'station.operator_login',
+  /** PDA task confirmation; subject `task:{id}`. */
+  taskConfirmed: 'task.confirmed',
+  /** An order arrived from the cloud feed; subject `order:{id}` (sync/change-applier.ts). */
+  orderImported: 'order.imported',
+  /** An order status change from the cloud feed was applied (sync/change-applier.ts). */
+  orderStatusApplied: 'order.status_applied',
+  /** Pre-shipment callback: reported shipped upstream at label time (contracts/sync.ts). */
+  shipConfirmed: SYNC_EVENT.shipConfirmed,
+  /** Cloud cancel requests (contracts/sync.ts). */
+  cancelAccepted: SYNC_EVENT.cancelAccepted,
+  cancelRefused: SYNC_EVENT.cancelRefused,
+} as const;
+
+export type EventType = (typeof EVENT)[keyof typeof EVENT];
+
+type Data = Record<string, string | number | boolean | null>;
+
+/** Drops `undefined` and `null` members so events carry only what is known. */
+function compact(data: Record<string, string | number | boolean | null | undefined>): Data {
+  const out: Data = {};
+  for (const [k, v] of Object.entries(data)) if (v !== undefined && v !== null) out[k] = v;
+  return out;
+}
+
+export function shipmentEvent(
+  type: EventType,
+  shipmentId: string,
+  data: Record<string, string | number | boolean | null | undefined>,
+): StationWrite {
+  return { op: 'event', type, subject: `shipment:${shipmentId}`, data: compact(data) };
+}
+
+export function lineEvent(
+  type: EventType,
+  lineId: string,
+  data: Record<string, string | number | boolean | null | undefined>,
+): StationWrite {
+  return { op: 'event', type, subject: `line:${lineId}`, data: compact(data) };
+}

@@ -1,0 +1,129 @@
+/**
+ * Types of the shipment core: a pure state machine per packing station and a pure divert
+ * decision per DWS line. No I/O here: the runtime feeds inputs, applies `writes` as one atomic
+ * store unit, and only after that commit sends `commands` (so a crash never leaves a printed
+ * label without its record; see docs/shipment-flow.md).
+ */
+import type { DisplayCommand, DivertCommand, PrintCommand } from '../../../contracts/payloads.js';
+import type { RouteDecision } from './decide/print-router.js';
+import type { ErrorCode, ErrorDetails, Result } from '../../../contracts/errors.js';
+import type { Config, StationConfig } from '../config/schema.js';
+import type { Order, PrintJob, Shipment, StationWrite } from './domain.js';
+import type { LabelOptions } from '../label/zpl-label.js';
+
+/** Read-only lookups into the local cache (map 1:1 onto Store reads, see lookups.ts). */
+export interface OrderLookups {
+  findOrderByBarcode(code: string): Order | null;
+  getOrder(orderId: string): Order | null;
+  /** Every shipment of the order (any station or line, any state). */
+  shipmentsForOrder(orderId: string): Shipment[];
+  getShipment(shipmentId: string): Shipment | null;
+}
+
+export type ShipmentConfig = Config['shipment'];
+
+export interface StationContext extends OrderLookups {
+  station: StationConfig;
+  shipment: ShipmentConfig;
+  /** A new unique id, e.g. `S-…` for shipments, `J-…` for print jobs. */
+  newId(prefix: 'S' | 'J'): string;
+  label?: LabelOptions;
+  /**
+   * Language the station's labels are rendered in (its config `labelFormat`, else its driven
+   * printer's; see label/label-format.ts). Unset = ZPL.
+   */
+  labelFormat?: 'zpl' | 'tspl';
+  /** Readings within ± this many grams mean "scale empty" (default EMPTY_SCALE_GRAMS). */
+  emptyGrams?: number;
+  /**
+   * Pre-shipment callback (前置回传, config sync.preShipmentCallbackShops): true when this
+   * shop's shipments are reported shipped upstream as soon as their label is queued.
+   */
+  preShipmentCallback?: (shop: string) => boolean;
+  /**
+   * Print channels (station/decide/print-router.ts): which printer a label goes to, by the station's
+   * channel, routing rules and printer health. Absent: the station's own printer.
+   * `exclude` names printers that just failed this label.
+   */
+  routePrinter?: (job: { carrier: string | null; shop: string; exclude?: readonly string[] }) => RouteDecision;
+}
+
+interface InputBase {
+  /** Gateway receive time, epoch ms. All timestamps written come from here. */
+  at: number;
+  /** The device the input came from (scanner, scale, printer, PDA, or `api` for the HTTP API). */
+  deviceId: string;
+}
+
+export type StationInput =
+  | (InputBase & { kind: 'scan'; code: string; operator?: string })
+  | (InputBase & { kind: 'weight'; grams: number; stable: boolean })
+  | (InputBase & { kind: 'print_result'; jobId: string; status: 'printed' | 'failed'; reason?: string })
+  | (InputBase & { kind: 'supervisor_override'; supervisor: string; shipmentId?: string; note?: string })
+  /** The order cache changed (the runtime has already stored the new revision). */
+  | (InputBase & { kind: 'order_updated'; orderId: string })
+  /** Operator clears the station: the open shipment (if any) is abandoned. */
+  | (InputBase & { kind: 'reset' });
+
+export type AlertLevel = DisplayCommand['level'];
+
+export interface StationAlert {
+  level: AlertLevel;
+  code: ErrorCode | null;
+  details: ErrorDetails | null;
+  message: string;
+  messageZh: string;
+}
+
+export interface ScaleReading {
+  grams: number;
+  stable: boolean;
+  at: number;
+}
+
+export interface StationState {
+  stationId: string;
+  /**
+   * The shipment on screen: an open one (verifying / weighing / held / labelling) or the last
+   * finished one (shipped / intercepted / abandoned), which only stays for display.
+   */
+  shipment: Shipment | null;
+  /** Whether items of the current shipment are verified by scan (from station.verifyItems). */
+  verify: boolean;
+  /** Weight lock: time the current shipment became ready to weigh (last item scan). */
+  readyAt: number | null;
+  /** Weight lock: the scale was near empty since the last weight was taken. */
+  armed: boolean;
+  scale: ScaleReading | null;
+  /** Print jobs sent and not yet answered, by job id (a shipment may leave the screen meanwhile). */
+  pendingJobs: Record<string, PrintJob>;
+  /**
+   * Printers that reported they could not print the current label (failover never sends it
+   * back to one of them, so two faulted printers cannot ping-pong a label). In memory only:
+   * after a restart the label may be tried on each printer once more, which cannot double
+   * print (each refused it).
+   */
+  printFailures?: { shipmentId: string; printers: string[] };
+  alert: StationAlert | null;
+  updatedAt: number;
+}
+
+export type Command =
+  | { kind: 'print'; deviceId: string; payload: PrintCommand }
+  | { kind: 'display'; deviceId: string; payload: DisplayCommand }
+  | { kind: 'divert'; deviceId: string; payload: DivertCommand };
+
+/** The device's answer: ok, or the refusal with its code (contracts/errors.ts `Result`). */
+export type Reply = Result;
+
+export interface StationStep {
+  state: StationState;
+  /** Shipment / print-job rows and their `event` ops: ONE atomic unit. */
+  writes: StationWrite[];
+  /** Sent only after `writes` committed. */
+  commands: Command[];
+  /** The answer to the device that sent the input (`dev/{id}/ack` or `dev/{id}/err`). */
+  reply: Reply;
+  /** The alert raised by this input, if any (also kept in `state.alert`). */
+  alert: StationAlert | null;
+}
