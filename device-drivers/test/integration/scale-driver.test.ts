@@ -116,8 +116,17 @@ describe('ScaleDriver over a pty pair', () => {
     const pair = await ptyPair();
     const sim = await startSim({ protocol: 'mt-sics', link: { kind: 'serial', path: pair.devicePath, line: d.serial! }, loadGrams: 1234 });
     const { client, msgs } = await watch(url, id);
-    // Heartbeat far away so the rate-limit check below does not depend on the machine's speed.
-    const driver = await startDriver({ url, deviceId: id, definition: d, transport: serial(pair, d), weightGate: { heartbeatMs: 60_000, minIntervalMs: 100 } });
+    // Heartbeat far away so the rate-limit check below does not depend on the machine's speed;
+    // silence limit 3 s, not 1 s: the pty pair is joined on this process's event loop, shared
+    // with the driver and the simulator, and a loaded 2-core machine can hold all three for 1 s.
+    const driver = await startDriver({
+      url,
+      deviceId: id,
+      definition: d,
+      transport: serial(pair, d),
+      weightGate: { heartbeatMs: 60_000, minIntervalMs: 100 },
+      silenceMs: 3_000,
+    });
 
     await expect.poll(() => weights(msgs, id).some((w) => w.grams === 1234 && w.stable), poll).toBe(true);
     expect(lastState(msgs, id)).toMatchObject({ state: 'online' });
