@@ -9,10 +9,15 @@
  * they were due, so a stalled gateway cannot hide behind a slowed-down generator
  * (coordinated omission).
  *
+ * The devices are lean MQTT 3.1.1 clients (raw-client.ts: mqtt-packet over plain sockets,
+ * QoS 1 out without a retransmission store, PUBACK for what comes in): the load generator
+ * must not be the limit of the benchmark, and a full MQTT.js client per device cost ~0.1 % of
+ * a core per shipment/s. The bench can also split the stations over several processes.
+ *
  * Usage: node --import tsx bench/loadgen.ts <plan.json>   → one JSON result line on stdout.
  */
 import { readFileSync } from 'node:fs';
-import { connectAsync, type MqttClient } from 'mqtt';
+import { RawClient } from './raw-client.js';
 
 export interface LoadStation {
   station: string;
@@ -41,6 +46,10 @@ export interface LoadResult {
   late: number;
   errors: Record<string, number>;
   timeouts: number;
+  /** The load generator's own CPU over the load (after every device connected), seconds. */
+  cpu: { user: number; system: number };
+  /** Every latency (ms), so results of several load processes can be merged. */
+  latencies?: number[];
 }
 
 export function percentile(sorted: readonly number[], p: number): number {
@@ -54,10 +63,10 @@ type Waiter = { match: (topic: string, payload: Record<string, unknown>) => bool
 /** One station's devices and the messages they are waiting for. */
 class StationPlayer {
   private waiters: Waiter[] = [];
-  private clients: MqttClient[] = [];
-  private scanner!: MqttClient;
-  private scale!: MqttClient;
-  private printer!: MqttClient;
+  private clients: RawClient[] = [];
+  private scanner!: RawClient;
+  private scale!: RawClient;
+  private printer!: RawClient;
   private n = 0;
 
   constructor(
@@ -66,27 +75,18 @@ class StationPlayer {
   ) {}
 
   async connect(): Promise<void> {
+    const url = new URL(this.plan.mqttUrl);
     const open = async (id: string) => {
       const secret = this.plan.secrets[id];
       if (secret === undefined) throw new Error(`no secret for ${id}`);
-      const c = await connectAsync(this.plan.mqttUrl, {
-        clientId: id,
-        username: id,
-        password: secret,
-        reconnectPeriod: 0,
-        keepalive: 60,
-        connectTimeout: 30_000,
-      });
-      // Devices on the floor answer promptly; Nagle would add up to 40 ms per round trip.
-      (c.stream as { setNoDelay?: (v: boolean) => void }).setNoDelay?.(true);
-      c.on('message', (topic, buf) => this.onMessage(topic, buf));
-      c.on('error', () => undefined);
+      const c = new RawClient((topic, payload) => this.onMessage(topic, payload));
+      await c.connect({ host: url.hostname, port: Number(url.port || 1883), clientId: id, username: id, password: secret, keepalive: 60 });
       this.clients.push(c);
       return c;
     };
     [this.scanner, this.scale, this.printer] = await Promise.all([open(this.s.scanner), open(this.s.scale), open(this.s.printer)]);
-    await this.scanner.subscribeAsync([`dev/${this.s.scanner}/ack`, `dev/${this.s.scanner}/err`], { qos: 1 });
-    await this.printer.subscribeAsync([`dev/${this.s.printer}/cmd/print`, `dev/${this.s.printer}/ack`, `dev/${this.s.printer}/err`], { qos: 1 });
+    await this.scanner.subscribe([`dev/${this.s.scanner}/ack`, `dev/${this.s.scanner}/err`]);
+    await this.printer.subscribe([`dev/${this.s.printer}/cmd/print`, `dev/${this.s.printer}/ack`, `dev/${this.s.printer}/err`]);
   }
 
   private onMessage(topic: string, buf: Buffer): void {
@@ -119,7 +119,7 @@ class StationPlayer {
     const order = this.s.orders[this.n];
     if (order === undefined) return { ok: false, code: 'BENCH_OUT_OF_ORDERS' };
     const tag = `${this.plan.runTag}-${this.s.station}-${this.n++}`;
-    const pub = (c: MqttClient, topic: string, body: unknown) => c.publish(topic, JSON.stringify(body), { qos: 1 });
+    const pub = (c: RawClient, topic: string, body: unknown) => c.publish(topic, JSON.stringify(body));
     const reply = (id: string) => (topic: string, p: Record<string, unknown>) =>
       (topic.endsWith('/ack') || topic.endsWith('/err')) && p.msg_id === id;
     const fail = (p: Record<string, unknown>) => ({ ok: false as const, code: String(p.code) });
@@ -149,7 +149,7 @@ class StationPlayer {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.clients.map((c) => c.endAsync(true).catch(() => undefined)));
+    await Promise.all(this.clients.map((c) => c.end()));
   }
 }
 
@@ -162,12 +162,15 @@ export async function runLoad(plan: LoadPlan, ready?: (devices: number) => Promi
   const errors: Record<string, number> = {};
   let late = 0;
   let timeouts = 0;
+  const cpu0 = process.cpuUsage();
   const start = performance.now();
   const end = start + plan.durationSeconds * 1000;
-  const perStationInterval = plan.rate === 'max' ? 0 : (1000 * players.length) / plan.rate;
+  // Rate 0: every device connected and idle for the duration (the idle cost of a floor).
+  if (plan.rate === 0) await new Promise((r) => setTimeout(r, plan.durationSeconds * 1000));
+  const perStationInterval = plan.rate === 'max' || plan.rate === 0 ? 0 : (1000 * players.length) / plan.rate;
 
   await Promise.all(
-    players.map(async (p, idx) => {
+    (plan.rate === 0 ? [] : players).map(async (p, idx) => {
       // Spread open-loop stations evenly over one interval so arrivals are smooth.
       let due = start + (perStationInterval * idx) / players.length;
       while (due < end) {
@@ -193,6 +196,7 @@ export async function runLoad(plan: LoadPlan, ready?: (devices: number) => Promi
     }),
   );
   const seconds = (performance.now() - start) / 1000;
+  const used = process.cpuUsage(cpu0);
   await Promise.all(players.map((p) => p.close()));
   const sorted = [...latencies].sort((a, b) => a - b);
   const mean = sorted.reduce((a, b) => a + b, 0) / Math.max(1, sorted.length);
@@ -204,6 +208,8 @@ export async function runLoad(plan: LoadPlan, ready?: (devices: number) => Promi
     late,
     errors,
     timeouts,
+    cpu: { user: used.user / 1e6, system: used.system / 1e6 },
+    latencies,
   };
 }
 

@@ -8,11 +8,13 @@
  *    card syncs in 4-10 ms with spikes of 35-180 ms, where this machine's disk takes ~0.2 ms.
  *
  * Environment:
- *   FSYNC_SHIM_COUNTER   path of the counter file (created; six uint64: sync calls, ns spent
+ *   FSYNC_SHIM_COUNTER   path of the counter file (created; eight uint64: sync calls, ns spent
  *                        in the real syncs, bytes written to regular files by pwrite/pwrite64,
  *                        syncs made on the process's main thread (each one blocks Node's event
  *                        loop), ns the main thread spent in syncs and ns all threads spent in
- *                        syncs, both including the added delay)
+ *                        syncs, both including the added delay, and the thread ids of the
+ *                        thread that writes the WAL (the store writer) and of another thread
+ *                        that writes the database file (the WAL checkpointer))
  *   FSYNC_SHIM_DELAY_MS  extra delay per sync, milliseconds (float; default 0)
  *   FSYNC_SHIM_SPIKE_EVERY / FSYNC_SHIM_SPIKE_MS   every Nth sync takes SPIKE_MS instead
  *   FSYNC_SHIM_SPIKE_MAX_MS  if set (> SPIKE_MS), each spike takes a duration spread evenly
@@ -23,6 +25,8 @@
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <stdio.h>
+#include <string.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -36,7 +40,10 @@ static int (*real_fsync)(int);
 static int (*real_fdatasync)(int);
 /* [0] sync calls, [1] ns inside real syncs, [2] file bytes written, [3] main-thread syncs,
  * [4] ns in main-thread syncs incl. delay, [5] ns in all syncs incl. delay */
-#define COUNTER_BYTES 48
+/* [6] tid of the thread that writes SQLite's WAL (the store writer), [7] tid of another
+ * thread that writes the database file itself (the WAL checkpointer): the bench splits the
+ * process's CPU by thread (/proc/<pid>/task/<tid>/stat) with these. */
+#define COUNTER_BYTES 64
 static volatile uint64_t *counter;
 static ssize_t (*real_pwrite)(int, const void *, size_t, off_t);
 static ssize_t (*real_pwrite64)(int, const void *, size_t, off64_t);
@@ -120,10 +127,47 @@ int fdatasync(int fd) { return counted(real_fdatasync, fd); }
 
 /* Bytes that reach files (the SD-card wear figure). SQLite writes its WAL and database with
  * pwrite/pwrite64; plain write() is left alone so socket traffic pays no fstat. */
+/* Per thread: the last fd looked at and what it was (0 other, 1 WAL, 2 database file), so a
+ * thread's steady stream of page writes costs one readlink per fd, not one per write. */
+static __thread int last_fd = -1;
+static __thread int last_kind;
+static __thread int is_wal_writer;
+
+static int file_kind(int fd) {
+  if (fd == last_fd) return last_kind;
+  char link[64], path[512];
+  snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+  ssize_t len = readlink(link, path, sizeof path - 1);
+  int kind = 0;
+  if (len > 4) {
+    path[len] = 0;
+    if (len > 4 && strcmp(path + len - 4, "-wal") == 0) kind = 1;
+    else if (len > 3 && strcmp(path + len - 3, ".db") == 0) kind = 2;
+  }
+  last_fd = fd;
+  last_kind = kind;
+  return kind;
+}
+
+static void note_thread(int fd) {
+  if (!counter || is_wal_writer) return;
+  pid_t tid = (pid_t)syscall(SYS_gettid);
+  if (tid == getpid()) return;
+  int kind = file_kind(fd);
+  if (kind == 1) {
+    is_wal_writer = 1;
+    __atomic_store_n(&counter[6], (uint64_t)tid, __ATOMIC_RELAXED);
+  } else if (kind == 2 && __atomic_load_n(&counter[6], __ATOMIC_RELAXED) != (uint64_t)tid) {
+    __atomic_store_n(&counter[7], (uint64_t)tid, __ATOMIC_RELAXED);
+  }
+}
+
 static void count_file_bytes(int fd, ssize_t n) {
   struct stat st;
-  if (counter && n > 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+  if (counter && n > 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
     __atomic_add_fetch(&counter[2], (uint64_t)n, __ATOMIC_RELAXED);
+    note_thread(fd);
+  }
 }
 
 ssize_t pwrite(int fd, const void *buf, size_t len, off_t off) {

@@ -101,6 +101,7 @@ export class Gateway implements Component {
   private stations: StationRuntime | null = null;
   private information: GatewayInfo | null = null;
   private preflightService: PreflightService | null = null;
+  private stopping: string | null = null;
   readonly metrics = new Metrics();
   /** systemd readiness, watchdog and stopping notices (no-ops outside a Type=notify unit). */
   private readonly systemd = new SdNotify({ onError: (err) => this.logger.warn({ err: err.message }, 'sd_notify failed') });
@@ -354,7 +355,10 @@ export class Gateway implements Component {
     const components = this.running.splice(0);
     // HTTP stops first for new requests, but its server also carries MQTT over WebSocket,
     // so it is closed after the broker.
-    const failures = await stopAll(components);
+    const failures = await stopAll(components, (name) => {
+      this.stopping = name;
+    });
+    this.stopping = 'http';
     if (this.app !== null) {
       await this.app.close().catch((err: unknown) => failures.push(err as Error));
       this.app = null;
@@ -364,6 +368,12 @@ export class Gateway implements Component {
     this.stations = null;
     this.link = null;
     this.broker = null;
+    this.stopping = null;
     for (const err of failures) this.logger.error({ err }, 'error while stopping');
+  }
+
+  /** The component whose stop() is running (for a stop that hangs), or null. */
+  stoppingComponent(): string | null {
+    return this.stopping;
   }
 }

@@ -20,6 +20,8 @@ import {
   type Gauge as GaugeT,
 } from 'prom-client';
 import type { Logger } from './lib/logger.js';
+import { observeGc, takeJobFigures, timeJob } from './lib/loop-jobs.js';
+
 
 /** How a shipment (or an attempt at one) ended. `shipped` is the only happy outcome. */
 export const SHIPMENT_RESULTS = [
@@ -106,7 +108,29 @@ export class Metrics {
   constructor(options: MetricsOptions = {}) {
     this.logger = options.logger;
     const registers = [(this.registry = new Registry())];
-    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    if (options.defaultMetrics !== false) {
+      collectDefaultMetrics({ register: this.registry });
+      // What held the event loop between two scrapes (lib/loop-jobs.ts): each periodic job's
+      // and each GC kind's longest run, next to nodejs_eventloop_lag_max_seconds.
+      observeGc();
+      // Registered (and so rendered) after jobMax, whose collect() fills both.
+      let jobBusy: GaugeT<'job'> | null = null;
+      const jobMax: GaugeT<'job'> = new Gauge({
+        name: 'packline_loop_job_max_seconds',
+        help: 'Longest run of a periodic job or GC pause since the last scrape',
+        labelNames: ['job'],
+        registers,
+        collect() {
+          jobMax.reset();
+          jobBusy?.reset();
+          for (const [job, f] of takeJobFigures()) {
+            jobMax.labels(job).set(f.maxMs / 1000);
+            jobBusy?.labels(job).set(f.totalMs / 1000);
+          }
+        },
+      });
+      jobBusy = new Gauge({ name: 'packline_loop_job_busy_seconds', help: 'Time a periodic job or GC kind held the event loop since the last scrape', labelNames: ['job'], registers });
+    }
 
     this.shipments = new Counter({
       name: 'packline_shipments_total',
@@ -368,7 +392,7 @@ export class Metrics {
   async render(): Promise<string> {
     for (const fn of this.collectors) {
       try {
-        await fn();
+        await timeJob('metrics:collect', fn);
       } catch (err) {
         // One broken component must not take the whole scrape down with it.
         this.logger?.warn({ err }, 'metrics collector failed');

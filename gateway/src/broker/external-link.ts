@@ -20,6 +20,23 @@ import type { Logger } from '../lib/logger.js';
 import { isValidTopicFilter, isValidTopicName, topicMatches } from './acl.js';
 import type { BrokerLink, InboundMessage, PublishOptions } from './link.js';
 
+/** How long stop() waits for the broker (offline state PUBACK, then the in-flight publishes). */
+const STOP_GRACE_MS = 2_000;
+
+/** Whether `p` settled within `ms` (the timer never keeps the process alive). */
+async function withinMs(p: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export interface ExternalLinkOptions {
   gatewayId: string;
   external: { url: string; username?: string | undefined; password?: string | undefined; clientId?: string | undefined };
@@ -37,6 +54,8 @@ export class ExternalLink implements BrokerLink {
   private readonly handlers = new Map<string, Array<(msg: InboundMessage) => void>>();
   private readonly presenceHandlers: Array<(deviceId: string, online: boolean) => void> = [];
   private readonly online = new Set<string>();
+  /** What connectedDevices() returns until presence changes (never mutated once handed out). */
+  private snapshot: Set<string> | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private attempt = 0;
   private stopping = false;
@@ -109,20 +128,28 @@ export class ExternalLink implements BrokerLink {
     this.stopping = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
+    // Every wait below is bounded: a broker that stops answering under load (PUBACKs that
+    // never come) must not keep the gateway from exiting. MQTT.js' end(false) waits for every
+    // QoS 1 publish in flight to be acknowledged; after the grace it is ended by force (the
+    // broker then publishes our will, which says the same: offline).
     if (client.connected) {
-      try {
-        await client.publishAsync(
-          topics.gatewayState(this.opts.gatewayId),
-          JSON.stringify({ state: 'offline', ts: Date.now() }),
-          { qos: 1, retain: true },
-        );
-      } catch (err) {
-        this.opts.logger.warn({ err }, 'could not publish gateway offline state');
-      }
+      const announced = client
+        .publishAsync(topics.gatewayState(this.opts.gatewayId), JSON.stringify({ state: 'offline', ts: Date.now() }), { qos: 1, retain: true })
+        .then(() => true)
+        .catch((err: unknown) => {
+          this.opts.logger.warn({ err }, 'could not publish gateway offline state');
+          return true;
+        });
+      if (!(await withinMs(announced, STOP_GRACE_MS))) this.opts.logger.warn({ graceMs: STOP_GRACE_MS }, 'external broker did not acknowledge the offline state in time');
     }
-    await client.endAsync(!client.connected);
+    const ended = client.endAsync(!client.connected).then(() => true);
+    if (!(await withinMs(ended, STOP_GRACE_MS))) {
+      this.opts.logger.warn({ graceMs: STOP_GRACE_MS }, 'external broker link did not close in time; closing it by force');
+      await client.endAsync(true).catch(() => undefined);
+    }
     this.client = null;
     this.online.clear();
+    this.snapshot = null;
   }
 
   async subscribe(filter: string, handler: (msg: InboundMessage) => void): Promise<void> {
@@ -146,7 +173,9 @@ export class ExternalLink implements BrokerLink {
   }
 
   connectedDevices(): ReadonlySet<string> {
-    return new Set(this.online);
+    // One snapshot for every caller until presence changes (the station flow asks at every routing).
+    if (this.snapshot === null) this.snapshot = new Set(this.online);
+    return this.snapshot;
   }
 
   onPresence(handler: (deviceId: string, online: boolean) => void): void {
@@ -223,6 +252,7 @@ export class ExternalLink implements BrokerLink {
     if (isOnline === was) return;
     if (isOnline) this.online.add(deviceId);
     else this.online.delete(deviceId);
+    this.snapshot = null;
     for (const h of this.presenceHandlers) {
       try {
         h(deviceId, isOnline);

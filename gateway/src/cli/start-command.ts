@@ -26,6 +26,7 @@ import { removeRunningFile, writeRunningFile } from './running-file.js';
 import { ConsoleLines, consoleDestination, type FloorFigures, floorSummary } from './console.js';
 import type { Logger } from '../lib/logger.js';
 import { DEFAULT_SIM_WIRE_SCALE, SIM_WIRE_STATION_ID, type SimWireStation, simFloorScenario, withSimulatedFloor } from '../sim/sim-config.js';
+import { openHandles } from '../lib/open-handles.js';
 
 /** The package root, found from here whether this runs from the sources or from dist/. */
 function packageRoot(): string {
@@ -224,6 +225,11 @@ async function stopFloor(floor: ChildProcess | null, logger: Logger, graceMs = 2
   clearTimeout(timer);
 }
 
+/** systemd sends SIGKILL after TimeoutStopSec=30 (docs/packline.service); a stop gets 25 s. */
+const STOP_DEADLINE_MS = 25_000;
+/** After a clean stop the process should end at once; this long means a handle leaked. */
+const EXIT_GRACE_MS = 3_000;
+
 export function registerStartCommand(program: Command): void {
   program
     .command('start')
@@ -307,19 +313,34 @@ export function registerStartCommand(program: Command): void {
           // The floor first, while the broker still answers: its devices finish the parcel in
           // hand and disconnect cleanly (the gateway's stop waits for connected clients, and a
           // floor whose broker vanished mid-stop never finished), and the wire station's
-          // The pty pair and printer go away before the drivers that use them.
+          // pty pair and printer go away before the drivers that use them.
           stopFloor(floor, logger)
             .then(() => gateway.stop())
             .then(() => stopFloor(simCloud?.proc ?? null, logger, 5_000))
             .catch((err: unknown) => logger.error({ err }, 'stop failed'))
             .finally(() => {
+              clearTimeout(deadline);
               removeRunningFile(info.dataDir);
               removeWireDir();
               resolveStop();
             });
+          // Bounded in every mode: well inside systemd's TimeoutStopSec (docs/packline.service),
+          // a stop that hangs is named and ended rather than waited on.
+          const deadline = setTimeout(() => {
+            logger.error({ stopping: gateway.stoppingComponent(), handles: openHandles() }, `stop did not finish within ${STOP_DEADLINE_MS} ms; exiting`);
+            process.exit(1);
+          }, STOP_DEADLINE_MS);
+          deadline.unref();
         };
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);
       });
+      // A clean stop leaves nothing behind and the process ends on its own right after this.
+      // If a handle leaked (a timer, a socket of a client that was not ended), name it in the
+      // log so it can be fixed, and end anyway: the store is closed, nothing is lost.
+      setTimeout(() => {
+        logger.warn({ handles: openHandles() }, 'handles still open after stop; exiting anyway');
+        process.exit(0);
+      }, EXIT_GRACE_MS).unref();
     });
 }

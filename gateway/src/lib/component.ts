@@ -24,9 +24,10 @@ export async function startAll(components: readonly Component[]): Promise<void> 
 }
 
 /** Stops components in reverse order; a failing stop does not keep the others running. */
-export async function stopAll(components: readonly Component[]): Promise<Error[]> {
+export async function stopAll(components: readonly Component[], onStopping?: (name: string) => void): Promise<Error[]> {
   const failures: Error[] = [];
   for (const c of [...components].reverse()) {
+    onStopping?.(c.name);
     try {
       await c.stop();
     } catch (err) {

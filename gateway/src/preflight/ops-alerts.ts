@@ -17,6 +17,7 @@ import { MEDIA_FAULTS, mediaState } from './checks/printer-media.js';
 import { bufferHours } from './checks/disk.js';
 import type { DeviceWatch } from './device-watch.js';
 import { type PreflightReport, humanDuration } from './report.js';
+import { timeJob } from '../lib/loop-jobs.js';
 
 export interface AlertSink {
   notify(alert: Alert): void;
@@ -51,13 +52,13 @@ export class OpsAlerts implements Component {
 
   async start(): Promise<void> {
     if (this.timer !== null) return;
-    this.timer = setInterval(() => this.check(), this.opts.everyMs ?? EVERY_MS);
+    this.timer = setInterval(() => timeJob('ops:alerts', () => this.check()), this.opts.everyMs ?? EVERY_MS);
     this.timer.unref();
     const minutes = this.opts.config.preflight.checkEveryMinutes;
     const run = this.opts.runPreflight;
     if (run != null && minutes > 0) {
       this.preflightTimer = setInterval(() => {
-        run().catch((err: unknown) => this.opts.logger.warn({ err: (err as Error).message }, 'background preflight failed to run'));
+        timeJob('ops:preflight', run).catch((err: unknown) => this.opts.logger.warn({ err: (err as Error).message }, 'background preflight failed to run'));
       }, minutes * 60_000);
       this.preflightTimer.unref();
     }

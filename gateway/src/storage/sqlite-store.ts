@@ -13,7 +13,8 @@ import Database, { type Database as Db } from 'better-sqlite3';
 import { PacklineError } from '../../../contracts/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { deserializeError } from './sqlite-errors.js';
-import { StoreReader } from './store-reader.js';
+import { MAX_LIST_LIMIT, StoreReader } from './store-reader.js';
+import { WorkingSet } from './working-set.js';
 import type {
   DeviceRecord,
   EventRecord,
@@ -34,6 +35,7 @@ import type {
 } from './types.js';
 import type { CheckpointInit, FromCheckpointer, ToCheckpointer } from './checkpoint-worker.js';
 import type { FromWriter, ToWriter, WriterInit } from './writer-protocol.js';
+import { timeJob } from '../lib/loop-jobs.js';
 
 export const DB_FILE = 'packline.db';
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -67,6 +69,9 @@ export function openStore(opts: OpenStoreOptions): Store {
 interface Pending {
   resolve: (r: WriteResult) => void;
   reject: (e: PacklineError) => void;
+  /** The unit writes orders or shipments (the waybill coverage count and the working set may change). */
+  touchesCoverage: boolean;
+  ops: WriteOp[];
 }
 
 type Phase = 'new' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
@@ -87,8 +92,8 @@ function startStoreWorker(name: 'writer-worker' | 'checkpoint-worker', data: Wri
   return new Worker(bootstrap, { eval: true, workerData: data, execArgv: [] });
 }
 
-/** How long one waybill-coverage count serves every caller (see waybillCoverage()). */
-const COVERAGE_TTL_MS = 5_000;
+/** A waybill-coverage count this quick runs on the main thread (see waybillCoverage()). */
+const COVERAGE_SYNC_MAX_MS = 2;
 
 /** Default checkpoint period of checkpoint-worker.ts: ~25 commits' worth of WAL at 100/s. */
 const CHECKPOINT_INTERVAL_MS = 250;
@@ -100,11 +105,18 @@ export class SqliteStore implements Store {
   private checkpointer: Worker | null = null;
   private checkpoints = 0;
   private coverage: { at: number; value: { open: number; withWaybill: number } } | null = null;
+  /** A commit touched orders or shipments since the count in `coverage` was taken (or asked for). */
+  private coverageDirty = false;
+  private coverageAsked = false;
+  /** How long the last main-thread count took (ms). */
+  private coverageSyncMs = 0;
   private readDb: Db | null = null;
   private reader: StoreReader | null = null;
   private bootNo = 0;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  /** Orders and their shipments as the station flow reads them at every step (working-set.ts). */
+  private readonly working = new WorkingSet();
   private commits = 0;
   private unitsWritten = 0;
   private diskTimer: NodeJS.Timeout | null = null;
@@ -179,7 +191,7 @@ export class SqliteStore implements Store {
         ? err
         : new PacklineError('PKL_STORE_UNAVAILABLE', { reason: String(err) }, { cause: err });
     }
-    worker.on('message', (m: FromWriter) => this.onWriterMessage(m));
+    worker.on('message', (m: FromWriter) => timeJob('store:commit-done', () => this.onWriterMessage(m)));
     worker.on('error', (err) => {
       this.log.error({ err }, 'store writer crashed');
       this.failAll(`writer crashed: ${err.message}`);
@@ -192,7 +204,7 @@ export class SqliteStore implements Store {
     if (init.checkpointElsewhere === true) this.startCheckpointer();
     await this.checkDisk();
     const every = this.opts.diskCheckIntervalMs ?? 10_000;
-    this.diskTimer = setInterval(() => void this.checkDisk(), every);
+    this.diskTimer = setInterval(() => void timeJob('store:disk-check', () => this.checkDisk()), every);
     this.diskTimer.unref();
     this.phase = 'running';
     this.log.info({ boot: this.bootNo, db: this.dbPath }, 'store started');
@@ -216,6 +228,10 @@ export class SqliteStore implements Store {
     let lastError = '';
     cp.on('message', (m: FromCheckpointer) => {
       if (m.t === 'checkpoint') this.checkpoints += 1;
+      else if (m.t === 'coverage') {
+        this.coverage = { at: performance.now(), value: { open: m.open, withWaybill: m.withWaybill } };
+        this.coverageAsked = false;
+      }
       else if (m.t === 'error' && m.reason !== lastError) {
         lastError = m.reason;
         this.log.warn({ reason: m.reason }, 'WAL checkpoint failed; the writer checkpoints itself if the WAL grows');
@@ -281,7 +297,7 @@ export class SqliteStore implements Store {
     }
     const id = this.nextId++;
     return new Promise<WriteResult>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, touchesCoverage: Array.isArray(ops) && ops.some((o) => o?.op === 'order.put' || o?.op === 'order.flags' || o?.op === 'shipment.put'), ops });
       const msg: ToWriter = { t: 'unit', id, ops, clockUnsynced: !(this.opts.clockSynced?.() ?? true) };
       try {
         this.worker!.postMessage(msg);
@@ -301,6 +317,11 @@ export class SqliteStore implements Store {
         const p = this.pending.get(o.id);
         if (!p) continue;
         this.pending.delete(o.id);
+        if (o.ok && p.touchesCoverage) {
+          this.coverageDirty = true;
+          // Before the write resolves: whoever awaits it reads the committed state.
+          this.working.committed(p.ops, o.stale);
+        }
         if (o.ok) {
           const r: WriteResult = { seqs: o.seqs };
           if (o.stale) r.stale = o.stale;
@@ -319,6 +340,8 @@ export class SqliteStore implements Store {
   /** Rejects every pending unit; after a crash the store refuses new writes. */
   private failAll(reason: string): void {
     if (this.phase === 'running') this.phase = 'failed';
+    // Units in flight may or may not have committed: read everything from SQLite again.
+    this.working.clear();
     for (const [id, p] of this.pending) {
       this.pending.delete(id);
       p.reject(new PacklineError('PKL_STORE_UNAVAILABLE', { reason }));
@@ -355,19 +378,29 @@ export class SqliteStore implements Store {
   }
 
   getOrder(orderId: string): Order | null {
-    return this.r().getOrder(orderId);
+    const r = this.r();
+    return this.working.getOrder(orderId, (id) => r.getOrder(id));
   }
   findOrderByBarcode(code: string): Order | null {
-    return this.r().findOrderByBarcode(code);
+    // By order id first, through the working set (the order scanned is read again at every later step).
+    return this.getOrder(code) ?? this.r().findOrderByBarcode(code);
   }
   getShipment(shipmentId: string): Shipment | null {
-    return this.r().getShipment(shipmentId);
+    const r = this.r();
+    return this.working.getShipment(shipmentId, (id) => r.getShipment(id));
   }
   openShipments(): Shipment[] {
     return this.r().openShipments();
   }
   listShipments(q: ShipmentQuery): Shipment[] {
-    return this.r().listShipments(q);
+    const r = this.r();
+    // An order's shipments (the station flow asks at every step) come from the working set.
+    if (q.orderId !== undefined && q.stationId === undefined && q.state === undefined && q.before === undefined) {
+      // The reader's clampLimit: default 100, floor, 1…MAX_LIST_LIMIT.
+      const limit = q.limit === undefined || !Number.isFinite(q.limit) ? 100 : Math.min(Math.max(Math.floor(q.limit), 1), MAX_LIST_LIMIT);
+      return this.working.shipmentsForOrder(q.orderId, limit, (orderId, readLimit) => r.listShipments({ orderId, limit: readLimit }), MAX_LIST_LIMIT);
+    }
+    return r.listShipments(q);
   }
   latestShipmentForOrder(orderId: string): Shipment | null {
     return this.r().latestShipmentForOrder(orderId);
@@ -429,12 +462,23 @@ export class SqliteStore implements Store {
     return this.r().openSyncFailureCount();
   }
   waybillCoverage(): { open: number; withWaybill: number } {
-    // One count for every reader of it (sync alarms, dashboard, metrics, preflight): with a
-    // large order cache it is a full scan of 100-200 ms on the main thread, and a figure for
-    // people and alarms does not need to be fresher than a few seconds.
-    const now = performance.now();
-    if (this.coverage === null || now - this.coverage.at >= COVERAGE_TTL_MS) {
-      this.coverage = { at: now, value: this.r().waybillCoverage() };
+    // One count for every reader of it (sync alarms, dashboard, metrics, preflight), exact
+    // until a commit touches orders or shipments. Counting is a full scan of the orders cache
+    // (90-200 ms with 100,000+ orders): while it is cheap (≤ COVERAGE_SYNC_MAX_MS) it runs
+    // here; once it is not, the checkpointer thread counts it and this serves the last count
+    // (a figure for people and alarms, seconds old at most), never holding the event loop.
+    if (this.coverage !== null && !this.coverageDirty) return { ...this.coverage.value };
+    if (this.coverage === null || this.checkpointer === null || this.coverageSyncMs <= COVERAGE_SYNC_MAX_MS) {
+      const t0 = performance.now();
+      this.coverageDirty = false;
+      this.coverage = { at: t0, value: this.r().waybillCoverage() };
+      this.coverageSyncMs = performance.now() - t0;
+      return { ...this.coverage.value };
+    }
+    if (!this.coverageAsked) {
+      this.coverageAsked = true;
+      this.coverageDirty = false;
+      this.checkpointer.postMessage({ t: 'coverage' } satisfies ToCheckpointer);
     }
     return { ...this.coverage.value };
   }

@@ -22,6 +22,18 @@ import {
 } from './types.js';
 
 export const MAX_LIST_LIMIT = 1000;
+
+/**
+ * Open orders (not intercepted, not shipped, no label printed) and how many have a pre-fetched
+ * waybill: a full scan of the orders cache, so the store runs it off the main thread
+ * (checkpoint-worker.ts) and serves the last count.
+ */
+export const WAYBILL_COVERAGE_SQL = `
+  SELECT count(*) AS open, coalesce(sum(o.waybill IS NOT NULL), 0) AS withWaybill
+  FROM orders o
+  WHERE o.refund_requested = 0 AND o.refunded = 0 AND o.cancelled = 0 AND o.platform_closed = 0
+    AND o.shipped = 0
+    AND NOT EXISTS (SELECT 1 FROM shipments s WHERE s.order_id = o.order_id AND s.state IN ('printed','shipped'))`;
 export const MAX_EVENTS_LIMIT = 10_000;
 
 interface OrderRow {
@@ -313,12 +325,7 @@ export class StoreReader {
           AND (o.refund_requested = 1 OR o.refunded = 1 OR o.cancelled = 1 OR o.platform_closed = 1)
         ORDER BY s.updated_at DESC LIMIT ?`),
       syncFailuresOpenCount: db.prepare("SELECT count(*) FROM sync_failures WHERE state <> 'resolved'").pluck(),
-      waybillCoverage: db.prepare(`
-        SELECT count(*) AS open, coalesce(sum(o.waybill IS NOT NULL), 0) AS withWaybill
-        FROM orders o
-        WHERE o.refund_requested = 0 AND o.refunded = 0 AND o.cancelled = 0 AND o.platform_closed = 0
-          AND o.shipped = 0
-          AND NOT EXISTS (SELECT 1 FROM shipments s WHERE s.order_id = o.order_id AND s.state IN ('printed','shipped'))`),
+      waybillCoverage: db.prepare(WAYBILL_COVERAGE_SQL),
       supervisor: db.prepare('SELECT * FROM supervisors WHERE name = ?'),
       supervisors: db.prepare('SELECT name, created_at, rotated_at FROM supervisors ORDER BY name'),
       jobsForShipment: db.prepare('SELECT * FROM print_jobs WHERE shipment_id = ? ORDER BY created_at, job_id'),

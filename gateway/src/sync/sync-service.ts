@@ -28,6 +28,7 @@ import type { Logger } from '../lib/logger.js';
 import type { Store, SyncFailure } from '../storage/types.js';
 import { retryOps } from './retry-request.js';
 import { StoreSyncAdapter } from './sync-store-adapter.js';
+import { timeJob } from '../lib/loop-jobs.js';
 
 /** Where alerts go (the notifier; tests pass a recorder). */
 export interface AlertSink {
@@ -128,7 +129,7 @@ export class SyncService {
     } else {
       log.warn('cloud sync is not configured (sync.url): events stay in the local log until it is');
     }
-    this.watch = setInterval(() => this.check(), this.opts.watchEveryMs ?? WATCH_EVERY_MS);
+    this.watch = setInterval(() => timeJob('sync:watch', () => this.check()), this.opts.watchEveryMs ?? WATCH_EVERY_MS);
     this.watch.unref();
     this.check();
   }

@@ -20,6 +20,7 @@ import { decodeHlc } from '../lib/hlc.js';
 import type { Logger } from '../lib/logger.js';
 import type { RawEventRow, Store } from '../storage/types.js';
 import type { DeviceBoard, DeviceHealth } from './device-board.js';
+import { timeJob } from '../lib/loop-jobs.js';
 import { EVENT } from '../station/events.js';
 
 const MINUTE = 60_000;
@@ -179,7 +180,7 @@ export class DashboardData {
     this.tail();
     this.timer = setInterval(() => {
       try {
-        this.tail();
+        timeJob('dashboard:tail', () => this.tail());
       } catch (err) {
         this.deps.logger.warn({ err: (err as Error).message }, 'dashboard: could not read the event log');
       }

@@ -36,6 +36,7 @@ import type { ApiTokens, StationService } from '../http/deps.js';
 import type { Logger } from '../lib/logger.js';
 import type { DashboardData } from './dashboard-data.js';
 import type { DeviceBoard } from './device-board.js';
+import { timeJob } from '../lib/loop-jobs.js';
 
 export const LIVE_PATH = '/ui/live';
 const HELLO_TIMEOUT_MS = 5_000;
@@ -140,8 +141,8 @@ export class LiveHub {
       this.broadcast((c) => c.station !== null, { type: 'link', link: state });
     });
     this.timers.push(
-      setInterval(() => this.broadcast((c) => c.role !== null, { type: 'tick', ts: Date.now() }), TICK_MS),
-      setInterval(() => this.pushDashboard(false), DASHBOARD_MIN_MS),
+      setInterval(() => timeJob('ui:tick', () => this.broadcast((c) => c.role !== null, { type: 'tick', ts: Date.now() })), TICK_MS),
+      setInterval(() => timeJob('ui:dashboard-push', () => this.pushDashboard(false)), DASHBOARD_MIN_MS),
     );
     for (const t of this.timers) t.unref();
   }

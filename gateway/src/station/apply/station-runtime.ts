@@ -112,7 +112,23 @@ export class StationRuntime implements EventOwner, StationService {
     });
   }
 
+  /**
+   * A station's context is built once: everything in it is fixed for the run (config,
+   * lookups, the router and printer health are read when called), and building it per step —
+   * the label format looked up in the device list each time — showed in the core profile.
+   */
+  private readonly contexts = new WeakMap<StationConfig, StationContext>();
+
   private context(cfg: StationConfig): StationContext {
+    let ctx = this.contexts.get(cfg);
+    if (ctx === undefined) {
+      ctx = this.buildContext(cfg);
+      this.contexts.set(cfg, ctx);
+    }
+    return ctx;
+  }
+
+  private buildContext(cfg: StationConfig): StationContext {
     return {
       ...this.lookups,
       station: cfg,
