@@ -67,6 +67,8 @@ export interface StationRuntimeDeps {
   ids: IdSource;
   isOnline(deviceId: string): boolean;
   now?: () => number;
+  /** Devices that show a station's alerts (provisioning/stations.ts displayTargets); absent: its display. */
+  displayTargets?: (station: StationConfig) => readonly string[];
 }
 
 export class StationRuntime implements EventOwner, StationService {
@@ -139,6 +141,7 @@ export class StationRuntime implements EventOwner, StationService {
         this.router.route({ channel: cfg.channel, stationPrinter: cfg.printer, carrier: job.carrier, shop: job.shop }, (id) => this.printers.health(id), job.exclude ?? []),
       labelFormat: stationLabelFormat(cfg, this.deps.config.devices),
       label: this.label,
+      ...(this.deps.displayTargets ? { displayTargets: this.deps.displayTargets(cfg) } : {}),
     };
   }
 
@@ -151,20 +154,7 @@ export class StationRuntime implements EventOwner, StationService {
     const open = store.openShipments();
     const pending = store.pendingPrintJobs();
     const itemScans = itemScansFromLog(store, open);
-    for (const cfg of config.stations) {
-      const restored = restoreStation({ openShipments: open, pendingJobs: pending, at, itemScans }, this.context(cfg));
-      if (restored.writes.length > 0) await store.write(restored.writes);
-      const station: Station = {
-        id: cfg.id,
-        printer: cfg.printer,
-        cfg,
-        state: restored.state,
-        operator: lastOperator(store, cfg.id),
-        queue: new SerialQueue(QUEUE_LIMIT, (err) => logger.error({ err, stationId: cfg.id }, 'station step failed')),
-        viewScheduled: false,
-      };
-      this.stations.set(cfg.id, station);
-    }
+    for (const cfg of config.stations) await this.open(cfg, { openShipments: open, pendingJobs: pending, at, itemScans });
     this.started = true;
     // Re-issue what devices still need: unanswered labels (to printers already back), and
     // every station's screen (retained, so screens that connect later get it too).
@@ -172,6 +162,50 @@ export class StationRuntime implements EventOwner, StationService {
       this.reissueLabels(station, 'restart');
       this.publishView(station);
     }
+  }
+
+  /** Rebuilds a station from the store (its open shipment, unanswered labels, operator). */
+  private async open(cfg: StationConfig, from: Parameters<typeof restoreStation>[0]): Promise<Station> {
+    const { store, logger } = this.deps;
+    const restored = restoreStation(from, this.context(cfg));
+    if (restored.writes.length > 0) await store.write(restored.writes);
+    const station: Station = {
+      id: cfg.id,
+      printer: cfg.printer,
+      cfg,
+      state: restored.state,
+      operator: lastOperator(store, cfg.id),
+      queue: new SerialQueue(QUEUE_LIMIT, (err) => logger.error({ err, stationId: cfg.id }, 'station step failed')),
+      viewScheduled: false,
+    };
+    this.stations.set(cfg.id, station);
+    return station;
+  }
+
+  /** Opens a station provisioned at run time (packline station add), without a restart. */
+  async addStation(cfg: StationConfig): Promise<void> {
+    if (this.stations.has(cfg.id)) return;
+    const { store } = this.deps;
+    const open = store.openShipments();
+    const station = await this.open(cfg, {
+      openShipments: open,
+      pendingJobs: store.pendingPrintJobs(),
+      at: this.now(),
+      itemScans: itemScansFromLog(store, open),
+    });
+    if (!this.started) return;
+    this.reissueLabels(station, 'station opened');
+    this.publishView(station);
+  }
+
+  /** Closes a run-time station once its queued inputs are done; its retained view is cleared. */
+  async removeStation(stationId: string): Promise<void> {
+    const station = this.stations.get(stationId);
+    if (station === undefined) return;
+    this.stations.delete(stationId);
+    await station.queue.idle();
+    // An empty retained message clears the retained view [MQTT-3.3.1-10].
+    await this.deps.link.publish(topics.stationView(stationId), '', { qos: 0, retain: true }).catch(() => undefined);
   }
 
   /**
