@@ -11,11 +11,11 @@
  */
 import { PacklineError } from '../../../contracts/errors.js';
 import { formatKg, type LabelData, maskPhone } from './label-data.js';
-
-export { maskPhone };
 import { drawLine, toGraphicField, wrap } from './text-graphic.js';
 import type { TrueTypeFont } from './truetype.js';
 import { escapeTsplString } from './tspl-label.js';
+
+export { maskPhone } from './label-data.js';
 
 export const TEMPLATE_FIELDS = [
   'waybill',
@@ -105,6 +105,7 @@ export function parseTemplate(raw: unknown, source: string): LabelTemplate {
   const carriers = Array.isArray(t.carriers) ? t.carriers.filter((c): c is string => typeof c === 'string') : [];
   return { id, name: typeof t.name === 'string' ? t.name : id, carriers, widthMm: t.widthMm, heightMm: t.heightMm, dpmm, elements };
 }
+
 
 function fieldValue(d: LabelData, f: TemplateField): string {
   switch (f) {
