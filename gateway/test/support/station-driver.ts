@@ -91,7 +91,7 @@ export async function startStationDriver(o: DriverOptions): Promise<StationDrive
   };
   const seenJobs = new Set<string>();
   driver.done = run().catch((err: unknown) => {
-    driver.error = err; // a killed gateway ends the run with a timeout
+    if (running) driver.error = err; // a killed gateway ends the run with a timeout; stop() ends it too
   });
   driver.stop = async () => {
     running = false;
