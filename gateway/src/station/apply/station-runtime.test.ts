@@ -16,7 +16,7 @@ import type { EventRecord, Order, PrintJob, Shipment, StationWrite } from '../do
 import type { CommandLink, FlowMetrics, FlowResult, FlowStore } from '../ports.js';
 import { commitUnit, decide, settled } from './commit.js';
 import { LineRuntime } from './line-runtime.js';
-import { StationRuntime } from './station-runtime.js';
+import { StationRuntime, VIEW_MIN_INTERVAL_MS } from './station-runtime.js';
 
 const config = parseConfig({
   dataDir: '/nonexistent',
@@ -192,6 +192,28 @@ describe('station runtime: decide → commit → send', () => {
     expect(prints[0]).toMatchObject({ job_id: job?.op === 'printjob.put' ? job.job.jobId : '', copies: 1 });
     expect(labelUnit.at(-1)).toEqual({ op: 'dedupe', deviceId: 'st-1-scale', msgId: 'm-2' });
     await r.runtime.stop();
+  });
+
+  it('station views are coalesced per station and the view after the last change is always published', async () => {
+    const r = rig();
+    r.store.orders.set('O-1', ORDER);
+    await r.runtime.start();
+    const views = () => r.link.sent.filter((m) => m.topic === topics.stationView('st-1')).map((m) => m.payload);
+    // Let the start-up view out, then apply steps back to back.
+    await new Promise((resolve) => setTimeout(resolve, VIEW_MIN_INTERVAL_MS + 5));
+    const before = views().length;
+    await r.scan('TB1', 'm-1');
+    await r.weigh(0);
+    await r.weigh(400, 'm-2');
+    // The final view may still be waiting for its interval: poll (no time assertion).
+    while (views().at(-1)?.state !== 'labelling') await new Promise((resolve) => setTimeout(resolve, 10));
+    const published = views().length - before;
+    expect(published).toBeGreaterThanOrEqual(1);
+    expect(views().at(-1)).toEqual(r.runtime.view('st-1'));
+    // Stop publishes a view still waiting for its interval.
+    await r.scan('690', 'm-3');
+    await r.runtime.stop();
+    expect(views().at(-1)).toEqual(r.runtime.view('st-1'));
   });
 
   it('a refusal writes nothing and stores no message id (a corrected retry is applied)', async () => {
