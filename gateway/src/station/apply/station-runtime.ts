@@ -226,8 +226,8 @@ export class StationRuntime implements EventOwner, StationService {
     // A print result belongs to the station whose label it answers: with print channels a
     // printer prints for several stations (and a spare for none).
     const jobId = event.kind === 'print_result' ? (event.payload as { job_id?: unknown }).job_id : undefined;
-    const byJob = typeof jobId === 'string' ? [...this.stations.values()].find((s) => s.state.pendingJobs[jobId] !== undefined) : undefined;
-    const station = byJob ?? (owner ? this.stations.get(owner.id) : undefined);
+    const bound = owner ? this.stations.get(owner.id) : undefined;
+    const station = typeof jobId === 'string' ? (this.stationOfJob(jobId, bound) ?? bound) : bound;
     if (!this.started || station === undefined) {
       settle({ ok: false, code: 'PKL_STATION_UNKNOWN', details: { stationId: owner?.id ?? '' } });
       return true;
@@ -243,6 +243,13 @@ export class StationRuntime implements EventOwner, StationService {
     // Scans carry the operator logged in at the station (PDA log-in), for the audit trail.
     if (input.kind === 'scan' && station.operator !== null) input.operator = station.operator;
     return station.queue.push(() => this.apply(station, input, event.msgId, settle));
+  }
+
+  /** The station whose label `jobId` is: the printer's own station first (the usual case), then the others. */
+  private stationOfJob(jobId: string, first: Station | undefined): Station | undefined {
+    if (first !== undefined && first.state.pendingJobs[jobId] !== undefined) return first;
+    for (const s of this.stations.values()) if (s.state.pendingJobs[jobId] !== undefined) return s;
+    return undefined;
   }
 
   /**
