@@ -40,7 +40,6 @@ export const ERRORS = {
     http: 404,
     en: 'Unknown topic {topic}',
     zh: '未知主题 {topic}',
-    reserved: 'topics outside the contract are refused by the broker ACL without an answer (docs/mqtt.md)',
   },
   PKL_DEVICE_UNKNOWN: { http: 404, en: 'Unknown device {deviceId}', zh: '未登记的设备 {deviceId}' },
   PKL_DEVICE_EXISTS: { http: 409, en: 'Device {deviceId} already exists', zh: '设备 {deviceId} 已存在' },
@@ -66,7 +65,6 @@ export const ERRORS = {
     http: 403,
     en: '{deviceId} may not {action} {topic}',
     zh: '{deviceId} 无权 {action} {topic}',
-    reserved: 'the broker refuses a denied publish or subscribe at the MQTT level, with no dev/{id}/err answer',
   },
   PKL_RATE_LIMITED: {
     http: 429,
@@ -291,6 +289,13 @@ export const ERRORS = {
     http: 502,
     en: 'Malformed {protocol} frame dropped: {reason}',
     zh: '{protocol} 数据帧格式错误，已丢弃：{reason}',
+  },
+  // A keyboard-wedge scan that stopped before its configured suffix (Enter/Tab): cut off by a
+  // pulled cable or a scanner reset. Dropped, never passed on as a (half) code.
+  PKL_SCAN_INCOMPLETE: {
+    http: 502,
+    en: '{protocol} scan dropped: {length} characters without the {suffix} suffix',
+    zh: '{protocol} 扫码不完整（{length} 个字符，缺少 {suffix} 结束符），已丢弃',
   },
   PKL_FRAME_CHECKSUM: {
     http: 502,

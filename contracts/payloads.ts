@@ -149,7 +149,17 @@ export type DeviceState = Static<typeof DeviceState>;
 
 /** `gateway/{gw}/link` (retained): the cloud link as the station screens and dashboard show it. */
 export const GatewayLinkState = Type.Object({
-  state: Type.Union([Type.Literal('online'), Type.Literal('degraded'), Type.Literal('offline'), Type.Literal('disabled')]),
+  /**
+   * `contract_error`: the cloud answers, but with something that does not match the sync
+   * contract (docs/sync.md); `last_error` says what. Sync waits with backoff until it does.
+   */
+  state: Type.Union([
+    Type.Literal('online'),
+    Type.Literal('degraded'),
+    Type.Literal('offline'),
+    Type.Literal('contract_error'),
+    Type.Literal('disabled'),
+  ]),
   /** When the state last changed. */
   since: Millis,
   /** `https`, `mqtt`, or `none` when sync is not configured. */

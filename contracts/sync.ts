@@ -4,7 +4,7 @@
  * pulls. The gateway (cloud-sync/), the reference cloud (simulators/src/cloud/reference/) and
  * the sync benchmark all import this one module, so the two sides cannot drift.
  *
- * Guarantees (docs/sync.md):
+ * Guarantees (docs/sync.md §1):
  * - Upstream is at-least-once; the cloud dedupes on the permanent natural key
  *   (gateway_id, seq), never on a TTL'd idempotency cache: an outage may last longer than
  *   any such cache lives. The effect is exactly once.
@@ -18,10 +18,47 @@
  * Pure: no I/O; node:crypto and node:zlib are used only for the signature and body codec.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { type Static, Type } from '@sinclair/typebox';
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { Id, Millis, Nullable, OrderInWire } from './orders.js';
 
+/**
+ * The contract version, in every request (`v` of a body, and the {@link SYNC_HEADERS.version}
+ * header on every request) and every answer (`v`). Compatibility rule (docs/sync.md §1.1):
+ * - additive changes (a new optional field, a new error code, a new change kind or event
+ *   type) do NOT change the version: every reader ignores fields it does not know, and a
+ *   change kind it does not know is rejected alone (the feed moves on);
+ * - anything else (a field removed, renamed, retyped or made required, a meaning changed)
+ *   is a new version. A cloud refuses a request version it does not speak with 400
+ *   SYNC_VERSION_UNSUPPORTED; the gateway treats an answer whose `v` it does not speak (an
+ *   absent `v` is read as 1) as a contract error.
+ */
 export const SYNC_PROTOCOL_VERSION = 1;
+
+/**
+ * Every wire object is open: fields a reader does not know are ignored (and counted by the
+ * gateway), so a newer peer can add optional fields without breaking an older one.
+ */
+const WIRE = { additionalProperties: true } as const;
+/**
+ * A copy of a schema shared with a stricter API (the HTTP order import refuses unknown fields,
+ * docs/http.md) that is open like every sync wire object.
+ */
+function openCopy<T extends TSchema>(schema: T): T {
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(walk);
+    if (v === null || typeof v !== 'object') return v;
+    const out: Record<string | symbol, unknown> = {};
+    for (const k of Reflect.ownKeys(v)) {
+      const x = (v as Record<string | symbol, unknown>)[k];
+      out[k] = k === 'additionalProperties' && x === false ? true : walk(x);
+    }
+    return out;
+  };
+  return walk(schema) as T;
+}
+
+/** `v` of an answer: optional (absent = 1), see {@link SYNC_PROTOCOL_VERSION}. */
+const AnswerVersion = Type.Optional(Type.Integer({ minimum: 1, description: 'contract version of the answer; absent = 1' }));
 
 /** Paths under the cloud's base URL. `{gw}` is the gateway id. */
 export const SYNC_PATHS = {
@@ -50,6 +87,8 @@ export const SYNC_HEADERS = {
   signature: 'x-packline-signature',
   /** `<gateway>:<first seq>-<last seq>` for batches; the same batch always has the same key. */
   idempotencyKey: 'idempotency-key',
+  /** The contract version the request speaks ({@link SYNC_PROTOCOL_VERSION}); on every request. */
+  version: 'x-packline-sync-version',
 } as const;
 
 /** Bounds a batch (the gateway closes a batch at whichever is reached first). */
@@ -79,7 +118,7 @@ export const SyncEvent = Type.Object(
     subject: Type.String({ minLength: 1, maxLength: 200 }),
     data: Type.Unknown(),
   },
-  { additionalProperties: false },
+  WIRE,
 );
 export type SyncEvent = Static<typeof SyncEvent>;
 
@@ -93,7 +132,7 @@ export const BatchBody = Type.Object(
     sent_at: Millis,
     events: Type.Array(SyncEvent, { minItems: 1, maxItems: SYNC_LIMITS.maxBatchEvents }),
   },
-  { additionalProperties: false },
+  WIRE,
 );
 export type BatchBody = Static<typeof BatchBody>;
 
@@ -104,7 +143,7 @@ export const RetryBody = Type.Object(
     gateway_id: Id,
     events: Type.Array(SyncEvent, { minItems: 1, maxItems: SYNC_LIMITS.maxBatchEvents }),
   },
-  { additionalProperties: false },
+  WIRE,
 );
 export type RetryBody = Static<typeof RetryBody>;
 
@@ -115,7 +154,7 @@ export const RejectedEvent = Type.Object(
     code: Type.String({ minLength: 1, maxLength: 64 }),
     reason: Type.String({ maxLength: 1000 }),
   },
-  { additionalProperties: false },
+  WIRE,
 );
 export type RejectedEvent = Static<typeof RejectedEvent>;
 
@@ -127,21 +166,44 @@ export type RejectedEvent = Static<typeof RejectedEvent>;
  */
 export const BatchAck = Type.Object(
   {
+    v: AnswerVersion,
     acked_seq: Type.Integer({ minimum: 0 }),
+    /**
+     * Events of this request held as rejected: those stored now AND those stored as rejected
+     * before and redelivered now (a lost ack must not lose a rejection).
+     */
     rejected: Type.Array(RejectedEvent),
     accepted: Type.Optional(Type.Array(Type.Integer({ minimum: 1 }))),
-    /** True when every event of the request had been stored before (a redelivery). */
+    /** True when no event of the request was new (every one was stored before: a redelivery). */
     duplicate: Type.Optional(Type.Boolean()),
   },
-  { additionalProperties: false },
+  WIRE,
 );
 export type BatchAck = Static<typeof BatchAck>;
 
+/**
+ * The cloud's answer to a retry (HTTP 200): `accepted` lists the seqs it now holds as accepted
+ * (also one accepted before: that answer may have been lost), `rejected` those still refused.
+ * A seq in neither was never stored by the cloud. `acked_seq` (its cumulative ack) may be
+ * added; the gateway does not need it here.
+ */
+export const RetryAck = Type.Object(
+  {
+    v: AnswerVersion,
+    accepted: Type.Array(Type.Integer({ minimum: 1 })),
+    rejected: Type.Array(RejectedEvent),
+    acked_seq: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  WIRE,
+);
+export type RetryAck = Static<typeof RetryAck>;
+
 export const CursorReply = Type.Object(
   {
+    v: AnswerVersion,
     acked_seq: Type.Integer({ minimum: 0 }),
   },
-  { additionalProperties: false },
+  WIRE,
 );
 export type CursorReply = Static<typeof CursorReply>;
 
@@ -157,18 +219,19 @@ export const ShopAuthorisation = Type.Object(
     /** When the grant expires (epoch ms); null: it does not expire. */
     expires_at: Nullable(Millis),
   },
-  { additionalProperties: false },
+  WIRE,
 );
 export type ShopAuthorisation = Static<typeof ShopAuthorisation>;
 
 /** The cloud's answer to GET {@link SYNC_PATHS.shops}. */
 export const ShopAuthorisations = Type.Object(
   {
+    v: AnswerVersion,
     shops: Type.Array(ShopAuthorisation, { maxItems: 10_000 }),
     /** The cloud's clock when it answered (epoch ms): lets the gateway check its own clock. */
     server_time: Millis,
   },
-  { additionalProperties: false },
+  WIRE,
 );
 export type ShopAuthorisations = Static<typeof ShopAuthorisations>;
 
@@ -194,11 +257,43 @@ export const SYNC_REQUEST_ERRORS = {
   tooLarge: 'SYNC_TOO_LARGE',
   /** The cloud cannot store right now (503): retried with backoff. */
   unavailable: 'SYNC_UNAVAILABLE',
+  /** The request's contract version is one the cloud does not speak (400); details.supported lists its versions. */
+  versionUnsupported: 'SYNC_VERSION_UNSUPPORTED',
+  /** An endpoint this cloud does not offer (404), e.g. the optional shops endpoint. */
+  notFound: 'SYNC_NOT_FOUND',
+  /** The cloud failed unexpectedly (500): retried with backoff. */
+  internal: 'SYNC_INTERNAL',
+} as const;
+
+/** HTTP status of each request error (docs/sync.md §6 lists them with their meaning). */
+export const SYNC_REQUEST_ERROR_STATUS: Readonly<Record<(typeof SYNC_REQUEST_ERRORS)[keyof typeof SYNC_REQUEST_ERRORS], number>> = {
+  SYNC_UNAUTHORIZED: 401,
+  SYNC_STALE_REQUEST: 401,
+  SYNC_MALFORMED: 400,
+  SYNC_TOO_LARGE: 413,
+  SYNC_UNAVAILABLE: 503,
+  SYNC_VERSION_UNSUPPORTED: 400,
+  SYNC_NOT_FOUND: 404,
+  SYNC_INTERNAL: 500,
+};
+
+/**
+ * Codes the gateway gives a change it cannot apply. The change is quarantined (kept in the
+ * event log as {@link SYNC_EVENT.changeRejected}, which travels upstream in order), an alert
+ * goes out, and the feed moves on: one bad change never holds back the ones behind it.
+ */
+export const CHANGE_REJECT_CODES = {
+  /** Not a change object, or a required field is missing or of the wrong type. */
+  malformed: 'CHANGE_MALFORMED',
+  /** A `kind` this gateway does not know (a newer cloud): ignored rather than guessed at. */
+  unknownKind: 'CHANGE_KIND_UNKNOWN',
+  /** Well formed, but the gateway cannot apply it (e.g. an order its cache refuses). */
+  unapplicable: 'CHANGE_UNAPPLICABLE',
 } as const;
 
 // ---- downstream: the change feed -----------------------------------------------------
 
-/** Order statuses the cloud pushes down; each maps to an interception flag (docs/shipment-flow.md). */
+/** Order statuses the cloud pushes down; each maps to an interception flag (docs/sync.md §7.3). */
 export const ORDER_STATUSES = [
   'refund_requested',
   'refund_withdrawn',
@@ -214,9 +309,10 @@ export const Change = Type.Union([
     {
       cursor: Type.String({ minLength: 1, maxLength: 128 }),
       kind: Type.Literal('order.upsert'),
-      order: OrderInWire,
+      /** The whole order in the import format (contracts/orders.ts), open like every sync object. */
+      order: openCopy(OrderInWire),
     },
-    { additionalProperties: false },
+    WIRE,
   ),
   Type.Object(
     {
@@ -228,7 +324,7 @@ export const Change = Type.Union([
       revision: Type.Integer({ minimum: 0 }),
       at: Millis,
     },
-    { additionalProperties: false },
+    WIRE,
   ),
   Type.Object(
     {
@@ -238,21 +334,24 @@ export const Change = Type.Union([
       /** The owner's request id; the answer (an event) carries it back. */
       request_id: Type.String({ minLength: 1, maxLength: 128 }),
       reason: Type.Optional(Type.String({ maxLength: 500 })),
+      /** The order's revision when the owner asked, if the cloud tracks it (information only). */
+      revision: Type.Optional(Type.Integer({ minimum: 0 })),
       at: Millis,
     },
-    { additionalProperties: false },
+    WIRE,
   ),
 ]);
 export type Change = Static<typeof Change>;
 
 export const ChangesPage = Type.Object(
   {
+    v: AnswerVersion,
     changes: Type.Array(Change, { maxItems: SYNC_LIMITS.maxChanges }),
     /** Cursor to send as `after` next time (equals the request's when there was nothing new). */
     next_cursor: Type.String({ maxLength: 128 }),
     has_more: Type.Boolean(),
   },
-  { additionalProperties: false },
+  WIRE,
 );
 export type ChangesPage = Static<typeof ChangesPage>;
 
@@ -264,6 +363,12 @@ export const SYNC_EVENT = {
   cancelRefused: 'order.cancel_refused',
   /** Pre-shipment callback (前置回传): data {order_id, shipment_id, waybill, trigger}. */
   shipConfirmed: 'shipment.ship_confirmed',
+  /**
+   * A change the gateway could not apply, quarantined: data {cursor, kind, order_id, code,
+   * reason, change} (code from {@link CHANGE_REJECT_CODES}; `change` is the raw change as JSON
+   * text, cut at 4 000 characters).
+   */
+  changeRejected: 'sync.change_rejected',
 } as const;
 
 // ---- signing ---------------------------------------------------------------------------

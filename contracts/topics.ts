@@ -91,6 +91,16 @@ export function parseTopic(topic: string): ParsedTopic | null {
   return null;
 }
 
+/**
+ * Topics whose messages the broker keeps retained: a device's state, a station's screen, the
+ * gateway's state and link. A retained PUBLISH anywhere else is refused by the broker, so a
+ * command can never be replayed to every new subscriber (MQTT 3.1.1 §3.3.1.3).
+ */
+export function isRetainedTopic(topic: string): boolean {
+  const t = parseTopic(topic)?.type;
+  return t === 'state' || t === 'stationView' || t === 'gatewayState' || t === 'gatewayLink';
+}
+
 /** Device roles; a device's role decides which topics it may use (docs/mqtt.md, ACL). */
 export const ROLES = ['scanner', 'scale', 'printer', 'pda', 'conveyor', 'display', 'service'] as const;
 export type Role = (typeof ROLES)[number];

@@ -8,15 +8,22 @@ const path = require('node:path');
 const candidates = [
   ['better-sqlite3', (m) => new m(':memory:').prepare('select sqlite_version() as v').get().v],
   ['@serialport/bindings-cpp', (m) => typeof m.autoDetect()],
-  ['node-hid', (m) => `${m.devices().length} HID devices visible`],
+  // devices() loads the hidraw backend (HID_hidraw-linux-arm64: libudev, libusb from the sysroot).
+  ['node-hid', (m) => `hidapi ${m.getHidapiVersion()}, ${m.devices().length} HID devices visible`],
   ['usb', (m) => `${m.getDeviceList().length} USB devices visible`],
 ];
+/** The project depends on these: a missing one is a failure, not "not part of this install". */
+const required = new Set(['better-sqlite3', '@serialport/bindings-cpp', 'node-hid']);
 let failed = 0;
 for (const [name, probe] of candidates) {
   let resolved;
   try {
     resolved = require.resolve(name, { paths: [process.cwd()] });
   } catch {
+    if (required.has(name)) {
+      failed++;
+      console.log(JSON.stringify({ package: name, loaded: false, error: 'not installed' }));
+    }
     continue; // not part of this install
   }
   let mod;

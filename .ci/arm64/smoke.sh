@@ -9,8 +9,8 @@
 #     `apt-get download` through a private apt configuration: nothing is added to dpkg;
 #  3. `npm ci --os=linux --cpu=arm64` into a separate directory (never this checkout's
 #     node_modules), better-sqlite3 cross-compiled with g++-aarch64-linux-gnu against those
-#     headers (its prebuilt download does not work here); serialport (and node-hid, when the
-#     project has it) ship arm64 builds in their packages;
+#     headers (its prebuilt download does not work here); serialport and node-hid ship arm64
+#     builds in their packages (node-hid: the hidraw backend is the one loaded on Linux);
 #  4. every native package loaded under emulation, then the real gateway started with the
 #     simulated floor (`packline start --sim`) and one parcel followed scan → weight → label →
 #     shipped, every loaded addon checked to be an arm64 ELF (drive.mjs).
@@ -226,8 +226,13 @@ while IFS= read -r gyp; do
   pkg_dir=$(dirname "$gyp")
   name=$(node -p "require('$pkg_dir/package.json').name")
   [ "$name" = better-sqlite3 ] && continue
+  # prebuildify layout prebuilds/linux-arm64/ (serialport); pkg-prebuilds layout
+  # prebuilds/<name>-linux-arm64/ (node-hid: HID-linux-arm64 libusb, HID_hidraw-linux-arm64 hidraw)
   if ls "$pkg_dir"/prebuilds/linux-arm64/*.node >/dev/null 2>&1; then
     say "$name: ships prebuilds/linux-arm64 ($(cd "$pkg_dir/prebuilds/linux-arm64" && ls ./*.node | tr '\n' ' '))"
+  elif ls "$pkg_dir"/prebuilds/*-linux-arm64/*.node >/dev/null 2>&1; then
+    say "$name: ships $(cd "$pkg_dir/prebuilds" && ls -d ./*-linux-arm64 | tr '\n' ' ')"
+    for f in "$pkg_dir"/prebuilds/*-linux-arm64/*.node; do node "$here/elf.mjs" "$f" || die "$f is not an arm64 ELF"; done
   else
     die "$name has a native addon (binding.gyp) but no prebuilds/linux-arm64 and is not cross-compiled by .ci/arm64/smoke.sh"
   fi

@@ -1,7 +1,8 @@
 /**
  * The inbound feed: pulls the cloud's change log (orders, waybills, status changes, cancel
  * requests) with a cursor — never by time window: a time window misses changes whose
- * timestamps land late (Wangdiantong's own API docs warn about exactly that; docs/sync.md) — and hands each page to the gateway, which applies it together with the
+ * timestamps land late (Wangdiantong's own API docs warn about exactly that; docs/sync.md
+ * §7.1) — and hands each page to the gateway, which applies it together with the
  * next cursor in one durable unit. Every change is idempotent, so a page applied twice (a
  * crash between the cloud's answer and the commit) changes nothing the second time.
  *
@@ -11,9 +12,9 @@
  */
 import type { LinkMonitor } from './link-monitor.js';
 import { type SyncLogger, silentSyncLogger } from './logger.js';
-import type { InboundStore } from './ports.js';
+import type { ApplyResult, InboundStore, QuarantinedChange } from './ports.js';
 import { Sleeper } from './sleeper.js';
-import { SyncCallError, type SyncClient } from './sync-client.js';
+import { CONTRACT_ERROR, SyncCallError, type SyncClient } from './sync-client.js';
 
 export interface InboundFeedOptions {
   store: InboundStore;
@@ -23,8 +24,10 @@ export interface InboundFeedOptions {
   pageSize?: number;
   logger?: SyncLogger;
   now?: () => number;
-  /** Called after each applied page with the ids it touched (stations re-check them). */
-  onApplied?: (r: { applied: number; skipped: number }) => void;
+  /** Called after each applied page. */
+  onApplied?: (r: ApplyResult) => void;
+  /** Called with changes quarantined instead of applied (after they are stored), e.g. to alert. */
+  onQuarantined?: (q: QuarantinedChange[]) => void;
 }
 
 export interface InboundStats {
@@ -32,6 +35,10 @@ export interface InboundStats {
   pages: number;
   applied: number;
   skipped: number;
+  /** Changes quarantined (stored as rejected and reported upstream) instead of applied. */
+  quarantined: number;
+  /** The latest quarantined change, for the status page. */
+  lastQuarantined: QuarantinedChange | null;
   /** When the feed last got an answer (the "last refresh age" of the intercept cache). */
   lastPullAt: number | null;
   lastError: string | null;
@@ -44,7 +51,8 @@ export class InboundFeed {
   private readonly sleeper = new Sleeper();
   private readonly log: SyncLogger;
   private readonly now: () => number;
-  private readonly counters = { pages: 0, applied: 0, skipped: 0 };
+  private readonly counters = { pages: 0, applied: 0, skipped: 0, quarantined: 0 };
+  private lastQuarantined: QuarantinedChange | null = null;
   private lastPullAt: number | null = null;
   private lastError: string | null = null;
 
@@ -72,7 +80,7 @@ export class InboundFeed {
   }
 
   stats(): InboundStats {
-    return { cursor: this.opts.store.inboundCursor(), ...this.counters, lastPullAt: this.lastPullAt, lastError: this.lastError };
+    return { cursor: this.opts.store.inboundCursor(), ...this.counters, lastQuarantined: this.lastQuarantined, lastPullAt: this.lastPullAt, lastError: this.lastError };
   }
 
   /** One pull; resolves true when the cloud has more waiting. Exposed for tests and `sync pull`. */
@@ -85,7 +93,13 @@ export class InboundFeed {
       this.counters.pages += 1;
       this.counters.applied += r.applied;
       this.counters.skipped += r.skipped;
-      this.log.info({ ...r, cursor: page.next_cursor }, 'cloud changes applied');
+      this.log.info({ applied: r.applied, skipped: r.skipped, quarantined: r.quarantined.length, cursor: page.next_cursor }, 'cloud changes applied');
+      if (r.quarantined.length > 0) {
+        this.counters.quarantined += r.quarantined.length;
+        this.lastQuarantined = r.quarantined[r.quarantined.length - 1]!;
+        this.log.warn({ quarantined: r.quarantined.slice(0, 5).map(({ raw: _raw, ...q }) => q) }, 'cloud changes quarantined; the feed moves on');
+        this.opts.onQuarantined?.(r.quarantined);
+      }
       this.opts.onApplied?.(r);
     }
     return page.has_more;
@@ -102,11 +116,18 @@ export class InboundFeed {
       try {
         const more = await this.pullOnce();
         this.lastError = null;
-        this.opts.link.success();
+        this.opts.link.success('inbound');
         if (more) continue;
       } catch (err) {
         this.lastError = (err as Error).message;
-        if (err instanceof SyncCallError) {
+        if (err instanceof SyncCallError && err.code === CONTRACT_ERROR) {
+          // The page itself is unreadable (not one change in it): nothing to apply, the
+          // cursor stays; say so and wait rather than pull the same page at poll speed.
+          const delay = this.opts.link.contractError(err.message, 'inbound');
+          this.log.error({ err: err.message, retryInMs: delay }, 'change page does not match the sync contract');
+          await this.sleeper.sleep(Math.max(delay, poll));
+          continue;
+        } else if (err instanceof SyncCallError) {
           this.opts.link.failure(err.message, err.answered);
           this.log.warn({ err: err.message, code: err.code }, 'change feed pull failed');
         } else {

@@ -84,3 +84,17 @@ describe('LinkMonitor', () => {
     expect(changes).toEqual(['online', 'degraded', 'degraded', 'offline', 'online']);
   });
 });
+
+describe('contract errors', () => {
+  it('waits a backoff that never jitters to zero, and stays "contract error" until that flow reads an answer again', () => {
+    const m = new LinkMonitor({ baseDelayMs: 100, maxDelayMs: 1_000, random: () => 0, monotonic: () => 0, now: () => 0 });
+    expect(m.contractError('batch ack does not match', 'outbox')).toBe(50);
+    expect(m.snapshot().state).toBe('contract_error');
+    expect(m.waitMs()).toBe(50);
+    // The change feed reads fine: the link still says why the outbox is stuck.
+    m.success('inbound');
+    expect(m.snapshot()).toMatchObject({ state: 'contract_error', lastError: 'batch ack does not match' });
+    m.success('outbox');
+    expect(m.snapshot()).toMatchObject({ state: 'online', lastError: null });
+  });
+});

@@ -5,6 +5,9 @@
  * - online: the last call got a good answer.
  * - degraded: the cloud answers but refuses (5xx, 401, an unusable answer) or fewer than
  *   `failureThreshold` calls in a row failed.
+ * - contract_error: the cloud answered 200 with something that does not match the sync
+ *   contract (contracts/sync.ts). Resending would get the same answer, so calls go out only
+ *   after a backoff delay that never jitters down to zero, until an answer is readable again.
  * - offline: `failureThreshold` calls in a row got no answer at all (refused, reset, timed
  *   out). The breaker is open: no call goes out until the backoff delay has passed, then one
  *   probe does (half-open); its success closes the breaker.
@@ -14,7 +17,7 @@
  * outage does not retry in lockstep. Retries never stop (AWS Greengrass stream manager
  * retries "at intervals of up to five minutes… no maximum" — the default cap here is 60 s).
  */
-export type LinkState = 'online' | 'degraded' | 'offline';
+export type LinkState = 'online' | 'degraded' | 'offline' | 'contract_error';
 
 export interface LinkSnapshot {
   state: LinkState;
@@ -49,6 +52,8 @@ export class LinkMonitor {
   private lastError: string | null = 'not connected yet';
   private lastSuccessAt: number | null = null;
   private nextAttemptAt = 0;
+  /** Flows whose last answer did not match the contract, with why. */
+  private readonly broken = new Map<string, string>();
   private readonly threshold: number;
   private readonly base: number;
   private readonly cap: number;
@@ -82,12 +87,19 @@ export class LinkMonitor {
     return Math.max(0, this.nextAttemptAt - this.monotonic());
   }
 
-  success(): void {
+  /**
+   * A call got a good answer. `flow` names the caller (outbox, inbound): a contract error of
+   * one flow is cleared only by a good answer on that same flow, so the link keeps saying
+   * "contract error" while the outbox is stuck even though the change feed reads fine.
+   */
+  success(flow = 'link'): void {
+    this.broken.delete(flow);
     this.failures = 0;
-    this.lastError = null;
     this.lastSuccessAt = this.now();
     this.nextAttemptAt = 0;
-    this.set('online');
+    const still = this.broken.values().next();
+    this.lastError = still.done ? null : still.value;
+    this.set(still.done ? 'online' : 'contract_error');
   }
 
   /**
@@ -101,6 +113,22 @@ export class LinkMonitor {
     const delay = Math.floor(this.random() * exp);
     this.nextAttemptAt = this.monotonic() + delay;
     this.set(!answered && this.failures >= this.threshold ? 'offline' : 'degraded');
+    return delay;
+  }
+
+  /**
+   * The cloud answered with something unreadable: a defect of the cloud (or of this
+   * gateway's contract), not a hiccup. Backs off at least half the exponential delay
+   * ("equal jitter"), so the outbox never spins resending.
+   */
+  contractError(reason: string, flow = 'link'): number {
+    this.broken.set(flow, reason);
+    this.failures += 1;
+    this.lastError = reason;
+    const exp = Math.min(this.cap, this.base * 2 ** Math.min(this.failures - 1, 30));
+    const delay = Math.floor(exp / 2 + this.random() * (exp / 2));
+    this.nextAttemptAt = this.monotonic() + delay;
+    this.set('contract_error');
     return delay;
   }
 

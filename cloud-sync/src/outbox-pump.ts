@@ -13,14 +13,18 @@
  *   next batch.
  * - Nothing is ever dropped for age or size; a batch the cloud refuses as too large or
  *   malformed is halved until the offending event is alone, then retried with backoff.
+ * - A slow cloud still drains: on a timeout the batch is halved (down to one event) and the
+ *   timeout doubles, within [sync.timeoutMs, maxTimeoutMs]; good answers bring both back.
+ * - An answer that does not match the contract puts the link in "contract error" and the pump
+ *   waits a backoff delay of its own before it tries again (it never spins resending).
  */
-import { SYNC_PROTOCOL_VERSION, type RejectedEvent } from '../../contracts/sync.js';
+import { SYNC_PROTOCOL_VERSION, SYNC_REQUEST_ERRORS, type RejectedEvent } from '../../contracts/sync.js';
 import { type BatchBounds, DEFAULT_BATCH_BOUNDS, buildBatch, eventJson } from './batch-builder.js';
 import type { LinkMonitor } from './link-monitor.js';
 import { type SyncLogger, silentSyncLogger } from './logger.js';
 import type { OutboxEventRow, OutboxStore } from './ports.js';
 import { Sleeper } from './sleeper.js';
-import { SyncCallError, type SyncClient } from './sync-client.js';
+import { CONTRACT_ERROR, SyncCallError, type SyncClient } from './sync-client.js';
 
 export interface OutboxPumpOptions {
   store: OutboxStore;
@@ -39,6 +43,10 @@ export interface OutboxPumpOptions {
   monotonic?: () => number;
   /** Called with events the cloud rejected (after they are tagged), e.g. to notify. */
   onRejected?: (rejected: RejectedEvent[]) => void;
+  /** The per-request timeout to start from (sync.timeoutMs); default 30 s. */
+  timeoutMs?: number;
+  /** Upper bound of the adapted timeout; default 4 × timeoutMs, at most 120 s. */
+  maxTimeoutMs?: number;
 }
 
 export interface OutboxStats {
@@ -47,9 +55,26 @@ export interface OutboxStats {
   backlog: number;
   /** Seq the next batch starts after (below ackedSeq only while resending to a cloud that lost data). */
   sendFrom: number;
-  batches: number;
+  /** Batch requests sent (answered or not). */
+  requests: number;
+  /** Events carried by those requests (answered or not; a resend counts again). */
   eventsSent: number;
+  /** Compressed bytes of those requests. */
   wireBytes: number;
+  /** Batch requests the cloud answered with a readable ack. */
+  batches: number;
+  /** Events covered by those answered requests. */
+  eventsAnswered: number;
+  /** Batch requests that got no answer within the timeout. */
+  timeouts: number;
+  /** Answers (batch or retry) that did not match the contract. */
+  contractErrors: number;
+  /** Retry requests sent. */
+  retryRequests: number;
+  /** The batch size the pump uses now (shrinks on timeouts and refusals). */
+  batchEvents: number;
+  /** The per-request timeout the pump uses now (adapts on timeouts). */
+  timeoutMs: number;
   duplicateAcks: number;
   staleAcks: number;
   rejected: number;
@@ -70,7 +95,22 @@ export class OutboxPump {
   private readonly log: SyncLogger;
   private readonly now: () => number;
   private readonly monotonic: () => number;
-  private readonly counters = { batches: 0, eventsSent: 0, wireBytes: 0, duplicateAcks: 0, staleAcks: 0, rejected: 0 };
+  private readonly counters = {
+    requests: 0,
+    eventsSent: 0,
+    wireBytes: 0,
+    batches: 0,
+    eventsAnswered: 0,
+    timeouts: 0,
+    contractErrors: 0,
+    retryRequests: 0,
+    duplicateAcks: 0,
+    staleAcks: 0,
+    rejected: 0,
+  };
+  private readonly baseTimeoutMs: number;
+  private readonly maxTimeoutMs: number;
+  private timeoutMs: number;
   private lastAckAt: number | null = null;
   private lastError: string | null = null;
 
@@ -79,6 +119,9 @@ export class OutboxPump {
     this.log = opts.logger ?? silentSyncLogger;
     this.now = opts.now ?? Date.now;
     this.monotonic = opts.monotonic ?? (() => performance.now());
+    this.baseTimeoutMs = opts.timeoutMs ?? 30_000;
+    this.maxTimeoutMs = Math.max(this.baseTimeoutMs, opts.maxTimeoutMs ?? Math.min(120_000, this.baseTimeoutMs * 4));
+    this.timeoutMs = this.baseTimeoutMs;
   }
 
   async start(): Promise<void> {
@@ -110,6 +153,8 @@ export class OutboxPump {
       backlog: Math.max(0, lastSeq - ackedSeq),
       sendFrom: this.sendFrom,
       ...this.counters,
+      batchEvents: this.bounds.maxEvents,
+      timeoutMs: this.timeoutMs,
       lastAckAt: this.lastAckAt,
       lastError: this.lastError,
     };
@@ -160,19 +205,29 @@ export class OutboxPump {
     if (batch === null) return 0;
 
     let ack;
+    const sentAt = this.monotonic();
     try {
-      ack = await this.opts.client.postBatch(batch.json, batch.firstSeq, batch.lastSeq);
+      const body = await this.opts.client.compress(batch.json);
+      // Counted as sent before the answer: the cloud may store a batch whose answer never comes.
+      this.counters.requests += 1;
+      this.counters.eventsSent += batch.count;
+      this.counters.wireBytes += body.length;
+      ack = await this.opts.client.postBatch(body, batch.firstSeq, batch.lastSeq, this.timeoutMs);
     } catch (err) {
       return this.failed(err, batch.count);
     }
-    this.opts.link.success();
+    this.opts.link.success('outbox');
     this.counters.batches += 1;
-    this.counters.eventsSent += batch.count;
-    this.counters.wireBytes += ack.wireBytes;
+    this.counters.eventsAnswered += batch.count;
     if (ack.duplicate) this.counters.duplicateAcks += 1;
-    // Grow back towards the configured bounds after a shrink.
+    // Grow back towards the configured bounds after a shrink; the timeout relaxes towards
+    // the configured one once answers come well inside it.
     const configured = this.opts.bounds ?? DEFAULT_BATCH_BOUNDS;
     this.bounds.maxEvents = Math.min(configured.maxEvents, this.bounds.maxEvents * 2);
+    const took = this.monotonic() - sentAt;
+    if (this.timeoutMs > this.baseTimeoutMs && took * 2 < this.timeoutMs) {
+      this.timeoutMs = Math.max(this.baseTimeoutMs, Math.ceil(this.timeoutMs / 2));
+    }
 
     const acked = ack.acked_seq;
     const persisted = store.ackedSeq();
@@ -212,12 +267,28 @@ export class OutboxPump {
   private failed(err: unknown, count: number): number {
     const e = err instanceof SyncCallError ? err : new SyncCallError(String(err), false, null, 'other');
     this.lastError = e.message;
-    if ((e.status === 413 || e.status === 400 || e.code === 'too_large') && count > 1) {
+    if (e.code === CONTRACT_ERROR) {
+      // Resending would get the same unreadable answer: say so and wait (own delay: the
+      // change feed's good answers must not let the outbox spin).
+      this.counters.contractErrors += 1;
+      const delay = this.opts.link.contractError(e.message, 'outbox');
+      this.log.error({ err: e.message, retryInMs: delay }, 'cloud answer does not match the sync contract');
+      return delay;
+    }
+    const refusedBody = e.status === 413 || e.code === 'too_large' || (e.status === 400 && e.code !== SYNC_REQUEST_ERRORS.versionUnsupported);
+    if (refusedBody && count > 1) {
       // Halve to isolate what the cloud cannot take; the event is never dropped.
       this.bounds.maxEvents = Math.max(1, Math.floor(count / 2));
     }
+    if (e.code === 'timeout') {
+      // A cloud slower than the timeout: send less and wait longer (both bounded), so the
+      // next attempt can finish instead of resending the same growing batch for ever.
+      this.counters.timeouts += 1;
+      this.bounds.maxEvents = Math.max(1, Math.floor(count / 2));
+      this.timeoutMs = Math.min(this.maxTimeoutMs, this.timeoutMs * 2);
+    }
     const delay = this.opts.link.failure(e.message, e.answered);
-    this.log.warn({ err: e.message, status: e.status, code: e.code, retryInMs: delay }, 'batch not delivered');
+    this.log.warn({ err: e.message, status: e.status, code: e.code, retryInMs: delay, batchEvents: this.bounds.maxEvents, timeoutMs: this.timeoutMs }, 'batch not delivered');
     return 0; // the loop waits on link.waitMs()
   }
 
@@ -233,22 +304,24 @@ export class OutboxPump {
     let ack;
     try {
       if (rows.length === 0) throw new SyncCallError('requested events are gone from the log', true, null, 'missing');
+      this.counters.retryRequests += 1;
       ack = await this.opts.client.postRetry(json);
     } catch (err) {
-      this.failed(err, 1);
+      const pause = this.failed(err, 1);
+      if (pause > 0) await this.sleeper.sleep(pause);
       return;
     }
-    this.opts.link.success();
+    this.opts.link.success('outbox');
     const rejectedSeqs = new Set(ack.rejected.map((r) => r.seq));
     // The cloud lists what it accepts (also an event accepted before, in case that answer was
-    // lost). A seq it neither accepts nor rejects it does not hold as rejected: tag it failed
-    // again with that reason rather than asking for ever.
-    const accepted = ack.accepted ?? seqs.filter((s) => !rejectedSeqs.has(s));
-    const acceptedSet = new Set(accepted);
+    // lost). A seq it neither accepts nor rejects it never stored: tag it failed again with
+    // that reason rather than asking for ever.
+    const acceptedSet = new Set(ack.accepted.filter((s) => seqs.includes(s)));
+    const accepted = [...acceptedSet];
     const ignored = seqs
       .filter((s) => !acceptedSet.has(s) && !rejectedSeqs.has(s))
-      .map((seq) => ({ seq, code: 'RETRY_IGNORED', reason: 'the cloud does not hold this event as rejected; check it upstream' }));
-    const rejected = [...ack.rejected, ...ignored];
+      .map((seq) => ({ seq, code: 'RETRY_IGNORED', reason: 'the cloud does not hold this event; check it upstream' }));
+    const rejected = [...ack.rejected.filter((r) => seqs.includes(r.seq)), ...ignored];
     await store.saveAck({ ackedSeq: store.ackedSeq(), rejected, accepted, at: this.now() });
     this.log.info({ accepted: accepted.length, rejected: rejected.length }, 'sync retry answered');
     if (rejected.length > 0) this.opts.onRejected?.(rejected);

@@ -41,12 +41,36 @@ export interface OutboxStore {
   retryRequested(limit: number): number[];
 }
 
+/** A change the gateway cannot read or apply: quarantined with its code, the feed moves on. */
+export interface QuarantinedChange {
+  cursor: string | null;
+  kind: string | null;
+  order_id: string | null;
+  /** contracts/sync.ts CHANGE_REJECT_CODES. */
+  code: string;
+  reason: string;
+  /** The change as received (JSON text, cut at 4 000 characters). */
+  raw: string;
+}
+
+/** One entry of a change page: a readable change, or one already found unreadable. */
+export type FeedItem = { change: Change } | { bad: QuarantinedChange };
+
+export interface ApplyResult {
+  applied: number;
+  skipped: number;
+  /** Changes stored as rejected (contracts/sync.ts SYNC_EVENT.changeRejected) instead of applied. */
+  quarantined: QuarantinedChange[];
+}
+
 export interface InboundStore {
   /** The cloud change-feed cursor last applied ('' before the first page). */
   inboundCursor(): string;
   /**
    * Applies a page of changes and stores `nextCursor` in the same unit, so a crash can
-   * neither skip a change nor (because every change is idempotent) apply one twice.
+   * neither skip a change nor (because every change is idempotent) apply one twice. A change
+   * it cannot apply, and every `bad` one, is quarantined (kept, reported upstream) and the
+   * cursor still moves on.
    */
-  applyChanges(changes: Change[], nextCursor: string): Promise<{ applied: number; skipped: number }>;
+  applyChanges(changes: FeedItem[], nextCursor: string): Promise<ApplyResult>;
 }

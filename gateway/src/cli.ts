@@ -7,6 +7,8 @@ import { Command, CommanderError } from 'commander';
 import { PacklineError } from '../../contracts/errors.js';
 import { configFromOptions, type GlobalOptions, resetCommandExitCode, commandExitCode } from './cli/options.js';
 import { registerDeviceCommands } from './cli/device-commands.js';
+import { registerStationCommands } from './cli/station-commands.js';
+import { registerTlsCommands } from './cli/tls-commands.js';
 import { registerPrintCommands } from './cli/print-commands.js';
 import { registerSyncCommands } from './cli/sync-commands.js';
 import { registerStartCommand } from './cli/start-command.js';
@@ -42,6 +44,8 @@ function buildProgram(): Command {
     });
 
   registerDeviceCommands(program);
+  registerStationCommands(program);
+  registerTlsCommands(program);
   registerSyncCommands(program);
   registerPrintCommands(program);
   registerPreflightCommand(program);

@@ -36,7 +36,9 @@ import { OpsAlerts } from './preflight/ops-alerts.js';
 import { collectOpsMetrics } from './preflight/ops-metrics.js';
 import { PreflightService } from './preflight/preflight-service.js';
 import { loadOrCreateApiTokens } from './runtime/api-tokens.js';
-import { buildBindings } from './runtime/bindings.js';
+import { displayTargets, resolveStations } from './provisioning/stations.js';
+import { StationProvisioning } from './provisioning/station-provisioning.js';
+import { provisioningService } from './provisioning/provisioning-service.js';
 import { idSource } from './runtime/ids.js';
 import { Ingress } from './runtime/ingress.js';
 import { LineRuntime } from './station/apply/line-runtime.js';
@@ -160,7 +162,9 @@ export class Gateway implements Component {
     if (exposed !== null) log('http').warn({ code: exposed.code, ...exposed.details }, exposed.message);
 
     const ids = idSource(config.gatewayId, store.boot);
-    const bindings = buildBindings(config);
+    // Config bindings plus devices and stations provisioned at run time (kept current by
+    // StationProvisioning, in place).
+    const bindings = resolveStations(config, store.listStations(), store.listDevices()).bindings;
 
     // Phase 2, transport: the API's server first, so the broker attaches MQTT over WebSocket
     // to it, then the broker and its link (built here, started below).
@@ -176,7 +180,19 @@ export class Gateway implements Component {
     const isOnline = (deviceId: string) => link.connectedDevices().has(deviceId);
 
     // Phase 3, the shipment flow (restored from the store when started).
-    const stations = new StationRuntime({ config, store, link, metrics, logger: log('stations'), ids, isOnline });
+    const stations = new StationRuntime({
+      config,
+      store,
+      link,
+      metrics,
+      logger: log('stations'),
+      ids,
+      isOnline,
+      displayTargets: (cfg) => displayTargets(cfg, bindings),
+    });
+    // Stations and devices provisioned at run time (packline station add, the API) open and
+    // close in the runtime without a restart.
+    const provisioning = new StationProvisioning({ config, store, bindings, host: stations, logger: log('provisioning') });
     // Order changes reach the stations through one signal, whoever made them (API import, cloud feed).
     const signals = new Signals((err, signal) => logger.error({ err, signal }, 'signal handler failed'));
     signals.on('ordersChanged', (orderIds) => {
@@ -236,7 +252,20 @@ export class Gateway implements Component {
     this.preflightService = preflight;
     // Every route, in one place (http/app.ts).
     const app = await buildHttpApp(
-      { config, store, stations, printers, orders, sync, metrics, health, tokens, logger: log('http'), version: VERSION },
+      {
+        config,
+        store,
+        stations,
+        printers,
+        orders,
+        sync,
+        metrics,
+        health,
+        tokens,
+        logger: log('http'),
+        version: VERSION,
+        provisioning: provisioningService({ config, store, refresh: () => provisioning.refresh(), list: () => provisioning.list() }),
+      },
       server,
       [ui, { name: 'preflight', register: (fastify) => registerPreflightRoutes(fastify, preflight) }],
     );
@@ -271,12 +300,15 @@ export class Gateway implements Component {
         const b = this.broker.stats();
         metrics.setMqttMessagesTotal('in', b.messagesIn);
         metrics.setMqttMessagesTotal('out', b.messagesOut);
+        for (const [reason, total] of Object.entries(b.refused)) metrics.setMqttRefusedTotal(reason as keyof typeof b.refused, total);
       }
     });
 
     const lines = new LineRuntime({ config, store, link, metrics, logger: log('lines'), ids });
     await stations.start();
     this.running.push(stations);
+    await provisioning.start();
+    this.running.push(provisioning);
     this.stations = stations;
     await link.subscribe(topics.allDeviceStates, (msg) => {
       const parsed = parseTopic(msg.topic);
@@ -292,7 +324,14 @@ export class Gateway implements Component {
     await lines.start();
     this.running.push(lines);
 
-    const ingress = new Ingress({ link, store, bindings, owners: { station: stations, line: lines }, logger: log('ingress') });
+    const ingress = new Ingress({
+      link,
+      store,
+      bindings,
+      owners: { station: stations, line: lines },
+      logger: log('ingress'),
+      refreshRegistry: () => provisioning.refresh(),
+    });
     await ingress.start();
     this.running.push(ingress);
 
@@ -316,7 +355,7 @@ export class Gateway implements Component {
     this.running.push(sync);
     metrics.collectFrom(() => {
       const l = sync.linkState();
-      metrics.setSync(l.state, l.backlog, l.failed);
+      metrics.setSync(l.state, l.backlog, l.failed, sync.totals());
     });
 
     const stopOpsMetrics = collectOpsMetrics({ config, metrics, store, watch, stations: () => stations.list(), ackedSeq: () => sync.ackedSeq() });

@@ -20,6 +20,7 @@ import {
   type Gauge as GaugeT,
 } from 'prom-client';
 import type { Logger } from './lib/logger.js';
+import { MQTT_REFUSAL_REASONS, type MqttRefusalReason } from './broker/refusals.js';
 import { observeGc, takeJobFigures, timeJob } from './lib/loop-jobs.js';
 
 
@@ -35,9 +36,7 @@ export const SHIPMENT_RESULTS = [
 ] as const;
 export type ShipmentResult = (typeof SHIPMENT_RESULTS)[number];
 
-/** Why the broker refused a client or a packet. */
-export const MQTT_REFUSAL_REASONS = ['auth', 'acl_publish', 'acl_subscribe', 'rate_limited'] as const;
-export type MqttRefusalReason = (typeof MQTT_REFUSAL_REASONS)[number];
+export { MQTT_REFUSAL_REASONS, type MqttRefusalReason };
 
 export type MqttDirection = 'in' | 'out';
 
@@ -58,7 +57,17 @@ export interface MetricsOptions {
   logger?: Logger;
 }
 
-export const SYNC_LINK_STATES = ['online', 'degraded', 'offline', 'disabled'] as const;
+/** Running totals of the sync service since start (SyncService.totals()). */
+export interface SyncTotals {
+  batchRequests: number;
+  retryRequests: number;
+  eventsSent: number;
+  unknownFields: number;
+  quarantined: number;
+  contractErrors: number;
+}
+
+export const SYNC_LINK_STATES = ['online', 'degraded', 'offline', 'contract_error', 'disabled'] as const;
 
 /** Printer media as `packline_printer_media_state` exports it (one series per state, 1 = current). */
 export const PRINTER_MEDIA_STATES = ['ok', 'paper_out', 'ribbon_out', 'head_open', 'paper_jam', 'fault', 'offline', 'unknown'] as const;
@@ -87,6 +96,11 @@ export class Metrics {
   private readonly syncBacklog: GaugeT;
   private readonly syncFailed: GaugeT;
   private readonly syncLink: GaugeT<'state'>;
+  private readonly syncRequests: CounterT<'kind'>;
+  private readonly syncEventsSent: CounterT;
+  private readonly syncUnknownFields: CounterT;
+  private readonly syncQuarantined: CounterT;
+  private readonly syncContractErrors: CounterT;
   private readonly parcelsShipped: CounterT<'kind' | 'id'>;
   private readonly deviceOnline: GaugeT<'device' | 'role'>;
   private readonly deviceFault: GaugeT<'device' | 'role'>;
@@ -195,6 +209,33 @@ export class Metrics {
       registers,
     });
     for (const st of SYNC_LINK_STATES) this.syncLink.labels(st).set(st === 'disabled' ? 1 : 0);
+    this.syncRequests = new Counter({
+      name: 'packline_sync_requests_total',
+      help: 'Sync requests sent to the cloud, answered or not, by kind (batch, retry)',
+      labelNames: ['kind'],
+      registers,
+    });
+    for (const k of ['batch', 'retry']) this.syncRequests.labels(k).inc(0);
+    this.syncEventsSent = new Counter({
+      name: 'packline_sync_events_sent_total',
+      help: 'Events carried by batch requests, answered or not (a resend counts again)',
+      registers,
+    });
+    this.syncUnknownFields = new Counter({
+      name: 'packline_sync_unknown_fields_total',
+      help: 'Fields in cloud answers this gateway does not know (ignored; docs/sync.md compatibility rule)',
+      registers,
+    });
+    this.syncQuarantined = new Counter({
+      name: 'packline_sync_changes_quarantined_total',
+      help: 'Cloud changes the gateway could not apply: stored as rejected, alerted, reported upstream',
+      registers,
+    });
+    this.syncContractErrors = new Counter({
+      name: 'packline_sync_contract_errors_total',
+      help: 'Cloud answers that did not match the sync contract (link state contract_error)',
+      registers,
+    });
     this.parcelsShipped = new Counter({
       name: 'packline_parcels_shipped_total',
       help: 'Parcels shipped, by packing station (kind="station") or DWS line (kind="line"); rate() gives parcels per hour',
@@ -289,6 +330,11 @@ export class Metrics {
     this.mqttRefused.labels(reason).inc();
   }
 
+  /** For a broker that keeps its own refusal totals: sets the counter to the total at scrape time. */
+  setMqttRefusedTotal(reason: MqttRefusalReason, total: number): void {
+    this.advanceTo(`mqtt-refused:${reason}`, this.mqttRefused.labels(reason), total);
+  }
+
   // ---- store ---------------------------------------------------------------------------
 
   storeCommitted(count = 1): void {
@@ -306,10 +352,17 @@ export class Metrics {
 
   // ---- cloud sync ------------------------------------------------------------------------
 
-  setSync(state: (typeof SYNC_LINK_STATES)[number], backlog: number, failed: number): void {
+  setSync(state: (typeof SYNC_LINK_STATES)[number], backlog: number, failed: number, totals?: SyncTotals): void {
     for (const st of SYNC_LINK_STATES) this.syncLink.labels(st).set(st === state ? 1 : 0);
     this.syncBacklog.set(backlog);
     this.syncFailed.set(failed);
+    if (totals === undefined) return;
+    this.advanceTo('sync:batch', this.syncRequests.labels('batch'), totals.batchRequests);
+    this.advanceTo('sync:retry', this.syncRequests.labels('retry'), totals.retryRequests);
+    this.advanceTo('sync:events', this.syncEventsSent, totals.eventsSent);
+    this.advanceTo('sync:unknown', this.syncUnknownFields, totals.unknownFields);
+    this.advanceTo('sync:quarantined', this.syncQuarantined, totals.quarantined);
+    this.advanceTo('sync:contract', this.syncContractErrors, totals.contractErrors);
   }
 
   // ---- floor: parcels, devices, waybills, exceptions ---------------------------------------

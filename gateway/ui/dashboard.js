@@ -201,7 +201,10 @@ function render(s) {
   if (!d) return;
   outage.hidden = !d.sync.outage;
   const downFor = Math.max(0, (d.generated_at - d.sync.since) / 1000);
-  outage.textContent = t('outage', { since: fmtTime(d.sync.since), for: fmtDuration(downFor), backlog: d.sync.backlog });
+  outage.textContent =
+    d.sync.state === 'contract_error'
+      ? t('contract_outage', { since: fmtTime(d.sync.since), cause: d.sync.last_error ?? '?', backlog: d.sync.backlog })
+      : t('outage', { since: fmtTime(d.sync.since), for: fmtDuration(downFor), backlog: d.sync.backlog });
   mount(tiles, () => renderTiles(d));
   mount(throughput, () => renderThroughput(d));
   mount(devices, () => renderDevices(d));

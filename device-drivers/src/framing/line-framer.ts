@@ -40,6 +40,13 @@ export class LineFramer {
     this.#buf = new Uint8Array(0);
   }
 
+  /** Hands out and forgets a line still waiting for its delimiter (idle / end of stream). */
+  takeBuffered(): Uint8Array {
+    const held = this.#buf;
+    this.#buf = new Uint8Array(0);
+    return held;
+  }
+
   push(chunk: Uint8Array): LineChunk[] {
     const out: LineChunk[] = [];
     let buf = concatBytes(this.#buf, chunk);

@@ -72,6 +72,13 @@ export class FixedFramer implements FramerCore {
     this.#buf = new Uint8Array(0);
   }
 
+  /** Hands out and forgets the bytes of a frame still waiting for its rest (idle / end of stream). */
+  takeBuffered(): Uint8Array {
+    const held = this.#buf;
+    this.#buf = new Uint8Array(0);
+    return held;
+  }
+
   push(chunk: Uint8Array): FrameChunk[] {
     const { headers, length, isFrame } = this.#o;
     const out: FrameChunk[] = [];

@@ -25,10 +25,12 @@ describe('printer languages → status snapshots', () => {
   it('TSPL: printing bit is "busy", fault bits map to the shared codes', () => {
     const r = TSPL.createReader();
     r.sent('primary');
-    expect(r.push(Uint8Array.of(encodeTsplStatus({ ribbonOut: true, printing: true })))).toEqual([
-      { ok: true, query: 'primary', snapshot: { faults: ['ribbon_out'], busy: true } },
-    ]);
+    expect(r.push(Uint8Array.of(encodeTsplStatus({ ribbonOut: true, printing: true })))).toEqual([]); // answer not ended yet
+    expect(r.endOfReply?.()).toEqual([{ ok: true, query: 'primary', snapshot: { faults: ['ribbon_out'], busy: true } }]);
     expect(r.push(Uint8Array.of(0))).toMatchObject([{ ok: false, code: 'PKL_FRAME_INVALID' }]); // not asked
+    r.sent('primary');
+    r.push(Uint8Array.of(0x00, 0x04)); // two bytes for one query: no status at all
+    expect(r.endOfReply?.()).toMatchObject([{ ok: false, code: 'PKL_FRAME_INVALID' }]);
   });
 
   it('every definition names a known language, a port and a unique id', () => {

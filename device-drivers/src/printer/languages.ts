@@ -4,7 +4,7 @@
  * tspl/status.ts; this file only maps them onto the shared fault vocabulary.
  */
 import type { PrinterFault, PrinterLanguage, PrinterLanguageId, StatusReader, StatusReading, StatusSnapshot } from './types.js';
-import { TSPL_STATUS_QUERY, TsplStatusDecoder, type TsplStatus } from './tspl/status.js';
+import { TSPL_STATUS_QUERY, TsplStatusDecoder, type TsplReply, type TsplStatus } from './tspl/status.js';
 import {
   type ExtendedStatus,
   HQES_ERROR,
@@ -87,12 +87,17 @@ class TsplReader implements StatusReader {
     this.#d.reset();
   }
   push(chunk: Uint8Array): StatusReading[] {
-    return this.#d.push(chunk).map((r): StatusReading =>
-      r.type === 'status'
-        ? { ok: true, query: 'primary', snapshot: tsplSnapshot(r.status) }
-        : { ok: false, code: r.code, details: { ...r.details, raw: r.raw } },
-    );
+    return this.#d.push(chunk).map(tsplReading);
   }
+  endOfReply(): StatusReading[] {
+    return this.#d.endOfReply().map(tsplReading);
+  }
+}
+
+function tsplReading(r: TsplReply): StatusReading {
+  return r.type === 'status'
+    ? { ok: true, query: 'primary', snapshot: tsplSnapshot(r.status) }
+    : { ok: false, code: r.code, details: { ...r.details, raw: r.raw } };
 }
 
 export const ZPL: PrinterLanguage = {
@@ -109,6 +114,9 @@ export const TSPL: PrinterLanguage = {
   id: 'tspl',
   primaryQuery: TSPL_STATUS_QUERY,
   needsSettle: true,
+  // The printer answers <ESC>!? at once with one byte (TSC TSPL manual, immediate commands):
+  // on a LAN the byte comes in one segment; 30 ms of silence after it closes the answer.
+  replyQuietMs: 30,
   createReader: () => new TsplReader(),
 };
 

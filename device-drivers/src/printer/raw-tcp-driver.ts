@@ -26,7 +26,7 @@ import { parsePrintCommand, type PrintJob, PrintJobQueue, type PrintOutcome } fr
 import { PRINTER_LANGUAGES } from './languages.js';
 import type { ByteTransport, TransportFactory } from '../transports/byte-transport.js';
 import { TcpTransport } from '../transports/tcp.js';
-import type { PrinterDefinition, PrinterLanguage, StatusReader, StatusSnapshot } from './types.js';
+import type { PrinterDefinition, PrinterLanguage, StatusReader, StatusReading, StatusSnapshot } from './types.js';
 
 export interface RawTcpPrinterDriverOptions {
   readonly definition: PrinterDefinition;
@@ -101,6 +101,7 @@ export class RawTcpPrinterDriver {
   #connected = false;
   #reconnectTimer: NodeJS.Timeout | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
+  #quietTimer: NodeJS.Timeout | undefined;
   /** One status query at a time: answers carry no id. */
   #waiter: ((r: QueryResult) => void) | null = null;
   #querying: Promise<unknown> = Promise.resolve();
@@ -175,6 +176,7 @@ export class RawTcpPrinterDriver {
     this.#running = false;
     clearTimeout(this.#reconnectTimer);
     clearTimeout(this.#idleTimer);
+    clearTimeout(this.#quietTimer);
     // Waiting jobs stay unanswered: the gateway re-issues them when the printer is back.
     const jobsStopped = this.#jobs.stop();
     const link = this.#link;
@@ -237,6 +239,7 @@ export class RawTcpPrinterDriver {
     this.#reader = null;
     this.#connected = false;
     clearTimeout(this.#idleTimer);
+    clearTimeout(this.#quietTimer);
     const w = this.#waiter;
     this.#waiter = null;
     w?.({ kind: 'closed' });
@@ -259,7 +262,18 @@ export class RawTcpPrinterDriver {
   // ---- status ---------------------------------------------------------------------------
 
   #onData(reader: StatusReader, chunk: Uint8Array): void {
-    for (const r of reader.push(chunk)) {
+    this.#onReadings(reader.push(chunk));
+    if (reader.endOfReply !== undefined) {
+      // Unframed answers end with silence: judge the answer once the line stayed quiet.
+      clearTimeout(this.#quietTimer);
+      this.#quietTimer = setTimeout(() => {
+        if (this.#reader === reader) this.#onReadings(reader.endOfReply?.() ?? []);
+      }, this.#lang.replyQuietMs ?? 30);
+    }
+  }
+
+  #onReadings(readings: StatusReading[]): void {
+    for (const r of readings) {
       if (!r.ok) {
         this.#readErrors.set(r.code, (this.#readErrors.get(r.code) ?? 0) + 1);
         this.#log.warn({ code: r.code, details: r.details }, 'printer sent bytes that are not a status answer');

@@ -65,6 +65,11 @@ export interface StatusReader {
   sent(query: 'primary' | 'fallback'): void;
   /** Incremental: feed bytes in arbitrary chunks; never throws; bounded buffer. */
   push(chunk: Uint8Array): StatusReading[];
+  /**
+   * Readers of unframed answers only: the line was quiet for `replyQuietMs` after the last
+   * byte, so the answer is complete and can be judged (TSPL: exactly one byte or no status).
+   */
+  endOfReply?(): StatusReading[];
   reset(): void;
 }
 
@@ -84,6 +89,8 @@ export interface PrinterLanguage {
    * settle time passed: TSPL's status byte cannot tell "not started yet" from "done".
    */
   readonly needsSettle: boolean;
+  /** Unframed answers: quiet gap after the last byte that ends an answer (see StatusReader.endOfReply). */
+  readonly replyQuietMs?: number;
   createReader(): StatusReader;
 }
 

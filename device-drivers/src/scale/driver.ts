@@ -23,7 +23,7 @@ import { DeviceMqttSession, type MqttDeviceOptions, type StateValue } from './dr
 import { pollSequence } from './driver/poll-plan.js';
 import { DEFAULT_WEIGHT_GATE, WeightGate, type WeightGateOptions } from './driver/weight-gate.js';
 import { protocolOf } from './index.js';
-import type { ScaleCommand, ScaleDecoder, ScaleDefinition, ScaleFrame, ScaleProtocol } from './types.js';
+import type { ProtocolOptions, ScaleCommand, ScaleDecoder, ScaleDefinition, ScaleFrame, ScaleProtocol } from './types.js';
 
 export interface ScaleDriverOptions {
   readonly definition: ScaleDefinition;
@@ -77,6 +77,8 @@ export class ScaleDriver {
   readonly #mqtt: DeviceMqttSession;
   readonly #log: Logger;
   readonly #silenceMs: number;
+  /** The definition's protocol options plus what the open link told (HID report layout). */
+  #commandOptions: ProtocolOptions | undefined;
 
   #running = false;
   #transport: ByteTransport | null = null;
@@ -104,6 +106,7 @@ export class ScaleDriver {
     this.#protocol = protocol;
     // Throws PKL_CONFIG_INVALID on bad protocol options: a configuration error surfaces at construction.
     this.#decoder = protocol.createDecoder(options.definition.options);
+    this.#commandOptions = options.definition.options;
     this.#poll = pollSequence(options.definition, protocol);
     this.#gate = new WeightGate(options.weightGate ?? DEFAULT_WEIGHT_GATE);
     this.#backoff = new Backoff(options.backoff ?? DEFAULT_BACKOFF);
@@ -185,6 +188,10 @@ export class ScaleDriver {
     }
     this.#portOpen = true;
     this.#portOpens++;
+    this.#commandOptions = {
+      ...this.#o.definition.options,
+      ...(t.reportDescriptor === undefined ? {} : this.#protocol.linkOptions?.({ reportDescriptor: t.reportDescriptor })),
+    };
     this.#decoder.reset();
     this.#gate.reset();
     this.#lastGoodAt = Date.now();
@@ -239,12 +246,18 @@ export class ScaleDriver {
 
   #onData(chunk: Uint8Array): void {
     for (const frame of this.#decoder.push(chunk)) this.#onFrame(frame);
+    // A HID read is one whole report: a stub left over is dropped, never completed by the next.
+    if (this.#transport?.messages === true) for (const frame of this.#decoder.flush?.() ?? []) this.#onFrame(frame);
   }
 
   #onFrame(frame: ScaleFrame): void {
     if (frame.type === 'error') {
       this.#countError(frame.code);
       this.#log.debug({ code: frame.code, detail: frame.detail, raw: frame.raw }, 'scale frame dropped');
+      // A garbled answer (a cut-off line glued to the next) is still the scale answering: ask
+      // again at the next poll tick instead of waiting replyTimeoutMs for an answer that will
+      // not come. Before, such a line could pass as a reply; now it is refused (never a reading).
+      if (this.#pollStep >= 0) this.#answered();
       return;
     }
     this.#framesDecoded++;
@@ -320,7 +333,7 @@ export class ScaleDriver {
     const t = this.#transport;
     if (!t || !this.#portOpen) return false;
     try {
-      await t.write(this.#protocol.encode(command, this.#o.definition.options));
+      await t.write(this.#protocol.encode(command, this.#commandOptions));
       this.#commandsSent++;
       return true;
     } catch (err) {
@@ -349,6 +362,12 @@ export class ScaleDriver {
     if (!capable) return refuse('PKL_SCALE_COMMAND_UNSUPPORTED', { protocol: this.#protocol.id, command: kind });
     if (!this.#portOpen) {
       return refuse('PKL_DEVICE_DISCONNECTED', { deviceId: this.deviceId, reason: this.#mqtt.state.reason ?? 'port closed' });
+    }
+    try {
+      this.#protocol.encode(command, this.#commandOptions); // this device may lack it (HID: no Zero Scale output)
+    } catch (err) {
+      if (err instanceof PacklineError) return refuse(err.code, err.details ?? {});
+      throw err;
     }
     void this.#send(command).then((ok) => {
       if (!ok) refuse('PKL_DEVICE_DISCONNECTED', { deviceId: this.deviceId, reason: 'write failed' });

@@ -77,6 +77,12 @@ export interface ScaleDecoder {
   readonly bufferedBytes: number;
   /** Drop any partial frame (after reopening the port). */
   reset(): void;
+  /**
+   * The link says a message ended here (a HID read is one whole report) or went idle: bytes of
+   * a frame still held are dropped with an error instead of being glued to the next frame.
+   * Formats with a sync byte or terminator need not implement it.
+   */
+  flush?(): ScaleFrame[];
 }
 
 /** Protocol-neutral commands a driver may send; each protocol lists the ones it has. */
@@ -100,6 +106,11 @@ export interface ScaleProtocol {
   readonly commands: readonly ScaleCommand[];
   /** Throws `PacklineError('PKL_CONFIG_INVALID')` on bad options. */
   createDecoder(options?: ProtocolOptions): ScaleDecoder;
+  /**
+   * Protocol options the opened link adds to the definition's (HID: the command report layout
+   * read from the device's report descriptor, so a command goes where this device expects it).
+   */
+  linkOptions?(link: { readonly reportDescriptor: Uint8Array | null }): ProtocolOptions;
   /** Throws `PacklineError('PKL_SCALE_COMMAND_UNSUPPORTED')` for a command not in `commands`. */
   encode(command: ScaleCommand, options?: ProtocolOptions): Uint8Array;
 }

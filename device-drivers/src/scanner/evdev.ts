@@ -124,6 +124,8 @@ export interface EvdevOptions {
   readonly layout?: string | KeyboardLayout;
   readonly terminators?: readonly KeyTerminator[];
   readonly maxLength?: number;
+  /** Longest gap between two keys of one scan (KeyTextAssembler `maxKeyGapMs`). */
+  readonly maxKeyGapMs?: number;
 }
 
 export class EvdevDecoder implements ScannerDecoder {
@@ -145,6 +147,7 @@ export class EvdevDecoder implements ScannerDecoder {
       protocol: EVDEV,
       ...(options.terminators ? { terminators: options.terminators } : {}),
       ...(options.maxLength !== undefined ? { maxLength: options.maxLength } : {}),
+      ...(options.maxKeyGapMs !== undefined ? { maxKeyGapMs: options.maxKeyGapMs } : {}),
     });
     this.#wordSize = wordSize;
     this.#skipped = new SkippedBytes(EVDEV, `bytes are not a ${wordSize}-bit input_event`);
@@ -153,6 +156,10 @@ export class EvdevDecoder implements ScannerDecoder {
 
   get bufferedBytes(): number {
     return this.#buf.length;
+  }
+
+  get pending(): boolean {
+    return this.#buf.length > 0 || this.#skipped.held > 0 || this.#text.pending;
   }
 
   reset(): void {
@@ -179,13 +186,14 @@ export class EvdevDecoder implements ScannerDecoder {
       }
       out.push(...this.#skipped.take());
       pos += this.#size;
-      if (e.type === EV_KEY) out.push(...this.#key(e.code, e.value));
+      // The gap check uses the kernel's own event time, so it holds for any split or replay.
+      if (e.type === EV_KEY) out.push(...this.#key(e.code, e.value, e.sec * 1000 + e.usec / 1000));
     }
     this.#buf = buf.slice(pos);
     return out;
   }
 
-  #key(code: number, value: number): ScannerFrame[] {
+  #key(code: number, value: number, at: number): ScannerFrame[] {
     const usage = EVDEV_TO_HID_USAGE[code];
     if (usage === undefined) {
       if (value !== 1) return [];
@@ -198,7 +206,7 @@ export class EvdevDecoder implements ScannerDecoder {
       this.#text.setModifiers(this.#mods);
       return [];
     }
-    return value === 1 ? this.#text.press(usage) : [];
+    return value === 1 ? this.#text.press(usage, at) : [];
   }
 }
 

@@ -32,6 +32,8 @@ export interface HidKeyboardOptions {
   /** Keys that end a scan; default `['enter']`. */
   readonly terminators?: readonly KeyTerminator[];
   readonly maxLength?: number;
+  /** Longest gap between two keys of one scan (KeyTextAssembler `maxKeyGapMs`). */
+  readonly maxKeyGapMs?: number;
   /** Report id prefixed to each report (non-boot interfaces with numbered reports); default none. */
   readonly reportId?: number;
 }
@@ -54,6 +56,7 @@ export class HidKeyboardDecoder implements ScannerDecoder {
       protocol: HID_KEYBOARD,
       ...(options.terminators ? { terminators: options.terminators } : {}),
       ...(options.maxLength !== undefined ? { maxLength: options.maxLength } : {}),
+      ...(options.maxKeyGapMs !== undefined ? { maxKeyGapMs: options.maxKeyGapMs } : {}),
     });
     this.#reportId = options.reportId;
     this.#skipped = new SkippedBytes(HID_KEYBOARD, 'bytes are not a keyboard boot report');
@@ -62,6 +65,10 @@ export class HidKeyboardDecoder implements ScannerDecoder {
 
   get bufferedBytes(): number {
     return this.#buf.length;
+  }
+
+  get pending(): boolean {
+    return this.#buf.length > 0 || this.#skipped.held > 0 || this.#text.pending;
   }
 
   reset(): void {
@@ -75,7 +82,7 @@ export class HidKeyboardDecoder implements ScannerDecoder {
     return [...this.#skipped.take(), ...this.#text.flush()];
   }
 
-  push(chunk: Uint8Array): ScannerFrame[] {
+  push(chunk: Uint8Array, at?: number): ScannerFrame[] {
     const out: ScannerFrame[] = [];
     const buf = concatBytes(this.#buf, chunk);
     let pos = 0;
@@ -87,7 +94,7 @@ export class HidKeyboardDecoder implements ScannerDecoder {
         continue;
       }
       out.push(...this.#skipped.take());
-      out.push(...this.#report(report.subarray(this.#size - BOOT_REPORT_LENGTH)));
+      out.push(...this.#report(report.subarray(this.#size - BOOT_REPORT_LENGTH), at));
       pos += this.#size;
     }
     this.#buf = buf.slice(pos);
@@ -109,12 +116,12 @@ export class HidKeyboardDecoder implements ScannerDecoder {
     return true;
   }
 
-  #report(r: Uint8Array): ScannerFrame[] {
+  #report(r: Uint8Array, at: number | undefined): ScannerFrame[] {
     this.#text.setModifiers(r[0] ?? 0);
     const keys = Array.from(r.subarray(2)).filter((k) => k !== 0);
     if (keys.length === 6 && keys.every((k) => k === USAGE.ErrorRollOver)) return []; // phantom state
     const out: ScannerFrame[] = [];
-    for (const k of keys) if (!this.#held.has(k)) out.push(...this.#text.press(k));
+    for (const k of keys) if (!this.#held.has(k)) out.push(...this.#text.press(k, at));
     this.#held = new Set(keys);
     return out;
   }

@@ -37,6 +37,12 @@ export interface HidPosScannerOptions {
   readonly reportId?: number;
   /** Most reports one code may span (bounds memory on a stuck "more" flag); default 32 (1792 bytes). */
   readonly maxReports?: number;
+  /**
+   * Longest gap between two reports of one code, ms: the reports of a long code follow each
+   * other within one USB poll interval or so; after a longer gap the code whose "more" flag was
+   * still set was cut off and the next report starts a new code. Used when `push` gets times.
+   */
+  readonly maxReportGapMs?: number;
 }
 
 export class HidPosScannerDecoder implements ScannerDecoder {
@@ -46,6 +52,8 @@ export class HidPosScannerDecoder implements ScannerDecoder {
   #aim: string | undefined;
   /** After an overlong code: drop reports up to the one that clears the more-data flag. */
   #discarding = false;
+  readonly #maxGapMs: number | undefined;
+  #lastReportAt: number | null = null;
 
   constructor(options: HidPosScannerOptions = {}) {
     const reportId = options.reportId ?? HID_POS_REPORT.reportId;
@@ -56,12 +64,15 @@ export class HidPosScannerDecoder implements ScannerDecoder {
     if (!Number.isInteger(maxReports) || maxReports < 1) {
       throw new PacklineError('PKL_CONFIG_INVALID', { reason: `${HID_POS_SCANNER}: "maxReports" must be a positive integer` });
     }
+    if (options.maxReportGapMs !== undefined && !(Number.isFinite(options.maxReportGapMs) && options.maxReportGapMs > 0)) {
+      throw new PacklineError('PKL_CONFIG_INVALID', { reason: `${HID_POS_SCANNER}: "maxReportGapMs" must be a positive number` });
+    }
     this.#maxReports = maxReports;
+    this.#maxGapMs = options.maxReportGapMs;
     this.#framer = new FixedFramer({
       headers: [Uint8Array.of(reportId)],
       length: HID_POS_REPORT.length,
-      // Structural check: a data length that fits the report; otherwise resync on the next id.
-      isFrame: (c) => (c[HID_POS_REPORT.lengthAt] ?? 0xff) <= HID_POS_REPORT.maxData,
+      isFrame: plausibleReport,
     });
   }
 
@@ -69,29 +80,60 @@ export class HidPosScannerDecoder implements ScannerDecoder {
     return this.#framer.bufferedBytes;
   }
 
+  get pending(): boolean {
+    return this.#framer.bufferedBytes > 0 || this.#parts.length > 0 || this.#discarding;
+  }
+
   reset(): void {
+    this.#lastReportAt = null;
     this.#framer.reset();
     this.#parts = [];
     this.#aim = undefined;
     this.#discarding = false;
   }
 
-  /** A code whose last report never came (scanner unplugged mid-code) is dropped with an error. */
+  /**
+   * The stream went idle or ended: a report cut short (bytes of a replayed stream) and a code
+   * whose last report never came (scanner unplugged mid-code) are dropped with errors, so
+   * neither is glued to what comes next.
+   */
   flush(): ScannerFrame[] {
+    const out: ScannerFrame[] = [];
+    if (this.#framer.bufferedBytes > 0) {
+      const held = this.#framer.takeBuffered();
+      out.push(invalid(`report cut short at ${held.length} of ${HID_POS_REPORT.length} bytes`, describeBytes(held)));
+    }
+    out.push(...this.#dropPartial());
+    this.#discarding = false;
+    return out;
+  }
+
+  push(chunk: Uint8Array, at?: number): ScannerFrame[] {
+    const out: ScannerFrame[] = [];
+    for (const c of this.#framer.push(chunk)) {
+      if (c.kind === 'broken') {
+        out.push(invalid(`data length over ${HID_POS_REPORT.maxData}, data padding not NUL, or report cut short`, describeBytes(c.bytes)));
+        continue;
+      }
+      if (at !== undefined) {
+        const last = this.#lastReportAt;
+        this.#lastReportAt = at;
+        if (last !== null && this.#maxGapMs !== undefined && at - last > this.#maxGapMs) {
+          out.push(...this.#dropPartial());
+          this.#discarding = false;
+        }
+      }
+      out.push(...this.#report(c.bytes));
+    }
+    return out;
+  }
+
+  #dropPartial(): ScannerFrame[] {
     if (this.#parts.length === 0) return [];
     const raw = this.#parts.map((p) => describeBytes(p)).join('');
     this.#parts = [];
     this.#aim = undefined;
     return [invalid('code ended without its last report (more-data flag still set)', raw)];
-  }
-
-  push(chunk: Uint8Array): ScannerFrame[] {
-    const out: ScannerFrame[] = [];
-    for (const c of this.#framer.push(chunk)) {
-      if (c.kind === 'broken') out.push(invalid(`data length over ${HID_POS_REPORT.maxData} or report cut short`, describeBytes(c.bytes)));
-      else out.push(...this.#report(c.bytes));
-    }
-    return out;
   }
 
   #report(r: Uint8Array): ScannerFrame[] {
@@ -119,6 +161,18 @@ export class HidPosScannerDecoder implements ScannerDecoder {
     if (code === '') return [invalid('scanned data report without data', describeBytes(r))];
     return [aim === undefined ? { type: 'scan', code, end: 'report' } : { type: 'scan', code, symbology: aim, end: 'report' }];
   }
+}
+
+/**
+ * Structural check of a 64-byte candidate: a data length that fits the report, and the data
+ * area after it NUL padded (the layout above). The padding check is what tells a report cut
+ * short with the next report's bytes behind it from a real one; otherwise resync on the next id.
+ */
+function plausibleReport(c: Uint8Array): boolean {
+  const n = c[HID_POS_REPORT.lengthAt] ?? 0xff;
+  if (n > HID_POS_REPORT.maxData) return false;
+  for (let i = HID_POS_REPORT.dataAt + n; i < HID_POS_REPORT.dataAt + HID_POS_REPORT.maxData; i++) if (c[i] !== 0) return false;
+  return true;
 }
 
 function invalid(reason: string, raw: string): ScannerFrame {

@@ -31,6 +31,13 @@ export interface KeyTextOptions {
   readonly maxLength?: number;
   /** Protocol name used in error details. */
   readonly protocol: string;
+  /**
+   * Longest silence between two keys of one scan, ms. A scanner types a code as one burst
+   * (a few ms per key); a longer gap means the scan in progress was cut off (cable pulled,
+   * scanner reset) and the next key starts a new scan. Applies only when `press()` is given
+   * the key's time. Default: no gap check.
+   */
+  readonly maxKeyGapMs?: number;
 }
 
 export class KeyTextAssembler {
@@ -46,6 +53,9 @@ export class KeyTextAssembler {
   #afterDeadKey = false;
   /** Digits typed on the keypad while Alt is held (Alt+keypad character entry). */
   #altDigits: string | null = null;
+  /** Time of the last key of the scan in progress (when the caller supplies times). */
+  #lastKeyAt: number | null = null;
+  readonly #maxKeyGapMs: number | undefined;
 
   constructor(options: KeyTextOptions) {
     const maxLength = options.maxLength ?? 256;
@@ -56,6 +66,15 @@ export class KeyTextAssembler {
     this.#terminators = new Set(options.terminators ?? ['enter']);
     this.#maxLength = maxLength;
     this.#protocol = options.protocol;
+    if (options.maxKeyGapMs !== undefined && !(Number.isFinite(options.maxKeyGapMs) && options.maxKeyGapMs > 0)) {
+      throw new PacklineError('PKL_CONFIG_INVALID', { reason: `${options.protocol}: "maxKeyGapMs" must be a positive number` });
+    }
+    this.#maxKeyGapMs = options.maxKeyGapMs;
+  }
+
+  /** A scan is in progress: characters (or a spoiled scan) waiting for their terminator. */
+  get pending(): boolean {
+    return this.#text !== '' || this.#spoiled !== null;
   }
 
   get pendingText(): string {
@@ -69,6 +88,7 @@ export class KeyTextAssembler {
     this.#caps = false;
     this.#afterDeadKey = false;
     this.#altDigits = null;
+    this.#lastKeyAt = null;
   }
 
   /** New modifier state. Releasing Alt completes an Alt+keypad character. */
@@ -83,8 +103,26 @@ export class KeyTextAssembler {
     }
   }
 
-  /** One newly pressed key (usage id). Returns a frame when the key ends a scan. */
-  press(usage: number): ScannerFrame[] {
+  /**
+   * One newly pressed key (usage id), optionally with its time in ms. Returns a frame when the
+   * key ends a scan, or when the gap since the previous key ended the one before it.
+   */
+  press(usage: number, at?: number): ScannerFrame[] {
+    const cut = this.#gapCut(at);
+    const out = this.#press(usage);
+    return cut.length === 0 ? out : [...cut, ...out];
+  }
+
+  #gapCut(at: number | undefined): ScannerFrame[] {
+    if (at === undefined) return [];
+    const last = this.#lastKeyAt;
+    this.#lastKeyAt = at;
+    if (last === null || this.#maxKeyGapMs === undefined || at - last <= this.#maxKeyGapMs || !this.pending) return [];
+    this.#afterDeadKey = false;
+    return this.#terminate('flush');
+  }
+
+  #press(usage: number): ScannerFrame[] {
     const afterDead = this.#afterDeadKey;
     this.#afterDeadKey = false;
     if (usage === USAGE.Enter || usage === USAGE.KeypadEnter) return this.#terminate('enter');
@@ -131,7 +169,11 @@ export class KeyTextAssembler {
     return [];
   }
 
-  /** Ends the scan in progress without a terminator key. */
+  /**
+   * The stream went idle or ended. Without terminators (`terminators: []`) that ends a scan;
+   * with a configured suffix, characters still waiting for it are a cut-off scan: never a
+   * code, one `PKL_SCAN_INCOMPLETE` error instead (so a half code is never glued to the next).
+   */
   flush(): ScannerFrame[] {
     return this.#terminate('flush');
   }
@@ -164,6 +206,10 @@ export class KeyTextAssembler {
     const spoiled = this.#spoiled;
     this.#text = '';
     this.#spoiled = null;
+    if (end === 'flush' && this.#terminators.size > 0 && (text !== '' || spoiled !== null)) {
+      const suffix = [...this.#terminators].join(' or ');
+      return [{ type: 'error', code: 'PKL_SCAN_INCOMPLETE', detail: { protocol: this.#protocol, length: text.length, suffix }, raw: text }];
+    }
     if (spoiled !== null) {
       return [{ type: 'error', code: 'PKL_FRAME_INVALID', detail: { protocol: this.#protocol, reason: spoiled }, raw: text }];
     }

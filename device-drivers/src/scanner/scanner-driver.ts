@@ -15,7 +15,7 @@ import { EvdevDecoder } from './evdev.js';
 import { HidKeyboardDecoder } from './hid-keyboard.js';
 import { HidPosScannerDecoder } from './hid-pos.js';
 import { ScanPostprocessor, type ScanPostprocessOptions } from './postprocess.js';
-import { SerialScannerDecoder } from './serial-scanner.js';
+import { type LineTerminator, SerialScannerDecoder } from './serial-scanner.js';
 import type { ScannerDecoder } from './types.js';
 
 export type ScannerWire = 'serial' | 'evdev' | 'hid-keyboard' | 'hid-pos';
@@ -28,8 +28,15 @@ export interface ScannerDriverOptions {
   /** Keyboard layout for evdev / HID keyboard scanners (`us`, `de`, `fr`). */
   readonly layout?: string;
   readonly postprocess?: ScanPostprocessOptions;
-  /** A scan without terminator is ended after this idle gap. Default 100 ms. */
+  /**
+   * Idle gap that ends the scan in progress: a scan without terminator by configuration ends
+   * there; one still waiting for its configured suffix was cut off and is dropped
+   * (`PKL_SCAN_INCOMPLETE`, counted in `incomplete`). Also the longest gap between two keys
+   * (two HID POS reports) of one scan. Default 100 ms.
+   */
   readonly idleFlushMs?: number;
+  /** Serial line terminator (`serial` wire); default `any`, `none` = suffix off. */
+  readonly terminator?: LineTerminator;
   /** Scans kept while the broker is unreachable. Default 200. */
   readonly maxQueued?: number;
   readonly backoff?: Partial<BackoffOptions>;
@@ -40,20 +47,26 @@ export interface ScannerDriverStats {
   readonly scans: number;
   readonly duplicates: number;
   readonly errors: number;
+  /** Scans cut off before their suffix (or last report), dropped — never passed on. */
+  readonly incomplete: number;
   readonly queued: number;
   readonly droppedWhileOffline: number;
 }
 
+const DEFAULT_IDLE_FLUSH_MS = 100;
+
 function decoderFor(o: ScannerDriverOptions): ScannerDecoder {
+  const gap = o.idleFlushMs ?? DEFAULT_IDLE_FLUSH_MS;
+  const layout = o.layout === undefined ? {} : { layout: o.layout };
   switch (o.wire) {
     case 'serial':
-      return new SerialScannerDecoder();
+      return new SerialScannerDecoder(o.terminator === undefined ? {} : { terminator: o.terminator });
     case 'evdev':
-      return new EvdevDecoder(o.layout === undefined ? {} : { layout: o.layout });
+      return new EvdevDecoder({ ...layout, maxKeyGapMs: gap });
     case 'hid-keyboard':
-      return new HidKeyboardDecoder(o.layout === undefined ? {} : { layout: o.layout });
+      return new HidKeyboardDecoder({ ...layout, maxKeyGapMs: gap });
     case 'hid-pos':
-      return new HidPosScannerDecoder();
+      return new HidPosScannerDecoder({ maxReportGapMs: gap });
   }
 }
 
@@ -72,7 +85,7 @@ export class ScannerDriver {
   #flushTimer: NodeJS.Timeout | null = null;
   #retry: NodeJS.Timeout | null = null;
   readonly #queue: object[] = [];
-  #stats = { scans: 0, duplicates: 0, errors: 0, droppedWhileOffline: 0 };
+  #stats = { scans: 0, duplicates: 0, errors: 0, incomplete: 0, droppedWhileOffline: 0 };
 
   constructor(options: ScannerDriverOptions) {
     this.#o = options;
@@ -113,23 +126,39 @@ export class ScannerDriver {
       try {
         await t.open();
         backoff.reset();
-        this.#session.setState('online');
+        const leaks = t.keystrokeLeaks;
+        if (leaks && leaks.length > 0) {
+          // Online, but every scan is also typed into the console: say so where operators look.
+          const reason = `keystrokes leak: ${leaks.join(', ')} not inhibited (udev rule docs/udev/70-packline-hid.rules)`;
+          this.#log.warn({ device: t.description, leaks }, 'keyboard-wedge scanner still types into the console');
+          this.#session.setState('online', reason);
+        } else {
+          this.#session.setState('online');
+        }
         const reason = await closed;
         if (!this.#running) return;
         this.#session.setState('offline', reason);
       } catch (err) {
         this.#session.setState('offline', `cannot open ${t.description}: ${err instanceof Error ? err.message : String(err)}`);
       }
+      // A scan the unplug cut off is dropped and counted, never carried over to the device's return.
+      this.#handle(this.#decoder.flush());
       this.#decoder.reset();
       await new Promise((r) => setTimeout(r, backoff.next()));
     }
   }
 
   #onBytes(chunk: Uint8Array): void {
-    this.#handle(this.#decoder.push(chunk));
+    this.#handle(this.#decoder.push(chunk, performance.now()));
     if (this.#flushTimer) clearTimeout(this.#flushTimer);
-    if (this.#decoder.bufferedBytes > 0) {
-      this.#flushTimer = setTimeout(() => this.#handle(this.#decoder.flush()), this.#o.idleFlushMs ?? 100);
+    this.#flushTimer = null;
+    // Armed while anything waits: held bytes or a scan still missing its suffix (whole HID
+    // reports leave no bytes behind, but can leave half a code).
+    if (this.#decoder.pending) {
+      this.#flushTimer = setTimeout(() => {
+        this.#flushTimer = null;
+        this.#handle(this.#decoder.flush());
+      }, this.#o.idleFlushMs ?? DEFAULT_IDLE_FLUSH_MS);
     }
   }
 
@@ -137,6 +166,7 @@ export class ScannerDriver {
     for (const f of frames) {
       if (f.type === 'error') {
         this.#stats.errors++;
+        if (f.code === 'PKL_SCAN_INCOMPLETE') this.#stats.incomplete++;
         this.#log.warn({ code: f.code, detail: f.detail }, 'scanner frame refused');
         continue;
       }

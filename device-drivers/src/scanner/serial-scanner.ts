@@ -11,8 +11,9 @@ import type { ScannerDecoder, ScannerFrame } from './types.js';
 
 export const SERIAL_SCANNER = 'serial-scanner';
 
-export type LineTerminator = 'cr' | 'lf' | 'crlf' | 'any';
-const TERMINATOR_BYTES: Record<Exclude<LineTerminator, 'any'>, Uint8Array> = {
+/** `none`: the scanner's suffix is switched off, a scan ends after an idle gap (`flush()`). */
+export type LineTerminator = 'cr' | 'lf' | 'crlf' | 'any' | 'none';
+const TERMINATOR_BYTES: Record<Exclude<LineTerminator, 'any' | 'none'>, Uint8Array> = {
   cr: Uint8Array.of(0x0d),
   lf: Uint8Array.of(0x0a),
   crlf: Uint8Array.of(0x0d, 0x0a),
@@ -27,20 +28,22 @@ export interface SerialScannerOptions {
 export class SerialScannerDecoder implements ScannerDecoder {
   readonly #framer: LineFramer;
   readonly #any: boolean;
+  readonly #none: boolean;
   readonly #delimiter: Uint8Array;
 
   constructor(options: SerialScannerOptions = {}) {
     const terminator = options.terminator ?? 'any';
     const maxLength = options.maxLength ?? 256;
-    if (!['cr', 'lf', 'crlf', 'any'].includes(terminator)) {
-      throw new PacklineError('PKL_CONFIG_INVALID', { reason: `${SERIAL_SCANNER}: "terminator" must be cr, lf, crlf or any` });
+    if (!['cr', 'lf', 'crlf', 'any', 'none'].includes(terminator)) {
+      throw new PacklineError('PKL_CONFIG_INVALID', { reason: `${SERIAL_SCANNER}: "terminator" must be cr, lf, crlf, any or none` });
     }
     if (!Number.isInteger(maxLength) || maxLength < 1) {
       throw new PacklineError('PKL_CONFIG_INVALID', { reason: `${SERIAL_SCANNER}: "maxLength" must be a positive integer` });
     }
-    this.#any = terminator === 'any';
+    this.#none = terminator === 'none';
+    this.#any = terminator === 'any' || this.#none;
     // `any`: frame on LF after turning every CR into LF; CR LF then gives one empty line, skipped.
-    this.#delimiter = TERMINATOR_BYTES[terminator === 'any' ? 'lf' : terminator];
+    this.#delimiter = TERMINATOR_BYTES[this.#any ? 'lf' : (terminator as Exclude<LineTerminator, 'any' | 'none'>)];
     this.#framer = new LineFramer({ delimiter: this.#delimiter, maxLength });
   }
 
@@ -48,13 +51,26 @@ export class SerialScannerDecoder implements ScannerDecoder {
     return this.#framer.bufferedBytes;
   }
 
+  get pending(): boolean {
+    return this.#framer.bufferedBytes > 0;
+  }
+
   reset(): void {
     this.#framer.reset();
   }
 
-  /** A line without terminator (scanner suffix off) ends after an idle gap: the driver calls flush(). */
+  /**
+   * The line went idle (the driver calls this after a gap). With the suffix switched off
+   * (`terminator: 'none'`) that ends a scan; otherwise the bytes still waiting for their
+   * terminator are a cut-off scan, dropped with `PKL_SCAN_INCOMPLETE` (never a half code, and
+   * never glued to the next line).
+   */
   flush(): ScannerFrame[] {
     if (this.#framer.bufferedBytes === 0) return [];
+    if (!this.#none) {
+      const held = this.#framer.takeBuffered();
+      return [{ type: 'error', code: 'PKL_SCAN_INCOMPLETE', detail: { protocol: SERIAL_SCANNER, length: held.length, suffix: 'line end' }, raw: describeBytes(held) }];
+    }
     return this.push(this.#delimiter).map((f) => (f.type === 'scan' ? { ...f, code: f.code.replace(/\r$/, ''), end: 'flush' } : f));
   }
 

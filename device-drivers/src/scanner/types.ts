@@ -28,9 +28,18 @@ export interface ScanErrorFrame {
 export type ScannerFrame = ScanFrame | ScanErrorFrame;
 
 export interface ScannerDecoder {
-  push(chunk: Uint8Array): ScannerFrame[];
-  /** Ends a scan that has no terminator (the driver calls this after an idle gap). */
+  /**
+   * Bytes in, frames out. `at` (ms, any monotonic clock) is when the chunk arrived: keyboard
+   * decoders use it to tell a cut-off scan from the next one (see KeyTextAssembler).
+   */
+  push(chunk: Uint8Array, at?: number): ScannerFrame[];
+  /**
+   * The stream went idle or ended (the driver calls this after an idle gap): ends a scan that
+   * has no terminator by configuration, drops one that lost its terminator with an error.
+   */
   flush(): ScannerFrame[];
   readonly bufferedBytes: number;
+  /** Something waits for more input: buffered bytes or a scan without its end yet. */
+  readonly pending: boolean;
   reset(): void;
 }

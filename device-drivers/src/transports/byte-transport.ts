@@ -14,6 +14,15 @@ export interface ByteTransport {
   /** Resolves when the bytes were handed to the OS; rejects when the link is not open. */
   write(bytes: Uint8Array): Promise<void>;
   onData(listener: (chunk: Uint8Array) => void): void;
+  /**
+   * Each `onData` chunk is one whole message (a HID input report), not a slice of a byte
+   * stream: decoders of formats without a sync byte drop a stub at the chunk's end.
+   */
+  readonly messages?: boolean;
+  /** HID links: the opened interface's report descriptor (HID 1.11 §6.2.2), null when unreadable. */
+  readonly reportDescriptor?: Uint8Array | null;
+  /** HID keyboard links: kernel input devices still typing this device's keys (null: unknown). */
+  readonly keystrokeLeaks?: readonly string[] | null;
   /** Fires exactly once per opened transport, whatever closed it (`reason` says what). */
   onClose(listener: (reason: string) => void): void;
 }

@@ -88,6 +88,9 @@ async function startSim(o: ScaleSimulatorOptions): Promise<ScaleSimulator> {
 async function startDriver(o: Omit<ScaleDriverOptions, 'mqtt' | 'backoff' | 'silenceMs'> & { url: string; deviceId: string; silenceMs?: number }): Promise<ScaleDriver> {
   const driver = new ScaleDriver({
     silenceMs: 1_000,
+    // Shorter than silenceMs: an answer cut off by the simulator (no CR LF) is asked again before
+    // the silence check can fire (equal values made the MT-SICS case a race, ~1 run in 2 failed).
+    replyTimeoutMs: 300,
     pollIntervalMs: 40,
     backoff: { initialMs: 50, maxMs: 400 },
     weightGate: { heartbeatMs: 1_000, minIntervalMs: 100 },

@@ -119,3 +119,22 @@ export function canSubscribe(identity: Identity, filter: string): boolean {
   }
   return false;
 }
+
+/**
+ * Could some topic match both filters (MQTT 3.1.1 §4.7)? Used for the lab sandbox: a lab
+ * client's filter is granted when it overlaps the sandbox, and deliveries outside the sandbox
+ * are filtered per message, as Mosquitto's read ACL does.
+ */
+export function filtersOverlap(a: string, b: string): boolean {
+  // A `$` level is matched only by itself, never by a leading wildcard (§4.7.2).
+  if ((a.startsWith('$') || b.startsWith('$')) && a.split('/')[0] !== b.split('/')[0]) return false;
+  const l = a.split('/');
+  const r = b.split('/');
+  for (let i = 0; ; i++) {
+    const x = l[i];
+    const y = r[i];
+    if (x === '#' || y === '#') return true;
+    if (x === undefined || y === undefined) return x === undefined && y === undefined;
+    if (x !== '+' && y !== '+' && x !== y) return false;
+  }
+}

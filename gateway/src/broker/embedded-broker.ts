@@ -1,6 +1,6 @@
 /**
  * The embedded MQTT 3.1.1 broker: aedes 1.2 behind Packline's authentication, ACL, per-client
- * rate limit, connection cap and bounded queues. Listeners: TCP, TLS (when a certificate is
+ * rate limit, connection cap, maximum packet size, retained-topic rule and bounded queues. Listeners: TCP, TLS (when a certificate is
  * configured) and MQTT over WebSocket on `mqtt.wsPath` of the HTTP server the composition root
  * hands in. docs/mqtt.md is the contract devices are held to.
  *
@@ -23,16 +23,19 @@ import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
-import { Aedes, type AedesOptions, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
+import { createServer as createTlsServer, type Server as TlsServer, TLSSocket } from 'node:tls';
+import { Aedes, type AedesOptions, type AuthenticateError, type Client, type ConnectPacket, type PublishPacket } from 'aedes';
 import { WebSocketServer, createWebSocketStream, type WebSocket } from 'ws';
-import { parseTopic, topics } from '../../../contracts/topics.js';
+import { type ErrorCode, type ErrorDetails, toWireError } from '../../../contracts/errors.js';
+import { isRetainedTopic, parseTopic, ROLE_EVENTS, topics } from '../../../contracts/topics.js';
+import { checkDeviceState, readMsgId } from '../../../contracts/validate.js';
 import type { Config } from '../config/schema.js';
 import type { Component } from '../lib/component.js';
 import type { Logger } from '../lib/logger.js';
 import type { DeviceRecord } from '../storage/types.js';
-import { canPublish, canSubscribe, type Identity, isRole } from './acl.js';
+import { canPublish, canSubscribe, filtersOverlap, type Identity, isRole, topicMatches } from './acl.js';
 import { createBoundedPersistence, type BoundedPersistence } from './bounded-persistence.js';
+import { type MqttRefusalReason, type RefusalCounts, zeroRefusals } from './refusals.js';
 import { generateSecret, hashSecret, verifySecret } from './secrets.js';
 import { TokenBucket } from '../lib/token-bucket.js';
 
@@ -58,6 +61,10 @@ export interface BrokerStats {
   messagesOut: number;
   /** QoS 1/2 messages dropped because a client's queue reached `limits.maxQueuedPerClient`. */
   queueDropped: number;
+  /** Every refusal, by reason (`packline_mqtt_refused_total{reason}`). */
+  refused: RefusalCounts;
+  /** Connections closed by the idle limit (keep-alive 0 and no traffic for `limits.idleTimeout`). */
+  idleClosed: number;
 }
 
 export interface EmbeddedBrokerOptions {
@@ -71,13 +78,32 @@ export interface EmbeddedBrokerOptions {
 interface ClientState {
   identity: Identity;
   anonymous: boolean;
+  /** Anonymous lab client confined to `mqtt.labTopics`. */
+  lab: boolean;
   /** Publish rate limit (lib/token-bucket.ts). */
   bucket: TokenBucket;
   /** Refusals since the bucket was last full. */
   refused: number;
+  /** ACL refusals not yet logged (logging is rate-limited per client). */
+  unlogged: number;
+  lastLogged: number;
 }
 
-// aedes' CONNACK return codes (MQTT 3.1.1 §3.2.2.3)
+/** What preConnect saw in the CONNECT packet, for the later hooks. */
+interface ConnectFacts {
+  /** Zero-byte client id with CleanSession=0: refused with CONNACK 2 ([MQTT-3.1.3-8]). */
+  emptyIdPersistent: boolean;
+}
+
+/** At most one ACL-refusal log line per client in this interval (the counters count them all). */
+const ACL_LOG_INTERVAL_MS = 10_000;
+/**
+ * TCP keep-alive on every socket: after this long without traffic the kernel probes the peer,
+ * so half-open connections (a device that lost power) are reaped even with MQTT keep-alive 0.
+ */
+const TCP_KEEPALIVE_DELAY_MS = 60_000;
+
+// CONNACK return codes (MQTT 3.1.1 §3.2.2.3, Table 3.1): only 0–5 are defined.
 const CONNACK_IDENTIFIER_REJECTED = 2;
 const CONNACK_SERVER_UNAVAILABLE = 3;
 const CONNACK_BAD_CREDENTIALS = 4;
@@ -112,6 +138,9 @@ export class EmbeddedBroker implements Component {
   private onUpgrade: ((req: IncomingMessage, socket: Duplex, head: Buffer) => void) | null = null;
   private readonly sockets = new Set<Socket>();
   private readonly states = new WeakMap<Client, ClientState>();
+  private readonly connects = new WeakMap<Client, ConnectFacts>();
+  /** The transport socket under each client (TCP/TLS socket, or the WebSocket's socket). */
+  private readonly rawSockets = new WeakMap<Client, Socket>();
   /** Packets refused in authorizePublish but acknowledged; aedes.publish discards them. */
   private readonly discard = new WeakSet<object>();
   /** deviceId → last verified secret hash record and sha256 of the secret (see authenticate). */
@@ -128,7 +157,9 @@ export class EmbeddedBroker implements Component {
     disconnectedForFlood: 0,
     messagesIn: 0,
     messagesOut: 0,
+    idleClosed: 0,
   };
+  private readonly refusals: RefusalCounts = zeroRefusals();
 
   constructor(opts: EmbeddedBrokerOptions) {
     this.cfg = opts.config;
@@ -166,6 +197,8 @@ export class EmbeddedBroker implements Component {
       messagesIn: c.messagesIn,
       messagesOut: c.messagesOut,
       queueDropped: this.persistence?.dropped() ?? 0,
+      refused: { ...this.refusals },
+      idleClosed: c.idleClosed,
     };
   }
 
@@ -192,16 +225,18 @@ export class EmbeddedBroker implements Component {
       // A subscriber whose socket does not drain within 30 s is disconnected instead of
       // stalling delivery for everyone (aedes#1060; docs/decisions/0001-stack.md).
       drainTimeout: 30_000,
-      // Clients must declare a keep-alive of 1..3600 s so half-open sockets are reaped
-      // (MQTT 3.1.1 §3.1.2.10: 1.5 × keep-alive); 0 ("never") is refused.
-      keepaliveLimit: 3600,
+      // Any keep-alive is accepted: 0 means "the keep alive mechanism is turned off" (MQTT 3.1.1
+      // §3.1.2.10) and aedes' keepaliveLimit would refuse it with return code 6, which 3.1.1 does
+      // not define (§3.2.2.3: 0–5). aedes closes a client silent for 1.5 × its keep-alive
+      // [MQTT-3.1.2-24]; keep-alive-0 connections get the idle limit and TCP keep-alive instead.
+      keepaliveLimit: 0,
       // Client ids are `{deviceId}` or `{deviceId}:{suffix}`; ids are up to 64 characters.
       maxClientsIdLength: 128,
       // Contract topics have at most 4 levels, aedes' own $SYS topics 4; deep topics are abuse.
       maxTopicLevels: 16,
       // Devices publish at QoS ≤ 1; bound half-open QoS 2 handshakes tightly.
       maxInflightInbound: 100,
-      preConnect: (client, _packet, cb) => this.preConnect(client, cb),
+      preConnect: (client, packet, cb) => this.preConnect(client, packet, cb),
       authenticate: (client, username, password, cb) => {
         void this.authenticate(client, username, password).then(
           () => cb(null, true),
@@ -211,12 +246,15 @@ export class EmbeddedBroker implements Component {
       authorizePublish: (client, packet, cb) => this.authorizePublish(client, packet, cb),
       authorizeSubscribe: (client, sub, cb) => {
         const st = this.states.get(client);
-        if (st && canSubscribe(st.identity, sub.topic)) return cb(null, sub);
+        if (st && canSubscribe(st.identity, sub.topic) && (!st.lab || this.labOverlaps(sub.topic))) return cb(null, sub);
         this.counters.aclSubscribe++;
-        this.log.debug({ clientId: client.id, filter: sub.topic }, 'subscribe denied');
+        this.refusals.acl_subscribe++;
+        if (st) this.logAclRefusal(client, st, 'subscribe', sub.topic);
         cb(null, null); // → SUBACK 0x80 for this filter (MQTT 3.1.1 §3.9.3)
       },
-      authorizeForward: (_client, packet) => {
+      authorizeForward: (client, packet) => {
+        // A lab client's wildcard may overlap the contract's topics: it only ever sees the sandbox.
+        if (this.states.get(client)?.lab && !this.labMatches(packet.topic)) return null;
         this.counters.messagesOut++;
         return packet;
       },
@@ -234,17 +272,19 @@ export class EmbeddedBroker implements Component {
     this.broker = broker;
 
     try {
-      this.tcp = createNetServer((socket) => this.handleSocket(socket));
+      this.tcp = createNetServer((socket) => this.handleSocket(socket, socket));
       this.boundPorts.tcp = await listen(this.tcp, mqtt.port, mqtt.host);
       if (mqtt.tls.certFile && mqtt.tls.keyFile) {
         this.tls = createTlsServer(
           {
             cert: readFileSync(mqtt.tls.certFile),
             key: readFileSync(mqtt.tls.keyFile),
-            ...(mqtt.tls.caFile ? { ca: readFileSync(mqtt.tls.caFile) } : {}),
+            // caFile means "require a client certificate signed by this CA" (mutual TLS): the
+            // handshake fails without one (docs/mqtt.md §1, `packline tls init --client`).
+            ...(mqtt.tls.caFile ? { ca: readFileSync(mqtt.tls.caFile), requestCert: true, rejectUnauthorized: true } : {}),
             minVersion: 'TLSv1.2',
           },
-          (socket) => this.handleSocket(socket),
+          (socket) => this.handleSocket(socket, socket),
         );
         this.boundPorts.tls = await listen(this.tls, mqtt.tls.port, mqtt.host);
       }
@@ -289,7 +329,7 @@ export class EmbeddedBroker implements Component {
 
   // ---- listeners --------------------------------------------------------------------------
 
-  private handleSocket(socket: Socket): void {
+  private handleSocket(stream: Duplex, socket: Socket, req?: IncomingMessage): void {
     if (!this.broker) return void socket.destroy();
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
@@ -297,12 +337,46 @@ export class EmbeddedBroker implements Component {
     // With Nagle's algorithm a small write waits for the peer's delayed ACK (up to 40 ms on
     // Linux) before it leaves, which showed up as ~40 ms per round trip in the core benchmark.
     socket.setNoDelay(true);
-    this.broker.handle(socket);
+    socket.setKeepAlive(true, TCP_KEEPALIVE_DELAY_MS);
+    const client = req ? this.broker.handle(stream, req) : this.broker.handle(stream);
+    this.rawSockets.set(client, socket);
+    this.limitPacketSize(client);
+  }
+
+  /**
+   * Refuses a packet bigger than `limits.maxPacketSize` as soon as its fixed header is read
+   * (MQTT 3.1.1 §2.2.3: the Remaining Length precedes the body), before its body is buffered,
+   * parsed or routed: the parser's error makes aedes close the connection. MQTT 3.1.1 has no
+   * way to tell the client (MQTT 5 would send DISCONNECT 0x95, §3.2.2.3.6); closing the
+   * Network Connection is what a server does on a packet it will not process (§4.8).
+   * Hooks mqtt-packet's `_parseLength` state (mqtt-packet 9.x parser.js; pinned by a test).
+   */
+  private limitPacketSize(client: Client): void {
+    const max = this.cfg.mqtt.limits.maxPacketSize;
+    const parser = (client as unknown as { _parser?: MqttParser })._parser;
+    if (!parser || typeof parser._parseLength !== 'function') {
+      throw new Error('mqtt-packet parser internals changed: maxPacketSize cannot be enforced');
+    }
+    const parseLength = parser._parseLength.bind(parser);
+    parser._parseLength = () => {
+      const done = parseLength();
+      if (done) {
+        const rl = parser.packet.length;
+        const size = 1 + (rl < 128 ? 1 : rl < 16_384 ? 2 : rl < 2_097_152 ? 3 : 4) + rl;
+        if (size > max) {
+          this.refusals.packet_too_large++;
+          this.log.warn({ clientId: client.id, cmd: parser.packet.cmd, size, max }, 'mqtt packet too large: connection closed');
+          parser._emitError(new Error(`packet of ${size} bytes exceeds mqtt.limits.maxPacketSize (${max})`));
+          return false;
+        }
+      }
+      return done;
+    };
   }
 
   private attachWebSocket(server: HttpServer | HttpsServer, path: string): void {
-    // 64 KiB: device → gateway messages are small (MAX_EVENT_BYTES is 4 KiB).
-    const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+    // A WebSocket frame never needs to be bigger than the biggest MQTT packet accepted.
+    const wss = new WebSocketServer({ noServer: true, maxPayload: this.cfg.mqtt.limits.maxPacketSize });
     this.wss = wss;
     this.onUpgrade = (req, socket, head) => {
       let pathname: string;
@@ -317,11 +391,10 @@ export class EmbeddedBroker implements Component {
         return;
       }
       wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-        const broker = this.broker;
-        if (!broker) return void ws.terminate();
+        if (!this.broker) return void ws.terminate();
         const stream = createWebSocketStream(ws);
         stream.on('error', () => ws.terminate());
-        broker.handle(stream, req);
+        this.handleSocket(stream, socket as Socket, req);
       });
     };
     server.on('upgrade', this.onUpgrade);
@@ -329,14 +402,31 @@ export class EmbeddedBroker implements Component {
 
   // ---- hooks ------------------------------------------------------------------------------
 
-  private preConnect(client: Client, cb: (err: Error | null, ok: boolean) => void): void {
+  private preConnect(client: Client, packet: ConnectPacket, cb: (err: Error | null, ok: boolean) => void): void {
     const broker = this.broker;
     const max = this.cfg.mqtt.limits.maxConnections;
     if (broker && broker.connectedClients + this.authenticating >= max) {
       this.counters.connectionsRefused++;
+      this.refusals.connection_limit++;
       this.log.warn({ max }, 'connection refused: mqtt.limits.maxConnections reached');
       // An error here makes aedes close the socket without CONNACK.
       return cb(new Error('connection limit reached'), false);
+    }
+    if (packet.protocolVersion !== 3 && packet.protocolVersion !== 4) {
+      // aedes answers CONNACK 1 (unacceptable protocol level) and closes [MQTT-3.1.2-2].
+      this.refusals.protocol++;
+      this.log.info({ clientId: packet.clientId, protocolVersion: packet.protocolVersion }, 'mqtt connect refused: protocol level');
+    }
+    this.connects.set(client, { emptyIdPersistent: packet.clientId === '' && !packet.clean });
+    const keepalive = packet.keepalive ?? 0;
+    const socket = this.rawSockets.get(client);
+    if (keepalive === 0 && socket) {
+      // Keep-alive turned off (§3.1.2.10): the idle limit stands in for aedes' 1.5 × keep-alive timer.
+      socket.setTimeout(this.cfg.mqtt.limits.idleTimeout * 1000, () => {
+        this.counters.idleClosed++;
+        this.log.info({ clientId: client.id, idleTimeout: this.cfg.mqtt.limits.idleTimeout }, 'mqtt connection idle: closed');
+        socket.destroy();
+      });
     }
     cb(null, true);
   }
@@ -347,6 +437,7 @@ export class EmbeddedBroker implements Component {
       await this.authenticateInner(client, username, password);
     } catch (err) {
       this.counters.authFailures++;
+      this.refusals[(err as AuthenticateError).returnCode === CONNACK_IDENTIFIER_REJECTED ? 'client_id' : 'auth']++;
       this.log.info({ clientId: client.id, username, reason: (err as Error).message }, 'mqtt connect refused');
       throw err;
     } finally {
@@ -363,9 +454,17 @@ export class EmbeddedBroker implements Component {
     const fresh = (identity: Identity, anonymous: boolean): ClientState => ({
       identity,
       anonymous,
+      lab: anonymous && this.cfg.mqtt.labTopics.length > 0,
       bucket: new TokenBucket(limits.publishRate, limits.publishBurst, performance.now()),
       refused: 0,
+      unlogged: 0,
+      lastLogged: -Infinity,
     });
+    if (this.connects.get(client)?.emptyIdPersistent) {
+      // "If the Client supplies a zero-byte ClientId with CleanSession set to 0, the Server MUST
+      // respond to the CONNECT Packet with a CONNACK return code 0x02 (Identifier rejected)" [MQTT-3.1.3-8].
+      throw authError(CONNACK_IDENTIFIER_REJECTED, 'empty client id with CleanSession=0');
+    }
     if (username === undefined || username === '') {
       if (!this.cfg.mqtt.allowAnonymous) throw authError(CONNACK_NOT_AUTHORIZED, 'anonymous clients are not allowed');
       this.states.set(client, fresh({ deviceId: client.id, role: 'service' }, true));
@@ -392,6 +491,14 @@ export class EmbeddedBroker implements Component {
       if (ok) this.verified.set(username, { encoded: rec.secretHash, digest });
     }
     if (!ok) throw authError(CONNACK_BAD_CREDENTIALS, 'wrong secret');
+    const socket = this.rawSockets.get(client);
+    if (this.cfg.mqtt.tls.caFile && socket instanceof TLSSocket) {
+      // Mutual TLS (mqtt.tls.caFile): the certificate the handshake verified must be this
+      // device's own (CN = device id), so a stolen secret alone is not enough, nor another
+      // device's certificate.
+      const cn = socket.getPeerCertificate().subject?.CN;
+      if (cn !== username) throw authError(CONNACK_NOT_AUTHORIZED, `client certificate is for ${JSON.stringify(cn ?? null)}, not ${username}`);
+    }
     if (rec.role !== 'service' && !clientIdFits(client.id, username)) {
       // Otherwise one device could take over another's session ([MQTT-3.1.4-2]).
       throw authError(CONNACK_IDENTIFIER_REJECTED, `client id must be "${username}" or "${username}:<suffix>"`);
@@ -408,28 +515,111 @@ export class EmbeddedBroker implements Component {
     if (!st) return cb(new Error('not authenticated'));
     if (packet === (client as Client & { will?: unknown }).will) {
       // The client's last will, published as it goes: ACL applies, the rate limit does not.
-      return cb(canPublish(st.identity, packet.topic) ? null : new Error('will topic not allowed'));
+      return cb(this.mayPublish(st, packet.topic) && this.mayRetain(st, packet) ? null : new Error('will topic not allowed'));
     }
     const now = performance.now();
     // A client that let its bucket fill up again has stopped flooding: forgive earlier refusals.
     if (st.bucket.level(now) >= this.cfg.mqtt.limits.publishBurst) st.refused = 0;
     if (!st.bucket.take(now)) {
       this.counters.rateLimited++;
-      return this.refuse(client, st, packet, cb, 'rate limit');
+      return this.refuse(client, st, packet, cb, 'rate_limited');
     }
-    if (!canPublish(st.identity, packet.topic)) {
+    if (!this.mayPublish(st, packet.topic)) {
       this.counters.aclPublish++;
-      this.log.debug({ clientId: client.id, topic: packet.topic }, 'publish denied');
-      return this.refuse(client, st, packet, cb, 'acl');
+      this.logAclRefusal(client, st, 'publish', packet.topic);
+      this.answerDevice(st, packet, 'acl_publish');
+      return this.refuse(client, st, packet, cb, 'acl_publish');
+    }
+    if (!this.mayRetain(st, packet)) {
+      this.logAclRefusal(client, st, 'retain', packet.topic);
+      return this.refuse(client, st, packet, cb, 'retain');
+    }
+    if (parseTopic(packet.topic)?.type === 'state' && !st.lab) {
+      const checked = checkDeviceState(packet.payload as Buffer);
+      if (!checked.ok) {
+        this.sendDeviceError(st, packet, checked.code, checked.details);
+        return this.refuse(client, st, packet, cb, 'state_invalid');
+      }
     }
     this.counters.messagesIn++;
     cb(null);
   }
 
-  private refuse(client: Client, st: ClientState, packet: PublishPacket, cb: (err?: Error | null) => void, why: string) {
+  private mayPublish(st: ClientState, topic: string): boolean {
+    return canPublish(st.identity, topic) && (!st.lab || this.labMatches(topic));
+  }
+
+  /** Retained messages only on the contract's retained topics, or inside the lab sandbox. */
+  private mayRetain(st: ClientState, packet: PublishPacket): boolean {
+    return !packet.retain || isRetainedTopic(packet.topic) || (st.lab && this.labMatches(packet.topic));
+  }
+
+  private labMatches(topic: string): boolean {
+    return this.cfg.mqtt.labTopics.some((f) => topicMatches(f, topic));
+  }
+
+  private labOverlaps(filter: string): boolean {
+    return this.cfg.mqtt.labTopics.some((f) => filtersOverlap(f, filter));
+  }
+
+  /**
+   * A device's refused publish inside its own subtree gets a coded answer on `dev/{self}/err`
+   * (docs/mqtt.md §3): PKL_TOPIC_UNKNOWN for a topic outside the contract, PKL_DEVICE_ROLE_MISMATCH
+   * for an event its role does not send, PKL_ACL_DENIED for topics only the gateway publishes.
+   * Publishes outside the own subtree get no answer (the device has no business there).
+   */
+  private answerDevice(st: ClientState, packet: PublishPacket, _why: MqttRefusalReason): void {
+    const { deviceId, role } = st.identity;
+    if (role === 'service' || !packet.topic.startsWith(`dev/${deviceId}/`)) return;
+    const parsed = parseTopic(packet.topic);
+    if (parsed === null) return this.sendDeviceError(st, packet, 'PKL_TOPIC_UNKNOWN', { topic: packet.topic });
+    if (parsed.type === 'event' && !ROLE_EVENTS[role].includes(parsed.kind)) {
+      return this.sendDeviceError(st, packet, 'PKL_DEVICE_ROLE_MISMATCH', { deviceId, role, kind: parsed.kind });
+    }
+    this.sendDeviceError(st, packet, 'PKL_ACL_DENIED', { deviceId, action: 'publish', topic: packet.topic });
+  }
+
+  private sendDeviceError(st: ClientState, packet: PublishPacket, code: ErrorCode, details: ErrorDetails): void {
+    const broker = this.broker;
+    if (!broker || st.identity.role === 'service') return;
+    const parsed = parseTopic(packet.topic);
+    const wire: Record<string, unknown> = { ...toWireError(code, details) };
+    if (parsed?.type === 'event') wire.kind = parsed.kind;
+    const msgId = readMsgId(packet.payload as Buffer);
+    if (msgId !== undefined) wire.msg_id = msgId;
+    broker.publish(
+      { cmd: 'publish', topic: topics.error(st.identity.deviceId), payload: Buffer.from(JSON.stringify(wire)), qos: 1, retain: false, dup: false },
+      (err) => {
+        if (err) this.log.warn({ err, deviceId: st.identity.deviceId }, 'could not publish error');
+      },
+    );
+  }
+
+  /** Logs an ACL refusal at most once per client every ACL_LOG_INTERVAL_MS, with the count in between. */
+  private logAclRefusal(client: Client, st: ClientState, action: string, topic: string): void {
+    const now = performance.now();
+    st.unlogged++;
+    if (now - st.lastLogged < ACL_LOG_INTERVAL_MS) return;
+    this.log.warn(
+      { clientId: client.id, deviceId: st.identity.deviceId, role: st.identity.role, action, topic, refused: st.unlogged },
+      'mqtt refused by ACL',
+    );
+    st.unlogged = 0;
+    st.lastLogged = now;
+  }
+
+  private refuse(
+    client: Client,
+    st: ClientState,
+    packet: PublishPacket,
+    cb: (err?: Error | null) => void,
+    why: 'acl_publish' | 'rate_limited' | 'retain' | 'state_invalid',
+  ) {
+    this.refusals[why]++;
     st.refused++;
     if (st.refused >= this.cfg.mqtt.limits.disconnectAfterRefused) {
       this.counters.disconnectedForFlood++;
+      this.refusals.flood_disconnect++;
       this.log.warn({ clientId: client.id, deviceId: st.identity.deviceId, refused: st.refused, why }, 'disconnecting flooding client');
       st.refused = 0;
       return cb(new Error(`too many refused publishes (${why})`)); // aedes closes the connection
@@ -467,6 +657,13 @@ export class EmbeddedBroker implements Component {
       ),
     );
   }
+}
+
+/** The parts of mqtt-packet's Parser (9.x, parser.js) the packet-size limit hooks into. */
+interface MqttParser {
+  packet: { cmd: string; length: number };
+  _parseLength(): boolean;
+  _emitError(err: Error): void;
 }
 
 function listen(server: NetServer, port: number, host: string): Promise<number> {

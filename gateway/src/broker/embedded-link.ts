@@ -4,6 +4,7 @@
  * because aedes tells us who connects and disconnects, keyed by the authenticated device id.
  */
 import type { AedesPublishPacket, Client } from 'aedes';
+import { isRetainedTopic } from '../../../contracts/topics.js';
 import type { Logger } from '../lib/logger.js';
 import { isValidTopicFilter, isValidTopicName } from './acl.js';
 import type { EmbeddedBroker } from './embedded-broker.js';
@@ -86,6 +87,7 @@ export class EmbeddedLink implements BrokerLink {
 
   publish(topic: string, payload: string | Buffer, opts: PublishOptions = {}): Promise<void> {
     if (!isValidTopicName(topic)) return Promise.reject(new Error(`invalid topic ${JSON.stringify(topic)}`));
+    if (opts.retain && !isRetainedTopic(topic)) return Promise.reject(new Error(`${topic} is not a retained topic (docs/mqtt.md §2)`));
     const packet = {
       cmd: 'publish' as const,
       topic,

@@ -15,7 +15,7 @@
  * - Our own last will marks `gateway/{id}/state` offline (retained) if the gateway vanishes.
  */
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import { topics } from '../../../contracts/topics.js';
+import { isRetainedTopic, topics } from '../../../contracts/topics.js';
 import type { Logger } from '../lib/logger.js';
 import { isValidTopicFilter, isValidTopicName, topicMatches } from './acl.js';
 import type { BrokerLink, InboundMessage, PublishOptions } from './link.js';
@@ -166,6 +166,8 @@ export class ExternalLink implements BrokerLink {
 
   async publish(topic: string, payload: string | Buffer, opts: PublishOptions = {}): Promise<void> {
     if (!isValidTopicName(topic)) throw new Error(`invalid topic ${JSON.stringify(topic)}`);
+    // Mosquitto would keep it; the contract keeps retained messages only on its retained topics.
+    if (opts.retain && !isRetainedTopic(topic)) throw new Error(`${topic} is not a retained topic (docs/mqtt.md §2)`);
     const client = this.client;
     if (!client) throw new Error('external broker link is not started');
     // QoS 1 resolves on PUBACK; while disconnected MQTT.js keeps it in its outgoing store.

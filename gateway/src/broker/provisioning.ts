@@ -48,7 +48,7 @@ interface ProvisioningFile {
 
 const NOTE =
   'Secrets issued by Packline for MQTT (username = device id, password = secret). ' +
-  'Configure each device, then delete this file; `packline device rotate <id>` issues a new one.';
+  'Configure each device, then delete this file; `packline device rotate-secret <id>` issues a new one.';
 
 export interface ProvisionerOptions {
   dataDir: string;

@@ -5,7 +5,10 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { configFromOptions, type GlobalOptions } from './options.js';
+import { formatFindings, runConformance } from '../../../cloud-sync/src/conformance/conformance.js';
+import { HttpSyncTransport } from '../../../cloud-sync/src/transports/http-transport.js';
+import { configFromOptions, type GlobalOptions, setCommandExitCode } from './options.js';
+import { loadSyncKey } from '../sync/sync-service.js';
 import { type AdminDb, openAdminDb } from '../storage/admin-db.js';
 import { retryOps } from '../sync/retry-request.js';
 import { META_ACKED_SEQ, META_INBOUND_CURSOR } from '../sync/sync-store-adapter.js';
@@ -83,5 +86,26 @@ export function registerSyncCommands(program: Command): void {
         return targets;
       });
       out(marked.length === 0 ? 'nothing to retry' : `marked for retry: ${marked.join(' ')}`);
+    });
+
+  sync
+    .command('conformance')
+    .description("check a cloud's side of the sync contract (docs/sync.md): prints what it does wrong, exit code 1 if anything")
+    .requiredOption('--url <url>', 'the cloud base URL, as sync.url (https://…; http:// on a trusted network)')
+    .option('--key-file <file>', 'HMAC key of the test gateway (else PACKLINE_SYNC_KEY)')
+    .option('--gateway <id>', 'gateway id provisioned in the cloud for testing (never a production one)', 'conformance-1')
+    .option('--timeout-ms <ms>', 'per-request timeout', '15000')
+    .option('--json', 'print the findings as JSON')
+    .action(async (opts: { url: string; keyFile?: string; gateway: string; timeoutMs: string; json?: boolean }) => {
+      const key = loadSyncKey(opts.keyFile);
+      const transport = new HttpSyncTransport({ baseUrl: opts.url });
+      await transport.start();
+      try {
+        const findings = await runConformance({ transport, gatewayId: opts.gateway, key, timeoutMs: Number(opts.timeoutMs) });
+        out(opts.json ? JSON.stringify(findings, null, 2) : formatFindings(findings));
+        setCommandExitCode(findings.every((f) => f.ok) ? 0 : 1);
+      } finally {
+        await transport.stop();
+      }
     });
 }

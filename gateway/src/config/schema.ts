@@ -27,6 +27,18 @@ const TcpLink = Type.Object(
   { type: Type.Literal('tcp'), host: Type.String({ minLength: 1 }), port: Type.Integer({ minimum: 1, maximum: 65535 }) },
   { additionalProperties: false },
 );
+/**
+ * A USB HID device by identity, read through node-hid: `vid:pid` (hex, as lsusb prints it) or
+ * `vid:pid:serial` when two identical devices share a gateway. Never `/dev/hidrawN`: the number
+ * changes on replug (`packline device discover` prints the identity to use).
+ */
+const HidLink = Type.Object(
+  {
+    type: Type.Literal('hid'),
+    device: Type.String({ pattern: '^[0-9a-fA-F]{4}:[0-9a-fA-F]{4}(:.+)?$', description: 'vid:pid[:serial] in hex, e.g. 0c2e:0b61 (see packline device discover)' }),
+  },
+  { additionalProperties: false },
+);
 const TcpListenLink = Type.Object(
   { type: Type.Literal('tcp-listen'), host: Type.String({ default: '0.0.0.0' }), port: Type.Integer({ minimum: 0, maximum: 65535 }) },
   { additionalProperties: false },
@@ -43,7 +55,8 @@ export const DriverConfig = Type.Union(
       {
         kind: Type.Literal('scale'),
         definition: Type.String({ minLength: 1 }),
-        link: Type.Union([SerialLink, TcpLink]),
+        /** serial (RS-232 / USB-serial), TCP device server, or USB HID (HID POS scales: definitions with transport hid) */
+        link: Type.Union([SerialLink, TcpLink, HidLink]),
         pollIntervalMs: Type.Optional(Type.Integer({ minimum: 50, maximum: 10_000 })),
       },
       { additionalProperties: false },
@@ -70,11 +83,15 @@ export const DriverConfig = Type.Union(
         kind: Type.Literal('scanner'),
         /** serial lines, evdev input events, HID keyboard boot reports (hidraw) or HID POS reports */
         wire: Type.Union([Type.Literal('serial'), Type.Literal('evdev'), Type.Literal('hid-keyboard'), Type.Literal('hid-pos')]),
+        /** hid: wire hid-keyboard or hid-pos through node-hid by identity; file: an evdev node or a FIFO */
         link: Type.Union([
           SerialLink,
+          HidLink,
           Type.Object({ type: Type.Literal('file'), path: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
         ]),
         baudRate: Type.Optional(Type.Integer({ minimum: 300, maximum: 921_600 })),
+        /** serial wire: the scanner's suffix; default any (CR, LF or CR LF); none = suffix off, a scan ends after an idle gap */
+        terminator: Type.Optional(Type.Union([Type.Literal('cr'), Type.Literal('lf'), Type.Literal('crlf'), Type.Literal('any'), Type.Literal('none')])),
         layout: Type.Optional(Type.Union([Type.Literal('us'), Type.Literal('de'), Type.Literal('fr')])),
         prefix: Type.Optional(Type.String({ maxLength: 16 })),
         suffix: Type.Optional(Type.String({ maxLength: 16 })),
@@ -93,7 +110,10 @@ export const DriverConfig = Type.Union(
       { additionalProperties: false },
     ),
   ],
-  { description: 'run this device through a driver inside the gateway (see docs/devices/)' },
+  {
+    description:
+      'run this device through a driver inside the gateway (see docs/devices/); link: serial {path} (prefer /dev/serial/by-id/…), tcp {host, port}, hid {device: vid:pid[:serial], never /dev/hidrawN} for HID POS scales and HID scanners, file {path} for evdev',
+  },
 );
 export type DriverConfig = Static<typeof DriverConfig>;
 
@@ -188,12 +208,19 @@ export const ConfigSchema = Type.Object(
             port: Type.Integer({ description: 'MQTT over TLS, opened when certFile and keyFile are set', minimum: 0, maximum: 65535, default: 8883 }),
             certFile: Type.Optional(Type.String()),
             keyFile: Type.Optional(Type.String()),
-            caFile: Type.Optional(Type.String()),
+            /** Mutual TLS: every TLS client must present a certificate signed by this CA, with CN = its username. */
+            caFile: Type.Optional(Type.String({ description: 'Mutual TLS: require every TLS client to present a certificate signed by this CA, with CN = its username (packline tls init --client).' })),
           },
           { default: {}, additionalProperties: false },
         ),
         /** Lab only: let clients in without credentials, with full access. Start-up warns loudly. */
         allowAnonymous: Type.Boolean({ description: 'Lab only: let clients in without credentials, with full access. Start-up warns loudly.', default: false }),
+        /**
+         * Lab only, with allowAnonymous: confine anonymous clients to these topic filters, a
+         * sandbox outside the device contract (e.g. for the Eclipse Paho interoperability suite).
+         * Empty: anonymous clients have full access.
+         */
+        labTopics: Type.Array(Type.String({ minLength: 1 }), { description: 'Lab only, with allowAnonymous: topic filters anonymous clients are confined to (a sandbox outside the device contract, e.g. for conformance suites); empty = full access.', default: [] }),
         /**
          * Point the gateway at an external broker (Mosquitto, EMQX) instead of the embedded one.
          * Devices then authenticate against that broker; the gateway connects as a service client.
@@ -220,6 +247,18 @@ export const ConfigSchema = Type.Object(
             /** QoS 1/2 messages queued per client (offline or slow) before the oldest are dropped. */
             maxQueuedPerClient: Type.Integer({ description: 'QoS 1/2 messages queued per client (offline or slow) before the oldest are dropped.', minimum: 1, default: 1000 }),
             maxConnections: Type.Integer({ description: 'clients connected at once; further CONNECTs are refused', minimum: 1, default: 2000 }),
+            /**
+             * Largest MQTT control packet accepted (bytes, fixed header included; MQTT 5 §3.1.2.11.4
+             * "Maximum Packet Size" semantics). A bigger packet closes the connection as soon as its
+             * fixed header is read, so it is never buffered or delivered.
+             */
+            maxPacketSize: Type.Integer({ description: 'Largest MQTT packet accepted (bytes, whole packet); a bigger one closes the connection before its body is read and is delivered to nobody.', minimum: 1024, maximum: 268435460, default: 1048576 }),
+            /**
+             * Connections that declared keep-alive 0 ("turned off", MQTT 3.1.1 §3.1.2.10) are
+             * closed after this many seconds without any traffic; TCP keep-alive probes reap
+             * half-open sockets of every connection as well.
+             */
+            idleTimeout: Type.Integer({ description: 'Seconds without traffic after which a connection that declared keep-alive 0 is closed (others are reaped at 1.5 × their keep-alive).', minimum: 1, default: 3600 }),
           },
           { default: {}, additionalProperties: false },
         ),

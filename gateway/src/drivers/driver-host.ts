@@ -19,6 +19,10 @@ import { ScaleDriver } from '../../../device-drivers/src/scale/driver.js';
 import type { ScanPostprocessOptions } from '../../../device-drivers/src/scanner/postprocess.js';
 import { ScannerDriver } from '../../../device-drivers/src/scanner/scanner-driver.js';
 import { FileTransport } from '../../../device-drivers/src/transports/file.js';
+import { type HidBinding, NodeHidBinding } from '../../../device-drivers/src/hid/binding.js';
+import { USAGE_PAGE } from '../../../device-drivers/src/hid/definitions.js';
+import { HID_RECONNECT_BACKOFF, HidTransport } from '../../../device-drivers/src/hid/hid-transport.js';
+import { parseHidIdentity } from '../../../device-drivers/src/hid/identity.js';
 import { findScaleDefinition } from '../../../device-drivers/src/scale/index.js';
 import { SerialTransport } from '../../../device-drivers/src/transports/serial.js';
 import { TcpTransport } from '../../../device-drivers/src/transports/tcp.js';
@@ -35,6 +39,8 @@ export interface DriverHostDeps {
   /** Where hosted drivers connect: the embedded broker's TCP listener or the external broker. */
   mqttUrl: string;
   logger: Logger;
+  /** The HID stack (tests inject device-drivers' MockHidBinding); default node-hid. */
+  hidBinding?: HidBinding;
 }
 
 function unknownDefinition(d: DeviceConfig, drv: Extract<DriverConfig, { definition: string }>): never {
@@ -45,7 +51,15 @@ export class DriverHost implements Component {
   readonly name = 'drivers';
   private readonly running: Component[] = [];
 
+  #hid: HidBinding | null = null;
+
   constructor(private readonly deps: DriverHostDeps) {}
+
+  /** node-hid is loaded only when a HID link is configured. */
+  private hid(): HidBinding {
+    this.#hid ??= this.deps.hidBinding ?? new NodeHidBinding();
+    return this.#hid;
+  }
 
   /** Issues a fresh secret for a hosted device; only its hash is stored. */
   private async secretFor(deviceId: string): Promise<string> {
@@ -65,16 +79,28 @@ export class DriverHost implements Component {
         const definition = findScaleDefinition(drv.definition) ?? unknownDefinition(d, drv);
         const link = drv.link;
         const line = definition.serial;
-        const transport =
-          link.type === 'serial'
-            ? () => {
-                if (line === undefined) throw new PacklineError('PKL_CONFIG_INVALID', { reason: `${drv.definition} has no serial line settings` });
-                return new SerialTransport({ path: link.path, line });
-              }
-            : () => new TcpTransport({ host: link.host, port: link.port });
+        if ((link.type === 'hid') !== (definition.transport === 'hid')) {
+          throw new PacklineError('PKL_CONFIG_INVALID', {
+            reason: `device ${d.id}: scale ${definition.id} is a ${definition.transport} device, link type ${link.type} cannot reach it`,
+          });
+        }
+        let transport: () => SerialTransport | TcpTransport | HidTransport;
+        if (link.type === 'serial') {
+          transport = () => {
+            if (line === undefined) throw new PacklineError('PKL_CONFIG_INVALID', { reason: `${drv.definition} has no serial line settings` });
+            return new SerialTransport({ path: link.path, line });
+          };
+        } else if (link.type === 'tcp') {
+          transport = () => new TcpTransport({ host: link.host, port: link.port });
+        } else {
+          const identity = parseHidIdentity(link.device);
+          const binding = this.hid();
+          transport = () => new HidTransport({ binding, identity, usagePage: USAGE_PAGE.scale });
+        }
         return new ScaleDriver({
           definition,
           transport,
+          ...(link.type === 'hid' ? { backoff: HID_RECONNECT_BACKOFF } : {}),
           mqtt: { url: mqttUrl, deviceId: d.id, secret },
           ...(drv.pollIntervalMs === undefined ? {} : { pollIntervalMs: drv.pollIntervalMs }),
           logger,
@@ -94,10 +120,23 @@ export class DriverHost implements Component {
         return new IppPrinterDriver({ uri: drv.uri, mqtt: { url: mqttUrl, deviceId: d.id, secret }, logger });
       case 'scanner': {
         const link = drv.link;
-        const transport =
-          link.type === 'serial'
-            ? () => new SerialTransport({ path: link.path, line: { baudRate: drv.baudRate ?? 9600, dataBits: 8, parity: 'none', stopBits: 1 } })
-            : () => new FileTransport({ path: link.path });
+        let transport: () => SerialTransport | FileTransport | HidTransport;
+        if (link.type === 'serial') {
+          transport = () => new SerialTransport({ path: link.path, line: { baudRate: drv.baudRate ?? 9600, dataBits: 8, parity: 'none', stopBits: 1 } });
+        } else if (link.type === 'file') {
+          // A hidraw node changes number on replug: HID devices are configured by identity.
+          if (/^\/dev\/hidraw\d+$/.test(link.path)) parseHidIdentity(link.path);
+          transport = () => new FileTransport({ path: link.path });
+        } else {
+          if (drv.wire !== 'hid-keyboard' && drv.wire !== 'hid-pos') {
+            throw new PacklineError('PKL_CONFIG_INVALID', { reason: `device ${d.id}: a hid link carries wire hid-keyboard or hid-pos, not ${drv.wire}` });
+          }
+          const identity = parseHidIdentity(link.device);
+          const binding = this.hid();
+          // A composite scanner may expose a keyboard and a HID POS interface: take the one of this wire.
+          const usagePage = drv.wire === 'hid-pos' ? USAGE_PAGE.barCodeScanner : USAGE_PAGE.genericDesktop;
+          transport = () => new HidTransport({ binding, identity, usagePage });
+        }
         const post: ScanPostprocessOptions = {
           ...(drv.prefix === undefined ? {} : { prefix: drv.prefix }),
           ...(drv.suffix === undefined ? {} : { suffix: drv.suffix }),
@@ -109,6 +148,8 @@ export class DriverHost implements Component {
           transport,
           mqtt: { url: mqttUrl, deviceId: d.id, secret },
           ...(drv.layout === undefined ? {} : { layout: drv.layout }),
+          ...(drv.terminator === undefined ? {} : { terminator: drv.terminator }),
+          ...(link.type === 'hid' ? { backoff: HID_RECONNECT_BACKOFF } : {}),
           postprocess: post,
           logger,
         });

@@ -24,6 +24,7 @@ import { registerPrintingRoutes } from './routes/printing.js';
 import { registerPrintPreviewRoutes } from './routes/print-preview.js';
 import { registerShipmentRoutes } from './routes/shipments.js';
 import { registerStationRoutes } from './routes/stations.js';
+import { registerProvisioningRoutes } from './routes/provisioning.js';
 import { registerSyncRoutes } from './routes/sync.js';
 import type { App, TypeBoxProvider } from './type-provider.js';
 
@@ -174,6 +175,7 @@ export async function buildHttpApp(deps: HttpDeps, server?: HttpServer | HttpsSe
     passwordHash: (name) => deps.store.getSupervisor(name)?.secretHash ?? null,
   });
   registerStationRoutes(app, deps, supervisorGuard);
+  registerProvisioningRoutes(app, deps);
   registerShipmentRoutes(app, deps);
   registerEventRoutes(app, deps);
   registerSyncRoutes(app, deps);

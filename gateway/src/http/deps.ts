@@ -3,6 +3,7 @@
  * root hands in the real station runtime, store and metrics; tests hand in small real
  * implementations. The HTTP layer never reaches past these.
  */
+import type { StationProvisioningService } from '../provisioning/provisioning-service.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../metrics.js';
@@ -91,4 +92,6 @@ export interface HttpDeps {
   version: string;
   /** Printers for the test page; absent (e.g. no broker) the test page answers PKL_PRINTER_UNAVAILABLE. */
   printers?: PrinterFacade;
+  /** Stations provisioned at run time; absent, their routes answer PKL_NOT_FOUND. */
+  provisioning?: StationProvisioningService;
 }

@@ -109,6 +109,9 @@ describe('OpenAPI', () => {
         'GET /api/v1/print/jobs/{jobId}/preview.png',
         'GET /api/v1/shipments/{shipmentId}/label.png',
         'POST /api/v1/printers/{printerId}/test-page',
+        'GET /api/v1/provisioned-stations',
+        'PUT /api/v1/provisioned-stations/{stationId}',
+        'DELETE /api/v1/provisioned-stations/{stationId}',
       ].sort(),
     );
     for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, any>>)) {

@@ -11,7 +11,7 @@ import { SyncCallError, SyncClient } from '../../../cloud-sync/src/sync-client.j
 import type { SyncTransport } from '../../../cloud-sync/src/transport.js';
 import { HttpSyncTransport } from '../../../cloud-sync/src/transports/http-transport.js';
 import { MqttBridgeTransport } from '../../../cloud-sync/src/transports/mqtt-bridge-transport.js';
-import { SYNC_HEADERS, SYNC_PATHS, type ShopAuthorisations, ShopAuthorisations as ShopAuthSchema, signRequest } from '../../../contracts/sync.js';
+import { SYNC_HEADERS, SYNC_PATHS, SYNC_PROTOCOL_VERSION, type ShopAuthorisations, ShopAuthorisations as ShopAuthSchema, signRequest } from '../../../contracts/sync.js';
 import type { Config } from '../config/schema.js';
 import { loadSyncKey } from '../sync/sync-service.js';
 
@@ -94,6 +94,7 @@ async function fetchShops(transport: SyncTransport, gatewayId: string, key: stri
     [SYNC_HEADERS.gateway]: gatewayId,
     [SYNC_HEADERS.timestamp]: String(timestamp),
     [SYNC_HEADERS.signature]: signRequest(key, { method: 'GET', path, gatewayId, timestamp, body: new Uint8Array(0) }),
+    [SYNC_HEADERS.version]: String(SYNC_PROTOCOL_VERSION),
     accept: 'application/json',
   };
   const t0 = performance.now();

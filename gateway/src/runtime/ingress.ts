@@ -14,7 +14,7 @@
 import { type Result, toWireError } from '../../../contracts/errors.js';
 import type { EventPayloads } from '../../../contracts/payloads.js';
 import { type EventKind, parseTopic, ROLE_EVENTS, topics } from '../../../contracts/topics.js';
-import { decodeEvent } from '../../../contracts/validate.js';
+import { decodeEvent, readMsgId } from '../../../contracts/validate.js';
 import type { BrokerLink, InboundMessage } from '../broker/link.js';
 import type { Logger } from '../lib/logger.js';
 import type { Store } from '../storage/types.js';
@@ -55,6 +55,11 @@ export interface IngressDeps {
   owners: { station: EventOwner; line: EventOwner };
   logger: Logger;
   now?: () => number;
+  /**
+   * Re-reads devices and stations provisioned at run time (provisioning/station-provisioning.ts);
+   * called once for a message from a device not (yet) in `bindings`.
+   */
+  refreshRegistry?: () => Promise<void>;
 }
 
 /** Device message ids kept in memory for duplicate checks before falling back to the store. */
@@ -64,8 +69,8 @@ export class Ingress {
   readonly name = 'ingress';
   readonly counters: IngressCounters = { received: 0, refused: 0, duplicates: 0 };
   private started = false;
-  /** deviceId → msg ids recently applied or in flight (insertion-ordered for eviction). */
-  private readonly recent = new Map<string, Set<string>>();
+  /** deviceId → msg ids recently applied or in flight → the seq they produced (insertion-ordered for eviction). */
+  private readonly recent = new Map<string, Map<string, number | undefined>>();
   /** `${deviceId}\0${msgId}` of events queued but not yet settled → waiters for the outcome. */
   private readonly inFlight = new Map<string, Array<(o: Outcome) => void>>();
   private readonly now: () => number;
@@ -104,17 +109,29 @@ export class Ingress {
     });
   }
 
-  private remember(deviceId: string, msgId: string): void {
-    let set = this.recent.get(deviceId);
-    if (!set) {
-      set = new Set();
-      this.recent.set(deviceId, set);
+  private remember(deviceId: string, msgId: string, seq?: number): void {
+    let ids = this.recent.get(deviceId);
+    if (!ids) {
+      ids = new Map();
+      this.recent.set(deviceId, ids);
     }
-    set.add(msgId);
-    if (set.size > RECENT_IDS_PER_DEVICE) {
-      const oldest = set.values().next().value as string;
-      set.delete(oldest);
+    ids.set(msgId, seq);
+    if (ids.size > RECENT_IDS_PER_DEVICE) {
+      const oldest = ids.keys().next().value as string;
+      ids.delete(oldest);
     }
+  }
+
+  /** The original outcome of an applied message: its ack carries the original seq (docs/mqtt.md §5). */
+  private applied(deviceId: string, msgId: string): Outcome | null {
+    const ids = this.recent.get(deviceId);
+    if (ids?.has(msgId)) {
+      const seq = ids.get(msgId);
+      return seq === undefined ? { ok: true } : { ok: true, seq };
+    }
+    const seq = this.deps.store.dedupeSeq(deviceId, msgId);
+    if (seq === undefined) return null;
+    return seq === null ? { ok: true } : { ok: true, seq };
   }
 
   private forget(deviceId: string, msgId: string): void {
@@ -122,19 +139,30 @@ export class Ingress {
   }
 
   /** Handles one inbound message; exposed for tests and for the HTTP manual-scan path. */
-  onMessage(msg: InboundMessage): void {
+  onMessage(msg: InboundMessage, refreshed = false): void {
     if (!this.started) return;
-    this.counters.received++;
+    if (!refreshed) this.counters.received++;
     const parsed = parseTopic(msg.topic);
     if (parsed === null || parsed.type !== 'event') return; // the subscription only matches dev/+/evt/+
     const { deviceId, kind } = parsed;
+    // Every refusal echoes the msg_id whenever one can be read, also from a payload refused
+    // for its schema or size (docs/mqtt.md §4).
+    const readId = () => readMsgId(msg.payload);
     const binding = this.deps.bindings.get(deviceId);
+    if (binding === undefined && !refreshed && this.deps.refreshRegistry) {
+      // Perhaps added a moment ago (packline device add): look again before refusing.
+      this.deps.refreshRegistry().then(
+        () => this.onMessage(msg, true),
+        () => this.onMessage(msg, true),
+      );
+      return;
+    }
     if (binding === undefined) {
-      this.reply(deviceId, kind, undefined, { ok: false, code: 'PKL_DEVICE_UNKNOWN', details: { deviceId } });
+      this.reply(deviceId, kind, readId(), { ok: false, code: 'PKL_DEVICE_UNKNOWN', details: { deviceId } });
       return;
     }
     if (!ROLE_EVENTS[binding.role].includes(kind)) {
-      this.reply(deviceId, kind, undefined, {
+      this.reply(deviceId, kind, readId(), {
         ok: false,
         code: 'PKL_DEVICE_ROLE_MISMATCH',
         details: { deviceId, role: binding.role, kind },
@@ -143,7 +171,7 @@ export class Ingress {
     }
     const decoded = decodeEvent(kind, msg.payload);
     if (!decoded.ok) {
-      this.reply(deviceId, kind, undefined, { ok: false, code: decoded.code, details: decoded.details });
+      this.reply(deviceId, kind, readId(), { ok: false, code: decoded.code, details: decoded.details });
       return;
     }
     const payload = decoded.value;
@@ -161,9 +189,10 @@ export class Ingress {
         waiting.push((o) => this.reply(deviceId, kind, msgId, o, true));
         return;
       }
-      if (this.recent.get(deviceId)?.has(msgId) || this.deps.store.hasDedupe(deviceId, msgId)) {
+      const original = this.applied(deviceId, msgId);
+      if (original !== null) {
         this.counters.duplicates++;
-        this.reply(deviceId, kind, msgId, { ok: true }, true);
+        this.reply(deviceId, kind, msgId, original, true);
         return;
       }
       this.inFlight.set(key, []);
@@ -181,6 +210,7 @@ export class Ingress {
         this.inFlight.delete(key);
         // A refused event was not applied: a corrected retry with the same id must be allowed.
         if (!outcome.ok) this.forget(deviceId, msgId);
+        else if (outcome.seq !== undefined && this.recent.get(deviceId)?.has(msgId)) this.remember(deviceId, msgId, outcome.seq);
         for (const w of waiters) w(outcome);
       }
       this.reply(deviceId, kind, msgId, outcome);

@@ -38,6 +38,10 @@ export const EVENT = {
   orderImported: 'order.imported',
   /** An order status change from the cloud feed was applied (sync/change-applier.ts). */
   orderStatusApplied: 'order.status_applied',
+  /** A status change for an order not cached yet, held until it arrives (sync/change-applier.ts). */
+  orderStatusHeld: 'order.status_held',
+  /** A cloud change the gateway could not apply, quarantined (contracts/sync.ts). */
+  changeRejected: SYNC_EVENT.changeRejected,
   /** Pre-shipment callback: reported shipped upstream at label time (contracts/sync.ts). */
   shipConfirmed: SYNC_EVENT.shipConfirmed,
   /** Cloud cancel requests (contracts/sync.ts). */

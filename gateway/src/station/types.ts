@@ -46,6 +46,11 @@ export interface StationContext extends OrderLookups {
    * `exclude` names printers that just failed this label.
    */
   routePrinter?: (job: { carrier: string | null; shop: string; exclude?: readonly string[] }) => RouteDecision;
+  /**
+   * Devices that show the station's alerts on `dev/{id}/cmd/display` (docs/mqtt.md §2: its
+   * display, scanner and PDAs). Absent: the station's display, if it has one.
+   */
+  displayTargets?: readonly string[];
 }
 
 interface InputBase {

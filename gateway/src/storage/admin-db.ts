@@ -13,7 +13,7 @@ import { configureWriterConnection, migrate } from './schema.js';
 import { toStoreError } from './sqlite-errors.js';
 import { DB_FILE } from './sqlite-store.js';
 import { StoreReader } from './store-reader.js';
-import type { DeviceRecord, SupervisorRecord, SupervisorSummary, WriteOp, WriteResult } from './types.js';
+import type { DeviceRecord, StationRecord, SupervisorRecord, SupervisorSummary, WriteOp, WriteResult } from './types.js';
 import { META_BOOT, UnitApplier } from './unit-applier.js';
 
 export interface AdminDb {
@@ -23,6 +23,11 @@ export interface AdminDb {
   putDevice(device: DeviceRecord): WriteResult;
   /** Removes a device and logs `device.removed`; PKL_DEVICE_UNKNOWN if there is none. */
   removeDevice(deviceId: string): WriteResult;
+  listStations(): StationRecord[];
+  /** Adds or replaces a run-time station and logs `station.provisioned`. */
+  putStation(station: StationRecord): WriteResult;
+  /** Removes a run-time station and logs `station.removed`; PKL_STATION_UNKNOWN if there is none. */
+  removeStation(stationId: string): WriteResult;
   getSupervisor(name: string): SupervisorRecord | null;
   listSupervisors(): SupervisorSummary[];
   /**
@@ -91,6 +96,9 @@ export function openAdminDb(dataDir: string): AdminDb {
         { op: 'device.delete', deviceId },
         { op: 'event', type: 'device.removed', subject: `device:${deviceId}`, data: {} },
       ]),
+    listStations: () => reader.listStations(),
+    putStation: (station) => write(stationPutOps(station)),
+    removeStation: (stationId) => write(stationDeleteOps(stationId)),
     getSupervisor: (name) => reader.getSupervisor(name),
     listSupervisors: () => reader.listSupervisors(),
     putSupervisor: (supervisor) => {
@@ -115,4 +123,20 @@ export function openAdminDb(dataDir: string): AdminDb {
     reader,
     close: () => db.close(),
   };
+}
+
+/** The unit that adds or changes a run-time station (CLI and HTTP API alike). */
+export function stationPutOps(station: StationRecord): WriteOp[] {
+  return [
+    { op: 'station.put', station },
+    { op: 'event', type: 'station.provisioned', subject: `station:${station.stationId}`, data: { ...station.settings } },
+  ];
+}
+
+/** The unit that removes a run-time station. */
+export function stationDeleteOps(stationId: string): WriteOp[] {
+  return [
+    { op: 'station.delete', stationId },
+    { op: 'event', type: 'station.removed', subject: `station:${stationId}`, data: {} },
+  ];
 }

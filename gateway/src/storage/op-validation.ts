@@ -134,6 +134,23 @@ export function assertWriteOp(op: unknown): asserts op is WriteOp {
       if (o.revision !== undefined) c.int(o, 'revision', 'op');
       return;
     }
+    case 'order.hold': {
+      c.str(o, 'orderId', 'op');
+      const flags = c.obj(o.flags, 'flags');
+      const keys = Object.keys(flags);
+      if (keys.length === 0) c.fail('flags must set at least one flag');
+      for (const k of keys) {
+        if (!FLAG_KEYS.includes(k)) c.fail(`unknown flag ${k}`);
+        c.bool(flags, k, 'flags');
+      }
+      c.intOrNull(o, 'revision', 'op');
+      c.bool(o, 'sticky', 'op');
+      c.int(o, 'at', 'op');
+      return;
+    }
+    case 'order.hold_prune':
+      c.int(o, 'before', 'op');
+      return;
     case 'printjob.put': {
       const j = c.obj(o.job, 'job');
       c.str(j, 'jobId', 'job');
@@ -166,6 +183,16 @@ export function assertWriteOp(op: unknown): asserts op is WriteOp {
     }
     case 'device.delete':
       c.str(o, 'deviceId', 'op');
+      return;
+    case 'station.put': {
+      const r = c.obj(o.station, 'station');
+      c.str(r, 'stationId', 'station');
+      c.obj(r.settings, 'station.settings');
+      c.int(r, 'createdAt', 'station');
+      return;
+    }
+    case 'station.delete':
+      c.str(o, 'stationId', 'op');
       return;
     case 'supervisor.put': {
       const r = c.obj(o.supervisor, 'supervisor');

@@ -166,6 +166,23 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX print_jobs_failed ON print_jobs(updated_at) WHERE state = 'failed';
     `,
   },
+  {
+    version: 4,
+    name: 'dedupe seq and provisioned stations',
+    sql: `
+      -- The event-log seq a device message produced, so a duplicate is answered with the
+      -- original ack, seq included (docs/mqtt.md §5). NULL for rows written before v4.
+      ALTER TABLE dedupe ADD COLUMN seq INTEGER;
+
+      -- Stations added at run time (packline station add, POST /api/v1/stations); the config's
+      -- stations[] still come from the config file. station is the StationConfig as JSON.
+      CREATE TABLE stations (
+        station_id TEXT PRIMARY KEY,
+        station    TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -222,6 +222,11 @@ describe('SqliteStore: write ops', () => {
     expect(store.hasDedupe('scanner-1', 'm-1')).toBe(true);
     expect(store.hasDedupe('scanner-1', 'm-2')).toBe(false);
     expect(store.readEvents(0, 10).map((e) => e.seq)).toEqual([1]);
+    // The row keeps the seq its unit produced, for the duplicate's ack (docs/mqtt.md §5).
+    expect(store.dedupeSeq('scanner-1', 'm-1')).toBe(1);
+    expect(store.dedupeSeq('scanner-1', 'm-2')).toBeUndefined();
+    await store.write([{ op: 'dedupe', deviceId: 'scanner-1', msgId: 'no-event' }]);
+    expect(store.dedupeSeq('scanner-1', 'no-event')).toBeNull();
   });
 
   it('dedupe rows beyond the row bound are pruned (oldest first)', async () => {

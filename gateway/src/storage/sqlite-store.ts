@@ -24,6 +24,7 @@ import type {
   RawEventRow,
   Shipment,
   ShipmentQuery,
+  StationRecord,
   Store,
   StoreStats,
   SupervisorRecord,
@@ -297,7 +298,7 @@ export class SqliteStore implements Store {
     }
     const id = this.nextId++;
     return new Promise<WriteResult>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, touchesCoverage: Array.isArray(ops) && ops.some((o) => o?.op === 'order.put' || o?.op === 'order.flags' || o?.op === 'shipment.put'), ops });
+      this.pending.set(id, { resolve, reject, touchesCoverage: Array.isArray(ops) && ops.some((o) => o?.op === 'order.put' || o?.op === 'order.flags' || o?.op === 'order.hold' || o?.op === 'shipment.put'), ops });
       const msg: ToWriter = { t: 'unit', id, ops, clockUnsynced: !(this.opts.clockSynced?.() ?? true) };
       try {
         this.worker!.postMessage(msg);
@@ -414,11 +415,19 @@ export class SqliteStore implements Store {
   hasDedupe(deviceId: string, msgId: string): boolean {
     return this.r().hasDedupe(deviceId, msgId);
   }
+
+  dedupeSeq(deviceId: string, msgId: string): number | null | undefined {
+    return this.r().dedupeSeq(deviceId, msgId);
+  }
   getDevice(deviceId: string): DeviceRecord | null {
     return this.r().getDevice(deviceId);
   }
   listDevices(): DeviceRecord[] {
     return this.r().listDevices();
+  }
+
+  listStations(): StationRecord[] {
+    return this.r().listStations();
   }
   lastEvent(subject: string, type: string): EventRecord | null {
     return this.r().lastEvent(subject, type);

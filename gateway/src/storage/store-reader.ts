@@ -8,6 +8,8 @@ import type { Database, Statement } from 'better-sqlite3';
 import {
   FINAL_SHIPMENT_STATES,
   type DeviceRecord,
+  type StationRecord,
+  type StationSettings,
   type EventRecord,
   type Order,
   type PrintException,
@@ -262,6 +264,7 @@ export class StoreReader {
     | 'dedupe'
     | 'device'
     | 'devices'
+    | 'stations'
     | 'events'
     | 'subjectEvents'
     | 'lastEvent'
@@ -306,9 +309,10 @@ export class StoreReader {
       pendingJobs: db.prepare(
         "SELECT * FROM print_jobs WHERE state IN ('queued','sent','printing') ORDER BY created_at, job_id",
       ),
-      dedupe: db.prepare('SELECT 1 FROM dedupe WHERE device_id = ? AND msg_id = ?').pluck(),
+      dedupe: db.prepare('SELECT seq FROM dedupe WHERE device_id = ? AND msg_id = ?'),
       device: db.prepare('SELECT * FROM devices WHERE device_id = ?'),
       devices: db.prepare('SELECT * FROM devices ORDER BY device_id'),
+      stations: db.prepare('SELECT * FROM stations ORDER BY station_id'),
       events: db.prepare('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?'),
       subjectEvents: db.prepare('SELECT * FROM events WHERE subject = ? ORDER BY seq LIMIT ?'),
       lastEvent: db.prepare('SELECT * FROM events WHERE subject = ? AND type = ? ORDER BY seq DESC LIMIT 1'),
@@ -396,6 +400,12 @@ export class StoreReader {
     return this.s.dedupe.get(deviceId, msgId) !== undefined;
   }
 
+  /** The seq an applied message produced: undefined when not applied, null when it wrote no event (or before v4). */
+  dedupeSeq(deviceId: string, msgId: string): number | null | undefined {
+    const row = this.s.dedupe.get(deviceId, msgId) as { seq: number | null } | undefined;
+    return row === undefined ? undefined : row.seq;
+  }
+
   getDevice(deviceId: string): DeviceRecord | null {
     const r = this.s.device.get(deviceId) as DeviceRow | undefined;
     return r ? toDevice(r) : null;
@@ -403,6 +413,14 @@ export class StoreReader {
 
   listDevices(): DeviceRecord[] {
     return (this.s.devices.all() as DeviceRow[]).map(toDevice);
+  }
+
+  listStations(): StationRecord[] {
+    return (this.s.stations.all() as Array<{ station_id: string; station: string; created_at: number }>).map((r) => ({
+      stationId: r.station_id,
+      settings: JSON.parse(r.station) as StationSettings,
+      createdAt: r.created_at,
+    }));
   }
 
   getSupervisor(name: string): SupervisorRecord | null {

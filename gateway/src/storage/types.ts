@@ -89,8 +89,20 @@ export type WriteOp =
   | StationWrite
   | { op: 'order.put'; order: Order }
   | { op: 'order.flags'; orderId: string; flags: Partial<OrderFlags>; revision?: number }
+  /**
+   * A status change (or an accepted owner cancel) for an order that may not be cached yet.
+   * Cached: applied like `order.flags`. Not cached: kept durably (meta `held.order.{id}`) and
+   * applied inside the `order.put` that brings the order, so a cancel that arrived first still
+   * stops every checkpoint. `sticky` flags (an accepted owner cancel) apply whatever the
+   * arriving order's revision; the others only when newer than it (the revision rule).
+   */
+  | { op: 'order.hold'; orderId: string; flags: Partial<OrderFlags>; revision: number | null; sticky: boolean; at: number }
+  /** Forgets held changes whose latest one is older than `before` (their order never came). */
+  | { op: 'order.hold_prune'; before: number }
   | { op: 'device.put'; device: DeviceRecord }
   | { op: 'device.delete'; deviceId: string }
+  | { op: 'station.put'; station: StationRecord }
+  | { op: 'station.delete'; stationId: string }
   /** Adds or replaces a supervisor (password set or changed). */
   | { op: 'supervisor.put'; supervisor: SupervisorRecord }
   /** Removes a supervisor; PKL_NOT_FOUND if there is none. */
@@ -160,8 +172,12 @@ export interface Store {
   /** Jobs not yet printed/failed/cancelled (re-issued after a restart). */
   pendingPrintJobs(): PrintJob[];
   hasDedupe(deviceId: string, msgId: string): boolean;
+  /** The event seq an applied message produced: undefined when not applied, null when it wrote no event. */
+  dedupeSeq(deviceId: string, msgId: string): number | null | undefined;
   getDevice(deviceId: string): DeviceRecord | null;
   listDevices(): DeviceRecord[];
+  /** Stations added at run time (packline station add, POST /api/v1/stations). */
+  listStations(): StationRecord[];
   /** A supervisor with its password hash (for verification only), or null. */
   getSupervisor(name: string): SupervisorRecord | null;
   /** Supervisors by name, without their password hashes. */
@@ -210,4 +226,25 @@ export interface Store {
    * last periodic check: refuse new work (PKL_DISK_FULL) but let open shipments finish.
    */
   diskLow(): boolean;
+}
+
+/**
+ * A station added at run time (`packline station add`, `POST /api/v1/stations`). Settings left
+ * out are filled in when the station is resolved: its scanner, scale, printer and display are
+ * the devices registered with `--station` for it (gateway/src/provisioning/stations.ts).
+ */
+export interface StationRecord {
+  stationId: string;
+  settings: StationSettings;
+  createdAt: number;
+}
+
+export interface StationSettings {
+  scanner?: string;
+  scale?: string;
+  printer?: string;
+  display?: string;
+  channel?: number;
+  verifyItems?: 'always' | 'multi_item' | 'never';
+  labelFormat?: 'zpl' | 'tspl';
 }

@@ -8,7 +8,24 @@ import { PacklineError } from '../../../contracts/errors.js';
 import { HybridClock, decodeHlc, encodeHlc } from '../lib/hlc.js';
 import { assertWriteOp, RESERVED_META_PREFIX } from './op-validation.js';
 import { toStoreError } from './sqlite-errors.js';
-import type { WriteOp, WriteResult } from './types.js';
+import type { OrderFlags, WriteOp, WriteResult } from './types.js';
+
+/** Meta key of the status changes held for an order that is not cached yet (order.hold). */
+export const HELD_ORDER_PREFIX = 'held.order.';
+const heldKey = (orderId: string) => `${HELD_ORDER_PREFIX}${orderId}`;
+
+interface HeldChange {
+  flags: Partial<OrderFlags>;
+  revision: number | null;
+  sticky: boolean;
+  at: number;
+}
+
+function parseHeld(raw: string | undefined): HeldChange[] {
+  if (raw === undefined) return [];
+  const v = JSON.parse(raw) as unknown;
+  return Array.isArray(v) ? (v as HeldChange[]) : [];
+}
 
 export const META_BOOT = `${RESERVED_META_PREFIX}boot`;
 export const META_HLC = `${RESERVED_META_PREFIX}hlc`;
@@ -61,10 +78,15 @@ export class UnitApplier {
         'INSERT INTO events (hlc, boot, clock_unsynced, type, subject, data) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       dedupeInsert: db.prepare('INSERT OR IGNORE INTO dedupe (device_id, msg_id, at) VALUES (?, ?, ?)'),
+      dedupeSeq: db.prepare('UPDATE dedupe SET seq = ? WHERE device_id = ? AND msg_id = ?'),
       deviceUpsert: db.prepare(`
         INSERT OR REPLACE INTO devices (device_id, role, station, model, secret_hash, created_at, rotated_at)
         VALUES (@deviceId, @role, @station, @model, @secretHash, @createdAt, @rotatedAt)`),
       deviceDelete: db.prepare('DELETE FROM devices WHERE device_id = ?'),
+      stationUpsert: db.prepare(
+        'INSERT INTO stations (station_id, station, created_at) VALUES (?, ?, ?) ON CONFLICT(station_id) DO UPDATE SET station = excluded.station',
+      ),
+      stationDelete: db.prepare('DELETE FROM stations WHERE station_id = ?'),
       supervisorUpsert: db.prepare(`
         INSERT OR REPLACE INTO supervisors (name, secret_hash, created_at, rotated_at)
         VALUES (@name, @secretHash, @createdAt, @rotatedAt)`),
@@ -73,6 +95,11 @@ export class UnitApplier {
         'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
       ),
       metaGet: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
+      metaDelete: db.prepare('DELETE FROM meta WHERE key = ?'),
+      // A key range (the primary key), not LIKE: the scan touches held rows only.
+      heldPrune: db.prepare(
+        `DELETE FROM meta WHERE key >= '${HELD_ORDER_PREFIX}' AND key < '${HELD_ORDER_PREFIX.slice(0, -1)}/' AND json_extract(value, '$[#-1].at') < ?`,
+      ),
       syncFailPut: db.prepare(`
         INSERT INTO sync_failures (seq, code, reason, state, attempts, first_failed_at, last_failed_at, resolved_at)
         VALUES (?, ?, ?, 'failed', 1, ?, ?, NULL)
@@ -128,9 +155,54 @@ export class UnitApplier {
         throw toStoreError(err, { op: op.op, dataDir: this.dataDir });
       }
     });
+    // A device message's dedupe row records the seq its unit ended with, so a duplicate is
+    // answered with the original ack, seq included (docs/mqtt.md §5).
+    const lastSeq = seqs[seqs.length - 1];
+    if (lastSeq !== undefined) {
+      for (const op of ops as WriteOp[]) if (op.op === 'dedupe') this.s.dedupeSeq!.run(lastSeq, op.deviceId, op.msgId);
+    }
     const result: WriteResult & { events: number } = { seqs, events: seqs.length };
     if (stale.length > 0) result.stale = stale;
     return result;
+  }
+
+  /**
+   * Status changes that arrived before their order (order.hold) take effect in the same
+   * transaction that caches it: sticky ones always, the others when newer than the order.
+   */
+  private applyHeld(orderId: string, revision: number): void {
+    const key = heldKey(orderId);
+    const raw = this.s.metaGet!.get(key) as string | undefined;
+    if (raw === undefined) return;
+    const held = parseHeld(raw).sort((a, b) => (a.revision ?? -1) - (b.revision ?? -1));
+    let rev = revision;
+    for (const h of held) {
+      if (h.sticky || (h.revision !== null && h.revision > rev)) {
+        rev = Math.max(rev, h.revision ?? rev);
+        this.setFlags(orderId, h.flags, rev);
+      }
+    }
+    this.s.metaDelete!.run(key);
+  }
+
+  private setFlags(orderId: string, flags: Partial<OrderFlags>, revision: number): void {
+    const cols: Record<keyof OrderFlags, string> = {
+      refundRequested: 'refund_requested',
+      refunded: 'refunded',
+      cancelled: 'cancelled',
+      platformClosed: 'platform_closed',
+      shipped: 'shipped',
+    };
+    const sets: string[] = [];
+    const args: number[] = [];
+    for (const [k, v] of Object.entries(flags)) {
+      sets.push(`${cols[k as keyof OrderFlags]} = ?`);
+      args.push(v ? 1 : 0);
+    }
+    sets.push('revision = ?', 'updated_at = ?');
+    args.push(revision, Math.floor(this.now()));
+    // Column names come from the fixed map above, never from input.
+    this.db.prepare(`UPDATE orders SET ${sets.join(', ')} WHERE order_id = ?`).run(...args, orderId);
   }
 
   private applyOne(op: WriteOp, ctx: UnitContext): number | 'stale' | void {
@@ -160,6 +232,7 @@ export class UnitApplier {
         });
         s.barcodesClear!.run(o.orderId);
         for (const code of new Set(o.barcodes)) s.barcodeAdd!.run(code, o.orderId);
+        this.applyHeld(o.orderId, o.revision);
         return;
       }
       case 'order.flags': {
@@ -171,23 +244,24 @@ export class UnitApplier {
           });
         }
         if (op.revision !== undefined && op.revision < stored) return 'stale';
-        const cols: Record<string, string> = {
-          refundRequested: 'refund_requested',
-          refunded: 'refunded',
-          cancelled: 'cancelled',
-          platformClosed: 'platform_closed',
-          shipped: 'shipped',
-        };
-        const sets: string[] = [];
-        const args: number[] = [];
-        for (const [k, v] of Object.entries(op.flags)) {
-          sets.push(`${cols[k]} = ?`);
-          args.push(v ? 1 : 0);
+        this.setFlags(op.orderId, op.flags, Math.max(stored, op.revision ?? stored));
+        return;
+      }
+      case 'order.hold_prune':
+        s.heldPrune!.run(op.before);
+        return;
+      case 'order.hold': {
+        const stored = s.orderRev!.get(op.orderId) as number | undefined;
+        if (stored !== undefined) {
+          // Cached by now (it may have arrived since the caller looked): apply at once.
+          if (!op.sticky && op.revision !== null && op.revision <= stored) return 'stale';
+          this.setFlags(op.orderId, op.flags, Math.max(stored, op.revision ?? stored));
+          return;
         }
-        sets.push('revision = ?', 'updated_at = ?');
-        args.push(Math.max(stored, op.revision ?? stored), Math.floor(this.now()));
-        // Column names come from the fixed map above, never from input.
-        this.db.prepare(`UPDATE orders SET ${sets.join(', ')} WHERE order_id = ?`).run(...args, op.orderId);
+        const key = heldKey(op.orderId);
+        const held = parseHeld(s.metaGet!.get(key) as string | undefined);
+        held.push({ flags: op.flags, revision: op.revision, sticky: op.sticky, at: op.at });
+        s.metaPut!.run(key, JSON.stringify(held));
         return;
       }
       case 'shipment.put': {
@@ -219,6 +293,14 @@ export class UnitApplier {
       case 'device.delete': {
         const info = s.deviceDelete!.run(op.deviceId);
         if (info.changes === 0) throw new PacklineError('PKL_DEVICE_UNKNOWN', { deviceId: op.deviceId });
+        return;
+      }
+      case 'station.put':
+        s.stationUpsert!.run(op.station.stationId, JSON.stringify(op.station.settings), op.station.createdAt);
+        return;
+      case 'station.delete': {
+        const info = s.stationDelete!.run(op.stationId);
+        if (info.changes === 0) throw new PacklineError('PKL_STATION_UNKNOWN', { stationId: op.stationId });
         return;
       }
       case 'supervisor.put':

@@ -93,6 +93,8 @@ export class WorkingSet {
           }
           return;
         case 'order.flags':
+        // A held change lands on the order if it was cached by the time the unit applied.
+        case 'order.hold':
           this.dropOrder(op.orderId);
           return;
         case 'shipment.put': {

@@ -15,9 +15,10 @@ import type { Change, OrderStatus } from '../../../contracts/sync.js';
 import { SYNC_EVENT } from '../../../contracts/sync.js';
 import { orderFromWire } from '../http/schemas/orders.js';
 import type { OrderFlags, Shipment, Store, WriteOp } from '../storage/types.js';
+import { HELD_ORDER_PREFIX } from '../storage/unit-applier.js';
 import { EVENT } from '../station/events.js';
 
-/** The flag each cloud status sets (or clears), docs/shipment-flow.md. */
+/** The flag each cloud status sets (or clears), docs/sync.md §7.3. */
 export const STATUS_FLAGS: Readonly<Record<OrderStatus, Partial<OrderFlags>>> = {
   refund_requested: { refundRequested: true },
   refund_withdrawn: { refundRequested: false },
@@ -29,6 +30,14 @@ export const STATUS_FLAGS: Readonly<Record<OrderStatus, Partial<OrderFlags>>> = 
 
 /** Event written when a status change is applied; the sync checker reads it. */
 export const STATUS_APPLIED_EVENT = EVENT.orderStatusApplied;
+/**
+ * How long a change for an order that never arrived is kept (then forgotten, hourly): orders
+ * come within days of their status changes; a cloud feeding statuses of other warehouses'
+ * orders must not grow the store for ever.
+ */
+export const HELD_CHANGE_TTL_MS = 14 * 86_400_000;
+/** Written when a status change arrives before its order: held, applied when the order comes. */
+export const STATUS_HELD_EVENT = EVENT.orderStatusHeld;
 /** A shipment put on the exception queue (data: order_id, reason, request_id). */
 export const SHIPMENT_EXCEPTION_EVENT = EVENT.exception;
 /** Reason code of a refused cancel (contracts/errors.ts). */
@@ -51,6 +60,7 @@ export function planChanges(store: Store, changes: readonly Change[], now: numbe
   // Orders upserted earlier in this page are cached by the time later ops apply.
   const revisions = new Map<string, number>();
   const answered = new Set<string>();
+  const heldHere = new Map<string, number>();
   let applied = 0;
   let skipped = 0;
   const revisionOf = (orderId: string): number | null => revisions.get(orderId) ?? store.getOrder(orderId)?.revision ?? null;
@@ -69,7 +79,7 @@ export function planChanges(store: Store, changes: readonly Change[], now: numbe
           op: 'event',
           type: EVENT.orderImported,
           subject: `order:${order.orderId}`,
-          data: { revision: order.revision, lines: order.lines.length, source: 'cloud', waybill: order.waybill !== null },
+          data: { order_id: order.orderId, revision: order.revision, lines: order.lines.length, source: 'cloud', waybill: order.waybill !== null },
         });
         revisions.set(order.orderId, order.revision);
         touched.add(order.orderId);
@@ -78,20 +88,28 @@ export function planChanges(store: Store, changes: readonly Change[], now: numbe
       }
       case 'order.status': {
         const stored = revisionOf(c.order_id);
-        // Unknown order: its upsert (which carries the flags) comes through the feed too.
         // Not newer than the cached copy: that copy already includes this change (every cloud
         // change bumps the order's revision), so a redelivered page writes nothing twice.
-        if (stored === null || c.revision <= stored) {
+        if (stored !== null && c.revision <= stored) {
           skipped += 1;
           break;
         }
+        const data = { order_id: c.order_id, status: c.status, revision: c.revision, at: c.at };
+        if (stored === null) {
+          if (heldRevision(store, c.order_id) >= c.revision || (heldHere.get(c.order_id) ?? -1) >= c.revision) {
+            skipped += 1; // held already (a redelivered page)
+            break;
+          }
+          heldHere.set(c.order_id, c.revision);
+          // The order is not cached yet (its upsert comes later, or through the HTTP import):
+          // the change is held durably and applied in the unit that caches the order.
+          ops.push({ op: 'order.hold', orderId: c.order_id, flags: STATUS_FLAGS[c.status], revision: c.revision, sticky: false, at: now });
+          ops.push({ op: 'event', type: STATUS_HELD_EVENT, subject: `order:${c.order_id}`, data });
+          applied += 1;
+          break;
+        }
         ops.push({ op: 'order.flags', orderId: c.order_id, flags: STATUS_FLAGS[c.status], revision: c.revision });
-        ops.push({
-          op: 'event',
-          type: STATUS_APPLIED_EVENT,
-          subject: `order:${c.order_id}`,
-          data: { order_id: c.order_id, status: c.status, revision: c.revision, at: c.at },
-        });
+        ops.push({ op: 'event', type: STATUS_APPLIED_EVENT, subject: `order:${c.order_id}`, data });
         revisions.set(c.order_id, c.revision);
         touched.add(c.order_id);
         applied += 1;
@@ -113,6 +131,14 @@ export function planChanges(store: Store, changes: readonly Change[], now: numbe
   return { ops, touched: [...touched], applied, skipped };
 }
 
+/** Highest revision of the status changes held for an order not cached yet (-1: none). */
+function heldRevision(store: Store, orderId: string): number {
+  const raw = store.getMeta(`${HELD_ORDER_PREFIX}${orderId}`);
+  if (raw === null) return -1;
+  const held = JSON.parse(raw) as Array<{ revision: number | null }>;
+  return Math.max(-1, ...held.map((h) => h.revision ?? -1));
+}
+
 function alreadyAnswered(store: Store, orderId: string, requestId: string): boolean {
   for (const type of [SYNC_EVENT.cancelAccepted, SYNC_EVENT.cancelRefused]) {
     const e = store.lastEvent(`order:${orderId}`, type);
@@ -130,7 +156,13 @@ function answerCancel(
   const latest = store.latestShipmentForOrder(c.order_id);
   if (latest === null || NOT_STARTED.has(latest.state)) {
     const ops: WriteOp[] = [];
-    if (cached) ops.push({ op: 'order.flags', orderId: c.order_id, flags: { cancelled: true } });
+    // Not cached yet: the cancel is held (sticky: an accepted cancel is never undone by a
+    // revision race) and flags the order in the unit that caches it.
+    ops.push(
+      cached
+        ? { op: 'order.flags', orderId: c.order_id, flags: { cancelled: true } }
+        : { op: 'order.hold', orderId: c.order_id, flags: { cancelled: true }, revision: null, sticky: true, at: c.at },
+    );
     ops.push({
       op: 'event',
       type: SYNC_EVENT.cancelAccepted,

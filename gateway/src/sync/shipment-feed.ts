@@ -1,7 +1,7 @@
 /**
  * The cloud pull feed (`GET /api/v1/shipments?after=<seq>`): shipments in event-log order,
  * each at the seq of the event that last changed its outcome, with the next cursor. The cursor
- * is the gateway's seq — never a time window (docs/sync.md) — so a cloud that
+ * is the gateway's seq — never a time window (docs/sync.md §7.1) — so a cloud that
  * missed pushes pulls exactly what it missed, and a replay is an idempotent upsert on
  * shipment_id.
  */

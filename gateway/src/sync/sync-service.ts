@@ -11,6 +11,8 @@ import { readFileSync } from 'node:fs';
 import { topics } from '../../../contracts/topics.js';
 import type { GatewayLinkState } from '../../../contracts/payloads.js';
 import type { RejectedEvent } from '../../../contracts/sync.js';
+import type { QuarantinedChange } from '../../../cloud-sync/src/ports.js';
+import type { SyncTotals } from '../metrics.js';
 import { InboundFeed, type InboundStats } from '../../../cloud-sync/src/inbound-feed.js';
 import { LinkMonitor, type LinkSnapshot } from '../../../cloud-sync/src/link-monitor.js';
 import type { Alert } from '../../../cloud-sync/src/notify/alert.js';
@@ -26,6 +28,7 @@ import { redactUrl } from '../config/redact.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../lib/logger.js';
 import type { Store, SyncFailure } from '../storage/types.js';
+import { HELD_CHANGE_TTL_MS } from './change-applier.js';
 import { retryOps } from './retry-request.js';
 import { StoreSyncAdapter } from './sync-store-adapter.js';
 import { timeJob } from '../lib/loop-jobs.js';
@@ -40,6 +43,8 @@ export interface SyncStatus {
   link: GatewayLinkState;
   outbox: OutboxStats | null;
   inbound: InboundStats | null;
+  /** Fields in cloud answers this gateway did not know (ignored, counted). */
+  unknownFields: number;
   waybillCoverage: { open: number; withWaybill: number; percent: number; alarm: boolean };
 }
 
@@ -67,6 +72,8 @@ export class SyncService {
   private monitor: LinkMonitor | null = null;
   private pump: OutboxPump | null = null;
   private feed: InboundFeed | null = null;
+  private client: SyncClient | null = null;
+  private contractAlerted = false;
   private watch: NodeJS.Timeout | null = null;
   private readonly now: () => number;
   private readonly startedAt: number;
@@ -75,6 +82,8 @@ export class SyncService {
   private outageAlerted = false;
   private coverageAlerted = false;
   private lastPublished = '';
+  /** Monotonic ms of the last prune of held changes (hourly). */
+  private lastHeldPrune = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly opts: SyncServiceOptions) {
     this.now = opts.now ?? Date.now;
@@ -103,6 +112,7 @@ export class SyncService {
         onChange: (s) => this.linkChanged(s),
       });
       const client = new SyncClient({ transport: this.transport, gatewayId: this.opts.config.gatewayId, key, timeoutMs: cfg.timeoutMs, now: this.now });
+      this.client = client;
       this.pump = new OutboxPump({
         store: this.adapter,
         client,
@@ -113,6 +123,7 @@ export class SyncService {
         logger: log.child({ part: 'outbox' }),
         now: this.now,
         onRejected: (r) => this.rejected(r),
+        timeoutMs: cfg.timeoutMs,
       });
       this.feed = new InboundFeed({
         store: this.adapter,
@@ -122,6 +133,7 @@ export class SyncService {
         pageSize: cfg.inbound.pageSize,
         logger: log.child({ part: 'inbound' }),
         now: this.now,
+        onQuarantined: (q) => this.quarantined(q),
       });
       await this.pump.start();
       await this.feed.start();
@@ -145,6 +157,7 @@ export class SyncService {
     await stopping;
     this.pump = null;
     this.feed = null;
+    this.client = null;
     this.transport = null;
     this.monitor = null;
   }
@@ -166,7 +179,21 @@ export class SyncService {
       link: this.linkState(),
       outbox: this.pump?.stats() ?? null,
       inbound: this.feed?.stats() ?? null,
+      unknownFields: this.client?.unknownFieldStats.count ?? 0,
       waybillCoverage: { ...cov, percent, alarm: percent < this.opts.config.sync.waybillCoverageAlarmPercent },
+    };
+  }
+
+  /** Running totals for the metrics (requests and events sent answered or not, contract trouble). */
+  totals(): SyncTotals {
+    const o = this.pump?.stats();
+    return {
+      batchRequests: o?.requests ?? 0,
+      retryRequests: o?.retryRequests ?? 0,
+      eventsSent: o?.eventsSent ?? 0,
+      unknownFields: this.client?.unknownFieldStats.count ?? 0,
+      quarantined: this.feed?.stats().quarantined ?? 0,
+      contractErrors: o?.contractErrors ?? 0,
     };
   }
 
@@ -206,7 +233,37 @@ export class SyncService {
 
   private linkChanged(s: LinkSnapshot): void {
     if (s.state === 'online') this.lastOnlineAt = performance.now();
+    if (s.state === 'contract_error' && !this.contractAlerted) {
+      this.contractAlerted = true;
+      this.opts.alerts?.notify({
+        key: 'sync.contract',
+        severity: 'critical',
+        title: 'Cloud answers do not match the sync contract',
+        text: `Sync waits with backoff until the cloud answers as docs/sync.md says; stations keep shipping. Cause: ${s.lastError ?? 'unknown'}`,
+        details: { cause: s.lastError },
+        at: this.now(),
+      });
+    } else if (s.state === 'online' && this.contractAlerted) {
+      this.contractAlerted = false;
+      this.opts.alerts?.notify(
+        resolvedAlert('sync.contract', { title: 'Cloud answers match the sync contract again', text: 'Sync resumed.', at: this.now() }),
+      );
+    }
     this.publish();
+  }
+
+  /** Changes the gateway could not apply: stored (event log) and reported upstream already; tell someone. */
+  private quarantined(q: QuarantinedChange[]): void {
+    const first = q[0];
+    if (first === undefined) return;
+    this.opts.alerts?.notify({
+      key: 'sync.change_rejected',
+      severity: 'warning',
+      title: `Gateway could not apply ${q.length} cloud change(s): ${first.code}`,
+      text: `Quarantined and reported upstream (sync.change_rejected events); the feed moved on. First: ${first.kind ?? '?'} ${first.order_id ?? ''} at cursor ${first.cursor ?? '?'}: ${first.reason}`,
+      details: { count: q.length, code: first.code, cursor: first.cursor, kind: first.kind, order_id: first.order_id },
+      at: this.now(),
+    });
   }
 
   /** Publishes the link state when it changed (retained, so a screen that connects later sees it). */
@@ -225,9 +282,20 @@ export class SyncService {
       this.publish();
       this.checkOutage();
       this.checkCoverage();
+      this.pruneHeld();
     } catch (err) {
       this.opts.logger.error({ err: (err as Error).message }, 'sync watch failed');
     }
+  }
+
+  /** Forgets held changes whose order never came within HELD_CHANGE_TTL_MS (hourly). */
+  private pruneHeld(): void {
+    const t = performance.now();
+    if (t - this.lastHeldPrune < 3_600_000) return;
+    this.lastHeldPrune = t;
+    this.opts.store
+      .write([{ op: 'order.hold_prune', before: Math.floor(this.now() - HELD_CHANGE_TTL_MS) }])
+      .catch((err: unknown) => this.opts.logger.warn({ err: (err as Error).message }, 'could not prune held order changes'));
   }
 
   private checkOutage(): void {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Change } from '../../../contracts/sync.js';
-import { SYNC_EVENT } from '../../../contracts/sync.js';
+import { CHANGE_REJECT_CODES, SYNC_EVENT } from '../../../contracts/sync.js';
 import { EVENT } from '../station/events.js';
 import { createLogger } from '../lib/logger.js';
 import { openStore } from '../storage/sqlite-store.js';
@@ -22,6 +22,7 @@ let dir: string;
 let store: Store;
 let touched: string[][];
 let adapter: StoreSyncAdapter;
+const apply = (cs: Change[], cursor: string) => adapter.applyChanges(cs.map((change) => ({ change })), cursor);
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'packline-sync-'));
@@ -96,13 +97,28 @@ describe('outbox cursor and sync failures', () => {
 });
 
 describe('inbound changes', () => {
+  it('quarantines a change the store refuses and applies the rest of the page, moving the cursor on', async () => {
+    // A revision past 2^53 passes the wire schema (an integer) but not the store's own check.
+    const page: Change[] = [
+      { cursor: '7', kind: 'order.upsert', order: wireOrder('O-BIG', 1e300) },
+      { cursor: '8', kind: 'order.upsert', order: wireOrder('O-OK', 1) },
+    ];
+    const r = await apply(page, '8');
+    expect(r).toMatchObject({ applied: 1, skipped: 0, quarantined: [{ cursor: '7', kind: 'order.upsert', order_id: 'O-BIG', code: CHANGE_REJECT_CODES.unapplicable }] });
+    expect(store.getOrder('O-OK')).not.toBeNull();
+    expect(store.getOrder('O-BIG')).toBeNull();
+    expect(store.getMeta(META_INBOUND_CURSOR)).toBe('8');
+    expect(store.lastEvent('order:O-BIG', SYNC_EVENT.changeRejected)?.data).toMatchObject({ cursor: '7', code: CHANGE_REJECT_CODES.unapplicable, change: expect.stringContaining('O-BIG') });
+  });
+
   it('upserts orders and applies status changes once, storing the cursor in the same unit', async () => {
     const page: Change[] = [
       { cursor: '1', kind: 'order.upsert', order: wireOrder('O-1', 1) },
       { cursor: '2', kind: 'order.status', order_id: 'O-1', status: 'refund_requested', revision: 2, at: 10 },
       { cursor: '3', kind: 'order.status', order_id: 'O-404', status: 'cancelled', revision: 1, at: 10 },
     ];
-    expect(await adapter.applyChanges(page, '3')).toEqual({ applied: 2, skipped: 1 });
+    // O-404 is not cached: its cancel is held until the order arrives (applied counts it).
+    expect(await apply(page, '3')).toEqual({ applied: 3, skipped: 0, quarantined: [] });
     expect(store.getOrder('O-1')).toMatchObject({ revision: 2, waybill: 'WB-O-1', flags: { refundRequested: true } });
     expect(store.getMeta(META_INBOUND_CURSOR)).toBe('3');
     expect(adapter.inboundCursor()).toBe('3');
@@ -111,23 +127,23 @@ describe('inbound changes', () => {
 
     // The same page again (a crash before the cursor was known upstream): nothing changes.
     const before = store.stats().lastSeq;
-    expect(await adapter.applyChanges(page, '3')).toEqual({ applied: 0, skipped: 3 });
+    expect(await apply(page, '3')).toEqual({ applied: 0, skipped: 3, quarantined: [] });
     expect(store.stats().lastSeq).toBe(before);
     // An older revision never overwrites a newer one; a withdrawn refund clears the flag.
-    await adapter.applyChanges([{ cursor: '4', kind: 'order.upsert', order: wireOrder('O-1', 1) }], '4');
+    await apply([{ cursor: '4', kind: 'order.upsert', order: wireOrder('O-1', 1) }], '4');
     expect(store.getOrder('O-1')?.flags.refundRequested).toBe(true);
-    await adapter.applyChanges([{ cursor: '5', kind: 'order.status', order_id: 'O-1', status: 'refund_withdrawn', revision: 3, at: 11 }], '5');
+    await apply([{ cursor: '5', kind: 'order.status', order_id: 'O-1', status: 'refund_withdrawn', revision: 3, at: 11 }], '5');
     expect(store.getOrder('O-1')?.flags.refundRequested).toBe(false);
   });
 
   it('accepts a cancel while nothing has started and tags the order owner-cancelled', async () => {
     await store.write([{ op: 'order.put', order: anOrder({ orderId: 'O-2' }) }]);
-    await adapter.applyChanges([{ cursor: '1', kind: 'order.cancel_request', order_id: 'O-2', request_id: 'R-1', at: 1 }], '1');
+    await apply([{ cursor: '1', kind: 'order.cancel_request', order_id: 'O-2', request_id: 'R-1', at: 1 }], '1');
     expect(store.getOrder('O-2')?.flags.cancelled).toBe(true);
     expect(store.lastEvent('order:O-2', SYNC_EVENT.cancelAccepted)?.data).toMatchObject({ request_id: 'R-1', tag: 'owner_cancelled' });
     // Answered once per request id, also across pages.
-    const r = await adapter.applyChanges([{ cursor: '2', kind: 'order.cancel_request', order_id: 'O-2', request_id: 'R-1', at: 1 }], '2');
-    expect(r).toEqual({ applied: 0, skipped: 1 });
+    const r = await apply([{ cursor: '2', kind: 'order.cancel_request', order_id: 'O-2', request_id: 'R-1', at: 1 }], '2');
+    expect(r).toEqual({ applied: 0, skipped: 1, quarantined: [] });
   });
 
   it('refuses a cancel once packing started and puts the shipment on the exception queue', async () => {
@@ -135,7 +151,7 @@ describe('inbound changes', () => {
       { op: 'order.put', order: anOrder({ orderId: 'O-3' }) },
       { op: 'shipment.put', shipment: aShipment({ shipmentId: 'S-3', orderId: 'O-3', state: 'weighing' }) },
     ]);
-    await adapter.applyChanges([{ cursor: '1', kind: 'order.cancel_request', order_id: 'O-3', request_id: 'R-9', at: 1 }], '1');
+    await apply([{ cursor: '1', kind: 'order.cancel_request', order_id: 'O-3', request_id: 'R-9', at: 1 }], '1');
     expect(store.getOrder('O-3')?.flags.cancelled).toBe(false);
     expect(store.lastEvent('order:O-3', SYNC_EVENT.cancelRefused)?.data).toMatchObject({
       request_id: 'R-9',
@@ -153,7 +169,7 @@ describe('inbound changes', () => {
       { op: 'order.put', order: anOrder({ orderId: 'O-4' }) },
       { op: 'shipment.put', shipment: aShipment({ shipmentId: 'S-4', orderId: 'O-4', state: 'abandoned' }) },
     ]);
-    await adapter.applyChanges([{ cursor: '1', kind: 'order.cancel_request', order_id: 'O-4', request_id: 'R-4', at: 1 }], '1');
+    await apply([{ cursor: '1', kind: 'order.cancel_request', order_id: 'O-4', request_id: 'R-4', at: 1 }], '1');
     expect(store.getOrder('O-4')?.flags.cancelled).toBe(true);
   });
 });

@@ -125,10 +125,25 @@ describe('DashboardData', () => {
     await data.stop();
   });
 
+  it('shows a cloud that answers outside the sync contract as an outage, with the cause', async () => {
+    const { data } = await rig();
+    const saved = { ...link };
+    Object.assign(link, { state: 'contract_error', last_error: "the cloud's batch ack does not match the sync contract (/acked_seq: Expected integer)" });
+    try {
+      await data.start();
+      expect(data.snapshot().sync).toMatchObject({ state: 'contract_error', outage: true, last_error: expect.stringMatching(/acked_seq/) });
+    } finally {
+      Object.assign(link, saved);
+      await data.stop();
+    }
+  });
+
   it('reports the link outage, backlog and lag, coverage and the device grid', async () => {
     const { store, data, devices } = await rig();
     await store.write(shipped('S-1'));
     devices.update('st-1-printer', 'error', 'paper_out');
+    // A hosted driver whose USB scanner was pulled: connected to the broker, device offline with the reason.
+    devices.update('st-1-scanner', 'offline', 'hid 0c2e:0b6a (/dev/hidraw3): unplugged or read failed (could not read from HID device)');
     await data.start();
     const snap = data.snapshot();
     expect(snap.sync).toMatchObject({ state: 'offline', outage: true, backlog: 1, enabled: false });
@@ -136,7 +151,7 @@ describe('DashboardData', () => {
     expect(snap.waybill_coverage).toMatchObject({ open: 0, percent: 100, alarm: false });
     const dev = (id: string) => snap.devices.find((d) => d.device_id === id);
     expect(dev('st-1-printer')).toMatchObject({ status: 'fault', media: 'paper_out', reason: 'paper_out' });
-    expect(dev('st-1-scanner')).toMatchObject({ status: 'online', media: null });
+    expect(dev('st-1-scanner')).toMatchObject({ status: 'offline', media: null, reason: expect.stringMatching(/unplugged/) });
     expect(dev('st-1-scale')?.status).toBe('offline');
     await data.stop();
   });

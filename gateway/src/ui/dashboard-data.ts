@@ -353,7 +353,7 @@ export class DashboardData {
         enabled: config.sync.url !== undefined,
         lag_seconds: lag,
         // "Outage": sync is configured and the link is not up. Stations keep shipping.
-        outage: link.state === 'offline' || link.state === 'degraded',
+        outage: link.state === 'offline' || link.state === 'degraded' || link.state === 'contract_error',
       },
       waybill_coverage: { open: cov.open, with_waybill: cov.withWaybill, percent, alarm: percent < config.sync.waybillCoverageAlarmPercent },
       exceptions: { counts, items },

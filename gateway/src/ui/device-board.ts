@@ -14,7 +14,7 @@ export interface DeviceHealth {
   /** The station or line the device belongs to, or null. */
   station: string | null;
   status: DeviceStatus;
-  /** The device's own reason for an error state (e.g. `paper_out`), else null. */
+  /** The device's own reason for an error or offline state (`paper_out`, a driver's `unplugged …`), else null. */
   reason: string | null;
   /** Printers only: `ok`, or the media problem the printer reported; null for other roles or when unknown. */
   media: string | null;
@@ -68,7 +68,9 @@ export class DeviceBoard {
     if (!connected || st?.state === 'offline') status = 'offline';
     else if (st?.state === 'error') status = 'fault';
     else status = 'online';
-    const reason = st?.state === 'error' ? (st.reason ?? 'error') : null;
+    // Offline says why when the device (or its driver) said so: "unplugged", "not plugged in"…
+    // Online with a reason is a warning the device's driver raised (a wedge scanner still typing into the console).
+    const reason = st?.state === 'error' ? (st.reason ?? 'error') : status === st?.state ? (st.reason ?? null) : null;
     let media: string | null = null;
     if (role === 'printer' && connected) media = reason !== null && MEDIA_REASON.test(reason) ? reason : st === undefined ? null : 'ok';
     return { device_id: id, role, station, status, reason, media, since: st?.at ?? null };

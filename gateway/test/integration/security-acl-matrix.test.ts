@@ -195,7 +195,9 @@ describe('ACL matrix: every role × every topic pattern × publish and subscribe
       for (const t of publishTopics(self, OTHER[role])) {
         const mark = `acl-${role}-${t}-${Math.random().toString(36).slice(2)}`;
         marks.set(t, mark);
-        await c.publishAsync(t, JSON.stringify({ mark }), { qos: 1 });
+        // A device state must be a DeviceState (the broker validates it): the marker rides in `reason`.
+        const body = /^dev\/[^/]+\/state$/.test(t) ? { state: 'online', reason: mark } : { mark };
+        await c.publishAsync(t, JSON.stringify(body), { qos: 1 });
       }
       // A last allowed publish: once the observer has it, everything before it has been routed.
       const done = `done-${role}-${Date.now()}`;

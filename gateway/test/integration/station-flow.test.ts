@@ -157,6 +157,14 @@ describe('packing station over MQTT', () => {
     expect((await replies.next((m) => m.payload.code === 'PKL_PAYLOAD_INVALID')).payload.message).toMatch(/code/);
     await scanner.publishAsync(`dev/${st.scanner}/evt/scan`, Buffer.from([0xde, 0xad, 0xbe, 0xef]), { qos: 1 });
     await replies.next((m) => m.payload.code === 'PKL_PAYLOAD_NOT_JSON');
+    // Every refusal carries the msg_id whenever one can be read (docs/mqtt.md §4): schema,
+    // unknown field and size errors included.
+    await scanner.publishAsync(`dev/${st.scanner}/evt/scan`, '{"msg_id":"bad-1","code":42}', { qos: 1 });
+    expect((await replies.next((m) => m.payload.msg_id === 'bad-1')).payload.code).toBe('PKL_PAYLOAD_INVALID');
+    await scanner.publishAsync(`dev/${st.scanner}/evt/scan`, '{"msg_id":"bad-2","code":"X","colour":"red"}', { qos: 1 });
+    expect((await replies.next((m) => m.payload.msg_id === 'bad-2')).payload.code).toBe('PKL_PAYLOAD_INVALID');
+    await scanner.publishAsync(`dev/${st.scanner}/evt/scan`, JSON.stringify({ msg_id: 'bad-3', code: 'X'.repeat(5000) }), { qos: 1 });
+    expect((await replies.next((m) => m.payload.msg_id === 'bad-3')).payload.code).toBe('PKL_PAYLOAD_TOO_LARGE');
     expect((await events()).length).toBe(before);
   });
 
@@ -172,6 +180,10 @@ describe('packing station over MQTT', () => {
     const first = replies.messages.filter((m) => m.payload.msg_id === 'dup-1');
     expect(first).toHaveLength(2);
     expect(first.filter((m) => m.payload.duplicate !== true)).toHaveLength(1);
+    // The duplicate's ack is the original one plus duplicate: true (docs/mqtt.md §5), seq included.
+    const [original, duplicate] = [first.find((m) => m.payload.duplicate !== true), first.find((m) => m.payload.duplicate === true)];
+    expect(typeof original?.payload.seq).toBe('number');
+    expect(duplicate?.payload).toEqual({ ...original?.payload, duplicate: true });
     const after = await events();
     expect(after.slice(before).filter((e) => e.type === 'shipment.opened')).toHaveLength(1);
   });
@@ -187,6 +199,12 @@ describe('packing station over MQTT', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(jobs.messages.slice(seen).some((m) => m.payload.job_id === 'evil')).toBe(false);
     await expect(device(info.mqttUrl as string, st.scanner, 'not-the-secret')).rejects.toThrow(/Bad username or password|Not authorized/i);
+    // Both refusals reach the operator's metrics (docs/http.md packline_mqtt_refused_total).
+    const metrics = await (await fetch(`${info.httpUrl}/metrics`)).text();
+    const refused = (reason: string) => Number(new RegExp(`packline_mqtt_refused_total\\{reason="${reason}"\\} (\\d+)`).exec(metrics)?.[1] ?? NaN);
+    expect(refused('auth')).toBeGreaterThanOrEqual(1);
+    expect(refused('acl_publish')).toBeGreaterThanOrEqual(1);
+    expect(refused('packet_too_large')).toBe(0);
   });
 
   it('works over MQTT-over-WebSocket on the HTTP port', async () => {

@@ -51,45 +51,103 @@ export type TsplReply =
   | { readonly type: 'error'; readonly code: ErrorCode; readonly details: ErrorDetails; readonly raw: string };
 
 /**
- * Pairs status bytes with the queries the caller announced via {@link expectAnswer}. At most
- * `maxOutstanding` queries are remembered (a printer that never answers must not grow it).
+ * Pairs `<ESC>!?` queries with their one-byte answers. The answer has no framing, so a reply
+ * is the bytes that arrive after a query until the line goes quiet: the driver announces each
+ * query ({@link expectAnswer}) and says when the quiet gap passed ({@link endOfReply}). A reply
+ * of exactly one byte is a status; a reply of several bytes (a printer speaking another
+ * protocol, line noise, an answer glued to garbage) yields NO status, one coded error — never
+ * a status decoded from its first byte. Bytes with no query outstanding are errors too.
+ * Splitting the bytes differently never changes the result: nothing is decided before the
+ * reply ended.
  */
 export class TsplStatusDecoder {
-  readonly #max: number;
-  #outstanding = 0;
+  /** Bytes of the reply being collected (kept up to 16 for the error text; all are counted). */
+  #reply: number[] = [];
+  #replyLength = 0;
+  #open = false;
+  /** Results decided by {@link expectAnswer} (it closes the previous reply), handed out next. */
+  #decided: TsplReply[] = [];
 
-  constructor(maxOutstanding = 8) {
-    this.#max = maxOutstanding;
-  }
-
+  /** A query is waiting for (the rest of) its answer. */
   get outstanding(): number {
-    return this.#outstanding;
+    return this.#open ? 1 : 0;
   }
 
-  /** Call once per `<ESC>!?` written. */
+  /** Bytes of the current reply so far. */
+  get replyBytes(): number {
+    return this.#replyLength;
+  }
+
+  /** Call once per `<ESC>!?` written; a reply still open is closed (and judged) first. */
   expectAnswer(): void {
-    this.#outstanding = Math.min(this.#max, this.#outstanding + 1);
+    this.#decided.push(...this.#close());
+    this.#open = true;
   }
 
   reset(): void {
-    this.#outstanding = 0;
+    this.#reply = [];
+    this.#replyLength = 0;
+    this.#open = false;
+    this.#decided = [];
   }
 
   push(chunk: Uint8Array): TsplReply[] {
-    const out: TsplReply[] = [];
+    const out = this.#take();
     for (const byte of chunk) {
-      if (this.#outstanding === 0) {
-        out.push({
-          type: 'error',
-          code: 'PKL_FRAME_INVALID',
-          details: { protocol: 'tspl-status', reason: 'byte received with no <ESC>!? outstanding' },
-          raw: `\\x${byte.toString(16).padStart(2, '0')}`,
-        });
+      if (!this.#open) {
+        out.push(stray(byte));
         continue;
       }
-      this.#outstanding--;
-      out.push({ type: 'status', status: decodeTsplStatus(byte), byte });
+      if (this.#reply.length < 16) this.#reply.push(byte);
+      this.#replyLength++;
     }
     return out;
   }
+
+  /** The quiet gap after the last byte passed (or the caller gave up waiting): judge the reply. */
+  endOfReply(): TsplReply[] {
+    const out = this.#take();
+    out.push(...this.#close());
+    return out;
+  }
+
+  #take(): TsplReply[] {
+    const out = this.#decided;
+    this.#decided = [];
+    return out;
+  }
+
+  #close(): TsplReply[] {
+    if (!this.#open || this.#replyLength === 0) return [];
+    const bytes = this.#reply;
+    const n = this.#replyLength;
+    this.#open = false;
+    this.#reply = [];
+    this.#replyLength = 0;
+    if (n === 1) {
+      const byte = bytes[0] ?? 0;
+      return [{ type: 'status', status: decodeTsplStatus(byte), byte }];
+    }
+    return [
+      {
+        type: 'error',
+        code: 'PKL_FRAME_INVALID',
+        details: { protocol: 'tspl-status', reason: `<ESC>!? reply of ${n} bytes, a status is exactly one byte` },
+        raw: hex(bytes) + (n > bytes.length ? `…(${n} bytes)` : ''),
+      },
+    ];
+  }
+}
+
+function hex(bytes: readonly number[]): string {
+  return bytes.map((b) => `\\x${b.toString(16).padStart(2, '0')}`).join('');
+}
+
+function stray(byte: number): TsplReply {
+  return {
+    type: 'error',
+    code: 'PKL_FRAME_INVALID',
+    details: { protocol: 'tspl-status', reason: 'byte received with no <ESC>!? outstanding' },
+    raw: hex([byte]),
+  };
 }

@@ -79,6 +79,7 @@ describe('Aclas OS2X decoder', () => {
     create: () => aclasOs2xProtocol.createDecoder(),
     stream: cat(FRAME, 'zz', encodeAclasFrame({ flag1: 'U', negative: false, weight: '2.5', unit: 'kg', flag2: 0 }), FRAME.subarray(0, 4), FRAME),
     maxBuffered: 17,
+    frame: FRAME,
   });
   describe('passive mode', () => {
     decoderContract({

@@ -56,5 +56,6 @@ describe('CAS 22-byte decoder', () => {
     create: () => cas22Protocol.createDecoder(),
     stream: cat(FRAME, 'noise\r\n', line('US', 'GS', '0012.345', 'kg'), 'ST,GS', FRAME, line('OL', 'GS', '        ', 'kg'), FRAME),
     maxBuffered: 44,
+    frame: FRAME,
   });
 });

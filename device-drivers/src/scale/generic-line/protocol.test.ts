@@ -36,6 +36,7 @@ describe('generic line decoder, ST,GS profile', () => {
     create: () => genericLineProtocol.createDecoder(ST_GS_PROFILE),
     stream: cat('ST,GS,+  1.234kg\r\n', 'junk\r\n', 'US,NT,-0.5kg\r\n', '\xff', 'OL,GS,+   \r\n', 'ST,GS,+1kg\r\n'),
     maxBuffered: 65,
+    frame: cat('ST,GS,+  1.234kg\r\n'),
   });
 });
 

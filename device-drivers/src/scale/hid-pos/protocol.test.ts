@@ -41,13 +41,24 @@ describe('HID POS scale decoder', () => {
   it('resyncs after an undefined status/unit and garbage', () => {
     const frames = decode(Uint8Array.of(0x03, 0x09, 0x02, 0, 0), report(4, 2, 0, 5), Uint8Array.of(0xff, 0x00), report(4, 2, 0, 6));
     expect(frames.map((f) => f.type)).toEqual(['error', 'weight', 'weight']);
-    expect(hidPosProtocol.commands).toEqual([]);
-    expect(thrownCode(() => hidPosProtocol.encode('zero'))).toBe('PKL_SCALE_COMMAND_UNSUPPORTED');
+  });
+
+  it('zero is the Scale Control Report with Zero Scale set; there is no tare usage', () => {
+    expect(hidPosProtocol.commands).toEqual(['zero']);
+    // Default layout: report id 2, bit 0 Enforced Zero Return, bit 1 Zero Scale.
+    expect(hidPosProtocol.encode('zero')).toEqual(Uint8Array.of(0x02, 0b0000_0010));
+    expect(hidPosProtocol.encode('zero', { controlReport: { reportId: 5, zeroBit: 9, reportBytes: 2 } })).toEqual(Uint8Array.of(0x05, 0x00, 0x02));
+    // A scale whose descriptor has no Zero Scale output: no zero command.
+    expect(thrownCode(() => hidPosProtocol.encode('zero', { controlReport: null }))).toBe('PKL_SCALE_COMMAND_UNSUPPORTED');
+    expect(thrownCode(() => hidPosProtocol.encode('tare'))).toBe('PKL_SCALE_COMMAND_UNSUPPORTED');
+    expect(thrownCode(() => hidPosProtocol.createDecoder({ controlReport: { reportId: 2 } }))).toBe('PKL_CONFIG_INVALID');
   });
 
   decoderContract({
     create: () => hidPosProtocol.createDecoder(),
     stream: cat(report(4, 2, 0, 1000), report(3, 12, -1, 25), Uint8Array.of(0xff), report(6, 2, 0, 0), report(4, 3, -3, 1234)),
     maxBuffered: 6,
+    frame: report(4, 2, 0, 1000),
+    unsynced: true,
   });
 });

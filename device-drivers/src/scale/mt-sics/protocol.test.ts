@@ -84,6 +84,7 @@ describe('MT-SICS decoder', () => {
     create: () => mtSicsProtocol.createDecoder(),
     stream: cat(Buffer.from([0x00, 0xff]), 'S S     100.00 g\r\n', 'garbage\r\n', 'S D      23.45 g\r\nZ A\r\nES\r\nS +\r\nT S 1.5 kg\r\n'),
     maxBuffered: MT_SICS_MAX_LINE + 1,
+    frame: cat('S S     100.00 g\r\n'),
   });
 });
 

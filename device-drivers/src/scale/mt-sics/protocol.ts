@@ -27,6 +27,17 @@ export const MT_SICS_MAX_LINE = 256;
 const WEIGHT_RE = /^(S|SI|SIR) +([SD]) +([+-]?\d*\.?\d+) +(\S+)$/;
 /** Any other reply: `<ID> <status>[ <rest>]`; ID is upper-case letters/digits (`Z`, `TA`, `I4`). */
 const REPLY_RE = /^([A-Z][A-Z0-9]*) +([A-Z+-])(?: +(.*))?$/;
+/**
+ * Reply IDs accepted: the MT-SICS level 0 and level 1 commands (MT-SICS Reference Manual,
+ * "Level 0" / "Level 1" command lists) and the level 2/3 ones a station may send raw. Anything
+ * else is not an answer to us: `SS S 100.00 g` (a cut-off `S` glued to the next line) must not
+ * pass as a reply carrying 100 g.
+ */
+const REPLY_IDS: ReadonlySet<string> = new Set([
+  'I0', 'I1', 'I2', 'I3', 'I4', 'S', 'SI', 'SIR', 'Z', 'ZI', // level 0
+  'D', 'DW', 'K', 'SR', 'T', 'TA', 'TAC', 'TI', // level 1
+  'C0', 'C1', 'C2', 'C3', 'I5', 'PWR', 'SIU', 'SIRU', 'SNR', 'ST', 'SU', 'M21', // level 2/3 seen from stations
+]);
 
 /** Status tokens (MT-SICS manual, per-command "Responses" tables; docs/devices/scales.md). */
 const REPLY_STATUS: Readonly<Record<string, ReplyFrame['status']>> = {
@@ -73,7 +84,13 @@ function decodeLine(bytes: Uint8Array): ScaleFrame | undefined {
   const status = r === null ? undefined : REPLY_STATUS[r[2] ?? ''];
   if (r === null || status === undefined) return invalidFrame(MT_SICS, body, 'not an MT-SICS response line');
   const command = r[1] ?? '';
+  if (!REPLY_IDS.has(command)) return invalidFrame(MT_SICS, body, `${command} is not an MT-SICS command`);
   const rest = r[3];
+  // A weight command's reply with a value is a weight line (WEIGHT_RE above); with anything
+  // else behind the status (`S S S 100.00 g`: a cut-off line glued on) it is malformed.
+  if ((command === 'S' || command === 'SI' || command === 'SIR') && rest !== undefined) {
+    return invalidFrame(MT_SICS, body, `${command} reply with trailing text`);
+  }
   const frame: { -readonly [K in keyof ReplyFrame]: ReplyFrame[K] } = { type: 'reply', command, status, raw };
   if (rest !== undefined) {
     // `T S 100.00 g`, `TA A 10.00 g`: the value is a tare in a weight unit.

@@ -52,8 +52,21 @@ export function decoderContract(opts: {
   create: () => ScaleDecoder;
   stream: Uint8Array;
   maxBuffered: number;
+  /**
+   * One complete weight frame. Checks the classes of defect a decoder's own fixtures tend to
+   * miss: a frame without its terminator, trailing garbage after a valid frame, and a second
+   * frame glued onto a truncated first (every cut point), each whole and one byte at a time.
+   */
+  frame?: Uint8Array;
+  /**
+   * The format has no sync byte (HID reports): a truncated frame cannot be told from the start
+   * of the next one in a byte stream, so the glued case is checked the way the link delivers
+   * it — the truncated part, then `flush()` (a HID read boundary or an idle gap), then the frame.
+   */
+  unsynced?: boolean;
 }): void {
-  const { create, stream, maxBuffered } = opts;
+  const { create, stream, maxBuffered, frame } = opts;
+  if (frame !== undefined) truncationContract(create, frame, opts.unsynced ?? false);
 
   it('gives identical frames whole, byte by byte and in seeded random splits', () => {
     const whole = feed(create(), [stream]);
@@ -85,6 +98,48 @@ export function decoderContract(opts: {
       }),
       { numRuns: 100, seed: 7 },
     );
+  });
+}
+
+const weights = (frames: ScaleFrame[]) => frames.filter((f) => f.type === 'weight' || f.type === 'status' || f.type === 'reply');
+/** A reading without its raw text (which legitimately shows what was received). */
+const meaning = (frames: ScaleFrame[]) => weights(frames).map(({ raw: _raw, ...rest }) => rest);
+
+function truncationContract(create: () => ScaleDecoder, frame: Uint8Array, unsynced: boolean): void {
+  const both = (bytes: Uint8Array) => {
+    const whole = feed(create(), [bytes]);
+    expect(feed(create(), bytewise(bytes))).toEqual(whole);
+    return whole;
+  };
+  it('the frame alone decodes to exactly one reading', () => {
+    expect(weights(both(frame))).toHaveLength(1);
+  });
+  it('a frame without its last byte (terminator) gives no reading', () => {
+    for (let k = 1; k < frame.length; k++) expect(weights(both(frame.subarray(0, k)))).toEqual([]);
+  });
+  it('a second frame glued onto a truncated first never gives a wrong reading', () => {
+    // Either the second frame's reading or none (a line protocol cannot tell where the glued
+    // line started, so it drops both) — never a value made of the two.
+    const expected = meaning(feed(create(), [frame]));
+    for (let k = 1; k < frame.length; k++) {
+      let got: ReturnType<typeof meaning>;
+      if (unsynced) {
+        const d = create();
+        const out = [...d.push(frame.subarray(0, k)), ...(d.flush?.() ?? []), ...d.push(frame)];
+        got = meaning(out);
+        expect(got, `cut after ${k} bytes, then a read boundary`).toEqual(expected);
+      } else {
+        got = meaning(both(cat(frame.subarray(0, k), frame)));
+        expect(got.length === 0 || JSON.stringify(got) === JSON.stringify(expected), `cut after ${k} bytes: ${JSON.stringify(got)}`).toBe(true);
+      }
+    }
+  });
+  it('trailing garbage after a valid frame does not change or add a reading', () => {
+    const expected = weights(feed(create(), [frame]));
+    for (const garbage of ['x', '\xff\x00', '??', '0000', frame.subarray(1)]) {
+      const tail = typeof garbage === 'string' ? Buffer.from(garbage, 'latin1') : garbage;
+      expect(weights(both(cat(frame, tail))), `garbage ${JSON.stringify(Buffer.from(tail).toString('latin1'))}`).toEqual(expected);
+    }
   });
 }
 

@@ -53,6 +53,7 @@ describe('Toledo 8217 decoder', () => {
     create: () => toledo8217Protocol.createDecoder({ unit: 'kg' }),
     stream: cat('\x02001.23\r', 'xx', '\x02?A\r', '\x0201.500N\r', '\x0200', '\x02E\r', '\x02?`\r'),
     maxBuffered: TOLEDO_8217_MAX_FRAME,
+    frame: cat('\x02001.23\r'),
   });
 });
 

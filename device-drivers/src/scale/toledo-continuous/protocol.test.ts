@@ -77,5 +77,6 @@ describe('Toledo continuous decoder', () => {
     create: () => toledoContinuousProtocol.createDecoder(),
     stream: cat(EXAMPLE, 'xx', bad, EXAMPLE.subarray(0, 5), EXAMPLE, encodeToledoContinuousFrame({ swa: 0x2b, swb: 0x38, swc: 0x20, weight: 77, tare: 0 })),
     maxBuffered: 18,
+    frame: EXAMPLE,
   });
 });

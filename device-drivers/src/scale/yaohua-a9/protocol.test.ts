@@ -73,5 +73,6 @@ describe('Yaohua XK3190-A9 decoder', () => {
     // Starts with a reading unlike the last one, so stability flags do not depend on history.
     stream: cat(CAPTURED_1560, CAPTURED_1560, 'zz', PLUS_20.subarray(0, 4), PLUS_20, PLUS_20, CAPTURED_0),
     maxBuffered: 12,
+    frame: PLUS_20,
   });
 });

@@ -43,9 +43,17 @@ export function registerSyncRoutes(app: App, deps: HttpDeps): void {
                 acked_seq: o.ackedSeq,
                 last_seq: o.lastSeq,
                 backlog: o.backlog,
-                batches: o.batches,
+                requests: o.requests,
                 events_sent: o.eventsSent,
                 wire_bytes: o.wireBytes,
+                batches: o.batches,
+                events_answered: o.eventsAnswered,
+                timeouts: o.timeouts,
+                contract_errors: o.contractErrors,
+                retry_requests: o.retryRequests,
+                batch_events: o.batchEvents,
+                timeout_ms: o.timeoutMs,
+                unknown_fields: s.unknownFields,
                 duplicate_acks: o.duplicateAcks,
                 stale_acks: o.staleAcks,
                 rejected: o.rejected,
@@ -55,7 +63,19 @@ export function registerSyncRoutes(app: App, deps: HttpDeps): void {
         inbound:
           i === null
             ? null
-            : { cursor: i.cursor, pages: i.pages, applied: i.applied, skipped: i.skipped, last_pull_at: i.lastPullAt, last_error: i.lastError },
+            : {
+                cursor: i.cursor,
+                pages: i.pages,
+                applied: i.applied,
+                skipped: i.skipped,
+                quarantined: i.quarantined,
+                last_quarantined:
+                  i.lastQuarantined === null
+                    ? null
+                    : (({ raw: _raw, ...q }) => q)(i.lastQuarantined),
+                last_pull_at: i.lastPullAt,
+                last_error: i.lastError,
+              },
         waybill_coverage: {
           open: s.waybillCoverage.open,
           with_waybill: s.waybillCoverage.withWaybill,

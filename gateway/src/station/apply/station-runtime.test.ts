@@ -109,7 +109,8 @@ class FakeStore implements FlowStore {
 class FakeLink implements CommandLink {
   sent: Array<{ topic: string; payload: Record<string, unknown> }> = [];
   async publish(topic: string, payload: string): Promise<void> {
-    this.sent.push({ topic, payload: JSON.parse(payload) as Record<string, unknown> });
+    // An empty payload clears a retained message.
+    this.sent.push({ topic, payload: payload === '' ? {} : (JSON.parse(payload) as Record<string, unknown>) });
   }
   commands(kind: 'print' | 'display' | 'divert'): Array<Record<string, unknown>> {
     return this.sent.filter((m) => m.topic.endsWith(`/cmd/${kind}`)).map((m) => m.payload);
@@ -214,6 +215,20 @@ describe('station runtime: decide → commit → send', () => {
     await r.scan('690', 'm-3');
     await r.runtime.stop();
     expect(views().at(-1)).toEqual(r.runtime.view('st-1'));
+  });
+
+  it('the view of a removed station waiting for its interval does not bring the cleared retained view back', async () => {
+    const r = rig();
+    r.store.orders.set('O-1', ORDER);
+    await r.runtime.start();
+    const views = () => r.link.sent.filter((m) => m.topic === topics.stationView('st-1'));
+    // The start-up view went out just now: this step's view waits for the interval.
+    await r.scan('TB1', 'm-1');
+    await r.runtime.removeStation('st-1');
+    expect(views().at(-1)?.payload).toEqual({});
+    await new Promise((resolve) => setTimeout(resolve, VIEW_MIN_INTERVAL_MS + 20));
+    expect(views().at(-1)?.payload).toEqual({});
+    await r.runtime.stop();
   });
 
   it('a refusal writes nothing and stores no message id (a corrected retry is applied)', async () => {

@@ -78,6 +78,8 @@ export interface StationRuntimeDeps {
   ids: IdSource;
   isOnline(deviceId: string): boolean;
   now?: () => number;
+  /** Devices that show a station's alerts (provisioning/stations.ts displayTargets); absent: its display. */
+  displayTargets?: (station: StationConfig) => readonly string[];
 }
 
 export class StationRuntime implements EventOwner, StationService {
@@ -149,31 +151,18 @@ export class StationRuntime implements EventOwner, StationService {
         this.router.route({ channel: cfg.channel, stationPrinter: cfg.printer, carrier: job.carrier, shop: job.shop }, (id) => this.printers.health(id), job.exclude ?? []),
       labelFormat: stationLabelFormat(cfg, this.deps.config.devices),
       label: this.label,
+      ...(this.deps.displayTargets ? { displayTargets: this.deps.displayTargets(cfg) } : {}),
     };
   }
 
   async start(): Promise<void> {
     if (this.started) return;
-    const { store, logger, config } = this.deps;
+    const { store, config } = this.deps;
     const at = this.now();
     const open = store.openShipments();
     const pending = store.pendingPrintJobs();
     const itemScans = itemScansFromLog(store, open);
-    for (const cfg of config.stations) {
-      const restored = restoreStation({ openShipments: open, pendingJobs: pending, at, itemScans }, this.context(cfg));
-      if (restored.writes.length > 0) await store.write(restored.writes);
-      const station: Station = {
-        id: cfg.id,
-        printer: cfg.printer,
-        cfg,
-        state: restored.state,
-        operator: lastOperator(store, cfg.id),
-        queue: new SerialQueue(QUEUE_LIMIT, (err) => logger.error({ err, stationId: cfg.id }, 'station step failed')),
-        viewTimer: null,
-        viewAt: -Infinity,
-      };
-      this.stations.set(cfg.id, station);
-    }
+    for (const cfg of config.stations) await this.open(cfg, { openShipments: open, pendingJobs: pending, at, itemScans });
     this.started = true;
     // Re-issue what devices still need: unanswered labels (to printers already back), and
     // every station's screen (retained, so screens that connect later get it too).
@@ -181,6 +170,53 @@ export class StationRuntime implements EventOwner, StationService {
       this.reissueLabels(station, 'restart');
       this.publishView(station);
     }
+  }
+
+  /** Rebuilds a station from the store (its open shipment, unanswered labels, operator). */
+  private async open(cfg: StationConfig, from: Parameters<typeof restoreStation>[0]): Promise<Station> {
+    const { store, logger } = this.deps;
+    const restored = restoreStation(from, this.context(cfg));
+    if (restored.writes.length > 0) await store.write(restored.writes);
+    const station: Station = {
+      id: cfg.id,
+      printer: cfg.printer,
+      cfg,
+      state: restored.state,
+      operator: lastOperator(store, cfg.id),
+      queue: new SerialQueue(QUEUE_LIMIT, (err) => logger.error({ err, stationId: cfg.id }, 'station step failed')),
+      viewTimer: null,
+      viewAt: -Infinity,
+    };
+    this.stations.set(cfg.id, station);
+    return station;
+  }
+
+  /** Opens a station provisioned at run time (packline station add), without a restart. */
+  async addStation(cfg: StationConfig): Promise<void> {
+    if (this.stations.has(cfg.id)) return;
+    const { store } = this.deps;
+    const open = store.openShipments();
+    const station = await this.open(cfg, {
+      openShipments: open,
+      pendingJobs: store.pendingPrintJobs(),
+      at: this.now(),
+      itemScans: itemScansFromLog(store, open),
+    });
+    if (!this.started) return;
+    this.reissueLabels(station, 'station opened');
+    this.publishView(station);
+  }
+
+  /** Closes a run-time station once its queued inputs are done; its retained view is cleared. */
+  async removeStation(stationId: string): Promise<void> {
+    const station = this.stations.get(stationId);
+    if (station === undefined) return;
+    this.stations.delete(stationId);
+    await station.queue.idle();
+    // A view still waiting for its interval must not bring the retained view back.
+    this.cancelView(station);
+    // An empty retained message clears the retained view [MQTT-3.3.1-10].
+    await this.deps.link.publish(topics.stationView(stationId), '', { qos: 0, retain: true }).catch(() => undefined);
   }
 
   /**
@@ -211,10 +247,7 @@ export class StationRuntime implements EventOwner, StationService {
     await Promise.all([...this.stations.values()].map((s) => s.queue.idle()));
     // A view still waiting for its interval goes out now: screens keep the final state.
     for (const station of this.stations.values()) {
-      if (station.viewTimer === null) continue;
-      clearTimeout(station.viewTimer as NodeJS.Timeout);
-      clearImmediate(station.viewTimer as NodeJS.Immediate);
-      station.viewTimer = null;
+      if (!this.cancelView(station)) continue;
       this.publishView(station);
     }
   }
@@ -414,6 +447,16 @@ export class StationRuntime implements EventOwner, StationService {
     };
     const wait = station.viewAt + VIEW_MIN_INTERVAL_MS - performance.now();
     station.viewTimer = wait > 0 ? setTimeout(publish, wait) : setImmediate(publish);
+  }
+
+  /** Drops a view publish still waiting; true if there was one. */
+  private cancelView(station: Station): boolean {
+    const timer = station.viewTimer;
+    if (timer === null) return false;
+    clearTimeout(timer as NodeJS.Timeout);
+    clearImmediate(timer as NodeJS.Immediate);
+    station.viewTimer = null;
+    return true;
   }
 
   private publishView(station: Station): void {

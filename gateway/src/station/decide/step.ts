@@ -89,12 +89,15 @@ export class Step {
 
   finish(): StationStep {
     const display = this.ctx.station.display;
-    if (this.alert !== null && display !== undefined) {
-      this.commands.push({
-        kind: 'display',
-        deviceId: display,
-        payload: { level: this.alert.level, text: this.alert.message, text_zh: this.alert.messageZh },
-      });
+    const targets = this.ctx.displayTargets ?? (display === undefined ? [] : [display]);
+    if (this.alert !== null) {
+      for (const deviceId of targets) {
+        this.commands.push({
+          kind: 'display',
+          deviceId,
+          payload: { level: this.alert.level, text: this.alert.message, text_zh: this.alert.messageZh },
+        });
+      }
     }
     return { state: this.st, writes: this.writes, commands: this.commands, reply: this.reply, alert: this.alert };
   }

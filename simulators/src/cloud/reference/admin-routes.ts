@@ -140,6 +140,18 @@ export async function adminRoutes(app: FastifyInstance, ctx: AdminRouteContext):
     return ctx.shops.put(shop, body.expires_at, body.platform);
   });
 
+  /**
+   * Appends a change exactly as given (`{kind, ...fields}`, the cursor is added): how a test
+   * plays a cloud that sends a change the gateway cannot apply (a poison change).
+   */
+  app.post('/admin/changes/raw', async (req) => {
+    const body = req.body as Record<string, unknown> | null;
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new AdminError(400, ADMIN_ERRORS.invalid, 'a raw change is a JSON object');
+    const { kind, ...rest } = body;
+    const cursor = ctx.db().appendChange(typeof kind === 'string' ? kind : String(kind), rest, ctx.now());
+    return { cursor: String(cursor) };
+  });
+
   app.get('/admin/faults', async () => ({ faults: ctx.faults.current, counters: ctx.faults.counters }));
 
   /** Replaces the fault settings: modes not named are cleared (`{}` clears them all). */

@@ -30,6 +30,10 @@ export interface IngestOptions {
   /** Store at most this many new events (the slowDrain fault mode); Infinity otherwise. */
   maxNew: number;
   now: number;
+  /** Defect for the conformance kit: store a batch across a gap. */
+  ackAcrossGaps?: boolean;
+  /** Repeat the rejection of a redelivered rejected event (the contract; false is a defect). */
+  repeatRejections?: boolean;
 }
 
 export interface BatchOutcome {
@@ -67,7 +71,7 @@ export function ingestBatch(db: CloudDb, gatewayId: string, body: BatchBody, opt
           conflicts += 1;
         }
         // Said again: the answer that told the gateway may be the one that was lost.
-        if (s.status === 'rejected') rejected.push({ seq: e.seq, code: s.code ?? '', reason: s.reason ?? '' });
+        if (s.status === 'rejected' && opts.repeatRejections !== false) rejected.push({ seq: e.seq, code: s.code ?? '', reason: s.reason ?? '' });
       }
       db.bumpDeliveries(gatewayId, first, upTo);
     }
@@ -76,7 +80,7 @@ export function ingestBatch(db: CloudDb, gatewayId: string, body: BatchBody, opt
     let acked = hwm;
     let stored = 0;
     let heldBack = 0;
-    const gap = fresh.length > 0 && fresh[0]!.seq !== hwm + 1;
+    const gap = fresh.length > 0 && fresh[0]!.seq !== hwm + 1 && opts.ackAcrossGaps !== true;
     if (fresh.length > 0 && !gap) {
       const take = fresh.length > opts.maxNew ? fresh.slice(0, opts.maxNew) : fresh;
       heldBack = fresh.length - take.length;

@@ -9,7 +9,7 @@
  * 3. the cloud holds no seq the gateway never wrote, and no redelivery brought other content;
  * 4. no intercepted order was shipped: once the gateway recorded that an order was refunded,
  *    cancelled, closed or shipped elsewhere (`order.status_applied`, `order.cancel_accepted`),
- *    no later label or shipment for it (docs/shipment-flow.md, the intercept rule).
+ *    no later label or shipment for it (docs/shipment-flow.md "Interception").
  *
  * Both databases are opened read-only and streamed in seq order, so a 720k-event backlog is
  * checked in constant memory (apart from the shipment → order map).

@@ -13,7 +13,7 @@ type ChangeBody<K extends Change['kind']> = Omit<Extract<Change, { kind: K }>, '
 type FlagColumn = 'refund_requested' | 'refunded' | 'cancelled' | 'platform_closed' | 'shipped_elsewhere';
 type WireFlag = keyof NonNullable<OrderInWire['flags']>;
 
-/** The flag each cloud status sets or clears (the gateway maps them the same way, docs/shipment-flow.md). */
+/** The flag each cloud status sets or clears (the gateway maps them the same way, docs/sync.md §7.3). */
 const STATUS_EFFECT: Readonly<Record<OrderStatus, { column: FlagColumn; wire: WireFlag; value: boolean }>> = {
   refund_requested: { column: 'refund_requested', wire: 'refund_requested', value: true },
   refund_withdrawn: { column: 'refund_requested', wire: 'refund_requested', value: false },

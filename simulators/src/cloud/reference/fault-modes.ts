@@ -14,12 +14,38 @@
  * | duplicateAckShare | the previous answer replayed (a stale ack)    | the whole batch              |
  * | slowDrain         | an ack covering only the first N new events   | those N events               |
  * | rejectSubjects/Share | the event in `rejected` (code TEST_REJECTED) | the event, as rejected     |
+ * | extraAnswerFields | answers with fields the contract does not name | as normal                    |
+ * | unreadableAnswers | 200 answers that do not match the contract    | as normal                    |
+ *
+ * `defects` are not faults but protocol bugs, for the conformance kit's own tests: a cloud
+ * with one of them must fail `packline sync conformance` with the matching finding.
  */
 import { EventEmitter } from 'node:events';
 import { type Static, Type } from '@sinclair/typebox';
 import { Prng } from '../../lib/prng.js';
 
 const Share = Type.Number({ minimum: 0, maximum: 1 });
+
+/** Deliberate protocol bugs of the reference cloud, each one a finding of the conformance kit. */
+export const CLOUD_DEFECTS = [
+  /** Accepts a request whose signature does not verify. */
+  'accepts_bad_signature',
+  /** Stores a batch that starts above high-water + 1 and acks its last seq. */
+  'acks_across_gaps',
+  /** Stores and acks a batch whose seqs are not contiguous. */
+  'accepts_non_contiguous',
+  /** Does not repeat a rejection when the rejected event is redelivered. */
+  'forgets_rejections',
+  /** Answers a redelivered batch without `duplicate: true`. */
+  'unflagged_duplicates',
+  /** Answers an empty change page with an empty next_cursor instead of the request's. */
+  'empty_page_loses_cursor',
+  /** Ignores the `limit` of a change-feed request. */
+  'ignores_change_limit',
+  /** Answers a retry in the old form (acked_seq only, no `accepted`). */
+  'retry_without_accepted',
+] as const;
+export type CloudDefect = (typeof CLOUD_DEFECTS)[number];
 
 /** The settings, also the body of `PUT /admin/faults` (every member optional there). */
 export const FaultSettings = Type.Object(
@@ -48,6 +74,12 @@ export const FaultSettings = Type.Object(
     rejectSubjects: Type.Union([Type.String({ maxLength: 500 }), Type.Null()]),
     /** Share of events rejected at random (TEST_REJECTED). */
     rejectShare: Share,
+    /** Every sync answer gains fields the contract does not name (a newer cloud). */
+    extraAnswerFields: Type.Boolean(),
+    /** Batch, retry and change-page answers are 200 with a body that is not the contract's. */
+    unreadableAnswers: Type.Boolean(),
+    /** Protocol bugs (see {@link CLOUD_DEFECTS}); the conformance kit must find each one. */
+    defects: Type.Array(Type.Union(CLOUD_DEFECTS.map((d) => Type.Literal(d)))),
   },
   { additionalProperties: false },
 );
@@ -68,6 +100,9 @@ export const NO_FAULTS: Readonly<FaultSettings> = Object.freeze({
   slowDrain: null,
   rejectSubjects: null,
   rejectShare: 0,
+  extraAnswerFields: false,
+  unreadableAnswers: false,
+  defects: [],
 });
 
 /** What to do with one sync request before it is handled. */
@@ -181,6 +216,10 @@ export class FaultModes extends EventEmitter<FaultModeEvents> {
     if (this.rejectRe?.test(subject)) return this.count('rejected', true);
     if (this.settings.rejectShare > 0 && this.rng.chance(this.settings.rejectShare)) return this.count('rejected', true);
     return false;
+  }
+
+  has(defect: CloudDefect): boolean {
+    return this.settings.defects.includes(defect);
   }
 
   private count<T>(key: keyof FaultCounters, value: T): T {

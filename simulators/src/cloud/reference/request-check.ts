@@ -12,6 +12,7 @@ import {
   type BatchBody,
   SYNC_HEADERS,
   SYNC_LIMITS,
+  SYNC_PROTOCOL_VERSION,
   SYNC_REQUEST_ERRORS,
   batchIdempotencyKey,
   verifyRequest,
@@ -114,6 +115,12 @@ export async function decodeBody<T extends TSchema>(
   } catch {
     throw malformed('body is not JSON');
   }
+  const v = (value as { v?: unknown } | null)?.v;
+  if (v !== undefined && v !== SYNC_PROTOCOL_VERSION) {
+    throw new SyncRequestError(400, SYNC_REQUEST_ERRORS.versionUnsupported, `sync contract version ${String(v).slice(0, 20)} is not spoken here`, {
+      supported: [SYNC_PROTOCOL_VERSION],
+    });
+  }
   if (!check.Check(value)) {
     const first = check.Errors(value).First();
     throw malformed('body does not match the sync contract', first ? { path: first.path, message: first.message } : undefined);
@@ -122,12 +129,17 @@ export async function decodeBody<T extends TSchema>(
 }
 
 /** What the schema cannot say: gateway id, first/last seq and contiguity, the idempotency key. */
-export function checkBatchShape(b: BatchBody, pathGatewayId: string, idempotencyKey: string | undefined): void {
+export function checkBatchShape(
+  b: BatchBody,
+  pathGatewayId: string,
+  idempotencyKey: string | undefined,
+  opts: { contiguity: boolean } = { contiguity: true },
+): void {
   if (b.gateway_id !== pathGatewayId) throw malformed('gateway_id does not match the path');
   const first = b.events[0]!.seq;
   const last = b.events[b.events.length - 1]!.seq;
   if (first !== b.first_seq || last !== b.last_seq) throw malformed('first_seq/last_seq do not match the events');
-  for (let i = 1; i < b.events.length; i++) {
+  for (let i = 1; i < b.events.length && opts.contiguity; i++) {
     if (b.events[i]!.seq !== first + i) throw malformed('events are not contiguous and ascending', { index: i });
   }
   if (idempotencyKey !== undefined && idempotencyKey !== batchIdempotencyKey(pathGatewayId, first, last)) {

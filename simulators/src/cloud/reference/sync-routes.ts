@@ -17,6 +17,7 @@ import {
   type ShopAuthorisations,
   SYNC_HEADERS,
   SYNC_LIMITS,
+  SYNC_PROTOCOL_VERSION,
   SYNC_REQUEST_ERRORS,
 } from '../../../../contracts/sync.js';
 import type { SimLogger } from '../../lib/logger.js';
@@ -95,12 +96,39 @@ export async function syncRoutes(app: FastifyInstance, ctx: SyncRouteContext): P
 
   const auth = (req: GwRequest) => {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    authenticate({ method: req.method, url: req.raw.url ?? req.url, headers: req.headers, body }, req.params.gw, {
-      keyOf,
-      now: ctx.now(),
-      skewMs: ctx.skewMs,
-    });
+    try {
+      authenticate({ method: req.method, url: req.raw.url ?? req.url, headers: req.headers, body }, req.params.gw, {
+        keyOf,
+        now: ctx.now(),
+        skewMs: ctx.skewMs,
+      });
+    } catch (err) {
+      const forged = err instanceof SyncRequestError && err.message === 'signature does not verify';
+      if (!(forged && ctx.faults.has('accepts_bad_signature'))) throw err;
+    }
+    // The contract version of the request (contracts/sync.ts SYNC_PROTOCOL_VERSION): absent is 1.
+    const v = req.headers[SYNC_HEADERS.version];
+    if (v !== undefined && v !== String(SYNC_PROTOCOL_VERSION)) {
+      throw new SyncRequestError(400, SYNC_REQUEST_ERRORS.versionUnsupported, `sync contract version ${String(v).slice(0, 20)} is not spoken here`, {
+        supported: [SYNC_PROTOCOL_VERSION],
+      });
+    }
     return body;
+  };
+
+  /** Every answer carries the contract version; the answer fault modes act here. */
+  const answer = <T extends object>(a: T, readable = true): object => {
+    if (!readable && ctx.faults.current.unreadableAnswers) return { status: 'ok', received: true };
+    const out: Record<string, unknown> = { v: SYNC_PROTOCOL_VERSION, ...a };
+    if (ctx.faults.current.extraAnswerFields) {
+      out['server_time'] = ctx.now();
+      out['x_vendor'] = { region: 'cn-hangzhou', shard: 7 };
+      for (const list of ['rejected', 'changes', 'shops']) {
+        const items = out[list];
+        if (Array.isArray(items)) out[list] = items.map((x: object) => ({ ...x, trace_id: 'tr-1' }));
+      }
+    }
+    return out;
   };
 
   /** Latency, hang, 503 and reset act before anything is read or stored. Returns false when the request is dealt with. */
@@ -129,7 +157,7 @@ export async function syncRoutes(app: FastifyInstance, ctx: SyncRouteContext): P
     const raw = auth(req);
     const batch = await decodeBody(raw, checkBatch);
     const key = req.headers[SYNC_HEADERS.idempotencyKey];
-    checkBatchShape(batch, gw, Array.isArray(key) ? key[0] : key);
+    checkBatchShape(batch, gw, Array.isArray(key) ? key[0] : key, { contiguity: !ctx.faults.has('accepts_non_contiguous') });
     ctx.counters.batches += 1;
     const db = ctx.db();
     const hwmBefore = db.hwm(gw);
@@ -137,7 +165,10 @@ export async function syncRoutes(app: FastifyInstance, ctx: SyncRouteContext): P
       judge: (e) => judgeEvent(db, ctx.rules, e, (s) => ctx.faults.rejectsEvent(s)),
       maxNew: ctx.faults.maxNewEvents(),
       now: ctx.now(),
+      ackAcrossGaps: ctx.faults.has('acks_across_gaps'),
+      repeatRejections: !ctx.faults.has('forgets_rejections'),
     });
+    if (ctx.faults.has('unflagged_duplicates')) delete out.ack.duplicate;
     ctx.counters.eventsStored += out.stored;
     ctx.counters.redeliveries += out.redelivered;
     ctx.counters.conflicts += out.conflicts;
@@ -152,9 +183,9 @@ export async function syncRoutes(app: FastifyInstance, ctx: SyncRouteContext): P
         req.raw.socket.destroy();
         return reply;
       case 'duplicate_ack':
-        return previous;
+        return answer(previous, false);
       default:
-        return out.ack;
+        return answer(out.ack, false);
     }
   });
 
@@ -175,23 +206,24 @@ export async function syncRoutes(app: FastifyInstance, ctx: SyncRouteContext): P
       req.raw.socket.destroy();
       return reply;
     }
-    return out.ack;
+    if (ctx.faults.has('retry_without_accepted')) return answer({ acked_seq: out.ack.acked_seq, rejected: out.ack.rejected }, false);
+    return answer(out.ack, false);
   });
 
   app.get<GwRoute>('/sync/v1/gateways/:gw/cursor', async (req, reply) => {
     if (!(await preFaults(req, reply))) return reply;
     auth(req);
     ctx.counters.cursorReads += 1;
-    const answer: CursorReply = { acked_seq: ctx.db().hwm(req.params.gw) };
-    return answer;
+    const reply_: CursorReply = { acked_seq: ctx.db().hwm(req.params.gw) };
+    return answer(reply_);
   });
 
   app.get<GwRoute>('/sync/v1/gateways/:gw/shops', async (req, reply) => {
     if (!(await preFaults(req, reply))) return reply;
     auth(req);
     if (ctx.shops === undefined) return reply.code(404).send({ error: { code: 'SYNC_NOT_FOUND', message: 'this cloud does not publish shop authorisations' } });
-    const answer: ShopAuthorisations = { shops: ctx.shops.list(ctx.db()), server_time: ctx.now() };
-    return answer;
+    const shops: ShopAuthorisations = { shops: ctx.shops.list(ctx.db()), server_time: ctx.now() };
+    return answer(shops);
   });
 
   app.get<GwRoute>('/sync/v1/gateways/:gw/changes', async (req, reply) => {
@@ -199,17 +231,17 @@ export async function syncRoutes(app: FastifyInstance, ctx: SyncRouteContext): P
     auth(req);
     const afterRaw = req.query.after ?? '';
     const after = parseCursor(afterRaw);
-    const limit = parseLimit(req.query.limit, DEFAULT_CHANGE_PAGE);
+    const limit = ctx.faults.has('ignores_change_limit') ? SYNC_LIMITS.maxChanges : parseLimit(req.query.limit, DEFAULT_CHANGE_PAGE);
     const rows = ctx.db().changes(after, limit + 1);
     const page = rows.slice(0, limit);
     ctx.counters.changePages += 1;
-    const answer: ChangesPage = {
+    const changes: ChangesPage = {
       changes: page.map((r) => ({ cursor: String(r.cursor), kind: r.kind, ...JSON.parse(r.body) }) as Change),
       // The request's own cursor when nothing is new (sync.ts ChangesPage.next_cursor).
-      next_cursor: page.length > 0 ? String(page[page.length - 1]!.cursor) : afterRaw,
+      next_cursor: page.length > 0 ? String(page[page.length - 1]!.cursor) : ctx.faults.has('empty_page_loses_cursor') ? '' : afterRaw,
       has_more: rows.length > limit,
     };
-    return answer;
+    return answer(changes, false);
   });
 }
 

@@ -19,5 +19,7 @@ export const definition: ScaleDefinition = {
     ],
   },
   priority: 60,
-  capabilities: ['weight'],
+  // zero: the Scale Control Report's Zero Scale usage, where the scale's report descriptor has
+  // it (HID POS Usage Tables 1.02, page 0x8D usage 0x80); the page has no tare usage.
+  capabilities: ['weight', 'zero'],
 };
