@@ -417,17 +417,51 @@ export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.hasOwn(ERRORS, value);
 }
 
-function fill(template: string, details: ErrorDetails | undefined): string {
+/**
+ * Chinese for the English words callers put in the `{action}` and `{state}` details. The
+ * details on the wire keep the English value (a stable machine field); the Chinese message
+ * reads fully Chinese (errors-zh.test.ts checks every template, every entry here, and that every
+ * literal action passed in the code has an entry).
+ */
+export const DETAIL_ZH: Readonly<Record<string, string>> = {
+  // `{action}`: what a token, a device or a shipment's state does not allow.
+  'call this endpoint': '调用此接口',
+  read: '读取数据',
+  'post scans': '提交扫描',
+  'use admin endpoints': '使用管理接口',
+  'read the shipment feed (admin token)': '读取发货记录流（需管理员令牌）',
+  reprint: '补打面单',
+  'ship without label': '免面单发货',
+  'supervisor override': '主管放行',
+  publish: '发布到',
+  subscribe: '订阅',
+  // `{state}`: shipment states (gateway/src/storage/types.ts SHIPMENT_STATES).
+  verifying: '验货中',
+  weighing: '称重中',
+  held: '暂扣',
+  intercepted: '已拦截',
+  labelling: '打印面单中',
+  printed: '面单已打印',
+  shipped: '已发货',
+  abandoned: '已作废',
+};
+
+/** Detail keys whose English values {@link DETAIL_ZH} translates in the Chinese message. */
+const TRANSLATED_DETAILS = new Set(['action', 'state']);
+
+function fill(template: string, details: ErrorDetails | undefined, zh = false): string {
   return template.replace(/\{(\w+)\}/g, (whole, key: string) => {
     const v = details?.[key];
-    return v === undefined || v === null ? whole : String(v);
+    if (v === undefined || v === null) return whole;
+    const text = String(v);
+    return zh && TRANSLATED_DETAILS.has(key) ? (DETAIL_ZH[text] ?? text) : text;
   });
 }
 
 /** The English and Chinese messages for a code, with `{placeholders}` filled. */
 export function describeError(code: ErrorCode, details?: ErrorDetails): { en: string; zh: string } {
   const spec: ErrorSpec = ERRORS[code];
-  return { en: fill(spec.en, details), zh: fill(spec.zh, details) };
+  return { en: fill(spec.en, details), zh: fill(spec.zh, details, true) };
 }
 
 /** The wire form of an error, as published on `dev/{id}/err` and returned by the API. */

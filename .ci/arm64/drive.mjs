@@ -158,7 +158,7 @@ async function main() {
     300_000,
   );
   const wireStation = /Wire station\s+st-wire-1/.test(output);
-  step(`gateway, floor and cloud are up${wireStation ? ' (with the wire-protocol station: serial scale on a socat pty, ZPL printer on TCP)' : ' (no wire-protocol station: socat missing?)'}`);
+  step(`gateway, floor and cloud are up${wireStation ? ' (with the wire-protocol station: serial scale on a node-pty pseudo-terminal pair, ZPL printer on TCP)' : ' (no wire-protocol station: switched off?)'}`);
   const api = `http://127.0.0.1:${http}`;
   const token = JSON.parse(readFileSync(join(dataDir, 'api-tokens.json'), 'utf8')).admin;
   const get = async (path) => {

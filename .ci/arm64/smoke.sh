@@ -62,7 +62,6 @@ node_version=$(node -p 'process.versions.node')
 npm_root=$(npm root -g)
 node_gyp="$npm_root/npm/node_modules/node-gyp/bin/node-gyp.js"
 [ -f "$node_gyp" ] || die "node-gyp not found at $node_gyp (it ships with npm)"
-command -v socat >/dev/null 2>&1 || say "note: socat missing: the simulated floor runs without its serial wire-protocol station, so serialport is checked by loading only"
 
 mkdir -p "$cache" || die "cannot create the cache directory $cache (set ARM64_SMOKE_CACHE)"
 exec 9>"$cache/.lock"

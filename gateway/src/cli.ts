@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { PacklineError } from '../../contracts/errors.js';
-import { configFromOptions, type GlobalOptions, resetCommandExitCode, commandExitCode } from './cli/options.js';
+import { configFromOptions, type GlobalOptions, resetCommandExitCode, commandExitCode, setCommandExitCode } from './cli/options.js';
 import { registerDeviceCommands } from './cli/device-commands.js';
 import { registerStationCommands } from './cli/station-commands.js';
 import { registerTlsCommands } from './cli/tls-commands.js';
@@ -14,6 +14,7 @@ import { registerSyncCommands } from './cli/sync-commands.js';
 import { registerStartCommand } from './cli/start-command.js';
 import { registerPreflightCommand } from './cli/preflight-command.js';
 import { redactConfig } from './config/redact.js';
+import { LabelTemplates, templateFix } from './printing/label-templates.js';
 
 function buildProgram(): Command {
   const program = new Command('packline')
@@ -28,9 +29,15 @@ function buildProgram(): Command {
   const config = program.command('config').description('inspect and validate the configuration');
   config
     .command('check')
-    .description('validate the configuration; exits 1 naming every bad field')
+    .description('validate the configuration and draw every label template in use; exits 1 naming every bad field or template')
     .action(() => {
       const c = configFromOptions(program.opts<GlobalOptions>());
+      const problems = new LabelTemplates(c.printing.templates).problems();
+      if (problems.length > 0) {
+        for (const e of problems) process.stderr.write(`error ${e.code}: ${e.message}\n  fix: ${templateFix(e)}\n`);
+        setCommandExitCode(1);
+        return;
+      }
       process.stdout.write(
         `config ok: ${c.devices.length} devices, ${c.stations.length} stations, ${c.lines.length} lines, data in ${c.dataDir}\n`,
       );
@@ -67,7 +74,11 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`error ${err.code}: ${err.message}\n`);
       return 1;
     }
-    process.stderr.write(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    // Anything else is still a coded line, never a stack trace: the operator gets what failed;
+    // a developer sets PACKLINE_DEBUG_STACK=1 for the stack.
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`error PKL_INTERNAL: ${message}\n`);
+    if (process.env['PACKLINE_DEBUG_STACK'] === '1' && err instanceof Error) process.stderr.write(`${err.stack}\n`);
     return 1;
   }
 }

@@ -3,7 +3,7 @@
  * definition's `serial` block (factory settings) unless the site overrides them.
  *
  * The binding is injectable so unit tests can run on `SerialPortMock.binding` (MockBinding)
- * and integration tests on a socat pty pair with the real binding. Modem lines (DTR/RTS) are
+ * and integration tests on a pty pair with the real binding. Modem lines (DTR/RTS) are
  * never touched: they cannot be set on a pty (`ENOTTY`, docs/devices/scales.md)
  * and the indicators we support need no handshake.
  */

@@ -1,5 +1,5 @@
 /**
- * The scanner driver over real wires: a serial scanner on a socat pseudo-terminal pair, and an
+ * The scanner driver over real wires: a serial scanner on a pseudo-terminal pair, and an
  * evdev input device stood in for by a FIFO carrying `struct input_event` records — each
  * publishes `dev/{id}/evt/scan` with a msg_id through a real MQTT broker (aedes).
  */

@@ -46,7 +46,8 @@ interface ProvisioningFile {
   devices: Record<string, { role: string; station: string | null; secret: string; issuedAt: string }>;
 }
 
-const NOTE =
+/** The note at the top of provisioning.json (its command is checked to exist: cli-input.test.ts). */
+export const PROVISIONING_NOTE =
   'Secrets issued by Packline for MQTT (username = device id, password = secret). ' +
   'Configure each device, then delete this file; `packline device rotate-secret <id>` issues a new one.';
 
@@ -185,13 +186,13 @@ export class DeviceProvisioner {
   private async writeFile(issued: readonly IssuedSecret[], removed: readonly string[]): Promise<void> {
     const file = this.provisioningFile;
     await mkdir(this.opts.dataDir, { recursive: true });
-    let current: ProvisioningFile = { note: NOTE, devices: {} };
+    let current: ProvisioningFile = { note: PROVISIONING_NOTE, devices: {} };
     try {
       const parsed = JSON.parse(await readFile(file, 'utf8')) as Partial<ProvisioningFile>;
       if (typeof parsed !== 'object' || parsed === null || typeof parsed.devices !== 'object' || parsed.devices === null) {
         throw new Error('no "devices" object');
       }
-      current = { note: NOTE, devices: { ...parsed.devices } };
+      current = { note: PROVISIONING_NOTE, devices: { ...parsed.devices } };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
         // Never overwrite secrets we cannot read: the operator may not have copied them yet.

@@ -4,12 +4,12 @@
  * a separate process that connects over real MQTT with the provisioned credentials.
  *
  * The simulated floor also gets one station of wire-protocol devices driven by the gateway
- * (sim-config.ts): its serial scale sits on a socat pseudo-terminal pair and its ZPL printer on
+ * (sim-config.ts): its serial scale sits on an in-process pseudo-terminal pair and its ZPL printer on
  * a local TCP port. Both are chosen here, before the gateway starts, because the gateway's
  * driver config names them; the floor process then opens the far ends, and the drivers, which
  * retry with backoff, connect a moment later, like devices powered on after the gateway.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -22,6 +22,8 @@ import { parseConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { Gateway, type GatewayInfo } from '../gateway.js';
 import { createLogger } from '../lib/logger.js';
+import { removeRunningFile, writeRunningFile } from './running-file.js';
+import { ConsoleLines, consoleDestination, type FloorFigures, floorSummary } from './console.js';
 import type { Logger } from '../lib/logger.js';
 import { DEFAULT_SIM_WIRE_SCALE, SIM_WIRE_STATION_ID, type SimWireStation, simFloorScenario, withSimulatedFloor } from '../sim/sim-config.js';
 import { openHandles } from '../lib/open-handles.js';
@@ -58,20 +60,12 @@ async function freeLocalPort(): Promise<number> {
 }
 
 /**
- * Plans the wire-protocol station, or returns null (with a log line saying why) when it is
- * switched off or socat, which makes the scale's serial line, is not installed.
+ * Plans the wire-protocol station, or returns null when it is switched off. Its serial line is a
+ * pseudo-terminal pair made in-process (simulators/src/scale/pty-pair.ts), so no system program
+ * is needed.
  */
-async function planWireStation(scaleDefinition: string, logger: Logger): Promise<{ wire: SimWireStation; dir: string } | null> {
+async function planWireStation(scaleDefinition: string, _logger: Logger): Promise<{ wire: SimWireStation; dir: string } | null> {
   if (scaleDefinition === 'none') return null;
-  const probe = spawnSync('socat', ['-V'], { stdio: 'ignore' });
-  if (probe.error !== undefined) {
-    logger.warn(
-      { station: SIM_WIRE_STATION_ID, err: probe.error.message },
-      `socat not found: the simulated floor runs without its wire-protocol station ${SIM_WIRE_STATION_ID} (serial scale + ZPL printer driven by the gateway); install socat (Debian: apt-get install socat) to add it`,
-    );
-    return null;
-  }
-  // socat's address syntax splits on ',' and ':', so the links live under a plain temp path.
   const dir = mkdtempSync(join(tmpdir(), 'packline-sim-'));
   const wire: SimWireStation = {
     scaleDefinition,
@@ -82,10 +76,18 @@ async function planWireStation(scaleDefinition: string, logger: Logger): Promise
   return { wire, dir };
 }
 
-function banner(info: GatewayInfo, sim: boolean, labelsDir: string, wire: SimWireStation | null): string {
+function banner(info: GatewayInfo, config: Readonly<Config>, labelsDir: string, wire: SimWireStation | null): string {
+  const sim = config.sim.enabled;
+  // The local demo's screens open with their token in the URL fragment (it never leaves the
+  // browser); a real site hands tokens out from the tokens file instead of printing them.
+  const withToken = (url: string, token: string) => (sim ? `${url}#token=${token}` : url);
   const lines = [
     '',
     `Packline gateway ${info.gatewayId} is running.`,
+    `  Dashboard       ${withToken(`${info.httpUrl}/ui/dashboard`, info.tokens.admin)}`,
+    ...config.stations.map((s, i) => `${i === 0 ? '  Station screens' : '                 '} ${withToken(`${info.httpUrl}/ui/station/${encodeURIComponent(s.id)}`, info.tokens.station)}`),
+    `  Preflight       ${withToken(`${info.httpUrl}/ui/preflight`, info.tokens.admin)}`,
+    sim ? '' : `  (screens ask for a token: see ${info.apiTokensFile})`,
     `  HTTP API        ${info.httpUrl}   (OpenAPI: ${info.httpUrl}/docs, metrics: ${info.httpUrl}/metrics)`,
     `  MQTT            ${info.mqttUrl ?? '(external broker)'}`,
     `  MQTT/WebSocket  ${info.wsUrl}`,
@@ -93,7 +95,7 @@ function banner(info: GatewayInfo, sim: boolean, labelsDir: string, wire: SimWir
     `  Data            ${info.dataDir}`,
     `  Device secrets  ${info.provisioningFile}   API tokens: ${info.apiTokensFile}`,
     sim ? `  Labels (ZPL)    ${labelsDir}` : '',
-    sim ? '  Simulated floor: packing stations, a DWS line and a local cloud are running.' : '',
+    sim ? '  Simulated floor: packing stations, a DWS line and a local cloud are running; a summary line follows every 10 s.' : '',
     wire ? `  Wire station    ${SIM_WIRE_STATION_ID}: ${wire.scaleDefinition} scale on ${wire.scalePath}, ZPL printer on 127.0.0.1:${wire.printerPort} (labels in ${join(labelsDir, SIM_WIRE_STATION_ID)})` : '',
     '  Stop with Ctrl-C.',
     '',
@@ -120,10 +122,17 @@ function startFloor(info: GatewayInfo, config: Readonly<Config>, labelsDir: stri
     JSON.stringify(scenario),
   ];
   // The admin token goes by environment, not argv, so it does not show in `ps`.
-  return spawn(process.execPath, args, {
-    stdio: ['ignore', 'inherit', 'inherit'],
+  // On a terminal its log records are formatted like the gateway's (cli/console.ts).
+  const pretty = process.stderr.isTTY === true;
+  const proc = spawn(process.execPath, args, {
+    stdio: ['ignore', 'inherit', pretty ? 'pipe' : 'inherit'],
     env: { ...process.env, PACKLINE_ADMIN_TOKEN: info.tokens.admin },
   });
+  if (pretty) {
+    const lines = new ConsoleLines(process.stderr);
+    proc.stderr?.on('data', (b: Buffer) => lines.write(b));
+  }
+  return proc;
 }
 
 /**
@@ -168,6 +177,37 @@ async function startSimCloud(config: Readonly<Config>, logger: Logger): Promise<
   return { proc, url, keyFile };
 }
 
+/** Seconds between the floor summary lines. */
+const SUMMARY_EVERY_S = 10;
+
+/**
+ * One line every {@link SUMMARY_EVERY_S} s while the simulated floor runs: parcels shipped,
+ * intercepted, held, the sync backlog (GET /api/v1/dashboard, as the wall dashboard reads it).
+ */
+function startFloorSummary(info: GatewayInfo, logger: Logger): NodeJS.Timeout {
+  let before: FloorFigures | null = null;
+  let failing = false;
+  const tick = async () => {
+    try {
+      const res = await fetch(`${info.httpUrl}/api/v1/dashboard`, { headers: { authorization: `Bearer ${info.tokens.admin}` }, signal: AbortSignal.timeout(5_000) });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      const now = (await res.json()) as FloorFigures;
+      logger.info(
+        { shipped: now.throughput.last_hour, intercepted: now.throughput.intercepts_last_hour, held: now.exceptions.counts['hold'] ?? 0, backlog: now.sync.backlog },
+        floorSummary(now, before, SUMMARY_EVERY_S),
+      );
+      before = now;
+      failing = false;
+    } catch (err) {
+      if (!failing) logger.warn({ err: (err as Error).message }, 'floor summary unavailable (dashboard not answering)');
+      failing = true;
+    }
+  };
+  const timer = setInterval(() => void tick(), SUMMARY_EVERY_S * 1000);
+  timer.unref();
+  return timer;
+}
+
 /** SIGTERM to the floor process; SIGKILL if it has not exited after `graceMs`. */
 async function stopFloor(floor: ChildProcess | null, logger: Logger, graceMs = 20_000): Promise<void> {
   if (floor === null || floor.exitCode !== null || floor.signalCode !== null) return;
@@ -207,7 +247,7 @@ export function registerStartCommand(program: Command): void {
       if (opts.simStations !== undefined) extra['sim.stations'] = Number(opts.simStations);
       if (opts.simEvery !== undefined) extra['sim.parcelEverySeconds'] = Number(opts.simEvery);
       const base = configFromOptions(program.opts<GlobalOptions>(), extra);
-      const logger = createLogger(base.log.level);
+      const logger = createLogger(base.log.level, consoleDestination());
       // Only a generated floor gets the wire station (a config with its own stations is left alone).
       const generated = base.sim.enabled && base.stations.length === 0 && base.lines.length === 0;
       const planned = generated ? await planWireStation(opts.simWireScale ?? DEFAULT_SIM_WIRE_SCALE, logger) : null;
@@ -248,8 +288,17 @@ export function registerStartCommand(program: Command): void {
           if (!stopping) logger.error({ code, signal }, 'simulated floor exited');
         });
       }
-      process.stdout.write(`${banner(info, config.sim.enabled, labelsDir, wire)}\n`);
+      process.stdout.write(`${banner(info, config, labelsDir, wire)}\n`);
       if (simCloud !== null) process.stdout.write(`  Cloud (sim)     ${simCloud.url}  (cloud sync: ${info.httpUrl}/api/v1/sync)\n`);
+
+      writeRunningFile(info.dataDir, {
+        pid: process.pid,
+        started_at: new Date().toISOString(),
+        http_url: info.httpUrl,
+        sync_url: config.sync.url ?? null,
+        sync_source: config.sync.url === undefined ? null : simCloud !== null ? 'simulated' : 'config',
+      });
+      const summary = config.sim.enabled ? startFloorSummary(info, logger.child({ component: 'floor' })) : null;
 
       let stopping = false;
       await new Promise<void>((resolveStop) => {
@@ -259,17 +308,19 @@ export function registerStartCommand(program: Command): void {
             process.exit(1);
           }
           stopping = true;
+          if (summary !== null) clearInterval(summary);
           logger.info({ signal }, 'stopping');
           // The floor first, while the broker still answers: its devices finish the parcel in
           // hand and disconnect cleanly (the gateway's stop waits for connected clients, and a
           // floor whose broker vanished mid-stop never finished), and the wire station's
-          // socat and printer go away before the drivers that use them.
+          // pty pair and printer go away before the drivers that use them.
           stopFloor(floor, logger)
             .then(() => gateway.stop())
             .then(() => stopFloor(simCloud?.proc ?? null, logger, 5_000))
             .catch((err: unknown) => logger.error({ err }, 'stop failed'))
             .finally(() => {
               clearTimeout(deadline);
+              removeRunningFile(info.dataDir);
               removeWireDir();
               resolveStop();
             });

@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { PacklineError } from '../../../contracts/errors.js';
 import { formatFindings, runConformance } from '../../../cloud-sync/src/conformance/conformance.js';
 import { HttpSyncTransport } from '../../../cloud-sync/src/transports/http-transport.js';
 import { configFromOptions, type GlobalOptions, setCommandExitCode } from './options.js';
@@ -12,12 +13,31 @@ import { loadSyncKey } from '../sync/sync-service.js';
 import { type AdminDb, openAdminDb } from '../storage/admin-db.js';
 import { retryOps } from '../sync/retry-request.js';
 import { META_ACKED_SEQ, META_INBOUND_CURSOR } from '../sync/sync-store-adapter.js';
+import { readRunningFile } from './running-file.js';
 
-function withDb<T>(program: Command, fn: (db: AdminDb, url: string | undefined) => T): T {
+/** Where the outbox drains to: the running gateway's cloud when one runs here (`--sim` starts its own), else the config's. */
+interface CloudTarget {
+  url: string | null;
+  /** How the url is known, for the status line. */
+  note: string;
+}
+
+function cloudTarget(configUrl: string | undefined, dataDir: string): CloudTarget {
+  const running = readRunningFile(dataDir);
+  if (running !== null && running.sync_url !== null) {
+    const what = running.sync_source === 'simulated' ? "the simulated floor's cloud" : 'sync.url';
+    return { url: running.sync_url, note: `${what}; gateway pid ${running.pid} is syncing to it` };
+  }
+  if (configUrl !== undefined) return { url: configUrl, note: running === null ? 'sync.url; the gateway is not running' : 'sync.url' };
+  return { url: null, note: running === null ? 'not configured: sync.url; the gateway is not running' : 'not configured: sync.url' };
+}
+
+function withDb<T>(program: Command, fn: (db: AdminDb, cloud: CloudTarget) => T): T {
   const config = configFromOptions(program.opts<GlobalOptions>());
-  const db = openAdminDb(resolve(config.dataDir));
+  const dataDir = resolve(config.dataDir);
+  const db = openAdminDb(dataDir);
   try {
-    return fn(db, config.sync.url);
+    return fn(db, cloudTarget(config.sync.url, dataDir));
   } finally {
     db.close();
   }
@@ -35,11 +55,12 @@ export function registerSyncCommands(program: Command): void {
     .description('cloud cursor, backlog, open sync failures, waybill coverage')
     .option('--json', 'print JSON')
     .action((opts: { json?: boolean }) => {
-      const s = withDb(program, (db, url) => {
+      const s = withDb(program, (db, cloud) => {
         const acked = Number(db.getMeta(META_ACKED_SEQ) ?? 0);
         const last = db.reader.lastSeq();
         return {
-          cloud: url ?? null,
+          cloud: cloud.url,
+          cloud_note: cloud.note,
           last_seq: last,
           acked_seq: acked,
           backlog: Math.max(0, last - acked),
@@ -49,7 +70,7 @@ export function registerSyncCommands(program: Command): void {
         };
       });
       if (opts.json) return out(JSON.stringify(s, null, 2));
-      out(`cloud           ${s.cloud ?? '(not configured: sync.url)'}`);
+      out(`cloud           ${s.cloud === null ? `(${s.cloud_note})` : `${s.cloud}  (${s.cloud_note})`}`);
       out(`event log       seq ${s.last_seq}, cloud acknowledged ${s.acked_seq}, backlog ${s.backlog}`);
       out(`inbound cursor  ${s.inbound_cursor || '(none yet)'}`);
       out(`sync failed     ${s.sync_failed}${s.sync_failed > 0 ? '  (packline sync failures)' : ''}`);
@@ -77,7 +98,7 @@ export function registerSyncCommands(program: Command): void {
     .action((seqs: string[]) => {
       const numbers = seqs.map((s) => {
         const n = Number(s);
-        if (!Number.isSafeInteger(n) || n < 1) throw new Error(`not an event seq: ${s}`);
+        if (!/^\d+$/.test(s) || !Number.isSafeInteger(n) || n < 1) throw new PacklineError('PKL_PAYLOAD_INVALID', { reason: `not an event seq (a whole number ≥ 1, see packline sync failures): ${JSON.stringify(s)}` });
         return n;
       });
       const marked = withDb(program, (db) => {

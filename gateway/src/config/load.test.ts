@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PacklineError } from '../../../contracts/errors.js';
-import { loadConfig, parseConfig } from './load.js';
+import { envPath, loadConfig, parseConfig } from './load.js';
 
 function reason(fn: () => unknown): string {
   try {
@@ -75,6 +75,27 @@ describe('config', () => {
     expect(reason(() => parseConfig({ devices, lines: [{ id: 'l1', device: 'scan-1' }] }))).toContain(
       'lines.0.device: device "scan-1" has role scanner, expected conveyor',
     );
+  });
+});
+
+describe('environment names of camelCase fields', () => {
+  it('take the field with or without `_` between its words, at every level', () => {
+    for (const [cert, key] of [
+      ['PACKLINE_MQTT__TLS__CERT_FILE', 'PACKLINE_MQTT__TLS__KEY_FILE'],
+      ['PACKLINE_MQTT__TLS__CERTFILE', 'PACKLINE_MQTT__TLS__KEYFILE'],
+      ['PACKLINE_mqtt__tls__certFile', 'PACKLINE_mqtt__tls__keyFile'],
+    ] as const) {
+      const c = loadConfig({ env: { [cert]: '/etc/packline/tls.crt', [key]: '/etc/packline/tls.key' } });
+      expect([c.mqtt.tls.certFile, c.mqtt.tls.keyFile]).toEqual(['/etc/packline/tls.crt', '/etc/packline/tls.key']);
+    }
+    expect(envPath('PRINTING__TEMPLATES__TSPLFONT')).toEqual(['printing', 'templates', 'tsplFont']);
+    expect(envPath('DATA_DIR')).toEqual(['dataDir']);
+    // Below a map (no fields in the schema) the segment is camel-cased as before.
+    expect(envPath('PRINTING__TEMPLATES__CARRIERS__ZTO')).toEqual(['printing', 'templates', 'carriers', 'zto']);
+  });
+
+  it('a misspelt one is still refused', () => {
+    expect(reason(() => loadConfig({ env: { PACKLINE_MQTT__TLS__CERT_FIEL: 'x' } }))).toMatch(/certFiel|cert_fiel|must NOT have additional/i);
   });
 });
 

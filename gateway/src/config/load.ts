@@ -5,7 +5,10 @@
  * Environment overrides use `PACKLINE_` plus the field path in upper case with `__` between
  * levels, e.g. `PACKLINE_MQTT__PORT=1884`, `PACKLINE_LOG__LEVEL=debug`,
  * `PACKLINE_MQTT__ALLOW_ANONYMOUS=true`. Values are parsed as JSON when they parse, else
- * taken as strings.
+ * taken as strings. Each level is matched to the schema's field names ignoring case and `_`,
+ * so a camelCase field takes either spelling (`PACKLINE_MQTT__TLS__CERT_FILE` and
+ * `PACKLINE_MQTT__TLS__CERTFILE` both set `mqtt.tls.certFile`); below a map (no fields in the
+ * schema) a segment is camel-cased as written.
  */
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
@@ -30,6 +33,7 @@ const RESERVED_ENV = new Set([
   'PACKLINE_API_TOKEN',
   'PACKLINE_ADMIN_TOKEN',
   'PACKLINE_ADMIN_TOKEN_FILE',
+  'PACKLINE_DEBUG_STACK',
 ]);
 
 export interface LoadOptions {
@@ -42,6 +46,28 @@ export interface LoadOptions {
 
 function camel(segment: string): string {
   return segment.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** The schema's field for an env segment (case and `_` ignored), and that field's schema. */
+function schemaField(schema: unknown, segment: string): { key: string; sub: unknown } {
+  const want = segment.replace(/_/g, '').toLowerCase();
+  const nodes = [schema, ...(((schema as { anyOf?: unknown[] } | undefined)?.anyOf ?? []) as unknown[])];
+  for (const node of nodes) {
+    const props = (node as { properties?: Record<string, unknown> } | undefined)?.properties;
+    if (props === undefined) continue;
+    for (const [key, sub] of Object.entries(props)) if (key.toLowerCase() === want) return { key, sub };
+  }
+  return { key: camel(segment), sub: undefined };
+}
+
+/** `MQTT__TLS__CERT_FILE` → `['mqtt', 'tls', 'certFile']`, following the schema. */
+export function envPath(name: string): string[] {
+  let schema: unknown = ConfigSchema;
+  return name.split('__').map((segment) => {
+    const { key, sub } = schemaField(schema, segment);
+    schema = sub;
+    return key;
+  });
 }
 
 function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
@@ -286,7 +312,7 @@ export function loadConfig(options: LoadOptions = {}): Readonly<Config> {
   const env = options.env ?? process.env;
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith('PACKLINE_') || value === undefined || RESERVED_ENV.has(name)) continue;
-    const path = name.slice('PACKLINE_'.length).split('__').map(camel);
+    const path = envPath(name.slice('PACKLINE_'.length));
     setPath(raw, path, parseEnvValue(value));
   }
   return parseConfig(raw);

@@ -412,10 +412,13 @@ export const ConfigSchema = Type.Object(
               description: 'carrier code (as in orders, e.g. ZTO, YTO, SF) → template id',
               default: {},
             }),
-            font: Type.String({
-              description: 'TrueType font (.ttf/.ttc) ZPL label text is drawn with (as ^GF graphics, so no printer font is needed)',
-              default: '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc',
-            }),
+            font: Type.Optional(
+              Type.String({
+                minLength: 1,
+                description:
+                  'TrueType font (.ttf/.ttc with glyf outlines) ZPL label text is drawn with (as ^GF graphics, so no printer font is needed); unset = the bundled WenQuanYi Micro Hei (gateway/fonts/)',
+              }),
+            ),
             tsplFont: Type.String({ description: 'printer font for TSPL label text (must hold Chinese glyphs)', default: 'TSS24.BF2' }),
           },
           { default: {}, additionalProperties: false },

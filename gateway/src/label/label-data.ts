@@ -33,6 +33,20 @@ export function itemSummary(order: Order): string {
   return chars.length > MAX_ITEMS ? `${chars.slice(0, MAX_ITEMS - 1).join('')}…` : text;
 }
 
+/**
+ * Every label prints the receiver's phone masked (the platforms' e-waybill rule: the full
+ * number stays in the carrier's system, not on a parcel): 11-digit mainland mobile numbers keep
+ * 3 + 4 digits (`138****0000`); already masked or other numbers pass.
+ */
+export function maskPhone(phone: string): string {
+  const digits = phone.replace(/[\s-]/g, '');
+  if (/^\+?(86)?1\d{10}$/.test(digits)) {
+    const n = digits.slice(-11);
+    return `${n.slice(0, 3)}****${n.slice(7)}`;
+  }
+  return phone;
+}
+
 /** The weight line's figure: kilograms with two decimals, `-` when not weighed. */
 export function formatKg(grams: number | null): string {
   return grams === null ? '-' : `${(grams / 1000).toFixed(2)} kg`;

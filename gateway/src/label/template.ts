@@ -10,10 +10,12 @@
  * no offline preview to keep faithful. Every problem is a coded PKL_TEMPLATE_* error.
  */
 import { PacklineError } from '../../../contracts/errors.js';
-import { formatKg, type LabelData } from './label-data.js';
+import { formatKg, type LabelData, maskPhone } from './label-data.js';
 import { drawLine, toGraphicField, wrap } from './text-graphic.js';
 import type { TrueTypeFont } from './truetype.js';
 import { escapeTsplString } from './tspl-label.js';
+
+export { maskPhone } from './label-data.js';
 
 export const TEMPLATE_FIELDS = [
   'waybill',
@@ -104,15 +106,6 @@ export function parseTemplate(raw: unknown, source: string): LabelTemplate {
   return { id, name: typeof t.name === 'string' ? t.name : id, carriers, widthMm: t.widthMm, heightMm: t.heightMm, dpmm, elements };
 }
 
-/** 11-digit mainland mobile numbers keep 3 + 4 digits (`138****0000`); already masked or other numbers pass. */
-export function maskPhone(phone: string): string {
-  const digits = phone.replace(/[\s-]/g, '');
-  if (/^\+?(86)?1\d{10}$/.test(digits)) {
-    const n = digits.slice(-11);
-    return `${n.slice(0, 3)}****${n.slice(7)}`;
-  }
-  return phone;
-}
 
 function fieldValue(d: LabelData, f: TemplateField): string {
   switch (f) {

@@ -9,7 +9,7 @@
  * Programming Manual, "Command syntax"), so data must never carry CR or LF: see {@link escapeTsplString}.
  */
 import { PacklineError } from '../../../contracts/errors.js';
-import { formatKg, type LabelData } from './label-data.js';
+import { formatKg, type LabelData, maskPhone } from './label-data.js';
 
 export interface TsplLabelOptions {
   /**
@@ -146,7 +146,7 @@ export function renderTsplLabel(d: LabelData, options: TsplLabelOptions = {}): s
     // (the ZPL label's ^BY2; wide is unused by Code 128).
     `BARCODE ${MARGIN},150,"128",120,1,0,2,2,"${d.waybill}"`,
     rule(320),
-    text(336, 32, `收 ${d.receiverName} ${d.receiverPhone}`),
+    text(336, 32, `收 ${d.receiverName} ${maskPhone(d.receiverPhone)}`),
     block(376, 28, 3, d.receiverAddress),
     rule(480),
   );

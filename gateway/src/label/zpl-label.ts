@@ -8,7 +8,7 @@
  * `_XX` hex escapes; everything else (Chinese included) is sent as UTF-8 under `^CI28`.
  */
 import { PacklineError } from '../../../contracts/errors.js';
-import { formatKg, type LabelData, type TemplateRenderer } from './label-data.js';
+import { formatKg, type LabelData, maskPhone, type TemplateRenderer } from './label-data.js';
 import type { TsplLabelOptions } from './tspl-label.js';
 
 // The label's data is shared with the TSPL renderer; re-exported so existing imports keep working.
@@ -106,7 +106,7 @@ export function renderZplLabel(d: LabelData, options: LabelOptions = {}): string
     `^FO${MARGIN},150^BY2,3,120^BCN,120,Y,N,N^FD${d.waybill}^FS`,
     // ^GB Graphic Box used as a 2-dot rule (width, height, thickness).
     `^FO${MARGIN},320^GB${INNER},2,2^FS`,
-    text(MARGIN, 336, 32, `收 ${d.receiverName} ${d.receiverPhone}`),
+    text(MARGIN, 336, 32, `收 ${d.receiverName} ${maskPhone(d.receiverPhone)}`),
     text(MARGIN, 376, 28, d.receiverAddress, { lines: 3 }),
     `^FO${MARGIN},480^GB${INNER},2,2^FS`,
   );

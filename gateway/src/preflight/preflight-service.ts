@@ -17,6 +17,7 @@ import { checkClock } from './checks/clock.js';
 import { checkCloud } from './checks/cloud.js';
 import { checkConfig } from './checks/config.js';
 import { checkDevices } from './checks/devices.js';
+import { checkLabelTemplates } from './checks/label-templates.js';
 import { checkDisk } from './checks/disk.js';
 import { checkPrinterMedia } from './checks/printer-media.js';
 import { checkScales } from './checks/scales.js';
@@ -84,6 +85,7 @@ export class PreflightService {
     const devices = watch.devices();
     const checks = [
       checkConfig(config),
+      checkLabelTemplates(config),
       checkDevices(devices, now),
       checkPrinterMedia(devices.filter((d) => d.role === 'printer')),
       checkScales(devices.filter((d) => d.role === 'scale').map((d) => ({ id: d.id, online: d.online, last: d.lastWeight })), p.scaleZeroGrams, now),

@@ -14,7 +14,7 @@ import type { LabelData } from '../label/label-data.js';
 import { renderLabel } from '../label/render.js';
 import { maskPhone, parseTemplate } from '../label/template.js';
 import { toGraphicField } from '../label/text-graphic.js';
-import { DEFAULT_TEMPLATE_FONT, LabelTemplates } from './label-templates.js';
+import { BUILTIN_ZPL_TEMPLATE, BUNDLED_TEMPLATE_FONT, DEFAULT_TEMPLATE_FONT, LabelTemplates } from './label-templates.js';
 
 const GOLDEN = fileURLToPath(new URL('./golden/templates/', import.meta.url));
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
@@ -80,10 +80,25 @@ describe('shipped templates', () => {
     });
   }
 
-  it('no templates configured: the built-in label, as before', () => {
+  it('no templates configured: the built-in ZPL label draws its Chinese as graphics with the bundled font (no printer font assumed)', () => {
     const none = new LabelTemplates({});
     expect(none.enabled).toBe(false);
-    expect(renderLabel('zpl', DATA, {})).toContain('^CI28');
+    expect(none.fontPath).toBe(BUNDLED_TEMPLATE_FONT);
+    const zpl = renderLabel('zpl', DATA, { templates: none });
+    expect(zpl).toBe(renderLabel('zpl', DATA, { templates: new LabelTemplates({ default: BUILTIN_ZPL_TEMPLATE }) }));
+    expect(zpl).toContain('^GFA,');
+    expect(zpl).not.toMatch(/\^CW|\^CI28|ANMDS/);
+    expect(zpl).not.toContain('张三');
+    // TSPL keeps its built-in label (text in the printer's font), the phone masked.
+    const tspl = renderLabel('tspl', DATA, { templates: none });
+    expect(tspl).toContain('138****5678');
+    expect(tspl).not.toContain('13812345678');
+  });
+
+  it('the old ^CW printer-font label (still used by the Cainiao path) masks the phone too', () => {
+    const zpl = renderLabel('zpl', DATA, {});
+    expect(zpl).toContain('138****5678');
+    expect(zpl).not.toContain('13812345678');
   });
 });
 

@@ -6,7 +6,7 @@
  *
  * Optionally one more station, `st-wire-1`, whose scale and printer are wire-protocol devices
  * the gateway drives itself, configured through `devices[].driver` exactly as on a real site:
- * a serial scale on a socat pseudo-terminal and a ZPL printer on raw TCP. The floor simulator
+ * a serial scale on a pseudo-terminal and a ZPL printer on raw TCP. The floor simulator
  * plays the devices on the far end of those wires ({@link simFloorScenario}).
  */
 import { PacklineError } from '../../../contracts/errors.js';

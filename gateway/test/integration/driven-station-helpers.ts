@@ -1,7 +1,7 @@
 /**
  * Shared by the driven-station tests: packing stations made of real-wire devices by
  * configuration alone (`devices[].driver`), each device's simulator on the far end of its
- * wire: a serial barcode scanner and a serial scale on socat pseudo-terminal pairs, and a
+ * wire: a serial barcode scanner and a serial scale on pseudo-terminal pairs, and a
  * ZPL or TSPL printer simulator on raw TCP or Debian's `ippeveprinter` as the IPP printer.
  * The tests drive the devices (bytes on the scanner line, load on the scale) and read the
  * outcome through the gateway's HTTP API; no MQTT client of their own.

@@ -1,6 +1,6 @@
 /**
  * A packing station made of real-wire devices by configuration alone: a serial barcode
- * scanner and an MT-SICS scale each on a serial line (socat pseudo-terminal pairs, the
+ * scanner and an MT-SICS scale each on a serial line (pseudo-terminal pairs, the
  * simulated device on the far end) and a Zebra ZPL printer on raw TCP 9100 (the ZPL printer
  * simulator), all driven by drivers the gateway hosts. One parcel goes scan → weight → label →
  * shipped without any MQTT client in the test.

@@ -29,6 +29,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { skipWithout } from '../../../test-peers/peers.js';
 import { IppClient } from '../../../device-drivers/src/printer/ipp/ipp-client.js';
 import { IppPrinterDriver } from '../../../device-drivers/src/printer/ipp/ipp-driver.js';
 import { ZplPrinterSim } from '../../../simulators/src/printer/zpl-printer-sim.js';
@@ -404,7 +405,7 @@ class EnginePrinter {
   }
 }
 
-describe('(b) two ippeveprinters: one killed with a label in its engine, the other media-empty, mid-queue', () => {
+describe.skipIf(skipWithout(import.meta.url, 'ippeveprinter'))('(b) two ippeveprinters: one killed with a label in its engine, the other media-empty, mid-queue', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pkl-failover-ipp-'));
   let floor: Floor;
   let p1: EnginePrinter;

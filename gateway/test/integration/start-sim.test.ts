@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
 import { until } from '../support/sync-rig.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -53,6 +54,20 @@ it('runs the gateway, the floor and the cloud; ships, syncs, and stops on Ctrl-C
       90_000,
     );
     expect(status.outbox.events_sent).toBeGreaterThan(0);
+    // The banner names the screens, with the token for this local demo.
+    const tokens = JSON.parse(readFileSync(join(dir, 'api-tokens.json'), 'utf8')) as { admin: string; station: string };
+    expect(out).toContain(`Dashboard       http://127.0.0.1:${http}/ui/dashboard#token=${tokens.admin}`);
+    expect(out).toMatch(new RegExp(`Station screens http://127\\.0\\.0\\.1:${http}/ui/station/st-1#token=${tokens.station}`));
+    // Not a terminal: JSON log records, ISO timestamps only; the floor summary among them.
+    const summary = await until('a floor summary line', () => /"msg":"floor: \d+ shipped[^"]*intercepted[^"]*held[^"]*sync backlog/.exec(out), 30_000);
+    expect(summary[0]).toBeTruthy();
+    const times = [...out.matchAll(/"time":("[^"]*"|\d+)/g)].map((m) => m[1] as string);
+    expect(times.length).toBeGreaterThan(0);
+    expect(times.filter((t) => !/^"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"$/.test(t))).toEqual([]);
+    // `packline sync status` names the cloud this gateway syncs to.
+    const cli = await runCli(dir, ['sync', 'status']);
+    expect(cli.stdout).toMatch(/^cloud\s+http:\/\/127\.0\.0\.1:\d+ {2}\(the simulated floor's cloud; gateway pid \d+ is syncing to it\)$/m);
+    expect(cli.stdout).not.toContain('not configured');
   } finally {
     proc.kill('SIGINT');
   }

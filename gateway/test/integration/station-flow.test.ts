@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { skipWithout } from '../../../test-peers/peers.js';
 import { parseConfig } from '../../src/config/load.js';
 import { Gateway, type GatewayInfo } from '../../src/gateway.js';
 import { createLogger } from '../../src/lib/logger.js';
@@ -217,7 +218,7 @@ describe('packing station over MQTT', () => {
     expect((await replies.next((m) => m.payload.msg_id === 'ws-1')).payload.code).toBe('PKL_ORDER_NOT_FOUND');
   });
 
-  it("Debian's mosquitto_pub / mosquitto_sub talk to the embedded broker", async () => {
+  it.skipIf(skipWithout(import.meta.url, 'mosquitto-clients'))("Debian's mosquitto_pub / mosquitto_sub talk to the embedded broker", async () => {
     const port = new URL(info.mqttUrl as string).port;
     // Station 1's last shipment is finished, so an unknown code is an order lookup (on an open
     // shipment it would be a wrong item).

@@ -1,6 +1,6 @@
 /**
  * Debian's mosquitto as a real peer for tests: anonymous, no persistence, on a free loopback
- * port. Missing mosquitto is a FAILED test (CI installs it), never a skipped one.
+ * port. Missing mosquitto fails the test; callers skip first on a developer's machine (test-peers/peers.ts).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';

@@ -78,9 +78,9 @@ export const WireStationScenario = Type.Object(
             { additionalProperties: false },
           ),
         ),
-        /** The socat pty link the gateway's scale driver opens (its `link.path`). */
+        /** The pty link the gateway's scale driver opens (its `link.path`). */
         driverPath: Type.String({ minLength: 1 }),
-        /** The socat pty link the simulated indicator opens. */
+        /** The pty link the simulated indicator opens. */
         devicePath: Type.String({ minLength: 1 }),
       },
       { additionalProperties: false },

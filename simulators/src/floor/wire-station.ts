@@ -1,7 +1,7 @@
 /**
  * A packing station whose scale and printer are wire-protocol devices, driven by the gateway
  * exactly as on a real site (`devices[].driver`): the scale is a simulated indicator on the
- * device end of a socat pseudo-terminal pair (the gateway's scale driver opens the other end)
+ * device end of a pseudo-terminal pair (the gateway's scale driver opens the other end)
  * and the printer is the ZPL raw-TCP printer simulator (the gateway's printer driver connects
  * to it). The scanner and the screen stay MQTT devices with their own credentials.
  *
@@ -104,7 +104,7 @@ export class WireStationSim {
     this.printer = new ZplPrinterSim({ port: opts.printerPort, renderPng: false, ...(opts.labelsDir ? { outDir: opts.labelsDir } : {}) });
   }
 
-  /** Creates the pty pair (socat), opens the indicator, listens as the printer, connects the MQTT devices. */
+  /** Creates the pty pair, opens the indicator, listens as the printer, connects the MQTT devices. */
   async start(): Promise<void> {
     await this.pty.start();
     try {

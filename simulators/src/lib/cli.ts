@@ -6,7 +6,8 @@ import type { SimLogger } from './logger.js';
 
 /** Logs go to stderr: stdout is reserved for the JSON result a benchmark parses. */
 export function stderrLogger(level: string, name: string): SimLogger {
-  return pino({ name, level }, pino.destination(2));
+  // ISO timestamps, as the gateway's own log lines (one format on a shared console).
+  return pino({ name, level, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination(2));
 }
 
 /** `--x` value, else the environment variable, else the fallback. */

@@ -96,8 +96,8 @@ function mtSics(): DeviceSide {
  * DIVA manual, ECR interface (8217/8213): `W` answers `STX weight [N] CR` only when the scale is
  * stable, not below zero and within capacity, otherwise `STX ? status CR`; `Z`, `T` and `C`
  * answer the status. Weight text: kg `WW.WWW`, lb `WW.WW` (the unit is a setup choice, not in
- * the frame). The status byte's bit 7 is the parity bit of the 7E1 line: sent as 0 (socat
- * ptys do not emulate parity; the decoder masks it either way).
+ * the frame). The status byte's bit 7 is the parity bit of the 7E1 line: sent as 0 (pseudo-
+ * terminals do not emulate parity; the decoder masks it either way).
  */
 function toledo8217(options: ProtocolOptions): DeviceSide {
   const lb = options['unit'] === 'lb';

@@ -20,7 +20,7 @@ import { type ScaleFaults, ScaleSimulator } from './scale-simulator.js';
 async function main(): Promise<void> {
   const o = new Command('packline-scale-sim')
     .requiredOption('--protocol <id>', `one of ${SIMULATED_PROTOCOLS.join(', ')}`)
-    .option('--pty <dir>', 'create a socat pty pair in this directory')
+    .option('--pty <dir>', 'create a pty pair in this directory')
     .option('--tcp <port>', 'listen on 127.0.0.1:<port> instead')
     .option('--load <grams>', 'initial load', '0')
     .option('--options <json>', 'protocol options, as in the definition (e.g. {"mode":"passive"})')

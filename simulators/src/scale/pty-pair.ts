@@ -1,14 +1,39 @@
 /**
- * A virtual null-modem cable: `socat` links two pseudo-terminals, so a driver opens one end
- * and a simulated scale the other, both with the real serialport binding
- * (serialport@13 opens socat ptys fine, also with 7E1 settings; parity and baud
- * are not emulated). Stopping socat is an unplug: both ends read EIO and close; starting it
- * again with the same link names is a replug.
+ * A virtual null-modem cable: two pseudo-terminals whose master sides are joined in this
+ * process, so a driver opens one slave end and a simulated scale the other, both with the real
+ * serialport binding. The ptys come from openpty(3) through node-pty's prebuilt binding
+ * (@lydell/node-pty, installed by npm for linux-x64 and linux-arm64), so no system program
+ * (socat) is needed. Both slaves are put in raw mode (termios as cfmakeraw(3): no echo, no
+ * CR/NL translation, no XON/XOFF), the same line `socat pty,raw,echo=0` made; parity and baud
+ * are not emulated. Stopping the pair is an unplug: the masters close, both open ends read
+ * EIO (a hangup) and close; starting it again with the same link names is a replug.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import tty from 'node:tty';
+
+interface OpenPty {
+  master: number;
+  slave: number;
+  pty: string;
+}
+
+/** node-pty's native `open(cols, rows)`: openpty(3), the master set non-blocking. */
+type NativeOpen = (cols: number, rows: number) => OpenPty;
+
+let nativeOpen: NativeOpen | undefined;
+function openPty(): OpenPty {
+  if (nativeOpen === undefined) {
+    // The public `open()` of node-pty also starts reading the slave, which would steal the
+    // driver's bytes; the binding's own open() returns the bare descriptors.
+    const require = createRequire(import.meta.url);
+    const { requireBinary } = require('@lydell/node-pty/requireBinary.js') as { requireBinary(file: string): { open: NativeOpen } };
+    nativeOpen = requireBinary('pty.node').open;
+  }
+  return nativeOpen(80, 24);
+}
 
 export interface PtyPairOptions {
   /** Directory for the two links; default a fresh temp dir (removed by `dispose()`). */
@@ -19,8 +44,11 @@ export interface PtyPairOptions {
    */
   readonly driverPath?: string;
   readonly devicePath?: string;
-  /** How long to wait for socat to create both links. Default 5000 ms. */
-  readonly readyTimeoutMs?: number;
+}
+
+interface Live {
+  /** Master sides (joined to each other) and slave holders (kept open, raw mode). */
+  readonly streams: tty.ReadStream[];
 }
 
 export class PtyPair {
@@ -30,8 +58,7 @@ export class PtyPair {
   readonly devicePath: string;
   readonly #dir: string;
   readonly #ownsDir: boolean;
-  readonly #readyTimeoutMs: number;
-  #proc: ChildProcess | null = null;
+  #live: Live | null = null;
 
   constructor(options: PtyPairOptions = {}) {
     // Both links named by the caller: no temp dir of our own is needed.
@@ -43,59 +70,62 @@ export class PtyPair {
     this.devicePath = options.devicePath ?? path.join(this.#dir, 'ttyDEVICE');
     mkdirSync(path.dirname(this.driverPath), { recursive: true });
     mkdirSync(path.dirname(this.devicePath), { recursive: true });
-    this.#readyTimeoutMs = options.readyTimeoutMs ?? 5_000;
   }
 
   get running(): boolean {
-    return this.#proc !== null;
+    return this.#live !== null;
   }
 
-  /** Starts socat and resolves once both links exist. */
+  /** Opens both ptys, joins them and creates the two links. */
   async start(): Promise<void> {
-    if (this.#proc) return;
-    const proc = spawn('socat', [`pty,raw,echo=0,link=${this.driverPath}`, `pty,raw,echo=0,link=${this.devicePath}`], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    this.#proc = proc;
-    let stderr = '';
-    proc.stderr?.on('data', (d: Buffer) => {
-      stderr = (stderr + d.toString()).slice(-2000);
-    });
-    let exited: string | undefined;
-    proc.once('exit', (code, signal) => {
-      exited = `socat exited (${signal ?? code}): ${stderr.trim()}`;
-      if (this.#proc === proc) this.#proc = null;
-    });
-    proc.once('error', (err) => {
-      exited = `socat failed to start: ${err.message}`;
-    });
-    const deadline = Date.now() + this.#readyTimeoutMs;
-    while (!(existsSync(this.driverPath) && existsSync(this.devicePath))) {
-      if (exited !== undefined) throw new Error(exited);
-      if (Date.now() > deadline) {
-        await this.stop();
-        throw new Error(`socat links not ready after ${this.#readyTimeoutMs} ms`);
-      }
-      await new Promise((r) => setTimeout(r, 10));
+    if (this.#live) return;
+    const a = openPty();
+    const b = openPty();
+    const streams: tty.ReadStream[] = [];
+    for (const end of [a, b]) {
+      // Holding the slave open keeps the master readable while the driver closes and reopens
+      // its end (otherwise the master reads EIO between opens); it is never read from here.
+      const holder = new tty.ReadStream(end.slave);
+      holder.setRawMode(true);
+      streams.push(holder);
     }
+    const ma = new tty.ReadStream(a.master);
+    const mb = new tty.ReadStream(b.master);
+    ma.on('data', (d: Buffer) => mb.write(d));
+    mb.on('data', (d: Buffer) => ma.write(d));
+    for (const m of [ma, mb]) m.on('error', () => m.destroy()); // EIO once a pair is torn down
+    streams.push(ma, mb);
+    this.#live = { streams };
+    for (const [link, end] of [
+      [this.driverPath, a],
+      [this.devicePath, b],
+    ] as const) {
+      rmSync(link, { force: true });
+      symlinkSync(end.pty, link);
+    }
+    if (!existsSync(this.driverPath) || !existsSync(this.devicePath)) throw new Error(`pty links not created in ${this.#dir}`);
   }
 
-  /** Kills socat (an unplug) and waits until it has exited and removed its links. */
+  /** Closes both ptys (an unplug) and removes the links. */
   async stop(): Promise<void> {
-    const proc = this.#proc;
-    if (!proc) return;
-    this.#proc = null;
-    if (proc.exitCode === null && proc.signalCode === null) {
-      await new Promise<void>((resolve) => {
-        proc.once('exit', () => resolve());
-        proc.kill('SIGTERM');
-      });
-    }
-    // socat unlinks on SIGTERM; make sure a stale link never points at a recycled /dev/pts/N.
+    const live = this.#live;
+    if (!live) return;
+    this.#live = null;
+    // Links first, so a stale link never points at a recycled /dev/pts/N.
     for (const p of [this.driverPath, this.devicePath]) rmSync(p, { force: true });
+    await Promise.all(
+      live.streams.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            if (s.destroyed) return resolve();
+            s.once('close', () => resolve());
+            s.destroy();
+          }),
+      ),
+    );
   }
 
-  /** Stops socat and removes the temp dir it created. */
+  /** Unplugs and removes the temp dir it created. */
   async dispose(): Promise<void> {
     await this.stop();
     if (this.#ownsDir) rmSync(this.#dir, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 /**
  * A wire-protocol scale (indicator) for driver tests and demos: it speaks one protocol from
- * the device side ({@link deviceSide}) over a serial port (one end of a socat pty pair, see
+ * the device side ({@link deviceSide}) over a serial port (one end of a pty pair, see
  * {@link PtyPair}) or as a TCP server (a serial device server), answers polls, streams
  * continuous frames, and executes zero/tare.
  *
@@ -8,7 +8,7 @@
  * `driftGramsPerSecond` (the reading creeps), `garbageEvery` (random bytes before every Nth
  * frame), `truncateEvery` (every Nth frame cut in half), `slowReplyMs` (poll answers delayed),
  * `silent` (sends and answers nothing), and `disconnect()` (drops the TCP connections / closes
- * the serial port; socat's stop is the serial unplug).
+ * the serial port; stopping the pty pair is the serial unplug).
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
@@ -166,7 +166,7 @@ export class ScaleSimulator extends EventEmitter<ScaleSimulatorEvents> {
     port.on('data', (chunk: Buffer) => this.#onBytes(chunk, (b) => this.#writeSerial(port, b)));
     port.on('close', () => {
       if (this.#port === port) this.#port = null;
-      this.#scheduleReopen(); // the pty went away (socat stopped): wait for it to come back
+      this.#scheduleReopen(); // the pty went away (pair stopped): wait for it to come back
     });
     try {
       await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));

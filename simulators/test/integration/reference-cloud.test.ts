@@ -200,17 +200,17 @@ describe('batches', () => {
     const a = await postBatch(range(1, 5));
     expect(a.status).toBe(200);
     expect(isAck.Check(a.body)).toBe(true);
-    expect(a.body).toEqual({ acked_seq: 5, rejected: [] });
+    expect(a.body).toEqual({ v: 1, acked_seq: 5, rejected: [] });
     expect(cloud.db.hwm(GW)).toBe(5);
     expect(stored(5)).toMatchObject({ status: 'accepted', deliveries: 1, subject: 'shipment:s5', data: '{"grams":1005}' });
     const c = await signed('GET', SYNC_PATHS.cursor(GW), null);
-    expect(c.body).toEqual({ acked_seq: 5 });
+    expect(c.body).toEqual({ v: 1, acked_seq: 5 });
   });
 
   it('answers a redelivery as duplicate, counts the delivery and stores no second row', async () => {
     await postBatch(range(1, 5));
     const a = await postBatch(range(1, 5));
-    expect(a.body).toEqual({ acked_seq: 5, rejected: [], duplicate: true });
+    expect(a.body).toEqual({ v: 1, acked_seq: 5, rejected: [], duplicate: true });
     expect(stored(3)!.deliveries).toBe(2);
     const rows = cloud.db.db.prepare('SELECT COUNT(*) FROM events WHERE gateway_id = ?').pluck().get(GW);
     expect(rows).toBe(5);
@@ -219,7 +219,7 @@ describe('batches', () => {
   it('keeps the ack at the hwm when a batch starts after a gap', async () => {
     await postBatch(range(1, 3));
     const a = await postBatch(range(6, 8));
-    expect(a.body).toEqual({ acked_seq: 3, rejected: [] });
+    expect(a.body).toEqual({ v: 1, acked_seq: 3, rejected: [] });
     expect(stored(6)).toBeNull();
     const resend = await postBatch(range(4, 8));
     expect(resend.body.acked_seq).toBe(8);
@@ -283,7 +283,7 @@ describe('batches', () => {
     await cloud.clearFaults();
     const r = await postRetry([ev(3)]);
     expect(isAck.Check(r.body)).toBe(true);
-    expect(r.body).toEqual({ acked_seq: 5, rejected: [], accepted: [3] });
+    expect(r.body).toEqual({ v: 1, acked_seq: 5, rejected: [], accepted: [3] });
     expect(stored(3)).toMatchObject({ status: 'accepted', code: null });
   });
 
@@ -332,7 +332,7 @@ describe('fault modes', () => {
     expect(cloud.db.hwm(GW)).toBe(4);
     await cloud.clearFaults();
     const again = await postBatch(range(1, 4));
-    expect(again.body).toEqual({ acked_seq: 4, rejected: [], duplicate: true });
+    expect(again.body).toEqual({ v: 1, acked_seq: 4, rejected: [], duplicate: true });
     expect(stored(4)!.deliveries).toBe(2);
   });
 
@@ -340,7 +340,7 @@ describe('fault modes', () => {
     await postBatch(range(1, 3));
     await cloud.setFaults({ duplicateAckShare: 1 });
     const a = await postBatch(range(4, 6));
-    expect(a.body).toEqual({ acked_seq: 3, rejected: [] });
+    expect(a.body).toEqual({ v: 1, acked_seq: 3, rejected: [] });
     expect(cloud.db.hwm(GW)).toBe(6);
     await cloud.clearFaults();
     expect((await signed('GET', SYNC_PATHS.cursor(GW), null)).body.acked_seq).toBe(6);
@@ -426,7 +426,7 @@ describe('change feed and admin', () => {
     expect(pages).toBe(3);
     expect(seen).toEqual(['o-a', 'o-b', 'o-c', 'o-d', 'o-e']);
     const empty = await getChanges(after, 2);
-    expect(empty.body).toEqual({ changes: [], next_cursor: after, has_more: false });
+    expect(empty.body).toEqual({ v: 1, changes: [], next_cursor: after, has_more: false });
     expect((await getChanges('x1', 2)).status).toBe(400);
   });
 

@@ -31,7 +31,7 @@ export function registerPrintPreviewRoutes(app: App, deps: HttpDeps): void {
   // A label already printed (its ZPL no longer stored) is rebuilt with the site's template for
   // its carrier, the same one the station printed with, so the preview matches the paper.
   const templates = new LabelTemplates(deps.config.printing.templates);
-  const label = templates.enabled ? { templates } : undefined;
+  const label = { templates };
   const png = async (job: PrintJob): Promise<Buffer> => {
     const { format, data } = labelSourceOf(job, deps.store, label);
     return preview.renderLabelPng(format, data);

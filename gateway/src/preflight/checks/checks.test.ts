@@ -5,6 +5,7 @@ import { checkClock } from './clock.js';
 import { checkCloud } from './cloud.js';
 import { checkConfig } from './config.js';
 import { checkDevices, type DeviceReach } from './devices.js';
+import { checkLabelTemplates } from './label-templates.js';
 import { DEFAULT_BYTES_PER_EVENT, bufferHours, checkDisk, type DiskInput } from './disk.js';
 import { checkPrinterMedia, mediaState } from './printer-media.js';
 import { checkScales } from './scales.js';
@@ -233,5 +234,15 @@ describe('test print', () => {
       { printerId: 'p2', ok: false, code: 'PKL_PRINTER_UNAVAILABLE', message: 'Printer p2 is unavailable' },
     ]);
     expect(r).toMatchObject({ status: 'fail', detail: 'p2: PKL_PRINTER_UNAVAILABLE Printer p2 is unavailable' });
+  });
+});
+
+describe('label templates drawable', () => {
+  it('passes with the bundled font and FAILS (not warns) when a template cannot draw its text, naming the fix', () => {
+    expect(checkLabelTemplates(parseConfig({})).status).toBe('pass');
+    const bad = checkLabelTemplates(parseConfig({ printing: { templates: { font: '/nonexistent/font.ttc' } } }));
+    expect(bad.status).toBe('fail');
+    expect(bad.detail).toContain('PKL_TEMPLATE_FONT_INVALID');
+    expect(bad.detail).toContain('fix: set printing.templates.font');
   });
 });

@@ -15,7 +15,7 @@ import type { Config, StationConfig } from '../../config/schema.js';
 import { stationLabelFormat } from '../../label/label-format.js';
 import type { LabelOptions } from '../../label/zpl-label.js';
 import type { Logger } from '../../lib/logger.js';
-import { LabelTemplates } from '../../printing/label-templates.js';
+import { LabelTemplates, templateFix } from '../../printing/label-templates.js';
 import type { IdSource } from '../../runtime/ids.js';
 import type { DeviceEvent, EventOwner, Outcome } from '../../runtime/ingress.js';
 import type { PrintJob, Shipment, StationWrite } from '../domain.js';
@@ -93,6 +93,7 @@ export class StationRuntime implements EventOwner, StationService {
   private readonly router: PrintRouter;
   /** Label options: the site's templates per carrier (printing/label-templates.ts). */
   private readonly label: LabelOptions;
+  private readonly templates: LabelTemplates;
   private readonly printers: PrinterFleet;
   private readonly actions: SupervisorActions;
 
@@ -102,8 +103,8 @@ export class StationRuntime implements EventOwner, StationService {
     this.preShipment = (shop) => shops.has('*') || shops.has(shop);
     const p = deps.config.printing;
     this.router = new PrintRouter({ channels: p.channels, routes: p.routes, queueLimit: p.queueLimit });
-    const templates = new LabelTemplates(p.templates);
-    this.label = templates.enabled ? { templates } : {};
+    this.templates = new LabelTemplates(p.templates);
+    this.label = { templates: this.templates };
     this.now = deps.now ?? Date.now;
     this.printers = new PrinterFleet({
       link: deps.link,
@@ -157,7 +158,9 @@ export class StationRuntime implements EventOwner, StationService {
 
   async start(): Promise<void> {
     if (this.started) return;
-    const { store, config } = this.deps;
+    const { store, logger, config } = this.deps;
+    // A label that cannot be drawn is said once here, with the fix, not first at a station.
+    for (const e of this.templates.problems()) logger.error({ code: e.code, fix: templateFix(e) }, `labels will fail: ${e.message}; fix: ${templateFix(e)}`);
     const at = this.now();
     const open = store.openShipments();
     const pending = store.pendingPrintJobs();

@@ -38,4 +38,19 @@ describe('station view', () => {
     // An order that is not the one on screen is ignored.
     expect(renderStationView(b.state, makeOrder('O2')).lines).toEqual([]);
   });
+
+  it('after shipping, shows the weight the parcel shipped with, not the emptied scale', () => {
+    const b = new Bench();
+    const order = b.world.addOrder(makeOrder('O1', { lines: [line('A', 1, 470, '690A')] }));
+    b.scan('PKO1');
+    b.scan('690A');
+    b.place(480);
+    const job = b.jobId();
+    b.printed(job);
+    expect(b.shipment.state).toBe('shipped');
+    b.weigh(0); // the parcel is lifted off
+    const v = renderStationView(b.state, order);
+    expect(v.state).toBe('shipped');
+    expect(v.weight).toEqual({ grams: 480, stable: true });
+  });
 });

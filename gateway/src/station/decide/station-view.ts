@@ -3,6 +3,9 @@ import type { StationView } from '../../../../contracts/payloads.js';
 import type { Order } from '../domain.js';
 import type { StationState } from '../types.js';
 
+/** States in which the shipment's weight has been taken and is final. */
+const WEIGHED = new Set(['labelling', 'printed', 'shipped']);
+
 export function renderStationView(state: StationState, order?: Order | null): StationView {
   const s = state.shipment;
   const o = s !== null && order && order.orderId === s.orderId ? order : null;
@@ -21,7 +24,15 @@ export function renderStationView(state: StationState, order?: Order | null): St
     order_id: s?.orderId ?? null,
     lines,
     expected_grams: s?.expectedGrams ?? null,
-    weight: state.scale === null ? null : { grams: state.scale.grams, stable: state.scale.stable },
+    // Once the parcel's weight is recorded (label, printed, shipped) the screen shows that
+    // weight, not the live scale: the parcel is lifted off and an empty scale compared with
+    // the shipped order would read as a red difference.
+    weight:
+      s !== null && s.actualGrams !== null && WEIGHED.has(s.state)
+        ? { grams: s.actualGrams, stable: true }
+        : state.scale === null
+          ? null
+          : { grams: state.scale.grams, stable: state.scale.stable },
     waybill: s?.waybill ?? null,
     carrier: s?.carrier ?? null,
     label: s?.labelJobId ?? null,
