@@ -101,6 +101,9 @@ const gatewayRules: Array<{ from: string; forbidden: string[] }> = [
   },
   // The store persists the flow's rows; it never runs the flow.
   { from: 'gateway/src/storage', forbidden: ['gateway/src/station/decide', 'gateway/src/station/apply'] },
+  // Cloud sync applies the cloud's changes through the store and the flow's own wire mapping
+  // (station/order-wire.ts); it is served by HTTP, never built on it.
+  { from: 'gateway/src/sync', forbidden: ['gateway/src/http'] },
 ];
 
 const under = (target: string, prefix: string): boolean => target === prefix || target.startsWith(`${prefix}/`);

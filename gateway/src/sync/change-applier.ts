@@ -13,7 +13,7 @@
  */
 import type { Change, OrderStatus } from '../../../contracts/sync.js';
 import { SYNC_EVENT } from '../../../contracts/sync.js';
-import { orderFromWire } from '../http/schemas/orders.js';
+import { orderFromWire } from '../station/order-wire.js';
 import type { OrderFlags, Shipment, Store, WriteOp } from '../storage/types.js';
 import { HELD_ORDER_PREFIX } from '../storage/unit-applier.js';
 import { EVENT } from '../station/events.js';
