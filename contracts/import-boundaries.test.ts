@@ -106,6 +106,17 @@ const gatewayRules: Array<{ from: string; forbidden: string[] }> = [
   { from: 'gateway/src/sync', forbidden: ['gateway/src/http'] },
 ];
 
+// Who may import gateway/src/http at all: http/ itself, the composition root, and the route
+// plugins registered on its app (they share its auth and error schemas). Everyone else gets
+// what it needs through its own narrow port or station/ports.ts.
+const httpImporters = [
+  'gateway/src/http',
+  'gateway/src/gateway.ts',
+  'gateway/src/ui/ui-plugin.ts',
+  'gateway/src/ui/live-hub.ts',
+  'gateway/src/preflight/http-route.ts',
+];
+
 const under = (target: string, prefix: string): boolean => target === prefix || target.startsWith(`${prefix}/`);
 
 /** Every import circle among the repo's TypeScript files (type-only imports count too). */
@@ -179,6 +190,18 @@ describe('import boundaries', () => {
       expect(violations).toEqual([]);
     });
   }
+  it(`only ${httpImporters.join(', ')} import gateway/src/http (product code)`, () => {
+    const files = tsFiles('gateway/src').filter((f) => !isTest(f));
+    expect(files.length).toBeGreaterThan(0);
+    const violations = files
+      .filter((file) => !httpImporters.some((a) => under(relative(root, file), a)))
+      .flatMap((file) =>
+        projectImports(file)
+          .filter((target) => under(target.replace(/\.js$/, '.ts'), 'gateway/src/http'))
+          .map((target) => `${relative(root, file)} → ${target}`),
+      );
+    expect(violations).toEqual([]);
+  });
   it('has no import circle anywhere in the repo', () => {
     expect(importCircles()).toEqual([]);
   });

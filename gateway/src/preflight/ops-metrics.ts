@@ -9,7 +9,7 @@
 import { SYNC_EVENT } from '../../../contracts/sync.js';
 import type { Config } from '../config/schema.js';
 import { EVENT } from '../station/events.js';
-import type { StationSummary } from '../http/deps.js';
+import type { StationSummary } from '../station/ports.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../storage/types.js';
 import { wallMs } from '../sync/shipment-feed.js';

@@ -15,7 +15,7 @@
 import { describeError, type ErrorCode, ERRORS, type ErrorDetails } from '../../../contracts/errors.js';
 import type { GatewayLinkState } from '../../../contracts/payloads.js';
 import type { Config } from '../config/schema.js';
-import type { StationService } from '../http/deps.js';
+import type { StationService } from '../station/ports.js';
 import { decodeHlc } from '../lib/hlc.js';
 import type { Logger } from '../lib/logger.js';
 import type { RawEventRow, Store } from '../storage/types.js';
