@@ -88,6 +88,7 @@ const gatewayRules: Array<{ from: string; forbidden: string[] }> = [
     from: 'gateway/src/station',
     forbidden: [
       'gateway/src/storage',
+      'gateway/src/runtime',
       'gateway/src/broker',
       'gateway/src/http',
       'gateway/src/ui',
