@@ -29,6 +29,9 @@ import { type CloudAnswers, probeCloud } from './cloud-probe.js';
 import type { DeviceWatch } from './device-watch.js';
 import { type PreflightReport, buildReport } from './report.js';
 
+/** What preflight uses of the store: reads, and `write` for the cached shop authorisations. */
+export type PreflightStore = Pick<Store, 'getMeta' | 'stats' | 'waybillCoverage' | 'write'>;
+
 /** Store meta key of the last shop authorisation list the cloud gave (JSON). */
 export const META_SHOP_AUTH = 'preflight.shop_auth';
 
@@ -41,7 +44,7 @@ export interface PreflightPrinters {
 
 export interface PreflightDeps {
   config: Readonly<Config>;
-  store: Store;
+  store: PreflightStore;
   watch: DeviceWatch;
   sync: { linkState(): GatewayLinkState; readonly enabled: boolean };
   printers?: PreflightPrinters;

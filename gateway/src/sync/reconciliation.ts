@@ -12,6 +12,9 @@ import { SYNC_EVENT } from '../../../contracts/sync.js';
 import type { Store } from '../storage/types.js';
 import { wallMs } from './shipment-feed.js';
 
+/** What the reconciliation report reads of the store. */
+export type ReconciliationStore = Pick<Store, 'eventRowsOfTypes' | 'readEventRows' | 'shippedButIntercepted' | 'stats' | 'syncFailures'>;
+
 const MAX_ITEMS = 500;
 /** Unacknowledged shipment events older than this are reported. */
 export const NOT_ACKED_AFTER_MS = 10 * 60_000;
@@ -35,7 +38,7 @@ export interface ReconciliationReport {
   conflicts: ReconciliationConflict[];
 }
 
-export function reconciliationReport(store: Store, ackedSeq: number, now: number): ReconciliationReport {
+export function reconciliationReport(store: ReconciliationStore, ackedSeq: number, now: number): ReconciliationReport {
   const conflicts: ReconciliationConflict[] = [];
   for (const { shipment, order } of store.shippedButIntercepted(MAX_ITEMS)) {
     const f = order.flags;

@@ -23,6 +23,9 @@ import type { DeviceBoard, DeviceHealth } from './device-board.js';
 import { timeJob } from '../lib/loop-jobs.js';
 import { EVENT } from '../station/events.js';
 
+/** What the dashboard reads of the store (narrow: it never writes). */
+export type DashboardStore = Pick<Store, 'eventRowsOfTypes' | 'getShipment' | 'listShipments' | 'printExceptions' | 'readEventRows' | 'shippedButIntercepted' | 'stats' | 'syncFailures' | 'waybillCoverage'>;
+
 const MINUTE = 60_000;
 /** The rolling window of "parcels per hour". */
 export const WINDOW_MINUTES = 60;
@@ -86,7 +89,7 @@ export interface DashboardSnapshot {
 
 export interface DashboardDataDeps {
   config: Readonly<Config>;
-  store: Store;
+  store: DashboardStore;
   stations: Pick<StationService, 'list' | 'view'>;
   sync: { linkState(): GatewayLinkState };
   devices: DeviceBoard;
