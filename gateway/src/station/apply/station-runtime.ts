@@ -16,8 +16,6 @@ import { stationLabelFormat } from '../../label/label-format.js';
 import type { LabelOptions } from '../../label/zpl-label.js';
 import type { Logger } from '../../lib/logger.js';
 import { LabelTemplates, templateFix } from '../../printing/label-templates.js';
-import type { IdSource } from '../../runtime/ids.js';
-import type { DeviceEvent, EventOwner, Outcome } from '../../runtime/ingress.js';
 import type { PrintJob, Shipment, StationWrite } from '../domain.js';
 import { PrintRouter } from '../decide/print-router.js';
 import type { ReprintRequest } from '../decide/reprint-plan.js';
@@ -28,10 +26,14 @@ import { stepStation } from '../decide/step-station.js';
 import { EVENT } from '../events.js';
 import type {
   CommandLink,
+  DeviceEvent,
+  EventOwner,
   FlowMetrics,
   FlowResult,
   FlowStore,
+  IdSource,
   ManualScanResult,
+  Outcome,
   ReprintResult,
   ShipUnlabelledResult,
   StationService,
