@@ -17,7 +17,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { OrderInWire } from '../contracts/orders.js';
-import { orderFromWire } from '../gateway/src/http/schemas/orders.js';
+import { orderFromWire } from '../gateway/src/station/order-wire.js';
 import { encodeHlc } from '../gateway/src/lib/hlc.js';
 import { idSource } from '../gateway/src/runtime/ids.js';
 import { configureWriterConnection, migrate } from '../gateway/src/storage/schema.js';

@@ -88,6 +88,7 @@ const gatewayRules: Array<{ from: string; forbidden: string[] }> = [
     from: 'gateway/src/station',
     forbidden: [
       'gateway/src/storage',
+      'gateway/src/runtime',
       'gateway/src/broker',
       'gateway/src/http',
       'gateway/src/ui',
@@ -101,6 +102,20 @@ const gatewayRules: Array<{ from: string; forbidden: string[] }> = [
   },
   // The store persists the flow's rows; it never runs the flow.
   { from: 'gateway/src/storage', forbidden: ['gateway/src/station/decide', 'gateway/src/station/apply'] },
+  // Cloud sync applies the cloud's changes through the store and the flow's own wire mapping
+  // (station/order-wire.ts); it is served by HTTP, never built on it.
+  { from: 'gateway/src/sync', forbidden: ['gateway/src/http'] },
+];
+
+// Who may import gateway/src/http at all: http/ itself, the composition root, and the route
+// plugins registered on its app (they share its auth and error schemas). Everyone else gets
+// what it needs through its own narrow port or station/ports.ts.
+const httpImporters = [
+  'gateway/src/http',
+  'gateway/src/gateway.ts',
+  'gateway/src/ui/ui-plugin.ts',
+  'gateway/src/ui/live-hub.ts',
+  'gateway/src/preflight/http-route.ts',
 ];
 
 const under = (target: string, prefix: string): boolean => target === prefix || target.startsWith(`${prefix}/`);
@@ -176,6 +191,18 @@ describe('import boundaries', () => {
       expect(violations).toEqual([]);
     });
   }
+  it(`only ${httpImporters.join(', ')} import gateway/src/http (product code)`, () => {
+    const files = tsFiles('gateway/src').filter((f) => !isTest(f));
+    expect(files.length).toBeGreaterThan(0);
+    const violations = files
+      .filter((file) => !httpImporters.some((a) => under(relative(root, file), a)))
+      .flatMap((file) =>
+        projectImports(file)
+          .filter((target) => under(target.replace(/\.js$/, '.ts'), 'gateway/src/http'))
+          .map((target) => `${relative(root, file)} → ${target}`),
+      );
+    expect(violations).toEqual([]);
+  });
   it('has no import circle anywhere in the repo', () => {
     expect(importCircles()).toEqual([]);
   });

@@ -52,32 +52,11 @@ export interface SyncFacade {
   requestRetry(seqs: number[]): Promise<number[]>;
 }
 
-/** A configured printer (a device with role printer) as the API sees it. */
-export interface PrinterSummary {
-  printerId: string;
-  /** The station whose printer it is, or null. */
-  stationId: string | null;
-  /** The language it is sent: its station's label format, else its driver definition's, else ZPL. */
-  format: 'zpl' | 'tspl';
-  online: boolean;
-}
+export type { PrinterFacade, PrinterSummary } from '../printing/printers.js';
+import type { PrinterFacade } from '../printing/printers.js';
 
-/** Printers as the API sees them (gateway/src/printing/printers.ts). */
-export interface PrinterFacade {
-  list(): PrinterSummary[];
-  /**
-   * Publishes a test page print job (`dev/{id}/cmd/print`, job id `T-…`) and resolves once the
-   * broker took it. PKL_DEVICE_UNKNOWN: not a configured printer; PKL_PRINTER_UNAVAILABLE: offline.
-   */
-  testPage(printerId: string): Promise<{ jobId: string; format: 'zpl' | 'tspl' }>;
-}
-
-export interface ApiTokens {
-  /** May do everything, including order import and reading the event log. */
-  admin: string;
-  /** Station terminals: read endpoints and manual scans. */
-  station: string;
-}
+export type { ApiTokens } from '../runtime/api-tokens.js';
+import type { ApiTokens } from '../runtime/api-tokens.js';
 
 export interface HttpDeps {
   config: Readonly<Config>;

@@ -19,13 +19,16 @@ import type { DeviceWatch } from './device-watch.js';
 import { type PreflightReport, humanDuration } from './report.js';
 import { timeJob } from '../lib/loop-jobs.js';
 
+/** What the ops alerts read of the store. */
+export type OpsAlertsStore = Pick<Store, 'diskLow' | 'stats'>;
+
 export interface AlertSink {
   notify(alert: Alert): void;
 }
 
 export interface OpsAlertsOptions {
   config: Readonly<Config>;
-  store: Store;
+  store: OpsAlertsStore;
   watch: DeviceWatch;
   alerts: AlertSink;
   logger: Logger;

@@ -9,12 +9,15 @@
 import { SYNC_EVENT } from '../../../contracts/sync.js';
 import type { Config } from '../config/schema.js';
 import { EVENT } from '../station/events.js';
-import type { StationSummary } from '../http/deps.js';
+import type { StationSummary } from '../station/ports.js';
 import type { Metrics } from '../metrics.js';
 import type { Store } from '../storage/types.js';
 import { wallMs } from '../sync/shipment-feed.js';
 import { mediaState } from './checks/printer-media.js';
 import type { DeviceWatch } from './device-watch.js';
+
+/** What the ops metrics read of the store (narrow: they never write). */
+export type OpsMetricsStore = Pick<Store, 'eventRowsOfTypes' | 'getShipment' | 'openSyncFailureCount' | 'printExceptions' | 'readEventRows' | 'shippedButIntercepted' | 'stats' | 'waybillCoverage'>;
 
 /**
  * Log rows looked at per read, and reads per scrape: a scrape after a long pause stays short.
@@ -30,7 +33,7 @@ const ROWS_PER_READ = 250;
 export interface OpsMetricsDeps {
   config: Readonly<Config>;
   metrics: Metrics;
-  store: Store;
+  store: OpsMetricsStore;
   watch: DeviceWatch;
   stations: () => StationSummary[];
   ackedSeq: () => number;

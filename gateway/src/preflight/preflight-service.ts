@@ -9,7 +9,6 @@ import type { ShopAuthorisations } from '../../../contracts/sync.js';
 import { PacklineError } from '../../../contracts/errors.js';
 import { redactUrl } from '../config/redact.js';
 import type { Config } from '../config/schema.js';
-import type { PrinterFacade } from '../http/deps.js';
 import type { Logger } from '../lib/logger.js';
 import type { Store } from '../storage/types.js';
 import type { GatewayLinkState } from '../../../contracts/payloads.js';
@@ -30,15 +29,25 @@ import { type CloudAnswers, probeCloud } from './cloud-probe.js';
 import type { DeviceWatch } from './device-watch.js';
 import { type PreflightReport, buildReport } from './report.js';
 
+/** What preflight uses of the store: reads, and `write` for the cached shop authorisations. */
+export type PreflightStore = Pick<Store, 'getMeta' | 'stats' | 'waybillCoverage' | 'write'>;
+
 /** Store meta key of the last shop authorisation list the cloud gave (JSON). */
 export const META_SHOP_AUTH = 'preflight.shop_auth';
 
+/** The printers preflight test-prints on (gateway/src/printing/printers.ts serves this). */
+export interface PreflightPrinters {
+  list(): ReadonlyArray<{ printerId: string }>;
+  /** Resolves once the broker took the test page; rejects with a coded PacklineError otherwise. */
+  testPage(printerId: string): Promise<{ jobId: string }>;
+}
+
 export interface PreflightDeps {
   config: Readonly<Config>;
-  store: Store;
+  store: PreflightStore;
   watch: DeviceWatch;
   sync: { linkState(): GatewayLinkState; readonly enabled: boolean };
-  printers?: PrinterFacade;
+  printers?: PreflightPrinters;
   logger: Logger;
   now?: () => number;
   /** Replaces the cloud probe (tests of the service without a cloud). */

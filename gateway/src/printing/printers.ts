@@ -15,9 +15,28 @@ import { printerDefinition } from '../../../device-drivers/src/printer/definitio
 import type { PublishOptions } from '../broker/link.js';
 import type { Config, DeviceConfig } from '../config/schema.js';
 import { DEFAULT_LABEL_FORMAT, type LabelFormat, hostedPrinterLanguage, stationLabelFormat } from '../label/label-format.js';
-import type { PrinterFacade, PrinterSummary } from '../http/deps.js';
 import type { Logger } from '../lib/logger.js';
 import { TEST_PAGE_HEIGHT_DOTS, TEST_PAGE_WIDTH_DOTS, type TestPageGeometry, renderTestPage } from './test-page.js';
+
+/** A configured printer (a device with role printer) as the API and preflight see it. */
+export interface PrinterSummary {
+  printerId: string;
+  /** The station whose printer it is, or null. */
+  stationId: string | null;
+  /** The language it is sent: its station's label format, else its driver definition's, else ZPL. */
+  format: 'zpl' | 'tspl';
+  online: boolean;
+}
+
+/** Printers as the API and preflight see them. */
+export interface PrinterFacade {
+  list(): PrinterSummary[];
+  /**
+   * Publishes a test page print job (`dev/{id}/cmd/print`, job id `T-…`) and resolves once the
+   * broker took it. PKL_DEVICE_UNKNOWN: not a configured printer; PKL_PRINTER_UNAVAILABLE: offline.
+   */
+  testPage(printerId: string): Promise<{ jobId: string; format: 'zpl' | 'tspl' }>;
+}
 
 export interface PrinterServiceDeps {
   config: Readonly<Config>;

@@ -8,9 +8,15 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PacklineError } from '../../../contracts/errors.js';
 import { narrowSecretFile } from '../broker/secrets.js';
-import type { ApiTokens } from '../http/deps.js';
 
 export const API_TOKENS_FILE = 'api-tokens.json';
+
+export interface ApiTokens {
+  /** May do everything, including order import and reading the event log. */
+  admin: string;
+  /** Station terminals: read endpoints and manual scans. */
+  station: string;
+}
 
 function token(): string {
   return randomBytes(24).toString('base64url');

@@ -4,12 +4,8 @@
  */
 import type { Config, Role } from '../config/schema.js';
 
-export interface DeviceBinding {
-  deviceId: string;
-  role: Role;
-  /** `station` for scanner/scale/printer/display/pda of a station, `line` for a conveyor. */
-  owner: { type: 'station' | 'line'; id: string } | null;
-}
+export type { DeviceBinding } from '../station/ports.js';
+import type { DeviceBinding } from '../station/ports.js';
 
 /** Owner id of a channel printer bound to no station: its results find their station by job id. */
 export const ANY_STATION = '*';

@@ -3,9 +3,8 @@
  * counter (base 36). Unique across gateways (gateway id) and restarts (the boot counter is
  * incremented durably at every start), sortable within a boot, short enough for a label.
  */
-export interface IdSource {
-  next(prefix: 'S' | 'J' | 'P'): string;
-}
+export type { IdSource } from '../station/ports.js';
+import type { IdSource } from '../station/ports.js';
 
 export function idSource(gatewayId: string, boot: number): IdSource {
   let counter = 0;

@@ -19,28 +19,9 @@ import type { BrokerLink, InboundMessage } from '../broker/link.js';
 import type { Logger } from '../lib/logger.js';
 import type { Store } from '../storage/types.js';
 import type { DeviceBinding } from './bindings.js';
+import type { DeviceEvent, EventOwner, Outcome } from '../station/ports.js';
 
-/** A validated event handed to its owner. */
-export interface DeviceEvent<K extends EventKind = EventKind> {
-  deviceId: string;
-  binding: DeviceBinding;
-  kind: K;
-  payload: EventPayloads[K];
-  msgId: string | undefined;
-  /** Gateway receive time (ms); the core orders readings by it, not by device clocks. */
-  at: number;
-}
-
-/** What the owner answers once the event's effect is durable (or refused). */
-export type Outcome = Result<{ seq?: number }>;
-
-export interface EventOwner {
-  /**
-   * Queues the event; `settle` is called exactly once with the outcome after any writes
-   * committed. Returns false when the owner's queue is full (back-pressure).
-   */
-  submit(event: DeviceEvent, settle: (outcome: Outcome) => void): boolean;
-}
+export type { DeviceEvent, EventOwner, Outcome } from '../station/ports.js';
 
 export interface IngressCounters {
   received: number;

@@ -4,13 +4,57 @@
  * and the metrics registry implement them structurally; the unit tests of apply/ hand in
  * small fakes. Nothing in station/ reaches past these.
  */
-import type { WireError } from '../../../contracts/errors.js';
+import type { Result, WireError } from '../../../contracts/errors.js';
+import type { EventPayloads } from '../../../contracts/payloads.js';
+import type { EventKind } from '../../../contracts/topics.js';
+import type { Role } from '../config/schema.js';
 import type { StationView } from '../../../contracts/payloads.js';
 import type { EventRecord, Order, PrintJob, Shipment, StationWrite } from './domain.js';
 import type { ReprintRequest } from './decide/reprint-plan.js';
 import type { ShipUnlabelledRequest } from './decide/ship-unlabelled-plan.js';
 
 // ---- needs ---------------------------------------------------------------------------------
+
+/**
+ * Which station or line a device serves (gateway/src/runtime/bindings.ts derives them from
+ * the config).
+ */
+export interface DeviceBinding {
+  deviceId: string;
+  role: Role;
+  /** `station` for scanner/scale/printer/display/pda of a station, `line` for a conveyor. */
+  owner: { type: 'station' | 'line'; id: string } | null;
+}
+
+/** Fresh ids for shipments, print jobs and the like (gateway/src/runtime/ids.ts makes them). */
+export interface IdSource {
+  next(prefix: 'S' | 'J' | 'P'): string;
+}
+
+// ---- device events in (gateway/src/runtime/ingress.ts validates and hands them over) ---------
+
+/** A validated event handed to its owner. */
+export interface DeviceEvent<K extends EventKind = EventKind> {
+  deviceId: string;
+  binding: DeviceBinding;
+  kind: K;
+  payload: EventPayloads[K];
+  msgId: string | undefined;
+  /** Gateway receive time (ms); the core orders readings by it, not by device clocks. */
+  at: number;
+}
+
+/** What the owner answers once the event's effect is durable (or refused). */
+export type Outcome = Result<{ seq?: number }>;
+
+export interface EventOwner {
+  /**
+   * Queues the event; `settle` is called exactly once with the outcome after any writes
+   * committed. Returns false when the owner's queue is full (back-pressure).
+   */
+  submit(event: DeviceEvent, settle: (outcome: Outcome) => void): boolean;
+}
+
 
 /** The order cache and shipment rows the deciders read (synchronous WAL reads, no I/O wait). */
 export interface FlowReads {

@@ -15,7 +15,7 @@ import { SYNC_EVENT } from '../../../contracts/sync.js';
 import { CHECKPOINTS } from '../config/schema.js';
 import { checkOrderFlags } from '../station/decide/intercept.js';
 import { createStoreOrderService } from '../http/order-import.js';
-import { orderFromWire } from '../http/schemas/orders.js';
+import { orderFromWire } from '../station/order-wire.js';
 import { createLogger } from '../lib/logger.js';
 import { openStore } from '../storage/sqlite-store.js';
 import type { Store } from '../storage/types.js';

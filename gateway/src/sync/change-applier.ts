@@ -13,10 +13,13 @@
  */
 import type { Change, OrderStatus } from '../../../contracts/sync.js';
 import { SYNC_EVENT } from '../../../contracts/sync.js';
-import { orderFromWire } from '../http/schemas/orders.js';
+import { orderFromWire } from '../station/order-wire.js';
 import type { OrderFlags, Shipment, Store, WriteOp } from '../storage/types.js';
 import { HELD_ORDER_PREFIX } from '../storage/unit-applier.js';
 import { EVENT } from '../station/events.js';
+
+/** What planning a page of changes reads of the store (its writes go back as ops). */
+export type ChangeReads = Pick<Store, 'getMeta' | 'getOrder' | 'lastEvent' | 'latestShipmentForOrder'>;
 
 /** The flag each cloud status sets (or clears), docs/sync.md §7.3. */
 export const STATUS_FLAGS: Readonly<Record<OrderStatus, Partial<OrderFlags>>> = {
@@ -54,7 +57,7 @@ export interface ChangePlan {
   skipped: number;
 }
 
-export function planChanges(store: Store, changes: readonly Change[], now: number): ChangePlan {
+export function planChanges(store: ChangeReads, changes: readonly Change[], now: number): ChangePlan {
   const ops: WriteOp[] = [];
   const touched = new Set<string>();
   // Orders upserted earlier in this page are cached by the time later ops apply.
@@ -132,14 +135,14 @@ export function planChanges(store: Store, changes: readonly Change[], now: numbe
 }
 
 /** Highest revision of the status changes held for an order not cached yet (-1: none). */
-function heldRevision(store: Store, orderId: string): number {
+function heldRevision(store: ChangeReads, orderId: string): number {
   const raw = store.getMeta(`${HELD_ORDER_PREFIX}${orderId}`);
   if (raw === null) return -1;
   const held = JSON.parse(raw) as Array<{ revision: number | null }>;
   return Math.max(-1, ...held.map((h) => h.revision ?? -1));
 }
 
-function alreadyAnswered(store: Store, orderId: string, requestId: string): boolean {
+function alreadyAnswered(store: ChangeReads, orderId: string, requestId: string): boolean {
   for (const type of [SYNC_EVENT.cancelAccepted, SYNC_EVENT.cancelRefused]) {
     const e = store.lastEvent(`order:${orderId}`, type);
     if ((e?.data as { request_id?: unknown } | null)?.request_id === requestId) return true;
@@ -148,7 +151,7 @@ function alreadyAnswered(store: Store, orderId: string, requestId: string): bool
 }
 
 function answerCancel(
-  store: Store,
+  store: ChangeReads,
   c: Extract<Change, { kind: 'order.cancel_request' }>,
   cached: boolean,
 ): WriteOp[] {

@@ -9,16 +9,37 @@
  * - sync_failed: events the cloud rejected; fix upstream, then `packline sync retry`.
  */
 import { SYNC_EVENT } from '../../../contracts/sync.js';
-import type { ReconciliationReply } from '../http/schemas/sync.js';
 import type { Store } from '../storage/types.js';
 import { wallMs } from './shipment-feed.js';
+
+/** What the reconciliation report reads of the store. */
+export type ReconciliationStore = Pick<Store, 'eventRowsOfTypes' | 'readEventRows' | 'shippedButIntercepted' | 'stats' | 'syncFailures'>;
 
 const MAX_ITEMS = 500;
 /** Unacknowledged shipment events older than this are reported. */
 export const NOT_ACKED_AFTER_MS = 10 * 60_000;
 
-export function reconciliationReport(store: Store, ackedSeq: number, now: number): ReconciliationReply {
-  const conflicts: ReconciliationReply['conflicts'] = [];
+/** One disagreement and what the supervisor does about it (`GET /api/v1/sync/reconciliation`). */
+export interface ReconciliationConflict {
+  kind: 'shipped_while_intercepted' | 'cancel_refused' | 'not_acknowledged' | 'sync_failed';
+  /** What to do about it, for the supervisor. */
+  action: string;
+  shipment_id: string | null;
+  order_id: string | null;
+  seq: number | null;
+  detail: string;
+}
+
+/** The report as served (the HTTP schema gateway/src/http/schemas/sync.ts ReconciliationReply describes it). */
+export interface ReconciliationReport {
+  generated_at: number;
+  acked_seq: number;
+  high_water: number;
+  conflicts: ReconciliationConflict[];
+}
+
+export function reconciliationReport(store: ReconciliationStore, ackedSeq: number, now: number): ReconciliationReport {
+  const conflicts: ReconciliationConflict[] = [];
   for (const { shipment, order } of store.shippedButIntercepted(MAX_ITEMS)) {
     const f = order.flags;
     const why = f.refunded ? 'refunded' : f.refundRequested ? 'refund requested' : f.cancelled ? 'cancelled' : 'platform closed the order';

@@ -10,6 +10,9 @@ import { EVENT } from '../station/events.js';
 import type { RawEventRow, Store } from '../storage/types.js';
 import { SHIPMENT_EXCEPTION_EVENT } from './change-applier.js';
 
+/** What the shipment feed reads of the store. */
+export type ShipmentFeedStore = Pick<Store, 'eventRowsOfTypes' | 'getShipment' | 'lastEvent' | 'stats'>;
+
 /** Events that change what the cloud must know about a shipment's outcome. */
 export const FEED_EVENT_TYPES: readonly string[] = [
   EVENT.labelQueued,
@@ -32,7 +35,7 @@ export interface FeedPage {
   high_water: number;
 }
 
-export function shipmentFeed(store: Store, after: number, limit: number, ackedSeq: number): FeedPage {
+export function shipmentFeed(store: ShipmentFeedStore, after: number, limit: number, ackedSeq: number): FeedPage {
   const { rows, scannedTo } = store.eventRowsOfTypes(FEED_EVENT_TYPES, after, limit, limit * SCAN_PER_RECORD);
   // A shipment changed twice in the page appears once, at its latest seq.
   const latest = new Map<string, RawEventRow>();

@@ -15,13 +15,16 @@
 import { describeError, type ErrorCode, ERRORS, type ErrorDetails } from '../../../contracts/errors.js';
 import type { GatewayLinkState } from '../../../contracts/payloads.js';
 import type { Config } from '../config/schema.js';
-import type { StationService } from '../http/deps.js';
+import type { StationService } from '../station/ports.js';
 import { decodeHlc } from '../lib/hlc.js';
 import type { Logger } from '../lib/logger.js';
 import type { RawEventRow, Store } from '../storage/types.js';
 import type { DeviceBoard, DeviceHealth } from './device-board.js';
 import { timeJob } from '../lib/loop-jobs.js';
 import { EVENT } from '../station/events.js';
+
+/** What the dashboard reads of the store (narrow: it never writes). */
+export type DashboardStore = Pick<Store, 'eventRowsOfTypes' | 'getShipment' | 'listShipments' | 'printExceptions' | 'readEventRows' | 'shippedButIntercepted' | 'stats' | 'syncFailures' | 'waybillCoverage'>;
 
 const MINUTE = 60_000;
 /** The rolling window of "parcels per hour". */
@@ -86,7 +89,7 @@ export interface DashboardSnapshot {
 
 export interface DashboardDataDeps {
   config: Readonly<Config>;
-  store: Store;
+  store: DashboardStore;
   stations: Pick<StationService, 'list' | 'view'>;
   sync: { linkState(): GatewayLinkState };
   devices: DeviceBoard;

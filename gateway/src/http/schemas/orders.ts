@@ -63,49 +63,7 @@ export type OrderOutWire = Static<typeof OrderOutWire>;
 
 export const OrderParams = Type.Object({ orderId: Id });
 
-/** Shop recorded for an import that names none (offline demo). */
-export const DEFAULT_SHOP = 'local';
-
-export function orderFromWire(w: OrderInWire, now: number): Order {
-  const f = w.flags ?? {};
-  const p = w.print_data ?? null;
-  return {
-    orderId: w.order_id,
-    shop: w.shop ?? DEFAULT_SHOP,
-    barcodes: w.barcodes ?? [],
-    lines: w.lines.map((l) => ({
-      sku: l.sku,
-      barcode: l.barcode,
-      name: l.name,
-      qty: l.qty,
-      unitGrams: l.unit_grams,
-    })),
-    packagingGrams: w.packaging_grams ?? null,
-    flags: {
-      refundRequested: f.refund_requested ?? false,
-      refunded: f.refunded ?? false,
-      cancelled: f.cancelled ?? false,
-      platformClosed: f.platform_closed ?? false,
-      shipped: f.shipped ?? false,
-    },
-    carrier: w.carrier ?? null,
-    waybill: w.waybill ?? null,
-    printData:
-      p === null
-        ? null
-        : {
-            receiverName: p.receiver_name,
-            receiverPhone: p.receiver_phone,
-            receiverAddress: p.receiver_address,
-            ...(p.sender_name !== undefined && { senderName: p.sender_name }),
-            ...(p.routing_code !== undefined && { routingCode: p.routing_code }),
-            ...(p.sort_code !== undefined && { sortCode: p.sort_code }),
-          },
-    shipBy: w.ship_by ?? null,
-    revision: w.revision ?? 0,
-    updatedAt: now,
-  };
-}
+export { DEFAULT_SHOP, orderFromWire } from '../../station/order-wire.js';
 
 export function orderToWire(o: Order, latest: Shipment | null): OrderOutWire {
   const p = o.printData;

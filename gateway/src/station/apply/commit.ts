@@ -5,9 +5,8 @@
  * commit, so a crash at any point leaves either nothing or the whole step on disk.
  */
 import { PacklineError, type Refusal } from '../../../../contracts/errors.js';
-import type { Outcome } from '../../runtime/ingress.js';
+import type { Outcome, UnitWriter } from '../ports.js';
 import type { StationWrite } from '../domain.js';
-import type { UnitWriter } from '../ports.js';
 
 export type Refused = Refusal;
 

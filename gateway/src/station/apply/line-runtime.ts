@@ -7,10 +7,8 @@
 import { topics } from '../../../../contracts/topics.js';
 import type { Config, LineConfig } from '../../config/schema.js';
 import type { Logger } from '../../lib/logger.js';
-import type { IdSource } from '../../runtime/ids.js';
-import type { DeviceEvent, EventOwner, Outcome } from '../../runtime/ingress.js';
+import type { CommandLink, DeviceEvent, EventOwner, FlowMetrics, FlowResult, FlowStore, IdSource, Outcome } from '../ports.js';
 import { type DivertDecision, decideDivert, initialLineState, type LineState } from '../decide/conveyor.js';
-import type { CommandLink, FlowMetrics, FlowResult, FlowStore } from '../ports.js';
 import { commitUnit, decide, settled } from './commit.js';
 import { SerialQueue } from './serial-queue.js';
 import { storeLookups } from './store-lookups.js';

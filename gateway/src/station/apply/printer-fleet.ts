@@ -18,8 +18,8 @@ export interface PrinterFleetDeps {
   logger: Logger;
   /** Whether the device is connected to the broker now. */
   isOnline(deviceId: string): boolean;
-  /** Every job sent and not answered yet, on any station. */
-  pendingJobs(): Iterable<PrintJob>;
+  /** How many jobs sent to this printer are not answered yet, on any station. */
+  inFlight(printerId: string): number;
 }
 
 export class PrinterFleet {
@@ -37,8 +37,7 @@ export class PrinterFleet {
   /** What the print router needs to know about a printer (docs/mqtt.md device states). */
   health(printerId: string): PrinterHealth {
     const st = this.states.get(printerId);
-    let inFlight = 0;
-    for (const job of this.deps.pendingJobs()) if (job.printerId === printerId) inFlight += 1;
+    const inFlight = this.deps.inFlight(printerId);
     const online = st === undefined ? this.deps.isOnline(printerId) : st.state !== 'offline' && this.deps.isOnline(printerId);
     return { online, fault: st?.state === 'error' ? (st.reason ?? 'error') : null, inFlight };
   }

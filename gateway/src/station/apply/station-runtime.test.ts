@@ -9,14 +9,12 @@ import { PacklineError } from '../../../../contracts/errors.js';
 import { topics } from '../../../../contracts/topics.js';
 import { parseConfig } from '../../config/load.js';
 import { createLogger } from '../../lib/logger.js';
-import type { DeviceBinding } from '../../runtime/bindings.js';
-import type { DeviceEvent, Outcome } from '../../runtime/ingress.js';
+import type { CommandLink, DeviceBinding, DeviceEvent, FlowMetrics, FlowResult, FlowStore, Outcome } from '../ports.js';
 import { anOrder } from '../../storage/test-fixtures.js';
 import type { EventRecord, Order, PrintJob, Shipment, StationWrite } from '../domain.js';
-import type { CommandLink, FlowMetrics, FlowResult, FlowStore } from '../ports.js';
 import { commitUnit, decide, settled } from './commit.js';
 import { LineRuntime } from './line-runtime.js';
-import { StationRuntime } from './station-runtime.js';
+import { StationRuntime, VIEW_MIN_INTERVAL_MS } from './station-runtime.js';
 
 const config = parseConfig({
   dataDir: '/nonexistent',
@@ -109,7 +107,8 @@ class FakeStore implements FlowStore {
 class FakeLink implements CommandLink {
   sent: Array<{ topic: string; payload: Record<string, unknown> }> = [];
   async publish(topic: string, payload: string): Promise<void> {
-    this.sent.push({ topic, payload: JSON.parse(payload) as Record<string, unknown> });
+    // An empty payload clears a retained message.
+    this.sent.push({ topic, payload: payload === '' ? {} : (JSON.parse(payload) as Record<string, unknown>) });
   }
   commands(kind: 'print' | 'display' | 'divert'): Array<Record<string, unknown>> {
     return this.sent.filter((m) => m.topic.endsWith(`/cmd/${kind}`)).map((m) => m.payload);
@@ -191,6 +190,42 @@ describe('station runtime: decide → commit → send', () => {
     expect(prints).toHaveLength(1);
     expect(prints[0]).toMatchObject({ job_id: job?.op === 'printjob.put' ? job.job.jobId : '', copies: 1 });
     expect(labelUnit.at(-1)).toEqual({ op: 'dedupe', deviceId: 'st-1-scale', msgId: 'm-2' });
+    await r.runtime.stop();
+  });
+
+  it('station views are coalesced per station and the view after the last change is always published', async () => {
+    const r = rig();
+    r.store.orders.set('O-1', ORDER);
+    await r.runtime.start();
+    const views = () => r.link.sent.filter((m) => m.topic === topics.stationView('st-1')).map((m) => m.payload);
+    // Let the start-up view out, then apply steps back to back.
+    await new Promise((resolve) => setTimeout(resolve, VIEW_MIN_INTERVAL_MS + 5));
+    const before = views().length;
+    await r.scan('TB1', 'm-1');
+    await r.weigh(0);
+    await r.weigh(400, 'm-2');
+    // The final view may still be waiting for its interval: poll (no time assertion).
+    while (views().at(-1)?.state !== 'labelling') await new Promise((resolve) => setTimeout(resolve, 10));
+    const published = views().length - before;
+    expect(published).toBeGreaterThanOrEqual(1);
+    expect(views().at(-1)).toEqual(r.runtime.view('st-1'));
+    // Stop publishes a view still waiting for its interval.
+    await r.scan('690', 'm-3');
+    await r.runtime.stop();
+    expect(views().at(-1)).toEqual(r.runtime.view('st-1'));
+  });
+
+  it('the view of a removed station waiting for its interval does not bring the cleared retained view back', async () => {
+    const r = rig();
+    r.store.orders.set('O-1', ORDER);
+    await r.runtime.start();
+    const views = () => r.link.sent.filter((m) => m.topic === topics.stationView('st-1'));
+    // The start-up view went out just now: this step's view waits for the interval.
+    await r.scan('TB1', 'm-1');
+    await r.runtime.removeStation('st-1');
+    expect(views().at(-1)?.payload).toEqual({});
+    await new Promise((resolve) => setTimeout(resolve, VIEW_MIN_INTERVAL_MS + 20));
+    expect(views().at(-1)?.payload).toEqual({});
     await r.runtime.stop();
   });
 
