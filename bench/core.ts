@@ -221,7 +221,7 @@ function metricValue(text: string, name: string): number {
   return m ? Number(m[1]) : Number.NaN;
 }
 
-async function metric(httpUrl: string, name: string): Promise<number> {
+async function _metric(httpUrl: string, name: string): Promise<number> {
   return metricValue(await scrape(httpUrl), name);
 }
 

@@ -15,7 +15,7 @@ const UNITS = new Set(['kg', 'g', 'ms', 's', 'mm', 'dpi', 'h', 'min']);
 
 /** The English words in a Chinese text (after its placeholders are taken out). */
 function englishWords(zh: string): string[] {
-  const words = zh.replace(/\{\w+\}/g, ' ').match(/[A-Za-z][A-Za-z0-9_.\/:=-]*/g) ?? [];
+  const words = zh.replace(/\{\w+\}/g, ' ').match(/[A-Za-z][A-Za-z0-9_./:=-]*/g) ?? [];
   return words.filter((w) => {
     if (/^[A-Z0-9][A-Z0-9_-]*$/.test(w)) return false; // code or acronym
     if (/[._]/.test(w) || /[a-z][A-Z]/.test(w)) return false; // config path or identifier

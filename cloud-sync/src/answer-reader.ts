@@ -29,7 +29,9 @@ export function unknownFields(schema: TSchema, value: unknown, path = '', out: s
     }
   } else if (kind === 'Array' && Array.isArray(value)) {
     const items = (schema as unknown as { items: TSchema }).items;
-    value.forEach((v, i) => unknownFields(items, v, `${path}/${i}`, out, max));
+    value.forEach((v, i) => {
+      unknownFields(items, v, `${path}/${i}`, out, max);
+    });
   } else if (kind === 'Union') {
     const variant = (schema as unknown as { anyOf: TSchema[] }).anyOf.find((s) => Value.Check(s, value));
     if (variant !== undefined) unknownFields(variant, value, path, out, max);

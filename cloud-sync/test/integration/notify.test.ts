@@ -129,8 +129,8 @@ describe('webhook channels', () => {
     const [req] = await sink.waitForRequests(1);
     expect(req?.url).toBe('/cgi-bin/webhook/send?key=SECRET-KEY');
     expect(req?.json).toEqual(formatWecom({ alert, gatewayId: 'gw-01', suppressed: 0, timeZone: 'Asia/Shanghai' }));
-    expect((req?.json as { msgtype: string }).msgtype).toBe('markdown');
-    expect((req?.json as { markdown: { content: string } }).markdown.content).toMatch(/^### Packline gw-01: Cloud sync down for 12 min\n/);
+    expect((req!.json as { msgtype: string }).msgtype).toBe('markdown');
+    expect((req!.json as { markdown: { content: string } }).markdown.content).toMatch(/^### Packline gw-01: Cloud sync down for 12 min\n/);
     expect(JSON.stringify(n.stats())).not.toContain('SECRET-KEY');
   });
 

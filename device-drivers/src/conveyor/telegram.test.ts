@@ -25,7 +25,7 @@ describe('DWS telegram template: parcel telegrams (line → gateway)', () => {
   });
 
   it('parses an annotated fixed-width CR LF telegram', () => {
-    const line = 'DWS' + '0042' + 'SF1234567890'.padEnd(20) + '002500' + '0410' + '0305' + '0099' + '\r\n';
+    const line = `DWS0042${'SF1234567890'.padEnd(20)}002500041003050099\r\n`;
     //           literal  seq(4)  barcode(20, space padded)      grams(6)  L(4)    W(4)    H(4)
     expect(fixed.createDecoder('parcel').push(Buffer.from(line))).toEqual([
       { ok: true, value: { seq: 42, barcode: 'SF1234567890', grams: 2500, lengthMm: 410, widthMm: 305, heightMm: 99 }, raw: line.slice(0, -2) },
@@ -36,7 +36,7 @@ describe('DWS telegram template: parcel telegrams (line → gateway)', () => {
     for (const marker of ['NOREAD', '?????', '']) {
       expect(ok(stx.parseParcel(`7;${marker};0.500;NODIM;NODIM;-----`))).toEqual({ seq: 7, barcode: null, grams: 500 });
     }
-    expect(ok(fixed.parseParcel('DWS0001' + '?'.repeat(20) + '000100' + '----'.repeat(3)))).toEqual({ seq: 1, barcode: null, grams: 100 });
+    expect(ok(fixed.parseParcel(`DWS0001${'?'.repeat(20)}000100${'----'.repeat(3)}`))).toEqual({ seq: 1, barcode: null, grams: 100 });
   });
 
   it('converts kg and cm exactly enough (no float residue)', () => {
@@ -69,7 +69,7 @@ describe('DWS telegram template: parcel telegrams (line → gateway)', () => {
       '!barcode has characters outside printable ASCII/GS or is over 128 long',
     ]);
     expect(ok(fixed.parseParcel('DWX0001'))).toBe('!7 characters, fixed-width template has 45');
-    expect(ok(fixed.parseParcel('XYZ' + '0'.repeat(42)))).toBe('!expected "DWS" at field 1, got "XYZ"');
+    expect(ok(fixed.parseParcel(`XYZ${'0'.repeat(42)}`))).toBe('!expected "DWS" at field 1, got "XYZ"');
     expect(stx.parseParcel('1;A')).toMatchObject({ ok: false, code: 'PKL_FRAME_INVALID', detail: { protocol: 'dws-telegram' } });
   });
 

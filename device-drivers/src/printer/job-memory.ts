@@ -62,7 +62,7 @@ export class JobMemory {
     }
     for (const [id, o] of this.#jobs) if (o.status === 'sent') this.#jobs.set(id, { status: 'failed', reason: 'interrupted' });
     mkdirSync(dirname(this.#path), { recursive: true });
-    writeFileSync(this.#path, [...this.#jobs].map(([id, o]) => JSON.stringify(toLine(id, o)) + '\n').join(''));
+    writeFileSync(this.#path, [...this.#jobs].map(([id, o]) => `${JSON.stringify(toLine(id, o))}\n`).join(''));
     this.#linesWritten = this.#jobs.size;
   }
 
@@ -73,10 +73,10 @@ export class JobMemory {
   record(jobId: string, outcome: JobOutcome): void {
     this.#put(jobId, outcome);
     if (this.#path === undefined) return;
-    appendFileSync(this.#path, JSON.stringify(toLine(jobId, outcome)) + '\n');
+    appendFileSync(this.#path, `${JSON.stringify(toLine(jobId, outcome))}\n`);
     // Keep the file near the memory's size: compact when it holds 4× the limit.
     if (++this.#linesWritten > this.#limit * 4) {
-      writeFileSync(this.#path, [...this.#jobs].map(([id, o]) => JSON.stringify(toLine(id, o)) + '\n').join(''));
+      writeFileSync(this.#path, [...this.#jobs].map(([id, o]) => `${JSON.stringify(toLine(id, o))}\n`).join(''));
       this.#linesWritten = this.#jobs.size;
     }
   }

@@ -64,6 +64,7 @@ class ZplReader implements StatusReader {
     this.#d.reset();
   }
   push(chunk: Uint8Array): StatusReading[] {
+    // biome-ignore lint/suspicious/useIterableCallbackReturn: the switch is exhaustive over the decoder's reading types (tsc checks it)
     return this.#d.push(chunk).map((r): StatusReading => {
       switch (r.type) {
         case 'host-status':

@@ -225,7 +225,9 @@ function semanticErrors(c: Config): string[] {
   c.printing.channels.forEach((ch, i) => {
     if (channelIds.has(ch.id)) out.push(`printing.channels: channel ${ch.id} is defined twice`);
     channelIds.add(ch.id);
-    ch.printers.forEach((p, j) => needRole(`printing.channels.${i}.printers.${j}`, p, 'printer'));
+    ch.printers.forEach((p, j) => {
+      needRole(`printing.channels.${i}.printers.${j}`, p, 'printer');
+    });
     const languages = new Set(ch.printers.map((p) => hostedPrinterLanguage(devices.get(p)) ?? 'zpl'));
     if (languages.size > 1) out.push(`printing.channels.${i}: channel ${ch.id} mixes label languages (${[...languages].join(', ')}); keep one language per channel`);
   });

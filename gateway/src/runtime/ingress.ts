@@ -11,9 +11,8 @@
  * an application retry) is acknowledged again as a duplicate and not applied twice — also
  * after a restart, because the store keeps the ids in the same transaction as the effect.
  */
-import { type Result, toWireError } from '../../../contracts/errors.js';
-import type { EventPayloads } from '../../../contracts/payloads.js';
-import { type EventKind, parseTopic, ROLE_EVENTS, topics } from '../../../contracts/topics.js';
+import { toWireError } from '../../../contracts/errors.js';
+import { parseTopic, ROLE_EVENTS, topics } from '../../../contracts/topics.js';
 import { decodeEvent, readMsgId } from '../../../contracts/validate.js';
 import type { BrokerLink, InboundMessage } from '../broker/link.js';
 import type { Logger } from '../lib/logger.js';

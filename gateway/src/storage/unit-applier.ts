@@ -205,7 +205,7 @@ export class UnitApplier {
     this.db.prepare(`UPDATE orders SET ${sets.join(', ')} WHERE order_id = ?`).run(...args, orderId);
   }
 
-  private applyOne(op: WriteOp, ctx: UnitContext): number | 'stale' | void {
+  private applyOne(op: WriteOp, ctx: UnitContext): number | 'stale' | undefined {
     const s = this.s;
     switch (op.op) {
       case 'order.put': {

@@ -150,7 +150,7 @@ describe('docs/mqtt.md, row by row, against the wire', () => {
   }
 
   it('the topic table and the contract (contracts/topics.ts) name the same topics', () => {
-    const documented = new Set(topicRows.flatMap((r) => r.topics.map((t) => parseTopic(concrete(t, 'x'))?.type + ':' + (t.split('/')[3] ?? ''))));
+    const documented = new Set(topicRows.flatMap((r) => r.topics.map((t) => `${parseTopic(concrete(t, 'x'))?.type}:${t.split('/')[3] ?? ''}`)));
     const contract = new Set([
       ...EVENT_KINDS.map((k) => `event:${k}`),
       ...COMMAND_KINDS.map((k) => `command:${k}`),

@@ -21,7 +21,6 @@ import { openStore } from '../../src/storage/sqlite-store.js';
 import type { Store } from '../../src/storage/types.js';
 import { SyncService } from '../../src/sync/sync-service.js';
 import { fastSync, GATEWAY_ID, type Rig, startRig, until } from '../support/sync-rig.js';
-import { wireOrder } from '../support/floor.js';
 
 let rig: Rig;
 let store: Store;

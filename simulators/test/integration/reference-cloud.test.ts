@@ -230,7 +230,7 @@ describe('batches', () => {
     expect(a.status).toBe(401);
     expect(isError.Check(a.body)).toBe(true);
     expect(a.body.error.code).toBe('SYNC_UNAUTHORIZED');
-    const tampered = await postBatch(range(1, 2), { tamper: (b) => gzipSync(JSON.stringify(batchBody(range(1, 3)))) });
+    const tampered = await postBatch(range(1, 2), { tamper: (_b) => gzipSync(JSON.stringify(batchBody(range(1, 3)))) });
     expect(tampered.status).toBe(401);
     expect(cloud.db.hwm(GW)).toBe(0);
     expect(stored(1)).toBeNull();

@@ -14,7 +14,7 @@
  * Failures are coded: PKL_NOTIFY_UNREACHABLE (connect/TLS/closed), PKL_NOTIFY_TIMEOUT,
  * PKL_SMTP_REPLY (with the server's reply code), PKL_SMTP_PROTOCOL, PKL_NOTIFY_REJECTED.
  */
-import { isIP, Socket, connect as netConnect } from 'node:net';
+import { isIP, type Socket, connect as netConnect } from 'node:net';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { PacklineError } from '../../../../contracts/errors.js';
 import { smtpData } from './data.js';

@@ -185,13 +185,16 @@ function encodeValue(tag: number, v: IppValue): Buffer {
 
 function writeAttribute(w: Writer, a: IppAttribute): void {
   if (a.values.length === 0) throw new RangeError(`IPP attribute ${a.name} has no value`);
-  a.values.forEach((v, i) => {
+  for (const [i, v] of a.values.entries()) {
     const name = i === 0 ? a.name : ''; // additional values have an empty name, RFC 8010 §3.1.5
-    if (a.tag === ValueTag.begCollection) return writeCollection(w, name, v);
+    if (a.tag === ValueTag.begCollection) {
+      writeCollection(w, name, v);
+      continue;
+    }
     w.u8(a.tag);
     w.field(Buffer.from(name, 'utf8'));
     w.field(encodeValue(a.tag, v));
-  });
+  }
 }
 
 /** RFC 8010 §3.1.6: begCollection, then per member memberAttrName + its values, endCollection. */

@@ -54,7 +54,7 @@ export class TsplStreamParser {
       const m = PRINT_RE.exec(line.trim());
       if (m) {
         const labels = Number(m[1]) * (m[2] === undefined ? 1 : Number(m[2]));
-        out.push({ type: 'job', tspl: this.#lines.join('\r\n') + '\r\n', labels });
+        out.push({ type: 'job', tspl: `${this.#lines.join('\r\n')}\r\n`, labels });
         this.#lines = [];
         this.#size = 0;
       } else if (this.#size > this.#maxJob) {

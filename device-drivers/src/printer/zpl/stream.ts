@@ -45,7 +45,7 @@ export class ZplStreamParser {
     const out: ZplInput[] = [];
     const buf = this.#buf + latin1(chunk);
     let i = 0;
-    scan: while (i < buf.length) {
+    while (i < buf.length) {
       if (buf[i] === '~') {
         const rest = buf.slice(i + 1, i + 1 + LONGEST_IMMEDIATE);
         const command = ZPL_IMMEDIATE_COMMANDS.find((c) => rest.startsWith(c));
@@ -55,7 +55,7 @@ export class ZplStreamParser {
           continue;
         }
         // `~H` at the very end may still become `~HS`: wait for more bytes.
-        if (i + 1 + rest.length === buf.length && ZPL_IMMEDIATE_COMMANDS.some((c) => c.startsWith(rest))) break scan;
+        if (i + 1 + rest.length === buf.length && ZPL_IMMEDIATE_COMMANDS.some((c) => c.startsWith(rest))) break;
       }
       if (this.#format === null) {
         if (buf.startsWith('^XA', i)) {
@@ -63,7 +63,7 @@ export class ZplStreamParser {
           i += 3;
           continue;
         }
-        if (i + 3 > buf.length && '^XA'.startsWith(buf.slice(i))) break scan;
+        if (i + 3 > buf.length && '^XA'.startsWith(buf.slice(i))) break;
         this.#discarded++;
         i++;
         continue;
@@ -76,7 +76,7 @@ export class ZplStreamParser {
         i += 3;
         continue;
       }
-      if (i + 3 > buf.length && '^XZ'.startsWith(buf.slice(i))) break scan;
+      if (i + 3 > buf.length && '^XZ'.startsWith(buf.slice(i))) break;
       this.#format += buf[i];
       i++;
       if (this.#format.length > this.#maxFormat) {

@@ -32,7 +32,7 @@ const XOR_END = 12; // XOR covers bytes 0..11 (SOH … second unit char)
 const FLAG1 = { S: 'stable', U: 'unstable', F: 'fault' } as const;
 
 // Flag2 bits (OS2CX manual, active mode only).
-const FLAG2_ZERO = 1 << 4; // at zero
+const _FLAG2_ZERO = 1 << 4; // at zero
 const FLAG2_TARE = 1 << 5; // tare mode (net)
 const FLAG2_OUT_OF_RANGE = 1 << 6; // out of range or not zeroed
 

@@ -16,7 +16,7 @@ import { stationLabelFormat } from '../../label/label-format.js';
 import type { LabelOptions } from '../../label/zpl-label.js';
 import type { Logger } from '../../lib/logger.js';
 import { LabelTemplates, templateFix } from '../../printing/label-templates.js';
-import type { PrintJob, Shipment, StationWrite } from '../domain.js';
+import type { Shipment, StationWrite } from '../domain.js';
 import { PrintRouter } from '../decide/print-router.js';
 import type { ReprintRequest } from '../decide/reprint-plan.js';
 import { restoreStation } from '../decide/restore.js';

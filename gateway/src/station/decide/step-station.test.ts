@@ -105,7 +105,7 @@ describe('station happy path', () => {
     b.place(500);
     const [print] = b.prints();
     expect(print?.payload).toMatchObject({ format: 'tspl', copies: 1 });
-    const data = String((print?.payload as { data: string }).data);
+    const data = String((print!.payload as { data: string }).data);
     expect(data.startsWith('SIZE 76 mm,130 mm\r\n')).toBe(true);
     expect(data).toContain('BARCODE 24,150,"128",120,1,0,2,2,"SFO1"\r\n');
     expect(data.endsWith('PRINT 1\r\n')).toBe(true);

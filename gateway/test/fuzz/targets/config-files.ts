@@ -39,7 +39,11 @@ type Json = unknown;
 /** Every path (array of keys) to a node in a JSON tree. */
 function paths(node: Json, prefix: Array<string | number> = [], out: Array<Array<string | number>> = []) {
   out.push(prefix);
-  if (Array.isArray(node)) node.forEach((v, i) => paths(v, [...prefix, i], out));
+  if (Array.isArray(node)) {
+    node.forEach((v, i) => {
+      paths(v, [...prefix, i], out);
+    });
+  }
   else if (node !== null && typeof node === 'object') for (const [k, v] of Object.entries(node)) paths(v, [...prefix, k], out);
   return out;
 }

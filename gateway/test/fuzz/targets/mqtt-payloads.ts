@@ -29,7 +29,7 @@ import { canPublish } from '../../../src/broker/acl.js';
 import { device } from '../../support/floor.js';
 import { startGatewayRig, type GatewayRig } from '../gateway-rig.js';
 import { jsonish, mutatedObject, NASTY_STRINGS, Rng } from '../gen.js';
-import { type FuzzTarget, type Tally } from '../harness.js';
+import type { FuzzTarget, Tally } from '../harness.js';
 
 interface Dev {
   id: string;

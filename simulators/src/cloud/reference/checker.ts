@@ -16,7 +16,7 @@
  */
 import Database, { type Database as Db } from 'better-sqlite3';
 import { SYNC_EVENT } from '../../../../contracts/sync.js';
-import { CloudDb } from './cloud-db.js';
+import type { CloudDb } from './cloud-db.js';
 
 /** meta key holding the gateway's acknowledged cursor (gateway/src/sync/sync-store-adapter.ts). */
 export const GATEWAY_ACKED_KEY = 'sync.acked_seq';

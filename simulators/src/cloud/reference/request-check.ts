@@ -6,7 +6,7 @@
  */
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import { type TSchema, type Static } from '@sinclair/typebox';
+import type { TSchema, Static } from '@sinclair/typebox';
 import type { TypeCheck } from '@sinclair/typebox/compiler';
 import {
   type BatchBody,
