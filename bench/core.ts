@@ -250,7 +250,13 @@ function makeOrders(count: number, offset: number) {
       packaging_grams: 40,
       carrier: 'ZTO',
       waybill: `7300${String(i).padStart(10, '0')}`,
-      print_data: { receiver_name: '李四', receiver_phone: '139****1234', receiver_address: '上海市浦东新区张江路 1 号', routing_code: '200-B2', sort_code: '上海' },
+      print_data: {
+        receiver_name: '李四',
+        receiver_phone: '139****1234',
+        receiver_address: '上海市浦东新区张江路 1 号',
+        routing_code: '200-B2',
+        sort_code: '上海',
+      },
       revision: 1,
     };
   });
@@ -389,10 +395,7 @@ async function runBroker(broker: 'aedes' | 'mosquitto', opts: RunOptions): Promi
       deleteDevice: async (id: string) => void db.removeDevice(id),
     };
     const provisioner = new DeviceProvisioner(registry, { dataDir });
-    await provisioner.provisionConfigured([
-      ...(shape.devices as Array<{ id: string; role: 'scanner' }>),
-      { id: 'gateway-svc', role: 'service' as 'scanner' },
-    ]);
+    await provisioner.provisionConfigured([...(shape.devices as Array<{ id: string; role: 'scanner' }>), { id: 'gateway-svc', role: 'service' as 'scanner' }]);
     const files = await writeMosquittoConfig({ registry, provisioner, outDir: dir });
     db.close();
     secrets = files.secrets;
@@ -454,10 +457,14 @@ async function runBroker(broker: 'aedes' | 'mosquitto', opts: RunOptions): Promi
   gw.once('exit', () => {
     exited = true;
   });
-  await waitFor(async () => {
-    if (exited) throw new Error('gateway exited during start-up (see its output above)');
-    return (await fetch(`${httpUrl}/readyz`)).ok;
-  }, 'gateway ready', 600_000); // start-up (provisioning 504 devices' secrets with scrypt) is not measured and slow on a busy machine
+  await waitFor(
+    async () => {
+      if (exited) throw new Error('gateway exited during start-up (see its output above)');
+      return (await fetch(`${httpUrl}/readyz`)).ok;
+    },
+    'gateway ready',
+    600_000,
+  ); // start-up (provisioning 504 devices' secrets with scrypt) is not measured and slow on a busy machine
   const pid = gw.pid as number;
   if (broker === 'aedes') {
     const prov = JSON.parse(readFileSync(join(dataDir, 'provisioning.json'), 'utf8')) as { devices: Record<string, { secret: string }> };
@@ -499,17 +506,48 @@ async function runBroker(broker: 'aedes' | 'mosquitto', opts: RunOptions): Promi
   const phases: Record<string, PhaseFigures> = {};
   let connectedRssMb = Number.NaN;
   for (const phase of opts.phases) {
-    let before = { f: 0, c: 0, w: 0, cpu: 0, ns: 0, mainCalls: 0, mainNs: 0, user: 0, system: 0, threads: new Map<number, number>(), at: 0, throttle: budget?.stat() };
+    let before = {
+      f: 0,
+      c: 0,
+      w: 0,
+      cpu: 0,
+      ns: 0,
+      mainCalls: 0,
+      mainNs: 0,
+      user: 0,
+      system: 0,
+      threads: new Map<number, number>(),
+      at: 0,
+      throttle: budget?.stat(),
+    };
     for (const s of stations) s.orders = Array.from({ length: perStationPerPhase }, take);
-    const load = await runLoadgen({ mqttUrl: `mqtt://127.0.0.1:${mqttPort}`, secrets, stations, rate: phase.rate, durationSeconds: opts.seconds, runTag: `${broker}-${phase.name}` }, dir, async () => {
-      // Snapshot once every device is connected, so CONNECT (scrypt) cost is not counted.
-      const c = readCounter(counter);
-      if (Number.isNaN(connectedRssMb)) connectedRssMb = procRss(pid).rss;
-      // This scrape also starts the phase's event-loop delay window.
-      const commits = metricValue(await scrape(httpUrl), 'packline_store_commits_total');
-      const cpu = statCpu(`/proc/${pid}/stat`);
-      before = { f: c.calls, c: commits, w: c.fileBytes, cpu: procCpuSeconds(pid), ns: c.totalNs, mainCalls: c.mainCalls, mainNs: c.mainNs, user: cpu.user, system: cpu.system, threads: threadCpu(pid), at: monotonicUs(), throttle: budget?.stat() };
-    }, opts.loadgenProcs);
+    const load = await runLoadgen(
+      { mqttUrl: `mqtt://127.0.0.1:${mqttPort}`, secrets, stations, rate: phase.rate, durationSeconds: opts.seconds, runTag: `${broker}-${phase.name}` },
+      dir,
+      async () => {
+        // Snapshot once every device is connected, so CONNECT (scrypt) cost is not counted.
+        const c = readCounter(counter);
+        if (Number.isNaN(connectedRssMb)) connectedRssMb = procRss(pid).rss;
+        // This scrape also starts the phase's event-loop delay window.
+        const commits = metricValue(await scrape(httpUrl), 'packline_store_commits_total');
+        const cpu = statCpu(`/proc/${pid}/stat`);
+        before = {
+          f: c.calls,
+          c: commits,
+          w: c.fileBytes,
+          cpu: procCpuSeconds(pid),
+          ns: c.totalNs,
+          mainCalls: c.mainCalls,
+          mainNs: c.mainNs,
+          user: cpu.user,
+          system: cpu.system,
+          threads: threadCpu(pid),
+          at: monotonicUs(),
+          throttle: budget?.stat(),
+        };
+      },
+      opts.loadgenProcs,
+    );
     const endUs = monotonicUs();
     const after = readCounter(counter);
     const cpuAfter = procCpuSeconds(pid);
@@ -569,7 +607,18 @@ async function runBroker(broker: 'aedes' | 'mosquitto', opts: RunOptions): Promi
     }
   }
   rmSync(dir, { recursive: true, force: true });
-  return { broker, label: opts.target.label, budget: budget?.describe ?? null, phases, rssMb: rss, peakRssMb: hwm, connectedRssMb, devices: opts.stations * 3, sync: opts.sync, stopMs };
+  return {
+    broker,
+    label: opts.target.label,
+    budget: budget?.describe ?? null,
+    phases,
+    rssMb: rss,
+    peakRssMb: hwm,
+    connectedRssMb,
+    devices: opts.stations * 3,
+    sync: opts.sync,
+    stopMs,
+  };
 }
 
 function fmt(n: number, digits = 0): string {
@@ -605,21 +654,77 @@ const pct = (seconds: number, over: number) => (100 * seconds) / over;
 function table(runs: BrokerRun[], phases: Phase[], pi: boolean): string {
   const rows: string[][] = [];
   const each = (label: string, target: string, cell: (f: PhaseFigures, r: BrokerRun) => string, p: Phase) =>
-    rows.push([`${p.name}: ${label}`, target, ...runs.map((r) => { const f = r.phases[p.name]; return f ? cell(f, r) : '—'; })]);
+    rows.push([
+      `${p.name}: ${label}`,
+      target,
+      ...runs.map((r) => {
+        const f = r.phases[p.name];
+        return f ? cell(f, r) : '—';
+      }),
+    ]);
   for (const p of phases) {
     each('shipments/s', p.rate === 'max' ? (pi ? '' : `≥ ${TARGETS.maxRate}`) : String(p.rate), (f) => fmt(f.load.rate), p);
-    each('scan→print p50 / p99 / max ms', pi && p.rate === 100 ? `p99 ≤ ${TARGETS.piP99Ms}` : p.rate === 500 ? `p99 ≤ ${TARGETS.p99At500Ms}` : '', (f) => `${fmt(f.load.latencyMs.p50, 1)} / ${fmt(f.load.latencyMs.p99, 1)} / ${fmt(f.load.latencyMs.max, 0)}`, p);
-    each('gateway CPU % of a core (user + sys)', p.rate === 2 ? `≤ ${TARGETS.idleCpuPct}` : '', (f) => `${fmt(pct(f.cpuSeconds, f.load.seconds), 1)} (${fmt(pct(f.cpuUser, f.load.seconds), 1)} + ${fmt(pct(f.cpuSystem, f.load.seconds), 1)})`, p);
-    each('  by thread %: main · writer · checkpoint · other', '', (f) => [f.threads.main, f.threads.writer, f.threads.checkpoint, f.threads.other].map((x) => fmt(pct(x, f.load.seconds), 1)).join(' · '), p);
-    each('CPU ms per shipment (all threads)', typeof p.rate === 'number' && p.rate >= 20 && p.rate <= 100 ? `≤ ${TARGETS.cpuPerShipmentMs}` : '', (f) => fmt((1000 * f.cpuSeconds) / Math.max(1, f.load.shipments), 2), p);
+    each(
+      'scan→print p50 / p99 / max ms',
+      pi && p.rate === 100 ? `p99 ≤ ${TARGETS.piP99Ms}` : p.rate === 500 ? `p99 ≤ ${TARGETS.p99At500Ms}` : '',
+      (f) => `${fmt(f.load.latencyMs.p50, 1)} / ${fmt(f.load.latencyMs.p99, 1)} / ${fmt(f.load.latencyMs.max, 0)}`,
+      p,
+    );
+    each(
+      'gateway CPU % of a core (user + sys)',
+      p.rate === 2 ? `≤ ${TARGETS.idleCpuPct}` : '',
+      (f) => `${fmt(pct(f.cpuSeconds, f.load.seconds), 1)} (${fmt(pct(f.cpuUser, f.load.seconds), 1)} + ${fmt(pct(f.cpuSystem, f.load.seconds), 1)})`,
+      p,
+    );
+    each(
+      '  by thread %: main · writer · checkpoint · other',
+      '',
+      (f) => [f.threads.main, f.threads.writer, f.threads.checkpoint, f.threads.other].map((x) => fmt(pct(x, f.load.seconds), 1)).join(' · '),
+      p,
+    );
+    each(
+      'CPU ms per shipment (all threads)',
+      typeof p.rate === 'number' && p.rate >= 20 && p.rate <= 100 ? `≤ ${TARGETS.cpuPerShipmentMs}` : '',
+      (f) => fmt((1000 * f.cpuSeconds) / Math.max(1, f.load.shipments), 2),
+      p,
+    );
     each('load generator CPU % of a core', '', (f) => fmt(pct(f.loadgenCpuSeconds, f.load.seconds), 1), p);
-    each('commits · fsyncs · KB written per shipment', p.rate === 20 ? `· · ≤ ${TARGETS.kbPerShipment}` : '', (f) => { const n = Math.max(1, f.load.shipments); return `${fmt(f.commits / n, 2)} · ${fmt(f.fsyncs / n, 2)} · ${fmt(f.bytesWritten / 1024 / n, 1)}`; }, p);
+    each(
+      'commits · fsyncs · KB written per shipment',
+      p.rate === 20 ? `· · ≤ ${TARGETS.kbPerShipment}` : '',
+      (f) => {
+        const n = Math.max(1, f.load.shipments);
+        return `${fmt(f.commits / n, 2)} · ${fmt(f.fsyncs / n, 2)} · ${fmt(f.bytesWritten / 1024 / n, 1)}`;
+      },
+      p,
+    );
     each('event-loop max stall ms', `≤ ${TARGETS.stallMs}`, (f) => fmt(f.eventLoopMaxMs, 1), p);
-    each('  longest jobs / GC pauses (max ms)', '', (f) => (f.jobs.length === 0 ? 'n/a' : f.jobs.slice(0, 3).map((j) => `${j.job} ${j.maxMs.toFixed(1)}`).join(', ')), p);
-    if (pi) each('CPU quota: periods throttled %', '', (f) => (f.throttled ? fmt((100 * f.throttled.throttledPeriods) / Math.max(1, f.throttled.periods), 1) : '—'), p);
+    each(
+      '  longest jobs / GC pauses (max ms)',
+      '',
+      (f) =>
+        f.jobs.length === 0
+          ? 'n/a'
+          : f.jobs
+              .slice(0, 3)
+              .map((j) => `${j.job} ${j.maxMs.toFixed(1)}`)
+              .join(', '),
+      p,
+    );
+    if (pi)
+      each(
+        'CPU quota: periods throttled %',
+        '',
+        (f) => (f.throttled ? fmt((100 * f.throttled.throttledPeriods) / Math.max(1, f.throttled.periods), 1) : '—'),
+        p,
+      );
     each('errors / timeouts / late', '0', (f) => `${Object.values(f.load.errors).reduce((a, b) => a + b, 0)} / ${f.load.timeouts} / ${f.load.late}`, p);
   }
-  rows.push(['gateway RSS MB: devices connected / end / peak', `peak ≤ ${TARGETS.peakRssMb}`, ...runs.map((r) => `${fmt(r.connectedRssMb)} / ${fmt(r.rssMb)} / ${fmt(r.peakRssMb)}`)]);
+  rows.push([
+    'gateway RSS MB: devices connected / end / peak',
+    `peak ≤ ${TARGETS.peakRssMb}`,
+    ...runs.map((r) => `${fmt(r.connectedRssMb)} / ${fmt(r.rssMb)} / ${fmt(r.peakRssMb)}`),
+  ]);
   rows.push(['devices connected', '', ...runs.map((r) => String(r.devices))]);
   rows.push(['SIGTERM → exit ms', '', ...runs.map((r) => fmt(r.stopMs))]);
   return renderTable(['figure', 'target', ...runs.map(columnName)], rows);
@@ -654,18 +759,73 @@ function sdTable(runs: BrokerRun[]): string {
     ['shipments/s achieved (max, closed loop)', '', ...runs.map((r) => fmt(atMax(r)?.load.rate ?? NaN))],
     ['100/s: achieved', '100', ...runs.map((r) => fmt(at100(r)?.load.rate ?? NaN))],
     ['100/s: scan→print p50 ms', '', ...runs.map((r) => fmt(at100(r)?.load.latencyMs.p50 ?? NaN, 1))],
-    ['100/s: scan→print p99 ms', `≤ ${SD_TARGET_P99_MS}`, ...runs.map((r) => { const v = at100(r)?.load.latencyMs.p99 ?? NaN; return `${fmt(v, 1)} ${met(v <= SD_TARGET_P99_MS)}`; })],
+    [
+      '100/s: scan→print p99 ms',
+      `≤ ${SD_TARGET_P99_MS}`,
+      ...runs.map((r) => {
+        const v = at100(r)?.load.latencyMs.p99 ?? NaN;
+        return `${fmt(v, 1)} ${met(v <= SD_TARGET_P99_MS)}`;
+      }),
+    ],
     ['100/s: scan→print max ms', '', ...runs.map((r) => fmt(at100(r)?.load.latencyMs.max ?? NaN, 1))],
-    ['100/s: event-loop max stall ms', `≤ ${SD_TARGET_STALL_MS}`, ...runs.map((r) => { const v = at100(r)?.eventLoopMaxMs ?? NaN; return `${fmt(v, 1)} ${met(v <= SD_TARGET_STALL_MS)}`; })],
+    [
+      '100/s: event-loop max stall ms',
+      `≤ ${SD_TARGET_STALL_MS}`,
+      ...runs.map((r) => {
+        const v = at100(r)?.eventLoopMaxMs ?? NaN;
+        return `${fmt(v, 1)} ${met(v <= SD_TARGET_STALL_MS)}`;
+      }),
+    ],
     ['max: event-loop max stall ms', '', ...runs.map((r) => fmt(atMax(r)?.eventLoopMaxMs ?? NaN, 1))],
-    ['100/s: fsyncs · commits / shipment', '', ...runs.map((r) => { const f = at100(r); return f ? `${fmt(f.fsyncs / Math.max(1, f.load.shipments), 2)} · ${fmt(f.commits / Math.max(1, f.load.shipments), 2)}` : '—'; })],
-    ['100/s: fsyncs / s · % of time in syncs', '', ...runs.map((r) => { const f = at100(r); return f ? `${fmt(f.fsyncs / f.load.seconds)} · ${fmt((100 * f.syncMs) / 1000 / f.load.seconds)}` : '—'; })],
-    ['100/s: syncs on the main thread · ms blocked', '0', ...runs.map((r) => { const f = at100(r); return f ? `${f.mainThreadSyncs} · ${fmt(f.mainThreadSyncMs)}` : '—'; })],
-    ['max: fsyncs / s · % of time in syncs', '', ...runs.map((r) => { const f = atMax(r); return f ? `${fmt(f.fsyncs / f.load.seconds)} · ${fmt((100 * f.syncMs) / 1000 / f.load.seconds)}` : '—'; })],
+    [
+      '100/s: fsyncs · commits / shipment',
+      '',
+      ...runs.map((r) => {
+        const f = at100(r);
+        return f ? `${fmt(f.fsyncs / Math.max(1, f.load.shipments), 2)} · ${fmt(f.commits / Math.max(1, f.load.shipments), 2)}` : '—';
+      }),
+    ],
+    [
+      '100/s: fsyncs / s · % of time in syncs',
+      '',
+      ...runs.map((r) => {
+        const f = at100(r);
+        return f ? `${fmt(f.fsyncs / f.load.seconds)} · ${fmt((100 * f.syncMs) / 1000 / f.load.seconds)}` : '—';
+      }),
+    ],
+    [
+      '100/s: syncs on the main thread · ms blocked',
+      '0',
+      ...runs.map((r) => {
+        const f = at100(r);
+        return f ? `${f.mainThreadSyncs} · ${fmt(f.mainThreadSyncMs)}` : '—';
+      }),
+    ],
+    [
+      'max: fsyncs / s · % of time in syncs',
+      '',
+      ...runs.map((r) => {
+        const f = atMax(r);
+        return f ? `${fmt(f.fsyncs / f.load.seconds)} · ${fmt((100 * f.syncMs) / 1000 / f.load.seconds)}` : '—';
+      }),
+    ],
     ['CPU per 100 shipments/s, % of one core (at 100/s)', '', ...runs.map((r) => fmt(cpuPct(at100(r))))],
-    ['CPU per 100 shipments/s, % of one core (at max)', '', ...runs.map((r) => { const f = atMax(r); return f ? fmt(cpuPct(f) / (f.load.rate / 100), 1) : '—'; })],
+    [
+      'CPU per 100 shipments/s, % of one core (at max)',
+      '',
+      ...runs.map((r) => {
+        const f = atMax(r);
+        return f ? fmt(cpuPct(f) / (f.load.rate / 100), 1) : '—';
+      }),
+    ],
     ['gateway RSS MB: devices connected / end / peak', '', ...runs.map((r) => `${fmt(r.connectedRssMb)} / ${fmt(r.rssMb)} / ${fmt(r.peakRssMb)}`)],
-    ['errors / timeouts / late (100/s · max)', '0', ...runs.map((r) => [at100(r), atMax(r)].map((f) => (f ? `${Object.values(f.load.errors).reduce((a, b) => a + b, 0)}/${f.load.timeouts}/${f.load.late}` : '—')).join(' · '))],
+    [
+      'errors / timeouts / late (100/s · max)',
+      '0',
+      ...runs.map((r) =>
+        [at100(r), atMax(r)].map((f) => (f ? `${Object.values(f.load.errors).reduce((a, b) => a + b, 0)}/${f.load.timeouts}/${f.load.late}` : '—')).join(' · '),
+      ),
+    ],
   ];
   const header = ['figure', 'target (SD card)', ...runs.map((r) => describeSync(r.sync))];
   const all = [header, ...rows];
@@ -734,7 +894,13 @@ export async function benchCore(argv: string[]): Promise<void> {
     if (values['baseline-first']) targets.unshift({ label, root: broot });
     else targets.push({ label, root: broot });
   }
-  const common = { stations: Number(values.stations), seconds: Number(values.seconds), shim, commitWindowMs: Number(values['commit-window-ms']), loadgenProcs: Number(values['loadgen-procs']) };
+  const common = {
+    stations: Number(values.stations),
+    seconds: Number(values.seconds),
+    shim,
+    commitWindowMs: Number(values['commit-window-ms']),
+    loadgenProcs: Number(values['loadgen-procs']),
+  };
   const [spikeMs, spikeMaxMs] = msRange(values['sd-spike-ms']);
   const sd: SyncDelay = { delayMs: Number(values['sd-delay-ms']), spikeEvery: Number(values['sd-spike-every']), spikeMs, spikeMaxMs };
   const disk: SyncDelay = { ...NO_DELAY, delayMs: Number(values['fsync-delay-ms']) };
@@ -795,7 +961,9 @@ export async function benchCore(argv: string[]): Promise<void> {
       runs.push(await runBroker(b, { ...common, phases, sync: disk, target, ...(profileDir && target === here ? { profileDir } : {}) }));
     }
   }
-  process.stdout.write(`\nPackline core benchmark (${values.seconds} s per phase, ${values.stations} stations = ${Number(values.stations) * 3} devices, fsync delay ${values['fsync-delay-ms']} ms, commit window ${values['commit-window-ms']} ms; load generator on the same 2 cores)\n\n`);
+  process.stdout.write(
+    `\nPackline core benchmark (${values.seconds} s per phase, ${values.stations} stations = ${Number(values.stations) * 3} devices, fsync delay ${values['fsync-delay-ms']} ms, commit window ${values['commit-window-ms']} ms; load generator on the same 2 cores)\n\n`,
+  );
   process.stdout.write(`${table(runs, phases, false)}\n`);
   printProfiles(runs);
   const out = join(root, 'bench/out/core-latest.json');

@@ -86,7 +86,9 @@ function isPackline(f: CallFrame): boolean {
 
 /** The newest main-thread profile of process `pid` in a directory (`--cpu-prof` names files CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile; the main thread is 0, workers write their own). */
 export function latestProfile(dir: string, pid: number): string | null {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile') && f.includes(`.${pid}.0.`)).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile') && f.includes(`.${pid}.0.`))
+    .sort();
   const last = files.at(-1);
   return last === undefined ? null : join(dir, last);
 }
@@ -158,7 +160,10 @@ export function summarise(p: CpuProfile, fromUs: number, toUs: number, stretches
   }
   if (cur) stretches.push(cur);
   const top = (m: Map<string, number>, n: number) =>
-    [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, n).map(([k, us]) => ({ k, ms: us / 1000, pct: busyUs > 0 ? (100 * us) / busyUs : 0 }));
+    [...m.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([k, us]) => ({ k, ms: us / 1000, pct: busyUs > 0 ? (100 * us) / busyUs : 0 }));
   const longest = stretches.sort((a, b) => b.us - a.us).slice(0, stretchesWanted);
   return {
     windowMs: (toUs - fromUs) / 1000,
@@ -175,7 +180,10 @@ export function summarise(p: CpuProfile, fromUs: number, toUs: number, stretches
         for (const name of packlineStack(id)) sPkl.set(name, (sPkl.get(name) ?? 0) + dt);
       }
       const names = (m: Map<string, number>) =>
-        [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, us]) => `${k} (${(us / 1000).toFixed(1)} ms)`);
+        [...m.entries()]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 4)
+          .map(([k, us]) => `${k} (${(us / 1000).toFixed(1)} ms)`);
       return { startMs: (s.start - fromUs) / 1000, ms: s.us / 1000, packline: names(sPkl), self: names(sSelf) };
     }),
   };
@@ -192,7 +200,10 @@ export function describeWindow(w: ProfileWindow, title: string): string {
     '  Packline functions, inclusive:',
     ...w.topPacklineInclusive.slice(0, 15).map((m) => `    ${m.pct.toFixed(1).padStart(5)} %  ${m.frame}`),
     '  longest busy stretches (event loop held):',
-    ...w.stretches.map((s) => `    ${s.ms.toFixed(1)} ms at +${(s.startMs / 1000).toFixed(1)} s — self: ${s.self.join('; ')} — Packline: ${s.packline.slice(0, 3).join('; ') || '—'}`),
+    ...w.stretches.map(
+      (s) =>
+        `    ${s.ms.toFixed(1)} ms at +${(s.startMs / 1000).toFixed(1)} s — self: ${s.self.join('; ')} — Packline: ${s.packline.slice(0, 3).join('; ') || '—'}`,
+    ),
   ];
   return lines.join('\n');
 }

@@ -120,8 +120,7 @@ class StationPlayer {
     if (order === undefined) return { ok: false, code: 'BENCH_OUT_OF_ORDERS' };
     const tag = `${this.plan.runTag}-${this.s.station}-${this.n++}`;
     const pub = (c: RawClient, topic: string, body: unknown) => c.publish(topic, JSON.stringify(body));
-    const reply = (id: string) => (topic: string, p: Record<string, unknown>) =>
-      (topic.endsWith('/ack') || topic.endsWith('/err')) && p.msg_id === id;
+    const reply = (id: string) => (topic: string, p: Record<string, unknown>) => (topic.endsWith('/ack') || topic.endsWith('/err')) && p.msg_id === id;
     const fail = (p: Record<string, unknown>) => ({ ok: false as const, code: String(p.code) });
 
     // The parcel before this one was taken off: the scale reads empty (arms the weight lock).

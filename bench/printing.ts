@@ -48,7 +48,13 @@ function stats(samples: number[]): { mean: number; p50: number; p99: number } {
 
 /** Distinct data per label (waybill, receiver) so caches of whole labels cannot help. */
 function dataFor(i: number, carrier: string): LabelData {
-  return { ...DATA, carrier, waybill: `7312${String(i).padStart(8, '0')}`, receiverName: ['张三', '李四', '王五', '赵六'][i % 4] as string, grams: 500 + (i % 900) };
+  return {
+    ...DATA,
+    carrier,
+    waybill: `7312${String(i).padStart(8, '0')}`,
+    receiverName: ['张三', '李四', '王五', '赵六'][i % 4] as string,
+    grams: 500 + (i % 900),
+  };
 }
 
 async function renderBench(labels: number): Promise<void> {
@@ -85,7 +91,11 @@ async function renderBench(labels: number): Promise<void> {
 async function dispatchBench(labels: number): Promise<void> {
   process.stdout.write(`\n## 2. render + dispatch per label to a simulated ZPL printer (raw TCP, 1 ms print), ${labels} labels\n\n`);
   process.stdout.write('| label | render p50 | render p99 | render+dispatch p50 | render+dispatch p99 |\n|---|---|---|---|---|\n');
-  for (const [name, carrier, id] of [['built-in', 'ZTO', undefined], ['zto-76x130 (^GF text)', 'ZTO', 'zto-76x130'], ['sf-100x150 (^GF text)', 'SF', 'sf-100x150']] as const) {
+  for (const [name, carrier, id] of [
+    ['built-in', 'ZTO', undefined],
+    ['zto-76x130 (^GF text)', 'ZTO', 'zto-76x130'],
+    ['sf-100x150 (^GF text)', 'SF', 'sf-100x150'],
+  ] as const) {
     const sim = new ZplPrinterSim({ printMs: 1 });
     const port = await sim.start();
     const socket = net.connect(port, '127.0.0.1');

@@ -55,7 +55,16 @@ export class RawClient {
         else reject(new Error(`CONNACK return code ${code} for ${o.clientId}`));
       };
       socket.once('connect', () => {
-        this.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: o.clientId, keepalive: o.keepalive, username: o.username, password: Buffer.from(o.password) });
+        this.send({
+          cmd: 'connect',
+          protocolId: 'MQTT',
+          protocolVersion: 4,
+          clean: true,
+          clientId: o.clientId,
+          keepalive: o.keepalive,
+          username: o.username,
+          password: Buffer.from(o.password),
+        });
       });
       if (o.keepalive > 0) {
         const every = (o.keepalive * 1000) / 2;

@@ -118,8 +118,7 @@ async function benchNodeSqlite3(sqlite3: Sqlite3Module, writers: number): Promis
   const db = await new Promise<Sqlite3Db>((resolve, reject) => {
     const d = new sqlite3.Database(join(dir, 'bench.db'), (err) => (err ? reject(err) : resolve(d)));
   });
-  const exec = (sql: string): Promise<void> =>
-    new Promise((resolve, reject) => db.exec(sql, (err) => (err ? reject(err) : resolve())));
+  const exec = (sql: string): Promise<void> => new Promise((resolve, reject) => db.exec(sql, (err) => (err ? reject(err) : resolve())));
   await exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;
     CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, hlc TEXT NOT NULL, boot INTEGER NOT NULL,
       clock_unsynced INTEGER NOT NULL, type TEXT NOT NULL, subject TEXT NOT NULL, data TEXT NOT NULL);`);
@@ -128,14 +127,16 @@ async function benchNodeSqlite3(sqlite3: Sqlite3Module, writers: number): Promis
     // Each INSERT in autocommit mode is its own durable transaction (one WAL fsync). One
     // connection cannot interleave BEGIN…COMMIT from concurrent callers, so this is the
     // natural way to use it; batching would mean re-building group commit on top of it.
-    const r = await drive(writers, (i) =>
-      new Promise<void>((resolve, reject) =>
-        db.run(
-          'INSERT INTO events (hlc, boot, clock_unsynced, type, subject, data) VALUES (?, 1, 0, ?, ?, ?)',
-          [String(Date.now()), 'bench', `shipment:S-${i}`, JSON.stringify(payload(i))],
-          (err) => (err ? reject(err) : (commits++, resolve())),
+    const r = await drive(
+      writers,
+      (i) =>
+        new Promise<void>((resolve, reject) =>
+          db.run(
+            'INSERT INTO events (hlc, boot, clock_unsynced, type, subject, data) VALUES (?, 1, 0, ?, ?, ?)',
+            [String(Date.now()), 'bench', `shipment:S-${i}`, JSON.stringify(payload(i))],
+            (err) => (err ? reject(err) : (commits++, resolve())),
+          ),
         ),
-      ),
     );
     return {
       driver: `sqlite3 ${sqlite3.VERSION} (node-sqlite3 5, async)`,

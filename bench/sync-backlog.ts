@@ -81,7 +81,13 @@ export function liveOrder(i: number): OrderInWire {
     packaging_grams: 40,
     carrier: 'ZTO',
     waybill: `7310${String(i).padStart(10, '0')}`,
-    print_data: { receiver_name: '李四', receiver_phone: '139****1234', receiver_address: '上海市浦东新区张江路 1 号', routing_code: '200-B2', sort_code: '上海' },
+    print_data: {
+      receiver_name: '李四',
+      receiver_phone: '139****1234',
+      receiver_address: '上海市浦东新区张江路 1 号',
+      routing_code: '200-B2',
+      sort_code: '上海',
+    },
     revision: 1,
   };
 }
@@ -262,7 +268,13 @@ function historyOps(s: DayShipment, at: number): WriteOp[] {
     packaging_grams: 40,
     carrier: s.carrier,
     waybill: s.waybill,
-    print_data: { receiver_name: '王五', receiver_phone: '138****5678', receiver_address: '浙江省杭州市余杭区文一西路 969 号', routing_code: '310-A1', sort_code: '杭州' },
+    print_data: {
+      receiver_name: '王五',
+      receiver_phone: '138****5678',
+      receiver_address: '浙江省杭州市余杭区文一西路 969 号',
+      routing_code: '310-A1',
+      sort_code: '杭州',
+    },
     revision: 1,
   };
   const scanned: Record<string, number> = {};

@@ -140,7 +140,11 @@ function floor(stations: number) {
   const list: Array<Record<string, unknown>> = [];
   for (let i = 1; i <= stations; i++) {
     const st = `st-${i}`;
-    devices.push({ id: `${st}-scanner`, role: 'scanner', station: st }, { id: `${st}-scale`, role: 'scale', station: st }, { id: `${st}-printer`, role: 'printer', station: st });
+    devices.push(
+      { id: `${st}-scanner`, role: 'scanner', station: st },
+      { id: `${st}-scale`, role: 'scale', station: st },
+      { id: `${st}-printer`, role: 'printer', station: st },
+    );
     list.push({ id: st, scanner: `${st}-scanner`, scale: `${st}-scale`, printer: `${st}-printer`, verifyItems: 'always' });
   }
   return { devices, stations: list };
@@ -296,7 +300,14 @@ const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '—');
 function table(rows: Array<[string, string, string, string]>): string {
   const all: Array<[string, string, string, string]> = [['figure', 'target', 'measured', ''], ...rows];
   const w = [0, 1, 2, 3].map((i) => Math.max(...all.map((r) => r[i]!.length)));
-  return all.map((r) => r.map((c, i) => c.padEnd(w[i]!)).join(' | ').trimEnd()).join('\n');
+  return all
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(w[i]!))
+        .join(' | ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
@@ -412,7 +423,10 @@ export async function benchSync(argv: string[]): Promise<void> {
     for (;;) {
       gwAlive();
       if (Date.now() > readyBy) throw new Error('gateway not ready after 120 s');
-      const ok = await fetch(`${httpUrl}/readyz`).then((r) => r.ok, () => false);
+      const ok = await fetch(`${httpUrl}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       await sleep(200);
     }
@@ -579,27 +593,62 @@ export async function benchSync(argv: string[]): Promise<void> {
     const rows: Array<[string, string, string, string]> = [
       ['backlog: events (shipments)', '720000', `${backlog.events} (${backlog.shipments})`, ''],
       ['backlog: generated in s · DB MB', '', `${fmt(backlog.seconds, 1)} · ${fmt(backlog.dbBytes / 1e6)}`, ''],
-      ['drain: cloud up → backlog acked, s', '≤ 180', drain.drained ? fmt(drain.upToDoneSeconds, 1) : `> ${capSeconds} (cap)`, verdict(drain.drained && drain.upToDoneSeconds <= 180)],
+      [
+        'drain: cloud up → backlog acked, s',
+        '≤ 180',
+        drain.drained ? fmt(drain.upToDoneSeconds, 1) : `> ${capSeconds} (cap)`,
+        verdict(drain.drained && drain.upToDoneSeconds <= 180),
+      ],
       ['  of which: cloud up → first ack (retry backoff), s', '', fmt(drain.upToFirstAckSeconds, 1), ''],
       ['  of which: first ack → backlog acked (the drain itself), s', '', fmt(pureSeconds, 1), ''],
       // After a real day-long outage the retry delay is at its cap, so the gateway notices the
       // cloud is back up to sync.backoff.maxMs later (uniform jitter); this run's outage was short.
-      ['worst case after a day-long outage: backoff cap 60 s + drain, s', '≤ 180', fmt(BACKOFF_MAX_MS / 1000 + pureSeconds, 1), verdict(drain.drained && BACKOFF_MAX_MS / 1000 + pureSeconds <= 180)],
-      ['drain rate, events/s: from cloud up · from first ack · peak 5 s', '≥ 4000', `${fmt(fromUp)} · ${fmt(drain.target / pureSeconds)} · ${fmt(drain.peakRate5s)}`, ''],
+      [
+        'worst case after a day-long outage: backoff cap 60 s + drain, s',
+        '≤ 180',
+        fmt(BACKOFF_MAX_MS / 1000 + pureSeconds, 1),
+        verdict(drain.drained && BACKOFF_MAX_MS / 1000 + pureSeconds <= 180),
+      ],
+      [
+        'drain rate, events/s: from cloud up · from first ack · peak 5 s',
+        '≥ 4000',
+        `${fmt(fromUp)} · ${fmt(drain.target / pureSeconds)} · ${fmt(drain.peakRate5s)}`,
+        '',
+      ],
       ['idle (cloud down): shipments/s', `${rate}`, fmt(idle.load.rate, 1), ''],
-      ['idle: scan→print p50 / p90 / p99 ms', '', `${fmt(idle.load.latencyMs.p50, 1)} / ${fmt(idle.load.latencyMs.p90, 1)} / ${fmt(idle.load.latencyMs.p99, 1)}`, ''],
+      [
+        'idle: scan→print p50 / p90 / p99 ms',
+        '',
+        `${fmt(idle.load.latencyMs.p50, 1)} / ${fmt(idle.load.latencyMs.p90, 1)} / ${fmt(idle.load.latencyMs.p99, 1)}`,
+        '',
+      ],
       // Shipments over the drain itself (the load run ends up to one station interval later).
       ['drain: shipments/s', `${rate}`, fmt(drain.load.shipments / drain.seconds, 1), ''],
-      ['drain: scan→print p50 / p90 / p99 ms', '', `${fmt(drain.load.latencyMs.p50, 1)} / ${fmt(drain.load.latencyMs.p90, 1)} / ${fmt(drain.load.latencyMs.p99, 1)}`, ''],
+      [
+        'drain: scan→print p50 / p90 / p99 ms',
+        '',
+        `${fmt(drain.load.latencyMs.p50, 1)} / ${fmt(drain.load.latencyMs.p90, 1)} / ${fmt(drain.load.latencyMs.p99, 1)}`,
+        '',
+      ],
       ['p99 drain / p99 idle', '≤ 2', fmt(ratio, 2), verdict(ratio <= 2)],
       ['  scan→print samples: idle · drain (p99 = the n/100-th worst)', '', `${idle.load.shipments} · ${drain.load.shipments}`, ''],
       ['drain: scan→print max ms', '', fmt(drain.load.latencyMs.max, 1), ''],
       ['errors / timeouts / late: idle · drain', '0', `${errs(idle.load)} · ${errs(drain.load)}`, ''],
       ['gateway CPU % of 1 core: idle · drain', '', `${fmt((100 * idle.cpuSeconds) / idle.seconds)} · ${fmt((100 * drain.cpuSeconds) / drain.seconds)}`, ''],
       ['cloud CPU % of 1 core: drain', '', fmt((100 * drain.cloudCpuSeconds) / drain.seconds), ''],
-      ['machine CPU busy / stolen, % of all cores: idle · drain', '', `${fmt(idle.machine.busyPct)} / ${fmt(idle.machine.stealPct, 1)} · ${fmt(drain.machine.busyPct)} / ${fmt(drain.machine.stealPct, 1)}`, ''],
+      [
+        'machine CPU busy / stolen, % of all cores: idle · drain',
+        '',
+        `${fmt(idle.machine.busyPct)} / ${fmt(idle.machine.stealPct, 1)} · ${fmt(drain.machine.busyPct)} / ${fmt(drain.machine.stealPct, 1)}`,
+        '',
+      ],
       ['gateway RSS MB: end · peak during drain · peak (VmHWM)', '≤ 150', `${fmt(endRss)} · ${fmt(drain.peakRssMb)} · ${fmt(hwm)}`, ''],
-      ['wire: batches · events/batch · MB · bytes/event', '', `${batches} · ${fmt(sent / Math.max(1, batches))} · ${fmt(wire / 1e6, 1)} · ${fmt(wire / Math.max(1, sent), 1)}`, ''],
+      [
+        'wire: batches · events/batch · MB · bytes/event',
+        '',
+        `${batches} · ${fmt(sent / Math.max(1, batches))} · ${fmt(wire / 1e6, 1)} · ${fmt(wire / Math.max(1, sent), 1)}`,
+        '',
+      ],
       ['fsyncs in the drain: gateway (per batch) · cloud', '', `${drain.fsyncs} (${fmt(drain.fsyncs / Math.max(1, batches), 2)}) · ${drain.cloudFsyncs}`, ''],
       [
         'mean fsync ms: gateway idle · gateway drain · cloud drain',
@@ -608,7 +657,12 @@ export async function benchSync(argv: string[]): Promise<void> {
         '',
       ],
       ['MB written in the drain: gateway · cloud', '', `${fmt(drain.bytesWritten / 1e6, 1)} · ${fmt(drain.cloudBytesWritten / 1e6, 1)}`, ''],
-      ['GET /api/v1/sync, median of 3, ms: before · after the load', '', `${fmt(percentileOf(apiMs.before, 50), 1)} · ${fmt(percentileOf(apiMs.after, 50), 1)}`, ''],
+      [
+        'GET /api/v1/sync, median of 3, ms: before · after the load',
+        '',
+        `${fmt(percentileOf(apiMs.before, 50), 1)} · ${fmt(percentileOf(apiMs.after, 50), 1)}`,
+        '',
+      ],
       ['checker (both databases, after stop)', 'ok', check.ok ? `ok (${fmt(checkSeconds, 1)} s)` : `${check.problems.length} problem(s)`, verdict(check.ok)],
     ];
     process.stdout.write(
@@ -616,7 +670,13 @@ export async function benchSync(argv: string[]): Promise<void> {
         `sync.batch.maxEvents ${batchEvents ?? 'default (1000)'}; gateway, reference cloud and load generator on the same ${availableParallelism()} cores)\n\n`,
     );
     process.stdout.write(`${table(rows)}\n`);
-    if (!check.ok) process.stdout.write(`\nchecker problems:\n${check.problems.slice(0, 10).map((p) => `  ${p}`).join('\n')}\n`);
+    if (!check.ok)
+      process.stdout.write(
+        `\nchecker problems:\n${check.problems
+          .slice(0, 10)
+          .map((p) => `  ${p}`)
+          .join('\n')}\n`,
+      );
     const out = join(root, 'bench/out/sync-latest.json');
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, JSON.stringify({ at: new Date().toISOString(), argv, backlog, idle, drain, apiMs, check }, null, 2));

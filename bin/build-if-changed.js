@@ -34,11 +34,21 @@ if (built >= 0 && changed.length === 0) {
   say(`build up to date (dist/ from ${new Date(built).toLocaleString()}, no source changed since): starting`);
   process.exit(0);
 }
-const why = built < 0 ? 'no build yet' : `${changed.length} source file${changed.length === 1 ? '' : 's'} changed (${changed.slice(0, 3).map((f) => relative(root, f)).join(', ')}${changed.length > 3 ? ', …' : ''})`;
+const why =
+  built < 0
+    ? 'no build yet'
+    : `${changed.length} source file${changed.length === 1 ? '' : 's'} changed (${changed
+        .slice(0, 3)
+        .map((f) => relative(root, f))
+        .join(', ')}${changed.length > 3 ? ', …' : ''})`;
 say(`${why}: compiling TypeScript to dist/ …`);
 const t0 = Date.now();
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--incremental', '--tsBuildInfoFile', join(root, 'dist', '.tsbuildinfo')], { stdio: 'inherit' });
+const r = spawnSync(
+  process.execPath,
+  [tsc, '-p', join(root, 'tsconfig.build.json'), '--incremental', '--tsBuildInfoFile', join(root, 'dist', '.tsbuildinfo')],
+  { stdio: 'inherit' },
+);
 if (r.status !== 0) {
   say('build failed (above); nothing started');
   process.exit(r.status ?? 1);

@@ -14,7 +14,19 @@ describe('topics', () => {
     expect(parseTopic(topics.gatewayState('gw'))).toEqual({ type: 'gatewayState', gatewayId: 'gw' });
   });
   it('rejects topics outside the contract', () => {
-    for (const t of ['', 'dev', 'dev/x', 'dev/x/evt', 'dev/x/evt/nope', 'dev/+/evt/scan', 'dev/#', 'dev/x/evt/scan/extra', 'foo/x/state', 'dev/a b/state', `dev/${'x'.repeat(65)}/state`]) {
+    for (const t of [
+      '',
+      'dev',
+      'dev/x',
+      'dev/x/evt',
+      'dev/x/evt/nope',
+      'dev/+/evt/scan',
+      'dev/#',
+      'dev/x/evt/scan/extra',
+      'foo/x/state',
+      'dev/a b/state',
+      `dev/${'x'.repeat(65)}/state`,
+    ]) {
       expect(parseTopic(t), t).toBeNull();
     }
   });

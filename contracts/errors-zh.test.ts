@@ -47,7 +47,9 @@ describe('Chinese error messages', () => {
 
   it('every literal action the code passes to a message with {action} has its Chinese', () => {
     const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-    const withAction = Object.entries(ERRORS).filter(([, e]) => e.zh.includes('{action}')).map(([c]) => c);
+    const withAction = Object.entries(ERRORS)
+      .filter(([, e]) => e.zh.includes('{action}'))
+      .map(([c]) => c);
     const files = (dir: string): string[] =>
       readdirSync(dir).flatMap((n) => {
         const p = join(dir, n);

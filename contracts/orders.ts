@@ -73,11 +73,8 @@ export const OrderInWire = Type.Object(
     waybill: Type.Optional(Nullable(Barcode)),
     print_data: Type.Optional(Nullable(PrintDataWire)),
     ship_by: Type.Optional(Nullable(Millis)),
-    revision: Type.Optional(
-      Type.Integer({ minimum: 0, description: 'newer revisions replace older ones; default 0' }),
-    ),
+    revision: Type.Optional(Type.Integer({ minimum: 0, description: 'newer revisions replace older ones; default 0' })),
   },
   { additionalProperties: false },
 );
 export type OrderInWire = Static<typeof OrderInWire>;
-

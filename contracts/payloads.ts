@@ -153,13 +153,7 @@ export const GatewayLinkState = Type.Object({
    * `contract_error`: the cloud answers, but with something that does not match the sync
    * contract (docs/sync.md); `last_error` says what. Sync waits with backoff until it does.
    */
-  state: Type.Union([
-    Type.Literal('online'),
-    Type.Literal('degraded'),
-    Type.Literal('offline'),
-    Type.Literal('contract_error'),
-    Type.Literal('disabled'),
-  ]),
+  state: Type.Union([Type.Literal('online'), Type.Literal('degraded'), Type.Literal('offline'), Type.Literal('contract_error'), Type.Literal('disabled')]),
   /** When the state last changed. */
   since: Millis,
   /** `https`, `mqtt`, or `none` when sync is not configured. */

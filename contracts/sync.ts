@@ -294,14 +294,7 @@ export const CHANGE_REJECT_CODES = {
 // ---- downstream: the change feed -----------------------------------------------------
 
 /** Order statuses the cloud pushes down; each maps to an interception flag (docs/sync.md §7.3). */
-export const ORDER_STATUSES = [
-  'refund_requested',
-  'refund_withdrawn',
-  'refunded',
-  'cancelled',
-  'closed',
-  'shipped_elsewhere',
-] as const;
+export const ORDER_STATUSES = ['refund_requested', 'refund_withdrawn', 'refunded', 'cancelled', 'closed', 'shipped_elsewhere'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 export const Change = Type.Union([
@@ -382,14 +375,7 @@ export function batchIdempotencyKey(gatewayId: string, firstSeq: number, lastSeq
  * and the SHA-256 of the exact body bytes on the wire (compressed), one per line. Signing the
  * wire bytes means the cloud verifies before it decompresses anything (no zip bomb before auth).
  */
-export function signingString(p: {
-  method: string;
-  path: string;
-  gatewayId: string;
-  timestamp: number;
-  idempotencyKey?: string;
-  body: Uint8Array;
-}): string {
+export function signingString(p: { method: string; path: string; gatewayId: string; timestamp: number; idempotencyKey?: string; body: Uint8Array }): string {
   const bodyHash = createHash('sha256').update(p.body).digest('hex');
   return ['v1', p.method.toUpperCase(), p.path, p.gatewayId, String(p.timestamp), p.idempotencyKey ?? '', bodyHash].join('\n');
 }
@@ -480,9 +466,7 @@ export const SYNC_BRIDGE_ID_PATTERN = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9
 const BRIDGE_ID_RE = new RegExp(SYNC_BRIDGE_ID_PATTERN);
 const BRIDGE_GATEWAY_RE = new RegExp(Id.pattern ?? '^$');
 
-export type SyncBridgeTopic =
-  | { kind: 'request'; gatewayId: string }
-  | { kind: 'response'; gatewayId: string; id: string };
+export type SyncBridgeTopic = { kind: 'request'; gatewayId: string } | { kind: 'response'; gatewayId: string; id: string };
 
 /** Parses a bridge topic; null for anything else (including ids that are not valid ids). */
 export function parseSyncBridgeTopic(topic: string): SyncBridgeTopic | null {

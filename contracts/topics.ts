@@ -23,14 +23,7 @@ export function isValidId(id: string): boolean {
 }
 
 /** Events a device sends; the payload schema for each lives in payloads.ts. */
-export const EVENT_KINDS = [
-  'scan',
-  'weight',
-  'parcel',
-  'print_result',
-  'pda_login',
-  'pda_confirm',
-] as const;
+export const EVENT_KINDS = ['scan', 'weight', 'parcel', 'print_result', 'pda_login', 'pda_confirm'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
 /** Commands the gateway sends to a device. */

@@ -13,9 +13,9 @@ export const MAX_EVENT_BYTES = 4096;
 
 const ajv = new Ajv({ allErrors: false, strict: true, coerceTypes: false, useDefaults: false });
 
-const validators = Object.fromEntries(
-  Object.entries(EVENT_SCHEMAS).map(([kind, schema]) => [kind, ajv.compile(schema)]),
-) as { [K in EventKind]: ValidateFunction<EventPayloads[K]> };
+const validators = Object.fromEntries(Object.entries(EVENT_SCHEMAS).map(([kind, schema]) => [kind, ajv.compile(schema)])) as {
+  [K in EventKind]: ValidateFunction<EventPayloads[K]>;
+};
 
 export type DecodeResult<K extends EventKind> = Result<{ value: EventPayloads[K] }>;
 

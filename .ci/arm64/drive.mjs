@@ -63,7 +63,8 @@ async function until(what, fn, timeoutMs, everyMs = 1000) {
       lastErr = err;
     }
     if (exitInfo !== null) throw new Error(`the gateway exited (${JSON.stringify(exitInfo)}) while waiting for ${what}`);
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${lastErr ? ` (last error: ${lastErr.message})` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${lastErr ? ` (last error: ${lastErr.message})` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
@@ -135,7 +136,22 @@ async function main() {
     PACKLINE_MQTT__TLS__PORT: '0',
     PACKLINE_LOG__LEVEL: 'info',
   };
-  const args = ['-L', opt.sysroot, '-cpu', opt.cpu, opt.node, 'bin/packline.js', '--data-dir', dataDir, 'start', '--sim', '--sim-stations', '1', '--sim-every', '2'];
+  const args = [
+    '-L',
+    opt.sysroot,
+    '-cpu',
+    opt.cpu,
+    opt.node,
+    'bin/packline.js',
+    '--data-dir',
+    dataDir,
+    'start',
+    '--sim',
+    '--sim-stations',
+    '1',
+    '--sim-every',
+    '2',
+  ];
   step(`starting the gateway under emulation: ${opt.qemu} ${args.join(' ')}  (cwd ${opt.app}, HTTP ${http}, MQTT ${mqtt})`);
   proc = spawn(opt.qemu, args, { cwd: opt.app, env, stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stdout.on('data', (b) => (output += b.toString()));
@@ -158,7 +174,9 @@ async function main() {
     300_000,
   );
   const wireStation = /Wire station\s+st-wire-1/.test(output);
-  step(`gateway, floor and cloud are up${wireStation ? ' (with the wire-protocol station: serial scale on a node-pty pseudo-terminal pair, ZPL printer on TCP)' : ' (no wire-protocol station: switched off?)'}`);
+  step(
+    `gateway, floor and cloud are up${wireStation ? ' (with the wire-protocol station: serial scale on a node-pty pseudo-terminal pair, ZPL printer on TCP)' : ' (no wire-protocol station: switched off?)'}`,
+  );
   const api = `http://127.0.0.1:${http}`;
   const token = JSON.parse(readFileSync(join(dataDir, 'api-tokens.json'), 'utf8')).admin;
   const get = async (path) => {
@@ -167,11 +185,7 @@ async function main() {
     return res.json();
   };
 
-  const shipped = await until(
-    'a shipped parcel',
-    async () => (await get('/api/v1/shipments?state=shipped&limit=1')).shipments[0] ?? null,
-    300_000,
-  );
+  const shipped = await until('a shipped parcel', async () => (await get('/api/v1/shipments?state=shipped&limit=1')).shipments[0] ?? null, 300_000);
   step(`parcel shipped: ${shipped.shipment_id} (order ${shipped.order_id}, station ${shipped.station_id})`);
   const s = await get(`/api/v1/shipments/${encodeURIComponent(shipped.shipment_id)}`);
   const problems = [];
@@ -180,7 +194,9 @@ async function main() {
   if (!s.label_job_id) problems.push('no label job');
   if (!s.waybill) problems.push('no waybill');
   if (problems.length > 0) throw new Error(`shipment ${s.shipment_id} is "shipped" but: ${problems.join(', ')}: ${JSON.stringify(s)}`);
-  step(`  scanned ${JSON.stringify(s.scanned)}, weighed ${s.actual_grams} g (expected ${s.expected_grams} g), waybill ${s.carrier} ${s.waybill}, label job ${s.label_job_id}`);
+  step(
+    `  scanned ${JSON.stringify(s.scanned)}, weighed ${s.actual_grams} g (expected ${s.expected_grams} g), waybill ${s.carrier} ${s.waybill}, label job ${s.label_job_id}`,
+  );
 
   // The event log: the durable record of each step, in order.
   const types = [];
@@ -211,7 +227,11 @@ async function main() {
 
   // If the wire station is on, wait for its first shipment too: that is what loads serialport.
   if (wireStation) {
-    await until('a shipment from the wire-protocol station st-wire-1', async () => (await get('/api/v1/shipments?station=st-wire-1&limit=1')).shipments[0] ?? null, 180_000);
+    await until(
+      'a shipment from the wire-protocol station st-wire-1',
+      async () => (await get('/api/v1/shipments?station=st-wire-1&limit=1')).shipments[0] ?? null,
+      180_000,
+    );
     step('  the wire-protocol station (serialport on a pty) has handled a parcel too');
   }
 
@@ -235,8 +255,10 @@ async function main() {
   }
   if (bad > 0) throw new Error(`${bad} loaded native addon(s) are not arm64 ELF files (list above)`);
   const names = [...loaded.keys()];
-  if (!names.some((f) => f.endsWith('/better_sqlite3.node'))) throw new Error('better-sqlite3 was not among the loaded addons: the store did not run on the arm64 build, or the addon check saw nothing');
-  if (wireStation && !names.some((f) => f.includes('bindings-cpp'))) throw new Error('serialport (@serialport/bindings-cpp) was not loaded although the wire-protocol station ran');
+  if (!names.some((f) => f.endsWith('/better_sqlite3.node')))
+    throw new Error('better-sqlite3 was not among the loaded addons: the store did not run on the arm64 build, or the addon check saw nothing');
+  if (wireStation && !names.some((f) => f.includes('bindings-cpp')))
+    throw new Error('serialport (@serialport/bindings-cpp) was not loaded although the wire-protocol station ran');
 
   step('stopping with SIGINT (graceful)');
   proc.kill('SIGINT');

@@ -9,9 +9,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { SYNC_PROTOCOL_VERSION } from '../../contracts/sync.js';
 
-export type ReadResult<T> =
-  | { ok: true; value: T; unknown: string[] }
-  | { ok: false; error: string; contract: true };
+export type ReadResult<T> = { ok: true; value: T; unknown: string[] } | { ok: false; error: string; contract: true };
 
 /** Paths of the fields in `value` that `schema` does not name (at most `max` of them). */
 export function unknownFields(schema: TSchema, value: unknown, path = '', out: string[] = [], max = 50): string[] {
@@ -45,7 +43,11 @@ export function answerReader<T extends TSchema>(schema: T, what: string): (value
   return (value) => {
     const v = (value as { v?: unknown } | null)?.v;
     if (v !== undefined && v !== SYNC_PROTOCOL_VERSION) {
-      return { ok: false, contract: true, error: `the cloud's ${what} speaks sync contract v${String(v).slice(0, 20)}; this gateway speaks v${SYNC_PROTOCOL_VERSION}` };
+      return {
+        ok: false,
+        contract: true,
+        error: `the cloud's ${what} speaks sync contract v${String(v).slice(0, 20)}; this gateway speaks v${SYNC_PROTOCOL_VERSION}`,
+      };
     }
     if (!check.Check(value)) {
       const first = check.Errors(value).First();

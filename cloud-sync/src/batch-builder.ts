@@ -37,12 +37,7 @@ export function eventJson(r: OutboxEventRow): string {
  * Takes rows from the front of `rows` (ascending, contiguous) until a bound is reached.
  * Returns null for no rows. The cloud's own limits (SYNC_LIMITS) cap the bounds.
  */
-export function buildBatch(
-  rows: readonly OutboxEventRow[],
-  gatewayId: string,
-  sentAt: number,
-  bounds: BatchBounds = DEFAULT_BATCH_BOUNDS,
-): BuiltBatch | null {
+export function buildBatch(rows: readonly OutboxEventRow[], gatewayId: string, sentAt: number, bounds: BatchBounds = DEFAULT_BATCH_BOUNDS): BuiltBatch | null {
   const first = rows[0];
   if (first === undefined) return null;
   const maxEvents = Math.max(1, Math.min(bounds.maxEvents, SYNC_LIMITS.maxBatchEvents));

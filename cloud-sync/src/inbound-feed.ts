@@ -80,7 +80,13 @@ export class InboundFeed {
   }
 
   stats(): InboundStats {
-    return { cursor: this.opts.store.inboundCursor(), ...this.counters, lastQuarantined: this.lastQuarantined, lastPullAt: this.lastPullAt, lastError: this.lastError };
+    return {
+      cursor: this.opts.store.inboundCursor(),
+      ...this.counters,
+      lastQuarantined: this.lastQuarantined,
+      lastPullAt: this.lastPullAt,
+      lastError: this.lastError,
+    };
   }
 
   /** One pull; resolves true when the cloud has more waiting. Exposed for tests and `sync pull`. */

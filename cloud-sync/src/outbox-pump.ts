@@ -288,7 +288,10 @@ export class OutboxPump {
       this.timeoutMs = Math.min(this.maxTimeoutMs, this.timeoutMs * 2);
     }
     const delay = this.opts.link.failure(e.message, e.answered);
-    this.log.warn({ err: e.message, status: e.status, code: e.code, retryInMs: delay, batchEvents: this.bounds.maxEvents, timeoutMs: this.timeoutMs }, 'batch not delivered');
+    this.log.warn(
+      { err: e.message, status: e.status, code: e.code, retryInMs: delay, batchEvents: this.bounds.maxEvents, timeoutMs: this.timeoutMs },
+      'batch not delivered',
+    );
     return 0; // the loop waits on link.waitMs()
   }
 

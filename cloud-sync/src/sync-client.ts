@@ -167,7 +167,11 @@ export class SyncClient {
     const page = this.expect(readEnvelope(answer), 'change page');
     const changes = page.changes.map((raw, i) => {
       const r = readChange(raw);
-      if ('change' in r) this.noteUnknown('change page', r.unknown.map((p) => `/changes/${i}${p}`));
+      if ('change' in r)
+        this.noteUnknown(
+          'change page',
+          r.unknown.map((p) => `/changes/${i}${p}`),
+        );
       return 'change' in r ? { change: r.change } : r;
     });
     return { changes, next_cursor: page.next_cursor, has_more: page.has_more };

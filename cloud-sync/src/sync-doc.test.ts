@@ -29,7 +29,11 @@ describe('docs/sync-schemas', () => {
       expect(readFileSync(schemaFile(name), 'utf8'), name).toBe(renderSyncSchema(name, schema));
     }
     const files = readdirSync(new URL('sync-schemas/', docsDir)).sort();
-    expect(files).toEqual(Object.keys(SYNC_SCHEMAS).map((n) => `${n}.schema.json`).sort());
+    expect(files).toEqual(
+      Object.keys(SYNC_SCHEMAS)
+        .map((n) => `${n}.schema.json`)
+        .sort(),
+    );
   });
 
   it('compile in a standard JSON Schema validator, and every schema file is linked from docs/sync.md', () => {

@@ -45,10 +45,20 @@ function checkClasses<R>(name: string, create: () => Decoder<R>, frame: Uint8Arr
 
 // The answer ends with the ETX of string 3 (the CR LF after each ETX is filler between blocks).
 const hs = encodeHostStatus(IDLE_HOST_STATUS);
-checkClasses('ZPL ~HS answer (three STX…ETX strings)', () => new ZplStatusDecoder(), hs.subarray(0, hs.lastIndexOf(0x03) + 1), (r) => r.type !== 'error');
+checkClasses(
+  'ZPL ~HS answer (three STX…ETX strings)',
+  () => new ZplStatusDecoder(),
+  hs.subarray(0, hs.lastIndexOf(0x03) + 1),
+  (r) => r.type !== 'error',
+);
 
 for (const id of ['generic-dws-stx-semicolon', 'generic-dws-fixed-crlf'] as const) {
   const codec = new TelegramCodec(dwsDefinition(id).telegram);
   const frame = codec.encodeParcel({ seq: 7, barcode: 'SF1234567890', grams: 2500, lengthMm: 410, widthMm: 305, heightMm: 99 });
-  checkClasses(`DWS parcel telegram (${id})`, () => codec.createDecoder('parcel'), frame, (r) => r.ok);
+  checkClasses(
+    `DWS parcel telegram (${id})`,
+    () => codec.createDecoder('parcel'),
+    frame,
+    (r) => r.ok,
+  );
 }

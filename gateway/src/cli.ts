@@ -38,9 +38,7 @@ function buildProgram(): Command {
         setCommandExitCode(1);
         return;
       }
-      process.stdout.write(
-        `config ok: ${c.devices.length} devices, ${c.stations.length} stations, ${c.lines.length} lines, data in ${c.dataDir}\n`,
-      );
+      process.stdout.write(`config ok: ${c.devices.length} devices, ${c.stations.length} stations, ${c.lines.length} lines, data in ${c.dataDir}\n`);
     });
   config
     .command('show')

@@ -391,10 +391,7 @@ export class Gateway implements Component {
       issued,
       tokens,
     };
-    logger.info(
-      { http: this.information.httpUrl, mqtt: this.information.mqttUrl, ws: this.information.wsUrl, dataDir, boot: store.boot },
-      'gateway started',
-    );
+    logger.info({ http: this.information.httpUrl, mqtt: this.information.mqttUrl, ws: this.information.wsUrl, dataDir, boot: store.boot }, 'gateway started');
     await this.systemd.ready(`${config.stations.length} stations, ${config.lines.length} lines`);
   }
 

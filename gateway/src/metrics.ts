@@ -10,42 +10,18 @@
  * mirrored on every event: a collector registered with `collectFrom(fn)` reads them when
  * Prometheus scrapes, so the hot paths pay nothing.
  */
-import {
-  Counter,
-  Gauge,
-  Histogram,
-  Registry,
-  collectDefaultMetrics,
-  type Counter as CounterT,
-  type Gauge as GaugeT,
-} from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Counter as CounterT, type Gauge as GaugeT } from 'prom-client';
 import type { Logger } from './lib/logger.js';
 import type { LoginGuardStats } from './broker/auth-guard.js';
 import { MQTT_REFUSAL_REASONS, type MqttRefusalReason } from './broker/refusals.js';
 import { observeGc, takeJobFigures, timeJob } from './lib/loop-jobs.js';
 
 /** How a shipment (or an attempt at one) ended. `shipped` is the only happy outcome. */
-export const SHIPMENT_RESULTS = [
-  'shipped',
-  'intercepted',
-  'held',
-  'abandoned',
-  'print_failed',
-  'awaiting_waybill',
-  'weight_rejected',
-] as const;
+export const SHIPMENT_RESULTS = ['shipped', 'intercepted', 'held', 'abandoned', 'print_failed', 'awaiting_waybill', 'weight_rejected'] as const;
 export type ShipmentResult = (typeof SHIPMENT_RESULTS)[number];
 
 /** What became of a login attempt at the flood guard (`packline_login_guard_total{outcome}`). */
-export const LOGIN_GUARD_OUTCOMES = [
-  'verified',
-  'failed',
-  'refused_banned',
-  'refused_backoff',
-  'refused_busy',
-  'refused_oversized',
-  'bans',
-] as const;
+export const LOGIN_GUARD_OUTCOMES = ['verified', 'failed', 'refused_banned', 'refused_backoff', 'refused_busy', 'refused_oversized', 'bans'] as const;
 
 export { MQTT_REFUSAL_REASONS, type MqttRefusalReason };
 
@@ -155,7 +131,12 @@ export class Metrics {
           }
         },
       });
-      jobBusy = new Gauge({ name: 'packline_loop_job_busy_seconds', help: 'Time a periodic job or GC kind held the event loop since the last scrape', labelNames: ['job'], registers });
+      jobBusy = new Gauge({
+        name: 'packline_loop_job_busy_seconds',
+        help: 'Time a periodic job or GC kind held the event loop since the last scrape',
+        labelNames: ['job'],
+        registers,
+      });
     }
 
     this.shipments = new Counter({

@@ -78,7 +78,13 @@ function retry(seqs) {
 // ---- drawing ------------------------------------------------------------------------------
 
 function tile(id, label, value, sub, cls) {
-  return h('div', { class: ['tile', cls], id }, h('div', { class: 'tile-label' }, label), h('div', { class: 'tile-value' }, value), sub ? h('div', { class: 'tile-sub' }, sub) : null);
+  return h(
+    'div',
+    { class: ['tile', cls], id },
+    h('div', { class: 'tile-label' }, label),
+    h('div', { class: 'tile-value' }, value),
+    sub ? h('div', { class: 'tile-sub' }, sub) : null,
+  );
 }
 
 function renderTiles(d) {
@@ -89,7 +95,13 @@ function renderTiles(d) {
     tile('tile-parcels', t('parcels_hour'), d.throughput.last_hour, null, 'big'),
     tile('tile-rate', t('rate_hour'), d.throughput.rate_per_hour, null, ''),
     tile('tile-intercepts', t('intercepts_hour'), d.throughput.intercepts_last_hour, null, d.throughput.intercepts_last_hour > 0 ? 'warn' : ''),
-    tile('tile-sync', t('sync_link'), t(`cloud_${s.state}`), s.transport !== 'none' ? s.transport : null, ['text', s.outage ? 'bad' : s.state === 'online' ? 'good' : ''].join(' ')),
+    tile(
+      'tile-sync',
+      t('sync_link'),
+      t(`cloud_${s.state}`),
+      s.transport !== 'none' ? s.transport : null,
+      ['text', s.outage ? 'bad' : s.state === 'online' ? 'good' : ''].join(' '),
+    ),
     tile('tile-backlog', t('backlog'), s.backlog, `${t('lag')}: ${fmtDuration(s.lag_seconds)}`, s.backlog > 1000 ? 'warn' : ''),
     tile('tile-coverage', t('coverage'), `${cov.percent}%`, t('coverage_detail', { with: cov.with_waybill, open: cov.open }), cov.alarm ? 'bad' : 'good'),
     tile('tile-exceptions', t('exceptions_open'), open, null, open > 0 ? 'warn' : 'good'),
@@ -98,7 +110,11 @@ function renderTiles(d) {
 
 function spark(slots) {
   const max = Math.max(1, ...slots);
-  return h('div', { class: 'spark' }, slots.map((n) => h('span', { title: String(n), style: { height: `${Math.round((n / max) * 100)}%` } })));
+  return h(
+    'div',
+    { class: 'spark' },
+    slots.map((n) => h('span', { title: String(n), style: { height: `${Math.round((n / max) * 100)}%` } })),
+  );
 }
 
 function renderThroughput(d) {
@@ -107,7 +123,19 @@ function renderThroughput(d) {
     h(
       'table',
       { class: 'grid' },
-      h('thead', null, h('tr', null, h('th', null, t('unit')), h('th', null, t('state')), h('th', { class: 'num' }, t('last_hour')), h('th', { class: 'num' }, t('per_hour')), h('th', null, t('trend')))),
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          h('th', null, t('unit')),
+          h('th', null, t('state')),
+          h('th', { class: 'num' }, t('last_hour')),
+          h('th', { class: 'num' }, t('per_hour')),
+          h('th', null, t('trend')),
+        ),
+      ),
       h(
         'tbody',
         null,
@@ -150,13 +178,24 @@ function renderQueue(d) {
   const items = d.exceptions.items;
   const failed = items.filter((i) => i.kind === 'sync_failure' && i.actions.includes('retry')).map((i) => i.seq);
   return [
-    h('h2', null, t('exceptions'), ' ', h('span', { class: 'muted' }, `(${items.length})`), failed.length > 1 ? h('button', { type: 'button', class: 'small', onclick: () => retry([]) }, t('retry_all')) : null),
+    h(
+      'h2',
+      null,
+      t('exceptions'),
+      ' ',
+      h('span', { class: 'muted' }, `(${items.length})`),
+      failed.length > 1 ? h('button', { type: 'button', class: 'small', onclick: () => retry([]) }, t('retry_all')) : null,
+    ),
     items.length === 0
       ? h('p', { class: 'muted' }, t('none'))
       : h(
           'table',
           { class: 'grid queue' },
-          h('thead', null, h('tr', null, h('th', null, t('when')), h('th', null, ''), h('th', null, t('station')), h('th', null, t('what')), h('th', null, t('action')))),
+          h(
+            'thead',
+            null,
+            h('tr', null, h('th', null, t('when')), h('th', null, ''), h('th', null, t('station')), h('th', null, t('what')), h('th', null, t('action'))),
+          ),
           h(
             'tbody',
             null,
@@ -171,9 +210,15 @@ function renderQueue(d) {
                 h(
                   'td',
                   { class: 'actions' },
-                  i.actions.includes('release') ? h('button', { type: 'button', onclick: () => release(i), dataset: { action: 'release' } }, t('act_release')) : null,
-                  i.actions.includes('reprint') ? h('button', { type: 'button', onclick: () => reprint(i), dataset: { action: 'reprint' } }, t('act_reprint')) : null,
-                  i.actions.includes('retry') ? h('button', { type: 'button', onclick: () => retry([i.seq]), dataset: { action: 'retry' } }, t('act_retry')) : null,
+                  i.actions.includes('release')
+                    ? h('button', { type: 'button', onclick: () => release(i), dataset: { action: 'release' } }, t('act_release'))
+                    : null,
+                  i.actions.includes('reprint')
+                    ? h('button', { type: 'button', onclick: () => reprint(i), dataset: { action: 'reprint' } }, t('act_reprint'))
+                    : null,
+                  i.actions.includes('retry')
+                    ? h('button', { type: 'button', onclick: () => retry([i.seq]), dataset: { action: 'retry' } }, t('act_retry'))
+                    : null,
                 ),
               ),
             ),
@@ -189,7 +234,13 @@ function render(s) {
   connBanner.textContent = t('reconnecting_long');
   langBtn.textContent = lang() === 'zh' ? 'EN' : '中文';
   mount(header, () => [
-    h('div', { class: 'title' }, h('strong', null, 'Packline'), ' ', h('span', { class: 'muted' }, `${t('dashboard')} · ${d?.gateway_id ?? document.body.dataset.gateway}`)),
+    h(
+      'div',
+      { class: 'title' },
+      h('strong', null, 'Packline'),
+      ' ',
+      h('span', { class: 'muted' }, `${t('dashboard')} · ${d?.gateway_id ?? document.body.dataset.gateway}`),
+    ),
     h('div', { class: 'spacer' }),
     d ? h('span', { class: 'muted', id: 'updated' }, t('updated', { time: fmtTime(d.generated_at, true) })) : null,
     h('a', { class: 'pill', href: '/ui/preflight' }, t('preflight')),

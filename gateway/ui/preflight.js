@@ -43,10 +43,19 @@ function render(s) {
       h('button', { type: 'button', class: 'primary', id: 'run', disabled: s.running, onclick: () => run(false) }, s.running ? t('running') : t('run_again')),
       h('button', { type: 'button', id: 'run-print', disabled: s.running, onclick: () => run(true) }, t('test_print')),
     ),
-    s.missing ? h('p', { class: 'bad', id: 'missing' }, t('preflight_missing')) : s.error ? h('p', { class: 'bad' }, `${s.error.code}: ${s.error.message}`) : null,
+    s.missing
+      ? h('p', { class: 'bad', id: 'missing' }, t('preflight_missing'))
+      : s.error
+        ? h('p', { class: 'bad' }, `${s.error.code}: ${s.error.message}`)
+        : null,
     r
       ? [
-          h('div', { class: ['verdict', r.status], id: 'verdict' }, t(`status_${r.status}`), h('span', { class: 'muted' }, ` · ${t('generated', { time: fmtTime(r.generatedAt ?? r.generated_at ?? Date.now(), true) })}`)),
+          h(
+            'div',
+            { class: ['verdict', r.status], id: 'verdict' },
+            t(`status_${r.status}`),
+            h('span', { class: 'muted' }, ` · ${t('generated', { time: fmtTime(r.generatedAt ?? r.generated_at ?? Date.now(), true) })}`),
+          ),
           h(
             'table',
             { class: 'grid checks', id: 'checks' },

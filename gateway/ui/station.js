@@ -109,7 +109,13 @@ function renderHeader(s) {
       'div',
       { class: 'devices', id: 'devices' },
       s.devices.map((d) =>
-        h('span', { class: ['dev', d.status], title: `${d.device_id}: ${d.status}${d.reason ? ` (${d.reason})` : ''}`, dataset: { device: d.device_id } }, t(d.role), d.status === 'online' ? null : ` · ${t(d.status)}`, d.media && d.media !== 'ok' ? ` · ${d.media}` : null),
+        h(
+          'span',
+          { class: ['dev', d.status], title: `${d.device_id}: ${d.status}${d.reason ? ` (${d.reason})` : ''}`, dataset: { device: d.device_id } },
+          t(d.role),
+          d.status === 'online' ? null : ` · ${t(d.status)}`,
+          d.media && d.media !== 'ok' ? ` · ${d.media}` : null,
+        ),
       ),
     ),
     pill(`cloud-${link}`, `${t('cloud')}: ${t(`cloud_${link}`)}`, 'cloud'),
@@ -173,7 +179,11 @@ function renderMain(s) {
             h('dt', null, t('expected')),
             h('dd', { id: 'expected' }, v.expected_grams === null ? '—' : `${Math.round(v.expected_grams)} g`),
             h('dt', null, t('difference')),
-            h('dd', { id: 'difference', class: diff === null ? '' : Math.abs(diff) > 0.1 * (v.expected_grams || 1) ? 'bad' : 'good' }, diff === null ? '—' : `${diff > 0 ? '+' : ''}${diff} g`),
+            h(
+              'dd',
+              { id: 'difference', class: diff === null ? '' : Math.abs(diff) > 0.1 * (v.expected_grams || 1) ? 'bad' : 'good' },
+              diff === null ? '—' : `${diff > 0 ? '+' : ''}${diff} g`,
+            ),
           ),
         ),
         h(
@@ -206,9 +216,7 @@ function renderOverlay(s) {
     hint ? h('div', { class: 'overlay-hint' }, hint) : null,
     // A hold is released here with the supervisor's password (POST …/release, the same guard
     // and lockout as reprints); the dashboard can release it with the admin token.
-    sev === 'hold'
-      ? h('button', { type: 'button', class: 'overlay-action', id: 'release', onclick: () => openRelease() }, t('release_here'))
-      : null,
+    sev === 'hold' ? h('button', { type: 'button', class: 'overlay-action', id: 'release', onclick: () => openRelease() }, t('release_here')) : null,
   ];
 }
 

@@ -187,7 +187,9 @@ export async function runConformance(opts: ConformanceOptions): Promise<Finding[
     note(
       check,
       r !== null && r.status === status && errCode(r) === code,
-      r !== null && r.status === status && errCode(r) === code ? `${what}: ${status} ${code}` : `${what}: expected ${status} {"error":{"code":"${code}"}}, got ${show(r)}`,
+      r !== null && r.status === status && errCode(r) === code
+        ? `${what}: ${status} ${code}`
+        : `${what}: expected ${status} {"error":{"code":"${code}"}}, got ${show(r)}`,
     );
   const ack = (check: string, r: SyncResponse | null) => {
     if (r === null || r.status !== 200) {
@@ -220,7 +222,13 @@ export async function runConformance(opts: ConformanceOptions): Promise<Finding[
     return findings;
   }
   const v = (first.body as { v?: unknown }).v;
-  note('answers.version', v === SYNC_PROTOCOL_VERSION, v === SYNC_PROTOCOL_VERSION ? `answers carry "v": ${v}` : `every answer should carry "v": ${SYNC_PROTOCOL_VERSION} (absent is read as 1, but say it); got ${JSON.stringify(v)}`);
+  note(
+    'answers.version',
+    v === SYNC_PROTOCOL_VERSION,
+    v === SYNC_PROTOCOL_VERSION
+      ? `answers carry "v": ${v}`
+      : `every answer should carry "v": ${SYNC_PROTOCOL_VERSION} (absent is read as 1, but say it); got ${JSON.stringify(v)}`,
+  );
   let h = c0.value.acked_seq;
   note('cursor.read', true, `high-water mark of ${gw}: ${h}`);
 
@@ -239,21 +247,37 @@ export async function runConformance(opts: ConformanceOptions): Promise<Finding[
   // ---- ordering, duplicates, lost acks, gaps ------------------------------------------------
   let a = ack('batch.in_order', await postBatch(range(h + 1, h + 3)));
   if (a !== null) {
-    note('batch.in_order', a.acked_seq === h + 3 && a.duplicate !== true, `3 new events ${h + 1}-${h + 3}: expected acked_seq ${h + 3}, not duplicate; got acked_seq ${a.acked_seq}, duplicate ${String(a.duplicate)}`);
+    note(
+      'batch.in_order',
+      a.acked_seq === h + 3 && a.duplicate !== true,
+      `3 new events ${h + 1}-${h + 3}: expected acked_seq ${h + 3}, not duplicate; got acked_seq ${a.acked_seq}, duplicate ${String(a.duplicate)}`,
+    );
   }
   a = ack('batch.duplicate', await postBatch(range(h + 1, h + 3)));
   if (a !== null) {
-    note('batch.duplicate', a.acked_seq === h + 3 && a.duplicate === true, `the same batch again (a lost answer): expected acked_seq ${h + 3}, duplicate true; got acked_seq ${a.acked_seq}, duplicate ${String(a.duplicate)}`);
+    note(
+      'batch.duplicate',
+      a.acked_seq === h + 3 && a.duplicate === true,
+      `the same batch again (a lost answer): expected acked_seq ${h + 3}, duplicate true; got acked_seq ${a.acked_seq}, duplicate ${String(a.duplicate)}`,
+    );
   }
   a = ack('batch.overlap', await postBatch(range(h + 2, h + 5)));
   if (a !== null) {
-    note('batch.overlap', a.acked_seq === h + 5 && a.duplicate !== true, `${h + 2}-${h + 5}, two of them stored before: expected acked_seq ${h + 5}, not duplicate; got acked_seq ${a.acked_seq}, duplicate ${String(a.duplicate)}`);
+    note(
+      'batch.overlap',
+      a.acked_seq === h + 5 && a.duplicate !== true,
+      `${h + 2}-${h + 5}, two of them stored before: expected acked_seq ${h + 5}, not duplicate; got acked_seq ${a.acked_seq}, duplicate ${String(a.duplicate)}`,
+    );
   }
   h += 5;
   a = ack('batch.gap', await postBatch(range(h + 3, h + 4)));
   if (a !== null) {
     const after = await cursor();
-    note('batch.gap', a.acked_seq === h && after === h, `a batch starting at ${h + 3} (high-water ${h}): expected 200, acked_seq ${h}, nothing stored; got acked_seq ${a.acked_seq}, cursor after ${after}`);
+    note(
+      'batch.gap',
+      a.acked_seq === h && after === h,
+      `a batch starting at ${h + 3} (high-water ${h}): expected 200, acked_seq ${h}, nothing stored; got acked_seq ${a.acked_seq}, cursor after ${after}`,
+    );
   }
   h = (await cursor()) ?? h;
   const holes = [probe(h + 1), probe(h + 3)];
@@ -314,11 +338,19 @@ export async function runConformance(opts: ConformanceOptions): Promise<Finding[
   };
   let ra = await retryAnswer('retry.answer', [probe(bad, 'not an object')]);
   if (ra !== null) {
-    note('retry.answer', ra.rejected.some((x) => x.seq === bad) && !ra.accepted.includes(bad), `retry of ${bad}, still invalid: expected it in rejected; got ${JSON.stringify(ra)}`);
+    note(
+      'retry.answer',
+      ra.rejected.some((x) => x.seq === bad) && !ra.accepted.includes(bad),
+      `retry of ${bad}, still invalid: expected it in rejected; got ${JSON.stringify(ra)}`,
+    );
   }
   ra = await retryAnswer('retry.accepted_again', [probe(h + 1)]);
   if (ra !== null) {
-    note('retry.accepted_again', ra.accepted.includes(h + 1), `retry of ${h + 1}, accepted before: expected it in accepted (that answer may have been lost); got ${JSON.stringify(ra)}`);
+    note(
+      'retry.accepted_again',
+      ra.accepted.includes(h + 1),
+      `retry of ${h + 1}, accepted before: expected it in accepted (that answer may have been lost); got ${JSON.stringify(ra)}`,
+    );
   }
   ra = await retryAnswer('retry.unknown_seq', [probe(h + 1_000)]);
   if (ra !== null) {
@@ -399,7 +431,11 @@ export async function runConformance(opts: ConformanceOptions): Promise<Finding[
   // ---- the shops endpoint (optional) ----------------------------------------------------------
   r = await send({ method: 'GET', path: SYNC_PATHS.shops(gw) });
   if (r !== null && r.status === 404) {
-    note('shops.answer', errCode(r) === SYNC_REQUEST_ERRORS.notFound, `no shops endpoint: expected 404 {"error":{"code":"${SYNC_REQUEST_ERRORS.notFound}"}}, got ${show(r)}`);
+    note(
+      'shops.answer',
+      errCode(r) === SYNC_REQUEST_ERRORS.notFound,
+      `no shops endpoint: expected 404 {"error":{"code":"${SYNC_REQUEST_ERRORS.notFound}"}}, got ${show(r)}`,
+    );
   } else if (r !== null && r.status === 200) {
     const s = readShops(r.body);
     note('shops.answer', s.ok, s.ok ? `${s.value.shops.length} shop(s)` : s.error);

@@ -46,10 +46,7 @@ export interface Notice {
 }
 
 /** The alert that ends `key`: `status: 'resolved'`, severity `info` unless given. */
-export function resolvedAlert(
-  key: string,
-  fields: { title: string; text: string; at: number; details?: AlertDetails; severity?: Severity },
-): Alert {
+export function resolvedAlert(key: string, fields: { title: string; text: string; at: number; details?: AlertDetails; severity?: Severity }): Alert {
   const alert: Alert = { key, severity: fields.severity ?? 'info', title: fields.title, text: fields.text, at: fields.at, status: 'resolved' };
   if (fields.details !== undefined) alert.details = fields.details;
   return alert;

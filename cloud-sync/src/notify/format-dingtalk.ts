@@ -33,7 +33,10 @@ export function formatDingtalk(notice: Notice): DingtalkMarkdownBody {
   // DingTalk's markdown joins single newlines; blocks are separated by blank lines.
   const head = `### ${title}\n\n**${alert.key}** · ${formatTime(alert.at, notice.timeZone)}\n\n`;
   const details = detailEntries(alert).map(([k, v]) => `- ${k}: ${v}`);
-  const text = alert.text.trim().split(/\r\n|\r|\n/).join('\n\n');
+  const text = alert.text
+    .trim()
+    .split(/\r\n|\r|\n/)
+    .join('\n\n');
   const body = [text, details.join('\n')].filter((part) => part !== '').join('\n\n');
   const note = suppressedSentence(notice);
   const tail = note === null ? '' : `\n\n> ${note}`;

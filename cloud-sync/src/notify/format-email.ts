@@ -5,14 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type Notice, statusOf } from './alert.js';
-import {
-  type Mailbox,
-  addressListHeader,
-  encodeQuotedPrintable,
-  formatMailbox,
-  rfc5322Date,
-  unstructuredHeader,
-} from './mime.js';
+import { type Mailbox, addressListHeader, encodeQuotedPrintable, formatMailbox, rfc5322Date, unstructuredHeader } from './mime.js';
 import { detailEntries, formatTime, label, oneLine, suppressedSentence } from './render.js';
 
 export interface EmailHeaderFields {

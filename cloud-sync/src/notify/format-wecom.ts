@@ -21,9 +21,7 @@ export interface WecomMarkdownBody {
 export function formatWecom(notice: Notice): WecomMarkdownBody {
   const { alert } = notice;
   const color = statusOf(alert) === 'resolved' || alert.severity === 'info' ? 'info' : 'warning';
-  const head =
-    `### ${headline(notice)}\n` +
-    `> <font color="${color}">${label(alert)}</font> · ${alert.key} · ${formatTime(alert.at, notice.timeZone)}\n\n`;
+  const head = `### ${headline(notice)}\n` + `> <font color="${color}">${label(alert)}</font> · ${alert.key} · ${formatTime(alert.at, notice.timeZone)}\n\n`;
   const details = detailEntries(alert).map(([k, v]) => `> ${k}: <font color="comment">${v}</font>`);
   const body = [alert.text.trim(), ...(details.length > 0 ? ['', ...details] : [])].join('\n');
   const note = suppressedSentence(notice);

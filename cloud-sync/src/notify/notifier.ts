@@ -320,7 +320,10 @@ class ChannelWorker {
         }
         this.#retries++;
         const delay = this.#backoff(attempt);
-        this.#log.warn({ code: err.code, channel: this.#channel.name, key, attempt, retryInMs: delay, reason: err.message }, 'alert delivery failed; will retry');
+        this.#log.warn(
+          { code: err.code, channel: this.#channel.name, key, attempt, retryInMs: delay, reason: err.message },
+          'alert delivery failed; will retry',
+        );
         await sleep(delay, this.#sleepAbort.signal);
         if (this.#stopped) {
           this.#giveUp(key, attempt, err);
@@ -332,7 +335,11 @@ class ChannelWorker {
 
   #giveUp(key: string, attempts: number, err: PacklineError): void {
     this.#failed++;
-    const gaveUp = new PacklineError('PKL_NOTIFY_GAVE_UP', { channel: this.#channel.name, key, attempts, reason: `${err.code}: ${err.message}` }, { cause: err });
+    const gaveUp = new PacklineError(
+      'PKL_NOTIFY_GAVE_UP',
+      { channel: this.#channel.name, key, attempts, reason: `${err.code}: ${err.message}` },
+      { cause: err },
+    );
     this.#log.error(
       { code: gaveUp.code, channel: this.#channel.name, key, attempts, cause: { code: err.code, message: err.message, details: err.details } },
       gaveUp.message,

@@ -16,19 +16,14 @@ export const WebhookChannelSchema = Type.Object(
     type: Type.Literal('webhook', { description: 'HTTP POST of a JSON body' }),
     url: Type.String({
       pattern: '^https?://[^\\s]+$',
-      description:
-        'webhook URL; robot URLs carry their token (WeCom ?key=, DingTalk ?access_token=), so logs name only the host',
+      description: 'webhook URL; robot URLs carry their token (WeCom ?key=, DingTalk ?access_token=), so logs name only the host',
     }),
     format: Type.Union([Type.Literal('json'), Type.Literal('wecom'), Type.Literal('dingtalk')], {
       description:
         'json: {source, gateway_id, key, status, severity, title, text, details, at, suppressed}; wecom: 企业微信群机器人 markdown; dingtalk: 钉钉自定义机器人 markdown (with keyword security, use the keyword "Packline": every title contains it)',
     }),
-    secret: Type.Optional(
-      Type.String({ minLength: 1, description: 'dingtalk only: the 加签 secret (SEC…); adds timestamp and sign to the URL' }),
-    ),
-    timeoutMs: Type.Optional(
-      Type.Integer({ minimum: 100, maximum: 120_000, description: 'longest wait for the answer, ms (default 10000)' }),
-    ),
+    secret: Type.Optional(Type.String({ minLength: 1, description: 'dingtalk only: the 加签 secret (SEC…); adds timestamp and sign to the URL' })),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 100, maximum: 120_000, description: 'longest wait for the answer, ms (default 10000)' })),
   },
   { additionalProperties: false, description: 'a webhook: generic JSON, WeCom group robot or DingTalk custom robot' },
 );
@@ -44,7 +39,12 @@ export const EmailChannelSchema = Type.Object(
     }),
     user: Type.Optional(Type.String({ minLength: 1, pattern: NO_LINE_BREAKS, description: 'SMTP AUTH user (PLAIN, else LOGIN); none = no AUTH' })),
     pass: Type.Optional(Type.String({ description: 'SMTP AUTH password (redact when printing the config)' })),
-    from: Type.String({ minLength: 3, maxLength: 320, pattern: NO_LINE_BREAKS, description: 'sender, "alerts@example.com" or "Packline <alerts@example.com>"' }),
+    from: Type.String({
+      minLength: 3,
+      maxLength: 320,
+      pattern: NO_LINE_BREAKS,
+      description: 'sender, "alerts@example.com" or "Packline <alerts@example.com>"',
+    }),
     to: Type.Array(Type.String({ minLength: 3, maxLength: 320, pattern: NO_LINE_BREAKS }), {
       minItems: 1,
       maxItems: 50,

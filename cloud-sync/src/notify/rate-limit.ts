@@ -20,9 +20,7 @@ export interface RateLimitOptions {
   maxPerHour: number;
 }
 
-export type RateDecision =
-  | { deliver: true; suppressed: number }
-  | { deliver: false; reason: 'interval' | 'hourly-cap' | 'not-firing' };
+export type RateDecision = { deliver: true; suppressed: number } | { deliver: false; reason: 'interval' | 'hourly-cap' | 'not-firing' };
 
 const HOUR_MS = 3_600_000;
 const RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };

@@ -167,8 +167,7 @@ export class HttpSyncTransport implements SyncTransport {
 
       req.on('response', (res) => {
         answered = true;
-        const tooLarge = () =>
-          new SyncTransportError(`${what}: answer larger than ${this.maxResponseBytes} bytes`, 'other');
+        const tooLarge = () => new SyncTransportError(`${what}: answer larger than ${this.maxResponseBytes} bytes`, 'other');
         const declared = Number(res.headers['content-length'] ?? 0);
         if (declared > this.maxResponseBytes) {
           fail(tooLarge());

@@ -21,12 +21,7 @@ import { randomUUID } from 'node:crypto';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { PacklineError } from '../../../contracts/errors.js';
-import {
-  type SyncBridgeRequest,
-  SyncBridgeResponse,
-  parseSyncBridgeTopic,
-  syncBridgeTopics,
-} from '../../../contracts/sync.js';
+import { type SyncBridgeRequest, SyncBridgeResponse, parseSyncBridgeTopic, syncBridgeTopics } from '../../../contracts/sync.js';
 import { isValidId } from '../../../contracts/topics.js';
 import { type SyncLogger, silentSyncLogger } from '../logger.js';
 import { type SyncRequest, type SyncResponse, type SyncTransport, SyncTransportError } from '../transport.js';

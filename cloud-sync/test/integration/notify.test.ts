@@ -173,8 +173,16 @@ describe('webhook channels', () => {
     await n.idle();
     expect(sink.requests).toHaveLength(3);
     const [line] = log.gaveUp();
-    expect(line).toMatchObject({ level: 50, code: 'PKL_NOTIFY_GAVE_UP', key: 'sync.outage', attempts: 3, cause: { code: 'PKL_NOTIFY_REJECTED', details: { status: 500, retryable: true } } });
-    expect(line?.msg).toBe(`Gave up notifying webhook/json 127.0.0.1:${sink.port} of sync.outage after 3 attempts: PKL_NOTIFY_REJECTED: Notification channel webhook/json 127.0.0.1:${sink.port} refused the message: HTTP 500 boom`);
+    expect(line).toMatchObject({
+      level: 50,
+      code: 'PKL_NOTIFY_GAVE_UP',
+      key: 'sync.outage',
+      attempts: 3,
+      cause: { code: 'PKL_NOTIFY_REJECTED', details: { status: 500, retryable: true } },
+    });
+    expect(line?.msg).toBe(
+      `Gave up notifying webhook/json 127.0.0.1:${sink.port} of sync.outage after 3 attempts: PKL_NOTIFY_REJECTED: Notification channel webhook/json 127.0.0.1:${sink.port} refused the message: HTTP 500 boom`,
+    );
     expect(n.stats().channels[0]).toMatchObject({ delivered: 0, failed: 1, retries: 2, lastError: { code: 'PKL_NOTIFY_REJECTED' } });
   });
 
@@ -278,7 +286,16 @@ describe('e-mail channel', () => {
 
     const parsed = parseMail(mail.data);
     expect(parsed.headerNames).toEqual([
-      'From', 'To', 'Subject', 'Date', 'Message-ID', 'MIME-Version', 'Content-Type', 'Content-Transfer-Encoding', 'Auto-Submitted', 'X-Packline-Alert',
+      'From',
+      'To',
+      'Subject',
+      'Date',
+      'Message-ID',
+      'MIME-Version',
+      'Content-Type',
+      'Content-Transfer-Encoding',
+      'Auto-Submitted',
+      'X-Packline-Alert',
     ]);
     for (const l of parsed.rawHeaderLines) expect(l.length).toBeLessThanOrEqual(78);
     expect(parsed.subject).toBe('[Packline gw-01] CRITICAL: 云端同步中断 — 网关离线已超过十二分钟，请检查网络');
@@ -301,7 +318,19 @@ describe('e-mail channel', () => {
   it('implicit TLS (465-style) with AUTH LOGIN when PLAIN is not offered', async () => {
     const sink = await startSmtpSink({ tls: { mode: 'implicit', key: cert.key, cert: cert.cert }, users: { u: 'p w' }, authMechanisms: ['LOGIN'] });
     const n = await startNotifier({
-      channels: [{ type: 'email', host: '127.0.0.1', port: sink.port, secure: 'tls', user: 'u', pass: 'p w', from: 'a@example.com', to: ['b@example.com'], caFile: cert.certFile }],
+      channels: [
+        {
+          type: 'email',
+          host: '127.0.0.1',
+          port: sink.port,
+          secure: 'tls',
+          user: 'u',
+          pass: 'p w',
+          from: 'a@example.com',
+          to: ['b@example.com'],
+          caFile: cert.certFile,
+        },
+      ],
     });
     n.notify(outage());
     await n.idle();
@@ -356,10 +385,12 @@ describe('e-mail channel', () => {
     await n.idle();
     expect(sink.connections).toBe(2);
     const causes = log.gaveUp().map((l) => [l.attempts, l.cause?.code, l.cause?.details?.command, l.cause?.details?.replyCode]);
-    expect(causes).toEqual(expect.arrayContaining([
-      [1, 'PKL_SMTP_REPLY', 'RCPT TO', 550],
-      [1, 'PKL_SMTP_REPLY', 'AUTH PLAIN', 535],
-    ]));
+    expect(causes).toEqual(
+      expect.arrayContaining([
+        [1, 'PKL_SMTP_REPLY', 'RCPT TO', 550],
+        [1, 'PKL_SMTP_REPLY', 'AUTH PLAIN', 535],
+      ]),
+    );
     // The password never reaches a log line.
     expect(JSON.stringify(log.lines)).not.toContain('wrong');
     expect(log.lines.some((l) => l.msg === 'notify e-mail sends its password without TLS (secure: none)')).toBe(true);
@@ -384,7 +415,11 @@ describe('SMTP client', () => {
   it('sends CRLF-normalised, dot-stuffed data that the server gets back byte for byte (replies fed byte by byte)', async () => {
     const sink = await startSmtpSink({ chunkSize: 1 });
     const message = 'Subject: dots\n\n.\n..\n.leading\nbare LF\rbare CR\r\nlast';
-    const result = await sendMail({ host: '127.0.0.1', port: sink.port, secure: 'none' }, { from: 'a@example.com', to: ['b@example.com', 'c@example.com'] }, message);
+    const result = await sendMail(
+      { host: '127.0.0.1', port: sink.port, secure: 'none' },
+      { from: 'a@example.com', to: ['b@example.com', 'c@example.com'] },
+      message,
+    );
     expect(result).toMatchObject({ accepted: ['b@example.com', 'c@example.com'], rejected: [], tls: false });
     expect(result.reply).toBe('250 2.0.0 Ok: queued as Q1');
     const [mail] = await sink.waitForMessages(1);
@@ -393,7 +428,11 @@ describe('SMTP client', () => {
 
   it('reports partly refused recipients and still delivers to the rest', async () => {
     const sink = await startSmtpSink({ rejectRecipients: ['x@example.com'] });
-    const result = await sendMail({ host: '127.0.0.1', port: sink.port, secure: 'none' }, { from: 'a@example.com', to: ['x@example.com', 'y@example.com'] }, 'Subject: s\r\n\r\nhi');
+    const result = await sendMail(
+      { host: '127.0.0.1', port: sink.port, secure: 'none' },
+      { from: 'a@example.com', to: ['x@example.com', 'y@example.com'] },
+      'Subject: s\r\n\r\nhi',
+    );
     expect(result.accepted).toEqual(['y@example.com']);
     expect(result.rejected).toEqual([{ address: 'x@example.com', reply: '550 5.1.1 Recipient address rejected: User unknown' }]);
   });
@@ -407,7 +446,12 @@ describe('SMTP client', () => {
 
     const silent: Server = createServer(() => {});
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
-    cleanups.push(() => new Promise<void>((r) => { silent.close(() => r()); }));
+    cleanups.push(
+      () =>
+        new Promise<void>((r) => {
+          silent.close(() => r());
+        }),
+    );
     const port = (silent.address() as AddressInfo).port;
     const err2 = await sendMail({ host: '127.0.0.1', port, secure: 'none', timeoutMs: 200 }, { from: 'a@x.io', to: ['b@x.io'] }, 'x').catch((e: unknown) => e);
     expect((err2 as PacklineError).code).toBe('PKL_NOTIFY_TIMEOUT');
@@ -415,7 +459,9 @@ describe('SMTP client', () => {
   });
 
   it('refuses addresses that would inject commands', async () => {
-    const err = await sendMail({ host: '127.0.0.1', port: 1, secure: 'none' }, { from: 'a@x.io', to: ['b@x.io>\r\nRCPT TO:<c@x.io'] }, 'x').catch((e: unknown) => e);
+    const err = await sendMail({ host: '127.0.0.1', port: 1, secure: 'none' }, { from: 'a@x.io', to: ['b@x.io>\r\nRCPT TO:<c@x.io'] }, 'x').catch(
+      (e: unknown) => e,
+    );
     expect((err as PacklineError).code).toBe('PKL_NOTIFY_REJECTED');
   });
 });
@@ -439,7 +485,15 @@ describe('notify() when everything is down', () => {
     // Before start(), while running, and after stop(): notify() returns quietly.
     expect(() => n.notify(outage())).not.toThrow();
     await n.start();
-    const bad: unknown[] = [null, undefined, 42, {}, { key: '', severity: 'critical', title: '', text: '', at: 1 }, { ...outage(), severity: 'fatal' }, { ...outage(), details: { nested: { x: 1 } } }];
+    const bad: unknown[] = [
+      null,
+      undefined,
+      42,
+      {},
+      { key: '', severity: 'critical', title: '', text: '', at: 1 },
+      { ...outage(), severity: 'fatal' },
+      { ...outage(), details: { nested: { x: 1 } } },
+    ];
     for (const b of bad) expect(() => n.notify(b as Alert)).not.toThrow();
     for (let i = 0; i < 5; i++) expect(() => n.notify(outage({ key: `sync.failed.${i}` }))).not.toThrow();
     await n.idle();

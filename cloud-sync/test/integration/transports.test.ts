@@ -74,9 +74,23 @@ async function selfSigned(dir: string, name: string, cn: string): Promise<{ cert
   const certFile = join(dir, `${name}.crt`);
   const keyFile = join(dir, `${name}.key`);
   await execFileAsync(OPENSSL, [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', `/CN=${cn}`,
-    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${cn}`,
+    '-addext',
+    'subjectAltName=IP:127.0.0.1,DNS:localhost',
   ]);
   return { cert: await readFile(certFile, 'utf8'), key: await readFile(keyFile, 'utf8'), certFile, keyFile };
 }
@@ -317,14 +331,11 @@ describe('HttpSyncTransport over https (openssl self-signed certificates)', () =
 
   beforeAll(async () => {
     const cloud = cloudHandler(seen);
-    server = https.createServer(
-      { cert: serverTls.cert, key: serverTls.key, ca: clientTls.cert, requestCert: true, rejectUnauthorized: false },
-      (req, res) => {
-        const cn = (req.socket as TLSSocket).getPeerCertificate()?.subject?.CN;
-        peers.push(typeof cn === 'string' ? cn : '');
-        cloud(req, res);
-      },
-    );
+    server = https.createServer({ cert: serverTls.cert, key: serverTls.key, ca: clientTls.cert, requestCert: true, rejectUnauthorized: false }, (req, res) => {
+      const cn = (req.socket as TLSSocket).getPeerCertificate()?.subject?.CN;
+      peers.push(typeof cn === 'string' ? cn : '');
+      cloud(req, res);
+    });
     server.on('secureConnection', () => tlsConnections++);
     base = `https://127.0.0.1:${await listen(server)}`;
   });

@@ -56,7 +56,6 @@ export function parseMail(raw: string): ParsedMail {
   }
   const body = raw.slice(split + 4);
   const cte = (headers.get('content-transfer-encoding') ?? '7bit').toLowerCase();
-  const text =
-    cte === 'quoted-printable' ? decodeQuotedPrintable(body) : cte === 'base64' ? Buffer.from(body, 'base64').toString('utf8') : body;
+  const text = cte === 'quoted-printable' ? decodeQuotedPrintable(body) : cte === 'base64' ? Buffer.from(body, 'base64').toString('utf8') : body;
   return { headers, headerNames, subject: decodeEncodedWords(headers.get('subject') ?? ''), text, rawHeaderLines };
 }

@@ -59,9 +59,7 @@ export class SmtpSink {
 
   static async start(options: SmtpSinkOptions = {}): Promise<SmtpSink> {
     const implicit = options.tls?.mode === 'implicit';
-    const server = implicit
-      ? createTlsServer({ key: options.tls?.key, cert: options.tls?.cert })
-      : createNetServer();
+    const server = implicit ? createTlsServer({ key: options.tls?.key, cert: options.tls?.cert }) : createNetServer();
     const sink = new SmtpSink(server, options);
     server.on(implicit ? 'secureConnection' : 'connection', (socket: Socket) => {
       sink.connections++;

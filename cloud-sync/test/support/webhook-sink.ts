@@ -59,7 +59,8 @@ export class WebhookSink {
         }
         const signValid = sink.#dingtalkSecret === undefined ? null : sink.#checkSign(url.searchParams);
         sink.requests.push({ method: req.method ?? '', url: req.url ?? '', query: url.searchParams, headers: req.headers, body, json, signValid });
-        const scripted: ScriptedResponse = sink.#script.shift() ?? (signValid === false ? { status: 200, body: { errcode: 310000, errmsg: 'sign not match' } } : OK);
+        const scripted: ScriptedResponse =
+          sink.#script.shift() ?? (signValid === false ? { status: 200, body: { errcode: 310000, errmsg: 'sign not match' } } : OK);
         sink.#notify();
         if (scripted.destroy === true) {
           req.socket.destroy();

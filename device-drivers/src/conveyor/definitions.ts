@@ -73,7 +73,11 @@ export const DWS_DEFINITIONS: readonly DwsDefinition[] = [
         { field: 'width', unit: 'mm', width: 4 },
         { field: 'height', unit: 'mm', width: 4 },
       ],
-      reply: [{ field: 'literal', text: 'DST' }, { field: 'seq', width: 4 }, { field: 'chute', width: 3 }],
+      reply: [
+        { field: 'literal', text: 'DST' },
+        { field: 'seq', width: 4 },
+        { field: 'chute', width: 3 },
+      ],
       noRead: ['????????????????????', 'NOREAD'],
       noValue: ['----', '------'],
     },

@@ -94,7 +94,17 @@ export class DwsDriver {
   readonly #replyTimeoutMs: number;
   readonly #defaultChute: string;
   readonly #recent = new Map<number, Parcel>();
-  readonly #stats: DwsDriverStats = { telegrams: 0, published: 0, duplicates: 0, replies: 0, timeouts: 0, lateDiverts: 0, strayDiverts: 0, errors: {}, connections: 0 };
+  readonly #stats: DwsDriverStats = {
+    telegrams: 0,
+    published: 0,
+    duplicates: 0,
+    replies: 0,
+    timeouts: 0,
+    lateDiverts: 0,
+    strayDiverts: 0,
+    errors: {},
+    connections: 0,
+  };
   #mqtt: MqttClient | null = null;
   #abort: AbortController | null = null;
   #loop: Promise<void> | null = null;
@@ -234,7 +244,10 @@ export class DwsDriver {
 
   #onParcel(t: ParcelTelegram): void {
     this.#stats.telegrams++;
-    const digest = createHash('sha1').update(JSON.stringify([t.seq, t.barcode, t.grams, t.lengthMm, t.widthMm, t.heightMm])).digest('hex').slice(0, 10);
+    const digest = createHash('sha1')
+      .update(JSON.stringify([t.seq, t.barcode, t.grams, t.lengthMm, t.widthMm, t.heightMm]))
+      .digest('hex')
+      .slice(0, 10);
     const known = this.#recent.get(t.seq);
     if (known && known.digest === digest) {
       this.#stats.duplicates++;
@@ -298,10 +311,11 @@ export class DwsDriver {
     let parcel = typeof c.seq === 'number' ? this.#recent.get(c.seq) : undefined;
     if (c.seq === undefined) {
       // No seq: the oldest parcel still waiting with this barcode.
-      for (const p of this.#recent.values()) if (p.reply === null && p.barcode === c.barcode) {
-        parcel = p;
-        break;
-      }
+      for (const p of this.#recent.values())
+        if (p.reply === null && p.barcode === c.barcode) {
+          parcel = p;
+          break;
+        }
     }
     if (!parcel) {
       this.#stats.strayDiverts++;

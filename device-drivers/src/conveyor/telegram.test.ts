@@ -20,7 +20,11 @@ describe('DWS telegram template: parcel telegrams (line → gateway)', () => {
       Uint8Array.of(0x03), // ETX
     );
     expect(stx.createDecoder('parcel').push(bytes)).toEqual([
-      { ok: true, value: { seq: 123, barcode: '4006381333931', grams: 1234, lengthMm: 300, widthMm: 200, heightMm: 150 }, raw: '000123;4006381333931;1.234;300;200;150' },
+      {
+        ok: true,
+        value: { seq: 123, barcode: '4006381333931', grams: 1234, lengthMm: 300, widthMm: 200, heightMm: 150 },
+        raw: '000123;4006381333931;1.234;300;200;150',
+      },
     ]);
   });
 
@@ -43,7 +47,14 @@ describe('DWS telegram template: parcel telegrams (line → gateway)', () => {
     const t: TelegramTemplate = {
       framing: 'lf',
       separator: ',',
-      parcel: [{ field: 'seq' }, { field: 'barcode' }, { field: 'weight', unit: 'kg' }, { field: 'length', unit: 'cm' }, { field: 'width', unit: 'cm' }, { field: 'height', unit: 'cm' }],
+      parcel: [
+        { field: 'seq' },
+        { field: 'barcode' },
+        { field: 'weight', unit: 'kg' },
+        { field: 'length', unit: 'cm' },
+        { field: 'width', unit: 'cm' },
+        { field: 'height', unit: 'cm' },
+      ],
       reply: [{ field: 'seq' }, { field: 'chute' }],
     };
     expect(ok(new TelegramCodec(t).parseParcel('1,A,0.1,10.25,0.04,3'))).toEqual({ seq: 1, barcode: 'A', grams: 100, lengthMm: 103, widthMm: 0, heightMm: 30 });
@@ -155,7 +166,12 @@ describe('DWS definitions and template validation', () => {
   });
 
   it('refuses templates that cannot work with PKL_CONFIG_INVALID', () => {
-    const base: TelegramTemplate = { framing: 'crlf', separator: ';', parcel: [{ field: 'seq' }, { field: 'barcode' }], reply: [{ field: 'seq' }, { field: 'chute' }] };
+    const base: TelegramTemplate = {
+      framing: 'crlf',
+      separator: ';',
+      parcel: [{ field: 'seq' }, { field: 'barcode' }],
+      reply: [{ field: 'seq' }, { field: 'chute' }],
+    };
     const bad: TelegramTemplate[] = [
       { ...base, parcel: [{ field: 'barcode' }] }, // no seq
       { ...base, reply: [{ field: 'seq' }] }, // no chute

@@ -108,7 +108,8 @@ function checkFields(t: TelegramTemplate, which: 'parcel' | 'reply', required: r
       throw configError(`"${which}" has field "${f.field}" twice`);
     }
     if (f.field === 'literal') {
-      if (typeof f.text !== 'string' || f.text === '' || FORBIDDEN_IN_FIELD.test(f.text)) throw configError(`"${which}" literal text is empty or holds framing bytes`);
+      if (typeof f.text !== 'string' || f.text === '' || FORBIDDEN_IN_FIELD.test(f.text))
+        throw configError(`"${which}" literal text is empty or holds framing bytes`);
       if (t.separator !== undefined && f.text.includes(t.separator)) throw configError(`"${which}" literal "${f.text}" holds the separator`);
     } else {
       const width = f.width;
@@ -250,7 +251,8 @@ export class TelegramCodec {
         case 'ignore':
           break;
         case 'seq': {
-          if (!/^\d{1,10}$/.test(trimmed) || Number(trimmed) > SEQ_MAX) return fail(`seq "${describeBytes(asciiSafe(trimmed))}" is not an integer 0..${SEQ_MAX}`);
+          if (!/^\d{1,10}$/.test(trimmed) || Number(trimmed) > SEQ_MAX)
+            return fail(`seq "${describeBytes(asciiSafe(trimmed))}" is not an integer 0..${SEQ_MAX}`);
           values.seq = Number(trimmed);
           break;
         }
@@ -305,7 +307,7 @@ export class TelegramCodec {
           numeric = true;
           break;
         case 'barcode':
-          cell = v === null || v === undefined ? [...this.#noRead][0] ?? '' : String(v);
+          cell = v === null || v === undefined ? ([...this.#noRead][0] ?? '') : String(v);
           break;
         case 'chute':
           cell = String(v ?? '');

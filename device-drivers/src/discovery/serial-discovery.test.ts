@@ -39,7 +39,15 @@ describe('serial discovery', () => {
     const list = () =>
       Promise.resolve([
         { path: '/dev/ttyUSB0', vendorId: '0403', productId: '6001', manufacturer: 'FTDI', serialNumber: 'A1', pnpId: undefined, locationId: undefined },
-        { path: '/dev/ttyACM0', vendorId: '2341', productId: '0043', manufacturer: 'Arduino', serialNumber: undefined, pnpId: undefined, locationId: undefined },
+        {
+          path: '/dev/ttyACM0',
+          vendorId: '2341',
+          productId: '0043',
+          manufacturer: 'Arduino',
+          serialNumber: undefined,
+          pnpId: undefined,
+          locationId: undefined,
+        },
       ]);
     const d = await discoverSerialScales({ list, byIdDir: path.join(dir, 'none'), match });
     expect(d[0]).toMatchObject({ path: '/dev/ttyUSB0', status: 'matched', vendorId: 0x0403, productId: 0x6001 });

@@ -28,7 +28,9 @@ describe('HID device definitions (data, kept in step with the scale catalogue)',
   });
 
   it('a plain keyboard is never claimed; a scanner vendor keyboard interface is a wedge; page 0x8C is always a HID POS scanner', () => {
-    expect(claimingDefinitions(dev({ vendorId: 0x046d, productId: 0xc31c, path: 'a', usagePage: USAGE_PAGE.genericDesktop, usage: USAGE_KEYBOARD }))).toEqual([]);
+    expect(claimingDefinitions(dev({ vendorId: 0x046d, productId: 0xc31c, path: 'a', usagePage: USAGE_PAGE.genericDesktop, usage: USAGE_KEYBOARD }))).toEqual(
+      [],
+    );
     expect(claimingDefinitions(dev({ vendorId: 0x0c2e, productId: 0x0b61, path: 'a', usagePage: 0x01, usage: 0x06 }))[0]?.class).toBe('keyboard-wedge-scanner');
     expect(claimingDefinitions(dev({ vendorId: 0x0c2e, productId: 0x0b6a, path: 'a', usagePage: 0x8c, usage: 0x02 }))[0]?.id).toBe('honeywell-hid-pos');
     expect(claimingDefinitions(dev({ vendorId: 0x1234, productId: 0x0001, path: 'a', usagePage: 0x8c }))[0]?.id).toBe('generic-hid-pos-scanner');
@@ -42,8 +44,11 @@ describe('HID identity (vid:pid[:serial], never /dev/hidrawN)', () => {
     expect(formatHidIdentity({ vendorId: 0x922, productId: 0x8003, serialNumber: 'x' })).toBe('0922:8003:x');
   });
   it('refuses a kernel node and malformed text with PKL_CONFIG_INVALID', () => {
-    expect(() => parseHidIdentity('/dev/hidraw2')).toThrow(expect.objectContaining({ code: 'PKL_CONFIG_INVALID', details: { reason: expect.stringMatching(/changes on replug/) } }));
-    for (const bad of ['c2e:b61', '0c2e', '0c2e:0b61:', 'zzzz:0001']) expect(() => parseHidIdentity(bad), bad).toThrow(expect.objectContaining({ code: 'PKL_CONFIG_INVALID' }));
+    expect(() => parseHidIdentity('/dev/hidraw2')).toThrow(
+      expect.objectContaining({ code: 'PKL_CONFIG_INVALID', details: { reason: expect.stringMatching(/changes on replug/) } }),
+    );
+    for (const bad of ['c2e:b61', '0c2e', '0c2e:0b61:', 'zzzz:0001'])
+      expect(() => parseHidIdentity(bad), bad).toThrow(expect.objectContaining({ code: 'PKL_CONFIG_INVALID' }));
   });
 });
 

@@ -52,9 +52,7 @@ function scaleRows(): HidDeviceDefinition[] {
     class: 'hid-pos-scale' as const,
     vendor: d.vendor,
     model: d.model,
-    match: [
-      ...(d.match?.usb ?? []).map((u) => ({ vendorId: u.vendorId, productId: u.productId, usagePage: USAGE_PAGE.scale })),
-    ],
+    match: [...(d.match?.usb ?? []).map((u) => ({ vendorId: u.vendorId, productId: u.productId, usagePage: USAGE_PAGE.scale }))],
     priority: d.priority,
     scaleDefinition: d.id,
   }));

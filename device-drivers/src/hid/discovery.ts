@@ -29,7 +29,12 @@ export async function discoverHid(binding: HidBinding): Promise<DiscoveredHid[]>
       const identity = formatHidIdentity(identityOf(device));
       const [best, ...rest] = claimingDefinitions(device);
       if (best === undefined) {
-        return { status: 'unsupported', device, identity, why: `no definition claims usage page ${hex(device.usagePage)} usage ${hex(device.usage)} of ${identity}` };
+        return {
+          status: 'unsupported',
+          device,
+          identity,
+          why: `no definition claims usage page ${hex(device.usagePage)} usage ${hex(device.usage)} of ${identity}`,
+        };
       }
       if (best.class !== 'keyboard-wedge-scanner') return { status: 'matched', device, identity, definition: best, alternatives: rest };
       const keystrokeLeaks = (await binding.keystrokeLeaks?.(device.path)) ?? null;

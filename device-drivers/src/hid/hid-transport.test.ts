@@ -5,7 +5,12 @@ import { MockHidBinding } from './mock-binding.js';
 import { SCALE_REPORT_DESCRIPTOR } from './testing.js';
 
 const dev = (path: string, usagePage: number, serialNumber?: string) => ({
-  vendorId: 0x0c2e, productId: 0x0b6a, path, interface: usagePage === 0x8c ? 1 : 0, usagePage, ...(serialNumber ? { serialNumber } : {}),
+  vendorId: 0x0c2e,
+  productId: 0x0b6a,
+  path,
+  interface: usagePage === 0x8c ? 1 : 0,
+  usagePage,
+  ...(serialNumber ? { serialNumber } : {}),
 });
 
 describe('HidTransport: found by identity at every open', () => {
@@ -23,7 +28,10 @@ describe('HidTransport: found by identity at every open', () => {
     expect(t.reportDescriptor).toEqual(SCALE_REPORT_DESCRIPTOR);
     b.emit('/dev/hidraw5', Uint8Array.of(2, 1, 0x41));
     b.emit('/dev/hidraw5', Uint8Array.of(2, 1, 0x42));
-    expect(chunks.map((c) => Array.from(c))).toEqual([[2, 1, 0x41], [2, 1, 0x42]]);
+    expect(chunks.map((c) => Array.from(c))).toEqual([
+      [2, 1, 0x41],
+      [2, 1, 0x42],
+    ]);
     await t.write(Uint8Array.of(2, 2));
     expect(b.writes).toEqual([{ path: '/dev/hidraw5', report: Uint8Array.of(2, 2) }]);
     await t.close();
@@ -47,7 +55,9 @@ describe('HidTransport: found by identity at every open', () => {
     const b = new MockHidBinding();
     b.plug(dev('/dev/hidraw1', 0x8c, 'A1'));
     b.plug(dev('/dev/hidraw2', 0x8c, 'B2'));
-    await expect(new HidTransport({ binding: b, identity: parseHidIdentity('0c2e:0b6a'), usagePage: 0x8c }).open()).rejects.toThrow(/2 devices match 0c2e:0b6a: add the serial number/);
+    await expect(new HidTransport({ binding: b, identity: parseHidIdentity('0c2e:0b6a'), usagePage: 0x8c }).open()).rejects.toThrow(
+      /2 devices match 0c2e:0b6a: add the serial number/,
+    );
     const t = new HidTransport({ binding: b, identity: parseHidIdentity('0c2e:0b6a:B2'), usagePage: 0x8c });
     await t.open();
     expect(t.path).toBe('/dev/hidraw2');

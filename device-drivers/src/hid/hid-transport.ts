@@ -55,7 +55,10 @@ export class HidTransport implements ByteTransport {
     const { binding, identity, usagePage } = this.#o;
     const found = (await binding.devices()).filter((d) => matchesIdentity(d, identity) && (usagePage === undefined || d.usagePage === usagePage));
     const device = found[0];
-    if (device === undefined) throw new Error(`not plugged in (no HID device ${formatHidIdentity(identity)}${usagePage === undefined ? '' : ` with usage page 0x${usagePage.toString(16)}`})`);
+    if (device === undefined)
+      throw new Error(
+        `not plugged in (no HID device ${formatHidIdentity(identity)}${usagePage === undefined ? '' : ` with usage page 0x${usagePage.toString(16)}`})`,
+      );
     if (found.length > 1 && identity.serialNumber === undefined) {
       throw new Error(`${found.length} devices match ${formatHidIdentity(identity)}: add the serial number (vid:pid:serial) to tell them apart`);
     }

@@ -19,12 +19,30 @@ describe('HID report descriptor: where a usage sits in the output reports (HID 1
 
   it('honours Usage Minimum/Maximum, 4-byte usages, long items and truncated input without throwing', () => {
     const d = Uint8Array.of(
-      0xfe, 0x02, 0x10, 0xaa, 0xbb, // long item, skipped
-      0x75, 0x01, 0x95, 0x03,
-      0x19, 0x7e, 0x29, 0x80, // Usage Min 0x7E .. Max 0x80 on page 0 (page set later by 4-byte usage? no: use page below)
-      0x91, 0x02,
-      0x0b, 0x80, 0x00, 0x8d, 0x00, // Usage (0x008D0080, 4 bytes)
-      0x95, 0x01, 0x91, 0x02,
+      0xfe,
+      0x02,
+      0x10,
+      0xaa,
+      0xbb, // long item, skipped
+      0x75,
+      0x01,
+      0x95,
+      0x03,
+      0x19,
+      0x7e,
+      0x29,
+      0x80, // Usage Min 0x7E .. Max 0x80 on page 0 (page set later by 4-byte usage? no: use page below)
+      0x91,
+      0x02,
+      0x0b,
+      0x80,
+      0x00,
+      0x8d,
+      0x00, // Usage (0x008D0080, 4 bytes)
+      0x95,
+      0x01,
+      0x91,
+      0x02,
     );
     expect(findOutputUsage(d, 0x8d, 0x80)).toEqual({ reportId: 0, bitOffset: 3, bitSize: 1, reportBytes: 1 });
     for (let k = 0; k < SCALE_REPORT_DESCRIPTOR.length; k++) expect(() => findOutputUsage(SCALE_REPORT_DESCRIPTOR.subarray(0, k), 0x8d, 0x80)).not.toThrow();

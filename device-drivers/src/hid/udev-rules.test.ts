@@ -20,7 +20,8 @@ describe('udev rules for HID devices (generated from the definitions)', () => {
       for (const m of d.match.filter((x) => x.vendorId !== undefined)) {
         const vid = m.vendorId!.toString(16).padStart(4, '0');
         expect(rules, d.id).toMatch(new RegExp(`SUBSYSTEM=="hidraw", ATTRS\\{idVendor\\}=="${vid}"`));
-        if (d.class === 'keyboard-wedge-scanner') expect(rules, d.id).toMatch(new RegExp(`SUBSYSTEM=="input", KERNEL=="input\\[0-9\\]\\*", ATTRS\\{idVendor\\}=="${vid}", ATTR\\{inhibited\\}="1"`));
+        if (d.class === 'keyboard-wedge-scanner')
+          expect(rules, d.id).toMatch(new RegExp(`SUBSYSTEM=="input", KERNEL=="input\\[0-9\\]\\*", ATTRS\\{idVendor\\}=="${vid}", ATTR\\{inhibited\\}="1"`));
       }
     }
     // udev reads "#" as a comment only at the start of a line.
@@ -39,7 +40,9 @@ describe('udev rules for HID devices (generated from the definitions)', () => {
     try {
       for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
       copyFileSync(shipped, join(dir, '70-packline-hid.rules'));
-      return execFileSync('unshare', ['-m', 'sh', '-c', `mount --bind '${dir}' /etc/udev/rules.d && udevadm test --action=add /sys/class/net/lo 2>&1`], { encoding: 'utf8' });
+      return execFileSync('unshare', ['-m', 'sh', '-c', `mount --bind '${dir}' /etc/udev/rules.d && udevadm test --action=add /sys/class/net/lo 2>&1`], {
+        encoding: 'utf8',
+      });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

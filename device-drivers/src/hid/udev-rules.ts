@@ -24,7 +24,8 @@ function vendorMatches(defs: readonly HidDeviceDefinition[]): Array<{ vendorId: 
     for (const m of d.match) {
       if (m.vendorId === undefined) continue;
       const key = `${m.vendorId}:${m.productId ?? '*'}`;
-      if (!out.has(key)) out.set(key, { vendorId: m.vendorId, ...(m.productId === undefined ? {} : { productId: m.productId }), why: `${d.vendor} — ${d.model}` });
+      if (!out.has(key))
+        out.set(key, { vendorId: m.vendorId, ...(m.productId === undefined ? {} : { productId: m.productId }), why: `${d.vendor} — ${d.model}` });
     }
   }
   return [...out.values()].sort((a, b) => a.vendorId - b.vendorId || (a.productId ?? -1) - (b.productId ?? -1));

@@ -12,10 +12,7 @@
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-export type JobOutcome =
-  | { readonly status: 'sent' }
-  | { readonly status: 'printed' }
-  | { readonly status: 'failed'; readonly reason: string };
+export type JobOutcome = { readonly status: 'sent' } | { readonly status: 'printed' } | { readonly status: 'failed'; readonly reason: string };
 
 interface JournalLine {
   readonly job_id: string;

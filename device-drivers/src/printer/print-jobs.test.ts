@@ -10,7 +10,12 @@ const silent = { info: () => undefined, warn: () => undefined, error: () => unde
 describe('parsePrintCommand', () => {
   it('accepts a valid job and keeps the label bytes as UTF-8', () => {
     const r = parsePrintCommand(cmd({ job_id: 'J-1', format: 'zpl', data: '^XA^FD张三^FS^XZ', copies: 2 }), printer);
-    expect(r.ok && { ...r.job, bytes: Buffer.from(r.job.bytes).toString('utf8') }).toEqual({ jobId: 'J-1', format: 'zpl', copies: 2, bytes: '^XA^FD张三^FS^XZ' });
+    expect(r.ok && { ...r.job, bytes: Buffer.from(r.job.bytes).toString('utf8') }).toEqual({
+      jobId: 'J-1',
+      format: 'zpl',
+      copies: 2,
+      bytes: '^XA^FD张三^FS^XZ',
+    });
   });
   it('refuses garbage with coded errors, naming the job when its id is readable', () => {
     expect(parsePrintCommand(Buffer.from([0xff, 0x00]), printer)).toMatchObject({ ok: false, jobId: null, code: 'PKL_PAYLOAD_NOT_JSON' });
@@ -18,7 +23,11 @@ describe('parsePrintCommand', () => {
     expect(parsePrintCommand(cmd({ job_id: 'x'.repeat(65) }), printer)).toMatchObject({ ok: false, jobId: null });
     expect(parsePrintCommand(cmd({ job_id: 'J', format: 'pdf', data: 'x' }), printer)).toMatchObject({ ok: false, jobId: 'J', code: 'PKL_PAYLOAD_INVALID' });
     expect(parsePrintCommand(cmd({ job_id: 'J', format: 'zpl', data: 'x', copies: 11 }), printer)).toMatchObject({ ok: false, jobId: 'J' });
-    expect(parsePrintCommand(cmd({ job_id: 'J', format: 'tspl', data: 'x' }), printer)).toMatchObject({ ok: false, code: 'PKL_PRINT_FAILED', failure: 'format_unsupported' });
+    expect(parsePrintCommand(cmd({ job_id: 'J', format: 'tspl', data: 'x' }), printer)).toMatchObject({
+      ok: false,
+      code: 'PKL_PRINT_FAILED',
+      failure: 'format_unsupported',
+    });
     expect(parsePrintCommand(cmd({ job_id: 'J', format: 'zpl', data: 'xx' }), { ...printer, maxJobBytes: 1 })).toMatchObject({ ok: false, jobId: 'J' });
   });
 });

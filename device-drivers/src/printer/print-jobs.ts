@@ -22,9 +22,7 @@ export interface PrintJob {
 
 export type PrintOutcome = { status: 'printed' } | { status: 'failed'; reason: string };
 
-export type ParsedPrintCommand =
-  | { ok: true; job: PrintJob }
-  | { ok: false; jobId: string | null; code: ErrorCode; details: ErrorDetails; failure?: string };
+export type ParsedPrintCommand = { ok: true; job: PrintJob } | { ok: false; jobId: string | null; code: ErrorCode; details: ErrorDetails; failure?: string };
 
 /** Validates a cmd/print payload; every refusal is a coded error (and a failed job when its id is known). */
 export function parsePrintCommand(

@@ -71,10 +71,7 @@ export interface PrinterDriverStats {
   readonly readErrors: Readonly<Record<string, number>>;
 }
 
-type QueryResult =
-  | { readonly kind: 'ok'; readonly snapshot: StatusSnapshot }
-  | { readonly kind: 'timeout' }
-  | { readonly kind: 'closed' };
+type QueryResult = { readonly kind: 'ok'; readonly snapshot: StatusSnapshot } | { readonly kind: 'timeout' } | { readonly kind: 'closed' };
 
 type Outcome = PrintOutcome;
 

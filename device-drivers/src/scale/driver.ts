@@ -282,7 +282,8 @@ export class ScaleDriver {
           void this.#send(this.#poll[this.#pollStep] as ScaleCommand);
           return;
         }
-        if (frame.command === 'S' || frame.command === 'SI') this.#answered(); // `S I` / `S +` answer a weight poll
+        if (frame.command === 'S' || frame.command === 'SI')
+          this.#answered(); // `S I` / `S +` answer a weight poll
         else this.#log.info({ command: frame.command, status: frame.status, raw: frame.raw }, 'scale reply');
         return;
       case 'device-error':

@@ -16,7 +16,9 @@ describe('scale catalogue', () => {
   });
 
   it('registers every <protocol>/protocol.ts folder under its folder name', () => {
-    const folders = dirs(join(here, '.')).filter((f) => existsSync(join(here, f, 'protocol.ts'))).sort();
+    const folders = dirs(join(here, '.'))
+      .filter((f) => existsSync(join(here, f, 'protocol.ts')))
+      .sort();
     expect(Object.keys(SCALE_PROTOCOLS).sort()).toEqual(folders);
     for (const [id, p] of Object.entries(SCALE_PROTOCOLS)) expect(p.id).toBe(id);
   });

@@ -23,16 +23,9 @@ import { yaohuaA9Protocol } from './yaohua-a9/protocol.js';
 
 export const SCALE_PROTOCOLS: Readonly<Record<string, ScaleProtocol>> = Object.freeze(
   Object.fromEntries(
-    [
-      mtSicsProtocol,
-      toledo8217Protocol,
-      toledoContinuousProtocol,
-      cas22Protocol,
-      aclasOs2xProtocol,
-      yaohuaA9Protocol,
-      genericLineProtocol,
-      hidPosProtocol,
-    ].map((p) => [p.id, p]),
+    [mtSicsProtocol, toledo8217Protocol, toledoContinuousProtocol, cas22Protocol, aclasOs2xProtocol, yaohuaA9Protocol, genericLineProtocol, hidPosProtocol].map(
+      (p) => [p.id, p],
+    ),
   ),
 );
 

@@ -14,9 +14,18 @@ import type { ScannerDecoder, ScannerFrame } from './types.js';
 
 /** HID usage ids (HID Usage Tables §10) for the characters of these fixtures. */
 const USAGE: Record<string, readonly [mods: number, usage: number]> = {
-  S: [MOD.LShift, 0x16], F: [MOD.LShift, 0x09],
-  '1': [0, 0x1e], '2': [0, 0x1f], '3': [0, 0x20], '4': [0, 0x21], '5': [0, 0x22],
-  '6': [0, 0x23], '7': [0, 0x24], '8': [0, 0x25], '9': [0, 0x26], '0': [0, 0x27],
+  S: [MOD.LShift, 0x16],
+  F: [MOD.LShift, 0x09],
+  '1': [0, 0x1e],
+  '2': [0, 0x1f],
+  '3': [0, 0x20],
+  '4': [0, 0x21],
+  '5': [0, 0x22],
+  '6': [0, 0x23],
+  '7': [0, 0x24],
+  '8': [0, 0x25],
+  '9': [0, 0x26],
+  '0': [0, 0x27],
   '\n': [0, 0x28], // Enter, the scanner's suffix
 };
 
@@ -55,7 +64,9 @@ describe('keyboard-wedge scan cut off before its suffix (hidraw boot reports)', 
       feedTimed(d, typedAt(0, 'SF1234'), oneByte);
       expect(d.pending).toBe(true);
       expect(d.bufferedBytes).toBe(0); // whole reports leave no bytes behind, only half a code
-      expect(d.flush()).toEqual([{ type: 'error', code: 'PKL_SCAN_INCOMPLETE', detail: { protocol: 'hid-keyboard', length: 6, suffix: 'enter' }, raw: 'SF1234' }]);
+      expect(d.flush()).toEqual([
+        { type: 'error', code: 'PKL_SCAN_INCOMPLETE', detail: { protocol: 'hid-keyboard', length: 6, suffix: 'enter' }, raw: 'SF1234' },
+      ]);
       expect(d.pending).toBe(false);
       expect(codes(feedTimed(d, typedAt(5_000, 'SF1234567890\n'), oneByte))).toEqual(['SF1234567890']);
     });
@@ -123,9 +134,21 @@ describe('HID POS scanner (0x8C): truncated code, truncated report, glued report
     it(`a code whose last report never came is dropped when the next code starts after a gap (${how})`, () => {
       const d = new HidPosScannerDecoder({ maxReportGapMs: 100 });
       const first = encodeHidPosReports(long).subarray(0, HID_POS_REPORT.length); // more-data set, rest lost
-      const out = feedTimed(d, [[0, first], [1_000, encodeHidPosReports('SF1234567890')]], oneByte);
+      const out = feedTimed(
+        d,
+        [
+          [0, first],
+          [1_000, encodeHidPosReports('SF1234567890')],
+        ],
+        oneByte,
+      );
       expect(out).toEqual([
-        { type: 'error', code: 'PKL_FRAME_INVALID', detail: { protocol: 'hid-pos-scanner', reason: 'code ended without its last report (more-data flag still set)' }, raw: 'L'.repeat(56) },
+        {
+          type: 'error',
+          code: 'PKL_FRAME_INVALID',
+          detail: { protocol: 'hid-pos-scanner', reason: 'code ended without its last report (more-data flag still set)' },
+          raw: 'L'.repeat(56),
+        },
         { type: 'scan', code: 'SF1234567890', end: 'report' },
       ]);
     });
@@ -133,7 +156,14 @@ describe('HID POS scanner (0x8C): truncated code, truncated report, glued report
     it(`a report cut short, then a whole one: the whole one decodes, the stub is an error (${how})`, () => {
       const d = new HidPosScannerDecoder();
       const stub = encodeHidPosReports('4006381333931').subarray(0, 30);
-      const out = feedTimed(d, [[0, stub], [0, encodeHidPosReports('SF1234567890')]], oneByte);
+      const out = feedTimed(
+        d,
+        [
+          [0, stub],
+          [0, encodeHidPosReports('SF1234567890')],
+        ],
+        oneByte,
+      );
       expect(codes(out)).toEqual(['!PKL_FRAME_INVALID', 'SF1234567890']);
     });
 

@@ -16,11 +16,30 @@ const shifted = (code: number, ws: WordSize) => cat(key(KEY.LEFTSHIFT, 1, ws), s
 describe('evdev input_event decoding', () => {
   it('reads an annotated 24-byte (64-bit) event', () => {
     const bytes = Uint8Array.of(
-      0x00, 0xf1, 0x53, 0x65, 0, 0, 0, 0, // tv_sec  = 1700000000 (s64 LE)
-      0x40, 0xe2, 0x01, 0, 0, 0, 0, 0, // tv_usec = 123456
-      0x01, 0x00, // type  = EV_KEY
-      0x1f, 0x00, // code  = KEY_S (31)
-      0x01, 0x00, 0x00, 0x00, // value = 1 (press)
+      0x00,
+      0xf1,
+      0x53,
+      0x65,
+      0,
+      0,
+      0,
+      0, // tv_sec  = 1700000000 (s64 LE)
+      0x40,
+      0xe2,
+      0x01,
+      0,
+      0,
+      0,
+      0,
+      0, // tv_usec = 123456
+      0x01,
+      0x00, // type  = EV_KEY
+      0x1f,
+      0x00, // code  = KEY_S (31)
+      0x01,
+      0x00,
+      0x00,
+      0x00, // value = 1 (press)
     );
     expect(readInputEvent(bytes, 0, 64)).toEqual({ sec: 1_700_000_000, usec: 123_456, type: 1, code: 31, value: 1 });
     expect(encodeInputEvent({ sec: 1_700_000_000, usec: 123_456, type: 1, code: 31, value: 1 }, 64)).toEqual(bytes);
@@ -28,10 +47,22 @@ describe('evdev input_event decoding', () => {
 
   it('reads an annotated 16-byte (32-bit armhf) event', () => {
     const bytes = Uint8Array.of(
-      0x00, 0xf1, 0x53, 0x65, // tv_sec  (s32 LE)
-      0x00, 0x00, 0x00, 0x00, // tv_usec
-      0x01, 0x00, 0x1c, 0x00, // EV_KEY, KEY_ENTER (28)
-      0x00, 0x00, 0x00, 0x00, // value 0 (release)
+      0x00,
+      0xf1,
+      0x53,
+      0x65, // tv_sec  (s32 LE)
+      0x00,
+      0x00,
+      0x00,
+      0x00, // tv_usec
+      0x01,
+      0x00,
+      0x1c,
+      0x00, // EV_KEY, KEY_ENTER (28)
+      0x00,
+      0x00,
+      0x00,
+      0x00, // value 0 (release)
     );
     expect(readInputEvent(bytes, 0, 32)).toEqual({ sec: 1_700_000_000, usec: 0, type: 1, code: 28, value: 0 });
   });

@@ -35,24 +35,55 @@ export type WordSize = keyof typeof INPUT_EVENT_SIZE;
 /** KEY_* code → HID usage id (page 0x07). Index comments name the KEY_* constant. */
 export const EVDEV_TO_HID_USAGE: Readonly<Record<number, number>> = {
   1: 0x29, // KEY_ESC
-  2: 0x1e, 3: 0x1f, 4: 0x20, 5: 0x21, 6: 0x22, 7: 0x23, 8: 0x24, 9: 0x25, 10: 0x26, // KEY_1..KEY_9
+  2: 0x1e,
+  3: 0x1f,
+  4: 0x20,
+  5: 0x21,
+  6: 0x22,
+  7: 0x23,
+  8: 0x24,
+  9: 0x25,
+  10: 0x26, // KEY_1..KEY_9
   11: 0x27, // KEY_0
   12: 0x2d, // KEY_MINUS
   13: 0x2e, // KEY_EQUAL
   14: 0x2a, // KEY_BACKSPACE
   15: 0x2b, // KEY_TAB
-  16: 0x14, 17: 0x1a, 18: 0x08, 19: 0x15, 20: 0x17, 21: 0x1c, 22: 0x18, 23: 0x0c, 24: 0x12, 25: 0x13, // KEY_Q..KEY_P
+  16: 0x14,
+  17: 0x1a,
+  18: 0x08,
+  19: 0x15,
+  20: 0x17,
+  21: 0x1c,
+  22: 0x18,
+  23: 0x0c,
+  24: 0x12,
+  25: 0x13, // KEY_Q..KEY_P
   26: 0x2f, // KEY_LEFTBRACE
   27: 0x30, // KEY_RIGHTBRACE
   28: 0x28, // KEY_ENTER
   29: 0xe0, // KEY_LEFTCTRL
-  30: 0x04, 31: 0x16, 32: 0x07, 33: 0x09, 34: 0x0a, 35: 0x0b, 36: 0x0d, 37: 0x0e, 38: 0x0f, // KEY_A..KEY_L
+  30: 0x04,
+  31: 0x16,
+  32: 0x07,
+  33: 0x09,
+  34: 0x0a,
+  35: 0x0b,
+  36: 0x0d,
+  37: 0x0e,
+  38: 0x0f, // KEY_A..KEY_L
   39: 0x33, // KEY_SEMICOLON
   40: 0x34, // KEY_APOSTROPHE
   41: 0x35, // KEY_GRAVE
   42: 0xe1, // KEY_LEFTSHIFT
   43: 0x31, // KEY_BACKSLASH (hid-input maps both 0x31 and 0x32 here)
-  44: 0x1d, 45: 0x1b, 46: 0x06, 47: 0x19, 48: 0x05, 49: 0x11, 50: 0x10, // KEY_Z..KEY_M
+  44: 0x1d,
+  45: 0x1b,
+  46: 0x06,
+  47: 0x19,
+  48: 0x05,
+  49: 0x11,
+  50: 0x10, // KEY_Z..KEY_M
   51: 0x36, // KEY_COMMA
   52: 0x37, // KEY_DOT
   53: 0x38, // KEY_SLASH
@@ -62,11 +93,17 @@ export const EVDEV_TO_HID_USAGE: Readonly<Record<number, number>> = {
   57: 0x2c, // KEY_SPACE
   58: 0x39, // KEY_CAPSLOCK
   69: 0x53, // KEY_NUMLOCK
-  71: 0x5f, 72: 0x60, 73: 0x61, // KEY_KP7..KEY_KP9
+  71: 0x5f,
+  72: 0x60,
+  73: 0x61, // KEY_KP7..KEY_KP9
   74: 0x56, // KEY_KPMINUS
-  75: 0x5c, 76: 0x5d, 77: 0x5e, // KEY_KP4..KEY_KP6
+  75: 0x5c,
+  76: 0x5d,
+  77: 0x5e, // KEY_KP4..KEY_KP6
   78: 0x57, // KEY_KPPLUS
-  79: 0x59, 80: 0x5a, 81: 0x5b, // KEY_KP1..KEY_KP3
+  79: 0x59,
+  80: 0x5a,
+  81: 0x5b, // KEY_KP1..KEY_KP3
   82: 0x62, // KEY_KP0
   83: 0x63, // KEY_KPDOT
   86: 0x64, // KEY_102ND
@@ -220,4 +257,3 @@ function plausible(e: InputEvent): boolean {
   if (e.type === EV_KEY && (e.value < 0 || e.value > 2)) return false;
   return true;
 }
-

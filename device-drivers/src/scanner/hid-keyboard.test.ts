@@ -7,31 +7,121 @@ const S = MOD.LShift;
 const ENTER = [0, 0x28] as const;
 /** Press + release reports for [modifiers, usage] pairs. */
 const typed = (...keys: Array<readonly [number, number]>) => bootReportsFor(keys);
-const decode = (bytes: Uint8Array, opts: ConstructorParameters<typeof HidKeyboardDecoder>[0] = {}) =>
-  feed(new HidKeyboardDecoder(opts), [bytes]);
+const decode = (bytes: Uint8Array, opts: ConstructorParameters<typeof HidKeyboardDecoder>[0] = {}) => feed(new HidKeyboardDecoder(opts), [bytes]);
 
 describe('HID keyboard boot reports', () => {
   it('decodes an annotated capture of "Ab1" + Enter (US)', () => {
     const capture = Uint8Array.of(
-      0x02, 0x00, 0x04, 0, 0, 0, 0, 0, // LShift + usage 0x04 (a) → 'A'
-      0x00, 0x00, 0x00, 0, 0, 0, 0, 0, // release all
-      0x00, 0x00, 0x05, 0, 0, 0, 0, 0, // 0x05 (b) → 'b'
-      0x00, 0x00, 0x00, 0, 0, 0, 0, 0,
-      0x00, 0x00, 0x1e, 0, 0, 0, 0, 0, // 0x1e → '1'
-      0x00, 0x00, 0x00, 0, 0, 0, 0, 0,
-      0x00, 0x00, 0x28, 0, 0, 0, 0, 0, // 0x28 Enter → end of scan
-      0x00, 0x00, 0x00, 0, 0, 0, 0, 0,
+      0x02,
+      0x00,
+      0x04,
+      0,
+      0,
+      0,
+      0,
+      0, // LShift + usage 0x04 (a) → 'A'
+      0x00,
+      0x00,
+      0x00,
+      0,
+      0,
+      0,
+      0,
+      0, // release all
+      0x00,
+      0x00,
+      0x05,
+      0,
+      0,
+      0,
+      0,
+      0, // 0x05 (b) → 'b'
+      0x00,
+      0x00,
+      0x00,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0x00,
+      0x00,
+      0x1e,
+      0,
+      0,
+      0,
+      0,
+      0, // 0x1e → '1'
+      0x00,
+      0x00,
+      0x00,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0x00,
+      0x00,
+      0x28,
+      0,
+      0,
+      0,
+      0,
+      0, // 0x28 Enter → end of scan
+      0x00,
+      0x00,
+      0x00,
+      0,
+      0,
+      0,
+      0,
+      0,
     );
     expect(decode(capture)).toEqual([{ type: 'scan', code: 'Ab1', end: 'enter' }]);
   });
 
   it('counts a key only in the report where it first appears (rollover)', () => {
     const reports = Uint8Array.of(
-      0, 0, 0x04, 0, 0, 0, 0, 0, // a pressed
-      0, 0, 0x04, 0x05, 0, 0, 0, 0, // a still held, b new → 'b'
-      0, 0, 0x05, 0, 0, 0, 0, 0, // a released, b held → nothing
-      0, 0, 0x05, 0x04, 0, 0, 0, 0, // a pressed again → 'a'
-      0, 0, 0x28, 0, 0, 0, 0, 0,
+      0,
+      0,
+      0x04,
+      0,
+      0,
+      0,
+      0,
+      0, // a pressed
+      0,
+      0,
+      0x04,
+      0x05,
+      0,
+      0,
+      0,
+      0, // a still held, b new → 'b'
+      0,
+      0,
+      0x05,
+      0,
+      0,
+      0,
+      0,
+      0, // a released, b held → nothing
+      0,
+      0,
+      0x05,
+      0x04,
+      0,
+      0,
+      0,
+      0, // a pressed again → 'a'
+      0,
+      0,
+      0x28,
+      0,
+      0,
+      0,
+      0,
+      0,
     );
     expect(codes(decode(reports))).toEqual(['aba']);
     // "11": the release between the two presses makes the second one new.
@@ -39,7 +129,12 @@ describe('HID keyboard boot reports', () => {
   });
 
   it('ignores an ErrorRollOver report (all six slots 0x01)', () => {
-    const bytes = cat(Uint8Array.of(0, 0, 0x04, 0, 0, 0, 0, 0), Uint8Array.of(0, 0, 1, 1, 1, 1, 1, 1), Uint8Array.of(0, 0, 0x04, 0x05, 0, 0, 0, 0), typed(ENTER));
+    const bytes = cat(
+      Uint8Array.of(0, 0, 0x04, 0, 0, 0, 0, 0),
+      Uint8Array.of(0, 0, 1, 1, 1, 1, 1, 1),
+      Uint8Array.of(0, 0, 0x04, 0x05, 0, 0, 0, 0),
+      typed(ENTER),
+    );
     expect(codes(decode(bytes))).toEqual(['ab']);
   });
 
@@ -50,7 +145,12 @@ describe('HID keyboard boot reports', () => {
     expect(codes(decode(typed([0, 0x14], [0, 0x1a], [S, 0x1e], [0, 0x1e], [MOD.RAlt, 0x27], ENTER), { layout: 'fr' }))).toEqual(['az1&@']);
     // US has no AltGr level: the scan is spoiled and reported, never guessed.
     expect(decode(bytes, { layout: 'us' })).toEqual([
-      { type: 'error', code: 'PKL_FRAME_INVALID', detail: { protocol: 'hid-keyboard', reason: 'key usage 0x14 level 2 has no character in layout us' }, raw: 'yz&' },
+      {
+        type: 'error',
+        code: 'PKL_FRAME_INVALID',
+        detail: { protocol: 'hid-keyboard', reason: 'key usage 0x14 level 2 has no character in layout us' },
+        raw: 'yz&',
+      },
     ]);
   });
 
@@ -61,10 +161,38 @@ describe('HID keyboard boot reports', () => {
   it('types Ctrl+] as GS (GS1 FNC1) and Alt+keypad codes layout-independently', () => {
     expect(codes(decode(typed([0, 0x1f], [MOD.LCtrl, 0x30], [0, 0x20], ENTER)))).toEqual(['2\x1d3']);
     const altA = Uint8Array.of(
-      MOD.LAlt, 0, 0x5e, 0, 0, 0, 0, 0, // Alt held, keypad 6
-      MOD.LAlt, 0, 0x00, 0, 0, 0, 0, 0,
-      MOD.LAlt, 0, 0x5d, 0, 0, 0, 0, 0, // keypad 5
-      0x00, 0, 0x00, 0, 0, 0, 0, 0, // Alt released → chr(65) 'A'
+      MOD.LAlt,
+      0,
+      0x5e,
+      0,
+      0,
+      0,
+      0,
+      0, // Alt held, keypad 6
+      MOD.LAlt,
+      0,
+      0x00,
+      0,
+      0,
+      0,
+      0,
+      0,
+      MOD.LAlt,
+      0,
+      0x5d,
+      0,
+      0,
+      0,
+      0,
+      0, // keypad 5
+      0x00,
+      0,
+      0x00,
+      0,
+      0,
+      0,
+      0,
+      0, // Alt released → chr(65) 'A'
     );
     expect(codes(decode(cat(altA, typed(ENTER)), { layout: 'fr' }))).toEqual(['A']);
   });

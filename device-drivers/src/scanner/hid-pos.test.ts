@@ -10,7 +10,9 @@ describe('HID POS barcode scanner reports (usage page 0x8C)', () => {
     r.set([
       0x02, // report id: scanned data report
       0x0d, // 13 data bytes
-      0x5d, 0x45, 0x30, // AIM "]E0" = EAN-13
+      0x5d,
+      0x45,
+      0x30, // AIM "]E0" = EAN-13
       ...Buffer.from('4006381333931'), // data
     ]);
     r[61] = 0x64; // Honeywell code id 'd' (EAN-13), ignored
@@ -31,17 +33,16 @@ describe('HID POS barcode scanner reports (usage page 0x8C)', () => {
     const d = new HidPosScannerDecoder({ maxReports: 2 });
     expect(codes(d.push(encodeHidPosReports('x'.repeat(150))))).toEqual(['!PKL_FRAME_INVALID']);
     expect(d.push(encodeHidPosReports('y'.repeat(60)).subarray(0, 64))).toEqual([]);
-    expect(d.flush()).toEqual([expect.objectContaining({ code: 'PKL_FRAME_INVALID', detail: expect.objectContaining({ reason: expect.stringMatching(/more-data/) }) })]);
+    expect(d.flush()).toEqual([
+      expect.objectContaining({ code: 'PKL_FRAME_INVALID', detail: expect.objectContaining({ reason: expect.stringMatching(/more-data/) }) }),
+    ]);
   });
 
   it('reports a length over 56 and noise, and resyncs on the next report', () => {
     const bad = new Uint8Array(64);
     bad.set([0x02, 0x39 /* 57 > 56 */]);
     const out = decode('noise', bad, encodeHidPosReports('ABC'));
-    expect(out).toEqual([
-      expect.objectContaining({ type: 'error', code: 'PKL_FRAME_INVALID' }),
-      { type: 'scan', code: 'ABC', end: 'report' },
-    ]);
+    expect(out).toEqual([expect.objectContaining({ type: 'error', code: 'PKL_FRAME_INVALID' }), { type: 'scan', code: 'ABC', end: 'report' }]);
     expect(codes(decode(Uint8Array.of(0x02, 0, ...new Uint8Array(62))))).toEqual(['!PKL_FRAME_INVALID']); // empty code
   });
 
@@ -50,9 +51,5 @@ describe('HID POS barcode scanner reports (usage page 0x8C)', () => {
     expect(() => new HidPosScannerDecoder({ maxReports: 0 })).toThrow(expect.objectContaining({ code: 'PKL_CONFIG_INVALID' }));
   });
 
-  scannerDecoderContract(
-    () => new HidPosScannerDecoder(),
-    cat(encodeHidPosReports('A'.repeat(70), ']C1'), 'zz', encodeHidPosReports('0123')),
-    64 * 2,
-  );
+  scannerDecoderContract(() => new HidPosScannerDecoder(), cat(encodeHidPosReports('A'.repeat(70), ']C1'), 'zz', encodeHidPosReports('0123')), 64 * 2);
 });

@@ -20,7 +20,9 @@ describe('serial scanner lines', () => {
   it('reports an overlong line; on flush() drops a line cut off before its terminator', () => {
     const cut = new SerialScannerDecoder({ terminator: 'cr' });
     cut.push(b('SF1234'));
-    expect(cut.flush()).toEqual([{ type: 'error', code: 'PKL_SCAN_INCOMPLETE', detail: { protocol: 'serial-scanner', length: 6, suffix: 'line end' }, raw: 'SF1234' }]);
+    expect(cut.flush()).toEqual([
+      { type: 'error', code: 'PKL_SCAN_INCOMPLETE', detail: { protocol: 'serial-scanner', length: 6, suffix: 'line end' }, raw: 'SF1234' },
+    ]);
     expect(codes(cut.push(b('SF1234567890\r')))).toEqual(['SF1234567890']); // not glued to the cut-off one
     const d = new SerialScannerDecoder({ terminator: 'none', maxLength: 4 });
     expect(codes(d.push(b('123456789\r')))).toEqual(['!PKL_FRAME_INVALID', '!PKL_FRAME_INVALID', '9']);

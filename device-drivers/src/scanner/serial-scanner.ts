@@ -69,7 +69,9 @@ export class SerialScannerDecoder implements ScannerDecoder {
     if (this.#framer.bufferedBytes === 0) return [];
     if (!this.#none) {
       const held = this.#framer.takeBuffered();
-      return [{ type: 'error', code: 'PKL_SCAN_INCOMPLETE', detail: { protocol: SERIAL_SCANNER, length: held.length, suffix: 'line end' }, raw: describeBytes(held) }];
+      return [
+        { type: 'error', code: 'PKL_SCAN_INCOMPLETE', detail: { protocol: SERIAL_SCANNER, length: held.length, suffix: 'line end' }, raw: describeBytes(held) },
+      ];
     }
     return this.push(this.#delimiter).map((f) => (f.type === 'scan' ? { ...f, code: f.code.replace(/\r$/, ''), end: 'flush' } : f));
   }
@@ -79,7 +81,12 @@ export class SerialScannerDecoder implements ScannerDecoder {
     const out: ScannerFrame[] = [];
     for (const c of this.#framer.push(bytes)) {
       if (c.kind === 'overflow') {
-        out.push({ type: 'error', code: 'PKL_FRAME_INVALID', detail: { protocol: SERIAL_SCANNER, reason: 'line too long without a terminator' }, raw: describeBytes(c.bytes) });
+        out.push({
+          type: 'error',
+          code: 'PKL_FRAME_INVALID',
+          detail: { protocol: SERIAL_SCANNER, reason: 'line too long without a terminator' },
+          raw: describeBytes(c.bytes),
+        });
       } else if (c.bytes.length > 0) {
         out.push({ type: 'scan', code: latin1(c.bytes), end: 'line' });
       }

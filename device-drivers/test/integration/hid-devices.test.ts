@@ -47,7 +47,9 @@ describe('keyboard-wedge scanner whose kernel input device is not inhibited (Moc
     });
     try {
       await driver.start();
-      await expect.poll(() => states.at(-1), { timeout: 10_000 }).toMatchObject({ state: 'online', reason: expect.stringMatching(/^keystrokes leak: input7 not inhibited/) });
+      await expect
+        .poll(() => states.at(-1), { timeout: 10_000 })
+        .toMatchObject({ state: 'online', reason: expect.stringMatching(/^keystrokes leak: input7 not inhibited/) });
     } finally {
       await driver.stop();
       await watcher.endAsync(true);

@@ -13,7 +13,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HID_RECONNECT_BACKOFF, HidTransport } from '../../src/hid/hid-transport.js';
 import { USAGE_PAGE } from '../../src/hid/definitions.js';
 import { parseHidIdentity } from '../../src/hid/identity.js';
-import { HID_POS_SCANNER_REPORT_DESCRIPTOR, KEYBOARD_REPORT_DESCRIPTOR, SCALE_REPORT_DESCRIPTOR, SCALE_WITHOUT_CONTROL_DESCRIPTOR } from '../../src/hid/testing.js';
+import {
+  HID_POS_SCANNER_REPORT_DESCRIPTOR,
+  KEYBOARD_REPORT_DESCRIPTOR,
+  SCALE_REPORT_DESCRIPTOR,
+  SCALE_WITHOUT_CONTROL_DESCRIPTOR,
+} from '../../src/hid/testing.js';
 import { ScaleDriver } from '../../src/scale/driver.js';
 import { findScaleDefinition } from '../../src/scale/index.js';
 import { encodeHidPosReports } from '../../src/scanner/hid-pos.js';
@@ -83,7 +88,9 @@ export function hidDeviceSuite(rigName: string, makeRig: () => HidRig): void {
       const t0 = performance.now();
       const again = await plugAgain();
       await expect.poll(() => lastState(id)?.['state'], poll).toBe('online');
-      console.log(`${rigName}: ${id} back online ${Math.round(performance.now() - t0)} ms after replug (enumeration polled ≤ ${HID_RECONNECT_BACKOFF.maxMs} ms apart)`);
+      console.log(
+        `${rigName}: ${id} back online ${Math.round(performance.now() - t0)} ms after replug (enumeration polled ≤ ${HID_RECONNECT_BACKOFF.maxMs} ms apart)`,
+      );
       return again;
     }
 

@@ -44,7 +44,8 @@ async function waitFor<T>(what: string, probe: () => T | undefined | false | Pro
   for (;;) {
     const v = await probe();
     if (v !== undefined && v !== false) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}; messages: ${JSON.stringify(messages.slice(-6))}; ippeveprinter: ${printerLog.slice(-800)}`);
+    if (Date.now() > until)
+      throw new Error(`timed out waiting for ${what}; messages: ${JSON.stringify(messages.slice(-6))}; ippeveprinter: ${printerLog.slice(-800)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -81,7 +82,22 @@ beforeAll(async () => {
   // at once instead of the simulated 5–15 s of printing (docs/devices/printers.md).
   printer = spawn(
     'ippeveprinter',
-    ['-r', 'off', '-k', '-n', 'localhost', '-p', String(port), '-d', spool, '-c', '/bin/true', '-f', 'application/vnd.zebra-zpl,application/octet-stream,text/plain', 'PacklineIppTest'],
+    [
+      '-r',
+      'off',
+      '-k',
+      '-n',
+      'localhost',
+      '-p',
+      String(port),
+      '-d',
+      spool,
+      '-c',
+      '/bin/true',
+      '-f',
+      'application/vnd.zebra-zpl,application/octet-stream,text/plain',
+      'PacklineIppTest',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   printer.stdout?.on('data', (c: Buffer) => (printerLog += c.toString()));

@@ -84,11 +84,9 @@ const stateIs = (state: string, reason?: string) =>
   });
 
 function print(jobId: string, data: string, extra: Record<string, unknown> = {}): Promise<unknown> {
-  return observer.publishAsync(
-    `dev/${DEVICE}/cmd/print`,
-    JSON.stringify({ job_id: jobId, shipment_id: 'S1', format: 'zpl', data, copies: 1, ...extra }),
-    { qos: 1 },
-  );
+  return observer.publishAsync(`dev/${DEVICE}/cmd/print`, JSON.stringify({ job_id: jobId, shipment_id: 'S1', format: 'zpl', data, copies: 1, ...extra }), {
+    qos: 1,
+  });
 }
 
 async function rig<S extends RawPrinterSim>(
@@ -132,7 +130,11 @@ describe('ZPL printer over raw TCP', () => {
     await print('job-1', LABEL('0001'), { copies: 2 });
     expect(await result('job-1')).toMatchObject({ job_id: 'job-1', status: 'printed' });
     expect(sim.labels.map((l) => l.data)).toEqual([LABEL('0001'), LABEL('0001')]);
-    expect(readdirSync(outDir).filter((f) => f.endsWith('.zpl')).sort()).toEqual(['label-0001.zpl', 'label-0002.zpl']);
+    expect(
+      readdirSync(outDir)
+        .filter((f) => f.endsWith('.zpl'))
+        .sort(),
+    ).toEqual(['label-0001.zpl', 'label-0002.zpl']);
     expect(readFileSync(join(outDir, 'label-0001.zpl'), 'utf8')).toBe(LABEL('0001'));
     expect(sim.pendingLabels).toBe(0);
   });

@@ -85,7 +85,9 @@ async function startSim(o: ScaleSimulatorOptions): Promise<ScaleSimulator> {
   return sim;
 }
 
-async function startDriver(o: Omit<ScaleDriverOptions, 'mqtt' | 'backoff' | 'silenceMs'> & { url: string; deviceId: string; silenceMs?: number }): Promise<ScaleDriver> {
+async function startDriver(
+  o: Omit<ScaleDriverOptions, 'mqtt' | 'backoff' | 'silenceMs'> & { url: string; deviceId: string; silenceMs?: number },
+): Promise<ScaleDriver> {
   const driver = new ScaleDriver({
     silenceMs: 1_000,
     // Shorter than silenceMs: an answer cut off by the simulator (no CR LF) is asked again before
@@ -177,7 +179,12 @@ describe('ScaleDriver over a pty pair', () => {
     const id = 'scale-toledo';
     const d = def('mettler-toledo-continuous');
     const pair = await ptyPair();
-    const sim = await startSim({ protocol: 'toledo-continuous', options: d.options, link: { kind: 'serial', path: pair.devicePath, line: d.serial! }, loadGrams: 15_250 });
+    const sim = await startSim({
+      protocol: 'toledo-continuous',
+      options: d.options,
+      link: { kind: 'serial', path: pair.devicePath, line: d.serial! },
+      loadGrams: 15_250,
+    });
     const { client, msgs } = await watch(url, id);
     const driver = await startDriver({ url, deviceId: id, definition: d, transport: serial(pair, d) });
     expect(driver.polled).toBe(false);
@@ -187,7 +194,15 @@ describe('ScaleDriver over a pty pair', () => {
     // In motion: readings go out unstable; then it settles on the new load.
     sim.setFaults({ unstable: true });
     const n = weights(msgs, id).length;
-    await expect.poll(() => weights(msgs, id).slice(n).filter((w) => !w.stable).length, poll).toBeGreaterThanOrEqual(2);
+    await expect
+      .poll(
+        () =>
+          weights(msgs, id)
+            .slice(n)
+            .filter((w) => !w.stable).length,
+        poll,
+      )
+      .toBeGreaterThanOrEqual(2);
     sim.setFaults({ garbageEvery: 2, truncateEvery: 3 });
     sim.setLoad(900);
     await expect.poll(() => weights(msgs, id).some((w) => w.grams === 900 && w.stable), poll).toBe(true);
@@ -211,7 +226,12 @@ describe('ScaleDriver over a pty pair', () => {
     const id = 'scale-yaohua';
     const d = def('yaohua-xk3190-a9');
     const pair = await ptyPair();
-    const sim = await startSim({ protocol: 'yaohua-a9', options: d.options, link: { kind: 'serial', path: pair.devicePath, line: d.serial! }, loadGrams: 8_000 });
+    const sim = await startSim({
+      protocol: 'yaohua-a9',
+      options: d.options,
+      link: { kind: 'serial', path: pair.devicePath, line: d.serial! },
+      loadGrams: 8_000,
+    });
     const { msgs } = await watch(url, id);
     await startDriver({ url, deviceId: id, definition: d, transport: serial(pair, d) });
 
@@ -221,8 +241,20 @@ describe('ScaleDriver over a pty pair', () => {
 
     sim.setFaults({ driftGramsPerSecond: 200 });
     const n = weights(msgs, id).length;
-    await expect.poll(() => weights(msgs, id).slice(n).filter((w) => !w.stable).length, poll).toBeGreaterThanOrEqual(3);
-    expect(weights(msgs, id).slice(n).every((w) => !w.stable)).toBe(true);
+    await expect
+      .poll(
+        () =>
+          weights(msgs, id)
+            .slice(n)
+            .filter((w) => !w.stable).length,
+        poll,
+      )
+      .toBeGreaterThanOrEqual(3);
+    expect(
+      weights(msgs, id)
+        .slice(n)
+        .every((w) => !w.stable),
+    ).toBe(true);
   });
 });
 
@@ -244,7 +276,13 @@ describe('ScaleDriver over TCP (serial device server)', () => {
     await sim.disconnect();
     // FIN (closed by peer) or RST when a poll was still unread (connection lost (read ECONNRESET)).
     await expect
-      .poll(() => states(msgs, id).filter((s) => s.state === 'offline').map((s) => s.reason), poll)
+      .poll(
+        () =>
+          states(msgs, id)
+            .filter((s) => s.state === 'offline')
+            .map((s) => s.reason),
+        poll,
+      )
       .toContainEqual(expect.stringMatching(/^tcp:\/\/127\.0\.0\.1:\d+: connection (closed by peer|lost \()/));
     await expect.poll(() => lastState(msgs, id)?.state, poll).toBe('online');
   });

@@ -113,9 +113,7 @@ export function canSubscribe(identity: Identity, filter: string): boolean {
   }
   if (l.length === 3 && l[0] === 'station' && l[2] === 'view') {
     const station = identity.station;
-    return (
-      STATION_VIEWERS.includes(identity.role) && typeof station === 'string' && isValidId(station) && l[1] === station
-    );
+    return STATION_VIEWERS.includes(identity.role) && typeof station === 'string' && isValidId(station) && l[1] === station;
   }
   return false;
 }

@@ -109,7 +109,8 @@ export class VerifyPool {
       return { busy: false, value: await fn() };
     } finally {
       const next = this.waiting.shift();
-      if (next) next(); // hands its slot over: `running` stays the same
+      if (next)
+        next(); // hands its slot over: `running` stays the same
       else this.running--;
     }
   }
@@ -338,8 +339,7 @@ export class RefusalLog {
   /** Writes the summary of the lines held back in the current interval, if any. */
   flush(): void {
     if (this.suppressed > 0) {
-      const top = (m: Map<string, number>) =>
-        Object.fromEntries([...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5));
+      const top = (m: Map<string, number>) => Object.fromEntries([...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5));
       this.log.warn(
         { suppressed: this.suppressed, intervalMs: this.intervalMs, topSources: top(this.bySource), reasons: top(this.byReason) },
         `${this.msg}: ${this.suppressed} more not logged`,

@@ -230,9 +230,7 @@ export class EmbeddedBroker implements Component {
     if (this.broker) return;
     const mqtt = this.cfg.mqtt;
     if (mqtt.allowAnonymous) {
-      this.log.warn(
-        '!!! mqtt.allowAnonymous is ON: any client may connect WITHOUT credentials and gets FULL access. Lab use only. !!!',
-      );
+      this.log.warn('!!! mqtt.allowAnonymous is ON: any client may connect WITHOUT credentials and gets FULL access. Lab use only. !!!');
     }
     // Unknown devices are checked against a throwaway hash so that "no such device" and
     // "wrong secret" take the same time.
@@ -287,12 +285,8 @@ export class EmbeddedBroker implements Component {
     await broker.listen();
     this.installDiscard(broker);
     (broker as unknown as NodeJS.EventEmitter).on('error', (err: Error) => this.log.error({ err }, 'broker error'));
-    broker.on('clientError', (client: Client, err: Error) =>
-      this.log.debug({ clientId: client.id, err: err.message }, 'client error'),
-    );
-    broker.on('connectionError', (_client: Client, err: Error) =>
-      this.log.debug({ err: err.message }, 'connection error'),
-    );
+    broker.on('clientError', (client: Client, err: Error) => this.log.debug({ clientId: client.id, err: err.message }, 'client error'));
+    broker.on('connectionError', (_client: Client, err: Error) => this.log.debug({ err: err.message }, 'connection error'));
     this.broker = broker;
 
     try {
@@ -314,10 +308,7 @@ export class EmbeddedBroker implements Component {
       }
       if (this.httpServer) this.attachWebSocket(this.httpServer, mqtt.wsPath);
       await this.publishGatewayState('online');
-      this.log.info(
-        { tcp: this.boundPorts.tcp, tls: this.boundPorts.tls, ws: this.httpServer ? mqtt.wsPath : null },
-        'mqtt broker listening',
-      );
+      this.log.info({ tcp: this.boundPorts.tcp, tls: this.boundPorts.tls, ws: this.httpServer ? mqtt.wsPath : null }, 'mqtt broker listening');
     } catch (err) {
       await this.stop();
       throw err;
@@ -478,11 +469,7 @@ export class EmbeddedBroker implements Component {
     }
   }
 
-  private async authenticateInner(
-    client: Client,
-    username: string | undefined,
-    password: Buffer | undefined,
-  ): Promise<void> {
+  private async authenticateInner(client: Client, username: string | undefined, password: Buffer | undefined): Promise<void> {
     const limits = this.cfg.mqtt.limits;
     const fresh = (identity: Identity, anonymous: boolean): ClientState => ({
       identity,
@@ -647,10 +634,7 @@ export class EmbeddedBroker implements Component {
     const now = performance.now();
     st.unlogged++;
     if (now - st.lastLogged < ACL_LOG_INTERVAL_MS) return;
-    this.log.warn(
-      { clientId: client.id, deviceId: st.identity.deviceId, role: st.identity.role, action, topic, refused: st.unlogged },
-      'mqtt refused by ACL',
-    );
+    this.log.warn({ clientId: client.id, deviceId: st.identity.deviceId, role: st.identity.role, action, topic, refused: st.unlogged }, 'mqtt refused by ACL');
     st.unlogged = 0;
     st.lastLogged = now;
   }
@@ -698,9 +682,8 @@ export class EmbeddedBroker implements Component {
     if (!broker) return Promise.resolve();
     const payload = Buffer.from(JSON.stringify({ state, ts: Date.now() }));
     return new Promise((resolve, reject) =>
-      broker.publish(
-        { cmd: 'publish', topic: topics.gatewayState(this.cfg.gatewayId), payload, qos: 1, retain: true, dup: false },
-        (err) => (err ? reject(err) : resolve()),
+      broker.publish({ cmd: 'publish', topic: topics.gatewayState(this.cfg.gatewayId), payload, qos: 1, retain: true, dup: false }, (err) =>
+        err ? reject(err) : resolve(),
       ),
     );
   }

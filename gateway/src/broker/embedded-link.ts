@@ -56,9 +56,7 @@ export class EmbeddedLink implements BrokerLink {
     if (aedes) {
       aedes.off('clientReady', this.onReady);
       aedes.off('clientDisconnect', this.onGone);
-      await Promise.all(
-        this.subs.map((s) => new Promise<void>((resolve) => aedes.unsubscribe(s.filter, s.deliver, () => resolve()))),
-      );
+      await Promise.all(this.subs.map((s) => new Promise<void>((resolve) => aedes.unsubscribe(s.filter, s.deliver, () => resolve()))));
     }
     this.subs.length = 0;
     this.online.clear();

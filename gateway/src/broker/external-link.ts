@@ -140,7 +140,8 @@ export class ExternalLink implements BrokerLink {
           this.opts.logger.warn({ err }, 'could not publish gateway offline state');
           return true;
         });
-      if (!(await withinMs(announced, STOP_GRACE_MS))) this.opts.logger.warn({ graceMs: STOP_GRACE_MS }, 'external broker did not acknowledge the offline state in time');
+      if (!(await withinMs(announced, STOP_GRACE_MS)))
+        this.opts.logger.warn({ graceMs: STOP_GRACE_MS }, 'external broker did not acknowledge the offline state in time');
     }
     const ended = client.endAsync(!client.connected).then(() => true);
     if (!(await withinMs(ended, STOP_GRACE_MS))) {

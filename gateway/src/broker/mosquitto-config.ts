@@ -22,10 +22,7 @@ export const MOSQUITTO_PBKDF2_ITERATIONS = 1000;
 const SALT_BYTES = 12;
 const HASH_BYTES = 64;
 
-export async function mosquittoPasswordHash(
-  secret: string,
-  opts: { iterations?: number; salt?: Buffer } = {},
-): Promise<string> {
+export async function mosquittoPasswordHash(secret: string, opts: { iterations?: number; salt?: Buffer } = {}): Promise<string> {
   const iterations = opts.iterations ?? MOSQUITTO_PBKDF2_ITERATIONS;
   const salt = opts.salt ?? randomBytes(SALT_BYTES);
   const hash = await new Promise<Buffer>((resolve, reject) =>
@@ -97,21 +94,14 @@ export interface MosquittoFiles {
  * into `outDir`. Point mosquitto.conf at them with `password_file` / `acl_file` and
  * `allow_anonymous false`.
  */
-export async function writeMosquittoConfig(opts: {
-  registry: DeviceRegistry;
-  provisioner: DeviceProvisioner;
-  outDir: string;
-}): Promise<MosquittoFiles> {
+export async function writeMosquittoConfig(opts: { registry: DeviceRegistry; provisioner: DeviceProvisioner; outDir: string }): Promise<MosquittoFiles> {
   const devices = opts.registry.listDevices();
   const secrets: Record<string, string> = {};
   for (const d of devices) secrets[d.deviceId] = await opts.provisioner.rotateSecret(d.deviceId);
   await mkdir(opts.outDir, { recursive: true });
   const passwordFile = join(opts.outDir, 'passwd');
   const aclFile = join(opts.outDir, 'acl');
-  await writePrivate(
-    passwordFile,
-    await renderPasswordFile(devices.map((d) => ({ username: d.deviceId, secret: secrets[d.deviceId] as string }))),
-  );
+  await writePrivate(passwordFile, await renderPasswordFile(devices.map((d) => ({ username: d.deviceId, secret: secrets[d.deviceId] as string }))));
   await writePrivate(aclFile, renderAclFile(devices));
   return { passwordFile, aclFile, secrets };
 }

@@ -4,13 +4,23 @@ import { ConsoleLines, type FloorFigures, floorSummary, formatLogLine } from './
 describe('the start-up console on a terminal', () => {
   it('turns a pino record into one readable line: time of day, level, component, message, fields', () => {
     const t = new Date(2026, 10, 11, 9, 5, 7).toISOString();
-    const line = formatLogLine(JSON.stringify({ level: 30, time: t, svc: 'packline', component: 'broker', msg: 'mqtt broker listening', tcp: 1883, ws: '/mqtt' }));
+    const line = formatLogLine(
+      JSON.stringify({ level: 30, time: t, svc: 'packline', component: 'broker', msg: 'mqtt broker listening', tcp: 1883, ws: '/mqtt' }),
+    );
     expect(line).toBe('09:05:07 INFO  broker     mqtt broker listening  tcp=1883 ws=/mqtt');
   });
 
   it("reads the floor's records (name, ISO or epoch time) in the same format, and an error as code: message", () => {
     const epoch = new Date(2026, 10, 11, 23, 59, 1).getTime();
-    const line = formatLogLine(JSON.stringify({ level: 50, time: epoch, name: 'floor-sim', msg: 'print failed', err: { type: 'PacklineError', code: 'PKL_X', message: 'no paper', stack: 'at …' } }));
+    const line = formatLogLine(
+      JSON.stringify({
+        level: 50,
+        time: epoch,
+        name: 'floor-sim',
+        msg: 'print failed',
+        err: { type: 'PacklineError', code: 'PKL_X', message: 'no paper', stack: 'at …' },
+      }),
+    );
     expect(line).toBe('23:59:01 ERROR floor-sim  print failed  err="PKL_X: no paper"');
   });
 

@@ -95,7 +95,9 @@ export function registerDeviceCommands(program: Command): void {
 
   device
     .command('export-mosquitto <outDir>')
-    .description('external-broker mode: write Mosquitto password_file and acl_file (0600) for every registered device; issues each a fresh secret (printed, and in provisioning.json)')
+    .description(
+      'external-broker mode: write Mosquitto password_file and acl_file (0600) for every registered device; issues each a fresh secret (printed, and in provisioning.json)',
+    )
     .action(async (outDir: string) => {
       const files = await withProvisionerAndRegistry(program, (p, registry) => writeMosquittoConfig({ registry, provisioner: p, outDir }));
       for (const [id, secret] of Object.entries(files.secrets)) process.stdout.write(`${id}\t${secret}\n`);
@@ -104,14 +106,18 @@ export function registerDeviceCommands(program: Command): void {
 
   device
     .command('udev-rules')
-    .description('print the udev rules for the HID devices Packline drives: hidraw access for group input, keyboard-wedge scanners kept from typing into the console (docs/deploy-raspberry-pi.md §5)')
+    .description(
+      'print the udev rules for the HID devices Packline drives: hidraw access for group input, keyboard-wedge scanners kept from typing into the console (docs/deploy-raspberry-pi.md §5)',
+    )
     .action(() => {
       process.stdout.write(hidUdevRules());
     });
 
   device
     .command('discover')
-    .description('list serial ports (USB-serial adapters, /dev/serial/by-id) and USB HID devices, with the definition that claims each (unclaimed ones as unsupported)')
+    .description(
+      'list serial ports (USB-serial adapters, /dev/serial/by-id) and USB HID devices, with the definition that claims each (unclaimed ones as unsupported)',
+    )
     .option('-p, --path <path...>', 'also probe these configured paths (e.g. /dev/ttyS0)')
     .option('--hid-enumeration <file>', 'read a recorded HID enumeration (the "hid" devices of --json output) instead of asking node-hid')
     .option('--json', 'print JSON instead of a table')
@@ -158,7 +164,13 @@ function hidLine(h: DiscoveredHid): string {
   if (h.status !== 'matched') return `${head}  unsupported: ${h.why}`;
   const leaks = h.keystrokeLeaks;
   const keys =
-    leaks === undefined ? '' : leaks === null ? '; keystrokes: unknown (no sysfs inhibited attribute, or a recording)' : leaks.length === 0 ? '; keystrokes: kept from the console' : `; keystrokes LEAK to the console (${leaks.join(', ')} not inhibited): packline device udev-rules`;
+    leaks === undefined
+      ? ''
+      : leaks === null
+        ? '; keystrokes: unknown (no sysfs inhibited attribute, or a recording)'
+        : leaks.length === 0
+          ? '; keystrokes: kept from the console'
+          : `; keystrokes LEAK to the console (${leaks.join(', ')} not inhibited): packline device udev-rules`;
   return `${head}  matched ${h.definition.id} (${h.definition.class}): ${configHint(h)}${keys}`;
 }
 

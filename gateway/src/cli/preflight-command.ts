@@ -41,7 +41,9 @@ function findToken(opts: PreflightCliOptions, dataDir: string): string {
   try {
     return (JSON.parse(readFileSync(file, 'utf8')) as { admin: string }).admin;
   } catch (err) {
-    throw new PacklineError('PKL_PREFLIGHT_NO_TOKEN', { reason: `no --token, no PACKLINE_API_TOKEN, and ${file} is not readable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` });
+    throw new PacklineError('PKL_PREFLIGHT_NO_TOKEN', {
+      reason: `no --token, no PACKLINE_API_TOKEN, and ${file} is not readable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    });
   }
 }
 
@@ -59,7 +61,10 @@ export async function fetchPreflight(url: string, token: string, testPrint: bool
   }
   const body = (await res.json().catch(() => null)) as (PreflightReport & { error?: { code: string; message: string } }) | null;
   if (!res.ok || body === null || !Array.isArray(body.checks)) {
-    throw new PacklineError('PKL_PREFLIGHT_UNAVAILABLE', { url: endpoint, reason: `HTTP ${res.status}${body?.error ? ` ${body.error.code}: ${body.error.message}` : ''}` });
+    throw new PacklineError('PKL_PREFLIGHT_UNAVAILABLE', {
+      url: endpoint,
+      reason: `HTTP ${res.status}${body?.error ? ` ${body.error.code}: ${body.error.message}` : ''}`,
+    });
   }
   return body;
 }
@@ -77,7 +82,8 @@ export function registerPreflightCommand(program: Command): void {
       const config = configFromOptions(program.opts<GlobalOptions>());
       const url = opts.url ?? localGatewayUrl(config.http);
       const timeoutMs = Number(opts.timeout) * 1000;
-      if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new PacklineError('PKL_PAYLOAD_INVALID', { reason: `--timeout: not a number of seconds: ${opts.timeout}` });
+      if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
+        throw new PacklineError('PKL_PAYLOAD_INVALID', { reason: `--timeout: not a number of seconds: ${opts.timeout}` });
       // The checks take a few seconds (the cloud ping, timedatectl, test pages): say so on a terminal.
       const progress = new Progress(process.stderr, `preflight: asking ${url}`);
       let report: PreflightReport;

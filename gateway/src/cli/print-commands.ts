@@ -103,7 +103,13 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 function table(header: string[], rows: string[][]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  for (const r of [header, ...rows]) out(r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
+  for (const r of [header, ...rows])
+    out(
+      r
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    );
 }
 
 export function registerPrintCommands(program: Command): void {

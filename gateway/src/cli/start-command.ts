@@ -85,7 +85,10 @@ function banner(info: GatewayInfo, config: Readonly<Config>, labelsDir: string, 
     '',
     `Packline gateway ${info.gatewayId} is running.`,
     `  Dashboard       ${withToken(`${info.httpUrl}/ui/dashboard`, info.tokens.admin)}`,
-    ...config.stations.map((s, i) => `${i === 0 ? '  Station screens' : '                 '} ${withToken(`${info.httpUrl}/ui/station/${encodeURIComponent(s.id)}`, info.tokens.station)}`),
+    ...config.stations.map(
+      (s, i) =>
+        `${i === 0 ? '  Station screens' : '                 '} ${withToken(`${info.httpUrl}/ui/station/${encodeURIComponent(s.id)}`, info.tokens.station)}`,
+    ),
     `  Preflight       ${withToken(`${info.httpUrl}/ui/preflight`, info.tokens.admin)}`,
     sim ? '' : `  (screens ask for a token: see ${info.apiTokensFile})`,
     `  HTTP API        ${info.httpUrl}   (OpenAPI: ${info.httpUrl}/docs, metrics: ${info.httpUrl}/metrics)`,
@@ -96,7 +99,9 @@ function banner(info: GatewayInfo, config: Readonly<Config>, labelsDir: string, 
     `  Device secrets  ${info.provisioningFile}   API tokens: ${info.apiTokensFile}`,
     sim ? `  Labels (ZPL)    ${labelsDir}` : '',
     sim ? '  Simulated floor: packing stations, a DWS line and a local cloud are running; a summary line follows every 10 s.' : '',
-    wire ? `  Wire station    ${SIM_WIRE_STATION_ID}: ${wire.scaleDefinition} scale on ${wire.scalePath}, ZPL printer on 127.0.0.1:${wire.printerPort} (labels in ${join(labelsDir, SIM_WIRE_STATION_ID)})` : '',
+    wire
+      ? `  Wire station    ${SIM_WIRE_STATION_ID}: ${wire.scaleDefinition} scale on ${wire.scalePath}, ZPL printer on 127.0.0.1:${wire.printerPort} (labels in ${join(labelsDir, SIM_WIRE_STATION_ID)})`
+      : '',
     '  Stop with Ctrl-C.',
     '',
   ];
@@ -189,11 +194,19 @@ function startFloorSummary(info: GatewayInfo, logger: Logger): NodeJS.Timeout {
   let failing = false;
   const tick = async () => {
     try {
-      const res = await fetch(`${info.httpUrl}/api/v1/dashboard`, { headers: { authorization: `Bearer ${info.tokens.admin}` }, signal: AbortSignal.timeout(5_000) });
+      const res = await fetch(`${info.httpUrl}/api/v1/dashboard`, {
+        headers: { authorization: `Bearer ${info.tokens.admin}` },
+        signal: AbortSignal.timeout(5_000),
+      });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       const now = (await res.json()) as FloorFigures;
       logger.info(
-        { shipped: now.throughput.last_hour, intercepted: now.throughput.intercepts_last_hour, held: now.exceptions.counts['hold'] ?? 0, backlog: now.sync.backlog },
+        {
+          shipped: now.throughput.last_hour,
+          intercepted: now.throughput.intercepts_last_hour,
+          held: now.exceptions.counts['hold'] ?? 0,
+          backlog: now.sync.backlog,
+        },
         floorSummary(now, before, SUMMARY_EVERY_S),
       );
       before = now;

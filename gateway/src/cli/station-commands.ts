@@ -77,7 +77,15 @@ export function registerStationCommands(program: Command): void {
     .action((opts: { json?: boolean }) => {
       const rows = withDb(program, (db, config) => {
         const r = resolveStations(config, db.listStations(), db.listDevices());
-        const fromConfig = config.stations.map((s) => ({ station: s.id, source: 'config', state: 'running', scanner: s.scanner, scale: s.scale, printer: s.printer, display: s.display ?? null }));
+        const fromConfig = config.stations.map((s) => ({
+          station: s.id,
+          source: 'config',
+          state: 'running',
+          scanner: s.scanner,
+          scale: s.scale,
+          printer: s.printer,
+          display: s.display ?? null,
+        }));
         const runtime = r.provisioned.map((p) => ({
           station: p.stationId,
           source: 'cli/api',

@@ -98,7 +98,8 @@ export function registerSyncCommands(program: Command): void {
     .action((seqs: string[]) => {
       const numbers = seqs.map((s) => {
         const n = Number(s);
-        if (!/^\d+$/.test(s) || !Number.isSafeInteger(n) || n < 1) throw new PacklineError('PKL_PAYLOAD_INVALID', { reason: `not an event seq (a whole number ≥ 1, see packline sync failures): ${JSON.stringify(s)}` });
+        if (!/^\d+$/.test(s) || !Number.isSafeInteger(n) || n < 1)
+          throw new PacklineError('PKL_PAYLOAD_INVALID', { reason: `not an event seq (a whole number ≥ 1, see packline sync failures): ${JSON.stringify(s)}` });
         return n;
       });
       const marked = withDb(program, (db) => {

@@ -40,6 +40,7 @@ export function registerTlsCommands(program: Command): void {
       if (files.clients.length > 0) mqttTls.caFile = files.caCert;
       out.write(`  "mqtt": { "tls": ${JSON.stringify(mqttTls)} }\n`);
       if (files.serverCert && files.serverKey) out.write(`  "http": { "tls": ${JSON.stringify({ certFile: files.serverCert, keyFile: files.serverKey })} }\n`);
-      if (files.clients.length > 0) out.write('  mqtt.tls.caFile set = every TLS client must present a certificate signed by this CA, with CN = its username.\n');
+      if (files.clients.length > 0)
+        out.write('  mqtt.tls.caFile set = every TLS client must present a certificate signed by this CA, with CN = its username.\n');
     });
 }

@@ -46,9 +46,7 @@ describe('config', () => {
     expect(c.mqtt.port).toBe(1884);
     expect(c.mqtt.allowAnonymous).toBe(true);
     expect(c.log.level).toBe('debug');
-    expect(reason(() => loadConfig({ env: { PACKLINE_HTTP__PORT: 'eighty' } }))).toBe(
-      'http.port: got "eighty", expected a value of type integer',
-    );
+    expect(reason(() => loadConfig({ env: { PACKLINE_HTTP__PORT: 'eighty' } }))).toBe('http.port: got "eighty", expected a value of type integer');
   });
 
   it('reads a file and reports unreadable or non-JSON files', () => {

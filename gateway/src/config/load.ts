@@ -229,7 +229,8 @@ function semanticErrors(c: Config): string[] {
       needRole(`printing.channels.${i}.printers.${j}`, p, 'printer');
     });
     const languages = new Set(ch.printers.map((p) => hostedPrinterLanguage(devices.get(p)) ?? 'zpl'));
-    if (languages.size > 1) out.push(`printing.channels.${i}: channel ${ch.id} mixes label languages (${[...languages].join(', ')}); keep one language per channel`);
+    if (languages.size > 1)
+      out.push(`printing.channels.${i}: channel ${ch.id} mixes label languages (${[...languages].join(', ')}); keep one language per channel`);
   });
   c.printing.routes.forEach((r, i) => {
     if (!channelIds.has(r.channel)) out.push(`printing.routes.${i}.channel: got ${r.channel}, expected a channel in printing.channels`);

@@ -35,7 +35,10 @@ const TcpLink = Type.Object(
 const HidLink = Type.Object(
   {
     type: Type.Literal('hid'),
-    device: Type.String({ pattern: '^[0-9a-fA-F]{4}:[0-9a-fA-F]{4}(:.+)?$', description: 'vid:pid[:serial] in hex, e.g. 0c2e:0b61 (see packline device discover)' }),
+    device: Type.String({
+      pattern: '^[0-9a-fA-F]{4}:[0-9a-fA-F]{4}(:.+)?$',
+      description: 'vid:pid[:serial] in hex, e.g. 0c2e:0b61 (see packline device discover)',
+    }),
   },
   { additionalProperties: false },
 );
@@ -139,7 +142,12 @@ export const StationConfig = Type.Object(
     printer: Id,
     display: Type.Optional(Id),
     /** Print channel number of this workstation (printing issue routes jobs by it). */
-    channel: Type.Integer({ description: 'Print channel number of this workstation (printing issue routes jobs by it).', minimum: 1, maximum: 999, default: 1 }),
+    channel: Type.Integer({
+      description: 'Print channel number of this workstation (printing issue routes jobs by it).',
+      minimum: 1,
+      maximum: 999,
+      default: 1,
+    }),
     /**
      * Item verification: `always` scans every item; `multi_item` skips single-item orders;
      * `never` skips verification (pre-packed parcels).
@@ -156,8 +164,7 @@ export const StationConfig = Type.Object(
      */
     labelFormat: Type.Optional(
       Type.Union([Type.Literal('zpl'), Type.Literal('tspl')], {
-        description:
-          "label language: zpl or tspl; unset = the driven printer's language (devices[].driver kind printer), else zpl (IPP, MQTT-native printers)",
+        description: "label language: zpl or tspl; unset = the driven printer's language (devices[].driver kind printer), else zpl (IPP, MQTT-native printers)",
       }),
     ),
   },
@@ -186,7 +193,7 @@ export type LineConfig = Static<typeof LineConfig>;
 
 export const ConfigSchema = Type.Object(
   {
-    gatewayId: Type.String({ description: 'this gateway\'s id: in event ids, shipment ids and the cloud sync', pattern: ID_PATTERN, default: 'gw-01' }),
+    gatewayId: Type.String({ description: "this gateway's id: in event ids, shipment ids and the cloud sync", pattern: ID_PATTERN, default: 'gw-01' }),
     dataDir: Type.String({ description: 'SQLite store, provisioning and token files, labels', minLength: 1, default: './data' }),
     log: Type.Object(
       {
@@ -209,7 +216,12 @@ export const ConfigSchema = Type.Object(
             certFile: Type.Optional(Type.String()),
             keyFile: Type.Optional(Type.String()),
             /** Mutual TLS: every TLS client must present a certificate signed by this CA, with CN = its username. */
-            caFile: Type.Optional(Type.String({ description: 'Mutual TLS: require every TLS client to present a certificate signed by this CA, with CN = its username (packline tls init --client).' })),
+            caFile: Type.Optional(
+              Type.String({
+                description:
+                  'Mutual TLS: require every TLS client to present a certificate signed by this CA, with CN = its username (packline tls init --client).',
+              }),
+            ),
           },
           { default: {}, additionalProperties: false },
         ),
@@ -220,7 +232,11 @@ export const ConfigSchema = Type.Object(
          * sandbox outside the device contract (e.g. for the Eclipse Paho interoperability suite).
          * Empty: anonymous clients have full access.
          */
-        labTopics: Type.Array(Type.String({ minLength: 1 }), { description: 'Lab only, with allowAnonymous: topic filters anonymous clients are confined to (a sandbox outside the device contract, e.g. for conformance suites); empty = full access.', default: [] }),
+        labTopics: Type.Array(Type.String({ minLength: 1 }), {
+          description:
+            'Lab only, with allowAnonymous: topic filters anonymous clients are confined to (a sandbox outside the device contract, e.g. for conformance suites); empty = full access.',
+          default: [],
+        }),
         /**
          * Point the gateway at an external broker (Mosquitto, EMQX) instead of the embedded one.
          * Devices then authenticate against that broker; the gateway connects as a service client.
@@ -239,26 +255,49 @@ export const ConfigSchema = Type.Object(
         limits: Type.Object(
           {
             /** Sustained publishes per second per client (token bucket refill rate). */
-            publishRate: Type.Number({ description: 'Sustained publishes per second per client (token bucket refill rate).', exclusiveMinimum: 0, default: 200 }),
+            publishRate: Type.Number({
+              description: 'Sustained publishes per second per client (token bucket refill rate).',
+              exclusiveMinimum: 0,
+              default: 200,
+            }),
             /** Token bucket size: short bursts above the rate that are still accepted. */
             publishBurst: Type.Integer({ description: 'Token bucket size: short bursts above the rate that are still accepted.', minimum: 1, default: 400 }),
             /** Refused publishes in a row after which the client is disconnected. */
-            disconnectAfterRefused: Type.Integer({ description: 'Refused publishes in a row after which the client is disconnected.', minimum: 1, default: 1000 }),
+            disconnectAfterRefused: Type.Integer({
+              description: 'Refused publishes in a row after which the client is disconnected.',
+              minimum: 1,
+              default: 1000,
+            }),
             /** QoS 1/2 messages queued per client (offline or slow) before the oldest are dropped. */
-            maxQueuedPerClient: Type.Integer({ description: 'QoS 1/2 messages queued per client (offline or slow) before the oldest are dropped.', minimum: 1, default: 1000 }),
+            maxQueuedPerClient: Type.Integer({
+              description: 'QoS 1/2 messages queued per client (offline or slow) before the oldest are dropped.',
+              minimum: 1,
+              default: 1000,
+            }),
             maxConnections: Type.Integer({ description: 'clients connected at once; further CONNECTs are refused', minimum: 1, default: 2000 }),
             /**
              * Largest MQTT control packet accepted (bytes, fixed header included; MQTT 5 §3.1.2.11.4
              * "Maximum Packet Size" semantics). A bigger packet closes the connection as soon as its
              * fixed header is read, so it is never buffered or delivered.
              */
-            maxPacketSize: Type.Integer({ description: 'Largest MQTT packet accepted (bytes, whole packet); a bigger one closes the connection before its body is read and is delivered to nobody.', minimum: 1024, maximum: 268435460, default: 1048576 }),
+            maxPacketSize: Type.Integer({
+              description:
+                'Largest MQTT packet accepted (bytes, whole packet); a bigger one closes the connection before its body is read and is delivered to nobody.',
+              minimum: 1024,
+              maximum: 268435460,
+              default: 1048576,
+            }),
             /**
              * Connections that declared keep-alive 0 ("turned off", MQTT 3.1.1 §3.1.2.10) are
              * closed after this many seconds without any traffic; TCP keep-alive probes reap
              * half-open sockets of every connection as well.
              */
-            idleTimeout: Type.Integer({ description: 'Seconds without traffic after which a connection that declared keep-alive 0 is closed (others are reaped at 1.5 × their keep-alive).', minimum: 1, default: 3600 }),
+            idleTimeout: Type.Integer({
+              description:
+                'Seconds without traffic after which a connection that declared keep-alive 0 is closed (others are reaped at 1.5 × their keep-alive).',
+              minimum: 1,
+              default: 3600,
+            }),
           },
           { default: {}, additionalProperties: false },
         ),
@@ -295,7 +334,12 @@ export const ConfigSchema = Type.Object(
          * Longest a write waits for company before its group commit starts (ms). 0 commits as
          * soon as the previous commit finished; writes that arrive meanwhile share the next one.
          */
-        commitWindowMs: Type.Number({ description: 'longest a write waits for company before its group commit (ms); 0 = commit when the writer is free', minimum: 0, maximum: 50, default: 0 }),
+        commitWindowMs: Type.Number({
+          description: 'longest a write waits for company before its group commit (ms); 0 = commit when the writer is free',
+          minimum: 0,
+          maximum: 50,
+          default: 0,
+        }),
         /** Refuse new work when the data directory's filesystem has less free space (MB). */
         minFreeMb: Type.Integer({ description: "Refuse new work when the data directory's filesystem has less free space (MB).", minimum: 0, default: 200 }),
       },
@@ -328,9 +372,16 @@ export const ConfigSchema = Type.Object(
          * bridge through a cloud broker, for fleets). Unset: no cloud sync; the event log keeps
          * everything until one is configured.
          */
-        url: Type.Optional(Type.String({ description: 'cloud order system: https://… or http://… (HTTPS transport) or mqtt(s)://… (MQTT bridge); unset = no cloud sync', pattern: '^(https?|mqtts?)://' })),
+        url: Type.Optional(
+          Type.String({
+            description: 'cloud order system: https://… or http://… (HTTPS transport) or mqtt(s)://… (MQTT bridge); unset = no cloud sync',
+            pattern: '^(https?|mqtts?)://',
+          }),
+        ),
         /** File holding this gateway's HMAC key (shared with the cloud). PACKLINE_SYNC_KEY overrides. */
-        keyFile: Type.Optional(Type.String({ description: "file holding this gateway's HMAC-SHA256 key, shared with the cloud (PACKLINE_SYNC_KEY overrides)" })),
+        keyFile: Type.Optional(
+          Type.String({ description: "file holding this gateway's HMAC-SHA256 key, shared with the cloud (PACKLINE_SYNC_KEY overrides)" }),
+        ),
         caFile: Type.Optional(Type.String({ description: 'PEM CA bundle for a private cloud CA (HTTPS or MQTTS)' })),
         mqttUsername: Type.Optional(Type.String({ description: 'MQTT bridge: user name at the cloud broker' })),
         mqttPassword: Type.Optional(Type.String({ description: 'MQTT bridge: password at the cloud broker' })),
@@ -338,8 +389,18 @@ export const ConfigSchema = Type.Object(
         batch: Type.Object(
           {
             maxEvents: Type.Integer({ description: 'events per upstream batch, at most', minimum: 1, maximum: 5_000, default: 1_000 }),
-            maxBytes: Type.Integer({ description: 'uncompressed bytes per upstream batch, at most', minimum: 1_024, maximum: 4 * 1024 * 1024, default: 1024 * 1024 }),
-            lingerMs: Type.Integer({ description: 'longest an event waits for company before a partial batch goes', minimum: 0, maximum: 60_000, default: 200 }),
+            maxBytes: Type.Integer({
+              description: 'uncompressed bytes per upstream batch, at most',
+              minimum: 1_024,
+              maximum: 4 * 1024 * 1024,
+              default: 1024 * 1024,
+            }),
+            lingerMs: Type.Integer({
+              description: 'longest an event waits for company before a partial batch goes',
+              minimum: 0,
+              maximum: 60_000,
+              default: 200,
+            }),
           },
           { default: {}, additionalProperties: false },
         ),
@@ -361,13 +422,22 @@ export const ConfigSchema = Type.Object(
         /** Alarm when the cloud has been unreachable this long (and again when it is back). */
         outageAlertAfterMs: Type.Integer({ description: 'alarm when the cloud link has not been online for this long', minimum: 1_000, default: 300_000 }),
         /** Alarm when fewer open orders than this share have a waybill (they cannot ship offline). */
-        waybillCoverageAlarmPercent: Type.Number({ description: 'alarm when fewer open orders than this percentage have a pre-fetched waybill', minimum: 0, maximum: 100, default: 90 }),
+        waybillCoverageAlarmPercent: Type.Number({
+          description: 'alarm when fewer open orders than this percentage have a pre-fetched waybill',
+          minimum: 0,
+          maximum: 100,
+          default: 90,
+        }),
         /**
          * Pre-shipment callback (前置回传): report a shipment upstream as shipped as soon as its
          * label is queued, for these shops ("*" = all). Later changes are not re-sent as a
          * ship confirmation.
          */
-        preShipmentCallbackShops: Type.Array(Type.String({ minLength: 1 }), { description: 'shops ("*" = all) whose shipments are reported shipped as soon as the label is queued (前置回传)', default: [], uniqueItems: true }),
+        preShipmentCallbackShops: Type.Array(Type.String({ minLength: 1 }), {
+          description: 'shops ("*" = all) whose shipments are reported shipped as soon as the label is queued (前置回传)',
+          default: [],
+          uniqueItems: true,
+        }),
       },
       { default: {}, additionalProperties: false },
     ),
@@ -400,11 +470,20 @@ export const ConfigSchema = Type.Object(
           ),
           { description: 'label routing rules by carrier and/or shop (first match wins), e.g. all SF labels to channel 7', default: [] },
         ),
-        queueLimit: Type.Integer({ description: 'unanswered labels per printer before new scans are refused (PKL_PRINT_QUEUE_FULL)', minimum: 1, maximum: 1000, default: 20 }),
+        queueLimit: Type.Integer({
+          description: 'unanswered labels per printer before new scans are refused (PKL_PRINT_QUEUE_FULL)',
+          minimum: 1,
+          maximum: 1000,
+          default: 20,
+        }),
         reprint: Type.Object(
           {
             /** Wrong supervisor passwords allowed per supervisor within `windowMs` before reprints are locked. */
-            maxFailures: Type.Integer({ description: 'wrong supervisor passwords allowed per supervisor within windowMs before reprints lock', minimum: 1, default: 5 }),
+            maxFailures: Type.Integer({
+              description: 'wrong supervisor passwords allowed per supervisor within windowMs before reprints lock',
+              minimum: 1,
+              default: 5,
+            }),
             windowMs: Type.Integer({ description: 'window (and lock time) for the wrong-password limit, ms', minimum: 1_000, default: 300_000 }),
           },
           { default: {}, additionalProperties: false },
@@ -416,8 +495,12 @@ export const ConfigSchema = Type.Object(
          */
         templates: Type.Object(
           {
-            dir: Type.Optional(Type.String({ minLength: 1, description: "directory of the site's own label template files (*.json); same id as a shipped one replaces it" })),
-            default: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'template id for carriers not listed in carriers; unset = the built-in label' })),
+            dir: Type.Optional(
+              Type.String({ minLength: 1, description: "directory of the site's own label template files (*.json); same id as a shipped one replaces it" }),
+            ),
+            default: Type.Optional(
+              Type.String({ minLength: 1, maxLength: 64, description: 'template id for carriers not listed in carriers; unset = the built-in label' }),
+            ),
             carriers: Type.Record(Type.String({ minLength: 1, maxLength: 32 }), Type.String({ minLength: 1, maxLength: 64 }), {
               description: 'carrier code (as in orders, e.g. ZTO, YTO, SF) → template id',
               default: {},
@@ -441,7 +524,12 @@ export const ConfigSchema = Type.Object(
           {
             enabled: Type.Boolean({ description: 'serve the Cainiao print-component WebSocket protocol', default: false }),
             host: Type.String({ description: 'listen address of the print-component endpoint', default: '0.0.0.0' }),
-            port: Type.Integer({ description: 'print-component port (13528 is what ERP pages dial; 0 = any free port)', minimum: 0, maximum: 65535, default: 13528 }),
+            port: Type.Integer({
+              description: 'print-component port (13528 is what ERP pages dial; 0 = any free port)',
+              minimum: 0,
+              maximum: 65535,
+              default: 13528,
+            }),
           },
           { default: {}, additionalProperties: false },
         ),
@@ -456,17 +544,33 @@ export const ConfigSchema = Type.Object(
      */
     preflight: Type.Object(
       {
-        peakShipmentsPerHour: Type.Integer({ description: 'peak shipments per hour of the whole site: sizes the offline buffer the disk gives', minimum: 1, default: 3_000 }),
-        eventsPerShipment: Type.Number({ description: 'event-log events one shipment writes, for the offline buffer estimate (scan, items, weight, label, shipped…)', minimum: 1, default: 6 }),
+        peakShipmentsPerHour: Type.Integer({
+          description: 'peak shipments per hour of the whole site: sizes the offline buffer the disk gives',
+          minimum: 1,
+          default: 3_000,
+        }),
+        eventsPerShipment: Type.Number({
+          description: 'event-log events one shipment writes, for the offline buffer estimate (scan, items, weight, label, shipped…)',
+          minimum: 1,
+          default: 6,
+        }),
         bufferWarnHours: Type.Number({ description: 'warn when the free disk holds fewer hours of offline events at the peak rate', minimum: 0, default: 72 }),
         bufferFailHours: Type.Number({ description: 'fail when the free disk holds fewer hours of offline events at the peak rate', minimum: 0, default: 8 }),
         scannerStaleMinutes: Type.Integer({ description: 'warn when a scanner has not scanned for this long', minimum: 1, default: 30 }),
         scaleZeroGrams: Type.Number({ description: 'a scale whose last stable reading is within this of 0 g counts as at zero', minimum: 0, default: 5 }),
-        shopAuthWarnDays: Type.Integer({ description: 'warn when a shop authorisation expires within this many days (fail once expired)', minimum: 1, default: 30 }),
+        shopAuthWarnDays: Type.Integer({
+          description: 'warn when a shop authorisation expires within this many days (fail once expired)',
+          minimum: 1,
+          default: 30,
+        }),
         cloudLatencyWarnMs: Type.Integer({ description: 'warn when a signed ping to the cloud takes longer', minimum: 1, default: 2_000 }),
         clockSkewWarnMs: Type.Integer({ description: "warn (fail at 10×) when the clock differs from the cloud's by more", minimum: 100, default: 5_000 }),
         deviceOfflineAlertMinutes: Type.Number({ description: 'alert when a configured device has been offline this long', minimum: 0.05, default: 5 }),
-        checkEveryMinutes: Type.Number({ description: 'run the preflight in the background this often and alert when it fails (0 = never)', minimum: 0, default: 15 }),
+        checkEveryMinutes: Type.Number({
+          description: 'run the preflight in the background this often and alert when it fails (0 = never)',
+          minimum: 0,
+          default: 15,
+        }),
       },
       { default: {}, additionalProperties: false },
     ),

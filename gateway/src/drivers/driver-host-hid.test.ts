@@ -22,12 +22,24 @@ import { DriverHost } from './driver-host.js';
 
 const devices = [
   { id: 'st-1-scanner', role: 'scanner', station: 'st-1', driver: { kind: 'scanner', wire: 'hid-pos', link: { type: 'hid', device: '0c2e:0b6a' } } },
-  { id: 'st-1-wedge', role: 'scanner', station: 'st-1', driver: { kind: 'scanner', wire: 'hid-keyboard', layout: 'us', link: { type: 'hid', device: '05e0:1200' } } },
+  {
+    id: 'st-1-wedge',
+    role: 'scanner',
+    station: 'st-1',
+    driver: { kind: 'scanner', wire: 'hid-keyboard', layout: 'us', link: { type: 'hid', device: '05e0:1200' } },
+  },
   { id: 'st-1-scale', role: 'scale', station: 'st-1', driver: { kind: 'scale', definition: 'hid-pos-scale', link: { type: 'hid', device: '0922:8003' } } },
   { id: 'st-1-printer', role: 'printer', station: 'st-1' },
 ];
 
-const info = (vendorId: number, productId: number, path: string, usagePage: number, usage: number) => ({ vendorId, productId, path, interface: 0, usagePage, usage });
+const info = (vendorId: number, productId: number, path: string, usagePage: number, usage: number) => ({
+  vendorId,
+  productId,
+  path,
+  interface: 0,
+  usagePage,
+  usage,
+});
 
 let dir: string;
 let store: Store;
@@ -42,7 +54,9 @@ beforeAll(async () => {
   store = openStore({ dataDir: dir, logger: createLogger('silent') });
   await store.start();
   for (const d of devices) {
-    await store.write([{ op: 'device.put', device: { deviceId: d.id, role: d.role, station: d.station, model: null, secretHash: 'x', createdAt: 0, rotatedAt: 0 } }]);
+    await store.write([
+      { op: 'device.put', device: { deviceId: d.id, role: d.role, station: d.station, model: null, secretHash: 'x', createdAt: 0, rotatedAt: 0 } },
+    ]);
   }
   broker = await Aedes.createBroker();
   server = createServer(broker.handle);
@@ -94,7 +108,11 @@ describe('DriverHost: a station of USB HID devices configured by vid:pid', () =>
       hid.plug(info(0x05e0, 0x1200, '/dev/hidraw7', 0x01, 0x06));
       await expect.poll(() => [state('st-1-scanner')?.['state'], state('st-1-wedge')?.['state']], poll).toEqual(['online', 'online']);
       hid.emit('/dev/hidraw6', encodeHidPosReports('YT9876543210'));
-      for (const [m, k] of [[0x02, 0x1c], [0, 0x1e], [0, 0x28]] as const) {
+      for (const [m, k] of [
+        [0x02, 0x1c],
+        [0, 0x1e],
+        [0, 0x28],
+      ] as const) {
         hid.emit('/dev/hidraw7', Uint8Array.of(m, 0, k, 0, 0, 0, 0, 0));
         hid.emit('/dev/hidraw7', new Uint8Array(8));
       }
@@ -112,12 +130,17 @@ describe('DriverHost: a station of USB HID devices configured by vid:pid', () =>
   });
 
   it('refuses a kernel node (/dev/hidrawN) as a device with PKL_CONFIG_INVALID, as an hid device or as a file', async () => {
-    expect(() => parseConfig({ devices: [{ id: 's', role: 'scanner', driver: { kind: 'scanner', wire: 'hid-pos', link: { type: 'hid', device: '/dev/hidraw2' } } }] })).toThrow(
-      expect.objectContaining({ code: 'PKL_CONFIG_INVALID' }),
-    );
-    const config = parseConfig({ devices: [{ id: 'st-1-scanner', role: 'scanner', driver: { kind: 'scanner', wire: 'hid-keyboard', link: { type: 'file', path: '/dev/hidraw2' } } }] });
+    expect(() =>
+      parseConfig({ devices: [{ id: 's', role: 'scanner', driver: { kind: 'scanner', wire: 'hid-pos', link: { type: 'hid', device: '/dev/hidraw2' } } }] }),
+    ).toThrow(expect.objectContaining({ code: 'PKL_CONFIG_INVALID' }));
+    const config = parseConfig({
+      devices: [{ id: 'st-1-scanner', role: 'scanner', driver: { kind: 'scanner', wire: 'hid-keyboard', link: { type: 'file', path: '/dev/hidraw2' } } }],
+    });
     const host = new DriverHost({ config, store, mqttUrl: url, logger: createLogger('silent'), hidBinding: new MockHidBinding() });
-    await expect(host.start()).rejects.toMatchObject({ code: 'PKL_CONFIG_INVALID', details: { reason: expect.stringMatching(/changes on replug; configure it by identity/) } });
+    await expect(host.start()).rejects.toMatchObject({
+      code: 'PKL_CONFIG_INVALID',
+      details: { reason: expect.stringMatching(/changes on replug; configure it by identity/) },
+    });
     await host.stop();
   });
 });

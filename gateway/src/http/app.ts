@@ -42,8 +42,7 @@ function makeValidatorCompiler() {
   const common = { allErrors: false, useDefaults: true, removeAdditional: false, strict: false } as const;
   const bodyAjv = new Ajv({ ...common, coerceTypes: false });
   const textAjv = new Ajv({ ...common, coerceTypes: true });
-  return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
-    (httpPart === 'body' ? bodyAjv : textAjv).compile(schema);
+  return ({ schema, httpPart }: { schema: object; httpPart?: string }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema);
 }
 
 /** fastify's `https` option from `http.tls`; unreadable files are a configuration error. */
@@ -133,10 +132,7 @@ export async function buildHttpApp(deps: HttpDeps, server?: HttpServer | HttpsSe
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     deps.metrics.httpRequest(request.method, route, reply.statusCode);
-    request.log.debug(
-      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
-      'http request',
-    );
+    request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'http request');
   });
 
   await app.register(fastifySwagger, {

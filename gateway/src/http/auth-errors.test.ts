@@ -1,13 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  ADMIN_TOKEN,
-  type HttpHarness,
-  STATION_TOKEN,
-  asAdmin,
-  asStation,
-  makeHttpHarness,
-  wireOrder,
-} from '../../test/support/http-harness.js';
+import { ADMIN_TOKEN, type HttpHarness, STATION_TOKEN, asAdmin, asStation, makeHttpHarness, wireOrder } from '../../test/support/http-harness.js';
 import { makeTokenChecker } from './auth.js';
 
 let h: HttpHarness | undefined;
@@ -100,18 +92,11 @@ describe('bearer tokens', () => {
   });
 
   it('refuses weak or shared token configuration with PKL_CONFIG_INVALID', () => {
-    expect(() => makeTokenChecker({ admin: 'short', station: STATION_TOKEN })).toThrow(
-      expect.objectContaining({ code: 'PKL_CONFIG_INVALID' }),
-    );
+    expect(() => makeTokenChecker({ admin: 'short', station: STATION_TOKEN })).toThrow(expect.objectContaining({ code: 'PKL_CONFIG_INVALID' }));
     expect(() => makeTokenChecker({ admin: ADMIN_TOKEN, station: '' })).toThrow(/station API token/);
     expect(() => makeTokenChecker({ admin: ADMIN_TOKEN, station: ADMIN_TOKEN })).toThrow(/must differ/);
     const roleOf = makeTokenChecker({ admin: ADMIN_TOKEN, station: STATION_TOKEN });
-    expect([roleOf(ADMIN_TOKEN), roleOf(STATION_TOKEN), roleOf(''), roleOf(`${STATION_TOKEN} `)]).toEqual([
-      'admin',
-      'station',
-      null,
-      null,
-    ]);
+    expect([roleOf(ADMIN_TOKEN), roleOf(STATION_TOKEN), roleOf(''), roleOf(`${STATION_TOKEN} `)]).toEqual(['admin', 'station', null, null]);
   });
 });
 

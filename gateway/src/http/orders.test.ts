@@ -1,11 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  type HttpHarness,
-  asAdmin,
-  asStation,
-  makeHttpHarness,
-  wireOrder,
-} from '../../test/support/http-harness.js';
+import { type HttpHarness, asAdmin, asStation, makeHttpHarness, wireOrder } from '../../test/support/http-harness.js';
 import { ORDER_IMPORT_BODY_LIMIT } from './routes/orders.js';
 
 let h: HttpHarness;
@@ -145,8 +139,10 @@ describe('POST /api/v1/orders', () => {
     const ok = await importOrders(many);
     expect(ok.statusCode).toBe(200);
     expect(ok.json().imported).toBe(2000);
-    const big = JSON.stringify([wireOrder('O1', { print_data: { receiver_name: 'x', receiver_phone: '', receiver_address: 'y'.repeat(500) } })])
-      .padEnd(ORDER_IMPORT_BODY_LIMIT + 1, ' ');
+    const big = JSON.stringify([wireOrder('O1', { print_data: { receiver_name: 'x', receiver_phone: '', receiver_address: 'y'.repeat(500) } })]).padEnd(
+      ORDER_IMPORT_BODY_LIMIT + 1,
+      ' ',
+    );
     const res = await h.app.inject({
       method: 'POST',
       url: '/api/v1/orders',

@@ -36,10 +36,39 @@ beforeEach(async () => {
   await h.store.write([
     { op: 'supervisor.put', supervisor: { name: 'li', secretHash: hash, createdAt: 1, rotatedAt: 1 } },
     { op: 'shipment.put', shipment: shipped },
-    { op: 'printjob.put', job: { jobId: 'J-1', shipmentId: 'S-1', printerId: 'prn-1', format: 'zpl', data: '', state: 'printed', reason: null, createdAt: 2_000, updatedAt: 3_000 } },
+    {
+      op: 'printjob.put',
+      job: { jobId: 'J-1', shipmentId: 'S-1', printerId: 'prn-1', format: 'zpl', data: '', state: 'printed', reason: null, createdAt: 2_000, updatedAt: 3_000 },
+    },
     // S-2: its label failed on paper out.
-    { op: 'shipment.put', shipment: { ...shipped, shipmentId: 'S-2', orderId: 'O2', waybill: 'ZTO2', state: 'labelling', reasonCode: 'PKL_PRINT_FAILED', labelJobId: 'J-2', shippedAt: null, updatedAt: 4_000 } },
-    { op: 'printjob.put', job: { jobId: 'J-2', shipmentId: 'S-2', printerId: 'prn-1', format: 'zpl', data: '^XA^FDZTO2^FS^XZ', state: 'failed', reason: 'paper_out', createdAt: 3_500, updatedAt: 4_000 } },
+    {
+      op: 'shipment.put',
+      shipment: {
+        ...shipped,
+        shipmentId: 'S-2',
+        orderId: 'O2',
+        waybill: 'ZTO2',
+        state: 'labelling',
+        reasonCode: 'PKL_PRINT_FAILED',
+        labelJobId: 'J-2',
+        shippedAt: null,
+        updatedAt: 4_000,
+      },
+    },
+    {
+      op: 'printjob.put',
+      job: {
+        jobId: 'J-2',
+        shipmentId: 'S-2',
+        printerId: 'prn-1',
+        format: 'zpl',
+        data: '^XA^FDZTO2^FS^XZ',
+        state: 'failed',
+        reason: 'paper_out',
+        createdAt: 3_500,
+        updatedAt: 4_000,
+      },
+    },
   ]);
 });
 afterEach(async () => {
@@ -49,8 +78,7 @@ afterEach(async () => {
 const reprint = (shipmentId: string, body: Record<string, unknown>, headers: Record<string, string> = asStation) =>
   h.app.inject({ method: 'POST', url: `/api/v1/shipments/${shipmentId}/reprint`, headers, payload: body });
 
-const reprintedEvents = (shipmentId: string) =>
-  h.store.eventsForSubject(`shipment:${shipmentId}`, 100).filter((e) => e.type === 'shipment.reprinted');
+const reprintedEvents = (shipmentId: string) => h.store.eventsForSubject(`shipment:${shipmentId}`, 100).filter((e) => e.type === 'shipment.reprinted');
 
 describe('GET /api/v1/print/exceptions', () => {
   it('lists failed labels with printer and cause for any token', async () => {
@@ -170,7 +198,11 @@ describe('POST /api/v1/shipments/:shipmentId/reprint', () => {
       expect(res.statusCode, reason).toBe(400);
       expect(res.json().error.details.reason).toContain(reason);
     }
-    const anonymous = await h.app.inject({ method: 'POST', url: '/api/v1/shipments/S-1/reprint', payload: { supervisor: 'li', password: PASSWORD, request_id: 'r' } });
+    const anonymous = await h.app.inject({
+      method: 'POST',
+      url: '/api/v1/shipments/S-1/reprint',
+      payload: { supervisor: 'li', password: PASSWORD, request_id: 'r' },
+    });
     expect(anonymous.statusCode).toBe(401);
     expect(h.store.printJobsForShipment('S-1')).toHaveLength(1);
   });
@@ -237,7 +269,12 @@ describe('POST /api/v1/shipments/:shipmentId/ship-unlabelled (direct shipment of
     expect(printed.statusCode).toBe(409);
     expect(printed.json().error).toMatchObject({ code: 'PKL_SHIPMENT_STATE', details: { action: 'ship without label' } });
     // The buyer asked for a refund after the label failed: the parcel must be pulled, not shipped.
-    const res = await h.app.inject({ method: 'POST', url: '/api/v1/orders', headers: asAdmin, payload: [wireOrder('O2', { revision: 2, flags: { refunded: true } })] });
+    const res = await h.app.inject({
+      method: 'POST',
+      url: '/api/v1/orders',
+      headers: asAdmin,
+      payload: [wireOrder('O2', { revision: 2, flags: { refunded: true } })],
+    });
     expect(res.statusCode).toBe(200);
     const refused = await ship('S-2', { supervisor: 'li', password: PASSWORD, request_id: 'u-4' });
     expect(refused.statusCode).toBe(409);

@@ -80,7 +80,12 @@ describe('request guard on the API', () => {
         s.on('data', (b: Buffer) => (out += b.toString()));
         s.on('end', () => resolve(out));
       });
-    for (const path of ['/docs/static/../../../../etc/passwd', '/docs/static/..%2f..%2f..%2fetc%2fpasswd', '/docs/static/%2e%2e/%2e%2e/etc/passwd', '/docs/static/..\\..\\etc\\passwd']) {
+    for (const path of [
+      '/docs/static/../../../../etc/passwd',
+      '/docs/static/..%2f..%2f..%2fetc%2fpasswd',
+      '/docs/static/%2e%2e/%2e%2e/etc/passwd',
+      '/docs/static/..\\..\\etc\\passwd',
+    ]) {
       const res = await raw(path);
       expect(res.split('\r\n')[0], path).toBe('HTTP/1.1 404 Not Found');
       expect(res).toContain('PKL_NOT_FOUND');

@@ -46,9 +46,7 @@ describe('GET /api/v1/shipments', () => {
     const res = await get('/api/v1/shipments');
     expect(res.statusCode).toBe(200);
     const body = res.json();
-    expect(body.shipments.map((s: { shipment_id: string }) => s.shipment_id)).toEqual(
-      Array.from({ length: 12 }, (_, i) => `S-${12 - i}`),
-    );
+    expect(body.shipments.map((s: { shipment_id: string }) => s.shipment_id)).toEqual(Array.from({ length: 12 }, (_, i) => `S-${12 - i}`));
     expect(body.next_before).toBeNull();
     expect(body.shipments[0]).toEqual({
       shipment_id: 'S-12',
@@ -70,8 +68,7 @@ describe('GET /api/v1/shipments', () => {
   });
 
   it('filters by station, state and order', async () => {
-    const ids = async (qs: string) =>
-      (await get(`/api/v1/shipments?${qs}`)).json().shipments.map((s: { shipment_id: string }) => s.shipment_id);
+    const ids = async (qs: string) => (await get(`/api/v1/shipments?${qs}`)).json().shipments.map((s: { shipment_id: string }) => s.shipment_id);
     expect(await ids('station=st-1&state=shipped')).toEqual(['S-12', 'S-8', 'S-4']);
     expect(await ids('order=O1')).toEqual(['S-10', 'S-7', 'S-4', 'S-1']);
     expect(await ids('station=st-2&order=O1&state=held')).toEqual(['S-7', 'S-1']);

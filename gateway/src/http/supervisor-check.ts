@@ -28,7 +28,10 @@ export async function requireSupervisor(
   if (loginGuard) {
     const gate = loginGuard.gate(source, identity);
     if (!gate.ok) {
-      request.log.warn({ ...audit, audit: audit.action, code: 'PKL_LOGIN_THROTTLED', source, reason: gate.reason }, `${audit.action} refused by the login guard`);
+      request.log.warn(
+        { ...audit, audit: audit.action, code: 'PKL_LOGIN_THROTTLED', source, reason: gate.reason },
+        `${audit.action} refused by the login guard`,
+      );
       throw throttled(reply, source, gate.retryAfterMs);
     }
   }

@@ -88,7 +88,16 @@ export function parseTemplate(raw: unknown, source: string): LabelTemplate {
       }
       if (o.lines !== undefined && !int(o.lines, 1, 10)) throw invalid(id, `${at}: lines must be 1..10`);
       if (o.width !== undefined && !int(o.width, 8, wDots)) throw invalid(id, `${at}: width must fit the label`);
-      return { type: 'text', x: o.x as number, y: o.y as number, size: o.size as number, text: o.text, width: (o.width as number | undefined) ?? wDots - (o.x as number), lines: (o.lines as number | undefined) ?? 1, optional: o.optional === true };
+      return {
+        type: 'text',
+        x: o.x as number,
+        y: o.y as number,
+        size: o.size as number,
+        text: o.text,
+        width: (o.width as number | undefined) ?? wDots - (o.x as number),
+        lines: (o.lines as number | undefined) ?? 1,
+        optional: o.optional === true,
+      };
     }
     if (o.type === 'barcode') {
       if (!int(o.height, 20, 600)) throw invalid(id, `${at}: height must be 20..600 dots`);
@@ -105,7 +114,6 @@ export function parseTemplate(raw: unknown, source: string): LabelTemplate {
   const carriers = Array.isArray(t.carriers) ? t.carriers.filter((c): c is string => typeof c === 'string') : [];
   return { id, name: typeof t.name === 'string' ? t.name : id, carriers, widthMm: t.widthMm, heightMm: t.heightMm, dpmm, elements };
 }
-
 
 function fieldValue(d: LabelData, f: TemplateField): string {
   switch (f) {
@@ -140,7 +148,9 @@ function fill(d: LabelData, e: Extract<TemplateElement, { type: 'text' }>): stri
 function checkWaybill(t: LabelTemplate, d: LabelData): void {
   // Letters, digits and "-" only (see zpl-label.ts): a `>` or `"` would mean something to ^BC / BARCODE.
   if (!WAYBILL_RE.test(d.waybill)) {
-    throw new PacklineError('PKL_LABEL_TEMPLATE_ERROR', { reason: `waybill ${JSON.stringify(d.waybill.slice(0, 48))} is not letters, digits and "-" (template ${t.id})` });
+    throw new PacklineError('PKL_LABEL_TEMPLATE_ERROR', {
+      reason: `waybill ${JSON.stringify(d.waybill.slice(0, 48))} is not letters, digits and "-" (template ${t.id})`,
+    });
   }
 }
 

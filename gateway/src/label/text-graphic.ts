@@ -35,7 +35,10 @@ export function drawLine(font: TrueTypeFont, text: string, px: number, template:
     return font.glyph(cp, px);
   });
   const height = font.lineHeight(px);
-  const width = Math.max(1, glyphs.reduce((w, g) => w + g.advance, 0));
+  const width = Math.max(
+    1,
+    glyphs.reduce((w, g) => w + g.advance, 0),
+  );
   const bits = new Uint8Array(width * height);
   let x0 = 0;
   for (const g of glyphs) {

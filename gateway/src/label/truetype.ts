@@ -43,7 +43,10 @@ export class TrueTypeFont {
   private readonly cmap: (cp: number) => number;
   private readonly cache = new Map<string, GlyphBitmap>();
 
-  constructor(bytes: Uint8Array, readonly name = 'font') {
+  constructor(
+    bytes: Uint8Array,
+    readonly name = 'font',
+  ) {
     this.d = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let base = 0;
     if (this.tag(0) === 'ttcf') base = this.d.getUint32(12); // TTC Header: offset of font 0

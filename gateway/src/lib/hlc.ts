@@ -50,12 +50,7 @@ export function compareHlc(a: Hlc, b: Hlc): number {
 
 function isValid(t: Hlc): boolean {
   return (
-    Number.isSafeInteger(t.wallMs) &&
-    t.wallMs >= 0 &&
-    t.wallMs <= WALL_MAX &&
-    Number.isSafeInteger(t.counter) &&
-    t.counter >= 0 &&
-    t.counter <= COUNTER_MAX
+    Number.isSafeInteger(t.wallMs) && t.wallMs >= 0 && t.wallMs <= WALL_MAX && Number.isSafeInteger(t.counter) && t.counter >= 0 && t.counter <= COUNTER_MAX
   );
 }
 

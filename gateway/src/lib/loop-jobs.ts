@@ -53,7 +53,7 @@ export function observeGc(): void {
   if (gcObserver !== null) return;
   gcObserver = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
-      const kind = ((e as PerformanceEntry & { detail?: { kind?: number } }).detail)?.kind ?? -1;
+      const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? -1;
       record(GC_KINDS[kind] ?? 'gc:other', e.duration);
     }
   });

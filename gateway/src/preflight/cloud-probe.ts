@@ -11,7 +11,14 @@ import { SyncCallError, SyncClient } from '../../../cloud-sync/src/sync-client.j
 import type { SyncTransport } from '../../../cloud-sync/src/transport.js';
 import { HttpSyncTransport } from '../../../cloud-sync/src/transports/http-transport.js';
 import { MqttBridgeTransport } from '../../../cloud-sync/src/transports/mqtt-bridge-transport.js';
-import { SYNC_HEADERS, SYNC_PATHS, SYNC_PROTOCOL_VERSION, type ShopAuthorisations, ShopAuthorisations as ShopAuthSchema, signRequest } from '../../../contracts/sync.js';
+import {
+  SYNC_HEADERS,
+  SYNC_PATHS,
+  SYNC_PROTOCOL_VERSION,
+  type ShopAuthorisations,
+  ShopAuthorisations as ShopAuthSchema,
+  signRequest,
+} from '../../../contracts/sync.js';
 import type { Config } from '../config/schema.js';
 import { loadSyncKey } from '../sync/sync-service.js';
 
@@ -60,7 +67,8 @@ export async function probeCloud(opts: CloudProbeOptions): Promise<CloudAnswers 
       const answered = err instanceof SyncCallError && err.answered;
       ping = { ok: false, latencyMs: performance.now() - t0, error: (err as Error).message, answered };
     }
-    const shops = ping.ok || ping.answered ? await fetchShops(transport, config.gatewayId, key, timeoutMs, now) : { ok: false as const, error: 'cloud unreachable' };
+    const shops =
+      ping.ok || ping.answered ? await fetchShops(transport, config.gatewayId, key, timeoutMs, now) : { ok: false as const, error: 'cloud unreachable' };
     const dateHeaderOffsetMs = /^https?:/.test(url) && ping.ok ? await dateHeaderOffset(url, timeoutMs, now) : null;
     return { ping, shops, dateHeaderOffsetMs };
   } finally {

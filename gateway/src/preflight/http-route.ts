@@ -18,7 +18,9 @@ export const PreflightReply = Type.Object(
     generatedAt: Type.Integer({ description: 'epoch ms' }),
     checks: Type.Array(
       Type.Object({
-        id: Type.String({ description: 'stable check id: config, devices, printer-media, scales, scanners, waybill-coverage, shop-auth, disk, clock, cloud, test-print' }),
+        id: Type.String({
+          description: 'stable check id: config, devices, printer-media, scales, scanners, waybill-coverage, shop-auth, disk, clock, cloud, test-print',
+        }),
         title: Type.String(),
         status: Status,
         detail: Type.String(),

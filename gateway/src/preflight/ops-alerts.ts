@@ -93,7 +93,10 @@ export class OpsAlerts implements Component {
       () => ({
         severity: 'critical',
         title: `Preflight FAIL: ${failed.map((c) => c.title).join(', ')}`,
-        text: failed.map((c) => `${c.title}: ${c.detail}`).join('\n').slice(0, 2000),
+        text: failed
+          .map((c) => `${c.title}: ${c.detail}`)
+          .join('\n')
+          .slice(0, 2000),
         details: { failed: failed.map((c) => c.id).join(','), warnings: report.checks.filter((c) => c.status === 'warn').length },
       }),
       'Preflight passes again',

@@ -17,7 +17,10 @@ import { mediaState } from './checks/printer-media.js';
 import type { DeviceWatch } from './device-watch.js';
 
 /** What the ops metrics read of the store (narrow: they never write). */
-export type OpsMetricsStore = Pick<Store, 'eventRowsOfTypes' | 'getShipment' | 'openSyncFailureCount' | 'printExceptions' | 'readEventRows' | 'shippedButIntercepted' | 'stats' | 'waybillCoverage'>;
+export type OpsMetricsStore = Pick<
+  Store,
+  'eventRowsOfTypes' | 'getShipment' | 'openSyncFailureCount' | 'printExceptions' | 'readEventRows' | 'shippedButIntercepted' | 'stats' | 'waybillCoverage'
+>;
 
 /**
  * Log rows looked at per read, and reads per scrape: a scrape after a long pause stays short.

@@ -97,8 +97,16 @@ export class PreflightService {
       checkLabelTemplates(config),
       checkDevices(devices, now),
       checkPrinterMedia(devices.filter((d) => d.role === 'printer')),
-      checkScales(devices.filter((d) => d.role === 'scale').map((d) => ({ id: d.id, online: d.online, last: d.lastWeight })), p.scaleZeroGrams, now),
-      checkScanners(devices.filter((d) => d.role === 'scanner').map((d) => ({ id: d.id, online: d.online, lastScanAt: d.lastScanAt })), p.scannerStaleMinutes, now),
+      checkScales(
+        devices.filter((d) => d.role === 'scale').map((d) => ({ id: d.id, online: d.online, last: d.lastWeight })),
+        p.scaleZeroGrams,
+        now,
+      ),
+      checkScanners(
+        devices.filter((d) => d.role === 'scanner').map((d) => ({ id: d.id, online: d.online, lastScanAt: d.lastScanAt })),
+        p.scannerStaleMinutes,
+        now,
+      ),
       checkWaybillCoverage(store.waybillCoverage(), config.sync.waybillCoverageAlarmPercent),
     ];
     const shops = await this.shopAuth(cloud);

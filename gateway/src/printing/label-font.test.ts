@@ -66,11 +66,19 @@ describe('templates that cannot draw their text are found before a label is', ()
     expect(templateFix(problems[0]!)).toContain('printing.templates.font');
   });
 
-  it("a site template with a character the font lacks, and an unknown template id", () => {
+  it('a site template with a character the font lacks, and an unknown template id', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pkl-tpl-'));
     writeFileSync(
       join(dir, 'odd.json'),
-      JSON.stringify({ id: 'odd', widthMm: 76, heightMm: 130, elements: [{ type: 'barcode', x: 24, y: 150, height: 120 }, { type: 'text', x: 24, y: 10, size: 28, text: '𠀀 {carrier}' }] }),
+      JSON.stringify({
+        id: 'odd',
+        widthMm: 76,
+        heightMm: 130,
+        elements: [
+          { type: 'barcode', x: 24, y: 150, height: 120 },
+          { type: 'text', x: 24, y: 10, size: 28, text: '𠀀 {carrier}' },
+        ],
+      }),
     );
     const problems = new LabelTemplates({ dir, carriers: { ZTO: 'odd', YTO: 'no-such' } }).problems();
     expect(problems.map((e) => e.code).sort()).toEqual(['PKL_TEMPLATE_GLYPH_MISSING', 'PKL_TEMPLATE_NOT_FOUND']);

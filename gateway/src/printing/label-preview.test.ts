@@ -9,7 +9,10 @@ vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 const golden = readFileSync(new URL('../label/golden/sf-basic.zpl', import.meta.url), 'utf8');
 const testPage = (widthDots?: number) =>
-  renderZplTestPage({ printerId: 'prn-1', gatewayId: 'gw-test', jobId: 'T-gw-test-1-0', at: Date.UTC(2026, 10, 27) }, widthDots === undefined ? {} : { widthDots });
+  renderZplTestPage(
+    { printerId: 'prn-1', gatewayId: 'gw-test', jobId: 'T-gw-test-1-0', at: Date.UTC(2026, 10, 27) },
+    widthDots === undefined ? {} : { widthDots },
+  );
 
 /** The PNG signature (RFC 2083 §12.11) and the IHDR width and height (big-endian at 16 and 20). */
 function pngInfo(png: Buffer): { signature: string; width: number; height: number } {

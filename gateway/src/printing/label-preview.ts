@@ -126,7 +126,9 @@ export class LabelPreview implements Component {
     const s = pngSizeFor(data, size);
     const pixels = Math.ceil(s.widthMm * s.dpmm) * Math.ceil(s.heightMm * s.dpmm);
     if (!(s.widthMm > 0 && s.heightMm > 0 && s.dpmm > 0) || pixels > MAX_PIXELS) {
-      return Promise.reject(new PacklineError('PKL_PREVIEW_FAILED', { reason: `label of ${s.widthMm} × ${s.heightMm} mm at ${s.dpmm} dots/mm is too large to draw` }));
+      return Promise.reject(
+        new PacklineError('PKL_PREVIEW_FAILED', { reason: `label of ${s.widthMm} × ${s.heightMm} mm at ${s.dpmm} dots/mm is too large to draw` }),
+      );
     }
     if (this.current !== null && this.queue.length >= this.maxQueued) {
       return Promise.reject(new PacklineError('PKL_OVERLOADED'));

@@ -61,7 +61,12 @@ describe('shipped templates', () => {
     expect(all.get('zto-76x130')).toMatchObject({ widthMm: 76, heightMm: 130 });
   });
 
-  for (const [carrier, id] of [['ZTO', 'zto-76x130'], ['YTO', 'yto-76x130'], ['SF', 'sf-100x150'], ['JT', 'standard-76x130']] as const) {
+  for (const [carrier, id] of [
+    ['ZTO', 'zto-76x130'],
+    ['YTO', 'yto-76x130'],
+    ['SF', 'sf-100x150'],
+    ['JT', 'standard-76x130'],
+  ] as const) {
     it(`${carrier} → ${id}: ZPL and TSPL match their golden files`, () => {
       const d = { ...DATA, carrier };
       const zpl = renderLabel('zpl', d, { templates: all });
@@ -106,15 +111,21 @@ describe('template errors are coded', () => {
   it('refuses unknown fields, missing barcode and bad geometry', () => {
     const base = { id: 'x', widthMm: 76, heightMm: 130, elements: [{ type: 'barcode', x: 10, y: 10, height: 100 }] };
     expect(parseTemplate(base, 'x').id).toBe('x');
-    expect(codeOf(() => parseTemplate({ ...base, elements: [...base.elements, { type: 'text', x: 1, y: 1, size: 20, text: '{nope}' }] }, 'x'))).toBe('PKL_TEMPLATE_INVALID');
+    expect(codeOf(() => parseTemplate({ ...base, elements: [...base.elements, { type: 'text', x: 1, y: 1, size: 20, text: '{nope}' }] }, 'x'))).toBe(
+      'PKL_TEMPLATE_INVALID',
+    );
     expect(codeOf(() => parseTemplate({ ...base, elements: [{ type: 'text', x: 1, y: 1, size: 20, text: 'a' }] }, 'x'))).toBe('PKL_TEMPLATE_INVALID');
     expect(codeOf(() => parseTemplate({ ...base, elements: [{ type: 'barcode', x: 9999, y: 1, height: 100 }] }, 'x'))).toBe('PKL_TEMPLATE_INVALID');
   });
 
   it('an unknown template id, a missing font, a TSPL font name that is not one', () => {
     expect(codeOf(() => renderLabel('zpl', DATA, { templates: new LabelTemplates({ carriers: { ZTO: 'no-such' } }) }))).toBe('PKL_TEMPLATE_NOT_FOUND');
-    expect(codeOf(() => renderLabel('zpl', DATA, { templates: new LabelTemplates({ default: 'zto-76x130', font: '/nonexistent/font.ttf' }) }))).toBe('PKL_TEMPLATE_FONT_INVALID');
-    expect(codeOf(() => renderLabel('tspl', DATA, { templates: new LabelTemplates({ default: 'zto-76x130', tsplFont: 'A"B' }) }))).toBe('PKL_TEMPLATE_FONT_INVALID');
+    expect(codeOf(() => renderLabel('zpl', DATA, { templates: new LabelTemplates({ default: 'zto-76x130', font: '/nonexistent/font.ttf' }) }))).toBe(
+      'PKL_TEMPLATE_FONT_INVALID',
+    );
+    expect(codeOf(() => renderLabel('tspl', DATA, { templates: new LabelTemplates({ default: 'zto-76x130', tsplFont: 'A"B' }) }))).toBe(
+      'PKL_TEMPLATE_FONT_INVALID',
+    );
   });
 
   it('a character the font cannot draw', () => {

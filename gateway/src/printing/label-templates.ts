@@ -34,10 +34,11 @@ export const BUILTIN_TEMPLATE_DIR = [
  * and the rarer characters of real addresses (label-font.test.ts checks both through the cmap);
  * why this one: docs/decisions/0013-newcomer-install.md.
  */
-export const BUNDLED_TEMPLATE_FONT = [
-  fileURLToPath(new URL('../../fonts/wqy-microhei.ttc', import.meta.url)),
-  fileURLToPath(new URL('../../../../gateway/fonts/wqy-microhei.ttc', import.meta.url)),
-].find((f) => existsSync(f)) ?? fileURLToPath(new URL('../../fonts/wqy-microhei.ttc', import.meta.url));
+export const BUNDLED_TEMPLATE_FONT =
+  [
+    fileURLToPath(new URL('../../fonts/wqy-microhei.ttc', import.meta.url)),
+    fileURLToPath(new URL('../../../../gateway/fonts/wqy-microhei.ttc', import.meta.url)),
+  ].find((f) => existsSync(f)) ?? fileURLToPath(new URL('../../fonts/wqy-microhei.ttc', import.meta.url));
 export const DEFAULT_TEMPLATE_FONT = BUNDLED_TEMPLATE_FONT;
 /** The built-in ZPL label for carriers without a template of their own. */
 export const BUILTIN_ZPL_TEMPLATE = 'standard-76x130';
@@ -96,14 +97,17 @@ export class LabelTemplates implements TemplateRenderer {
   constructor(private readonly settings: TemplateSettings = {}) {
     for (const dir of [BUILTIN_TEMPLATE_DIR, settings.dir]) {
       if (dir === undefined || !existsSync(dir)) continue;
-      for (const f of readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
+      for (const f of readdirSync(dir)
+        .filter((n) => n.endsWith('.json'))
+        .sort()) {
         const file = join(dir, f);
         const id = f.replace(/\.json$/, '');
         try {
           const t = parseTemplate(JSON.parse(readFileSync(file, 'utf8')), id);
           this.byId.set(t.id, { ok: true, template: t });
         } catch (err) {
-          const error = err instanceof PacklineError ? err : new PacklineError('PKL_TEMPLATE_INVALID', { template: id, reason: `${file}: ${String(err)}`.slice(0, 200) });
+          const error =
+            err instanceof PacklineError ? err : new PacklineError('PKL_TEMPLATE_INVALID', { template: id, reason: `${file}: ${String(err)}`.slice(0, 200) });
           this.byId.set(id, { ok: false, error });
         }
       }
@@ -167,7 +171,10 @@ export class LabelTemplates implements TemplateRenderer {
       try {
         this.font = TrueTypeFont.load(this.settings.font ?? DEFAULT_TEMPLATE_FONT);
       } catch (err) {
-        this.font = err instanceof PacklineError ? err : new PacklineError('PKL_TEMPLATE_FONT_INVALID', { font: this.settings.font ?? DEFAULT_TEMPLATE_FONT, reason: String(err) });
+        this.font =
+          err instanceof PacklineError
+            ? err
+            : new PacklineError('PKL_TEMPLATE_FONT_INVALID', { font: this.settings.font ?? DEFAULT_TEMPLATE_FONT, reason: String(err) });
       }
     }
     if (this.font instanceof PacklineError) throw this.font;

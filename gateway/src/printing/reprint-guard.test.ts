@@ -127,7 +127,7 @@ describe('lockouts per supervisor and station, persisted', () => {
     const make = () => new ReprintGuard({ maxFailures: 3, windowMs: 60_000, passwordHash: (n) => hashes[n] ?? null, now: () => clock.t, locks });
     const g = make();
     for (let i = 0; i < 3; i++) await g.check('li', 'wrong', 'st-1');
-    expect((await g.check('li', 'correct horse', 'st-1'))).toMatchObject({ ok: false, code: 'PKL_REPRINT_LOCKED' });
+    expect(await g.check('li', 'correct horse', 'st-1')).toMatchObject({ ok: false, code: 'PKL_REPRINT_LOCKED' });
     // The same supervisor at another station is not locked out.
     expect(await g.check('li', 'correct horse', 'st-2')).toEqual({ ok: true, supervisor: 'li' });
     expect(saved.get('li@st-1')).toBe(1_000_000 + 60_000);

@@ -117,7 +117,8 @@ export class ReprintGuard {
     if (!this.tallies.has(key)) {
       // A lock from before a restart still holds.
       const until = this.opts.locks?.load(key) ?? null;
-      if (until !== null && until > this.now()) this.tallies.set(key, { failures: Array(this.opts.maxFailures).fill(until - this.opts.windowMs), lockedUntil: until });
+      if (until !== null && until > this.now())
+        this.tallies.set(key, { failures: Array(this.opts.maxFailures).fill(until - this.opts.windowMs), lockedUntil: until });
     }
     const before = this.tallies.get(key);
     if (before?.lockedUntil != null) {

@@ -83,12 +83,7 @@ function checked(info: TestPageInfo, g: TestPageGeometry) {
   // The widest module that keeps the barcode inside the frame (2 dots as on the label, else 1).
   const module = code128Modules(info.jobId.length) * 2 <= width - 2 * MARGIN ? 2 : 1;
   const mm = (dots: number) => Math.round((dots / dpmm) * 10) / 10;
-  const lines = [
-    `Printer: ${info.printerId}`,
-    `Gateway: ${info.gatewayId}`,
-    `Time: ${formatLocalTime(info.at, info.utcOffsetMin)}`,
-    `Job: ${info.jobId}`,
-  ];
+  const lines = [`Printer: ${info.printerId}`, `Gateway: ${info.gatewayId}`, `Time: ${formatLocalTime(info.at, info.utcOffsetMin)}`, `Job: ${info.jobId}`];
   const area = [`Print area ${width} x ${height} dots`, `= ${mm(width)} x ${mm(height)} mm at ${dpmm} dots/mm`];
   return { width, height, module, lines, area, mm };
 }

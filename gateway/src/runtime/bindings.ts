@@ -2,7 +2,7 @@
  * Which station or line each device serves, derived from the config (the source of truth
  * for bindings; the device table only holds credentials).
  */
-import type { Config, } from '../config/schema.js';
+import type { Config } from '../config/schema.js';
 
 export type { DeviceBinding } from '../station/ports.js';
 import type { DeviceBinding } from '../station/ports.js';

@@ -3,14 +3,23 @@ import { parseConfig } from '../config/load.js';
 import { SIM_WIRE_STATION_ID, type SimWireStation, simFloorScenario, withSimulatedFloor } from './sim-config.js';
 
 const base = () => parseConfig({ sim: { enabled: true, stations: 2, lines: 1 } });
-const wire: SimWireStation = { scaleDefinition: 'mettler-toledo-8217', scalePath: '/tmp/x/scale.driver', indicatorPath: '/tmp/x/scale.indicator', printerPort: 40123 };
+const wire: SimWireStation = {
+  scaleDefinition: 'mettler-toledo-8217',
+  scalePath: '/tmp/x/scale.driver',
+  indicatorPath: '/tmp/x/scale.indicator',
+  printerPort: 40123,
+};
 
 describe('simulated floor config', () => {
   it('adds the wire station with drivers for its scale and printer, as a site config would', () => {
     const c = parseConfig(withSimulatedFloor(base(), { wireStation: wire }));
     expect(c.stations.map((s) => s.id)).toEqual(['st-1', 'st-2', SIM_WIRE_STATION_ID]);
     const byId = new Map(c.devices.map((d) => [d.id, d]));
-    expect(byId.get(`${SIM_WIRE_STATION_ID}-scale`)?.driver).toEqual({ kind: 'scale', definition: 'mettler-toledo-8217', link: { type: 'serial', path: wire.scalePath } });
+    expect(byId.get(`${SIM_WIRE_STATION_ID}-scale`)?.driver).toEqual({
+      kind: 'scale',
+      definition: 'mettler-toledo-8217',
+      link: { type: 'serial', path: wire.scalePath },
+    });
     expect(byId.get(`${SIM_WIRE_STATION_ID}-printer`)?.driver).toEqual({ kind: 'printer', definition: 'zebra-zd420', host: '127.0.0.1', port: 40123 });
     expect(byId.get(`${SIM_WIRE_STATION_ID}-scanner`)?.driver).toBeUndefined();
   });
@@ -22,7 +31,13 @@ describe('simulated floor config', () => {
     expect(s.wireStations).toEqual([
       expect.objectContaining({
         id: SIM_WIRE_STATION_ID,
-        scale: { protocol: 'toledo-8217', options: { unit: 'kg' }, line: { baudRate: 9600, dataBits: 7, parity: 'even', stopBits: 1 }, driverPath: wire.scalePath, devicePath: wire.indicatorPath },
+        scale: {
+          protocol: 'toledo-8217',
+          options: { unit: 'kg' },
+          line: { baudRate: 9600, dataBits: 7, parity: 'even', stopBits: 1 },
+          driverPath: wire.scalePath,
+          devicePath: wire.indicatorPath,
+        },
         printer: { port: 40123 },
       }),
     ]);

@@ -110,7 +110,15 @@ export function withSimulatedFloor(c: Readonly<Config>, options: SimFloorOptions
       },
       { id: `${st}-display`, role: 'display', station: st, model: 'sim-display' },
     );
-    out.stations.push({ id: st, scanner: `${st}-scanner`, scale: `${st}-scale`, printer: `${st}-printer`, display: `${st}-display`, channel: 1, verifyItems: 'always' });
+    out.stations.push({
+      id: st,
+      scanner: `${st}-scanner`,
+      scale: `${st}-scale`,
+      printer: `${st}-printer`,
+      display: `${st}-display`,
+      channel: 1,
+      verifyItems: 'always',
+    });
   }
   return out;
 }

@@ -52,16 +52,7 @@ export interface Order {
   updatedAt: number;
 }
 
-export const SHIPMENT_STATES = [
-  'verifying',
-  'weighing',
-  'held',
-  'intercepted',
-  'labelling',
-  'printed',
-  'shipped',
-  'abandoned',
-] as const;
+export const SHIPMENT_STATES = ['verifying', 'weighing', 'held', 'intercepted', 'labelling', 'printed', 'shipped', 'abandoned'] as const;
 export type ShipmentState = (typeof SHIPMENT_STATES)[number];
 /** States a shipment never leaves; every other state is "open" (see Store.openShipments). */
 export const FINAL_SHIPMENT_STATES: readonly ShipmentState[] = ['shipped', 'abandoned'];

@@ -60,18 +60,10 @@ function compact(data: Record<string, string | number | boolean | null | undefin
   return out;
 }
 
-export function shipmentEvent(
-  type: EventType,
-  shipmentId: string,
-  data: Record<string, string | number | boolean | null | undefined>,
-): StationWrite {
+export function shipmentEvent(type: EventType, shipmentId: string, data: Record<string, string | number | boolean | null | undefined>): StationWrite {
   return { op: 'event', type, subject: `shipment:${shipmentId}`, data: compact(data) };
 }
 
-export function lineEvent(
-  type: EventType,
-  lineId: string,
-  data: Record<string, string | number | boolean | null | undefined>,
-): StationWrite {
+export function lineEvent(type: EventType, lineId: string, data: Record<string, string | number | boolean | null | undefined>): StationWrite {
   return { op: 'event', type, subject: `line:${lineId}`, data: compact(data) };
 }

@@ -55,7 +55,6 @@ export interface EventOwner {
   submit(event: DeviceEvent, settle: (outcome: Outcome) => void): boolean;
 }
 
-
 /** The order cache and shipment rows the deciders read (synchronous WAL reads, no I/O wait). */
 export interface FlowReads {
   getOrder(orderId: string): Order | null;

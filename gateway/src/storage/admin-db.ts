@@ -41,10 +41,7 @@ export interface AdminDb {
   write(ops: WriteOp[]): WriteResult;
   getMeta(key: string): string | null;
   /** Read side for the CLI (`packline sync …`, `packline print exceptions`). */
-  readonly reader: Pick<
-    StoreReader,
-    'syncFailures' | 'getSyncFailure' | 'openSyncFailureCount' | 'lastSeq' | 'waybillCoverage' | 'printExceptions'
-  >;
+  readonly reader: Pick<StoreReader, 'syncFailures' | 'getSyncFailure' | 'openSyncFailureCount' | 'lastSeq' | 'waybillCoverage' | 'printExceptions'>;
   close(): void;
 }
 

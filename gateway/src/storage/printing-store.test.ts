@@ -64,7 +64,10 @@ describe('supervisors in the store', () => {
 
   it('puts, replaces, lists (without hashes) and deletes supervisors', async () => {
     const { store } = await started();
-    await store.write([{ op: 'supervisor.put', supervisor: sup() }, { op: 'supervisor.put', supervisor: sup({ name: 'wang' }) }]);
+    await store.write([
+      { op: 'supervisor.put', supervisor: sup() },
+      { op: 'supervisor.put', supervisor: sup({ name: 'wang' }) },
+    ]);
     expect(store.getSupervisor('李主管')).toEqual(sup());
     expect(store.getSupervisor('nobody')).toBeNull();
     await store.write([{ op: 'supervisor.put', supervisor: sup({ secretHash: 'scrypt$new', rotatedAt: 2_000 }) }]);
@@ -182,9 +185,7 @@ describe('print exceptions', () => {
     await store.stop();
     const raw = new Database(join(dir, DB_FILE), { readonly: true });
     try {
-      const plan = raw
-        .prepare(`EXPLAIN QUERY PLAN ${FAILED_JOBS_SQL}`)
-        .all(10) as Array<{ detail: string }>;
+      const plan = raw.prepare(`EXPLAIN QUERY PLAN ${FAILED_JOBS_SQL}`).all(10) as Array<{ detail: string }>;
       expect(plan[0]?.detail).toBe('SCAN f USING INDEX print_jobs_failed');
     } finally {
       raw.close();

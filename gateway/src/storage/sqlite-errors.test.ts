@@ -30,7 +30,10 @@ describe('toStoreError', () => {
   it('maps constraint violations to PKL_STORE_OP_INVALID and other SQLite errors to PKL_STORE_UNAVAILABLE', () => {
     const db = new Database(':memory:');
     db.exec("CREATE TABLE t (v TEXT NOT NULL CHECK (v <> 'bad'))");
-    const c = toStoreError(thrown(() => db.prepare("INSERT INTO t VALUES ('bad')").run()), { op: 'x.put' });
+    const c = toStoreError(
+      thrown(() => db.prepare("INSERT INTO t VALUES ('bad')").run()),
+      { op: 'x.put' },
+    );
     expect(c.code).toBe('PKL_STORE_OP_INVALID');
     expect(c.details).toMatchObject({ op: 'x.put' });
     const u = toStoreError(thrown(() => db.prepare('SELECT * FROM missing').run()));

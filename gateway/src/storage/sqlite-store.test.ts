@@ -122,9 +122,7 @@ describe('SqliteStore: write ops', () => {
     expect(stale.stale).toEqual([0]);
     expect(store.getOrder('O-1')?.shop).toBe('shop-a');
     expect(store.findOrderByBarcode('X')).toBeNull();
-    const newer = await store.write([
-      { op: 'order.put', order: anOrder({ revision: 6, shop: 'new', barcodes: ['Y'], waybill: null, printData: null }) },
-    ]);
+    const newer = await store.write([{ op: 'order.put', order: anOrder({ revision: 6, shop: 'new', barcodes: ['Y'], waybill: null, printData: null }) }]);
     expect(newer.stale).toBeUndefined();
     const o = store.getOrder('O-1');
     expect(o).toMatchObject({ shop: 'new', revision: 6, barcodes: ['Y'], waybill: null, printData: null });
@@ -156,7 +154,10 @@ describe('SqliteStore: write ops', () => {
     const shipped = aShipment({ state: 'shipped', actualGrams: 801, waybill: 'W1', shippedAt: 5_000, updatedAt: 5_000 });
     await store.write([
       { op: 'shipment.put', shipment: shipped },
-      { op: 'shipment.put', shipment: aShipment({ shipmentId: 'S-2', orderId: 'O-2', openedAt: 2_000, updatedAt: 2_000, state: 'held', reasonCode: 'PKL_WEIGHT_OUT_OF_TOLERANCE' }) },
+      {
+        op: 'shipment.put',
+        shipment: aShipment({ shipmentId: 'S-2', orderId: 'O-2', openedAt: 2_000, updatedAt: 2_000, state: 'held', reasonCode: 'PKL_WEIGHT_OUT_OF_TOLERANCE' }),
+      },
       { op: 'shipment.put', shipment: aShipment({ shipmentId: 'S-3', stationId: 'st-2', openedAt: 3_000, updatedAt: 3_000 }) },
     ]);
     expect(store.getShipment('S-1')).toEqual(shipped);
@@ -187,7 +188,10 @@ describe('SqliteStore: write ops', () => {
 
   it('device.put / device.delete; deleting an unknown device is PKL_DEVICE_UNKNOWN', async () => {
     const { store } = await started();
-    await store.write([{ op: 'device.put', device: aDevice() }, { op: 'device.put', device: aDevice({ deviceId: 'printer-1', role: 'printer', station: null, model: null }) }]);
+    await store.write([
+      { op: 'device.put', device: aDevice() },
+      { op: 'device.put', device: aDevice({ deviceId: 'printer-1', role: 'printer', station: null, model: null }) },
+    ]);
     expect(store.getDevice('scale-1')).toEqual(aDevice());
     expect(store.listDevices().map((d) => d.deviceId)).toEqual(['printer-1', 'scale-1']);
     await store.write([{ op: 'device.delete', deviceId: 'scale-1' }]);
@@ -257,7 +261,10 @@ describe('SqliteStore: units, group commit and the event log', () => {
       [{ op: 'event', type: 't', subject: 's', data: { n: 10n } }],
       [{ op: 'printjob.put', job: { ...aPrintJob(), format: 'pdf' } }],
       [{ op: 'device.put', device: { ...aDevice(), secretHash: undefined } }],
-      [{ op: 'shipment.put', shipment: aShipment() }, { op: 'event', type: 't', subject: 's', data: () => 1 }],
+      [
+        { op: 'shipment.put', shipment: aShipment() },
+        { op: 'event', type: 't', subject: 's', data: () => 1 },
+      ],
     ];
     for (const ops of bad) await expectCode(store.write(ops as WriteOp[]), 'PKL_STORE_OP_INVALID');
     expect(store.getShipment('S-1')).toBeNull();

@@ -170,10 +170,8 @@ export class SqliteStore implements Store {
           if (m.t === 'ready') resolve(m);
           else if (m.t === 'fatal') reject(deserializeError(m.error));
         };
-        onError = (err) =>
-          reject(new PacklineError('PKL_STORE_UNAVAILABLE', { reason: `writer failed: ${err.message}` }, { cause: err }));
-        onExit = (code) =>
-          reject(new PacklineError('PKL_STORE_UNAVAILABLE', { reason: `writer exited with code ${code} while opening` }));
+        onError = (err) => reject(new PacklineError('PKL_STORE_UNAVAILABLE', { reason: `writer failed: ${err.message}` }, { cause: err }));
+        onExit = (code) => reject(new PacklineError('PKL_STORE_UNAVAILABLE', { reason: `writer exited with code ${code} while opening` }));
         worker.on('message', onMsg);
         worker.once('error', onError);
         worker.once('exit', onExit);
@@ -193,9 +191,7 @@ export class SqliteStore implements Store {
       detach();
       await worker.terminate();
       this.worker = null;
-      throw err instanceof PacklineError
-        ? err
-        : new PacklineError('PKL_STORE_UNAVAILABLE', { reason: String(err) }, { cause: err });
+      throw err instanceof PacklineError ? err : new PacklineError('PKL_STORE_UNAVAILABLE', { reason: String(err) }, { cause: err });
     }
     worker.on('message', (m: FromWriter) => timeJob('store:commit-done', () => this.onWriterMessage(m)));
     worker.on('error', (err) => {
@@ -237,8 +233,7 @@ export class SqliteStore implements Store {
       else if (m.t === 'coverage') {
         this.coverage = { at: performance.now(), value: { open: m.open, withWaybill: m.withWaybill } };
         this.coverageAsked = false;
-      }
-      else if (m.t === 'error' && m.reason !== lastError) {
+      } else if (m.t === 'error' && m.reason !== lastError) {
         lastError = m.reason;
         this.log.warn({ reason: m.reason }, 'WAL checkpoint failed; the writer checkpoints itself if the WAL grows');
       }
@@ -303,7 +298,13 @@ export class SqliteStore implements Store {
     }
     const id = this.nextId++;
     return new Promise<WriteResult>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, touchesCoverage: Array.isArray(ops) && ops.some((o) => o?.op === 'order.put' || o?.op === 'order.flags' || o?.op === 'order.hold' || o?.op === 'shipment.put'), ops });
+      this.pending.set(id, {
+        resolve,
+        reject,
+        touchesCoverage:
+          Array.isArray(ops) && ops.some((o) => o?.op === 'order.put' || o?.op === 'order.flags' || o?.op === 'order.hold' || o?.op === 'shipment.put'),
+        ops,
+      });
       const msg: ToWriter = { t: 'unit', id, ops, clockUnsynced: !(this.opts.clockSynced?.() ?? true) };
       try {
         this.worker!.postMessage(msg);

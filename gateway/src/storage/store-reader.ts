@@ -292,23 +292,13 @@ export class StoreReader {
     this.s = {
       order: db.prepare('SELECT * FROM orders WHERE order_id = ?'),
       orderBarcodes: db.prepare('SELECT code FROM order_barcodes WHERE order_id = ? ORDER BY rowid').pluck(),
-      orderByCode: db.prepare(
-        'SELECT o.* FROM order_barcodes b JOIN orders o ON o.order_id = b.order_id WHERE b.code = ?',
-      ),
-      orderByWaybill: db.prepare(
-        'SELECT * FROM orders WHERE waybill = ? AND waybill IS NOT NULL ORDER BY updated_at DESC LIMIT 1',
-      ),
+      orderByCode: db.prepare('SELECT o.* FROM order_barcodes b JOIN orders o ON o.order_id = b.order_id WHERE b.code = ?'),
+      orderByWaybill: db.prepare('SELECT * FROM orders WHERE waybill = ? AND waybill IS NOT NULL ORDER BY updated_at DESC LIMIT 1'),
       shipment: db.prepare('SELECT * FROM shipments WHERE shipment_id = ?'),
-      openShipments: db.prepare(
-        `SELECT * FROM shipments WHERE state NOT IN (${FINAL_LIST}) ORDER BY opened_at, shipment_id`,
-      ),
-      latestForOrder: db.prepare(
-        'SELECT * FROM shipments WHERE order_id = ? ORDER BY opened_at DESC, updated_at DESC LIMIT 1',
-      ),
+      openShipments: db.prepare(`SELECT * FROM shipments WHERE state NOT IN (${FINAL_LIST}) ORDER BY opened_at, shipment_id`),
+      latestForOrder: db.prepare('SELECT * FROM shipments WHERE order_id = ? ORDER BY opened_at DESC, updated_at DESC LIMIT 1'),
       printJob: db.prepare('SELECT * FROM print_jobs WHERE job_id = ?'),
-      pendingJobs: db.prepare(
-        "SELECT * FROM print_jobs WHERE state IN ('queued','sent','printing') ORDER BY created_at, job_id",
-      ),
+      pendingJobs: db.prepare("SELECT * FROM print_jobs WHERE state IN ('queued','sent','printing') ORDER BY created_at, job_id"),
       dedupe: db.prepare('SELECT seq FROM dedupe WHERE device_id = ? AND msg_id = ?'),
       device: db.prepare('SELECT * FROM devices WHERE device_id = ?'),
       devices: db.prepare('SELECT * FROM devices ORDER BY device_id'),
@@ -365,10 +355,10 @@ export class StoreReader {
   listShipments(q: ShipmentQuery): Shipment[] {
     const where: string[] = [];
     const args: (string | number)[] = [];
-    if (q.stationId !== undefined) (where.push('station_id = ?'), args.push(q.stationId));
-    if (q.state !== undefined) (where.push('state = ?'), args.push(q.state));
-    if (q.orderId !== undefined) (where.push('order_id = ?'), args.push(q.orderId));
-    if (q.before !== undefined) (where.push('updated_at < ?'), args.push(q.before));
+    if (q.stationId !== undefined) where.push('station_id = ?'), args.push(q.stationId);
+    if (q.state !== undefined) where.push('state = ?'), args.push(q.state);
+    if (q.orderId !== undefined) where.push('order_id = ?'), args.push(q.orderId);
+    if (q.before !== undefined) where.push('updated_at < ?'), args.push(q.before);
     args.push(clampLimit(q.limit, 100, MAX_LIST_LIMIT));
     // At most 16 filter combinations: prepare each once (the station flow asks for an
     // order's shipments at every step, and preparing showed up in the core benchmark profile).
@@ -481,10 +471,7 @@ export class StoreReader {
   syncFailures(q: { state?: SyncFailureState | 'open'; limit?: number } = {}): SyncFailure[] {
     const limit = clampLimit(q.limit, 100, MAX_LIST_LIMIT);
     const state = q.state ?? 'open';
-    const rows =
-      state === 'open'
-        ? this.s.syncFailuresOpen.all(limit)
-        : this.s.syncFailuresByState.all(state, limit);
+    const rows = state === 'open' ? this.s.syncFailuresOpen.all(limit) : this.s.syncFailuresByState.all(state, limit);
     return (rows as SyncFailureRow[]).map(toSyncFailure);
   }
 

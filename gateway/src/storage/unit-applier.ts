@@ -74,9 +74,7 @@ export class UnitApplier {
         INSERT OR REPLACE INTO print_jobs (job_id, shipment_id, printer_id, format, data, state, reason,
           created_at, updated_at)
         VALUES (@jobId, @shipmentId, @printerId, @format, @data, @state, @reason, @createdAt, @updatedAt)`),
-      eventInsert: db.prepare(
-        'INSERT INTO events (hlc, boot, clock_unsynced, type, subject, data) VALUES (?, ?, ?, ?, ?, ?)',
-      ),
+      eventInsert: db.prepare('INSERT INTO events (hlc, boot, clock_unsynced, type, subject, data) VALUES (?, ?, ?, ?, ?, ?)'),
       dedupeInsert: db.prepare('INSERT OR IGNORE INTO dedupe (device_id, msg_id, at) VALUES (?, ?, ?)'),
       dedupeSeq: db.prepare('UPDATE dedupe SET seq = ? WHERE device_id = ? AND msg_id = ?'),
       deviceUpsert: db.prepare(`
@@ -91,9 +89,7 @@ export class UnitApplier {
         INSERT OR REPLACE INTO supervisors (name, secret_hash, created_at, rotated_at)
         VALUES (@name, @secretHash, @createdAt, @rotatedAt)`),
       supervisorDelete: db.prepare('DELETE FROM supervisors WHERE name = ?'),
-      metaPut: db.prepare(
-        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
-      ),
+      metaPut: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
       metaGet: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
       metaDelete: db.prepare('DELETE FROM meta WHERE key = ?'),
       // A key range (the primary key), not LIKE: the scan touches held rows only.
@@ -105,9 +101,7 @@ export class UnitApplier {
         VALUES (?, ?, ?, 'failed', 1, ?, ?, NULL)
         ON CONFLICT(seq) DO UPDATE SET code = excluded.code, reason = excluded.reason, state = 'failed',
           attempts = attempts + 1, last_failed_at = excluded.last_failed_at, resolved_at = NULL`),
-      syncFailState: db.prepare(
-        'UPDATE sync_failures SET state = ?, resolved_at = CASE WHEN ? = \'resolved\' THEN ? ELSE NULL END WHERE seq = ?',
-      ),
+      syncFailState: db.prepare("UPDATE sync_failures SET state = ?, resolved_at = CASE WHEN ? = 'resolved' THEN ? ELSE NULL END WHERE seq = ?"),
     };
   }
 

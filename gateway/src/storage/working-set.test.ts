@@ -30,15 +30,25 @@ const CODES = ['C-A', 'C-B', 'C-C', 'C-D'];
 const SHIPMENTS = ['S-1', 'S-2', 'S-3', 'S-4'];
 
 const opArb: fc.Arbitrary<WriteOp> = fc.oneof(
-  fc.record({ id: fc.constantFrom(...ORDERS), rev: fc.integer({ min: 1, max: 6 }), codes: fc.subarray(CODES), waybill: fc.option(fc.constant('W-1')) }).map(
-    ({ id, rev, codes, waybill }): WriteOp => ({ op: 'order.put', order: anOrder({ orderId: id, revision: rev, barcodes: codes, waybill }) }),
-  ),
-  fc.record({ id: fc.constantFrom(...ORDERS), cancelled: fc.boolean(), rev: fc.option(fc.integer({ min: 1, max: 6 }), { nil: undefined }) }).map(
-    ({ id, cancelled, rev }): WriteOp => ({ op: 'order.flags', orderId: id, flags: { cancelled }, ...(rev === undefined ? {} : { revision: rev }) }),
-  ),
-  fc.record({ sid: fc.constantFrom(...SHIPMENTS), oid: fc.constantFrom(...ORDERS), at: fc.integer({ min: 1, max: 5 }), state: fc.constantFrom('verifying' as const, 'weighing' as const, 'shipped' as const) }).map(
-    ({ sid, oid, at, state }): WriteOp => ({ op: 'shipment.put', shipment: aShipment({ shipmentId: sid, orderId: oid, updatedAt: at, state, scanned: { x: at } }) }),
-  ),
+  fc
+    .record({ id: fc.constantFrom(...ORDERS), rev: fc.integer({ min: 1, max: 6 }), codes: fc.subarray(CODES), waybill: fc.option(fc.constant('W-1')) })
+    .map(({ id, rev, codes, waybill }): WriteOp => ({ op: 'order.put', order: anOrder({ orderId: id, revision: rev, barcodes: codes, waybill }) })),
+  fc
+    .record({ id: fc.constantFrom(...ORDERS), cancelled: fc.boolean(), rev: fc.option(fc.integer({ min: 1, max: 6 }), { nil: undefined }) })
+    .map(({ id, cancelled, rev }): WriteOp => ({ op: 'order.flags', orderId: id, flags: { cancelled }, ...(rev === undefined ? {} : { revision: rev }) })),
+  fc
+    .record({
+      sid: fc.constantFrom(...SHIPMENTS),
+      oid: fc.constantFrom(...ORDERS),
+      at: fc.integer({ min: 1, max: 5 }),
+      state: fc.constantFrom('verifying' as const, 'weighing' as const, 'shipped' as const),
+    })
+    .map(
+      ({ sid, oid, at, state }): WriteOp => ({
+        op: 'shipment.put',
+        shipment: aShipment({ shipmentId: sid, orderId: oid, updatedAt: at, state, scanned: { x: at } }),
+      }),
+    ),
 );
 
 describe('store working set', () => {

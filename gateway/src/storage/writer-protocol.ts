@@ -23,9 +23,7 @@ export type ToWriter =
   /** Finish every unit received before this message, close the database, then exit. */
   | { t: 'stop' };
 
-export type UnitOutcome =
-  | { id: number; ok: true; seqs: number[]; stale?: number[] }
-  | { id: number; ok: false; error: SerializedError };
+export type UnitOutcome = { id: number; ok: true; seqs: number[]; stale?: number[] } | { id: number; ok: false; error: SerializedError };
 
 export type FromWriter =
   | { t: 'ready'; boot: number; migrated: number[] }

@@ -59,9 +59,7 @@ try {
 
 const pruneAge = db.prepare('DELETE FROM dedupe WHERE at < ?');
 // Deletes the oldest rows beyond the bound; walks the `at` index only as far as maxRows.
-const pruneCount = db.prepare(
-  'DELETE FROM dedupe WHERE at <= (SELECT at FROM dedupe ORDER BY at DESC LIMIT 1 OFFSET ?)',
-);
+const pruneCount = db.prepare('DELETE FROM dedupe WHERE at <= (SELECT at FROM dedupe ORDER BY at DESC LIMIT 1 OFFSET ?)');
 let lastPrune = 0;
 
 let queue: QueuedUnit[] = [];

@@ -25,14 +25,22 @@ import { StoreSyncAdapter } from './sync-store-adapter.js';
 let dir: string;
 let store: Store;
 let adapter: StoreSyncAdapter;
-const apply = (cs: Change[], cursor: string) => adapter.applyChanges(cs.map((change) => ({ change })), cursor);
+const apply = (cs: Change[], cursor: string) =>
+  adapter.applyChanges(
+    cs.map((change) => ({ change })),
+    cursor,
+  );
 let run = 0;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'packline-cbo-'));
   store = openStore({ dataDir: dir, logger: createLogger('silent') });
   await store.start();
-  adapter = new StoreSyncAdapter(store, () => undefined, () => 5_000);
+  adapter = new StoreSyncAdapter(
+    store,
+    () => undefined,
+    () => 5_000,
+  );
 });
 
 afterAll(async () => {
@@ -59,10 +67,7 @@ let cursor = 0;
 const nextCursor = () => String(++cursor);
 
 /** A delivery to the gateway: a feed page, an HTTP import, or a scan at a station. */
-type Step =
-  | { kind: 'block'; i: number }
-  | { kind: 'upsert'; via: 'feed' | 'http'; snapshot: number }
-  | { kind: 'scan' };
+type Step = { kind: 'block'; i: number } | { kind: 'upsert'; via: 'feed' | 'http'; snapshot: number } | { kind: 'scan' };
 
 const scenario = fc
   .record({
@@ -79,7 +84,10 @@ const scenario = fc
       ...s.upserts.map((u) => ({ kind: 'upsert' as const, via: u.via, snapshot: Math.min(u.snapshot, s.blocks.length) })),
       ...Array.from({ length: s.scans }, () => ({ kind: 'scan' as const })),
     ];
-    const order = steps.map((st, i) => ({ st, k: s.keys[i % s.keys.length]! + i * 1e-9 })).sort((a, b) => a.k - b.k).map((x) => x.st);
+    const order = steps
+      .map((st, i) => ({ st, k: s.keys[i % s.keys.length]! + i * 1e-9 }))
+      .sort((a, b) => a.k - b.k)
+      .map((x) => x.st);
     return { blocks: s.blocks, steps: order, samePage: s.samePage };
   });
 

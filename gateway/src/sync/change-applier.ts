@@ -150,11 +150,7 @@ function alreadyAnswered(store: ChangeReads, orderId: string, requestId: string)
   return false;
 }
 
-function answerCancel(
-  store: ChangeReads,
-  c: Extract<Change, { kind: 'order.cancel_request' }>,
-  cached: boolean,
-): WriteOp[] {
+function answerCancel(store: ChangeReads, c: Extract<Change, { kind: 'order.cancel_request' }>, cached: boolean): WriteOp[] {
   const subject = `order:${c.order_id}`;
   const latest = store.latestShipmentForOrder(c.order_id);
   if (latest === null || NOT_STARTED.has(latest.state)) {

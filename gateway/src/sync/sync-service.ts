@@ -245,9 +245,7 @@ export class SyncService {
       });
     } else if (s.state === 'online' && this.contractAlerted) {
       this.contractAlerted = false;
-      this.opts.alerts?.notify(
-        resolvedAlert('sync.contract', { title: 'Cloud answers match the sync contract again', text: 'Sync resumed.', at: this.now() }),
-      );
+      this.opts.alerts?.notify(resolvedAlert('sync.contract', { title: 'Cloud answers match the sync contract again', text: 'Sync resumed.', at: this.now() }));
     }
     this.publish();
   }

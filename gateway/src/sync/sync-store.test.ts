@@ -22,14 +22,22 @@ let dir: string;
 let store: Store;
 let touched: string[][];
 let adapter: StoreSyncAdapter;
-const apply = (cs: Change[], cursor: string) => adapter.applyChanges(cs.map((change) => ({ change })), cursor);
+const apply = (cs: Change[], cursor: string) =>
+  adapter.applyChanges(
+    cs.map((change) => ({ change })),
+    cursor,
+  );
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'packline-sync-'));
   store = openStore({ dataDir: dir, logger: createLogger('silent') });
   await store.start();
   touched = [];
-  adapter = new StoreSyncAdapter(store, (ids) => touched.push(ids), () => 5_000);
+  adapter = new StoreSyncAdapter(
+    store,
+    (ids) => touched.push(ids),
+    () => 5_000,
+  );
 });
 
 afterEach(async () => {
@@ -104,11 +112,19 @@ describe('inbound changes', () => {
       { cursor: '8', kind: 'order.upsert', order: wireOrder('O-OK', 1) },
     ];
     const r = await apply(page, '8');
-    expect(r).toMatchObject({ applied: 1, skipped: 0, quarantined: [{ cursor: '7', kind: 'order.upsert', order_id: 'O-BIG', code: CHANGE_REJECT_CODES.unapplicable }] });
+    expect(r).toMatchObject({
+      applied: 1,
+      skipped: 0,
+      quarantined: [{ cursor: '7', kind: 'order.upsert', order_id: 'O-BIG', code: CHANGE_REJECT_CODES.unapplicable }],
+    });
     expect(store.getOrder('O-OK')).not.toBeNull();
     expect(store.getOrder('O-BIG')).toBeNull();
     expect(store.getMeta(META_INBOUND_CURSOR)).toBe('8');
-    expect(store.lastEvent('order:O-BIG', SYNC_EVENT.changeRejected)?.data).toMatchObject({ cursor: '7', code: CHANGE_REJECT_CODES.unapplicable, change: expect.stringContaining('O-BIG') });
+    expect(store.lastEvent('order:O-BIG', SYNC_EVENT.changeRejected)?.data).toMatchObject({
+      cursor: '7',
+      code: CHANGE_REJECT_CODES.unapplicable,
+      change: expect.stringContaining('O-BIG'),
+    });
   });
 
   it('upserts orders and applies status changes once, storing the cursor in the same unit', async () => {

@@ -90,9 +90,23 @@ async function issue(openssl: string, dir: string, o: { key: string; cert: strin
     await ssl(openssl, ['req', '-new', '-key', o.key, '-subj', o.subject, '-out', csr]);
     await writeFile(extFile, `${o.ext.join('\n')}\n`);
     await ssl(openssl, [
-      'x509', '-req', '-in', csr, '-CA', join(dir, 'ca.crt'), '-CAkey', join(dir, 'ca.key'),
-      '-set_serial', `0x${randomBytes(16).toString('hex')}`, '-days', String(o.days), '-sha256',
-      '-extfile', extFile, '-out', o.cert,
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      join(dir, 'ca.crt'),
+      '-CAkey',
+      join(dir, 'ca.key'),
+      '-set_serial',
+      `0x${randomBytes(16).toString('hex')}`,
+      '-days',
+      String(o.days),
+      '-sha256',
+      '-extfile',
+      extFile,
+      '-out',
+      o.cert,
     ]);
     await chmod(o.cert, 0o644);
   } finally {
@@ -116,11 +130,22 @@ export async function initLocalCa(opts: TlsInitOptions): Promise<TlsFiles> {
   if (!existsSync(caKey) || !existsSync(caCert)) {
     await newKey(openssl, caKey);
     await ssl(openssl, [
-      'req', '-x509', '-new', '-key', caKey, '-sha256', '-days', '3650',
-      '-subj', `/CN=Packline local CA${opts.gatewayId ? ` ${opts.gatewayId}` : ''}/O=Packline`,
-      '-addext', 'basicConstraints=critical,CA:TRUE,pathlen:0',
-      '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-      '-out', caCert,
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      caKey,
+      '-sha256',
+      '-days',
+      '3650',
+      '-subj',
+      `/CN=Packline local CA${opts.gatewayId ? ` ${opts.gatewayId}` : ''}/O=Packline`,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE,pathlen:0',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+      '-out',
+      caCert,
     ]);
     await chmod(caCert, 0o644);
   }

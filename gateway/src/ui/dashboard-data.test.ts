@@ -47,7 +47,10 @@ async function rig(opts: { now?: () => number; view?: Partial<StationView> } = {
   const data = new DashboardData({
     config,
     store,
-    stations: { list: () => [{ stationId: 'st-1', state: 'held', shipmentId: view.shipment_id, devices: {} as never }], view: (id) => (id === 'st-1' ? view : null) },
+    stations: {
+      list: () => [{ stationId: 'st-1', state: 'held', shipmentId: view.shipment_id, devices: {} as never }],
+      view: (id) => (id === 'st-1' ? view : null),
+    },
     sync: { linkState: () => ({ ...link, backlog: store.stats().lastSeq }) },
     devices,
     logger: createLogger('silent'),
@@ -115,8 +118,16 @@ describe('DashboardData', () => {
     const { store, data } = await rig({ view: { shipment_id: 'S-H' } });
     await store.write([
       { op: 'shipment.put', shipment: aShipment({ shipmentId: 'S-I', state: 'intercepted', reasonCode: 'PKL_INTERCEPT_REFUNDED', orderId: 'O-I' }) },
-      { op: 'event', type: 'shipment.intercepted', subject: 'shipment:S-I', data: { order_id: 'O-I', station_id: 'st-1', code: 'PKL_INTERCEPT_REFUNDED', checkpoint: 'scan' } },
-      { op: 'shipment.put', shipment: aShipment({ shipmentId: 'S-H', state: 'held', reasonCode: 'PKL_WEIGHT_OUT_OF_TOLERANCE', actualGrams: 900, expectedGrams: 800 }) },
+      {
+        op: 'event',
+        type: 'shipment.intercepted',
+        subject: 'shipment:S-I',
+        data: { order_id: 'O-I', station_id: 'st-1', code: 'PKL_INTERCEPT_REFUNDED', checkpoint: 'scan' },
+      },
+      {
+        op: 'shipment.put',
+        shipment: aShipment({ shipmentId: 'S-H', state: 'held', reasonCode: 'PKL_WEIGHT_OUT_OF_TOLERANCE', actualGrams: 900, expectedGrams: 800 }),
+      },
       { op: 'event', type: 'shipment.held', subject: 'shipment:S-H', data: { code: 'PKL_WEIGHT_OUT_OF_TOLERANCE', actual: 900 } },
       { op: 'event', type: 'shipment.exception', subject: 'shipment:S-X', data: { order_id: 'O-X', reason: 'cancel', request_id: 'r1', state: 'printed' } },
     ]);

@@ -24,7 +24,18 @@ import { timeJob } from '../lib/loop-jobs.js';
 import { EVENT } from '../station/events.js';
 
 /** What the dashboard reads of the store (narrow: it never writes). */
-export type DashboardStore = Pick<Store, 'eventRowsOfTypes' | 'getShipment' | 'listShipments' | 'printExceptions' | 'readEventRows' | 'shippedButIntercepted' | 'stats' | 'syncFailures' | 'waybillCoverage'>;
+export type DashboardStore = Pick<
+  Store,
+  | 'eventRowsOfTypes'
+  | 'getShipment'
+  | 'listShipments'
+  | 'printExceptions'
+  | 'readEventRows'
+  | 'shippedButIntercepted'
+  | 'stats'
+  | 'syncFailures'
+  | 'waybillCoverage'
+>;
 
 const MINUTE = 60_000;
 /** The rolling window of "parcels per hour". */
@@ -308,7 +319,6 @@ export class DashboardData {
       }
     }
   }
-
 
   snapshot(): DashboardSnapshot {
     this.tail();

@@ -111,7 +111,15 @@ export async function runCrashLoop(o: CrashLoopOptions): Promise<CrashLoopFigure
       const g: ChildGateway = child;
       await stationOrders.ensure(g, perRun);
       if (o.lines > 0) await lineOrders.ensure(g, Math.ceil(perRun / 2));
-      const load = await FloorLoad.start(g, { stations: o.stations, lines: o.lines, runTag: `r${run}`, stationOrders, lineOrders, timeoutMs: 3_000, lineGapMs: 20 });
+      const load = await FloorLoad.start(g, {
+        stations: o.stations,
+        lines: o.lines,
+        runTag: `r${run}`,
+        stationOrders,
+        lineOrders,
+        timeoutMs: 3_000,
+        lineGapMs: 20,
+      });
       await sleep(o.minLoadMs + rnd() * (o.maxLoadMs - o.minLoadMs));
       await killHard(g);
       kills += 1;
@@ -128,7 +136,9 @@ export async function runCrashLoop(o: CrashLoopOptions): Promise<CrashLoopFigure
       const s = checkStore(rig.dbPath, ledger, { integrity: o.integrityEveryRun });
       note(run, [...s.violations, ...sync]);
       runsDone = run;
-      o.progress?.(`run ${run}/${o.runs}: acked ${ledger.count} seqs, log ${s.maxSeq}, ready in ${started.readyMs.toFixed(0)} ms, violations ${violations.length}`);
+      o.progress?.(
+        `run ${run}/${o.runs}: acked ${ledger.count} seqs, log ${s.maxSeq}, ready in ${started.readyMs.toFixed(0)} ms, violations ${violations.length}`,
+      );
     }
 
     // Drain: every event the gateway wrote must reach the cloud exactly once.

@@ -172,7 +172,9 @@ export async function runDiskFull(o: DiskFullOptions): Promise<ScenarioFigures> 
     await waitReady(g, 60_000).catch((err: unknown) => v.push(`after space returned: ${String((err as Error).message)}`));
     fig.readyAfterSpaceS = round((performance.now() - freedAt) / 1000);
     load = await startPacedStations(g, ledger, { stations, ratePerSecond: 10, runTag: 'dfD', next: () => pool.next(), timeoutMs: 3_000 });
-    await until('a shipment after space returned', () => load.figures.shipments > 0, 60_000, 50).catch(() => v.push('no shipment within 60 s after space returned'));
+    await until('a shipment after space returned', () => load.figures.shipments > 0, 60_000, 50).catch(() =>
+      v.push('no shipment within 60 s after space returned'),
+    );
     fig.firstShipmentAfterSpaceS = round((performance.now() - freedAt) / 1000);
     await sleep(2_000);
     const d = await load.stop();

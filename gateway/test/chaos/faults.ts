@@ -84,7 +84,12 @@ async function cloudFaults(o: FaultsOptions): Promise<ScenarioFigures> {
   const stations = 8;
   const seconds = o.secondsPerMode ?? 8;
   // A short request timeout so hung requests cost the test seconds, not minutes.
-  const rig = await ChaosRig.create({ stations, lines: 0, sync: { timeoutMs: 1_000, batch: { maxEvents: 50, lingerMs: 20 } }, ...(o.keep ? { keep: true } : {}) });
+  const rig = await ChaosRig.create({
+    stations,
+    lines: 0,
+    sync: { timeoutMs: 1_000, batch: { maxEvents: 50, lingerMs: 20 } },
+    ...(o.keep ? { keep: true } : {}),
+  });
   const ledger = new AckLedger();
   let child: ChildGateway | null = null;
   try {
@@ -140,7 +145,14 @@ interface StormDevice {
 async function connectDevice(g: ChildGateway, d: StormDevice, deadline: number): Promise<MqttClient> {
   for (;;) {
     try {
-      const c = await connectAsync(g.mqttUrl, { clientId: d.id, username: d.id, password: d.secret, reconnectPeriod: 0, connectTimeout: 30_000, keepalive: 60 });
+      const c = await connectAsync(g.mqttUrl, {
+        clientId: d.id,
+        username: d.id,
+        password: d.secret,
+        reconnectPeriod: 0,
+        connectTimeout: 30_000,
+        keepalive: 60,
+      });
       c.on('error', () => undefined);
       return c;
     } catch (err) {
@@ -232,7 +244,9 @@ async function disconnectStorm(o: FaultsOptions): Promise<ScenarioFigures> {
     v.push(...c.violations);
     const { default: Database } = await import('better-sqlite3');
     const db = new Database(rig.dbPath, { readonly: true });
-    const opened = db.prepare("SELECT json_extract(data, '$.order_id') AS o, COUNT(*) AS n FROM events WHERE type = 'shipment.opened' GROUP BY o").all() as Array<{ o: string; n: number }>;
+    const opened = db
+      .prepare("SELECT json_extract(data, '$.order_id') AS o, COUNT(*) AS n FROM events WHERE type = 'shipment.opened' GROUP BY o")
+      .all() as Array<{ o: string; n: number }>;
     db.close();
     for (const x of opened) if (x.n !== 1) v.push(`order ${x.o} opened ${x.n} times`);
     if (opened.length !== scans.length - refused) v.push(`${opened.length} shipments opened for ${scans.length - refused} accepted scans`);
@@ -287,7 +301,13 @@ async function clockJumps(o: FaultsOptions): Promise<ScenarioFigures> {
       const shipped = load.figures.shipments;
       await sleep(5_000);
       const st = (await api(g, '/api/v1/sync')).body as { link?: { state?: string; backlog?: number } };
-      phases.push({ phase: name, offsetMs: offset, shipments: load.figures.shipments - shipped, link: st.link?.state ?? null, backlog: st.link?.backlog ?? null });
+      phases.push({
+        phase: name,
+        offsetMs: offset,
+        shipments: load.figures.shipments - shipped,
+        link: st.link?.state ?? null,
+        backlog: st.link?.backlog ?? null,
+      });
       o.progress?.(`clock ${name}: link ${st.link?.state}, backlog ${st.link?.backlog}`);
     }
     const live = await load.stop();

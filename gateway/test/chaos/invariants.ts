@@ -60,15 +60,17 @@ export function checkStore(dbPath: string, ledger: AckLedger, opts: { integrity?
         add(`acknowledged print result of ${a.shipmentId} (seq ${a.seq}) is ${e === undefined ? 'missing' : `${e.type} ${e.subject}`}`);
       }
       const s = shipment.get(a.shipmentId) as { state: string; order_id: string } | undefined;
-      if (s?.state !== 'shipped' || s.order_id !== a.orderId) add(`acknowledged shipment ${a.shipmentId} of ${a.orderId} is ${s === undefined ? 'missing' : `${s.state} (order ${s.order_id})`}`);
+      if (s?.state !== 'shipped' || s.order_id !== a.orderId)
+        add(`acknowledged shipment ${a.shipmentId} of ${a.orderId} is ${s === undefined ? 'missing' : `${s.state} (order ${s.order_id})`}`);
     }
     for (const p of ledger.parcels) {
       const e = eventAt.get(p.seq) as { type: string; subject: string } | undefined;
       if (e === undefined) add(`acknowledged parcel ${p.barcode} (seq ${p.seq}) is missing`);
     }
-    const twice = db
-      .prepare("SELECT order_id, COUNT(*) AS n FROM shipments WHERE state = 'shipped' GROUP BY order_id HAVING n > 1")
-      .all() as Array<{ order_id: string; n: number }>;
+    const twice = db.prepare("SELECT order_id, COUNT(*) AS n FROM shipments WHERE state = 'shipped' GROUP BY order_id HAVING n > 1").all() as Array<{
+      order_id: string;
+      n: number;
+    }>;
     for (const t of twice) add(`order ${t.order_id} shipped ${t.n} times`);
     db.exec('COMMIT');
     return { violations: v, events: agg.n, maxSeq, ackedChecked: ledger.seqs.length };
@@ -80,6 +82,7 @@ export function checkStore(dbPath: string, ledger: AckLedger, opts: { integrity?
 /** The sync checker's result as violations (its problems, plus intercept violations). */
 export function syncViolations(r: ReturnType<typeof checkSync>): string[] {
   const v = [...r.problems];
-  if (r.stats.interceptViolations > 0 && !v.some((p) => /intercept|was .* at seq/.test(p))) v.push(`${r.stats.interceptViolations} intercepted order(s) shipped`);
+  if (r.stats.interceptViolations > 0 && !v.some((p) => /intercept|was .* at seq/.test(p)))
+    v.push(`${r.stats.interceptViolations} intercepted order(s) shipped`);
   return v;
 }

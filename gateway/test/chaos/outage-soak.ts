@@ -97,7 +97,8 @@ export async function runOutageSoak(o: SoakOptions): Promise<SoakFigures> {
     const offlineStart = performance.now();
     while (performance.now() - offlineStart < o.liveSeconds * 1000) {
       samples.push({ s: (performance.now() - offlineStart) / 1000, mb: await rssMb(pid) });
-      if (samples.length % 15 === 0) o.progress?.(`offline ${samples.length} s: RSS ${samples.at(-1)?.mb.toFixed(1)} MB, ${load.figures.shipments} live shipments`);
+      if (samples.length % 15 === 0)
+        o.progress?.(`offline ${samples.length} s: RSS ${samples.at(-1)?.mb.toFixed(1)} MB, ${load.figures.shipments} live shipments`);
       await sleep(1000);
     }
     const live = await load.stop();

@@ -68,7 +68,11 @@ export class ChaosRig {
   /** (Re)writes the gateway's config; `extra` is merged over the rig's own extra settings. */
   writeConfig(extra: Record<string, unknown> = {}): void {
     const sync = fastSync(this.cloud.url, this.keyFile, { inbound: { pollMs: 150, pageSize: 1000 }, ...this.opts.sync });
-    const raw = floorConfig(this.dataDir, { stations: this.opts.stations, lines: this.opts.lines, verifyItems: 'never' }, { sync, ...this.opts.extra, ...extra });
+    const raw = floorConfig(
+      this.dataDir,
+      { stations: this.opts.stations, lines: this.opts.lines, verifyItems: 'never' },
+      { sync, ...this.opts.extra, ...extra },
+    );
     writeFileSync(this.configFile, JSON.stringify(raw));
   }
 

@@ -11,7 +11,11 @@ export interface ScenarioFigures {
 }
 
 /** Lets the outbox drain, stops the gateway and runs every check; returns the violations. */
-export async function drainAndCheck(rig: ChaosRig, g: ChildGateway, ledger: AckLedger): Promise<{ violations: string[]; events: number; cloud: ReturnType<ChaosRig['check']>['stats'] }> {
+export async function drainAndCheck(
+  rig: ChaosRig,
+  g: ChildGateway,
+  ledger: AckLedger,
+): Promise<{ violations: string[]; events: number; cloud: ReturnType<ChaosRig['check']>['stats'] }> {
   const v: string[] = [];
   await until(
     'the outbox to drain',
@@ -30,4 +34,3 @@ export async function drainAndCheck(rig: ChaosRig, g: ChildGateway, ledger: AckL
   if (r.stats.cloudHwm !== s.maxSeq) v.push(`cloud hwm ${r.stats.cloudHwm}, gateway log ends at ${s.maxSeq}`);
   return { violations: v, events: s.events, cloud: r.stats };
 }
-

@@ -43,13 +43,17 @@ export interface RigOptions {
 
 export async function startGatewayRig(options: RigOptions = {}): Promise<GatewayRig> {
   const dataDir = mkdtempSync(join(tmpdir(), 'pkl-fuzz-gw-'));
-  const raw = floorConfig(dataDir, { stations: 2, lines: 1, verifyItems: 'multi_item' }, {
-    log: { level: 'warn' },
-    // Fuzzing publishes far above a device's real rate; the rate limit has its own tests.
-    mqtt: { host: '127.0.0.1', port: 0, limits: { publishRate: 1_000_000, publishBurst: 1_000_000, disconnectAfterRefused: 1_000_000 } },
-    storage: { minFreeMb: 0, commitWindowMs: 2 },
-    ...options.extra,
-  });
+  const raw = floorConfig(
+    dataDir,
+    { stations: 2, lines: 1, verifyItems: 'multi_item' },
+    {
+      log: { level: 'warn' },
+      // Fuzzing publishes far above a device's real rate; the rate limit has its own tests.
+      mqtt: { host: '127.0.0.1', port: 0, limits: { publishRate: 1_000_000, publishBurst: 1_000_000, disconnectAfterRefused: 1_000_000 } },
+      storage: { minFreeMb: 0, commitWindowMs: 2 },
+      ...options.extra,
+    },
+  );
   (raw.devices as Array<Record<string, string>>).push({ id: 'pda-1', role: 'pda', station: 'st-1' });
   const errors: string[] = [];
   const logger = createLogger('warn', {

@@ -175,8 +175,22 @@ describe.skipIf(skipWithout(import.meta.url, 'mosquitto', 'mosquitto-clients'))(
     const got = collect(printer);
     await printer.subscribeAsync('dev/printer-1/cmd/+', { qos: 1 });
     const forged = await run(MOSQ_PUB, [
-      '-h', '127.0.0.1', '-p', String(port), '-i', 'scanner-1-forge', '-u', 'scanner-1', '-P', secrets['scanner-1']!,
-      '-t', 'dev/printer-1/cmd/print', '-q', '1', '-m', JSON.stringify({ job_id: 'evil' }),
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '-i',
+      'scanner-1-forge',
+      '-u',
+      'scanner-1',
+      '-P',
+      secrets['scanner-1']!,
+      '-t',
+      'dev/printer-1/cmd/print',
+      '-q',
+      '1',
+      '-m',
+      JSON.stringify({ job_id: 'evil' }),
     ]);
     expect(forged.code).toBe(0); // acknowledged and dropped, as MQTT 3.1.1 §3.3.5 allows
     await link.publish('dev/printer-1/cmd/print', JSON.stringify({ job_id: 'sentinel' }));

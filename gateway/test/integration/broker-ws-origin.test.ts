@@ -48,7 +48,7 @@ describe('MQTT over WebSocket: Origin check', () => {
       ws.on('error', () => resolve(-1));
     });
 
-  it('refuses a foreign page with 403 and lets devices and the gateway\'s own pages in', async () => {
+  it("refuses a foreign page with 403 and lets devices and the gateway's own pages in", async () => {
     expect(await handshake('http://attacker.example')).toBe(403);
     expect(await handshake('null')).toBe(403);
     expect(await handshake(undefined)).toBe(101);

@@ -143,9 +143,22 @@ describe('embedded broker: TCP + WebSocket + mosquitto clients', () => {
     await printer.subscribeAsync('dev/printer-1/cmd/+', { qos: 1 });
     const deniedBefore = broker.stats().aclDenied.publish;
     const forged = await run(MOSQ_PUB, [
-      '-h', '127.0.0.1', '-p', String(broker.ports().tcp), '-i', 'scanner-1:forge', '-u', 'scanner-1',
-      '-P', secrets['scanner-1']!, '-t', 'dev/printer-1/cmd/print', '-q', '1',
-      '-m', JSON.stringify({ job_id: 'evil', format: 'zpl', data: '^XA^XZ', copies: 1 }),
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(broker.ports().tcp),
+      '-i',
+      'scanner-1:forge',
+      '-u',
+      'scanner-1',
+      '-P',
+      secrets['scanner-1']!,
+      '-t',
+      'dev/printer-1/cmd/print',
+      '-q',
+      '1',
+      '-m',
+      JSON.stringify({ job_id: 'evil', format: 'zpl', data: '^XA^XZ', copies: 1 }),
     ]);
     // MQTT 3.1.1 §3.3.5: the refused PUBLISH is acknowledged and dropped, the connection kept.
     expect(forged.code).toBe(0);
@@ -159,8 +172,25 @@ describe('embedded broker: TCP + WebSocket + mosquitto clients', () => {
   it.skipIf(noClients)('a scanner cannot subscribe to another device’s commands (mosquitto_sub and MQTT.js)', async () => {
     const before = broker.stats().aclDenied.subscribe;
     const sub = await run(MOSQ_SUB, [
-      '-h', '127.0.0.1', '-p', String(broker.ports().tcp), '-i', 'scanner-1:sub', '-u', 'scanner-1',
-      '-P', secrets['scanner-1']!, '-t', 'dev/printer-1/cmd/+', '-q', '1', '-C', '1', '-W', '5', '-d',
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(broker.ports().tcp),
+      '-i',
+      'scanner-1:sub',
+      '-u',
+      'scanner-1',
+      '-P',
+      secrets['scanner-1']!,
+      '-t',
+      'dev/printer-1/cmd/+',
+      '-q',
+      '1',
+      '-C',
+      '1',
+      '-W',
+      '5',
+      '-d',
     ]);
     // mosquitto_sub 2.0.11 reports the SUBACK 0x80 and gives up (its exit code stays 0).
     expect(sub.stdout).toMatch(/Subscribed \(mid: \d+\): 128/);
@@ -206,8 +236,21 @@ describe('embedded broker: TLS listener and connection cap', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'pkl-tls-'));
     const r = await run('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
     ]);
     expect(r.code, r.stderr).toBe(0);
   });
@@ -236,7 +279,10 @@ describe('embedded broker: TLS listener and connection cap', () => {
       const got = collect(svc);
       await svc.subscribeAsync('dev/+/evt/+', { qos: 1 });
       const scanner = await client(`mqtts://127.0.0.1:${tlsPort}`, {
-        clientId: 'scanner-1', username: 'scanner-1', password: secrets['scanner-1'], ca,
+        clientId: 'scanner-1',
+        username: 'scanner-1',
+        password: secrets['scanner-1'],
+        ca,
       });
       opened.push(scanner);
       await scanner.publishAsync('dev/scanner-1/evt/scan', '{"code":"T"}', { qos: 1 });
@@ -244,7 +290,10 @@ describe('embedded broker: TLS listener and connection cap', () => {
 
       // Third connection while two are up: refused.
       const third = client(`mqtt://127.0.0.1:${broker.ports().tcp}`, {
-        clientId: 'printer-1', username: 'printer-1', password: secrets['printer-1'], connectTimeout: 5000,
+        clientId: 'printer-1',
+        username: 'printer-1',
+        password: secrets['printer-1'],
+        connectTimeout: 5000,
       });
       await expect(third).rejects.toThrow();
       expect(broker.stats().connectionsRefused).toBe(1);

@@ -180,7 +180,11 @@ describe('Cainiao print-component endpoint', () => {
 
     const status = await c.getTaskStatus(['task-plain-1', 'never-sent']);
     expect(status.printStatus).toEqual([
-      expect.objectContaining({ taskID: 'task-plain-1', taskStatus: 'printed', detailStatus: [expect.objectContaining({ documentID: 'YT7001', status: 'success' })] }),
+      expect.objectContaining({
+        taskID: 'task-plain-1',
+        taskStatus: 'printed',
+        detailStatus: [expect.objectContaining({ documentID: 'YT7001', status: 'success' })],
+      }),
       expect.objectContaining({ taskID: 'never-sent', taskStatus: 'unknown', code: 'PKL_PRINT_JOB_UNKNOWN' }),
     ]);
   });
@@ -188,7 +192,9 @@ describe('Cainiao print-component endpoint', () => {
   it('fails an encrypted document with PKL_PRINT_ENCRYPTED_DOCUMENT and prints nothing', async () => {
     const c = await page();
     const before = jobs.length;
-    expect(await c.print({ taskID: 'task-enc-1', printer: PRINTER, documents: [encryptedWaybillDocument('78000000001')] })).toMatchObject({ status: 'success' });
+    expect(await c.print({ taskID: 'task-enc-1', printer: PRINTER, documents: [encryptedWaybillDocument('78000000001')] })).toMatchObject({
+      status: 'success',
+    });
     const failed = await c.notification('task-enc-1', ['failed']);
     expect(failed).toMatchObject({
       taskStatus: 'failed',

@@ -67,11 +67,19 @@ describe('packline start with a label font that cannot be used', () => {
   it('starts, and says once at start-up what will fail and how to fix it', async () => {
     const dataDir = join(dir, 'bad-font');
     const configFile = join(dir, 'bad-font.json');
-    writeFileSync(configFile, JSON.stringify(floorConfig(dataDir, { stations: 1, lines: 0 }, { log: { level: 'info' }, printing: { templates: { font: '/nonexistent/label-font.ttc' } } })));
+    writeFileSync(
+      configFile,
+      JSON.stringify(
+        floorConfig(dataDir, { stations: 1, lines: 0 }, { log: { level: 'info' }, printing: { templates: { font: '/nonexistent/label-font.ttc' } } }),
+      ),
+    );
     const g = await startChildGateway(configFile, dataDir);
     try {
       await new Promise((r) => setTimeout(r, 500));
-      const lines = g.output().split('\n').filter((l) => l.includes('labels will fail'));
+      const lines = g
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('labels will fail'));
       expect(lines).toHaveLength(1);
       expect(lines[0]).toContain('PKL_TEMPLATE_FONT_INVALID');
       expect(lines[0]).toContain('fix: set printing.templates.font');
@@ -90,7 +98,13 @@ describe('packline sync status', () => {
   });
 
   it("with a gateway syncing to the simulated floor's cloud: that cloud", async () => {
-    writeRunningFile(dir, { pid: process.pid, started_at: new Date().toISOString(), http_url: 'http://127.0.0.1:1', sync_url: 'http://127.0.0.1:45407', sync_source: 'simulated' });
+    writeRunningFile(dir, {
+      pid: process.pid,
+      started_at: new Date().toISOString(),
+      http_url: 'http://127.0.0.1:1',
+      sync_url: 'http://127.0.0.1:45407',
+      sync_source: 'simulated',
+    });
     try {
       const r = await runCli(dir, ['sync', 'status', '--json']);
       const s = JSON.parse(r.stdout) as { cloud: string; cloud_note: string };

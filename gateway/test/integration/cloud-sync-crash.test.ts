@@ -51,7 +51,10 @@ it('loses and duplicates nothing when the gateway is killed with batches in flig
   await rig.addOrders(ids);
   child = await startChildGateway(configFile, dataDir);
   const g1 = child;
-  await until('orders pulled', async () => (await fetch(`${g1.httpUrl}/api/v1/orders/${ids.at(-1)}`, { headers: { authorization: `Bearer ${g1.tokens.admin}` } })).status === 200);
+  await until(
+    'orders pulled',
+    async () => (await fetch(`${g1.httpUrl}/api/v1/orders/${ids.at(-1)}`, { headers: { authorization: `Bearer ${g1.tokens.admin}` } })).status === 200,
+  );
   // A slow cloud: each batch is in flight for 150-200 ms, so the kill lands mid-batch.
   await rig.cloud.setFaults({ latencyMs: 150, jitterMs: 50 });
   const before = await shipUntil(g1, ids.slice(0, 40), (acked) => acked.length >= 15);

@@ -67,7 +67,10 @@ async function ship(ids: string[]): Promise<void> {
 
 it.skipIf(noMosquitto)('pulls orders and delivers events through the cloud broker, exactly once', async () => {
   await rig.addOrders(['M-1', 'M-2', 'M-3']);
-  await until('orders pulled over MQTT', async () => (await fetch(`${info.httpUrl}/api/v1/orders/M-3`, { headers: { authorization: `Bearer ${info.tokens.admin}` } })).status === 200);
+  await until(
+    'orders pulled over MQTT',
+    async () => (await fetch(`${info.httpUrl}/api/v1/orders/M-3`, { headers: { authorization: `Bearer ${info.tokens.admin}` } })).status === 200,
+  );
   await ship(['M-1', 'M-2', 'M-3']);
   const s = await drained(info.httpUrl, info.tokens.admin);
   expect(s.link).toMatchObject({ state: 'online', transport: 'mqtt' });
@@ -78,7 +81,10 @@ it.skipIf(noMosquitto)('pulls orders and delivers events through the cloud broke
 
 it.skipIf(noMosquitto)('keeps shipping while the cloud broker is gone, then catches up', async () => {
   await rig.addOrders(['M-4', 'M-5']);
-  await until('orders pulled', async () => (await fetch(`${info.httpUrl}/api/v1/orders/M-5`, { headers: { authorization: `Bearer ${info.tokens.admin}` } })).status === 200);
+  await until(
+    'orders pulled',
+    async () => (await fetch(`${info.httpUrl}/api/v1/orders/M-5`, { headers: { authorization: `Bearer ${info.tokens.admin}` } })).status === 200,
+  );
   await broker.stop();
   await ship(['M-4', 'M-5']);
   const down = await until('the link to go offline', async () => {

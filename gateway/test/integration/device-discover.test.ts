@@ -15,7 +15,16 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** What node-hid's devicesAsync() reported on a packing station (paths as the kernel gave them). */
 const RECORDED = [
-  { vendorId: 0x0c2e, productId: 0x0b6a, path: '/dev/hidraw1', serialNumber: '19123B0177', interface: 0, usagePage: 0x8c, usage: 0x02, product: 'Voyager 1250g' },
+  {
+    vendorId: 0x0c2e,
+    productId: 0x0b6a,
+    path: '/dev/hidraw1',
+    serialNumber: '19123B0177',
+    interface: 0,
+    usagePage: 0x8c,
+    usage: 0x02,
+    product: 'Voyager 1250g',
+  },
   { vendorId: 0x05e0, productId: 0x1200, path: '/dev/hidraw2', interface: 0, usagePage: 0x01, usage: 0x06, product: 'Symbol Bar Code Scanner' },
   { vendorId: 0x0922, productId: 0x8003, path: '/dev/hidraw3', interface: 0, usagePage: 0x8d, usage: 0x20, product: 'M10 10 Lb Digital Postal Scale' },
   { vendorId: 0x046d, productId: 0xc31c, path: '/dev/hidraw0', interface: 0, usagePage: 0x01, usage: 0x06, product: 'USB Keyboard' },

@@ -93,7 +93,22 @@ export class IppEvePrinter {
     const port = await freePort();
     const proc = spawn(
       'ippeveprinter',
-      ['-r', 'off', '-k', '-n', 'localhost', '-p', String(port), '-d', spool, '-c', '/bin/true', '-f', 'application/vnd.zebra-zpl,application/octet-stream,text/plain', 'PacklineMatrix'],
+      [
+        '-r',
+        'off',
+        '-k',
+        '-n',
+        'localhost',
+        '-p',
+        String(port),
+        '-d',
+        spool,
+        '-c',
+        '/bin/true',
+        '-f',
+        'application/vnd.zebra-zpl,application/octet-stream,text/plain',
+        'PacklineMatrix',
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const printer = new IppEvePrinter(proc, `ipp://localhost:${port}/ipp/print`, spool);
@@ -248,7 +263,9 @@ export class DrivenFloor {
         'every driven device online',
         async () => {
           const body = (await floor.get('/api/v1/stations')) as { stations: Array<{ devices: Record<string, { online: boolean }> }> };
-          return body.stations.length === specs.length && body.stations.every((s) => ['scanner', 'scale', 'printer'].every((k) => s.devices[k]?.online === true));
+          return (
+            body.stations.length === specs.length && body.stations.every((s) => ['scanner', 'scale', 'printer'].every((k) => s.devices[k]?.online === true))
+          );
         },
         30_000,
       );

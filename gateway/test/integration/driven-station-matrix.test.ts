@@ -47,9 +47,15 @@ describe('every serial scale protocol, one station each on one gateway, ZPL prin
   });
 
   it('covers every serial scale definition', () => {
-    expect(SERIAL_SCALES.map((d) => d.protocol).sort()).toEqual(
-      ['aclas-os2x', 'cas-22', 'generic-line', 'mt-sics', 'toledo-8217', 'toledo-continuous', 'yaohua-a9'],
-    );
+    expect(SERIAL_SCALES.map((d) => d.protocol).sort()).toEqual([
+      'aclas-os2x',
+      'cas-22',
+      'generic-line',
+      'mt-sics',
+      'toledo-8217',
+      'toledo-continuous',
+      'yaohua-a9',
+    ]);
   });
 
   for (const [i, definition] of SERIAL_SCALES.entries()) {

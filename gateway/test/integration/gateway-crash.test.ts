@@ -30,7 +30,9 @@ describe('SIGKILL under load', () => {
     writeFileSync(configFile, JSON.stringify(floorConfig(join(dir, 'data'), { stations: STATIONS, lines: 0 })));
     const dataDir = join(dir, 'data');
     const orders = Array.from({ length: 3000 }, (_, i) =>
-      wireOrder(`O-${String(i).padStart(5, '0')}`, { items: [{ sku: `SKU-${i % 7}`, barcode: `69000000${String(i % 7).padStart(5, '0')}`, qty: 1, unit_grams: 300 }] }),
+      wireOrder(`O-${String(i).padStart(5, '0')}`, {
+        items: [{ sku: `SKU-${i % 7}`, barcode: `69000000${String(i % 7).padStart(5, '0')}`, qty: 1, unit_grams: 300 }],
+      }),
     );
     let nextOrder = 0;
     const acked: AckedShipment[] = [];
@@ -87,9 +89,7 @@ describe('SIGKILL under load', () => {
     child = null;
     const db = new Database(join(dataDir, 'packline.db'), { readonly: true });
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
-    const shippedTwice = db
-      .prepare("SELECT order_id, COUNT(*) n FROM shipments WHERE state = 'shipped' GROUP BY order_id HAVING n > 1")
-      .all();
+    const shippedTwice = db.prepare("SELECT order_id, COUNT(*) n FROM shipments WHERE state = 'shipped' GROUP BY order_id HAVING n > 1").all();
     expect(shippedTwice).toEqual([]);
     db.close();
   });

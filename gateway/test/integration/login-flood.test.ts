@@ -190,7 +190,10 @@ describe('MQTT login flood', () => {
       rssMb: { before: base.rss, endOfFlood: floodEnd.rss, fiveSecondsAfter: after.rss },
       shipped: { beforeFlood: floodStart.acked, duringFlood: floodEnd.acked - floodStart.acked, after: after.acked - floodEnd.acked },
       logBytes: g.output().length,
-      refusalLines: g.output().split('\n').filter((l) => l.includes('"mqtt connect refused"')).length,
+      refusalLines: g
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('"mqtt connect refused"')).length,
     };
     console.log(`login flood figures: ${JSON.stringify(figures)}`);
 

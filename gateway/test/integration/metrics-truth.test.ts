@@ -30,7 +30,8 @@ const LINE_SHIPS = 2; // parcels the DWS line ships itself (never seen at a stat
 async function series(g: ChildGateway, prefix: string): Promise<Map<string, number>> {
   const text = await (await fetch(`${g.httpUrl}/metrics`)).text();
   const out = new Map<string, number>();
-  for (const line of text.split('\n')) if (line.startsWith(prefix)) out.set(line.slice(0, line.lastIndexOf(' ')), Number(line.slice(line.lastIndexOf(' ') + 1)));
+  for (const line of text.split('\n'))
+    if (line.startsWith(prefix)) out.set(line.slice(0, line.lastIndexOf(' ')), Number(line.slice(line.lastIndexOf(' ') + 1)));
   return out;
 }
 
@@ -79,7 +80,9 @@ describe('metrics against the store', () => {
       const job = await printerIn.next((m) => m.topic.endsWith('/cmd/print') && !seenJobs.has(String(m.payload.job_id)));
       seenJobs.add(String(job.payload.job_id));
       const pid = `p${n++}`;
-      await printer.publishAsync(`dev/${st.printer}/evt/print_result`, JSON.stringify({ msg_id: pid, job_id: job.payload.job_id, status: 'printed' }), { qos: 1 });
+      await printer.publishAsync(`dev/${st.printer}/evt/print_result`, JSON.stringify({ msg_id: pid, job_id: job.payload.job_id, status: 'printed' }), {
+        qos: 1,
+      });
       expect((await printerIn.next((m) => m.payload.msg_id === pid)).topic).toMatch(/ack$/);
     }
     // The DWS line sorts the station's parcels (already shipped) and ships two of its own.

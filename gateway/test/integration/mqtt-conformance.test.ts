@@ -285,7 +285,14 @@ describe('MQTT 3.1.1 conformance and broker rules of the embedded broker', () =>
   it('counts refused subscriptions (SUBACK 0x80, §3.9.3) and refused credentials by reason', async () => {
     const s0 = broker.stats().refused;
     const { client: scanner } = await device('scanner-1', { clientId: 'scanner-1:sub' });
-    scanner.send({ cmd: 'subscribe', messageId: 7, subscriptions: [{ topic: 'dev/printer-1/cmd/+', qos: 1 }, { topic: 'dev/scanner-1/cmd/+', qos: 1 }] });
+    scanner.send({
+      cmd: 'subscribe',
+      messageId: 7,
+      subscriptions: [
+        { topic: 'dev/printer-1/cmd/+', qos: 1 },
+        { topic: 'dev/scanner-1/cmd/+', qos: 1 },
+      ],
+    });
     expect((await scanner.next('suback'))?.granted).toEqual([128, 1]);
     await raw({ clientId: 'scanner-1:bad', username: 'scanner-1', password: 'wrong' });
     const s1 = broker.stats().refused;
@@ -376,7 +383,14 @@ describe('lab sandbox (mqtt.allowAnonymous with mqtt.labTopics)', () => {
     const got = collect(a);
     await a.subscribeAsync('#', { qos: 1 });
     const raw = await connectRaw(port, { clientId: 'lab-raw' });
-    raw.client.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'test/nosubscribe', qos: 1 }, { topic: 'lab/+', qos: 1 }] });
+    raw.client.send({
+      cmd: 'subscribe',
+      messageId: 1,
+      subscriptions: [
+        { topic: 'test/nosubscribe', qos: 1 },
+        { topic: 'lab/+', qos: 1 },
+      ],
+    });
     expect((await raw.client.next('suback'))?.granted).toEqual([128, 1]);
     raw.client.end();
     await a.publishAsync('lab/x', 'kept', { qos: 1, retain: true });

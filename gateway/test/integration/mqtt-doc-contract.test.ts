@@ -52,7 +52,10 @@ function tableRows(heading: string): string[][] {
   for (const line of DOC.slice(start).split('\n').slice(1)) {
     if (line.startsWith('|')) {
       inTable = true;
-      const cells = line.split(/(?<!\\)\|/).slice(1, -1).map((c) => c.trim());
+      const cells = line
+        .split(/(?<!\\)\|/)
+        .slice(1, -1)
+        .map((c) => c.trim());
       if (cells.every((c) => /^-+$/.test(c))) continue;
       rows.push(cells);
     } else if (inTable) break;
@@ -68,10 +71,7 @@ const topicRows: TopicRow[] = tableRows('## 2. Topics').map((c) => ({
 
 /** §3: role → the event kinds its "May publish" cell lists. */
 const rolePublishes = new Map<string, string[]>(
-  tableRows('## 3. Roles and ACL').map((c) => [
-    (c[0] as string).replaceAll('`', ''),
-    [...(c[1] as string).matchAll(/evt\/(\w+)/g)].map((m) => m[1] as string),
-  ]),
+  tableRows('## 3. Roles and ACL').map((c) => [(c[0] as string).replaceAll('`', ''), [...(c[1] as string).matchAll(/evt\/(\w+)/g)].map((m) => m[1] as string)]),
 );
 
 /** Who a `gateway → …` row names as receivers. */

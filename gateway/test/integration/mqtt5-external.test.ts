@@ -76,7 +76,12 @@ describe.skipIf(!RUN)('MQTT 5 station on the external Mosquitto broker (skipped:
     }
     const out = await runCli(dataDir, ['device', 'export-mosquitto', join(dir, 'mosquitto')]);
     expect(out.code, out.stderr).toBe(0);
-    secrets = Object.fromEntries(out.stdout.trim().split('\n').map((l) => l.split('\t') as [string, string]));
+    secrets = Object.fromEntries(
+      out.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split('\t') as [string, string]),
+    );
     expect(Object.keys(secrets).sort()).toEqual(['st-5-printer', 'st-5-scale', 'st-5-scanner', 'svc']);
 
     port = await freePort();
@@ -150,7 +155,11 @@ describe.skipIf(!RUN)('MQTT 5 station on the external Mosquitto broker (skipped:
     const jobs = await Inbox.open(printer, 'dev/st-5-printer/cmd/print');
     const printerAcks = await Inbox.open(printer, 'dev/st-5-printer/ack');
     // docs/mqtt.md §6: on an external broker presence comes from the retained state.
-    for (const [c, id] of [[scanner, 'st-5-scanner'], [scale, 'st-5-scale'], [printer, 'st-5-printer']] as const) {
+    for (const [c, id] of [
+      [scanner, 'st-5-scanner'],
+      [scale, 'st-5-scale'],
+      [printer, 'st-5-printer'],
+    ] as const) {
       await c.publishAsync(`dev/${id}/state`, JSON.stringify({ state: 'online' }), { qos: 1, retain: true });
     }
 
@@ -173,7 +182,9 @@ describe.skipIf(!RUN)('MQTT 5 station on the external Mosquitto broker (skipped:
     await scale.publishAsync('dev/st-5-scale/evt/weight', JSON.stringify({ grams: wireOrderGrams(wireOrder('O-5001')) + 2, stable: true }), { qos: 1 });
     const job = await jobs.next();
     expect(String(job.payload.job_id)).not.toBe('forged');
-    await printer.publishAsync('dev/st-5-printer/evt/print_result', JSON.stringify({ msg_id: 'v5-p', job_id: job.payload.job_id, status: 'printed' }), { qos: 1 });
+    await printer.publishAsync('dev/st-5-printer/evt/print_result', JSON.stringify({ msg_id: 'v5-p', job_id: job.payload.job_id, status: 'printed' }), {
+      qos: 1,
+    });
     await printerAcks.next((m) => m.payload.msg_id === 'v5-p');
     const shipments = (await (
       await fetch(`${info.httpUrl}/api/v1/shipments?order=O-5001`, { headers: { authorization: `Bearer ${info.tokens.station}` } })

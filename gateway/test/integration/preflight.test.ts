@@ -31,7 +31,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-
 const cli = (args: string[]) => runCli(join(dir, 'data'), ['preflight', ...args]);
 
 const EXIT = { pass: 0, warn: 1, fail: 2 } as const;
@@ -104,8 +103,14 @@ describe('packline preflight', () => {
     expect(json.code).toBe(EXIT[full.status]);
 
     // A printer runs out of paper (its retained state, as a driver reports it) and a shop's grant expires.
-    const secret = (JSON.parse((await import('node:fs')).readFileSync(info.provisioningFile, 'utf8')) as { devices: Record<string, { secret: string }> }).devices['st-2-printer']?.secret;
-    const client = await mqtt.connectAsync(info.mqttUrl as string, { clientId: 'st-2-printer:preflight-test', username: 'st-2-printer', password: secret, reconnectPeriod: 0 });
+    const secret = (JSON.parse((await import('node:fs')).readFileSync(info.provisioningFile, 'utf8')) as { devices: Record<string, { secret: string }> })
+      .devices['st-2-printer']?.secret;
+    const client = await mqtt.connectAsync(info.mqttUrl as string, {
+      clientId: 'st-2-printer:preflight-test',
+      username: 'st-2-printer',
+      password: secret,
+      reconnectPeriod: 0,
+    });
     await client.publishAsync('dev/st-2-printer/state', JSON.stringify({ state: 'error', reason: 'paper_out', ts: Date.now() }), { qos: 1, retain: true });
     await client.endAsync();
     const put = await fetch(`${cloud.url}/admin/shops/shop-a/authorisation`, {

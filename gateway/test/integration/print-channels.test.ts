@@ -46,7 +46,10 @@ beforeAll(async () => {
   scans = await Inbox.open(scanner, replyTopics(st.scanner));
   printerIn = await Inbox.open(printer, [`dev/${st.printer}/cmd/print`, ...replyTopics(st.printer)]);
   spareIn = await Inbox.open(spare, [`dev/${SPARE}/cmd/print`, ...replyTopics(SPARE)]);
-  for (const [c, id] of [[printer, st.printer], [spare, SPARE]] as const) {
+  for (const [c, id] of [
+    [printer, st.printer],
+    [spare, SPARE],
+  ] as const) {
     await c.publishAsync(`dev/${id}/state`, JSON.stringify({ state: 'online' }), { qos: 1, retain: true });
   }
   const orders = ['C-1', 'C-2', 'C-3', 'C-4'].map((id) => wireOrder(id));

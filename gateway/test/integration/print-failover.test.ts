@@ -96,9 +96,13 @@ class Floor {
   ) {}
 
   async start(orders: Record<string, unknown>[]): Promise<void> {
-    const raw = floorConfig(this.dir, { stations: 3, lines: 0, verifyItems: 'never' }, {
-      printing: { channels: [{ id: 1, printers: [S1.printer, S2.printer] }], queueLimit: 50 },
-    }) as { devices: Array<Record<string, unknown>> };
+    const raw = floorConfig(
+      this.dir,
+      { stations: 3, lines: 0, verifyItems: 'never' },
+      {
+        printing: { channels: [{ id: 1, printers: [S1.printer, S2.printer] }], queueLimit: 50 },
+      },
+    ) as { devices: Array<Record<string, unknown>> };
     for (const d of raw.devices) {
       const drv = this.printerDrivers[String(d.id)];
       if (drv !== undefined) d.driver = drv;
@@ -142,7 +146,9 @@ class Floor {
   }
 
   async printerOnline(id: string): Promise<boolean> {
-    const body = (await (await this.api('GET', '/api/v1/stations')).json()) as { stations: Array<{ devices: { printer: { device_id: string; online: boolean } } }> };
+    const body = (await (await this.api('GET', '/api/v1/stations')).json()) as {
+      stations: Array<{ devices: { printer: { device_id: string; online: boolean } } }>;
+    };
     return body.stations.some((s) => s.devices.printer.device_id === id && s.devices.printer.online);
   }
 
@@ -198,7 +204,12 @@ class Floor {
   }
 
   reprint(shipmentId: string, requestId: string): Promise<Response> {
-    return this.api('POST', `/api/v1/shipments/${shipmentId}/reprint`, { supervisor: 'boss', password: PASSWORD, request_id: requestId, note: 'print exception' }, this.info.tokens.station);
+    return this.api(
+      'POST',
+      `/api/v1/shipments/${shipmentId}/reprint`,
+      { supervisor: 'boss', password: PASSWORD, request_id: requestId, note: 'print exception' },
+      this.info.tokens.station,
+    );
   }
 
   /** Reprints every print exception; returns them as listed before. */
@@ -214,7 +225,6 @@ class Floor {
     return list;
   }
 }
-
 
 /** How many times each waybill appears in the printed documents. */
 function printCounts(documents: readonly string[], waybills: readonly string[]): Record<string, number> {
@@ -262,9 +272,15 @@ describe('(a) two ZPL printers on raw TCP: paper out, then head open, mid-queue'
     const batch = orders.slice(0, 9);
     // st-1 and st-3 print on A (st-3's own printer is outside the channel), st-2 on B.
     const packing = Promise.all([
-      (async () => { for (const o of batch.slice(0, 3)) await floor.pack(S1, o); })(),
-      (async () => { for (const o of batch.slice(3, 6)) await floor.pack(S3, o); })(),
-      (async () => { for (const o of batch.slice(6, 9)) await floor.pack(S2, o); })(),
+      (async () => {
+        for (const o of batch.slice(0, 3)) await floor.pack(S1, o);
+      })(),
+      (async () => {
+        for (const o of batch.slice(3, 6)) await floor.pack(S3, o);
+      })(),
+      (async () => {
+        for (const o of batch.slice(6, 9)) await floor.pack(S2, o);
+      })(),
     ]);
     await simA.waitForLabels(2, 20_000);
     simA.setFaults({ paperOut: true }); // the roll is empty: ~HS says paper out from now on
@@ -285,8 +301,12 @@ describe('(a) two ZPL printers on raw TCP: paper out, then head open, mid-queue'
     const batch = orders.slice(9, 14);
     const before = simB.labels.length;
     const packing = Promise.all([
-      (async () => { for (const o of batch.slice(0, 3)) await floor.pack(S2, o); })(),
-      (async () => { for (const o of batch.slice(3, 5)) await floor.pack(S1, o); })(),
+      (async () => {
+        for (const o of batch.slice(0, 3)) await floor.pack(S2, o);
+      })(),
+      (async () => {
+        for (const o of batch.slice(3, 5)) await floor.pack(S1, o);
+      })(),
     ]);
     await simB.waitForLabels(before + 1, 20_000);
     simB.setFaults({ headOpen: true });
@@ -352,27 +372,43 @@ class EnginePrinter {
     mkdirSync(this.spool(), { recursive: true });
     mkdirSync(this.printedDir, { recursive: true });
     const engine = join(this.dir, 'engine.sh');
-    writeFileSync(
-      engine,
-      `#!/bin/sh\nwhile [ -e '${this.hold}' ]; do sleep 0.05; done\nsleep ${this.engineMs / 1000}\ncp "$1" '${this.printedDir}/'\n`,
-    );
+    writeFileSync(engine, `#!/bin/sh\nwhile [ -e '${this.hold}' ]; do sleep 0.05; done\nsleep ${this.engineMs / 1000}\ncp "$1" '${this.printedDir}/'\n`);
     chmodSync(engine, 0o755);
     this.proc = spawn(
       'ippeveprinter',
-      ['-r', 'off', '-k', '-n', 'localhost', '-p', String(this.port), '-d', this.spool(), '-c', engine, '-f', 'application/vnd.zebra-zpl,application/octet-stream,text/plain', `PacklineFailover${this.port}`],
+      [
+        '-r',
+        'off',
+        '-k',
+        '-n',
+        'localhost',
+        '-p',
+        String(this.port),
+        '-d',
+        this.spool(),
+        '-c',
+        engine,
+        '-f',
+        'application/vnd.zebra-zpl,application/octet-stream,text/plain',
+        `PacklineFailover${this.port}`,
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
     );
     this.proc.stdout?.on('data', (c: Buffer) => (this.log = (this.log + c.toString()).slice(-4000)));
     this.proc.stderr?.on('data', (c: Buffer) => (this.log = (this.log + c.toString()).slice(-4000)));
     const client = new IppClient({ uri: this.uri, timeoutMs: 2_000 });
     const proc = this.proc;
-    await waitFor('ippeveprinter to answer (dbus and avahi-daemon running? see .ci/run)', async () => {
-      if (proc.exitCode !== null) throw new Error(`ippeveprinter exited ${proc.exitCode}: ${this.log}`);
-      return client.getPrinterAttributes().then(
-        () => true,
-        () => false,
-      );
-    }, 20_000);
+    await waitFor(
+      'ippeveprinter to answer (dbus and avahi-daemon running? see .ci/run)',
+      async () => {
+        if (proc.exitCode !== null) throw new Error(`ippeveprinter exited ${proc.exitCode}: ${this.log}`);
+        return client.getPrinterAttributes().then(
+          () => true,
+          () => false,
+        );
+      },
+      20_000,
+    );
   }
 
   /** Documents the engine finished. */
@@ -405,106 +441,116 @@ class EnginePrinter {
   }
 }
 
-describe.skipIf(skipWithout(import.meta.url, 'ippeveprinter'))('(b) two ippeveprinters: one killed with a label in its engine, the other media-empty, mid-queue', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'pkl-failover-ipp-'));
-  let floor: Floor;
-  let p1: EnginePrinter;
-  let p2: EnginePrinter;
-  /** P2 after its restart (same address, new spool). */
-  let p2b: EnginePrinter;
-  const drivers: IppPrinterDriver[] = [];
-  const orders = ordersFor('FI', 11);
-  const documents = () => [p1, p2, p2b].filter((p) => p !== undefined).flatMap((p) => p.printed());
+describe.skipIf(skipWithout(import.meta.url, 'ippeveprinter'))(
+  '(b) two ippeveprinters: one killed with a label in its engine, the other media-empty, mid-queue',
+  () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pkl-failover-ipp-'));
+    let floor: Floor;
+    let p1: EnginePrinter;
+    let p2: EnginePrinter;
+    /** P2 after its restart (same address, new spool). */
+    let p2b: EnginePrinter;
+    const drivers: IppPrinterDriver[] = [];
+    const orders = ordersFor('FI', 11);
+    const documents = () => [p1, p2, p2b].filter((p) => p !== undefined).flatMap((p) => p.printed());
 
-  beforeAll(async () => {
-    try {
-      execFileSync('sh', ['-c', 'command -v ippeveprinter'], { stdio: 'pipe' });
-    } catch {
-      throw new Error('ippeveprinter not found: apt-get install cups-ipp-utils avahi-daemon and start dbus + avahi (see .ci/run)');
-    }
-    p1 = new EnginePrinter(join(dir, 'p1'), await freePort());
-    p2 = new EnginePrinter(join(dir, 'p2'), await freePort());
-    await p1.start();
-    await p2.start();
-    // The printers are MQTT devices to the gateway; their drivers run beside it, as a driver
-    // process on the floor would (a short job timeout: the test waits for it once).
-    floor = new Floor(join(dir, 'data'), {});
-    await floor.start(orders);
-    for (const [id, p] of [[S1.printer, p1], [S2.printer, p2]] as const) {
-      const d = new IppPrinterDriver({
-        uri: p.uri,
-        mqtt: { url: floor.info.mqttUrl as string, deviceId: id, secret: floor.secret(id) },
-        pollIntervalMs: 100,
-        idlePollMs: 300,
-        jobTimeoutMs: 3_000,
-        requestTimeoutMs: 2_000,
-        backoff: { initialMs: 100, maxMs: 500, factor: 2 },
-      });
-      await d.start();
-      drivers.push(d);
-    }
-    await waitFor('both IPP printers online', async () => (await floor.printerOnline(S1.printer)) && (await floor.printerOnline(S2.printer)));
-  }, 60_000);
+    beforeAll(async () => {
+      try {
+        execFileSync('sh', ['-c', 'command -v ippeveprinter'], { stdio: 'pipe' });
+      } catch {
+        throw new Error('ippeveprinter not found: apt-get install cups-ipp-utils avahi-daemon and start dbus + avahi (see .ci/run)');
+      }
+      p1 = new EnginePrinter(join(dir, 'p1'), await freePort());
+      p2 = new EnginePrinter(join(dir, 'p2'), await freePort());
+      await p1.start();
+      await p2.start();
+      // The printers are MQTT devices to the gateway; their drivers run beside it, as a driver
+      // process on the floor would (a short job timeout: the test waits for it once).
+      floor = new Floor(join(dir, 'data'), {});
+      await floor.start(orders);
+      for (const [id, p] of [
+        [S1.printer, p1],
+        [S2.printer, p2],
+      ] as const) {
+        const d = new IppPrinterDriver({
+          uri: p.uri,
+          mqtt: { url: floor.info.mqttUrl as string, deviceId: id, secret: floor.secret(id) },
+          pollIntervalMs: 100,
+          idlePollMs: 300,
+          jobTimeoutMs: 3_000,
+          requestTimeoutMs: 2_000,
+          backoff: { initialMs: 100, maxMs: 500, factor: 2 },
+        });
+        await d.start();
+        drivers.push(d);
+      }
+      await waitFor('both IPP printers online', async () => (await floor.printerOnline(S1.printer)) && (await floor.printerOnline(S2.printer)));
+    }, 60_000);
 
-  afterAll(async () => {
-    for (const d of drivers) await d.stop();
-    await floor?.stop();
-    for (const p of [p1, p2, p2b]) await p?.kill();
-    rmSync(dir, { recursive: true, force: true });
-  });
+    afterAll(async () => {
+      for (const d of drivers) await d.stop();
+      await floor?.stop();
+      for (const p of [p1, p2, p2b]) await p?.kill();
+      rmSync(dir, { recursive: true, force: true });
+    });
 
-  it('P2 is killed with a label in its engine: the queued labels fail over to P1; the one that may have printed is tagged, not re-sent', async () => {
-    const batch = orders.slice(0, 4);
-    writeFileSync(p2.hold, ''); // the engine takes the first label and holds it
-    for (const o of batch.slice(0, 3)) await floor.pack(S2, o);
-    await floor.pack(S1, batch[3]!);
-    await waitFor('P2 received the first label', () => p2.received().length === 1);
-    const held = waybillOf(batch[0]!);
-    expect(p2.received()[0]).toContain(held);
-    await p2.kill();
-    await floor.settled(batch.map(idOf));
+    it('P2 is killed with a label in its engine: the queued labels fail over to P1; the one that may have printed is tagged, not re-sent', async () => {
+      const batch = orders.slice(0, 4);
+      writeFileSync(p2.hold, ''); // the engine takes the first label and holds it
+      for (const o of batch.slice(0, 3)) await floor.pack(S2, o);
+      await floor.pack(S1, batch[3]!);
+      await waitFor('P2 received the first label', () => p2.received().length === 1);
+      const held = waybillOf(batch[0]!);
+      expect(p2.received()[0]).toContain(held);
+      await p2.kill();
+      await floor.settled(batch.map(idOf));
 
-    // The held label: the printer had it, so it is a print exception (connection lost), never re-sent by itself.
-    const exceptions = await floor.exceptions();
-    expect(exceptions.map((e) => [e.shipment.waybill, e.printer_id, e.cause])).toEqual([[held, S2.printer, 'connection_lost']]);
-    const counts = printCounts(documents(), batch.map(waybillOf));
-    expect(counts).toEqual({ ...once(batch.map(waybillOf)), [held]: 0 });
-    const rerouted = (await floor.events()).filter((e) => e.type === 'shipment.print_rerouted');
-    expect(rerouted.length).toBeGreaterThan(0);
-    for (const e of rerouted) expect(e.data).toMatchObject({ previous_printer_id: S2.printer, printer_id: S1.printer, reason: 'offline' });
+      // The held label: the printer had it, so it is a print exception (connection lost), never re-sent by itself.
+      const exceptions = await floor.exceptions();
+      expect(exceptions.map((e) => [e.shipment.waybill, e.printer_id, e.cause])).toEqual([[held, S2.printer, 'connection_lost']]);
+      const counts = printCounts(documents(), batch.map(waybillOf));
+      expect(counts).toEqual({ ...once(batch.map(waybillOf)), [held]: 0 });
+      const rerouted = (await floor.events()).filter((e) => e.type === 'shipment.print_rerouted');
+      expect(rerouted.length).toBeGreaterThan(0);
+      for (const e of rerouted) expect(e.data).toMatchObject({ previous_printer_id: S2.printer, printer_id: S1.printer, reason: 'offline' });
 
-    // The supervisor reprints it: through the router, on P1 (P2 is off), once.
-    await floor.reprintExceptions('ia');
-    await waitFor('the held label reprinted and shipped', async () => (await floor.shipment(idOf(batch[0]!))).state === 'shipped');
-    expect(printCounts(documents(), batch.map(waybillOf))).toEqual(once(batch.map(waybillOf)));
-    expect(await floor.exceptions()).toEqual([]);
-  }, 60_000);
+      // The supervisor reprints it: through the router, on P1 (P2 is off), once.
+      await floor.reprintExceptions('ia');
+      await waitFor('the held label reprinted and shipped', async () => (await floor.shipment(idOf(batch[0]!))).state === 'shipped');
+      expect(printCounts(documents(), batch.map(waybillOf))).toEqual(once(batch.map(waybillOf)));
+      expect(await floor.exceptions()).toEqual([]);
+    }, 60_000);
 
-  it('P2 back, P1 reports media-empty mid-queue: its queued labels fail over to P2, each printed once', async () => {
-    p2b = new EnginePrinter(join(dir, 'p2b'), p2.port);
-    await p2b.start();
-    await waitFor('P2 online again', () => drivers[1]!.stats().state === 'online');
-    await waitFor('the gateway sees P2 online', () => floor.printerOnline(S2.printer));
-    const batch = orders.slice(4, 11);
-    const packing = Promise.all([
-      (async () => { for (const o of batch.slice(0, 4)) await floor.pack(S1, o); })(),
-      (async () => { for (const o of batch.slice(4, 7)) await floor.pack(S3, o); })(),
-    ]);
-    const before = p1.printed().length;
-    await waitFor('P1 printed one of the batch', () => p1.printed().length > before);
-    await p1.mediaEmpty();
-    await packing;
-    await floor.settled(batch.map(idOf));
-    const rerouted = (await floor.events()).filter((e) => e.type === 'shipment.print_rerouted' && e.data.previous_printer_id === S1.printer);
-    expect(rerouted.length).toBeGreaterThan(0);
-    for (const e of rerouted) expect(e.data).toMatchObject({ printer_id: S2.printer, reason: 'paper_out' });
-    // Anything left with no printer is tagged and reprinted once.
-    for (const e of await floor.exceptions()) expect(e.cause).toBe('paper_out');
-    await floor.reprintExceptions('ib');
-    const settled = await floor.settled(batch.map(idOf));
-    expect([...settled.values()].map((s) => s.state)).toEqual(batch.map(() => 'shipped'));
-    const all = orders.map(waybillOf);
-    expect(printCounts(documents(), all)).toEqual(once(all));
-    expect(await floor.exceptions()).toEqual([]);
-  }, 60_000);
-});
+    it('P2 back, P1 reports media-empty mid-queue: its queued labels fail over to P2, each printed once', async () => {
+      p2b = new EnginePrinter(join(dir, 'p2b'), p2.port);
+      await p2b.start();
+      await waitFor('P2 online again', () => drivers[1]!.stats().state === 'online');
+      await waitFor('the gateway sees P2 online', () => floor.printerOnline(S2.printer));
+      const batch = orders.slice(4, 11);
+      const packing = Promise.all([
+        (async () => {
+          for (const o of batch.slice(0, 4)) await floor.pack(S1, o);
+        })(),
+        (async () => {
+          for (const o of batch.slice(4, 7)) await floor.pack(S3, o);
+        })(),
+      ]);
+      const before = p1.printed().length;
+      await waitFor('P1 printed one of the batch', () => p1.printed().length > before);
+      await p1.mediaEmpty();
+      await packing;
+      await floor.settled(batch.map(idOf));
+      const rerouted = (await floor.events()).filter((e) => e.type === 'shipment.print_rerouted' && e.data.previous_printer_id === S1.printer);
+      expect(rerouted.length).toBeGreaterThan(0);
+      for (const e of rerouted) expect(e.data).toMatchObject({ printer_id: S2.printer, reason: 'paper_out' });
+      // Anything left with no printer is tagged and reprinted once.
+      for (const e of await floor.exceptions()) expect(e.cause).toBe('paper_out');
+      await floor.reprintExceptions('ib');
+      const settled = await floor.settled(batch.map(idOf));
+      expect([...settled.values()].map((s) => s.state)).toEqual(batch.map(() => 'shipped'));
+      const all = orders.map(waybillOf);
+      expect(printCounts(documents(), all)).toEqual(once(all));
+      expect(await floor.exceptions()).toEqual([]);
+    }, 60_000);
+  },
+);

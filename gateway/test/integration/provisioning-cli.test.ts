@@ -49,7 +49,25 @@ function sub(id: string, secret: string, topics: string[]): { lines: string[]; r
 }
 
 async function pub(id: string, secret: string, topic: string, payload: unknown, extra: string[] = []): Promise<void> {
-  await execFileP(MOSQ_PUB, ['-h', '127.0.0.1', '-p', port, '-i', `${id}:pub`, '-u', id, '-P', secret, '-q', '1', '-t', topic, '-m', JSON.stringify(payload), ...extra]);
+  await execFileP(MOSQ_PUB, [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    port,
+    '-i',
+    `${id}:pub`,
+    '-u',
+    id,
+    '-P',
+    secret,
+    '-q',
+    '1',
+    '-t',
+    topic,
+    '-m',
+    JSON.stringify(payload),
+    ...extra,
+  ]);
 }
 
 async function line(lines: string[], match: (topic: string, body: Record<string, unknown>) => boolean, what: string): Promise<Record<string, unknown>> {
@@ -77,7 +95,7 @@ async function cli(args: string[]): Promise<string> {
   return r.stdout;
 }
 
-const secretOf = (stdout: string) => (stdout.trim().split('\t')[1] as string);
+const secretOf = (stdout: string) => stdout.trim().split('\t')[1] as string;
 
 describe.skipIf(!RUN)('a station provisioned with the CLI ships a parcel driven by mosquitto_pub/sub (skipped: Debian mosquitto-clients not installed)', () => {
   beforeAll(async () => {
@@ -174,7 +192,11 @@ describe.skipIf(!RUN)('a station provisioned with the CLI ships a parcel driven 
     const stations = (await (await fetch(`${info.httpUrl}/api/v1/stations`, { headers: auth })).json()) as { stations: Array<{ station_id: string }> };
     expect(stations.stations.map((s) => s.station_id)).toContain('st-10');
 
-    const bad = await fetch(`${info.httpUrl}/api/v1/provisioned-stations/st-11`, { method: 'PUT', headers: auth, body: JSON.stringify({ scanner: 'no such/id' }) });
+    const bad = await fetch(`${info.httpUrl}/api/v1/provisioned-stations/st-11`, {
+      method: 'PUT',
+      headers: auth,
+      body: JSON.stringify({ scanner: 'no such/id' }),
+    });
     expect(bad.status).toBe(400);
 
     const del = { authorization: auth.authorization };

@@ -35,7 +35,6 @@ const cli = (args: string[], stdin = '') => runCli(dir, args, { stdin });
 
 const orders = { first: wireOrder('O-2001'), failing: wireOrder('O-2002'), unlabelled: wireOrder('O-2003') };
 
-
 function api(method: string, path: string, body?: unknown, token = info.tokens.station): Promise<Response> {
   return fetch(`${info.httpUrl}${path}`, {
     method,
@@ -79,9 +78,13 @@ const printCommands = () => printerIn.messages.filter((m) => m.topic.endsWith('/
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'pkl-reprint-'));
-  const raw = floorConfig(dir, { stations: 1, lines: 0, verifyItems: 'never' }, {
-    printing: { reprint: { maxFailures: MAX_FAILURES, windowMs: 60_000 } },
-  });
+  const raw = floorConfig(
+    dir,
+    { stations: 1, lines: 0, verifyItems: 'never' },
+    {
+      printing: { reprint: { maxFailures: MAX_FAILURES, windowMs: 60_000 } },
+    },
+  );
   gateway = new Gateway(parseConfig(raw), createLogger('silent'));
   await gateway.start();
   info = gateway.info();
@@ -159,21 +162,23 @@ describe('reprint guard on a running gateway', () => {
     await answer(reprintJob, 'printed');
     expect(printCommands().map((m) => m.payload.job_id)).toEqual([firstJob, reprintJob]);
     const reprinted = (await events()).filter((e) => e.type === 'shipment.reprinted');
-    expect(reprinted).toEqual([
-      {
-        type: 'shipment.reprinted',
-        subject: `shipment:${shipmentId}`,
-        data: {
-          job_id: reprintJob,
-          previous_job_id: firstJob,
-          supervisor: 'li',
-          request_id: 'rp-1',
-          note: 'label smudged',
-          waybill: orders.first.waybill,
-          printer_id: st.printer,
+    expect(reprinted).toEqual(
+      [
+        {
+          type: 'shipment.reprinted',
+          subject: `shipment:${shipmentId}`,
+          data: {
+            job_id: reprintJob,
+            previous_job_id: firstJob,
+            supervisor: 'li',
+            request_id: 'rp-1',
+            note: 'label smudged',
+            waybill: orders.first.waybill,
+            printer_id: st.printer,
+          },
         },
-      },
-    ].map((e) => expect.objectContaining(e)));
+      ].map((e) => expect.objectContaining(e)),
+    );
     const s = (await (await api('GET', `/api/v1/shipments/${shipmentId}`)).json()) as { state: string };
     expect(s.state).toBe('shipped');
   });

@@ -84,11 +84,7 @@ describe('restart in the middle of a parcel', () => {
     const again = await d.jobs.next((m) => m.payload.job_id === jobId);
     expect(again.payload.shipment_id).toBe(job.payload.shipment_id);
     const printerAcks = await Inbox.open(d.printer, replyTopics(st.printer));
-    await d.printer.publishAsync(
-      `dev/${st.printer}/evt/print_result`,
-      JSON.stringify({ msg_id: 'p1', job_id: jobId, status: 'printed' }),
-      { qos: 1 },
-    );
+    await d.printer.publishAsync(`dev/${st.printer}/evt/print_result`, JSON.stringify({ msg_id: 'p1', job_id: jobId, status: 'printed' }), { qos: 1 });
     expect((await printerAcks.next((m) => m.payload.msg_id === 'p1')).topic).toMatch(/ack$/);
     const res = await fetch(`${child.httpUrl}/api/v1/shipments?order=O-777`, {
       headers: { authorization: `Bearer ${child.tokens.admin}` },

@@ -221,7 +221,9 @@ describe('ACL matrix: every role × every topic pattern × publish and subscribe
   }
 
   it('sums up: 0 unauthorised operations allowed, every authorised one worked', () => {
-    console.log(`ACL matrix: ${ROLES.length} roles, ${totals.checked} operations checked: ${totals.allowedOk} allowed as expected, ${totals.deniedOk} refused as expected, ${totals.unauthorisedAllowed.length} unauthorised allowed`);
+    console.log(
+      `ACL matrix: ${ROLES.length} roles, ${totals.checked} operations checked: ${totals.allowedOk} allowed as expected, ${totals.deniedOk} refused as expected, ${totals.unauthorisedAllowed.length} unauthorised allowed`,
+    );
     expect(totals.checked).toBe(ROLES.reduce((n, r) => n + filters(SELF[r], OTHER[r]).length + publishTopics(SELF[r], OTHER[r]).length, 0));
     expect(totals.unauthorisedAllowed).toEqual([]);
     expect(totals.allowedOk).toBeGreaterThan(0);
@@ -230,11 +232,14 @@ describe('ACL matrix: every role × every topic pattern × publish and subscribe
 
 describe('credentials', () => {
   const refused = async (p: Promise<MqttClient>) => {
-    const err = (await p.then((c) => (clients.push(c), null), (e: unknown) => e)) as { code?: number } | null;
+    const err = (await p.then(
+      (c) => (clients.push(c), null),
+      (e: unknown) => e,
+    )) as { code?: number } | null;
     return err?.code ?? 'connected';
   };
 
-  it('refuses a wrong secret, an unknown device, no credentials, another device\'s secret and another device\'s client id', async () => {
+  it("refuses a wrong secret, an unknown device, no credentials, another device's secret and another device's client id", async () => {
     expect(await refused(connect('st-1-scanner', `${secrets['st-1-scanner']}x`))).toBe(4); // bad user name or password
     expect(await refused(connect('st-1-scanner', ''))).toBe(4);
     expect(await refused(connect('nobody', secrets['st-1-scanner']))).toBe(4);

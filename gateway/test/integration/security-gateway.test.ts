@@ -28,7 +28,6 @@ const MAX_FAILURES = 3;
 /** The CLI at trace level, so the secrets test sees everything it could log. */
 const cli = (dataDir: string, args: string[], stdin = '') => runCli(dataDir, args, { stdin, env: { PACKLINE_LOG__LEVEL: 'trace' } });
 
-
 interface Running {
   gateway: Gateway;
   info: GatewayInfo;
@@ -37,7 +36,11 @@ interface Running {
 
 async function startGateway(dir: string, extra: Record<string, unknown> = {}, level = 'trace'): Promise<Running> {
   const logs: string[] = [];
-  const raw = floorConfig(dir, { stations: 1, lines: 0, verifyItems: 'never' }, { log: { level }, printing: { reprint: { maxFailures: MAX_FAILURES, windowMs: 60_000 } }, ...extra });
+  const raw = floorConfig(
+    dir,
+    { stations: 1, lines: 0, verifyItems: 'never' },
+    { log: { level }, printing: { reprint: { maxFailures: MAX_FAILURES, windowMs: 60_000 } }, ...extra },
+  );
   const gateway = new Gateway(parseConfig(raw), createLogger(level, { write: (l: string) => void logs.push(l) }));
   await gateway.start();
   return { gateway, info: gateway.info(), logs };
@@ -111,15 +114,32 @@ describe('TLS: MQTT over TLS and the API over HTTPS with configured certificates
   beforeAll(async () => {
     dir = tempDir('pkl-sec-tls-');
     const r = await run('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
     ]);
     expect(r.code, r.stderr).toBe(0);
     const tls = { certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') };
-    g = await startGateway(join(dir, 'data'), {
-      mqtt: { host: '127.0.0.1', port: 0, tls: { ...tls, port: 0 } },
-      http: { host: '127.0.0.1', port: 0, tls },
-    }, 'silent');
+    g = await startGateway(
+      join(dir, 'data'),
+      {
+        mqtt: { host: '127.0.0.1', port: 0, tls: { ...tls, port: 0 } },
+        http: { host: '127.0.0.1', port: 0, tls },
+      },
+      'silent',
+    );
   });
   afterAll(async () => {
     await g?.gateway.stop();
@@ -151,12 +171,27 @@ describe('TLS: MQTT over TLS and the API over HTTPS with configured certificates
 
   it('accepts MQTT over TLS with device credentials and a verified certificate', async () => {
     const secrets = Object.fromEntries(g.info.issued.map((s) => [s.deviceId, s.secret]));
-    const c = await connectAsync(`mqtts://127.0.0.1:${g.info.mqttTlsPort}`, {
-      clientId: 'st-1-scanner', username: 'st-1-scanner', password: secrets['st-1-scanner'], ca: readFileSync(join(dir, 'cert.pem')), reconnectPeriod: 0, connectTimeout: 10_000,
-    }, false);
+    const c = await connectAsync(
+      `mqtts://127.0.0.1:${g.info.mqttTlsPort}`,
+      {
+        clientId: 'st-1-scanner',
+        username: 'st-1-scanner',
+        password: secrets['st-1-scanner'],
+        ca: readFileSync(join(dir, 'cert.pem')),
+        reconnectPeriod: 0,
+        connectTimeout: 10_000,
+      },
+      false,
+    );
     expect(c.connected).toBe(true);
     await c.endAsync(true);
-    await expect(connectAsync(`mqtts://127.0.0.1:${g.info.mqttTlsPort}`, { clientId: 'st-1-scanner', username: 'st-1-scanner', password: 'wrong', ca: readFileSync(join(dir, 'cert.pem')), reconnectPeriod: 0 }, false)).rejects.toThrow();
+    await expect(
+      connectAsync(
+        `mqtts://127.0.0.1:${g.info.mqttTlsPort}`,
+        { clientId: 'st-1-scanner', username: 'st-1-scanner', password: 'wrong', ca: readFileSync(join(dir, 'cert.pem')), reconnectPeriod: 0 },
+        false,
+      ),
+    ).rejects.toThrow();
   });
 });
 
@@ -218,13 +253,27 @@ describe('a running gateway: API tokens, brute force, secrets in logs', () => {
     let cells = 0;
     for (const [route, level] of Object.entries(ROUTE_AUTH)) {
       const [method, path] = route.split(' ') as [string, string];
-      const url = path.replace(/\{(\w+)\}/g, (_m, p: string) => ({ stationId: 'st-1', orderId: 'O-7001', shipmentId: 'S-none', jobId: 'j-none', printerId: 'st-1-printer' })[p] ?? 'x');
+      const url = path.replace(
+        /\{(\w+)\}/g,
+        (_m, p: string) => ({ stationId: 'st-1', orderId: 'O-7001', shipmentId: 'S-none', jobId: 'j-none', printerId: 'st-1-printer' })[p] ?? 'x',
+      );
       for (const [name, token] of Object.entries(who)) {
         cells++;
-        const res = await app().inject({ method: method as 'GET', url, headers: token ? { authorization: `Bearer ${token}` } : {}, ...(method === 'POST' && { payload: {} }) });
+        const res = await app().inject({
+          method: method as 'GET',
+          url,
+          headers: token ? { authorization: `Bearer ${token}` } : {},
+          ...(method === 'POST' && { payload: {} }),
+        });
         const code = res.statusCode >= 400 ? (JSON.parse(res.body) as { error: { code: string } }).error.code : 'ok';
         const expected =
-          level === 'none' ? 'pass' : name === 'none' || name === 'wrong' ? 'PKL_UNAUTHORIZED' : level === 'admin' && name === 'station' ? 'PKL_FORBIDDEN' : 'pass';
+          level === 'none'
+            ? 'pass'
+            : name === 'none' || name === 'wrong'
+              ? 'PKL_UNAUTHORIZED'
+              : level === 'admin' && name === 'station'
+                ? 'PKL_FORBIDDEN'
+                : 'pass';
         const got = code === 'PKL_UNAUTHORIZED' || code === 'PKL_FORBIDDEN' ? code : 'pass';
         if (got !== expected) wrongAnswers.push(`${route} as ${name}: ${res.statusCode} ${code}, expected ${expected}`);
       }
@@ -236,11 +285,21 @@ describe('a running gateway: API tokens, brute force, secrets in logs', () => {
   it('locks a supervisor out after repeated wrong passwords through HTTP, even for the right one', async () => {
     const add = await cli(dir, ['supervisor', 'add', 'li'], `${PASSWORD}\n`);
     expect(add.code, add.stderr).toBe(0);
-    const opened = await app().inject({ method: 'POST', url: '/api/v1/stations/st-1/scan', headers: { authorization: `Bearer ${g.info.tokens.station}` }, payload: { code: 'PS-O-7001' } });
+    const opened = await app().inject({
+      method: 'POST',
+      url: '/api/v1/stations/st-1/scan',
+      headers: { authorization: `Bearer ${g.info.tokens.station}` },
+      payload: { code: 'PS-O-7001' },
+    });
     expect(opened.statusCode, opened.body).toBe(200);
     shipmentId = (opened.json() as { view: { shipment_id: string } }).view.shipment_id;
     const reprint = (password: string, n: number) =>
-      app().inject({ method: 'POST', url: `/api/v1/shipments/${shipmentId}/reprint`, headers: { authorization: `Bearer ${g.info.tokens.station}` }, payload: { supervisor: 'li', password, request_id: `rq-${n}` } });
+      app().inject({
+        method: 'POST',
+        url: `/api/v1/shipments/${shipmentId}/reprint`,
+        headers: { authorization: `Bearer ${g.info.tokens.station}` },
+        payload: { supervisor: 'li', password, request_id: `rq-${n}` },
+      });
     const codes: string[] = [];
     for (let i = 0; i < MAX_FAILURES + 2; i++) codes.push((await reprint(`guess-${i}-${PASSWORD}`, i)).json().error.code as string);
     expect(codes.slice(0, MAX_FAILURES)).toEqual(Array(MAX_FAILURES).fill('PKL_SUPERVISOR_PASSWORD_WRONG'));
@@ -276,7 +335,9 @@ describe('a running gateway: API tokens, brute force, secrets in logs', () => {
     }
     const text = [...g.logs, add.stdout, add.stderr].join('\n');
     expect(g.logs.length).toBeGreaterThan(20); // the log did capture the activity
-    const leaks = [...Object.values(secrets), wrongSecret, g.info.tokens.admin, g.info.tokens.station, PASSWORD, other, 'wrong-password-123'].filter((s) => text.includes(s));
+    const leaks = [...Object.values(secrets), wrongSecret, g.info.tokens.admin, g.info.tokens.station, PASSWORD, other, 'wrong-password-123'].filter((s) =>
+      text.includes(s),
+    );
     expect(leaks).toEqual([]);
   });
 });

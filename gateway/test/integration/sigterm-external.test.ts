@@ -42,7 +42,9 @@ describe.skipIf(skip)(`SIGTERM in external-broker mode under load${skip ? ` (ski
     cfg.mqtt = { host: '127.0.0.1', port: 0, external: { url: broker.url } };
     writeFileSync(configFile, JSON.stringify(cfg));
     const orders = Array.from({ length: 4000 }, (_, i) =>
-      wireOrder(`X-${String(i).padStart(5, '0')}`, { items: [{ sku: `SKU-${i % 5}`, barcode: `69100000${String(i % 5).padStart(5, '0')}`, qty: 1, unit_grams: 250 }] }),
+      wireOrder(`X-${String(i).padStart(5, '0')}`, {
+        items: [{ sku: `SKU-${i % 5}`, barcode: `69100000${String(i % 5).padStart(5, '0')}`, qty: 1, unit_grams: 250 }],
+      }),
     );
     let nextOrder = 0;
 

@@ -37,9 +37,16 @@ describe('SIGTERM under load', () => {
     cloud.faults.replace({ latencyMs: 50 });
     writeFileSync(join(dir, 'sync.key'), KEY, { mode: 0o600 });
     const dataDir = join(dir, 'data');
-    writeFileSync(configFile, JSON.stringify(floorConfig(dataDir, { stations: STATIONS, lines: 0 }, { sync: { url: cloud.url, keyFile: join(dir, 'sync.key'), batch: { lingerMs: 0 } } })));
+    writeFileSync(
+      configFile,
+      JSON.stringify(
+        floorConfig(dataDir, { stations: STATIONS, lines: 0 }, { sync: { url: cloud.url, keyFile: join(dir, 'sync.key'), batch: { lingerMs: 0 } } }),
+      ),
+    );
     const orders = Array.from({ length: 3000 }, (_, i) =>
-      wireOrder(`O-${String(i).padStart(5, '0')}`, { items: [{ sku: `SKU-${i % 7}`, barcode: `69000000${String(i % 7).padStart(5, '0')}`, qty: 1, unit_grams: 300 }] }),
+      wireOrder(`O-${String(i).padStart(5, '0')}`, {
+        items: [{ sku: `SKU-${i % 7}`, barcode: `69000000${String(i % 7).padStart(5, '0')}`, qty: 1, unit_grams: 300 }],
+      }),
     );
     let nextOrder = 0;
 

@@ -31,10 +31,14 @@ function freePort(): Promise<number> {
 
 it('runs the gateway, the floor and the cloud; ships, syncs, and stops on Ctrl-C', async () => {
   const [http, mqtt] = [await freePort(), await freePort()];
-  const proc = spawn(process.execPath, [join(repoRoot, 'bin/packline.js'), '--data-dir', dir, 'start', '--sim', '--sim-every', '0.5', '--sim-wire-scale', 'none'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PACKLINE_RUN_FROM: 'source', PACKLINE_HTTP__PORT: String(http), PACKLINE_MQTT__PORT: String(mqtt), PACKLINE_MQTT__TLS__PORT: '0' },
-  });
+  const proc = spawn(
+    process.execPath,
+    [join(repoRoot, 'bin/packline.js'), '--data-dir', dir, 'start', '--sim', '--sim-every', '0.5', '--sim-wire-scale', 'none'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PACKLINE_RUN_FROM: 'source', PACKLINE_HTTP__PORT: String(http), PACKLINE_MQTT__PORT: String(mqtt), PACKLINE_MQTT__TLS__PORT: '0' },
+    },
+  );
   let out = '';
   proc.stdout.on('data', (b: Buffer) => (out += b.toString()));
   proc.stderr.on('data', (b: Buffer) => (out += b.toString()));

@@ -107,11 +107,7 @@ describe('packing station over MQTT', () => {
     expect(String(job.payload.data)).toContain(String(orders.ok.waybill));
     const jobId = String(job.payload.job_id);
 
-    await printer.publishAsync(
-      `dev/${st.printer}/evt/print_result`,
-      JSON.stringify({ msg_id: 'p1', job_id: jobId, status: 'printed' }),
-      { qos: 1 },
-    );
+    await printer.publishAsync(`dev/${st.printer}/evt/print_result`, JSON.stringify({ msg_id: 'p1', job_id: jobId, status: 'printed' }), { qos: 1 });
     await printerAcks.next((m) => m.payload.msg_id === 'p1');
     const shipments = (await (
       await fetch(`${info.httpUrl}/api/v1/shipments?order=O-1001`, { headers: { authorization: `Bearer ${info.tokens.station}` } })
@@ -230,7 +226,10 @@ describe('packing station over MQTT', () => {
     await new Promise((r) => setTimeout(r, 500));
     await run('mosquitto_pub', [
       ...as(`${d.scanner}:pub`),
-      '-t', `dev/${d.scanner}/evt/scan`, '-m', JSON.stringify({ msg_id: 'cli-1', code: 'NO-SUCH-ORDER' }),
+      '-t',
+      `dev/${d.scanner}/evt/scan`,
+      '-m',
+      JSON.stringify({ msg_id: 'cli-1', code: 'NO-SUCH-ORDER' }),
     ]);
     const { stdout } = await sub;
     expect(JSON.parse(stdout)).toMatchObject({ code: 'PKL_ORDER_NOT_FOUND', msg_id: 'cli-1' });
@@ -285,8 +284,7 @@ describe('PDA over MQTT-over-WebSocket', () => {
   it('logs an operator in at its station, scans with that operator, confirms a task; refuses another station', async () => {
     const pda = await connect('pda-1', info.wsUrl);
     const replies = await Inbox.open(pda, replyTopics('pda-1'));
-    const send = (kind: string, body: Record<string, unknown>) =>
-      pda.publishAsync(`dev/pda-1/evt/${kind}`, JSON.stringify(body), { qos: 1 });
+    const send = (kind: string, body: Record<string, unknown>) => pda.publishAsync(`dev/pda-1/evt/${kind}`, JSON.stringify(body), { qos: 1 });
     await send('pda_login', { msg_id: 'l1', operator: '李娜', station_id: 'st-2' });
     expect((await replies.next((m) => m.payload.msg_id === 'l1')).topic).toBe('dev/pda-1/ack');
     await send('pda_login', { msg_id: 'l2', operator: 'x', station_id: 'st-1' });
@@ -311,7 +309,9 @@ describe('DWS line over MQTT', () => {
     const diverts = await Inbox.open(dws, `dev/${l.dws}/cmd/divert`);
     const grams = wireOrderGrams(orders.dws);
     const send = (seq: number, barcode: string | null) =>
-      dws.publishAsync(`dev/${l.dws}/evt/parcel`, JSON.stringify({ msg_id: `t${seq}`, seq, barcode, grams, length_mm: 300, width_mm: 200, height_mm: 100 }), { qos: 1 });
+      dws.publishAsync(`dev/${l.dws}/evt/parcel`, JSON.stringify({ msg_id: `t${seq}`, seq, barcode, grams, length_mm: 300, width_mm: 200, height_mm: 100 }), {
+        qos: 1,
+      });
     await send(1, 'O-1005');
     expect((await diverts.next((m) => m.payload.seq === 1)).payload).toMatchObject({ chute: 'C01', reason: 'carrier' });
     await send(2, 'O-1006');

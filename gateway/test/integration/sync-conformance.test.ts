@@ -31,8 +31,16 @@ beforeAll(async () => {
     body: JSON.stringify(['C-1', 'C-2', 'C-3', 'C-4', 'C-5'].map((id) => wireOrder(id))),
   });
   expect(r.status).toBe(200);
-  await fetch(`${cloud.url}/admin/orders/C-1/status`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status: 'refund_requested' }) });
-  await fetch(`${cloud.url}/admin/orders/C-2/cancel-request`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ request_id: 'CR-C2' }) });
+  await fetch(`${cloud.url}/admin/orders/C-1/status`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ status: 'refund_requested' }),
+  });
+  await fetch(`${cloud.url}/admin/orders/C-2/cancel-request`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ request_id: 'CR-C2' }),
+  });
 });
 
 afterAll(async () => {

@@ -80,7 +80,7 @@ describe('POST /api/v1/printers/:printerId/test-page', () => {
     expect((await jobs.next((m) => m.payload.job_id === again.job_id)).payload.format).toBe('zpl');
   });
 
-  it("sends TSPL to a printer whose station prints TSPL", async () => {
+  it('sends TSPL to a printer whose station prints TSPL', async () => {
     const printer = await connect(st2.printer);
     const jobs = await Inbox.open(printer, `dev/${st2.printer}/cmd/print`);
     const res = await testPage(st2.printer);

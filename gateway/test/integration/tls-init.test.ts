@@ -27,7 +27,18 @@ describe.skipIf(!RUN)('packline tls init and mutual TLS (skipped: the openssl co
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pkl-tls-'));
-    const cli = await runCli(join(dir, 'data'), ['tls', 'init', '--name', 'gw.example.lan', 'localhost', '--ip', '127.0.0.1', '--client', 'scanner-1', 'printer-1']);
+    const cli = await runCli(join(dir, 'data'), [
+      'tls',
+      'init',
+      '--name',
+      'gw.example.lan',
+      'localhost',
+      '--ip',
+      '127.0.0.1',
+      '--client',
+      'scanner-1',
+      'printer-1',
+    ]);
     expect(cli.code, cli.stderr).toBe(0);
     expect(cli.stdout).toMatch(/pin SHA-256 [0-9A-F:]{95}/);
     const tls = join(dir, 'data', 'tls');
@@ -90,7 +101,13 @@ describe.skipIf(!RUN)('packline tls init and mutual TLS (skipped: the openssl co
 
   it('with mqtt.tls.caFile set, no client certificate means no connection', async () => {
     await expect(
-      client(`mqtts://127.0.0.1:${tlsPort}`, { clientId: 'scanner-1', username: 'scanner-1', password: secrets['scanner-1'], ca: file('ca.crt'), connectTimeout: 5000 }),
+      client(`mqtts://127.0.0.1:${tlsPort}`, {
+        clientId: 'scanner-1',
+        username: 'scanner-1',
+        password: secrets['scanner-1'],
+        ca: file('ca.crt'),
+        connectTimeout: 5000,
+      }),
     ).rejects.toThrow();
   });
 

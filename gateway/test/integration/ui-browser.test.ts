@@ -297,7 +297,7 @@ describe.skipIf(noBrowser)('station screen and dashboard in Chromium on the simu
     await dash.close();
   });
 
-  it("a supervisor releases a hold at the station itself with a password; a wrong one is refused", async () => {
+  it('a supervisor releases a hold at the station itself with a password; a wrong one is refused', async () => {
     await station.fill('#manual', HEAVY2.order_id as string);
     await station.press('#manual', 'Enter');
     await station.waitForFunction((id) => document.querySelector('#order-id')?.textContent === id, HEAVY2.order_id);

@@ -31,9 +31,7 @@ export async function startChildGateway(configFile: string, dataDir: string, env
   proc.stderr?.on('data', (b: Buffer) => {
     out += b.toString();
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
-    proc.once('exit', (code, signal) => res({ code, signal })),
-  );
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => proc.once('exit', (code, signal) => res({ code, signal })));
   const urls = await new Promise<{ http: string; mqtt: string }>((res, rej) => {
     const timer = setTimeout(() => rej(new Error(`gateway did not start within 60 s:\n${out}`)), 60_000);
     const check = () => {

@@ -126,7 +126,10 @@ export async function device(url: string, deviceId: string, secret: string): Pro
 /** Collects every message on a topic filter; `next(pred)` resolves with the first match. */
 export class Inbox {
   readonly messages: Array<{ topic: string; payload: Record<string, unknown> }> = [];
-  private waiters: Array<{ pred: (m: { topic: string; payload: Record<string, unknown> }) => boolean; resolve: (m: { topic: string; payload: Record<string, unknown> }) => void }> = [];
+  private waiters: Array<{
+    pred: (m: { topic: string; payload: Record<string, unknown> }) => boolean;
+    resolve: (m: { topic: string; payload: Record<string, unknown> }) => void;
+  }> = [];
 
   static async open(client: MqttClient, filter: string | string[]): Promise<Inbox> {
     const inbox = new Inbox();

@@ -73,10 +73,7 @@ export class StoreStationService implements StationService {
       waybill: shipment?.waybill ?? null,
       carrier: shipment?.carrier ?? null,
       label: null,
-      alert:
-        alert === null
-          ? null
-          : { level: 'alert', code: alert.code, message: alert.message, message_zh: alert.message_zh },
+      alert: alert === null ? null : { level: 'alert', code: alert.code, message: alert.message, message_zh: alert.message_zh },
       updated_at: shipment?.updatedAt ?? 0,
     };
   }
@@ -227,9 +224,7 @@ export class StoreStationService implements StationService {
     }
     const scanned = { ...shipment.scanned, [code]: count };
     const done = lines.every((l) => (scanned[l.barcode] ?? 0) >= l.qty);
-    await this.store.write([
-      { op: 'shipment.put', shipment: { ...shipment, scanned, state: done ? 'weighing' : 'verifying', updatedAt: now } },
-    ]);
+    await this.store.write([{ op: 'shipment.put', shipment: { ...shipment, scanned, state: done ? 'weighing' : 'verifying', updatedAt: now } }]);
     return null;
   }
 }

@@ -69,11 +69,14 @@ export async function startRig(): Promise<Rig> {
     dir,
     keyFile,
     cloud,
-    config: (stations, extra = {}) =>
-      floorConfig(dataDir, { stations, lines: 0, verifyItems: 'never' }, { sync: fastSync(cloud.url, keyFile), ...extra }),
+    config: (stations, extra = {}) => floorConfig(dataDir, { stations, lines: 0, verifyItems: 'never' }, { sync: fastSync(cloud.url, keyFile), ...extra }),
     gatewayDb: () => join(dataDir, DB_FILE),
     addOrders: async (ids) => {
-      const r = await admin('POST', '/admin/orders', ids.map((id) => wireOrder(id)));
+      const r = await admin(
+        'POST',
+        '/admin/orders',
+        ids.map((id) => wireOrder(id)),
+      );
       if (r.status !== 200) throw new Error(`cloud refused orders: ${JSON.stringify(r.body)}`);
     },
     admin,

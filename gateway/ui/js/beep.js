@@ -17,9 +17,25 @@ for (const ev of ['keydown', 'pointerdown']) window.addEventListener(ev, () => a
 
 const PATTERNS = {
   // Three long high square-wave beeps: cannot be mistaken for the scanner's chirp.
-  intercept: [[880, 0.35], [0, 0.12], [880, 0.35], [0, 0.12], [880, 0.35]],
-  alert: [[880, 0.35], [0, 0.12], [880, 0.35], [0, 0.12], [880, 0.35]],
-  hold: [[660, 0.3], [0, 0.15], [520, 0.45]],
+  intercept: [
+    [880, 0.35],
+    [0, 0.12],
+    [880, 0.35],
+    [0, 0.12],
+    [880, 0.35],
+  ],
+  alert: [
+    [880, 0.35],
+    [0, 0.12],
+    [880, 0.35],
+    [0, 0.12],
+    [880, 0.35],
+  ],
+  hold: [
+    [660, 0.3],
+    [0, 0.15],
+    [520, 0.45],
+  ],
   ok: [[1320, 0.08]],
 };
 

@@ -8,7 +8,14 @@ import { msg, t } from './i18n.js';
  */
 export function openForm({ title, fields, submit, id }) {
   const inputs = fields.map((f) =>
-    h('input', { name: f.name, type: f.type ?? 'text', required: f.required !== false, autocomplete: 'off', maxLength: f.maxLength ?? 200, value: f.value ?? '' }),
+    h('input', {
+      name: f.name,
+      type: f.type ?? 'text',
+      required: f.required !== false,
+      autocomplete: 'off',
+      maxLength: f.maxLength ?? 200,
+      value: f.value ?? '',
+    }),
   );
   const status = h('p', { class: 'form-status', role: 'status' });
   const ok = h('button', { type: 'submit', class: 'primary' }, t('ok'));

@@ -170,8 +170,18 @@ export function plainWaybillDocument(waybillCode: string, o: PlainWaybillOptions
       data: {
         cpCode: o.cpCode ?? 'ZTO',
         waybillCode,
-        recipient: { name: r.name, mobile: r.mobile, phone: '', address: { province: r.province, city: r.city, district: r.district, town: '', detail: r.detail } },
-        sender: { name: '仓库', mobile: '13800000000', phone: '', address: { province: '浙江省', city: '杭州市', district: '西湖区', town: '', detail: '仓库路 1 号' } },
+        recipient: {
+          name: r.name,
+          mobile: r.mobile,
+          phone: '',
+          address: { province: r.province, city: r.city, district: r.district, town: '', detail: r.detail },
+        },
+        sender: {
+          name: '仓库',
+          mobile: '13800000000',
+          phone: '',
+          address: { province: '浙江省', city: '杭州市', district: '西湖区', town: '', detail: '仓库路 1 号' },
+        },
         routingInfo: {
           routeCode: o.routeCode ?? '310-A01 05',
           sortation: { name: o.sortation ?? '杭州' },

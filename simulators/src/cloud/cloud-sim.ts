@@ -136,7 +136,10 @@ export class CloudSim extends EventEmitter<CloudSimEvents> {
 
   /** The carrier issues e-waybills for (up to 5) orders that had none. */
   async issueWaybills(): Promise<WireOrder[]> {
-    const updated = this.book.withoutWaybill().slice(0, 5).map((o) => this.generator.assignWaybill(o));
+    const updated = this.book
+      .withoutWaybill()
+      .slice(0, 5)
+      .map((o) => this.generator.assignWaybill(o));
     this.counters.waybillsIssued += updated.length;
     this.enqueue(updated);
     await this.flush();

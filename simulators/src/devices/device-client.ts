@@ -123,23 +123,25 @@ export class DeviceClient extends EventEmitter<DeviceClientEvents> {
 
   private async connectOnce(): Promise<void> {
     const id = this.deviceId;
-    const client = await mqtt.connectAsync(this.opts.mqttUrl, {
-      clientId: this.opts.clientId ?? id,
-      username: id,
-      password: this.opts.secret,
-      protocolVersion: 4, // MQTT 3.1.1: what the embedded aedes broker speaks
-      clean: true,
-      keepalive: 30,
-      reconnectPeriod: 1000,
-      connectTimeout: 10_000,
-      will: { topic: topics.deviceState(id), payload: Buffer.from(JSON.stringify({ state: 'offline' })), qos: 1, retain: true },
-    }).catch((err: Error & { code?: unknown }) => {
-      // CONNACK return codes 4 and 5 (MQTT 3.1.1 §3.2.2.3): bad credentials / not authorised.
-      if (err.code === 4 || err.code === 5 || /not authori[sz]ed|bad username/i.test(err.message)) {
-        throw new PacklineError('PKL_AUTH_FAILED', { deviceId: id }, { cause: err });
-      }
-      throw err;
-    });
+    const client = await mqtt
+      .connectAsync(this.opts.mqttUrl, {
+        clientId: this.opts.clientId ?? id,
+        username: id,
+        password: this.opts.secret,
+        protocolVersion: 4, // MQTT 3.1.1: what the embedded aedes broker speaks
+        clean: true,
+        keepalive: 30,
+        reconnectPeriod: 1000,
+        connectTimeout: 10_000,
+        will: { topic: topics.deviceState(id), payload: Buffer.from(JSON.stringify({ state: 'offline' })), qos: 1, retain: true },
+      })
+      .catch((err: Error & { code?: unknown }) => {
+        // CONNACK return codes 4 and 5 (MQTT 3.1.1 §3.2.2.3): bad credentials / not authorised.
+        if (err.code === 4 || err.code === 5 || /not authori[sz]ed|bad username/i.test(err.message)) {
+          throw new PacklineError('PKL_AUTH_FAILED', { deviceId: id }, { cause: err });
+        }
+        throw err;
+      });
     this.client = client;
     noDelay(client);
     // Every reconnect brings a new socket.
@@ -193,11 +195,7 @@ export class DeviceClient extends EventEmitter<DeviceClientEvents> {
    * Publishes an event (QoS 1) and resolves with the gateway's answer. With
    * `expectReply: false` it resolves as soon as the broker has the message (PUBACK).
    */
-  async publishEvent<K extends EventKind>(
-    kind: K,
-    body: EventPayloads[K],
-    options: { expectReply?: boolean } = {},
-  ): Promise<EventReply> {
+  async publishEvent<K extends EventKind>(kind: K, body: EventPayloads[K], options: { expectReply?: boolean } = {}): Promise<EventReply> {
     const msgId = body.msg_id ?? this.nextMsgId();
     const payload = JSON.stringify({ ...body, msg_id: msgId });
     // Catch our own bugs before the gateway does (contracts/validate.ts).

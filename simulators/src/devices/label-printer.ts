@@ -175,9 +175,11 @@ export class LabelPrinterSim extends EventEmitter<LabelPrinterEvents> {
       if (kind !== 'print') return;
       const receivedAt = nowMs();
       // A printer prints one label at a time, in the order the jobs arrived.
-      this.queue = this.queue.then(() => this.handle(payload, receivedAt)).catch((err: Error) => {
-        this.log.error({ deviceId: this.deviceId, err: err.message }, 'printer sim failed a job');
-      });
+      this.queue = this.queue
+        .then(() => this.handle(payload, receivedAt))
+        .catch((err: Error) => {
+          this.log.error({ deviceId: this.deviceId, err: err.message }, 'printer sim failed a job');
+        });
     });
     return client;
   }

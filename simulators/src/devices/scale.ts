@@ -122,7 +122,7 @@ export class ScaleSim {
     }
     for (let i = 0; i < steps && !signal?.aborted; i++) {
       // Damped swing: the error shrinks with every reading.
-      const swing = (target * 0.08 + 15) * (steps - i) / steps;
+      const swing = ((target * 0.08 + 15) * (steps - i)) / steps;
       await this.client.publishEvent('weight', { grams: this.reading(target, this.rng.gaussian(swing)), stable: false }, { expectReply: false });
       await sleep(interval, signal);
     }

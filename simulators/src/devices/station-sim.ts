@@ -124,7 +124,7 @@ export class StationSim {
 
   constructor(private readonly opts: StationSimOptions) {
     this.stationId = opts.stationId;
-    this.log = (opts.logger ?? silentLogger);
+    this.log = opts.logger ?? silentLogger;
     const seed = opts.seed ?? 7;
     this.rng = new Prng(seed);
     const common = {
@@ -290,10 +290,7 @@ export class StationSim {
     const publishedAt = weighed.publishedAt;
     type Race = { kind: 'cmd'; v: Awaited<typeof nextCmd> } | { kind: 'err'; v: EventReply };
     const refused = weighed.reply.then((r) => (r.status === 'error' ? r : new Promise<never>(() => {})));
-    const first: Race = await Promise.race([
-      nextCmd.then((v): Race => ({ kind: 'cmd', v })),
-      refused.then((v): Race => ({ kind: 'err', v })),
-    ]);
+    const first: Race = await Promise.race([nextCmd.then((v): Race => ({ kind: 'cmd', v })), refused.then((v): Race => ({ kind: 'err', v }))]);
     if (first.kind === 'err' || first.v === null) {
       waiting.abort();
       await nextCmd;

@@ -7,13 +7,7 @@ import { PacklineError } from '../../../contracts/errors.js';
 import { CloudSim, type CloudSimStats } from '../cloud/cloud-sim.js';
 import { DwsLineSim } from '../devices/dws-line.js';
 import { type DeviceLogin, StationSim, type StationSimStats } from '../devices/station-sim.js';
-import {
-  type CredentialBook,
-  type CredentialsInput,
-  findByStationRole,
-  requireCredential,
-  toCredentialBook,
-} from '../lib/credentials.js';
+import { type CredentialBook, type CredentialsInput, findByStationRole, requireCredential, toCredentialBook } from '../lib/credentials.js';
 import { type SimLogger, silentLogger } from '../lib/logger.js';
 import { Prng } from '../lib/prng.js';
 import { Counter, LatencyRecorder, type LatencySummary } from '../lib/stats.js';
@@ -140,7 +134,11 @@ export async function startFloor(opts: FloorOptions): Promise<Floor> {
   const scenario = parseScenario(opts.scenario ?? {});
   const log = opts.logger ?? silentLogger;
   const book = toCredentialBook(opts.credentials);
-  const runTag = scenario.runTag ?? `R${Math.floor(Date.now() / 1000).toString(36).toUpperCase()}`;
+  const runTag =
+    scenario.runTag ??
+    `R${Math.floor(Date.now() / 1000)
+      .toString(36)
+      .toUpperCase()}`;
   const pool = new OrderPool();
   if (opts.orders) pool.offer(opts.orders);
   const startedAt = Date.now();
@@ -278,7 +276,9 @@ export async function startFloor(opts: FloorOptions): Promise<Floor> {
           const direct = packed || !rng.chance(l.directShipmentRate) ? undefined : pool.takeWaybilled();
           if (!packed && !direct) continue;
           const waybill = packed?.waybill ?? (direct?.waybill as string);
-          const grams = packed?.grams ?? (direct ? direct.lines.reduce((s, x) => s + x.qty * x.unit_grams, 0) + (direct.packaging_grams ?? scenario.defaultPackagingGrams) : 0);
+          const grams =
+            packed?.grams ??
+            (direct ? direct.lines.reduce((s, x) => s + x.qty * x.unit_grams, 0) + (direct.packaging_grams ?? scenario.defaultPackagingGrams) : 0);
           const barcode = rng.chance(l.noReadRate) ? null : waybill;
           // Inducted without awaiting the divert: parcels keep flowing while earlier ones travel.
           line

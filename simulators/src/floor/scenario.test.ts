@@ -38,7 +38,10 @@ describe('scenario', () => {
       [{ lines: [{ id: 'l', noReadRate: 2 }] }, /lines\.0\.noReadRate/],
       [{ unknownField: 1 }, /scenario/],
       [{ stations: [{ id: 'x' }], lines: [{ id: 'x' }] }, /used twice/],
-      [{ wireStations: [{ id: 'w', scale: { protocol: 'hid-pos', driverPath: 'a', devicePath: 'b' }, printer: { port: 1 } }] }, /wireStations\.0\.scale\.protocol/],
+      [
+        { wireStations: [{ id: 'w', scale: { protocol: 'hid-pos', driverPath: 'a', devicePath: 'b' }, printer: { port: 1 } }] },
+        /wireStations\.0\.scale\.protocol/,
+      ],
       [{ stations: [{ id: 'x' }], wireStations: [{ id: 'x', scale: { driverPath: 'a', devicePath: 'b' }, printer: { port: 1 } }] }, /used twice/],
     ];
     for (const [input, re] of cases) {

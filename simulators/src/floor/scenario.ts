@@ -64,7 +64,10 @@ export const WireStationScenario = Type.Object(
     scale: Type.Object(
       {
         /** The indicator's protocol; the gateway's scale definition must speak the same. */
-        protocol: Type.Union(SIMULATED_PROTOCOLS.map((p) => Type.Literal(p)), { default: 'toledo-8217' }),
+        protocol: Type.Union(
+          SIMULATED_PROTOCOLS.map((p) => Type.Literal(p)),
+          { default: 'toledo-8217' },
+        ),
         /** Protocol options as in the gateway's scale definition (e.g. `{ "unit": "kg" }`). */
         options: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
         line: Type.Optional(

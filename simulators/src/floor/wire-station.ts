@@ -178,7 +178,18 @@ export class WireStationSim {
   }
 
   private result(order: WireOrder, stage: ShipmentStage, outcome: ShipmentResult['outcome'], code: string | null): ShipmentResult {
-    return { stationId: this.stationId, orderId: order.order_id, outcome, stage, code, latencyMs: null, fromIntendedMs: null, jobId: null, waybill: null, grams: null };
+    return {
+      stationId: this.stationId,
+      orderId: order.order_id,
+      outcome,
+      stage,
+      code,
+      latencyMs: null,
+      fromIntendedMs: null,
+      jobId: null,
+      waybill: null,
+      grams: null,
+    };
   }
 
   private async packInner(order: WireOrder, signal?: AbortSignal): Promise<ShipmentResult> {
@@ -267,7 +278,8 @@ export class WireStationSim {
     const until = Date.now() + 60_000;
     while (!signal.aborted && Date.now() < until && this.printer.connections === 0) await sleep(100, signal);
     await this.emptySeen(60_000, signal);
-    if (!signal.aborted) this.log.info({ stationId: this.stationId, protocol: this.opts.scale.protocol }, 'wire station devices are being driven by the gateway');
+    if (!signal.aborted)
+      this.log.info({ stationId: this.stationId, protocol: this.opts.scale.protocol }, 'wire station devices are being driven by the gateway');
   }
 
   /**

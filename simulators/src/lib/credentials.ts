@@ -95,9 +95,7 @@ export function requireCredential(book: CredentialBook, deviceId: string): Devic
 
 /** The device of `role` bound to `station`, or undefined (first by id when several match). */
 export function findByStationRole(book: CredentialBook, station: string, role: string): DeviceCredential | undefined {
-  return [...book.values()]
-    .filter((c) => c.station === station && c.role === role)
-    .sort((a, b) => a.deviceId.localeCompare(b.deviceId))[0];
+  return [...book.values()].filter((c) => c.station === station && c.role === role).sort((a, b) => a.deviceId.localeCompare(b.deviceId))[0];
 }
 
 export interface StationDevices {

@@ -47,7 +47,7 @@ describe('LatencyRecorder', () => {
 
   it('samples beyond capacity but keeps the exact count and max', () => {
     let seed = 1;
-    const rnd = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
     const r = new LatencyRecorder(100, rnd);
     for (let i = 1; i <= 10_000; i++) r.record(i);
     const s = r.summary();

@@ -153,8 +153,7 @@ export class OrderGenerator {
     const flags: WireOrderFlags = {
       refund_requested: intercept < s.refundRequested,
       cancelled: intercept >= s.refundRequested && intercept < s.refundRequested + s.cancelled,
-      platform_closed:
-        intercept >= s.refundRequested + s.cancelled && intercept < s.refundRequested + s.cancelled + s.platformClosed,
+      platform_closed: intercept >= s.refundRequested + s.cancelled && intercept < s.refundRequested + s.cancelled + s.platformClosed,
       refunded: false,
       shipped: false,
     };

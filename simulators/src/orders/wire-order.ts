@@ -54,13 +54,5 @@ export function expectedGrams(order: WireOrder, defaultPackaging = DEFAULT_PACKA
 /** An order a packing station can ship without any hold: waybilled, not intercepted, with items. */
 export function isShippable(order: WireOrder): boolean {
   const f = order.flags;
-  return (
-    order.waybill !== null &&
-    order.lines.length > 0 &&
-    !f.refund_requested &&
-    !f.refunded &&
-    !f.cancelled &&
-    !f.platform_closed &&
-    !f.shipped
-  );
+  return order.waybill !== null && order.lines.length > 0 && !f.refund_requested && !f.refunded && !f.cancelled && !f.platform_closed && !f.shipped;
 }

@@ -207,10 +207,13 @@ export abstract class RawPrinterSim extends EventEmitter<PrinterSimEvents> {
 
   protected schedulePrint(): void {
     if (this.#timer !== undefined || this.queue.length === 0 || this.stopped) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#printOne();
-    }, this.#faults.slowMs ?? this.#o.printMs ?? 20);
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#printOne();
+      },
+      this.#faults.slowMs ?? this.#o.printMs ?? 20,
+    );
   }
 
   #printOne(): void {

@@ -5,13 +5,7 @@
  * `~PS` (resume). Faults: see {@link RawPrinterSim}.
  */
 import type net from 'node:net';
-import {
-  encodeExtendedStatus,
-  encodeHostStatus,
-  HQES_ERROR,
-  IDLE_HOST_STATUS,
-  type HostStatus,
-} from '../../../device-drivers/src/printer/zpl/status.js';
+import { encodeExtendedStatus, encodeHostStatus, HQES_ERROR, IDLE_HOST_STATUS, type HostStatus } from '../../../device-drivers/src/printer/zpl/status.js';
 import { ZplStreamParser } from '../../../device-drivers/src/printer/zpl/stream.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -28,7 +28,8 @@ async function main(): Promise<void> {
     .parse()
     .opts<Record<string, string | undefined>>();
   const protocol = o['protocol'] as SimulatedProtocol;
-  if (!SIMULATED_PROTOCOLS.includes(protocol)) throw new PacklineError('PKL_CONFIG_INVALID', { reason: `--protocol must be one of ${SIMULATED_PROTOCOLS.join(', ')}` });
+  if (!SIMULATED_PROTOCOLS.includes(protocol))
+    throw new PacklineError('PKL_CONFIG_INVALID', { reason: `--protocol must be one of ${SIMULATED_PROTOCOLS.join(', ')}` });
   if ((o['pty'] === undefined) === (o['tcp'] === undefined)) throw new PacklineError('PKL_CONFIG_INVALID', { reason: 'give exactly one of --pty or --tcp' });
   const pair = o['pty'] !== undefined ? new PtyPair({ dir: o['pty'] }) : null;
   await pair?.start();

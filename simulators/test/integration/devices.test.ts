@@ -69,7 +69,16 @@ describe('label printer sim', () => {
 describe('scale sim', () => {
   it('settles from unstable readings to a stable one near the load, then back to zero', async () => {
     const obs = await observer(broker.url, ['dev/sl-a/evt/weight']);
-    const scale = new ScaleSim({ mqttUrl: broker.url, deviceId: 'sl-a', secret: 'x', seed: 3, settleReadings: 4, readingIntervalMs: 5, replyTimeoutMs: 100, faults: { noiseGrams: 2 } });
+    const scale = new ScaleSim({
+      mqttUrl: broker.url,
+      deviceId: 'sl-a',
+      secret: 'x',
+      seed: 3,
+      settleReadings: 4,
+      readingIntervalMs: 5,
+      replyTimeoutMs: 100,
+      faults: { noiseGrams: 2 },
+    });
     await scale.start();
     const w = await scale.place(1234);
     expect(w.stableGrams).not.toBeNull();
@@ -138,7 +147,8 @@ describe('scanner sim', () => {
     gw.client.on('message', (_t, buf) => {
       const ev = JSON.parse(buf.toString());
       if (ev.code === 'ORDER-1') gw.client.publish('dev/sc-a/ack', JSON.stringify({ msg_id: ev.msg_id, kind: 'scan', seq: 1 }));
-      if (ev.code === 'BAD') gw.client.publish('dev/sc-a/err', JSON.stringify({ code: 'PKL_ORDER_NOT_FOUND', message: 'm', message_zh: 'z', details: { msg_id: ev.msg_id } }));
+      if (ev.code === 'BAD')
+        gw.client.publish('dev/sc-a/err', JSON.stringify({ code: 'PKL_ORDER_NOT_FOUND', message: 'm', message_zh: 'z', details: { msg_id: ev.msg_id } }));
       // 'NOMSGID' is refused without saying which message: the oldest waiting scan gets it.
       if (ev.code === 'NOMSGID') gw.client.publish('dev/sc-a/err', JSON.stringify({ code: 'PKL_NO_OPEN_SHIPMENT', message: 'm', message_zh: 'z' }));
     });

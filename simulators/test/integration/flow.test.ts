@@ -95,7 +95,17 @@ describe('station sim', () => {
 describe('cloud sim', () => {
   it('pushes orders, retries a refusing gateway, and flips refunds with a higher revision', async () => {
     const api = await fakeImportApi(2);
-    const cloud = new CloudSim({ httpUrl: api.url, adminToken: 'admin', seed: 5, idPrefix: 'C', initialOrders: 30, batchEveryMs: 0, refundFlipEveryMs: 0, waybillEveryMs: 0, shares: { noWaybill: 0.5 } });
+    const cloud = new CloudSim({
+      httpUrl: api.url,
+      adminToken: 'admin',
+      seed: 5,
+      idPrefix: 'C',
+      initialOrders: 30,
+      batchEveryMs: 0,
+      refundFlipEveryMs: 0,
+      waybillEveryMs: 0,
+      shares: { noWaybill: 0.5 },
+    });
     const imported: WireOrder[] = [];
     cloud.on('imported', (o) => imported.push(...o));
     await cloud.start();
@@ -140,7 +150,13 @@ describe('floor', () => {
           { id: 'st-02', parcelEverySeconds: 0.01, wrongItemRate: 0, wrongWeightRate: 0 },
         ],
         lines: [{ id: 'line-01', parcelEverySeconds: 0.05, divertTimeoutMs: 50 }],
-        cloud: { initialOrders: 12, batchEverySeconds: 0, refundFlipEverySeconds: 0, waybillEverySeconds: 0, shares: { refundRequested: 0, cancelled: 0, platformClosed: 0, noWaybill: 0 } },
+        cloud: {
+          initialOrders: 12,
+          batchEverySeconds: 0,
+          refundFlipEverySeconds: 0,
+          waybillEverySeconds: 0,
+          shares: { refundRequested: 0, cancelled: 0, platformClosed: 0, noWaybill: 0 },
+        },
         scaleSettleReadings: 1,
         scaleReadingIntervalMs: 5,
       },
@@ -167,7 +183,14 @@ describe('floor', () => {
 
   it('refuses a scenario whose devices are missing from the credentials', async () => {
     await expect(
-      startFloor({ mqttUrl: broker.url, httpUrl: 'http://127.0.0.1:9', adminToken: 'a', credentials: stationCredentials(['st-01']), labelsDir: tmpdir(), scenario: {} }),
+      startFloor({
+        mqttUrl: broker.url,
+        httpUrl: 'http://127.0.0.1:9',
+        adminToken: 'a',
+        credentials: stationCredentials(['st-01']),
+        labelsDir: tmpdir(),
+        scenario: {},
+      }),
     ).rejects.toMatchObject({ code: 'PKL_CONFIG_INVALID', message: expect.stringMatching(/st-02/) });
   });
 });

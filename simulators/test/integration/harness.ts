@@ -33,7 +33,10 @@ export async function startBroker(): Promise<TestBroker> {
 }
 
 /** A plain observer/commander client. */
-export async function observer(url: string, subscriptions: string[]): Promise<{ client: MqttClient; messages: { topic: string; payload: any; retain: boolean }[] }> {
+export async function observer(
+  url: string,
+  subscriptions: string[],
+): Promise<{ client: MqttClient; messages: { topic: string; payload: any; retain: boolean }[] }> {
   const client = await mqtt.connectAsync(url, { protocolVersion: 4, clientId: `obs-${Math.random().toString(36).slice(2)}` });
   const messages: { topic: string; payload: any; retain: boolean }[] = [];
   (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);

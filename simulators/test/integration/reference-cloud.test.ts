@@ -56,13 +56,7 @@ function url(): URL {
 }
 
 /** One HTTP exchange on a fresh connection. */
-function exchange(
-  method: string,
-  path: string,
-  headers: Record<string, string>,
-  body: Uint8Array | null,
-  timeoutMs = 10_000,
-): Promise<Answer> {
+function exchange(method: string, path: string, headers: Record<string, string>, body: Uint8Array | null, timeoutMs = 10_000): Promise<Answer> {
   const u = url();
   return new Promise((resolve, reject) => {
     const req = request({ host: u.hostname, port: u.port, method, path, headers, agent: false }, (res) => {
@@ -133,10 +127,16 @@ function batchBody(events: SyncEvent[]): BatchBody {
 
 function postBatch(events: SyncEvent[], o: SignOpts = {}, timeoutMs?: number): Promise<Answer> {
   const b = batchBody(events);
-  return signed('POST', SYNC_PATHS.batches(GW), gzipSync(JSON.stringify(b)), {
-    idempotencyKey: batchIdempotencyKey(GW, b.first_seq, b.last_seq),
-    ...o,
-  }, timeoutMs);
+  return signed(
+    'POST',
+    SYNC_PATHS.batches(GW),
+    gzipSync(JSON.stringify(b)),
+    {
+      idempotencyKey: batchIdempotencyKey(GW, b.first_seq, b.last_seq),
+      ...o,
+    },
+    timeoutMs,
+  );
 }
 
 function postRetry(events: SyncEvent[]): Promise<Answer> {
@@ -409,7 +409,11 @@ describe('fault modes', () => {
 
 describe('change feed and admin', () => {
   it('pages with the cursor; an empty page returns the request cursor', async () => {
-    const up = await admin('POST', '/admin/orders', ['a', 'b', 'c', 'd', 'e'].map((id) => order(`o-${id}`)));
+    const up = await admin(
+      'POST',
+      '/admin/orders',
+      ['a', 'b', 'c', 'd', 'e'].map((id) => order(`o-${id}`)),
+    );
     expect(up.body).toMatchObject({ upserted: 5, stale: [] });
     const seen: string[] = [];
     let after = '';
@@ -512,7 +516,19 @@ describe('main.ts', () => {
   it('prints its URL, serves, and stops on SIGTERM', async () => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'simulators/src/cloud/reference/main.ts', '--port', '0', '--db', join(dir, 'main.db'), '--gateway', `${GW}:${KEY}`, '--log-level', 'warn'],
+      [
+        '--import',
+        'tsx',
+        'simulators/src/cloud/reference/main.ts',
+        '--port',
+        '0',
+        '--db',
+        join(dir, 'main.db'),
+        '--gateway',
+        `${GW}:${KEY}`,
+        '--log-level',
+        'warn',
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';

@@ -45,8 +45,7 @@ export class WebhookChannel implements Channel {
 
   async send(notice: Notice): Promise<void> {
     const c = this.#config;
-    const body =
-      c.format === 'wecom' ? formatWecom(notice) : c.format === 'dingtalk' ? formatDingtalk(notice) : formatJson(notice);
+    const body = c.format === 'wecom' ? formatWecom(notice) : c.format === 'dingtalk' ? formatDingtalk(notice) : formatJson(notice);
     const url = c.format === 'dingtalk' && c.secret !== undefined ? dingtalkSignedUrl(c.url, c.secret, this.#deps.now()) : c.url;
     const timeoutMs = c.timeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS;
 
@@ -88,7 +87,12 @@ export class WebhookChannel implements Channel {
       parsed = JSON.parse(answer) as { errcode?: unknown; errmsg?: unknown };
     } catch {
       // A 200 that is not the robot's JSON: a proxy or captive portal in the way; may clear up.
-      throw new PacklineError('PKL_NOTIFY_REJECTED', { channel: this.name, status, reason: `answer is not JSON: ${answer.slice(0, ANSWER_EXCERPT)}`, retryable: true });
+      throw new PacklineError('PKL_NOTIFY_REJECTED', {
+        channel: this.name,
+        status,
+        reason: `answer is not JSON: ${answer.slice(0, ANSWER_EXCERPT)}`,
+        retryable: true,
+      });
     }
     const errcode = typeof parsed?.errcode === 'number' ? parsed.errcode : Number.NaN;
     if (errcode === 0) return;

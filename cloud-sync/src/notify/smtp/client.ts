@@ -67,7 +67,8 @@ export async function sendMail(options: SmtpClientOptions, envelope: SmtpEnvelop
   }
   for (const a of [envelope.from, ...envelope.to]) {
     // An address goes into a command line: CR, LF or angle brackets would be command injection.
-    if (/[\r\n<>\s]/.test(a)) throw new PacklineError('PKL_NOTIFY_REJECTED', { channel: labelOf(options), reason: `bad address ${JSON.stringify(a)}`, retryable: false });
+    if (/[\r\n<>\s]/.test(a))
+      throw new PacklineError('PKL_NOTIFY_REJECTED', { channel: labelOf(options), reason: `bad address ${JSON.stringify(a)}`, retryable: false });
   }
   const session = await SmtpSession.open(options);
   try {
@@ -110,10 +111,7 @@ class SmtpSession {
     const timeoutMs = o.timeoutMs ?? DEFAULT_SMTP_TIMEOUT_MS;
     const channel = labelOf(o);
     return new Promise<SmtpSession>((resolve, reject) => {
-      const s =
-        o.secure === 'tls'
-          ? tlsConnect({ host: o.host, port: o.port, ...tlsOptions(o) })
-          : netConnect({ host: o.host, port: o.port });
+      const s = o.secure === 'tls' ? tlsConnect({ host: o.host, port: o.port, ...tlsOptions(o) }) : netConnect({ host: o.host, port: o.port });
       const timer = setTimeout(() => {
         s.destroy();
         reject(new PacklineError('PKL_NOTIFY_TIMEOUT', { channel, step: o.secure === 'tls' ? 'TLS connect' : 'connect', timeoutMs }));
@@ -181,7 +179,11 @@ class SmtpSession {
     this.#extensions = new Map();
     for (const line of reply.lines.slice(1)) {
       const [keyword = '', ...params] = line.trim().split(/[\s=]+/);
-      if (keyword !== '') this.#extensions.set(keyword.toUpperCase(), params.map((p) => p.toUpperCase()));
+      if (keyword !== '')
+        this.#extensions.set(
+          keyword.toUpperCase(),
+          params.map((p) => p.toUpperCase()),
+        );
     }
   }
 

@@ -71,7 +71,10 @@ describe('SmtpReplyParser (RFC 5321 §4.2)', () => {
 
   it('turns garbage into PKL_SMTP_PROTOCOL, and stays failed', () => {
     for (const bad of ['HTTP/1.1 400 Bad Request\r\n', '25 short\r\n', '650 bad class\r\n', '2500 four digits\r\n', '250_x\r\n', '\r\n']) {
-      expect(codeOf(() => new SmtpReplyParser().push(Buffer.from(bad))), bad).toBe('PKL_SMTP_PROTOCOL');
+      expect(
+        codeOf(() => new SmtpReplyParser().push(Buffer.from(bad))),
+        bad,
+      ).toBe('PKL_SMTP_PROTOCOL');
     }
     const p = new SmtpReplyParser();
     expect(codeOf(() => p.push(Buffer.from('250-a\r\n251 b\r\n')))).toBe('PKL_SMTP_PROTOCOL');

@@ -1,20 +1,55 @@
 import { describe, expect, it } from 'vitest';
-import { attr, decodeMessage, decodeRequest, decodeResponse, encodeRequest, encodeResponse, findAttribute, GroupTag, ValueTag, type IppMessage } from './codec.js';
+import {
+  attr,
+  decodeMessage,
+  decodeRequest,
+  decodeResponse,
+  encodeRequest,
+  encodeResponse,
+  findAttribute,
+  GroupTag,
+  ValueTag,
+  type IppMessage,
+} from './codec.js';
 
 const ascii = (s: string) => [...Buffer.from(s, 'ascii')];
 const u16 = (n: number) => [n >> 8, n & 0xff];
 
 /** A Get-Printer-Attributes request exactly as RFC 8010 §3 lays it out. */
 const GET_PRINTER_ATTRIBUTES = Buffer.from([
-  0x01, 0x01, // version-number 1.1 (§3.1.1)
-  0x00, 0x0b, // operation-id Get-Printer-Attributes (RFC 8011 §5.4.15)
-  0x00, 0x00, 0x00, 0x07, // request-id 7
+  0x01,
+  0x01, // version-number 1.1 (§3.1.1)
+  0x00,
+  0x0b, // operation-id Get-Printer-Attributes (RFC 8011 §5.4.15)
+  0x00,
+  0x00,
+  0x00,
+  0x07, // request-id 7
   0x01, // operation-attributes-tag
-  0x47, ...u16(18), ...ascii('attributes-charset'), ...u16(5), ...ascii('utf-8'), // charset
-  0x48, ...u16(27), ...ascii('attributes-natural-language'), ...u16(5), ...ascii('en-us'), // naturalLanguage
-  0x45, ...u16(11), ...ascii('printer-uri'), ...u16(28), ...ascii('ipp://localhost:631/ipp/print'.slice(0, 28)), // uri
-  0x44, ...u16(20), ...ascii('requested-attributes'), ...u16(13), ...ascii('printer-state'), // keyword
-  0x44, ...u16(0), ...u16(21), ...ascii('printer-state-reasons'), // additional value: empty name (§3.1.5)
+  0x47,
+  ...u16(18),
+  ...ascii('attributes-charset'),
+  ...u16(5),
+  ...ascii('utf-8'), // charset
+  0x48,
+  ...u16(27),
+  ...ascii('attributes-natural-language'),
+  ...u16(5),
+  ...ascii('en-us'), // naturalLanguage
+  0x45,
+  ...u16(11),
+  ...ascii('printer-uri'),
+  ...u16(28),
+  ...ascii('ipp://localhost:631/ipp/print'.slice(0, 28)), // uri
+  0x44,
+  ...u16(20),
+  ...ascii('requested-attributes'),
+  ...u16(13),
+  ...ascii('printer-state'), // keyword
+  0x44,
+  ...u16(0),
+  ...u16(21),
+  ...ascii('printer-state-reasons'), // additional value: empty name (§3.1.5)
   0x03, // end-of-attributes-tag
 ]);
 
@@ -105,7 +140,12 @@ describe('IPP codec (RFC 8010 §3)', () => {
   it('passes a binary document with every byte value through unchanged', () => {
     const doc = Buffer.alloc(256 * 4);
     for (let i = 0; i < doc.length; i++) doc[i] = i % 256;
-    const bytes = encodeRequest({ operation: 0x02, requestId: 1, groups: [{ tag: GroupTag.operation, attributes: [attr('job-name', ValueTag.name, 'bin')] }], data: doc });
+    const bytes = encodeRequest({
+      operation: 0x02,
+      requestId: 1,
+      groups: [{ tag: GroupTag.operation, attributes: [attr('job-name', ValueTag.name, 'bin')] }],
+      data: doc,
+    });
     const r = decodeRequest(bytes);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
@@ -143,7 +183,7 @@ describe('IPP codec (RFC 8010 §3)', () => {
 
   it('never throws on random bytes after a valid header', () => {
     let seed = 12345;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % 256);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % 256;
     for (let i = 0; i < 500; i++) {
       const body = Array.from({ length: 1 + (rnd() % 64) }, rnd);
       expect(() => decodeMessage(Buffer.from([1, 1, 0, 0, 0, 0, 0, 1, 0x01, ...body]))).not.toThrow();
@@ -152,6 +192,8 @@ describe('IPP codec (RFC 8010 §3)', () => {
 
   it('refuses to encode values that do not fit their tag', () => {
     expect(() => encodeRequest({ operation: 2, requestId: 1, groups: [{ tag: 1, attributes: [attr('copies', ValueTag.integer, 'x')] }] })).toThrow(TypeError);
-    expect(() => encodeRequest({ operation: 2, requestId: 1, groups: [{ tag: 1, attributes: [attr('a', ValueTag.text, 'x'.repeat(70_000))] }] })).toThrow(RangeError);
+    expect(() => encodeRequest({ operation: 2, requestId: 1, groups: [{ tag: 1, attributes: [attr('a', ValueTag.text, 'x'.repeat(70_000))] }] })).toThrow(
+      RangeError,
+    );
   });
 });

@@ -82,7 +82,12 @@ export class IppClient {
     if (typeof state !== 'number') throw frameError('Get-Printer-Attributes answer without printer-state');
     const accepting = findAttribute(m, 'printer-is-accepting-jobs', GroupTag.printer)?.values[0];
     const msg = text(findAttribute(m, 'printer-state-message', GroupTag.printer));
-    return { state, reasons: keywords(findAttribute(m, 'printer-state-reasons', GroupTag.printer)), acceptingJobs: accepting !== false, ...(msg ? { message: msg } : {}) };
+    return {
+      state,
+      reasons: keywords(findAttribute(m, 'printer-state-reasons', GroupTag.printer)),
+      acceptingJobs: accepting !== false,
+      ...(msg ? { message: msg } : {}),
+    };
   }
 
   /** Print-Job with the document as the request's data; `copies` only when > 1 (a job-template attribute). */

@@ -49,7 +49,11 @@ describe('TSPL <ESC>!? status byte (TSC TSPL manual)', () => {
     const b = [...bytes.flatMap((x) => bytewise.push(Uint8Array.of(x))), ...bytewise.endOfReply()];
     expect(a).toEqual(b);
     expect(a).toEqual([
-      expect.objectContaining({ type: 'error', code: 'PKL_FRAME_INVALID', details: expect.objectContaining({ reason: `<ESC>!? reply of ${bytes.length} bytes, a status is exactly one byte` }) }),
+      expect.objectContaining({
+        type: 'error',
+        code: 'PKL_FRAME_INVALID',
+        details: expect.objectContaining({ reason: `<ESC>!? reply of ${bytes.length} bytes, a status is exactly one byte` }),
+      }),
     ]);
     expect(a.some((r) => r.type === 'status')).toBe(false);
   });

@@ -30,8 +30,14 @@ export const TSPL_STATUS_BIT = {
 export type TsplStatus = { readonly [K in keyof typeof TSPL_STATUS_BIT]: boolean };
 
 export const TSPL_READY: TsplStatus = {
-  headOpen: false, paperJam: false, paperOut: false, ribbonOut: false,
-  paused: false, printing: false, coverOpen: false, temperatureOutOfRange: false,
+  headOpen: false,
+  paperJam: false,
+  paperOut: false,
+  ribbonOut: false,
+  paused: false,
+  printing: false,
+  coverOpen: false,
+  temperatureOutOfRange: false,
 };
 
 export function decodeTsplStatus(byte: number): TsplStatus {

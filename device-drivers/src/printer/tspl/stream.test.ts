@@ -6,11 +6,7 @@ const JOB = 'SIZE 100 mm,150 mm\r\nGAP 2 mm,0 mm\r\nCLS\r\nTEXT 40,40,"3",0,1,1,
 describe('TsplStreamParser (simulator side)', () => {
   it('emits a job at PRINT m,n with m×n labels, and <ESC>!? wherever it appears, also byte by byte', () => {
     const text = `\x1b!?${JOB.slice(0, 30)}\x1b!?${JOB.slice(30)}`;
-    const expected: TsplInput[] = [
-      { type: 'status-query' },
-      { type: 'status-query' },
-      { type: 'job', tspl: JOB, labels: 6 },
-    ];
+    const expected: TsplInput[] = [{ type: 'status-query' }, { type: 'status-query' }, { type: 'job', tspl: JOB, labels: 6 }];
     expect(new TsplStreamParser().push(Buffer.from(text, 'latin1'))).toEqual(expected);
     const p = new TsplStreamParser();
     const oneByOne = [...Buffer.from(text, 'latin1')].flatMap((b) => p.push(Uint8Array.of(b)));

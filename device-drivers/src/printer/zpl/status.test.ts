@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  encodeExtendedStatus,
-  encodeHostStatus,
-  HQES_ERROR,
-  IDLE_HOST_STATUS,
-  type ZplReply,
-  ZplStatusDecoder,
-} from './status.js';
+import { encodeExtendedStatus, encodeHostStatus, HQES_ERROR, IDLE_HOST_STATUS, type ZplReply, ZplStatusDecoder } from './status.js';
 
 const STX = 0x02;
 const ETX = 0x03;
@@ -19,25 +12,59 @@ const ascii = (s: string) => [...s].map((c) => c.charCodeAt(0));
  * three `<STX> … <ETX><CR><LF>` strings (ZPL II Guide, ~HS).
  */
 const HS_IDLE = Uint8Array.from([
-  STX, ...ascii('030,0,0,1245,000,0,0,0,000,0,0,0'), ETX, CR, LF, // String 1: aaa=030 b=0 (paper) c=0 (pause) dddd=1245 eee=000 …
-  STX, ...ascii('000,0,0,0,0,2,4,0,00000000,1,000'), ETX, CR, LF, // String 2: o=0 (head) p=0 (ribbon) r=2 tear-off uuuuuuuu=0
-  STX, ...ascii('1234,0'), ETX, CR, LF, //                             String 3: xxxx=1234 y=0
+  STX,
+  ...ascii('030,0,0,1245,000,0,0,0,000,0,0,0'),
+  ETX,
+  CR,
+  LF, // String 1: aaa=030 b=0 (paper) c=0 (pause) dddd=1245 eee=000 …
+  STX,
+  ...ascii('000,0,0,0,0,2,4,0,00000000,1,000'),
+  ETX,
+  CR,
+  LF, // String 2: o=0 (head) p=0 (ribbon) r=2 tear-off uuuuuuuu=0
+  STX,
+  ...ascii('1234,0'),
+  ETX,
+  CR,
+  LF, //                             String 3: xxxx=1234 y=0
 ]);
 
 /** Paper out (String 1 field b = 1), head open (String 2 field o = 1), 3 labels left (uuuuuuuu). */
 const HS_FAULTED = Uint8Array.from([
-  STX, ...ascii('030,1,0,1245,002,0,0,0,000,0,0,0'), ETX, CR, LF,
-  STX, ...ascii('000,0,1,0,0,2,4,0,00000003,1,000'), ETX, CR, LF,
-  STX, ...ascii('1234,0'), ETX, CR, LF,
+  STX,
+  ...ascii('030,1,0,1245,002,0,0,0,000,0,0,0'),
+  ETX,
+  CR,
+  LF,
+  STX,
+  ...ascii('000,0,1,0,0,2,4,0,00000003,1,000'),
+  ETX,
+  CR,
+  LF,
+  STX,
+  ...ascii('1234,0'),
+  ETX,
+  CR,
+  LF,
 ]);
 
 /** `~HQES` with media out + head open (group 1 = 0x00000005), no warnings (ZPL II Guide, ~HQ ES). */
 const HQES_MEDIA_HEAD = Uint8Array.from([
-  STX, CR, LF,
-  ...ascii('PRINTER STATUS'), CR, LF,
-  ...ascii('   ERRORS:         1 00000000 00000005'), CR, LF,
-  ...ascii('   WARNINGS:       0 00000000 00000000'), CR, LF,
-  ETX, CR, LF,
+  STX,
+  CR,
+  LF,
+  ...ascii('PRINTER STATUS'),
+  CR,
+  LF,
+  ...ascii('   ERRORS:         1 00000000 00000005'),
+  CR,
+  LF,
+  ...ascii('   WARNINGS:       0 00000000 00000000'),
+  CR,
+  LF,
+  ETX,
+  CR,
+  LF,
 ]);
 
 function feed(bytes: Uint8Array, splits: number[]): ZplReply[] {
@@ -54,7 +81,7 @@ function feed(bytes: Uint8Array, splits: number[]): ZplReply[] {
 
 function seeded(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 }
 
 describe('ZPL ~HS decoding', () => {

@@ -149,13 +149,30 @@ function mode(field: string | undefined, name: string): string {
 
 type String1 = Pick<
   HostStatus,
-  | 'commSettings' | 'paperOut' | 'paused' | 'labelLengthDots' | 'formatsInBuffer' | 'bufferFull'
-  | 'diagnosticMode' | 'partialFormat' | 'corruptRam' | 'underTemperature' | 'overTemperature'
+  | 'commSettings'
+  | 'paperOut'
+  | 'paused'
+  | 'labelLengthDots'
+  | 'formatsInBuffer'
+  | 'bufferFull'
+  | 'diagnosticMode'
+  | 'partialFormat'
+  | 'corruptRam'
+  | 'underTemperature'
+  | 'overTemperature'
 >;
 type String2 = Pick<
   HostStatus,
-  | 'functionSettings' | 'headOpen' | 'ribbonOut' | 'thermalTransfer' | 'printMode' | 'printWidthMode'
-  | 'labelWaiting' | 'labelsRemaining' | 'formatWhilePrinting' | 'graphicsStored'
+  | 'functionSettings'
+  | 'headOpen'
+  | 'ribbonOut'
+  | 'thermalTransfer'
+  | 'printMode'
+  | 'printWidthMode'
+  | 'labelWaiting'
+  | 'labelsRemaining'
+  | 'formatWhilePrinting'
+  | 'graphicsStored'
 >;
 type String3 = Pick<HostStatus, 'password' | 'staticRam'>;
 
@@ -306,20 +323,41 @@ function invalid(reason: string, bytes: Uint8Array): ZplReply {
 
 // ---- encoders (the simulator answers with these) -------------------------------------------
 
-const pad = (n: number, width: number) => String(Math.max(0, Math.trunc(n))).padStart(width, '0').slice(-width);
+const pad = (n: number, width: number) =>
+  String(Math.max(0, Math.trunc(n)))
+    .padStart(width, '0')
+    .slice(-width);
 const bit = (b: boolean) => (b ? '1' : '0');
 const block = (body: string) => `\x02${body}\x03${CRLF}`;
 
 /** Encodes a `~HS` answer with the field widths of the ZPL II Guide (aaa, dddd, eee, uuuuuuuu …). */
 export function encodeHostStatus(s: HostStatus): Uint8Array {
   const s1 = [
-    pad(s.commSettings, 3), bit(s.paperOut), bit(s.paused), pad(s.labelLengthDots, 4), pad(s.formatsInBuffer, 3),
-    bit(s.bufferFull), bit(s.diagnosticMode), bit(s.partialFormat), '000', bit(s.corruptRam),
-    bit(s.underTemperature), bit(s.overTemperature),
+    pad(s.commSettings, 3),
+    bit(s.paperOut),
+    bit(s.paused),
+    pad(s.labelLengthDots, 4),
+    pad(s.formatsInBuffer, 3),
+    bit(s.bufferFull),
+    bit(s.diagnosticMode),
+    bit(s.partialFormat),
+    '000',
+    bit(s.corruptRam),
+    bit(s.underTemperature),
+    bit(s.overTemperature),
   ].join(',');
   const s2 = [
-    pad(s.functionSettings, 3), '0', bit(s.headOpen), bit(s.ribbonOut), bit(s.thermalTransfer), s.printMode,
-    s.printWidthMode, bit(s.labelWaiting), pad(s.labelsRemaining, 8), bit(s.formatWhilePrinting), pad(s.graphicsStored, 3),
+    pad(s.functionSettings, 3),
+    '0',
+    bit(s.headOpen),
+    bit(s.ribbonOut),
+    bit(s.thermalTransfer),
+    s.printMode,
+    s.printWidthMode,
+    bit(s.labelWaiting),
+    pad(s.labelsRemaining, 8),
+    bit(s.formatWhilePrinting),
+    pad(s.graphicsStored, 3),
   ].join(',');
   const s3 = `${s.password},${bit(s.staticRam)}`;
   return asciiBytes(block(s1) + block(s2) + block(s3));
@@ -340,8 +378,27 @@ export function encodeExtendedStatus(s: ExtendedStatus): Uint8Array {
 
 /** A healthy, idle 203 dpi direct-thermal printer in tear-off mode (the simulator's default). */
 export const IDLE_HOST_STATUS: HostStatus = {
-  commSettings: 30, paperOut: false, paused: false, labelLengthDots: 1245, formatsInBuffer: 0, bufferFull: false,
-  diagnosticMode: false, partialFormat: false, corruptRam: false, underTemperature: false, overTemperature: false,
-  functionSettings: 0, headOpen: false, ribbonOut: false, thermalTransfer: false, printMode: '2', printWidthMode: '4',
-  labelWaiting: false, labelsRemaining: 0, formatWhilePrinting: true, graphicsStored: 0, password: '1234', staticRam: false,
+  commSettings: 30,
+  paperOut: false,
+  paused: false,
+  labelLengthDots: 1245,
+  formatsInBuffer: 0,
+  bufferFull: false,
+  diagnosticMode: false,
+  partialFormat: false,
+  corruptRam: false,
+  underTemperature: false,
+  overTemperature: false,
+  functionSettings: 0,
+  headOpen: false,
+  ribbonOut: false,
+  thermalTransfer: false,
+  printMode: '2',
+  printWidthMode: '4',
+  labelWaiting: false,
+  labelsRemaining: 0,
+  formatWhilePrinting: true,
+  graphicsStored: 0,
+  password: '1234',
+  staticRam: false,
 };

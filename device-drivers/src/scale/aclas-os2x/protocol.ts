@@ -98,7 +98,7 @@ export class AclasOs2xDecoder implements ScaleDecoder {
     if (expected !== actual) return errorFrame('PKL_FRAME_CHECKSUM', ACLAS_OS2X, f, { expected: hex2(expected), actual: hex2(actual) });
     const flag1 = FLAG1[String.fromCharCode(f[2] ?? 0) as keyof typeof FLAG1];
     const sign = f[3];
-    if (flag1 === undefined || (sign !== 0x2d /* - */ && sign !== 0x20 /* SP */)) {
+    if (flag1 === undefined || (sign !== 0x2d /* - */ && sign !== 0x20) /* SP */) {
       return invalidFrame(ACLAS_OS2X, f, 'Flag1 or sign byte out of range');
     }
     const unit = latin1(f, 10, 12).trim();
@@ -109,9 +109,7 @@ export class AclasOs2xDecoder implements ScaleDecoder {
     if (grams === undefined) {
       // An out-of-range module may show dashes instead of digits: report the state, not an error.
       if (outOfRange) return { type: 'status', stable: false, outOfRange, ...(this.#mode === 'active' ? { net } : {}), raw };
-      return isKnownUnit(unit)
-        ? invalidFrame(ACLAS_OS2X, f, 'weight field is not a number')
-        : errorFrame('PKL_FRAME_UNIT_UNKNOWN', ACLAS_OS2X, f, { unit });
+      return isKnownUnit(unit) ? invalidFrame(ACLAS_OS2X, f, 'weight field is not a number') : errorFrame('PKL_FRAME_UNIT_UNKNOWN', ACLAS_OS2X, f, { unit });
     }
     return {
       type: 'weight',

@@ -4,17 +4,28 @@ import { Cas22Decoder, cas22Protocol } from './protocol.js';
 
 /** `ST,NT,1<lamp>,0001.500 kg\r\n` — 22 bytes (docs/devices/scales.md). */
 const FRAME = Buffer.from([
-  0x53, 0x54, // "ST" stable
+  0x53,
+  0x54, // "ST" stable
   0x2c, // ,
-  0x4e, 0x54, // "NT" net
+  0x4e,
+  0x54, // "NT" net
   0x2c, // ,
   0x31, // ID "1"
   0xc2, // LAMP: b7 = 1, b6 stable, b1 tare
   0x2c, // ,
-  0x30, 0x30, 0x30, 0x31, 0x2e, 0x35, 0x30, 0x30, // "0001.500"
+  0x30,
+  0x30,
+  0x30,
+  0x31,
+  0x2e,
+  0x35,
+  0x30,
+  0x30, // "0001.500"
   0x20, // SP
-  0x6b, 0x67, // "kg"
-  0x0d, 0x0a, // CR LF
+  0x6b,
+  0x67, // "kg"
+  0x0d,
+  0x0a, // CR LF
 ]);
 
 const line = (h1: string, h2: string, data: string, unit: string) => cat(`${h1},${h2},1`, Buffer.from([0x80]), `,${data} ${unit}\r\n`);
@@ -30,7 +41,13 @@ describe('CAS 22-byte decoder', () => {
     expect(decode(line('US', 'GS', '0012.345', 'kg'))[0]).toMatchObject({ grams: 12345, stable: false, net: false });
     expect(decode(line('ST', 'GS', '0001.250', ' t'))[0]).toMatchObject({ grams: 1_250_000 });
     expect(decode(line('ST', 'GS', '-001.250', 'kg'))[0]).toMatchObject({ grams: -1250 });
-    expect(decode(line('OL', 'GS', '        ', 'kg'))[0]).toEqual({ type: 'status', stable: false, overload: true, net: false, raw: 'OL,GS,1\\x80,         kg' });
+    expect(decode(line('OL', 'GS', '        ', 'kg'))[0]).toEqual({
+      type: 'status',
+      stable: false,
+      overload: true,
+      net: false,
+      raw: 'OL,GS,1\\x80,         kg',
+    });
     expect(decode(line('OL', 'GS', '0999.999', 'kg'))[0]).toMatchObject({ type: 'weight', overload: true, stable: false });
   });
 

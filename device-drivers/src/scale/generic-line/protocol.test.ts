@@ -8,8 +8,8 @@ const decode = (...parts: Array<Uint8Array | string>) => feed(stgs(), [cat(...pa
 describe('generic line decoder, ST,GS profile', () => {
   it('decodes the indicator line format', () => {
     const bytes = Buffer.from([
-      0x53, 0x54, /* "ST" stable */ 0x2c, 0x47, 0x53, /* "GS" gross */ 0x2c, 0x2b, /* '+' */
-      0x20, 0x20, 0x31, 0x2e, 0x32, 0x33, 0x34, /* "  1.234" */ 0x6b, 0x67, /* "kg" */ 0x0d, 0x0a, /* CR LF */
+      0x53, 0x54, /* "ST" stable */ 0x2c, 0x47, 0x53, /* "GS" gross */ 0x2c, 0x2b /* '+' */, 0x20, 0x20, 0x31, 0x2e, 0x32, 0x33, 0x34, /* "  1.234" */ 0x6b,
+      0x67, /* "kg" */ 0x0d, 0x0a /* CR LF */,
     ]);
     expect(feed(stgs(), [bytes])).toEqual([{ type: 'weight', grams: 1234, stable: true, net: false, raw: 'ST,GS,+  1.234kg' }]);
     expect(decode('US,NT,-  0.250kg\r\n')[0]).toEqual({ type: 'weight', grams: -250, stable: false, net: true, raw: 'US,NT,-  0.250kg' });

@@ -13,7 +13,8 @@ describe('HID POS scale decoder', () => {
       0x04, // status 4: stable
       0x02, // unit 2: g
       0x00, // exponent 0
-      0xe8, 0x03, // weight 0x03e8 = 1000 (little endian)
+      0xe8,
+      0x03, // weight 0x03e8 = 1000 (little endian)
     );
     expect(decode(bytes)).toEqual([{ type: 'weight', grams: 1000, stable: true, raw: '\\x03\\x04\\x02\\x00\\xe8\\x03' }]);
   });

@@ -79,9 +79,7 @@ export class HidPosScaleDecoder implements ScaleDecoder {
   }
 
   push(chunk: Uint8Array): ScaleFrame[] {
-    return this.#framer
-      .push(chunk)
-      .map((c) => (c.kind === 'broken' ? invalidFrame(HID_POS, c.bytes, 'status or unit byte undefined') : this.#decode(c.bytes)));
+    return this.#framer.push(chunk).map((c) => (c.kind === 'broken' ? invalidFrame(HID_POS, c.bytes, 'status or unit byte undefined') : this.#decode(c.bytes)));
   }
 
   #decode(r: Uint8Array): ScaleFrame {

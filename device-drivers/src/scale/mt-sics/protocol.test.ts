@@ -8,9 +8,8 @@ const decode = (...parts: Array<Uint8Array | string>) => feed(new MtSicsDecoder(
 describe('MT-SICS decoder', () => {
   it('decodes stable and dynamic weight lines (S / SI responses)', () => {
     const bytes = Buffer.from([
-      0x53, /* S */ 0x20, 0x53, /* S = stable */ 0x20, 0x20, 0x20, 0x20, 0x20,
-      0x31, 0x30, 0x30, 0x2e, 0x30, 0x30, /* "100.00" right-aligned in 10 chars */ 0x20, 0x67, /* g */
-      0x0d, /* CR */ 0x0a, /* LF */
+      0x53, /* S */ 0x20, 0x53, /* S = stable */ 0x20, 0x20, 0x20, 0x20, 0x20, 0x31, 0x30, 0x30, 0x2e, 0x30, 0x30,
+      /* "100.00" right-aligned in 10 chars */ 0x20, 0x67 /* g */, 0x0d, /* CR */ 0x0a /* LF */,
     ]);
     expect(feed(new MtSicsDecoder(), [bytes])).toEqual([{ type: 'weight', grams: 100, stable: true, raw: 'S S     100.00 g' }]);
     expect(decode('S D      23.45 g\r\n')).toEqual([{ type: 'weight', grams: 23.45, stable: false, raw: 'S D      23.45 g' }]);

@@ -34,9 +34,36 @@ const REPLY_RE = /^([A-Z][A-Z0-9]*) +([A-Z+-])(?: +(.*))?$/;
  * pass as a reply carrying 100 g.
  */
 const REPLY_IDS: ReadonlySet<string> = new Set([
-  'I0', 'I1', 'I2', 'I3', 'I4', 'S', 'SI', 'SIR', 'Z', 'ZI', // level 0
-  'D', 'DW', 'K', 'SR', 'T', 'TA', 'TAC', 'TI', // level 1
-  'C0', 'C1', 'C2', 'C3', 'I5', 'PWR', 'SIU', 'SIRU', 'SNR', 'ST', 'SU', 'M21', // level 2/3 seen from stations
+  'I0',
+  'I1',
+  'I2',
+  'I3',
+  'I4',
+  'S',
+  'SI',
+  'SIR',
+  'Z',
+  'ZI', // level 0
+  'D',
+  'DW',
+  'K',
+  'SR',
+  'T',
+  'TA',
+  'TAC',
+  'TI', // level 1
+  'C0',
+  'C1',
+  'C2',
+  'C3',
+  'I5',
+  'PWR',
+  'SIU',
+  'SIRU',
+  'SNR',
+  'ST',
+  'SU',
+  'M21', // level 2/3 seen from stations
 ]);
 
 /** Status tokens (MT-SICS manual, per-command "Responses" tables; docs/devices/scales.md). */

@@ -36,7 +36,12 @@ describe('Toledo 8217 decoder', () => {
   it('ignores garbage between frames and reports a truncated frame, then recovers', () => {
     const frames = decode('zz\xff', '\x02001.2', '\x02002.50\r', 'noise', '\x02?A\r');
     expect(frames.map((f) => f.type)).toEqual(['error', 'weight', 'status']);
-    expect(frames[0]).toEqual({ type: 'error', code: 'PKL_FRAME_INVALID', detail: { protocol: 'toledo-8217', reason: 'frame cut off before CR' }, raw: '\\x02001.2' });
+    expect(frames[0]).toEqual({
+      type: 'error',
+      code: 'PKL_FRAME_INVALID',
+      detail: { protocol: 'toledo-8217', reason: 'frame cut off before CR' },
+      raw: '\\x02001.2',
+    });
     expect(frames[1]).toMatchObject({ grams: 2500 });
   });
 

@@ -8,8 +8,18 @@ const EXAMPLE = Buffer.from([
   0x2c, // SWA 0b0101100: bits0-2 = 100 → XXXX.XX, bits3-4 = 01 → ×1, bit5 = 1
   0x31, // SWB 0b0110001: bit0 net, bit4 kg, bit5 = 1
   0x20, // SWC: bits0-2 = 000 → unit from SWB
-  0x30, 0x30, 0x31, 0x32, 0x33, 0x34, // weight "001234"
-  0x30, 0x30, 0x30, 0x30, 0x35, 0x30, // tare "000050"
+  0x30,
+  0x30,
+  0x31,
+  0x32,
+  0x33,
+  0x34, // weight "001234"
+  0x30,
+  0x30,
+  0x30,
+  0x30,
+  0x35,
+  0x30, // tare "000050"
   0x0d, // CR
   0x25, // CKS
 ]);
@@ -19,14 +29,11 @@ const decode = (...parts: Array<Uint8Array | string>) => feed(new ToledoContinuo
 describe('Toledo continuous decoder', () => {
   it('decodes the reference frame', () => {
     expect(toledoChecksum(EXAMPLE)).toBe(0x25);
-    expect(decode(EXAMPLE)).toEqual([
-      { type: 'weight', grams: 12340, stable: true, net: true, tareGrams: 500, raw: '\\x02,1 001234000050\\x0d%' },
-    ]);
+    expect(decode(EXAMPLE)).toEqual([{ type: 'weight', grams: 12340, stable: true, net: true, tareGrams: 500, raw: '\\x02,1 001234000050\\x0d%' }]);
   });
 
   it('applies decimal position codes, sign, motion, out-of-range and unit bits', () => {
-    const f = (swa: number, swb: number, swc: number, weight: number) =>
-      decode(encodeToledoContinuousFrame({ swa, swb, swc, weight, tare: 0 }))[0];
+    const f = (swa: number, swb: number, swc: number, weight: number) => decode(encodeToledoContinuousFrame({ swa, swb, swc, weight, tare: 0 }))[0];
     expect(f(0x20 | 0b000, 0x30, 0x20, 1234)).toMatchObject({ grams: 123_400_000 }); // XXXX00 kg
     expect(f(0x20 | 0b010, 0x20, 0x20, 25)).toMatchObject({ grams: 11339.80925 }); // 25 lb
     expect(f(0x20 | 0b101, 0x30 | 0b10, 0x20, 1500)).toMatchObject({ grams: -1500, net: false }); // -1.500 kg
@@ -49,7 +56,12 @@ describe('Toledo continuous decoder', () => {
     const bad = Uint8Array.from(EXAMPLE);
     bad[17] = 0x26;
     expect(decode(bad, EXAMPLE)).toEqual([
-      { type: 'error', code: 'PKL_FRAME_CHECKSUM', detail: { protocol: 'toledo-continuous', expected: '0x25', actual: '0x26' }, raw: '\\x02,1 001234000050\\x0d&' },
+      {
+        type: 'error',
+        code: 'PKL_FRAME_CHECKSUM',
+        detail: { protocol: 'toledo-continuous', expected: '0x25', actual: '0x26' },
+        raw: '\\x02,1 001234000050\\x0d&',
+      },
       expect.objectContaining({ type: 'weight', grams: 12340 }),
     ]);
   });

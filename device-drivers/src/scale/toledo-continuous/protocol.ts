@@ -137,14 +137,7 @@ export const toledoContinuousProtocol: ScaleProtocol = {
 };
 
 /** Builds a frame (for fixtures and simulators): 6-digit weight/tare counts, status words as given. */
-export function encodeToledoContinuousFrame(f: {
-  swa: number;
-  swb: number;
-  swc: number;
-  weight: number;
-  tare: number;
-  checksum?: boolean;
-}): Uint8Array {
+export function encodeToledoContinuousFrame(f: { swa: number; swb: number; swc: number; weight: number; tare: number; checksum?: boolean }): Uint8Array {
   const six = (n: number) => String(Math.abs(Math.trunc(n)) % 1_000_000).padStart(6, '0');
   const body = Uint8Array.from([STX, f.swa, f.swb, f.swc, ...Buffer.from(six(f.weight) + six(f.tare), 'latin1'), CR]);
   if (f.checksum === false) return body;

@@ -6,9 +6,15 @@ import { YaohuaA9Decoder, encodeYaohuaFrame, yaohuaA9Protocol, yaohuaXor } from 
 const PLUS_20 = Buffer.from([
   0x02, // STX
   0x2b, // '+'
-  0x30, 0x30, 0x32, 0x30, 0x30, 0x30, // "002000"
+  0x30,
+  0x30,
+  0x32,
+  0x30,
+  0x30,
+  0x30, // "002000"
   0x32, // dp count '2'
-  0x31, 0x42, // XOR "1B"
+  0x31,
+  0x42, // XOR "1B"
   0x03, // ETX
 ]);
 /** Captured truck-scale frames: +1560 (dp 0, XOR 0x19) and 0 (XOR 0x1B). */

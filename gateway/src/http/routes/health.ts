@@ -6,11 +6,9 @@ import type { App } from '../type-provider.js';
 
 const Readiness = Type.Object({
   ready: Type.Boolean(),
-  checks: Type.Record(
-    Type.String(),
-    Type.Object({ ok: Type.Boolean(), detail: Type.Optional(Type.String()) }),
-    { description: 'one entry per component (store, broker, disk, …)' },
-  ),
+  checks: Type.Record(Type.String(), Type.Object({ ok: Type.Boolean(), detail: Type.Optional(Type.String()) }), {
+    description: 'one entry per component (store, broker, disk, …)',
+  }),
 });
 
 export function registerHealthRoutes(app: App, deps: HttpDeps): void {

@@ -2,15 +2,7 @@
 import { PacklineError } from '../../../../contracts/errors.js';
 import type { HttpDeps } from '../deps.js';
 import { bearer, errorResponses } from '../schemas/common.js';
-import {
-  OrderImportBody,
-  OrderImportReply,
-  OrderOutWire,
-  OrderParams,
-  batchProblem,
-  orderFromWire,
-  orderToWire,
-} from '../schemas/orders.js';
+import { OrderImportBody, OrderImportReply, OrderOutWire, OrderParams, batchProblem, orderFromWire, orderToWire } from '../schemas/orders.js';
 import type { App } from '../type-provider.js';
 
 /** Order import takes whole ERP batches; every other route keeps the small default limit. */

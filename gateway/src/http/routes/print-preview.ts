@@ -87,7 +87,7 @@ export function registerPrintPreviewRoutes(app: App, deps: HttpDeps): void {
         tags: ['printing'],
         summary: 'Print a test page (ids, time, Code 128, print-area frame, Chinese line) on a printer',
         description:
-          'Published on dev/{printerId}/cmd/print in the printer\'s language; answers once the broker took it. ' +
+          "Published on dev/{printerId}/cmd/print in the printer's language; answers once the broker took it. " +
           '404 PKL_DEVICE_UNKNOWN: not a configured printer; 503 PKL_PRINTER_UNAVAILABLE: not connected.',
         security: bearer,
         params: PrinterParams,

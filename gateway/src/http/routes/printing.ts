@@ -23,7 +23,6 @@ import { ShipmentParams } from '../schemas/shipments.js';
 import type { App } from '../type-provider.js';
 
 export function registerPrintingRoutes(app: App, deps: HttpDeps, guard: ReprintGuard): void {
-
   app.get(
     '/api/v1/print/exceptions',
     {

@@ -4,14 +4,7 @@ import { PacklineError } from '../../../../contracts/errors.js';
 import { requestRole } from '../auth.js';
 import type { HttpDeps } from '../deps.js';
 import { bearer, errorResponses } from '../schemas/common.js';
-import {
-  DEFAULT_SHIPMENT_PAGE,
-  ShipmentListReply,
-  ShipmentParams,
-  ShipmentQueryWire,
-  ShipmentWire,
-  shipmentToWire,
-} from '../schemas/shipments.js';
+import { DEFAULT_SHIPMENT_PAGE, ShipmentListReply, ShipmentParams, ShipmentQueryWire, ShipmentWire, shipmentToWire } from '../schemas/shipments.js';
 import { FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT, ShipmentFeedReply } from '../schemas/sync.js';
 import type { App } from '../type-provider.js';
 import { shipmentFeed } from '../../sync/shipment-feed.js';

@@ -58,7 +58,7 @@ export function registerStationRoutes(app: App, deps: HttpDeps, guard: ReprintGu
       config: { auth: 'scan' },
       schema: {
         tags: ['stations'],
-        summary: "Feed a code into a station as if its scanner read it (scanner failed)",
+        summary: 'Feed a code into a station as if its scanner read it (scanner failed)',
         description:
           'A refusal of the scan itself (wrong item, intercepted order, …) answers with that error ' +
           "code and the catalogue's status (mostly 409); the station shows the same alert.",
@@ -115,7 +115,7 @@ export function registerStationRoutes(app: App, deps: HttpDeps, guard: ReprintGu
         tags: ['stations'],
         summary: "Release the station's held shipment at the station, authorised by a supervisor's password",
         description:
-          'The station screen\'s release: the station token plus the supervisor\'s name and password ' +
+          "The station screen's release: the station token plus the supervisor's name and password " +
           '(the same guard and lockout as reprints: 403 PKL_SUPERVISOR_PASSWORD_WRONG, 429 ' +
           'PKL_REPRINT_LOCKED). Audited like `/override`. Nothing held → 409 PKL_SHIPMENT_STATE.',
         security: bearer,

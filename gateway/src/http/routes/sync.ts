@@ -3,14 +3,7 @@ import type { SyncFailure } from '../../storage/types.js';
 import { reconciliationReport } from '../../sync/reconciliation.js';
 import type { HttpDeps } from '../deps.js';
 import { bearer, errorResponses } from '../schemas/common.js';
-import {
-  ReconciliationReply,
-  SyncFailureList,
-  SyncFailureQuery,
-  SyncRetryBody,
-  SyncRetryReply,
-  SyncStatusReply,
-} from '../schemas/sync.js';
+import { ReconciliationReply, SyncFailureList, SyncFailureQuery, SyncRetryBody, SyncRetryReply, SyncStatusReply } from '../schemas/sync.js';
 import type { App } from '../type-provider.js';
 
 const PRE_SHIPMENT_NOTE =
@@ -69,10 +62,7 @@ export function registerSyncRoutes(app: App, deps: HttpDeps): void {
                 applied: i.applied,
                 skipped: i.skipped,
                 quarantined: i.quarantined,
-                last_quarantined:
-                  i.lastQuarantined === null
-                    ? null
-                    : (({ raw: _raw, ...q }) => q)(i.lastQuarantined),
+                last_quarantined: i.lastQuarantined === null ? null : (({ raw: _raw, ...q }) => q)(i.lastQuarantined),
                 last_pull_at: i.lastPullAt,
                 last_error: i.lastError,
               },

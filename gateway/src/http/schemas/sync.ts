@@ -81,9 +81,7 @@ export const SyncFailureWire = Type.Object({
   first_failed_at: Type.Integer(),
   last_failed_at: Type.Integer(),
   resolved_at: Nullable(Type.Integer()),
-  event: Nullable(
-    Type.Object({ type: Type.String(), subject: Type.String(), data: Type.Unknown() }, { description: 'the event itself' }),
-  ),
+  event: Nullable(Type.Object({ type: Type.String(), subject: Type.String(), data: Type.Unknown() }, { description: 'the event itself' })),
 });
 
 export const SyncFailureQuery = Type.Object(

@@ -18,7 +18,15 @@ const NOW = Date.UTC(2026, 10, 10, 20, 0, 0);
 const MIN = 60_000;
 const DAY = 86_400_000;
 
-const dev = (o: Partial<DeviceReach> & { id: string }): DeviceReach => ({ role: 'scanner', boundTo: 'st-1', online: true, state: 'online', reason: null, offlineSince: null, ...o });
+const dev = (o: Partial<DeviceReach> & { id: string }): DeviceReach => ({
+  role: 'scanner',
+  boundTo: 'st-1',
+  online: true,
+  state: 'online',
+  reason: null,
+  offlineSince: null,
+  ...o,
+});
 
 describe('report', () => {
   it('takes the worst status and maps it to the exit code', () => {
@@ -46,7 +54,10 @@ describe('devices', () => {
     const spare = checkDevices([dev({ id: 'sc-1' }), dev({ id: 'pr-9', role: 'printer', boundTo: null, online: false, offlineSince: NOW - 3 * MIN })], NOW);
     expect(spare.status).toBe('warn');
     expect(spare.detail).toContain('pr-9 (printer) offline for 3 min');
-    const down = checkDevices([dev({ id: 'pr-1', role: 'printer', online: false, state: 'offline', reason: 'connection refused', offlineSince: NOW - 20 * MIN })], NOW);
+    const down = checkDevices(
+      [dev({ id: 'pr-1', role: 'printer', online: false, state: 'offline', reason: 'connection refused', offlineSince: NOW - 20 * MIN })],
+      NOW,
+    );
     expect(down.status).toBe('fail');
     expect(down.detail).toContain('pr-1 (printer at st-1) offline for 20 min: connection refused');
     expect(down.data).toMatchObject({ total: 1, online: 0, offline: ['pr-1'] });
@@ -123,17 +134,43 @@ describe('waybill coverage', () => {
 describe('shop authorisations', () => {
   const fresh = (shops: Array<{ shop: string; expires_at: number | null }>) => ({ shops, fetchedAt: NOW, fromCache: false });
   it('warns within the window, fails once expired, passes otherwise', () => {
-    expect(checkShopAuth(fresh([{ shop: 'tmall-1', expires_at: NOW + 200 * DAY }, { shop: 'jd', expires_at: null }]), null, 30, NOW).status).toBe('pass');
+    expect(
+      checkShopAuth(
+        fresh([
+          { shop: 'tmall-1', expires_at: NOW + 200 * DAY },
+          { shop: 'jd', expires_at: null },
+        ]),
+        null,
+        30,
+        NOW,
+      ).status,
+    ).toBe('pass');
     const soon = checkShopAuth(fresh([{ shop: 'tmall-1', expires_at: NOW + 12 * DAY }]), null, 30, NOW);
     expect(soon.status).toBe('warn');
     expect(soon.detail).toContain('tmall-1: expires in 12 days (2026-11-22)');
-    const expired = checkShopAuth(fresh([{ shop: 'pdd-7', expires_at: NOW - 2 * DAY }, { shop: 'tmall-1', expires_at: NOW + 12 * DAY }]), null, 30, NOW);
+    const expired = checkShopAuth(
+      fresh([
+        { shop: 'pdd-7', expires_at: NOW - 2 * DAY },
+        { shop: 'tmall-1', expires_at: NOW + 12 * DAY },
+      ]),
+      null,
+      30,
+      NOW,
+    );
     expect(expired.status).toBe('fail');
     expect(expired.detail).toContain('pdd-7: EXPIRED 2 days ago');
   });
   it('is a warning when unknown, and says how old a stored answer is', () => {
-    expect(checkShopAuth(null, 'cloud sync not configured (sync.url)', 30, NOW)).toMatchObject({ status: 'warn', detail: 'unknown: cloud sync not configured (sync.url)' });
-    const cached = checkShopAuth({ shops: [{ shop: 'a', expires_at: NOW + 100 * DAY }], fetchedAt: NOW - 3 * 3_600_000, fromCache: true }, 'cloud unreachable', 30, NOW);
+    expect(checkShopAuth(null, 'cloud sync not configured (sync.url)', 30, NOW)).toMatchObject({
+      status: 'warn',
+      detail: 'unknown: cloud sync not configured (sync.url)',
+    });
+    const cached = checkShopAuth(
+      { shops: [{ shop: 'a', expires_at: NOW + 100 * DAY }], fetchedAt: NOW - 3 * 3_600_000, fromCache: true },
+      'cloud unreachable',
+      30,
+      NOW,
+    );
     expect(cached.status).toBe('warn');
     expect(cached.detail).toContain('as the cloud said 3 h ago; now: cloud unreachable');
   });
@@ -174,7 +211,10 @@ describe('clock', () => {
   it('trusts NTP, falls back to the cloud offset, warns when unknown', () => {
     expect(checkClock({ ntpSynchronized: true, offsetMs: null, offsetSource: null }, 5000).status).toBe('pass');
     expect(checkClock({ ntpSynchronized: null, offsetMs: 120, offsetSource: 'cloud server_time' }, 5000).status).toBe('pass');
-    expect(checkClock({ ntpSynchronized: null, offsetMs: -9000, offsetSource: 'cloud Date header' }, 5000)).toMatchObject({ status: 'warn', detail: 'clock behind the cloud by 9 s (cloud Date header)' });
+    expect(checkClock({ ntpSynchronized: null, offsetMs: -9000, offsetSource: 'cloud Date header' }, 5000)).toMatchObject({
+      status: 'warn',
+      detail: 'clock behind the cloud by 9 s (cloud Date header)',
+    });
     expect(checkClock({ ntpSynchronized: true, offsetMs: 600_000, offsetSource: 'cloud server_time' }, 5000).status).toBe('fail');
     expect(checkClock({ ntpSynchronized: false, offsetMs: null, offsetSource: null }, 5000).status).toBe('warn');
     expect(checkClock({ ntpSynchronized: null, offsetMs: null, offsetSource: null }, 5000).detail).toContain('unknown');
@@ -188,9 +228,20 @@ describe('cloud', () => {
       status: 'pass',
       detail: 'https://erp answered a signed ping in 42 ms; link online, backlog 3 event(s)',
     });
-    expect(checkCloud({ enabled: true, url: 'https://erp', transport: 'https', ping: { ok: true, latencyMs: 2500, ackedSeq: 9 }, link }, 2000).status).toBe('warn');
+    expect(checkCloud({ enabled: true, url: 'https://erp', transport: 'https', ping: { ok: true, latencyMs: 2500, ackedSeq: 9 }, link }, 2000).status).toBe(
+      'warn',
+    );
     expect(checkCloud({ enabled: false, url: null, transport: 'none', ping: null, link }, 2000).status).toBe('warn');
-    const down = checkCloud({ enabled: true, url: 'https://erp', transport: 'https', ping: { ok: false, latencyMs: 10, error: 'refused', answered: false }, link: { ...link, state: 'offline' } }, 2000);
+    const down = checkCloud(
+      {
+        enabled: true,
+        url: 'https://erp',
+        transport: 'https',
+        ping: { ok: false, latencyMs: 10, error: 'refused', answered: false },
+        link: { ...link, state: 'offline' },
+      },
+      2000,
+    );
     expect(down.status).toBe('fail');
   });
 });
@@ -211,7 +262,10 @@ describe('config', () => {
     expect(checkConfig(c).status).toBe('pass');
   });
   it('warns about unused devices, no alert channel and no cloud', () => {
-    const c = parseConfig({ devices: [...devices, { id: 'pr-9', role: 'printer' }], stations: [{ id: 'st-1', scanner: 'sc-1', scale: 'sa-1', printer: 'pr-1' }] });
+    const c = parseConfig({
+      devices: [...devices, { id: 'pr-9', role: 'printer' }],
+      stations: [{ id: 'st-1', scanner: 'sc-1', scale: 'sa-1', printer: 'pr-1' }],
+    });
     const r = checkConfig(c);
     expect(r.status).toBe('warn');
     expect(r.detail).toContain('pr-9 (printer)');

@@ -18,9 +18,16 @@ export function checkCloud(c: CloudInput, warnMs: number): CheckResult {
   const title = 'Cloud reachable';
   const data: Record<string, unknown> = { url: c.url, transport: c.transport, link: c.link, ping: c.ping, warnMs };
   const backlog = `link ${c.link.state}, backlog ${c.link.backlog} event(s)${c.link.failed > 0 ? `, ${c.link.failed} sync failed` : ''}`;
-  if (!c.enabled || c.ping === null) return { id: 'cloud', title, status: 'warn', detail: 'cloud sync not configured (sync.url): events stay in the local log', data };
+  if (!c.enabled || c.ping === null)
+    return { id: 'cloud', title, status: 'warn', detail: 'cloud sync not configured (sync.url): events stay in the local log', data };
   if (!c.ping.ok) {
-    return { id: 'cloud', title, status: 'fail', detail: `${c.url ?? ''}: ${c.ping.error}${c.ping.answered ? ' (the cloud answered: check the key and the clock)' : ''}; ${backlog}`, data };
+    return {
+      id: 'cloud',
+      title,
+      status: 'fail',
+      detail: `${c.url ?? ''}: ${c.ping.error}${c.ping.answered ? ' (the cloud answered: check the key and the clock)' : ''}; ${backlog}`,
+      data,
+    };
   }
   const ms = Math.round(c.ping.latencyMs);
   if (ms > warnMs) return { id: 'cloud', title, status: 'warn', detail: `${c.url ?? ''} answered in ${ms} ms (over ${warnMs} ms); ${backlog}`, data };

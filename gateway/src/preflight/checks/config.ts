@@ -21,7 +21,9 @@ export function checkConfig(config: Readonly<Config>): CheckResult {
   for (const s of config.stations) for (const id of [s.scanner, s.scale, s.printer, s.display]) if (id !== undefined) used.add(id);
   for (const l of config.lines) used.add(l.device);
   for (const ch of config.printing.channels) for (const p of ch.printers) used.add(p);
-  const unbound = config.devices.filter((d) => !used.has(d.id) && (d.role === 'scanner' || d.role === 'scale' || d.role === 'printer' || d.role === 'conveyor'));
+  const unbound = config.devices.filter(
+    (d) => !used.has(d.id) && (d.role === 'scanner' || d.role === 'scale' || d.role === 'printer' || d.role === 'conveyor'),
+  );
   const warnings: string[] = [];
   if (unbound.length > 0) warnings.push(`devices no station, line or print channel uses: ${unbound.map((d) => `${d.id} (${d.role})`).join(', ')}`);
   if (config.stations.length === 0 && config.lines.length === 0) warnings.push('no stations and no lines configured');

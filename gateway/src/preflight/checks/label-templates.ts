@@ -12,6 +12,7 @@ export function checkLabelTemplates(config: Readonly<Config>): CheckResult {
   const templates = new LabelTemplates(config.printing.templates);
   const problems = templates.problems();
   const data = { font: templates.fontPath, problems: problems.map((e) => ({ code: e.code, message: e.message, fix: templateFix(e) })) };
-  if (problems.length === 0) return { id: 'label_templates', title, status: 'pass', detail: `every template in use draws its text with ${templates.fontPath}`, data };
+  if (problems.length === 0)
+    return { id: 'label_templates', title, status: 'pass', detail: `every template in use draws its text with ${templates.fontPath}`, data };
   return { id: 'label_templates', title, status: 'fail', detail: problems.map((e) => `${e.code}: ${e.message} — fix: ${templateFix(e)}`).join('\n'), data };
 }

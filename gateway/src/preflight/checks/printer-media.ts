@@ -32,7 +32,13 @@ export function checkPrinterMedia(printers: PrinterMedia[]): CheckResult {
   const title = 'Printer media and ribbon';
   if (printers.length === 0) return { id: 'printer-media', title, status: 'warn', detail: 'no printers configured', data };
   if (bad.length > 0) {
-    return { id: 'printer-media', title, status: 'fail', detail: bad.map((b) => `${b.id}: ${b.media === 'fault' ? `fault ${b.reason ?? ''}`.trim() : b.media}`).join('\n'), data };
+    return {
+      id: 'printer-media',
+      title,
+      status: 'fail',
+      detail: bad.map((b) => `${b.id}: ${b.media === 'fault' ? `fault ${b.reason ?? ''}`.trim() : b.media}`).join('\n'),
+      data,
+    };
   }
   if (unknown.length > 0) {
     return { id: 'printer-media', title, status: 'warn', detail: `no status from ${unknown.map((u) => `${u.id} (${u.media})`).join(', ')}`, data };

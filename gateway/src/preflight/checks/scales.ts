@@ -14,7 +14,10 @@ export interface ScaleReading {
 
 export function checkScales(scales: ScaleReading[], zeroGrams: number, now: number): CheckResult {
   const title = 'Scales at zero and stable';
-  const data = { zeroGrams, scales: scales.map((s) => ({ id: s.id, online: s.online, grams: s.last?.grams ?? null, stable: s.last?.stable ?? null, at: s.last?.at ?? null })) };
+  const data = {
+    zeroGrams,
+    scales: scales.map((s) => ({ id: s.id, online: s.online, grams: s.last?.grams ?? null, stable: s.last?.stable ?? null, at: s.last?.at ?? null })),
+  };
   if (scales.length === 0) return { id: 'scales', title, status: 'pass', detail: 'no scales configured', data };
   const problems: string[] = [];
   for (const s of scales) {

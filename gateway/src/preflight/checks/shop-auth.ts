@@ -23,8 +23,14 @@ export function checkShopAuth(source: ShopAuthSource | null, why: string | null,
   const data = { known: true, fetchedAt: source.fetchedAt, fromCache: source.fromCache, shops: source.shops };
   const asOf = source.fromCache ? `\n(as the cloud said ${humanDuration(now - source.fetchedAt)} ago${why ? `; now: ${why}` : ''})` : '';
   const lines = [
-    ...expired.map((s) => `${s.shop}${s.platform ? ` (${s.platform})` : ''}: EXPIRED ${humanDuration(now - (s.expires_at ?? now))} ago: renew it in the platform's seller centre`),
-    ...soon.map((s) => `${s.shop}${s.platform ? ` (${s.platform})` : ''}: expires in ${humanDuration((s.expires_at ?? now) - now)} (${new Date(s.expires_at ?? now).toISOString().slice(0, 10)})`),
+    ...expired.map(
+      (s) =>
+        `${s.shop}${s.platform ? ` (${s.platform})` : ''}: EXPIRED ${humanDuration(now - (s.expires_at ?? now))} ago: renew it in the platform's seller centre`,
+    ),
+    ...soon.map(
+      (s) =>
+        `${s.shop}${s.platform ? ` (${s.platform})` : ''}: expires in ${humanDuration((s.expires_at ?? now) - now)} (${new Date(s.expires_at ?? now).toISOString().slice(0, 10)})`,
+    ),
   ];
   if (expired.length > 0) return { id: 'shop-auth', title, status: 'fail', detail: lines.join('\n') + asOf, data };
   if (soon.length > 0) return { id: 'shop-auth', title, status: 'warn', detail: lines.join('\n') + asOf, data };

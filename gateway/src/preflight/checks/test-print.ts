@@ -12,7 +12,8 @@ export function checkTestPrint(outcomes: TestPrintOutcome[]): CheckResult {
   const failed = outcomes.filter((o): o is Extract<TestPrintOutcome, { ok: false }> => !o.ok);
   const data = { outcomes };
   if (outcomes.length === 0) return { id: 'test-print', title, status: 'warn', detail: 'no printers configured', data };
-  if (failed.length > 0) return { id: 'test-print', title, status: 'fail', detail: failed.map((f) => `${f.printerId}: ${f.code} ${f.message}`).join('\n'), data };
+  if (failed.length > 0)
+    return { id: 'test-print', title, status: 'fail', detail: failed.map((f) => `${f.printerId}: ${f.code} ${f.message}`).join('\n'), data };
   return {
     id: 'test-print',
     title,

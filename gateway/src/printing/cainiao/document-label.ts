@@ -31,9 +31,7 @@ import { renderTsplLabel } from '../../label/tspl-label.js';
 import { renderZplLabel } from '../../label/zpl-label.js';
 import type { PrintContent, PrintDocument } from './protocol.js';
 
-export type Printable =
-  | { ok: true; format: LabelFormat; data: string; kind: 'label' | 'raw-zpl' }
-  | { ok: false; code: ErrorCode; details: ErrorDetails };
+export type Printable = { ok: true; format: LabelFormat; data: string; kind: 'label' | 'raw-zpl' } | { ok: false; code: ErrorCode; details: ErrorDetails };
 
 /** Longest raw ZPL accepted per document (a 76 × 130 mm label with a graphic stays well below). */
 export const MAX_RAW_ZPL_BYTES = 256 * 1024;
@@ -89,7 +87,10 @@ function first(...values: unknown[]): string {
 function addressLine(a: unknown): string {
   const o = obj(a);
   if (o === null) return text(a);
-  return ['province', 'city', 'district', 'town', 'detail'].map((k) => text(o[k])).filter((s) => s !== '').join('');
+  return ['province', 'city', 'district', 'town', 'detail']
+    .map((k) => text(o[k]))
+    .filter((s) => s !== '')
+    .join('');
 }
 
 /** Label fields one content's `data` provides (empty string = not provided). */

@@ -365,7 +365,16 @@ export class CainiaoPrintEndpoint implements Component {
     }
     this.log.debug({ taskID: task.taskID, printer: printer.id, jobs: jobs.length, failed: dispatch.length - jobs.length, resent }, 'print-component task');
     conn.send(successFrame('print', requestID, { taskID: task.taskID }));
-    if (task.notifyRender && jobs.length > 0) conn.send(notifyPrintResultFrame(requestID, renderedOutcomeOf(record, jobs.map((j) => j.doc))));
+    if (task.notifyRender && jobs.length > 0)
+      conn.send(
+        notifyPrintResultFrame(
+          requestID,
+          renderedOutcomeOf(
+            record,
+            jobs.map((j) => j.doc),
+          ),
+        ),
+      );
     await Promise.all(
       jobs.map(({ doc, command }) =>
         this.deps.link.publish(topics.command(printer.id, 'print'), JSON.stringify(command), { qos: 1 }).catch((err: unknown) => {

@@ -3,15 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isErrorCode } from '../../../../contracts/errors.js';
 import { renderDocument } from './document-label.js';
-import {
-  decodeFrame,
-  failureFrame,
-  MAX_DOCUMENTS_PER_TASK,
-  notifyPrintResultFrame,
-  printersFrame,
-  successFrame,
-  taskStatusFrame,
-} from './protocol.js';
+import { decodeFrame, failureFrame, MAX_DOCUMENTS_PER_TASK, notifyPrintResultFrame, printersFrame, successFrame, taskStatusFrame } from './protocol.js';
 
 const dir = new URL('./fixtures/', import.meta.url);
 function fixture<T>(name: string): T {

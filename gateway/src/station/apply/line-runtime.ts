@@ -66,12 +66,11 @@ export class LineRuntime implements EventOwner {
       const { store, link, logger, metrics } = this.deps;
       const decided = decide(
         () =>
-          decideDivert(
-            line.state,
-            { at: event.at, deviceId: event.deviceId, seq: p.seq ?? null, barcode: p.barcode, grams: p.grams ?? null },
-            line.cfg,
-            { ...storeLookups(store), shipment: this.deps.config.shipment, newId: (prefix) => this.deps.ids.next(prefix) },
-          ),
+          decideDivert(line.state, { at: event.at, deviceId: event.deviceId, seq: p.seq ?? null, barcode: p.barcode, grams: p.grams ?? null }, line.cfg, {
+            ...storeLookups(store),
+            shipment: this.deps.config.shipment,
+            newId: (prefix) => this.deps.ids.next(prefix),
+          }),
         `${line.cfg.id}:${event.at}`,
         (err) => logger.error({ err, lineId: line.cfg.id }, 'divert decision failed'),
       );

@@ -54,8 +54,8 @@ export class PrinterFleet {
   /** Publishes a device command at QoS 1; a failed publish is logged (the job stays unanswered and is re-issued). */
   send(command: Command): void {
     const { link, logger } = this.deps;
-    link.publish(topics.command(command.deviceId, command.kind), JSON.stringify(command.payload), { qos: 1 }).catch(
-      (err: unknown) => logger.warn({ err, deviceId: command.deviceId, kind: command.kind }, 'could not send command'),
-    );
+    link
+      .publish(topics.command(command.deviceId, command.kind), JSON.stringify(command.payload), { qos: 1 })
+      .catch((err: unknown) => logger.warn({ err, deviceId: command.deviceId, kind: command.kind }, 'could not send command'));
   }
 }

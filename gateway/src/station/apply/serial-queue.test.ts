@@ -25,13 +25,29 @@ describe('SerialQueue', () => {
     const errors: unknown[] = [];
     const q = new SerialQueue(2, (e) => errors.push(e));
     const ran: number[] = [];
-    expect(q.push(async () => { throw new Error('boom'); })).toBe(true);
-    expect(q.push(async () => { ran.push(2); })).toBe(true);
-    expect(q.push(async () => { ran.push(3); })).toBe(false);
+    expect(
+      q.push(async () => {
+        throw new Error('boom');
+      }),
+    ).toBe(true);
+    expect(
+      q.push(async () => {
+        ran.push(2);
+      }),
+    ).toBe(true);
+    expect(
+      q.push(async () => {
+        ran.push(3);
+      }),
+    ).toBe(false);
     await q.idle();
     expect(ran).toEqual([2]);
     expect(errors).toHaveLength(1);
-    expect(q.push(async () => { ran.push(4); })).toBe(true);
+    expect(
+      q.push(async () => {
+        ran.push(4);
+      }),
+    ).toBe(true);
     await q.idle();
     expect(ran).toEqual([2, 4]);
   });

@@ -161,8 +161,7 @@ function rig(store = new FakeStore()) {
       }
     });
   };
-  const scan = (code: string, msgId?: string) =>
-    submit({ deviceId: 'st-1-scanner', role: 'scanner', kind: 'scan', payload: { code }, msgId });
+  const scan = (code: string, msgId?: string) => submit({ deviceId: 'st-1-scanner', role: 'scanner', kind: 'scan', payload: { code }, msgId });
   const weigh = (grams: number, msgId?: string, dead?: () => boolean) =>
     submit({ deviceId: 'st-1-scale', role: 'scale', kind: 'weight', payload: { grams, stable: true, unit: 'g' }, msgId } as never, dead);
   return { store, link, metrics, runtime, scan, weigh, submit };
@@ -296,7 +295,13 @@ describe('station runtime: decide → commit → send', () => {
     const prints = second.link.commands('print');
     expect(prints).toEqual([{ job_id: job!.jobId, shipment_id: job!.shipmentId, format: job!.format, data: job!.data, copies: 1 }]);
     // The printer's answer to the re-issued job ships the parcel, exactly once.
-    const answer = await second.submit({ deviceId: 'st-1-printer', role: 'printer', kind: 'print_result', payload: { job_id: job!.jobId, status: 'printed' }, msgId: undefined } as never);
+    const answer = await second.submit({
+      deviceId: 'st-1-printer',
+      role: 'printer',
+      kind: 'print_result',
+      payload: { job_id: job!.jobId, status: 'printed' },
+      msgId: undefined,
+    } as never);
     expect(answer).toMatchObject({ ok: true });
     expect(store.getShipment(job!.shipmentId!)?.state).toBe('shipped');
     expect(store.events.filter((e) => e.type === 'shipment.shipped')).toHaveLength(1);
@@ -307,14 +312,22 @@ describe('station runtime: decide → commit → send', () => {
 describe('the one commit path', () => {
   it('keeps the code of a coded error thrown while deciding, and turns a bug into PKL_INTERNAL', () => {
     const bugs: unknown[] = [];
-    const coded = decide(() => {
-      throw new PacklineError('PKL_TEMPLATE_INVALID', { template: 'sf' });
-    }, 'st-1:1', (e) => bugs.push(e));
+    const coded = decide(
+      () => {
+        throw new PacklineError('PKL_TEMPLATE_INVALID', { template: 'sf' });
+      },
+      'st-1:1',
+      (e) => bugs.push(e),
+    );
     expect(coded).toEqual({ ok: false, code: 'PKL_TEMPLATE_INVALID', details: { template: 'sf' } });
     expect(bugs).toEqual([]);
-    const bug = decide(() => {
-      throw new TypeError('x is undefined');
-    }, 'st-1:2', (e) => bugs.push(e));
+    const bug = decide(
+      () => {
+        throw new TypeError('x is undefined');
+      },
+      'st-1:2',
+      (e) => bugs.push(e),
+    );
     expect(bug).toEqual({ ok: false, code: 'PKL_INTERNAL', details: { ref: 'st-1:2' } });
     expect(bugs).toHaveLength(1);
   });
@@ -339,7 +352,10 @@ describe('the one commit path', () => {
     const binding: DeviceBinding = { deviceId: 'line-1-dws', role: 'conveyor', owner: { type: 'line', id: 'line-1' } };
     const parcel = (msgId: string) =>
       new Promise<Outcome>((resolve) =>
-        lines.submit({ deviceId: 'line-1-dws', binding, kind: 'parcel', payload: { seq: 1, barcode: 'TB1', grams: 400 }, msgId, at: 5 } as DeviceEvent, resolve),
+        lines.submit(
+          { deviceId: 'line-1-dws', binding, kind: 'parcel', payload: { seq: 1, barcode: 'TB1', grams: 400 }, msgId, at: 5 } as DeviceEvent,
+          resolve,
+        ),
       );
     const first = await parcel('p-1');
     expect(first).toMatchObject({ ok: true });

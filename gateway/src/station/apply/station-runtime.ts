@@ -151,7 +151,11 @@ export class StationRuntime implements EventOwner, StationService {
       newId: (prefix) => this.deps.ids.next(prefix),
       preShipmentCallback: this.preShipment,
       routePrinter: (job) =>
-        this.router.route({ channel: cfg.channel, stationPrinter: cfg.printer, carrier: job.carrier, shop: job.shop }, (id) => this.printers.health(id), job.exclude ?? []),
+        this.router.route(
+          { channel: cfg.channel, stationPrinter: cfg.printer, carrier: job.carrier, shop: job.shop },
+          (id) => this.printers.health(id),
+          job.exclude ?? [],
+        ),
       labelFormat: stationLabelFormat(cfg, this.deps.config.devices),
       label: this.label,
       ...(this.deps.displayTargets ? { displayTargets: this.deps.displayTargets(cfg) } : {}),
@@ -382,9 +386,7 @@ export class StationRuntime implements EventOwner, StationService {
   orderUpdated(orderId: string): void {
     for (const station of this.stations.values()) {
       if (station.state.shipment?.orderId !== orderId) continue;
-      station.queue.push(() =>
-        this.apply(station, { kind: 'order_updated', orderId, at: this.now(), deviceId: 'cloud' }, undefined, () => undefined),
-      );
+      station.queue.push(() => this.apply(station, { kind: 'order_updated', orderId, at: this.now(), deviceId: 'cloud' }, undefined, () => undefined));
     }
   }
 
@@ -400,12 +402,7 @@ export class StationRuntime implements EventOwner, StationService {
 
   // ---- the step ----------------------------------------------------------------------------
 
-  private async apply(
-    station: Station,
-    input: StationInput,
-    msgId: string | undefined,
-    settle: (o: Outcome) => void,
-  ): Promise<void> {
+  private async apply(station: Station, input: StationInput, msgId: string | undefined, settle: (o: Outcome) => void): Promise<void> {
     const { store, metrics, logger } = this.deps;
     const decided = decide(
       () => stepStation(station.state, input, this.context(station.cfg)),

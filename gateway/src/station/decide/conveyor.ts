@@ -76,17 +76,10 @@ export function initialLineState(lineId: string): LineState {
   return { lineId, recent: [] };
 }
 
-export function decideDivert(
-  state: LineState,
-  parcel: ParcelInput,
-  line: LineConfig,
-  ctx: LineContext,
-): DivertDecision {
+export function decideDivert(state: LineState, parcel: ParcelInput, line: LineConfig, ctx: LineContext): DivertDecision {
   const window = ctx.duplicateWindowMs ?? DUPLICATE_WINDOW_MS;
   const recent = state.recent.filter((r) => parcel.at - r.at <= window && parcel.at >= r.at);
-  const dup = recent.find(
-    (r) => (parcel.seq !== null && r.seq === parcel.seq) || (parcel.barcode !== null && r.barcode === parcel.barcode),
-  );
+  const dup = recent.find((r) => (parcel.seq !== null && r.seq === parcel.seq) || (parcel.barcode !== null && r.barcode === parcel.barcode));
   const command = (chute: string, reason: string): DivertDecision['command'] => ({
     kind: 'divert',
     deviceId: line.device,

@@ -43,9 +43,7 @@ describe('interception check', () => {
     const o = makeOrder('O1');
     const r = checkInterception(o, { checkpoint: 'packing', enabled: [], shipments: [ship('S-1', 'shipped')] });
     expect(r).toEqual({ code: 'PKL_INTERCEPT_ALREADY_SHIPPED', checkpoint: 'packing', previousShipmentId: 'S-1' });
-    expect(
-      checkInterception(o, { checkpoint: 'packing', enabled: [], shipments: [ship('S-1', 'labelling')], selfShipmentId: 'S-1' }),
-    ).toBeNull();
+    expect(checkInterception(o, { checkpoint: 'packing', enabled: [], shipments: [ship('S-1', 'labelling')], selfShipmentId: 'S-1' })).toBeNull();
   });
 
   it.each([

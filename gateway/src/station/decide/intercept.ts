@@ -16,11 +16,7 @@ import type { Order, Shipment } from '../domain.js';
 
 export type InterceptCode = Extract<
   ErrorCode,
-  | 'PKL_INTERCEPT_REFUND_REQUESTED'
-  | 'PKL_INTERCEPT_REFUNDED'
-  | 'PKL_INTERCEPT_CANCELLED'
-  | 'PKL_INTERCEPT_PLATFORM_CLOSED'
-  | 'PKL_INTERCEPT_ALREADY_SHIPPED'
+  'PKL_INTERCEPT_REFUND_REQUESTED' | 'PKL_INTERCEPT_REFUNDED' | 'PKL_INTERCEPT_CANCELLED' | 'PKL_INTERCEPT_PLATFORM_CLOSED' | 'PKL_INTERCEPT_ALREADY_SHIPPED'
 >;
 
 export interface Interception {
@@ -81,11 +77,7 @@ const FLAG_RULES: ReadonlyArray<readonly [keyof Order['flags'], InterceptCode]> 
 ];
 
 /** Only the configurable flag rules (no history); `null` when none applies or none is enabled. */
-export function checkOrderFlags(
-  order: Order,
-  checkpoint: Checkpoint | readonly Checkpoint[],
-  enabled: readonly Checkpoint[],
-): Interception | null {
+export function checkOrderFlags(order: Order, checkpoint: Checkpoint | readonly Checkpoint[], enabled: readonly Checkpoint[]): Interception | null {
   const gate = typeof checkpoint === 'string' ? [checkpoint] : checkpoint;
   const active = gate.find((c) => enabled.includes(c));
   if (active === undefined) return null;
@@ -116,12 +108,7 @@ export interface GateSite {
 }
 
 /** The interception gate as the station flow runs it (open, label gate, print result, plans). */
-export function interceptAt(
-  site: GateSite,
-  order: Order,
-  checkpoint: Checkpoint | readonly Checkpoint[],
-  selfShipmentId?: string | null,
-): Interception | null {
+export function interceptAt(site: GateSite, order: Order, checkpoint: Checkpoint | readonly Checkpoint[], selfShipmentId?: string | null): Interception | null {
   return checkInterception(order, {
     checkpoint,
     enabled: site.enabled,

@@ -102,8 +102,7 @@ export function labelGate(w: Step, s: Shipment, order: Order): void {
   // Pre-shipment callback: once per order — not for a relabel (the shipment already has a job
   // id) nor for a fresh shipment after a failed print (an earlier one was labelled): the
   // cloud has reported the order shipped already, and later changes are not re-sent.
-  const labelledBefore =
-    s.labelJobId !== null || w.ctx.shipmentsForOrder(order.orderId).some((x) => x.shipmentId !== s.shipmentId && x.labelJobId !== null);
+  const labelledBefore = s.labelJobId !== null || w.ctx.shipmentsForOrder(order.orderId).some((x) => x.shipmentId !== s.shipmentId && x.labelJobId !== null);
   if (!labelledBefore && w.ctx.preShipmentCallback?.(order.shop) === true) {
     w.event(EVENT.shipConfirmed, s.shipmentId, {
       order_id: order.orderId,
@@ -168,13 +167,7 @@ export function reevaluate(w: Step, cur: Shipment, order: Order, by: 'scan' | 'o
   if (cur.state === 'held' && cur.actualGrams !== null && cur.expectedGrams !== null) {
     // Still held for the weight: show the figures again.
     const v = judgeWeight(cur.actualGrams, cur.expectedGrams, w.ctx.shipment.weight);
-    w.show(
-      errorAlert(
-        'PKL_WEIGHT_OUT_OF_TOLERANCE',
-        { actual: v.actual, expected: v.expected, tolerance: v.tolerance, diff: v.diff },
-        'warn',
-      ),
-    );
+    w.show(errorAlert('PKL_WEIGHT_OUT_OF_TOLERANCE', { actual: v.actual, expected: v.expected, tolerance: v.tolerance, diff: v.diff }, 'warn'));
     return;
   }
   w.show(infoAlert(cur.state === 'verifying' ? 'scan_items' : 'place_on_scale', { orderId: order.orderId }));

@@ -12,7 +12,11 @@ function bench(health: Record<string, Partial<PrinterHealth>>, queueLimit = 5) {
     station: { ...STATION, verifyItems: 'never' },
     shipment: SHIPMENT_CONFIG,
     routePrinter: (job) =>
-      router.route({ channel: 1, stationPrinter: 'prn-1', carrier: job.carrier, shop: job.shop }, (id) => ({ online: true, fault: null, inFlight: 0, ...health[id] }), job.exclude ?? []),
+      router.route(
+        { channel: 1, stationPrinter: 'prn-1', carrier: job.carrier, shop: job.shop },
+        (id) => ({ online: true, fault: null, inFlight: 0, ...health[id] }),
+        job.exclude ?? [],
+      ),
   });
   b.world.addOrder(makeOrder('O1'));
   return b;

@@ -36,7 +36,11 @@ export function normalizeCause(reason: string | null | undefined): string {
   // Coded refusals (`PKL_PAYLOAD_INVALID: …`) keep their code as the cause.
   const coded = /^(PKL_[A-Z0-9_]+)/.exec(reason);
   if (coded) return coded[1] as string;
-  return reason.trim().toLowerCase().replace(/[\s-]+/g, '_').slice(0, 64);
+  return reason
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, '_')
+    .slice(0, 64);
 }
 
 export interface FailureMeaning {

@@ -138,14 +138,24 @@ describe('planReprint', () => {
   });
 
   it('reprints an abandoned shipment whose label failed (operator scanned on): back to labelling, ships on its result', () => {
-    const failedJob = aPrintJob({ jobId: 'J-1', shipmentId: 'S-9', printerId: 'prn-1', state: 'failed', reason: 'paper_out', data: '^XA^FD7312345678901^FS^XZ' });
+    const failedJob = aPrintJob({
+      jobId: 'J-1',
+      shipmentId: 'S-9',
+      printerId: 'prn-1',
+      state: 'failed',
+      reason: 'paper_out',
+      data: '^XA^FD7312345678901^FS^XZ',
+    });
     const abandoned: Shipment = { ...shipped, state: 'abandoned', reasonCode: 'PKL_SHIPMENT_ABANDONED', shippedAt: null };
     const plan = planReprint(input({ shipment: abandoned, jobs: [failedJob], shipmentsForOrder: [abandoned] }));
     if (plan.kind !== 'print') throw new Error(`expected a print, got ${JSON.stringify(plan)}`);
     expect(plan.shipment).toMatchObject({ state: 'labelling', reasonCode: null, labelJobId: 'J-new-1' });
     expect(plan.job.data).toBe(failedJob.data);
     // Not when it never got a label, nor when a label of it printed.
-    expect(planReprint(input({ shipment: { ...abandoned, actualGrams: null }, jobs: [failedJob] }))).toMatchObject({ kind: 'refused', code: 'PKL_SHIPMENT_STATE' });
+    expect(planReprint(input({ shipment: { ...abandoned, actualGrams: null }, jobs: [failedJob] }))).toMatchObject({
+      kind: 'refused',
+      code: 'PKL_SHIPMENT_STATE',
+    });
     expect(planReprint(input({ shipment: abandoned, jobs: [printedJob, failedJob] }))).toMatchObject({ kind: 'refused', code: 'PKL_SHIPMENT_STATE' });
   });
 

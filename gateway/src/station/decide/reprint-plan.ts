@@ -123,7 +123,8 @@ export function planReprint(input: ReprintInput): ReprintPlan {
       const label = labelDataFor({ ...order, waybill: s.waybill, carrier: s.carrier ?? order.carrier }, s);
       data = renderLabel(input.format, label, input.label);
     } catch (err) {
-      if (err instanceof PacklineError && (err.code === 'PKL_LABEL_TEMPLATE_ERROR' || err.code.startsWith('PKL_TEMPLATE_'))) return refuse(err.code, err.details ?? {});
+      if (err instanceof PacklineError && (err.code === 'PKL_LABEL_TEMPLATE_ERROR' || err.code.startsWith('PKL_TEMPLATE_')))
+        return refuse(err.code, err.details ?? {});
       throw err;
     }
   }

@@ -6,9 +6,7 @@ import { Bench, line, makeOrder, STATION, World } from './testing/world.js';
 
 /** Runs a station to some point, then "restarts": rebuilds the state from the world's rows. */
 function restart(b: Bench, at: number) {
-  const open = [...b.world.shipments.values()].filter((s) =>
-    ['verifying', 'weighing', 'held', 'labelling', 'printed'].includes(s.state),
-  );
+  const open = [...b.world.shipments.values()].filter((s) => ['verifying', 'weighing', 'held', 'labelling', 'printed'].includes(s.state));
   const jobs = [...b.world.jobs.values()].filter((j) => j.state === 'queued' || j.state === 'sent');
   const r = restoreStation({ openShipments: open, pendingJobs: jobs, at }, b.ctx);
   b.world.apply(r.writes);

@@ -44,9 +44,7 @@ export function restoreStation(input: RestoreInput, ctx: Pick<StationContext, 's
   const mine = input.openShipments.filter((s) => s.stationId === station.id).sort(newestFirst);
   // Candidates for the screen: shipments still being worked on, and labelling ones with no job
   // out (their print failed, or their job was lost), which the operator has to see.
-  const candidates = mine.filter(
-    (s) => isActiveState(s.state) || (s.state === 'labelling' && !pendingShipments.has(s.shipmentId)),
-  );
+  const candidates = mine.filter((s) => isActiveState(s.state) || (s.state === 'labelling' && !pendingShipments.has(s.shipmentId)));
   const [current, ...stale] = candidates;
   for (const s of stale) {
     if (!isActiveState(s.state) && s.reasonCode !== 'PKL_PRINT_FAILED') continue; // a label may be out: keep it

@@ -20,10 +20,7 @@ const action = fc.oneof(
     weight: 8,
     arbitrary: fc.record({
       k: fc.constant('weight' as const),
-      grams: fc.oneof(
-        { weight: 4, arbitrary: fc.constantFrom(0, 5, 500, 530, 1170, 1200) },
-        { weight: 1, arbitrary: fc.integer({ min: -100, max: 5000 }) },
-      ),
+      grams: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(0, 5, 500, 530, 1170, 1200) }, { weight: 1, arbitrary: fc.integer({ min: -100, max: 5000 }) }),
       stable: fc.constantFrom(true, true, true, false),
     }),
   },
@@ -107,9 +104,7 @@ describe('station machine properties', () => {
               if (o === null) throw new Error('missing order');
               world.patchOrder(a.order, {
                 flags: a.flag === null ? o.flags : { ...o.flags, [a.flag]: !o.flags[a.flag] },
-                ...(a.waybill && o.waybill === null
-                  ? { waybill: `YT${a.order}`, printData: makeOrder('x').printData }
-                  : {}),
+                ...(a.waybill && o.waybill === null ? { waybill: `YT${a.order}`, printData: makeOrder('x').printData } : {}),
               });
               // The runtime broadcasts updates to every station (unless this one got lost).
               if (a.notify) {
@@ -136,9 +131,7 @@ describe('station machine properties', () => {
             // The order was not intercepted at the moment the label went out (world = after
             // this step's writes; exclude the shipment itself).
             const others = world.shipmentsForOrder(order.orderId).filter((x) => x.shipmentId !== sid);
-            expect(
-              checkInterception(order, { checkpoint: 'weighing', enabled: SHIPMENT_CONFIG.checkpoints, shipments: others }),
-            ).toBeNull();
+            expect(checkInterception(order, { checkpoint: 'weighing', enabled: SHIPMENT_CONFIG.checkpoints, shipments: others })).toBeNull();
           }
         }
         for (const s of world.shipments.values()) if (s.state in reached) reached[s.state as keyof typeof reached]++;
@@ -149,8 +142,7 @@ describe('station machine properties', () => {
         // An intercepted shipment never ships afterwards.
         const seen = new Map<string, string[]>();
         for (const u of world.units)
-          for (const w of u)
-            if (w.op === 'shipment.put') seen.set(w.shipment.shipmentId, [...(seen.get(w.shipment.shipmentId) ?? []), w.shipment.state]);
+          for (const w of u) if (w.op === 'shipment.put') seen.set(w.shipment.shipmentId, [...(seen.get(w.shipment.shipmentId) ?? []), w.shipment.state]);
         for (const states of seen.values()) {
           const i = states.indexOf('intercepted');
           if (i >= 0) expect(states.slice(i)).not.toContain('shipped');

@@ -76,9 +76,7 @@ describe('station happy path', () => {
       'shipment.label_queued',
       'shipment.shipped',
     ]);
-    expect(fin.commands).toEqual([
-      { kind: 'display', deviceId: 'disp-1', payload: { level: 'ok', text: 'Shipped SFO1', text_zh: '已发货 SFO1' } },
-    ]);
+    expect(fin.commands).toEqual([{ kind: 'display', deviceId: 'disp-1', payload: { level: 'ok', text: 'Shipped SFO1', text_zh: '已发货 SFO1' } }]);
   });
 
   it('never puts the label into events and stays within 3 KB written per shipment', () => {

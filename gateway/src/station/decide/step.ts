@@ -7,15 +7,7 @@ import type { ErrorCode, ErrorDetails } from '../../../../contracts/errors.js';
 import type { Shipment, ShipmentState, StationWrite } from '../domain.js';
 import { type EventType, shipmentEvent } from '../events.js';
 import type { GateSite } from './intercept.js';
-import type {
-  Command,
-  Reply,
-  StationAlert,
-  StationContext,
-  StationInput,
-  StationState,
-  StationStep,
-} from '../types.js';
+import type { Command, Reply, StationAlert, StationContext, StationInput, StationState, StationStep } from '../types.js';
 
 /** States in which the shipment is still being worked on at the station (abandonable). */
 const ACTIVE: readonly ShipmentState[] = ['verifying', 'weighing', 'held'];

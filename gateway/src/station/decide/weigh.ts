@@ -12,9 +12,7 @@ export function onWeight(w: Step, grams: number, stable: boolean): void {
   w.st.scale = { grams, stable, at: w.at };
   if (empty) w.st.armed = true;
   const cur = w.st.shipment;
-  const awaiting =
-    cur !== null &&
-    (cur.state === 'weighing' || (cur.state === 'held' && cur.reasonCode === 'PKL_WEIGHT_OUT_OF_TOLERANCE'));
+  const awaiting = cur !== null && (cur.state === 'weighing' || (cur.state === 'held' && cur.reasonCode === 'PKL_WEIGHT_OUT_OF_TOLERANCE'));
   // Unstable readings, empty-scale readings and readings nobody waits for only update the
   // live weight on screen.
   if (!awaiting || !stable || empty) return;

@@ -43,8 +43,7 @@ function paths(node: Json, prefix: Array<string | number> = [], out: Array<Array
     node.forEach((v, i) => {
       paths(v, [...prefix, i], out);
     });
-  }
-  else if (node !== null && typeof node === 'object') for (const [k, v] of Object.entries(node)) paths(v, [...prefix, k], out);
+  } else if (node !== null && typeof node === 'object') for (const [k, v] of Object.entries(node)) paths(v, [...prefix, k], out);
   return out;
 }
 
@@ -130,7 +129,9 @@ export const configFilesTarget: FuzzTarget = {
             load = () => parseConfig(input);
           } else if (kind === 1) {
             // The file itself: random bytes, or a mutated valid file cut short / with junk.
-            const text = rng.chance(0.5) ? Buffer.from(rng.bytes(rng.range(0, 64))) : Buffer.from(JSON.stringify(deepMutate(rng, base, values, allPaths)).slice(0, rng.chance(0.5) ? undefined : rng.int(400)));
+            const text = rng.chance(0.5)
+              ? Buffer.from(rng.bytes(rng.range(0, 64)))
+              : Buffer.from(JSON.stringify(deepMutate(rng, base, values, allPaths)).slice(0, rng.chance(0.5) ? undefined : rng.int(400)));
             input = { file: text.toString('latin1') };
             writeFileSync(file, text);
             load = () => loadConfig({ file, env: {} });
@@ -139,7 +140,7 @@ export const configFilesTarget: FuzzTarget = {
             for (let e = rng.range(1, 3); e > 0; e--) {
               const path = rng.pick(allPaths).filter((p) => typeof p === 'string') as string[];
               const name = `PACKLINE_${(path.length ? path : ['x']).map((s) => s.replace(/[A-Z]/g, (m) => `_${m}`).toUpperCase()).join('__')}`;
-              env[name] = rng.chance(0.5) ? JSON.stringify(rng.pick(values)) ?? 'null' : rng.pick(NASTY_STRINGS);
+              env[name] = rng.chance(0.5) ? (JSON.stringify(rng.pick(values)) ?? 'null') : rng.pick(NASTY_STRINGS);
             }
             input = { env };
             load = () => loadConfig({ env, overrides: { dataDir: './data' } });

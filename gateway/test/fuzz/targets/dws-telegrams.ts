@@ -110,7 +110,8 @@ export const dwsTelegramsTarget: FuzzTarget = {
                 if (t.widthMm !== undefined) event.width_mm = t.widthMm;
                 if (t.heightMm !== undefined) event.height_mm = t.heightMm;
                 const checked = decodeEvent('parcel', JSON.stringify(event));
-                if (!checked.ok) problem ??= `parsed telegram fails the parcel contract: ${checked.code} ${JSON.stringify(checked.details)} for ${JSON.stringify(event)}`;
+                if (!checked.ok)
+                  problem ??= `parsed telegram fails the parcel contract: ${checked.code} ${JSON.stringify(checked.details)} for ${JSON.stringify(event)}`;
               }
               if (decoder.bufferedBytes > BUFFER_BOUND) problem ??= `buffer grew to ${decoder.bufferedBytes}`;
             }

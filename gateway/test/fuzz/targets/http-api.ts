@@ -54,7 +54,17 @@ const PARAM_VALUES: Record<string, readonly string[]> = {
   printerId: ['st-1-printer', 'st-2-printer', 'st-1-scale'],
 };
 
-const CONTENT_TYPES = ['application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/jsonx', '', '*/*', 'application/json; charset=latin1'];
+const CONTENT_TYPES = [
+  'application/json',
+  'application/json; charset=utf-8',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/jsonx',
+  '',
+  '*/*',
+  'application/json; charset=latin1',
+];
 
 /** encodeURIComponent, which throws on a lone surrogate: those go as their UTF-8 replacement bytes. */
 function enc(s: string): string {
@@ -77,7 +87,12 @@ export const httpApiTarget: FuzzTarget = {
     const routes = routesOf(rig);
     const bodies = sampleBodies(rig);
     // A shipment id that exists, so shipment routes also take their found paths.
-    const opened = await rig.app.inject({ method: 'POST', url: '/api/v1/stations/st-1/scan', headers: { authorization: `Bearer ${rig.info.tokens.admin}` }, payload: { code: rig.orderCodes[4] } });
+    const opened = await rig.app.inject({
+      method: 'POST',
+      url: '/api/v1/stations/st-1/scan',
+      headers: { authorization: `Bearer ${rig.info.tokens.admin}` },
+      payload: { code: rig.orderCodes[4] },
+    });
     const shipment = (opened.json() as { view?: { shipment_id?: string } }).view?.shipment_id;
     const params = { ...PARAM_VALUES, shipmentId: [...(PARAM_VALUES.shipmentId as string[]), ...(shipment ? [shipment] : [])] };
     return {
@@ -86,9 +101,17 @@ export const httpApiTarget: FuzzTarget = {
         const values = fc.sample(jsonish, { seed, numRuns: 64 });
         const docs = fc.sample(jsonish, { seed: seed ^ 0x77, numRuns: count });
         for (let i = 0; i < count; i++) {
-          const route = rng.chance(0.95) ? rng.pick(routes) : { method: rng.pick(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']), path: rng.pick(['/api/v1/x', '/api/v2/orders', '/', '/api/v1/orders/']), queryKeys: [] };
+          const route = rng.chance(0.95)
+            ? rng.pick(routes)
+            : {
+                method: rng.pick(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']),
+                path: rng.pick(['/api/v1/x', '/api/v2/orders', '/', '/api/v1/orders/']),
+                queryKeys: [],
+              };
           const method = rng.chance(0.97) ? route.method : rng.pick(['GET', 'POST', 'PUT', 'DELETE', 'HEAD']);
-          const path = route.path.replace(/\{(\w+)\}/g, (_m, name: string) => (rng.chance(0.7) ? rng.pick(params[name as keyof typeof params] ?? ['x']) : garble(rng, rng.pick(NASTY_STRINGS))));
+          const path = route.path.replace(/\{(\w+)\}/g, (_m, name: string) =>
+            rng.chance(0.7) ? rng.pick(params[name as keyof typeof params] ?? ['x']) : garble(rng, rng.pick(NASTY_STRINGS)),
+          );
           const q: string[] = [];
           for (let k = rng.range(0, 4); k > 0; k--) {
             const key = route.queryKeys.length > 0 && rng.chance(0.7) ? rng.pick(route.queryKeys) : rng.pick(['x', 'limit', 'after', '__proto__', 'a[b]', '']);
@@ -100,14 +123,21 @@ export const httpApiTarget: FuzzTarget = {
           const who = rng.next();
           if (who < 0.85) headers.authorization = `Bearer ${rig.info.tokens.admin}`;
           else if (who < 0.92) headers.authorization = `Bearer ${rig.info.tokens.station}`;
-          else if (who < 0.96) headers.authorization = rng.pick(['Bearer', 'Bearer x', `Basic ${rig.info.tokens.admin}`, `Bearer ${rig.info.tokens.admin} x`, 'Bearer \u00ff']);
+          else if (who < 0.96)
+            headers.authorization = rng.pick(['Bearer', 'Bearer x', `Basic ${rig.info.tokens.admin}`, `Bearer ${rig.info.tokens.admin} x`, 'Bearer \u00ff']);
           let payload: string | Buffer | undefined;
           if (method !== 'GET' && method !== 'HEAD') {
             const samples = bodies[route.path];
             const r = rng.next();
             if (r < 0.45 && samples) {
               const s = rng.pick(samples);
-              payload = JSON.stringify(rng.chance(0.3) ? s : Array.isArray(s) ? s.map((o) => (rng.chance(0.5) ? mutatedObject(rng, o as Record<string, unknown>, values) : o)) : mutatedObject(rng, s as Record<string, unknown>, values));
+              payload = JSON.stringify(
+                rng.chance(0.3)
+                  ? s
+                  : Array.isArray(s)
+                    ? s.map((o) => (rng.chance(0.5) ? mutatedObject(rng, o as Record<string, unknown>, values) : o))
+                    : mutatedObject(rng, s as Record<string, unknown>, values),
+              );
             } else if (r < 0.75) payload = JSON.stringify(docs[i]) ?? '';
             else if (r < 0.85) payload = (JSON.stringify(samples ? rng.pick(samples) : docs[i]) ?? '').slice(0, rng.int(60));
             else if (r < 0.93) payload = Buffer.from(rng.bytes(rng.range(0, 64)));
@@ -119,7 +149,12 @@ export const httpApiTarget: FuzzTarget = {
             payload = JSON.stringify(docs[i]) ?? '';
             headers['content-type'] = 'application/json';
           }
-          const input = { method, url, headers: { ...headers, authorization: headers.authorization ? '[token]' : undefined }, payload: typeof payload === 'string' ? payload.slice(0, 300) : payload };
+          const input = {
+            method,
+            url,
+            headers: { ...headers, authorization: headers.authorization ? '[token]' : undefined },
+            payload: typeof payload === 'string' ? payload.slice(0, 300) : payload,
+          };
           try {
             const res = await rig.app.inject({ method: method as 'GET', url, headers, ...(payload !== undefined && { payload }) });
             if (res.statusCode < 400) {

@@ -51,7 +51,9 @@ function randomPacket(rng: Rng): Packet {
     case 1:
     case 2: {
       const qos = rng.pick([0, 1, 2, 3]) as 0 | 1 | 2;
-      const payload = rng.chance(0.5) ? Buffer.from(JSON.stringify({ msg_id: `raw-${rng.int(1e9)}`, grams: rng.int(1000), stable: true })) : Buffer.from(rng.bytes(rng.range(0, 40)));
+      const payload = rng.chance(0.5)
+        ? Buffer.from(JSON.stringify({ msg_id: `raw-${rng.int(1e9)}`, grams: rng.int(1000), stable: true }))
+        : Buffer.from(rng.bytes(rng.range(0, 40)));
       return { cmd: 'publish', topic: topicFor(rng), payload, qos, retain: rng.chance(0.1), dup: rng.chance(0.1), ...(qos > 0 && { messageId: id }) };
     }
     case 3:
@@ -67,7 +69,13 @@ function randomPacket(rng: Rng): Packet {
     case 6:
       return { cmd: 'pingreq' };
     case 7:
-      return { cmd: rng.pick(['connack', 'suback', 'unsuback', 'pingresp'] as const), returnCode: 0, messageId: id, granted: [0], sessionPresent: false } as Packet;
+      return {
+        cmd: rng.pick(['connack', 'suback', 'unsuback', 'pingresp'] as const),
+        returnCode: 0,
+        messageId: id,
+        granted: [0],
+        sessionPresent: false,
+      } as Packet;
     default:
       return rng.chance(0.5) ? { cmd: 'disconnect' } : ({ cmd: 'connect', clientId: 'again', protocolVersion: 4, keepalive: 30 } as Packet);
   }
@@ -76,7 +84,8 @@ function randomPacket(rng: Rng): Packet {
 function connectPacket(rng: Rng, secret: string, n: number): Packet | null {
   const r = rng.next();
   const clientId = `${DEVICE}:fz${n}`;
-  if (r < 0.7) return { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId, keepalive: 30, username: DEVICE, password: Buffer.from(secret) };
+  if (r < 0.7)
+    return { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId, keepalive: 30, username: DEVICE, password: Buffer.from(secret) };
   if (r < 0.8) {
     // Fuzzed fields; never an unknown user name with a password guess (each costs an scrypt,
     // the designed price of a wrong secret; the ACL matrix test covers wrong credentials).
@@ -88,7 +97,9 @@ function connectPacket(rng: Rng, secret: string, n: number): Packet | null {
       clientId: rng.pick([clientId, '', 'st-2-scale', DEVICE, 'x'.repeat(200)]),
       keepalive: rng.pick([0, 1, 30, 65535]),
       ...(rng.chance(0.9) && { username: DEVICE, password: Buffer.from(secret) }),
-      ...(rng.chance(0.3) && { will: { topic: topicFor(rng), payload: Buffer.from('{"state":"offline"}'), qos: rng.pick([0, 1, 2]) as 0, retain: rng.chance(0.5) } }),
+      ...(rng.chance(0.3) && {
+        will: { topic: topicFor(rng), payload: Buffer.from('{"state":"offline"}'), qos: rng.pick([0, 1, 2]) as 0, retain: rng.chance(0.5) },
+      }),
     };
   }
   if (r < 0.9) return { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: `anon-${n}`, keepalive: 30 }; // anonymous

@@ -155,7 +155,14 @@ class PayloadGen {
       return { input: { topic: `dev/${dev.id}/evt/${kind}`, payload: this.payload(kind, i, seed), qos }, from: dev };
     }
     const dev = rng.pick(DEVICES);
-    const any = () => Buffer.from(JSON.stringify(rng.chance(0.5) ? this.randomDocs[i % this.randomDocs.length] : { state: rng.pick(['online', 'offline', 'error', 'x', 7]), reason: rng.pick(NASTY_STRINGS) }) ?? '');
+    const any = () =>
+      Buffer.from(
+        JSON.stringify(
+          rng.chance(0.5)
+            ? this.randomDocs[i % this.randomDocs.length]
+            : { state: rng.pick(['online', 'offline', 'error', 'x', 7]), reason: rng.pick(NASTY_STRINGS) },
+        ) ?? '',
+      );
     const topics = [
       `dev/${dev.id}/state`,
       `dev/${dev.id}/cmd/${rng.pick(['print', 'divert', 'display', 'task', 'zero', 'tare', 'bogus'])}`,
@@ -335,17 +342,29 @@ export const mqttPayloadsTarget: FuzzTarget = {
     const book = new ReplyBook();
     let gen: PayloadGen | null = null;
     const jobs: string[] = [];
-    rig.aedes.subscribe('dev/+/ack', (p, cb) => (book.onReply(parseReply(p.topic, Buffer.from(p.payload)) as Reply), cb()), () => undefined);
-    rig.aedes.subscribe('dev/+/err', (p, cb) => (book.onReply(parseReply(p.topic, Buffer.from(p.payload)) as Reply), cb()), () => undefined);
-    rig.aedes.subscribe('dev/+/cmd/print', (p, cb) => {
-      try {
-        const job = (JSON.parse(Buffer.from(p.payload).toString()) as { job_id?: unknown }).job_id;
-        if (typeof job === 'string') jobs.push(job);
-      } catch {
-        /* a fuzzed command */
-      }
-      cb();
-    }, () => undefined);
+    rig.aedes.subscribe(
+      'dev/+/ack',
+      (p, cb) => (book.onReply(parseReply(p.topic, Buffer.from(p.payload)) as Reply), cb()),
+      () => undefined,
+    );
+    rig.aedes.subscribe(
+      'dev/+/err',
+      (p, cb) => (book.onReply(parseReply(p.topic, Buffer.from(p.payload)) as Reply), cb()),
+      () => undefined,
+    );
+    rig.aedes.subscribe(
+      'dev/+/cmd/print',
+      (p, cb) => {
+        try {
+          const job = (JSON.parse(Buffer.from(p.payload).toString()) as { job_id?: unknown }).job_id;
+          if (typeof job === 'string') jobs.push(job);
+        } catch {
+          /* a fuzzed command */
+        }
+        cb();
+      },
+      () => undefined,
+    );
     return {
       async batch(seed: number, count: number, tally: Tally) {
         const rng = new Rng(seed);
@@ -427,7 +446,11 @@ export const mqttPayloadsTcpTarget: FuzzTarget = {
             if (own && input.topic === `dev/${sender.id}/state`) add(exp.may, sender.id);
           }
           const c = clients.get(sender.id) as MqttClient;
-          sends.push(c.publishAsync(input.topic, input.payload, { qos: input.qos }).catch((err: Error) => tally.fail(seed, i, input, `publish failed: ${err.message}`, true)));
+          sends.push(
+            c
+              .publishAsync(input.topic, input.payload, { qos: input.qos })
+              .catch((err: Error) => tally.fail(seed, i, input, `publish failed: ${err.message}`, true)),
+          );
         }
         await Promise.all(sends);
         // A QoS 1 round trip on every connection: its PUBACK comes after the broker handled

@@ -106,7 +106,8 @@ function variants(): Variant[] {
 
 export const scannersTarget: FuzzTarget = {
   name: 'scanners',
-  description: 'every scanner decoder (serial ×4 terminators, evdev 64/32-bit, HID keyboard us/de/fr and report id, HID POS) + scan post-processing → scan payload contract',
+  description:
+    'every scanner decoder (serial ×4 terminators, evdev 64/32-bit, HID keyboard us/de/fr and report id, HID POS) + scan post-processing → scan payload contract',
   batchSize: 20_000,
   async open() {
     const all = variants();
@@ -140,7 +141,8 @@ export const scannersTarget: FuzzTarget = {
                 const payload: Record<string, unknown> = { msg_id: 'fuzz-1', code: r.code, ts: 0 };
                 if (r.symbology !== undefined) payload.symbology = r.symbology;
                 const checked = decodeEvent('scan', JSON.stringify(payload));
-                if (!checked.ok) problem ??= `decoded scan fails the scan contract: ${checked.code} ${JSON.stringify(checked.details)} for ${JSON.stringify(payload)}`;
+                if (!checked.ok)
+                  problem ??= `decoded scan fails the scan contract: ${checked.code} ${JSON.stringify(checked.details)} for ${JSON.stringify(payload)}`;
               }
             }
           };

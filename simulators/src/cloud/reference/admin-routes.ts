@@ -17,10 +17,7 @@ import type { ShopAuthBook } from './shop-auth.js';
 import type { SyncCounters } from './sync-routes.js';
 
 const OrdersBody = Type.Array(OrderInWire, { minItems: 1, maxItems: 10_000 });
-const StatusBody = Type.Object(
-  { status: Type.Union(ORDER_STATUSES.map((s) => Type.Literal(s))), at: Type.Optional(Millis) },
-  { additionalProperties: false },
-);
+const StatusBody = Type.Object({ status: Type.Union(ORDER_STATUSES.map((s) => Type.Literal(s))), at: Type.Optional(Millis) }, { additionalProperties: false });
 const CancelBody = Type.Object(
   { request_id: Type.String({ minLength: 1, maxLength: 128 }), reason: Type.Optional(Type.String({ maxLength: 500 })) },
   { additionalProperties: false },

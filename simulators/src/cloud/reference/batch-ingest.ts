@@ -126,12 +126,7 @@ export interface RetryOutcome {
  * An event already accepted is reported accepted again (the answer may have been lost); a
  * seq the cloud never stored is ignored.
  */
-export function ingestRetry(
-  db: CloudDb,
-  gatewayId: string,
-  body: RetryBody,
-  opts: Pick<IngestOptions, 'judge' | 'now'>,
-): RetryOutcome {
+export function ingestRetry(db: CloudDb, gatewayId: string, body: RetryBody, opts: Pick<IngestOptions, 'judge' | 'now'>): RetryOutcome {
   return db.transaction(() => {
     const rejected: RejectedEvent[] = [];
     const accepted: number[] = [];

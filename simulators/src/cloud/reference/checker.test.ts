@@ -184,7 +184,11 @@ describe('checkSync', () => {
     const opened = (sh: string, order: string): Ev => ({ type: 'shipment.opened', subject: `shipment:${sh}`, data: { order_id: order, station_id: 'st-01' } });
     const label = (sh: string): Ev => ({ type: 'shipment.label_queued', subject: `shipment:${sh}`, data: { job_id: `j-${sh}`, printer_id: 'p1' } });
     const shipped = (sh: string, order: string): Ev => ({ type: 'shipment.shipped', subject: `shipment:${sh}`, data: { order_id: order, job_id: `j-${sh}` } });
-    const status = (order: string, s: string): Ev => ({ type: 'order.status_applied', subject: `order:${order}`, data: { order_id: order, status: s, revision: 2 } });
+    const status = (order: string, s: string): Ev => ({
+      type: 'order.status_applied',
+      subject: `order:${order}`,
+      data: { order_id: order, status: s, revision: 2 },
+    });
 
     function run(events: Ev[]) {
       const evs = writeGateway(events, events.length);
@@ -203,10 +207,7 @@ describe('checkSync', () => {
     });
 
     it('flags a parcel shipped after the gateway accepted a cancel', () => {
-      const r = run([
-        { type: 'order.cancel_accepted', subject: 'order:o2', data: { request_id: 'r1', order_id: 'o2' } },
-        shipped('line-1', 'o2'),
-      ]);
+      const r = run([{ type: 'order.cancel_accepted', subject: 'order:o2', data: { request_id: 'r1', order_id: 'o2' } }, shipped('line-1', 'o2')]);
       expect(r.problems).toEqual(['order o2 was cancel_accepted at seq 1 but shipment line-1 got shipment.shipped at seq 2']);
     });
 

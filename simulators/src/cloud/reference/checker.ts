@@ -115,7 +115,10 @@ function check(gwDb: Db, cloudDb: Db, gatewayId: string): CheckSyncResult {
               COALESCE(SUM(status = 'rejected'), 0) AS rejected FROM events WHERE gateway_id = ?`,
     )
     .get(gatewayId) as { n: number; dups: number; rejected: number };
-  const conflicts = cloudDb.prepare('SELECT seq, COUNT(*) AS n FROM conflicts WHERE gateway_id = ? GROUP BY seq ORDER BY seq').all(gatewayId) as { seq: number; n: number }[];
+  const conflicts = cloudDb.prepare('SELECT seq, COUNT(*) AS n FROM conflicts WHERE gateway_id = ? GROUP BY seq ORDER BY seq').all(gatewayId) as {
+    seq: number;
+    n: number;
+  }[];
   for (const c of conflicts) problems.add('conflict', `seq ${c.seq}: the cloud received ${c.n} redelivery(ies) with different content`);
 
   if (cloudHwm < ackedSeq) problems.add('hwm', `cloud hwm ${cloudHwm} is below the gateway's acknowledged cursor ${ackedSeq}`);
@@ -265,10 +268,7 @@ class InterceptCheck {
       if (stops === undefined || stops.size === 0) return;
       const [status, at] = [...stops.entries()][0]!;
       this.violations += 1;
-      this.problems.add(
-        'intercept',
-        `order ${order} was ${status} at seq ${at} but shipment ${shipmentId} got ${e.type} at seq ${e.seq}`,
-      );
+      this.problems.add('intercept', `order ${order} was ${status} at seq ${at} but shipment ${shipmentId} got ${e.type} at seq ${e.seq}`);
     }
   }
 

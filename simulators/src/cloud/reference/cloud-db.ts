@@ -172,7 +172,10 @@ export class CloudDb {
   private readonly st: Record<string, Statement>;
 
   /** Opens (and creates) the store. `readonly` is for the checker and tests looking in. */
-  constructor(readonly path: string, opts: { readonly?: boolean } = {}) {
+  constructor(
+    readonly path: string,
+    opts: { readonly?: boolean } = {},
+  ) {
     this.db = new Database(path, opts.readonly ? { readonly: true, fileMustExist: true } : {});
     if (!opts.readonly) {
       this.db.pragma('journal_mode = WAL');
@@ -298,9 +301,12 @@ export class CloudDb {
 
   /** Distinct shops of the stored orders (for the shop authorisation list). */
   shops(): string[] {
-    return (this.db.prepare("SELECT DISTINCT json_extract(wire, '$.shop') AS shop FROM orders WHERE json_extract(wire, '$.shop') IS NOT NULL").pluck().all() as string[]).filter(
-      (s) => typeof s === 'string' && s.length > 0,
-    );
+    return (
+      this.db
+        .prepare("SELECT DISTINCT json_extract(wire, '$.shop') AS shop FROM orders WHERE json_extract(wire, '$.shop') IS NOT NULL")
+        .pluck()
+        .all() as string[]
+    ).filter((s) => typeof s === 'string' && s.length > 0);
   }
 
   /** Appends to the change log; returns the new cursor. */

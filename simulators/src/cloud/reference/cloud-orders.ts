@@ -86,9 +86,7 @@ export function setOrderStatus(db: CloudDb, orderId: string, status: OrderStatus
   return { revision, cursor: db.appendChange('order.status', body, at) };
 }
 
-export type CancelRequestResult =
-  | { ok: true; created: boolean; cursor: number | null }
-  | { ok: false; why: 'unknown_order' | 'request_id_taken' };
+export type CancelRequestResult = { ok: true; created: boolean; cursor: number | null } | { ok: false; why: 'unknown_order' | 'request_id_taken' };
 
 /** Records a pending cancel request and logs an `order.cancel_request` change (idempotent per id). */
 export function requestCancel(db: CloudDb, orderId: string, requestId: string, reason: string | undefined, at: number): CancelRequestResult {

@@ -37,12 +37,7 @@ export const DEFAULT_RULES: Readonly<CloudRules> = Object.freeze({
 export type Verdict = Omit<RejectedEvent, 'seq'> | null;
 
 /** The rules, against the order state as it is now (earlier events of the batch applied). */
-export function judgeEvent(
-  db: CloudDb,
-  rules: CloudRules,
-  e: Pick<SyncEvent, 'type' | 'subject' | 'data'>,
-  injected: (subject: string) => boolean,
-): Verdict {
+export function judgeEvent(db: CloudDb, rules: CloudRules, e: Pick<SyncEvent, 'type' | 'subject' | 'data'>, injected: (subject: string) => boolean): Verdict {
   if (typeof e.data !== 'object' || e.data === null || Array.isArray(e.data)) {
     return { code: REJECT_CODES.payloadInvalid, reason: `data of a ${e.type} event must be a JSON object` };
   }

@@ -111,7 +111,14 @@ export class ReferenceCloud {
       }),
     );
     await app.register(async (scope) =>
-      adminRoutes(scope, { db, faults: this.faults, listener: () => this.listener, counters: this.counters, now: this.now, ...(shops !== undefined ? { shops } : {}) }),
+      adminRoutes(scope, {
+        db,
+        faults: this.faults,
+        listener: () => this.listener,
+        counters: this.counters,
+        now: this.now,
+        ...(shops !== undefined ? { shops } : {}),
+      }),
     );
     const host = this.opts.host ?? '127.0.0.1';
     this.listener = new ListenerControl(app.server, host);

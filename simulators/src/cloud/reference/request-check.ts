@@ -94,11 +94,7 @@ export function authenticate(req: SignedRequest, pathGatewayId: string, opts: Au
 }
 
 /** Gunzips (output capped at SYNC_LIMITS.maxBatchBytes), parses and validates a body. */
-export async function decodeBody<T extends TSchema>(
-  body: Uint8Array,
-  check: TypeCheck<T>,
-  maxBytes: number = SYNC_LIMITS.maxBatchBytes,
-): Promise<Static<T>> {
+export async function decodeBody<T extends TSchema>(body: Uint8Array, check: TypeCheck<T>, maxBytes: number = SYNC_LIMITS.maxBatchBytes): Promise<Static<T>> {
   if (body.length < 2 || body[0] !== 0x1f || body[1] !== 0x8b) throw malformed('body is not gzip');
   let text: Buffer;
   try {

@@ -26,16 +26,7 @@ import type { CloudDb } from './cloud-db.js';
 import { type CloudRules, judgeEvent } from './event-rules.js';
 import type { FaultModes } from './fault-modes.js';
 import type { ShopAuthBook } from './shop-auth.js';
-import {
-  SyncRequestError,
-  authenticate,
-  checkBatchShape,
-  checkRetryShape,
-  decodeBody,
-  parseCursor,
-  parseLimit,
-  tooLarge,
-} from './request-check.js';
+import { SyncRequestError, authenticate, checkBatchShape, checkRetryShape, decodeBody, parseCursor, parseLimit, tooLarge } from './request-check.js';
 
 const checkBatch = TypeCompiler.Compile(BatchBody);
 const checkRetry = TypeCompiler.Compile(RetryBody);
@@ -194,7 +185,11 @@ export async function syncRoutes(app: FastifyInstance, ctx: SyncRouteContext): P
     const gw = req.params.gw;
     const raw = auth(req);
     const body = await decodeBody(raw, checkRetry);
-    checkRetryShape(body.gateway_id, gw, body.events.map((e) => e.seq));
+    checkRetryShape(
+      body.gateway_id,
+      gw,
+      body.events.map((e) => e.seq),
+    );
     ctx.counters.retries += 1;
     const db = ctx.db();
     const out = ingestRetry(db, gw, body, {
