@@ -22,9 +22,10 @@ import { createLogger } from '../../src/lib/logger.js';
 import { openAdminDb } from '../../src/storage/admin-db.js';
 import { runCli } from '../support/cli.js';
 import { importOrders, Inbox, wireOrder, wireOrderGrams } from '../support/floor.js';
+import { skipWithout } from '../../../test-peers/peers.js';
 
 const MOSQUITTO = '/usr/sbin/mosquitto';
-const RUN = existsSync(MOSQUITTO) || process.env.CI === 'true';
+const RUN = !skipWithout(import.meta.url, 'mosquitto');
 
 async function freePort(): Promise<number> {
   const srv = createServer();

@@ -10,7 +10,7 @@
  * mosquitto missing: skipped with the reason on a developer machine, a FAILED test under
  * CI=true (CI installs it).
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -18,10 +18,10 @@ import { allSeqs, type ChildGateway, startChildGateway } from '../support/child-
 import { floorConfig, importOrders, wireOrder, wireOrderGrams } from '../support/floor.js';
 import { MOSQUITTO, type Mosquitto, mosquitto } from '../support/mosquitto.js';
 import { startStationDriver } from '../support/station-driver.js';
+import { skipWithout } from '../../../test-peers/peers.js';
 
 const STATIONS = 6;
-const haveMosquitto = existsSync(MOSQUITTO);
-const skip = !haveMosquitto && process.env.CI !== 'true';
+const skip = skipWithout(import.meta.url, 'mosquitto');
 const dir = mkdtempSync(join(tmpdir(), 'pkl-sigterm-ext-'));
 let child: ChildGateway | null = null;
 let broker: Mosquitto | null = null;
