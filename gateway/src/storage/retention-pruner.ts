@@ -47,6 +47,9 @@ export interface PruneResult {
   freePages: number;
   /** `PRAGMA auto_vacuum`: 0 none, 1 full, 2 incremental. */
   autoVacuum: number;
+  /** How long the step held the writer: the delete transaction and the vacuum (ms). */
+  pruneMs: number;
+  vacuumMs: number;
 }
 
 interface OrderRow {
@@ -109,6 +112,7 @@ export class RetentionPruner {
     const db = this.db;
     const batch = Math.max(1, Math.floor(req.batchRows));
     let result: PruneResult;
+    const t0 = performance.now();
     db.exec('BEGIN IMMEDIATE');
     try {
       result = this.pruneInTransaction(req, batch);
@@ -117,6 +121,8 @@ export class RetentionPruner {
       if (db.inTransaction) db.exec('ROLLBACK');
       throw err;
     }
+    const t1 = performance.now();
+    result.pruneMs = t1 - t0;
     const autoVacuum = db.pragma('auto_vacuum', { simple: true }) as number;
     result.autoVacuum = autoVacuum;
     if (autoVacuum === 2 && req.vacuumPages > 0) {
@@ -128,6 +134,7 @@ export class RetentionPruner {
       }
     }
     result.freePages = db.pragma('freelist_count', { simple: true }) as number;
+    result.vacuumMs = performance.now() - t1;
     return result;
   }
 
@@ -223,6 +230,8 @@ export class RetentionPruner {
       vacuumedPages: 0,
       freePages: 0,
       autoVacuum: 0,
+      pruneMs: 0,
+      vacuumMs: 0,
     };
   }
 

@@ -51,7 +51,7 @@ export interface RetentionOptions {
 export interface RetentionStepResult {
   db: PruneResult | null;
   files: number;
-  /** Something was pruned or a walk has not finished its pass: step again soon. */
+  /** A walk has not finished its pass, or this pass pruned something: step again soon. */
   busy: boolean;
 }
 
@@ -62,6 +62,8 @@ export class RetentionService {
   private stopped = true;
   private readonly now: () => number;
   private files: FileWalk;
+  /** This pass so far: something was pruned; the order walk wrapped; the file walk finished. */
+  private pass = { pruned: false, orders: false, files: false };
   /** Totals since start, by kind (for tests, the bench and logs). */
   readonly totals: Record<RetentionKind, number> = Object.fromEntries(RETENTION_KINDS.map((k) => [k, 0])) as Record<RetentionKind, number>;
 
@@ -119,8 +121,16 @@ export class RetentionService {
     this.count('sync_failures', db.syncFailures);
     this.count('vacuum_pages', db.vacuumedPages);
     this.count('label_files', files.deleted);
-    const prunedRows = db.orders.length + db.printJobs + db.events + db.syncFailures;
-    const busy = prunedRows > 0 || db.vacuumedPages > 0 || !db.ordersWrapped || files.deleted > 0 || !files.passDone;
+    // Rest only after both walks (orders in the database, files in the folders) went all the
+    // way round without finding anything; until then, or while something is found, keep going.
+    this.pass.pruned ||= db.orders.length + db.printJobs + db.events + db.syncFailures + db.vacuumedPages + files.deleted > 0;
+    this.pass.orders ||= db.ordersWrapped;
+    this.pass.files ||= files.passDone;
+    let busy = true;
+    if (this.pass.orders && this.pass.files) {
+      busy = this.pass.pruned;
+      this.pass = { pruned: false, orders: false, files: false };
+    }
     return { db, files: files.deleted, busy };
   }
 
