@@ -617,7 +617,7 @@ export const ConfigSchema = Type.Object(
           description: 'orders and events looked at per step (each step is one short transaction on the writer)',
           minimum: 10,
           maximum: 5_000,
-          default: 200,
+          default: 100,
         }),
         filesPerStep: Type.Integer({ description: 'label files deleted per step at most', minimum: 1, maximum: 10_000, default: 200 }),
         stepEveryMs: Type.Integer({ description: 'pause between steps while there is something to prune (ms)', minimum: 10, default: 1_000 }),
@@ -625,7 +625,7 @@ export const ConfigSchema = Type.Object(
         vacuumPagesPerStep: Type.Integer({
           description: 'free database pages given back to the file system per step (PRAGMA incremental_vacuum; 1 KiB pages)',
           minimum: 0,
-          default: 1_024,
+          default: 256,
         }),
         vacuumAtStartMaxMb: Type.Integer({
           description:
