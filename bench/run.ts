@@ -10,6 +10,8 @@
  *   sqlite    better-sqlite3 in a worker with group commit vs the async sqlite3 driver
  *   sync      drain of a 720,000-event backlog into the reference cloud; live p99 during it vs idle;
  *             then the drain rate into a cloud answering after 6 s (`sync slow-cloud`: that phase alone)
+ *   season    a simulated 60-day season through the real store: database, WAL and data folder per
+ *             day with retention on, and off (baseline)
  */
 import { benchCore } from './core.js';
 
@@ -30,10 +32,13 @@ switch (name) {
       await (await import('./sync-slow-cloud.js')).benchSlowCloud(rest);
     }
     break;
+  case 'season':
+    await (await import('./season.js')).benchSeason(rest);
+    break;
   case 'printing':
     await (await import('./printing.js')).benchPrinting(rest);
     break;
   default:
-    process.stderr.write(`unknown benchmark ${name}; try: core, sqlite, sync\n`);
+    process.stderr.write(`unknown benchmark ${name}; try: core, sqlite, sync, printing, season\n`);
     process.exit(2);
 }

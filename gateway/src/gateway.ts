@@ -45,6 +45,7 @@ import { Ingress } from './runtime/ingress.js';
 import { LineRuntime } from './station/apply/line-runtime.js';
 import { StationRuntime } from './station/apply/station-runtime.js';
 import { openStore } from './storage/sqlite-store.js';
+import { RetentionService } from './storage/retention.js';
 import type { Store } from './storage/types.js';
 
 /** The gateway's version: package.json's, read once (the sources and dist/ sit at different depths). */
@@ -152,10 +153,21 @@ export class Gateway implements Component {
       commitWindowMs: config.storage.commitWindowMs,
       minFreeMb: config.storage.minFreeMb,
       logger: log('store'),
+      vacuumAtStartMaxBytes: config.retention.vacuumAtStartMaxMb * 1024 * 1024,
     });
     this.store = store;
     await store.start();
     this.running.push({ name: 'store', start: () => store.start(), stop: () => store.stop() });
+    // Retention prunes through the store's writer in small steps (docs/security.md "Retention").
+    const retention = new RetentionService({
+      store,
+      dataDir,
+      settings: config.retention,
+      logger: log('retention'),
+      onPruned: (kind, n) => metrics.retentionPruned(kind, n),
+    });
+    await retention.start();
+    this.running.push(retention);
 
     const provisioner = new DeviceProvisioner(storeRegistry(store), { dataDir, logger: log('provisioning') });
     const issued = await provisioner.provisionConfigured(config.devices);

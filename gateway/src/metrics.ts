@@ -15,6 +15,7 @@ import type { Logger } from './lib/logger.js';
 import type { LoginGuardStats } from './broker/auth-guard.js';
 import { MQTT_REFUSAL_REASONS, type MqttRefusalReason } from './broker/refusals.js';
 import { observeGc, takeJobFigures, timeJob } from './lib/loop-jobs.js';
+import { RETENTION_KINDS, type RetentionKind } from './storage/retention.js';
 
 /** How a shipment (or an attempt at one) ended. `shipped` is the only happy outcome. */
 export const SHIPMENT_RESULTS = ['shipped', 'intercepted', 'held', 'abandoned', 'print_failed', 'awaiting_waybill', 'weight_rejected'] as const;
@@ -79,6 +80,7 @@ export class Metrics {
   private readonly mqttRefused: CounterT<'reason'>;
   private readonly loginGuard: CounterT<'scope' | 'outcome'>;
   private readonly storeCommits: CounterT;
+  private readonly retentionPrunedTotal: CounterT;
   private readonly eventLogSeq: GaugeT;
   private readonly httpRequests: CounterT<'method' | 'route' | 'status'>;
   private readonly syncBacklog: GaugeT;
@@ -189,6 +191,13 @@ export class Metrics {
       help: 'Durable (fsynced) store transactions; one group commit may hold several units',
       registers,
     });
+    this.retentionPrunedTotal = new Counter({
+      name: 'packline_retention_pruned_total',
+      help: 'What retention removed (storage/retention.ts), by kind: orders, shipments, print_jobs, events, sync_failures, label_files, vacuum_pages (free pages given back to the file system)',
+      labelNames: ['kind'],
+      registers,
+    });
+    for (const k of RETENTION_KINDS) this.retentionPrunedTotal.labels(k).inc(0);
     this.eventLogSeq = new Gauge({
       name: 'packline_event_log_seq',
       help: 'Highest sequence number in the event log (cloud sync lag = this minus the cloud cursor)',
@@ -362,6 +371,11 @@ export class Metrics {
   /** Sets the commit counter from `store.stats().commits` (use inside a collector). */
   setStoreCommitsTotal(total: number): void {
     this.advanceTo('store:commits', this.storeCommits, total);
+  }
+
+  /** Retention removed `count` of `kind` (storage/retention.ts). */
+  retentionPruned(kind: RetentionKind, count: number): void {
+    this.retentionPrunedTotal.labels(kind).inc(count);
   }
 
   setEventLogSeq(seq: number): void {

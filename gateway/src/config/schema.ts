@@ -588,6 +588,54 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    /**
+     * How long data stays on the card (storage/retention*.ts, docs/security.md "Retention").
+     * Nothing the cloud has not acknowledged is pruned, nor an order still open or held.
+     * The defaults keep a season at the peak rate within a third of a 32 GB card (the
+     * arithmetic is in docs/security.md).
+     */
+    retention: Type.Object(
+      {
+        enabled: Type.Boolean({ description: 'prune old data in small steps in the background', default: true }),
+        ordersDays: Type.Number({
+          description:
+            'closed orders (shipped, cancelled, refunded, closed by the platform) with their shipments and print jobs: kept this many days after their last change',
+          minimum: 1,
+          default: 14,
+        }),
+        eventsDays: Type.Number({
+          description: 'events the cloud acknowledged: kept this many days (events it has not acknowledged are never pruned)',
+          minimum: 1,
+          default: 7,
+        }),
+        labelFilesDays: Type.Number({
+          description: 'label files and previews under the data directory (labels/, previews/): kept this many days after they were written',
+          minimum: 0.01,
+          default: 2,
+        }),
+        batchRows: Type.Integer({
+          description: 'orders and events looked at per step (each step is one short transaction on the writer)',
+          minimum: 10,
+          maximum: 5_000,
+          default: 100,
+        }),
+        filesPerStep: Type.Integer({ description: 'label files deleted per step at most', minimum: 1, maximum: 10_000, default: 200 }),
+        stepEveryMs: Type.Integer({ description: 'pause between steps while there is something to prune (ms)', minimum: 10, default: 1_000 }),
+        idleEveryMs: Type.Integer({ description: 'pause after a pass that found nothing to prune (ms)', minimum: 1_000, default: 60_000 }),
+        vacuumPagesPerStep: Type.Integer({
+          description: 'free database pages given back to the file system per step (PRAGMA incremental_vacuum; 1 KiB pages)',
+          minimum: 0,
+          default: 256,
+        }),
+        vacuumAtStartMaxMb: Type.Integer({
+          description:
+            'an existing database without incremental vacuum is switched (one VACUUM) at start when at most this size (MB); larger: `packline store compact`',
+          minimum: 0,
+          default: 256,
+        }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
   },
   { additionalProperties: false },
 );

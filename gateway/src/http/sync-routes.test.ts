@@ -65,6 +65,7 @@ describe('GET /api/v1/shipments?after= (cloud pull feed)', () => {
       records: [{ seq: 1, shipment_id: 'S-1', order_id: 'O-1', state: 'shipped', cloud_acked: false, ship_confirmed_at: null }],
       next_cursor: 1,
       high_water: 1,
+      pruned_through: 0,
     });
   });
 

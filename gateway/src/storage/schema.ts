@@ -235,6 +235,10 @@ export function configureWriterConnection(db: Database): void {
   // is what an SD card wears per commit. Rows here are well under 1 KiB. Takes effect only
   // when the database is created (before WAL is switched on); bench core measures it.
   db.pragma('page_size = 1024');
+  // Free pages go back to the file system in small steps after retention deletes rows
+  // (retention-vacuum.ts). Like page_size it takes effect only while the file is new: after
+  // page_size (setting it fixes the page size) and before WAL (which writes the header).
+  db.pragma('auto_vacuum = INCREMENTAL');
   // WAL: readers never block the writer and never fsync. FULL: the WAL is fsynced at every
   // commit, so an acknowledged write survives power loss (SQLite docs, "PRAGMA synchronous").
   db.pragma('journal_mode = WAL');

@@ -37,6 +37,7 @@ import type {
 import type { CheckpointInit, FromCheckpointer, ToCheckpointer } from './checkpoint-worker.js';
 import type { FromWriter, ToWriter, WriterInit } from './writer-protocol.js';
 import { timeJob } from '../lib/loop-jobs.js';
+import type { PruneRequest, PruneResult } from './retention-pruner.js';
 
 export const DB_FILE = 'packline.db';
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -60,10 +61,14 @@ export interface OpenStoreOptions {
   /** Dedupe inbox retention (default 7 days) and row bound (default 1,000,000). */
   dedupeRetentionMs?: number;
   dedupeMaxRows?: number;
+  /** An existing database with auto_vacuum NONE up to this size is switched at start (retention-vacuum.ts; default 256 MiB). */
+  vacuumAtStartMaxBytes?: number;
+  /** Test and bench hook: the writer's HLC runs this far ahead of the wall clock (ms). */
+  wallOffsetMs?: number;
 }
 
 /** Factory used by the composition root. Nothing is opened until start(). */
-export function openStore(opts: OpenStoreOptions): Store {
+export function openStore(opts: OpenStoreOptions): SqliteStore {
   return new SqliteStore(opts);
 }
 
@@ -151,6 +156,8 @@ export class SqliteStore implements Store {
       dedupeMaxRows: this.opts.dedupeMaxRows ?? 1_000_000,
       checkpointElsewhere: (this.opts.checkpointIntervalMs ?? CHECKPOINT_INTERVAL_MS) > 0,
     };
+    if (this.opts.vacuumAtStartMaxBytes !== undefined) init.vacuumAtStartMaxBytes = this.opts.vacuumAtStartMaxBytes;
+    if (this.opts.wallOffsetMs !== undefined) init.wallOffsetMs = this.opts.wallOffsetMs;
     const worker = startStoreWorker('writer-worker', init);
     this.worker = worker;
     // Only our own start-up listeners are removed afterwards: Worker's removeAllListeners()
@@ -165,7 +172,7 @@ export class SqliteStore implements Store {
       if (onExit) worker.off('exit', onExit);
     };
     try {
-      const ready = await new Promise<{ boot: number; migrated: number[] }>((resolve, reject) => {
+      const ready = await new Promise<Extract<FromWriter, { t: 'ready' }>>((resolve, reject) => {
         onMsg = (m: FromWriter): void => {
           if (m.t === 'ready') resolve(m);
           else if (m.t === 'fatal') reject(deserializeError(m.error));
@@ -179,6 +186,7 @@ export class SqliteStore implements Store {
       detach();
       this.bootNo = ready.boot;
       if (ready.migrated.length > 0) this.log.info({ migrated: ready.migrated }, 'store schema migrated');
+      this.logAutoVacuum(ready.autoVacuum);
       // The writer created the file and switched it to WAL; readers only need a read-only handle.
       this.readDb = new Database(this.dbPath, { readonly: true, fileMustExist: true });
       // The WAL and SHM exist now; an older version may have left them (or the database) wide.
@@ -281,6 +289,7 @@ export class SqliteStore implements Store {
     }
     // Anything still pending never reached a commit (writer crashed while stopping).
     this.failAll('store stopped');
+    this.failPrunes('store stopped');
     this.closeReader();
     this.phase = 'stopped';
     this.log.info({ commits: this.commits, units: this.unitsWritten, checkpoints: this.checkpoints }, 'store stopped');
@@ -341,6 +350,8 @@ export class SqliteStore implements Store {
       }
     } else if (m.t === 'fatal') {
       this.log.error({ error: m.error }, 'store writer reported a fatal error');
+    } else if (m.t === 'pruned') {
+      this.onPruned(m);
     }
   }
 
@@ -353,6 +364,58 @@ export class SqliteStore implements Store {
       this.pending.delete(id);
       p.reject(new PacklineError('PKL_STORE_UNAVAILABLE', { reason }));
     }
+    this.failPrunes(reason);
+  }
+
+  // ---- retention (retention-pruner.ts runs the step on the writer) ----------------------
+
+  private readonly prunes = new Map<number, { resolve: (r: PruneResult) => void; reject: (e: PacklineError) => void }>();
+
+  /**
+   * One retention step on the writer, between group commits (only when no unit waits).
+   * Pruned orders and shipments leave the working set before the promise resolves.
+   */
+  prune(req: PruneRequest): Promise<PruneResult> {
+    if (this.phase !== 'running' || !this.worker) {
+      return Promise.reject(new PacklineError('PKL_STORE_UNAVAILABLE', { reason: `store is ${this.phase}` }));
+    }
+    const id = this.nextId++;
+    return new Promise<PruneResult>((resolve, reject) => {
+      this.prunes.set(id, { resolve, reject });
+      this.worker!.postMessage({ t: 'prune', id, req } satisfies ToWriter);
+    });
+  }
+
+  private onPruned(m: Extract<FromWriter, { t: 'pruned' }>): void {
+    const p = this.prunes.get(m.id);
+    if (!p) return;
+    this.prunes.delete(m.id);
+    if (!m.ok) {
+      p.reject(deserializeError(m.error));
+      return;
+    }
+    if (m.result.orders.length > 0 || m.result.shipments.length > 0) {
+      this.coverageDirty = true;
+      this.working.forget(m.result.orders, m.result.shipments);
+    }
+    p.resolve(m.result);
+  }
+
+  private failPrunes(reason: string): void {
+    for (const [id, p] of this.prunes) {
+      this.prunes.delete(id);
+      p.reject(new PacklineError('PKL_STORE_UNAVAILABLE', { reason }));
+    }
+  }
+
+  private logAutoVacuum(av: Extract<FromWriter, { t: 'ready' }>['autoVacuum']): void {
+    if (av === undefined) return;
+    if (av.action === 'converted') this.log.info({ bytes: av.bytes, ms: Math.round(av.ms) }, 'database switched to incremental vacuum (one-time VACUUM)');
+    else if (av.action === 'too_large')
+      this.log.warn(
+        { bytes: av.bytes },
+        'database has auto_vacuum off and is too large to switch at start; retention reuses its free pages, but the file will not shrink until `packline store compact` runs with the gateway stopped',
+      );
   }
 
   private async checkDisk(): Promise<void> {

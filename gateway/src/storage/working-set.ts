@@ -122,6 +122,22 @@ export class WorkingSet {
     });
   }
 
+  /**
+   * Retention deleted these orders and shipments (retention-pruner.ts): their cached copies
+   * go, so the next read finds them gone exactly as SQLite does.
+   */
+  forget(orderIds: readonly string[], shipmentIds: readonly string[]): void {
+    for (const id of orderIds) {
+      this.dropOrder(id);
+      this.dropShipments(id);
+    }
+    for (const id of shipmentIds) {
+      const orderId = this.shipmentOrder.get(id);
+      if (orderId !== undefined) this.dropShipments(orderId);
+      this.byId.delete(id);
+    }
+  }
+
   /** Units in flight with an unknown outcome (the writer failed): start over from SQLite. */
   clear(): void {
     this.orders.clear();

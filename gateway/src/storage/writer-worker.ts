@@ -16,6 +16,8 @@ import { configureWriterConnection, migrate, WRITER_SAFETY_CHECKPOINT_PAGES } fr
 import { serializeError, toStoreError } from './sqlite-errors.js';
 import { META_BOOT, UnitApplier } from './unit-applier.js';
 import type { FromWriter, ToWriter, UnitOutcome, WriterInit } from './writer-protocol.js';
+import { RetentionPruner } from './retention-pruner.js';
+import { type AutoVacuumOutcome, prepareAutoVacuum } from './retention-vacuum.js';
 
 /** Prune the dedupe inbox at most this often (piggybacks on a commit that happens anyway). */
 const DEDUPE_PRUNE_INTERVAL_MS = 60_000;
@@ -37,11 +39,13 @@ function post(m: FromWriter): void {
 let db: Db;
 let applier: UnitApplier;
 let boot = 0;
+let autoVacuum: AutoVacuumOutcome | undefined;
 try {
   mkdirSync(init.dataDir, { recursive: true });
   db = new Database(init.dbPath);
   configureWriterConnection(db);
   if (init.checkpointElsewhere === true) db.pragma(`wal_autocheckpoint = ${WRITER_SAFETY_CHECKPOINT_PAGES}`);
+  autoVacuum = prepareAutoVacuum(db, init.vacuumAtStartMaxBytes);
   const migrated = migrate(db);
   const offset = init.wallOffsetMs ?? 0;
   applier = new UnitApplier(db, init.dataDir, () => Date.now() + offset);
@@ -50,7 +54,7 @@ try {
     boot = Number(applier.readMeta(META_BOOT) ?? '0') + 1;
     applier.writeMeta(META_BOOT, String(boot));
   }).immediate();
-  post({ t: 'ready', boot, migrated });
+  post({ t: 'ready', boot, migrated, autoVacuum });
 } catch (err) {
   post({ t: 'fatal', error: serializeError(toStoreError(err, { dataDir: init.dataDir })) });
   // postMessage already queued the message on the receiving port; exit ends this thread only.
@@ -63,12 +67,16 @@ const pruneCount = db.prepare('DELETE FROM dedupe WHERE at <= (SELECT at FROM de
 let lastPrune = 0;
 
 let queue: QueuedUnit[] = [];
+/** Retention steps asked for; each runs only when no unit waits (units go first). */
+const prunes: Array<{ id: number; req: Extract<ToWriter, { t: 'prune' }>['req'] }> = [];
+let pruner: RetentionPruner | null = null;
 let stopping = false;
 let scheduled = false;
 
 function handle(m: ToWriter): void {
   if (m.t === 'unit') queue.push({ id: m.id, ops: m.ops, clockUnsynced: m.clockUnsynced });
   else if (m.t === 'stop') stopping = true;
+  else if (m.t === 'prune') prunes.push({ id: m.id, req: m.req });
 }
 
 function schedule(): void {
@@ -88,7 +96,12 @@ function flush(): void {
   for (;;) {
     // Take everything that arrived during the previous commit's fsync: it all shares the next one.
     for (let m = receiveMessageOnPort(port!); m; m = receiveMessageOnPort(port!)) handle(m.message as ToWriter);
-    if (queue.length === 0) break;
+    if (queue.length === 0) {
+      const p = prunes.shift();
+      if (p === undefined) break;
+      runPrune(p.id, p.req);
+      continue;
+    }
     const batch = queue;
     queue = [];
     runBatch(batch);
@@ -148,6 +161,15 @@ function runBatch(batch: QueuedUnit[]): void {
     return;
   }
   post({ t: 'done', committed: unitsWritten > 0, unitsWritten, outcomes });
+}
+
+function runPrune(id: number, req: Extract<ToWriter, { t: 'prune' }>['req']): void {
+  try {
+    pruner ??= new RetentionPruner(db);
+    post({ t: 'pruned', id, ok: true, result: pruner.step(req) });
+  } catch (err) {
+    post({ t: 'pruned', id, ok: false, error: serializeError(toStoreError(err, { dataDir: init.dataDir })) });
+  }
 }
 
 function shutdown(): void {

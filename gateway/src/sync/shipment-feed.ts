@@ -7,11 +7,12 @@
  */
 import { SYNC_EVENT, type FeedShipment } from '../../../contracts/sync.js';
 import { EVENT } from '../station/events.js';
+import { META_EVENTS_PRUNED_THROUGH } from '../storage/retention-meta.js';
 import type { RawEventRow, Store } from '../storage/types.js';
 import { SHIPMENT_EXCEPTION_EVENT } from './change-applier.js';
 
 /** What the shipment feed reads of the store. */
-export type ShipmentFeedStore = Pick<Store, 'eventRowsOfTypes' | 'getShipment' | 'lastEvent' | 'stats'>;
+export type ShipmentFeedStore = Pick<Store, 'eventRowsOfTypes' | 'getShipment' | 'lastEvent' | 'stats' | 'getMeta'>;
 
 /** Events that change what the cloud must know about a shipment's outcome. */
 export const FEED_EVENT_TYPES: readonly string[] = [
@@ -33,6 +34,12 @@ export interface FeedPage {
   records: FeedShipment[];
   next_cursor: number;
   high_water: number;
+  /**
+   * Retention's mark: every seq up to it was acknowledged by the cloud and pruned (but a few
+   * kept on purpose, storage/retention-plan.ts), so a cursor below it replays only what is
+   * left; 0 while nothing was pruned (docs/sync.md §13).
+   */
+  pruned_through: number;
 }
 
 export function shipmentFeed(store: ShipmentFeedStore, after: number, limit: number, ackedSeq: number): FeedPage {
@@ -69,7 +76,8 @@ export function shipmentFeed(store: ShipmentFeedStore, after: number, limit: num
     });
   }
   records.sort((a, b) => a.seq - b.seq);
-  return { records, next_cursor: Math.max(after, scannedTo), high_water: store.stats().lastSeq };
+  const prunedThrough = Number(store.getMeta(META_EVENTS_PRUNED_THROUGH) ?? 0) || 0;
+  return { records, next_cursor: Math.max(after, scannedTo), high_water: store.stats().lastSeq, pruned_through: prunedThrough };
 }
 
 /** Wall-clock part of an HLC (`wallMs.counter`). */

@@ -11,6 +11,7 @@ import type { Store, WriteOp } from '../storage/types.js';
 import { planChanges } from './change-applier.js';
 
 export const META_ACKED_SEQ = 'sync.acked_seq';
+// storage/retention-meta.ts reads the same key as META_ACKED_SEQ_KEY (retention never prunes past it).
 export const META_INBOUND_CURSOR = 'sync.inbound_cursor';
 
 export class StoreSyncAdapter implements OutboxStore, InboundStore {

@@ -11,6 +11,9 @@ export const ShipmentFeedReply = Type.Object({
   records: Type.Array(FeedShipment, { description: 'in seq order; a shipment appears again when it changes again' }),
   next_cursor: Type.Integer({ description: 'pass as `after` next time' }),
   high_water: Type.Integer({ description: 'highest seq in the event log now' }),
+  pruned_through: Type.Integer({
+    description: 'retention pruned every seq up to this (all acknowledged by the cloud); a cursor below it replays only what is left; 0 = nothing pruned',
+  }),
 });
 
 const OutboxStatsWire = Type.Object({
