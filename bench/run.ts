@@ -10,6 +10,8 @@
  *   sqlite    better-sqlite3 in a worker with group commit vs the async sqlite3 driver
  *   sync      drain of a 720,000-event backlog into the reference cloud; live p99 during it vs idle;
  *             then the drain rate into a cloud answering after 6 s (`sync slow-cloud`: that phase alone)
+ *   picking   wave build time over 10,000 pending orders; walk length of the pick path vs the
+ *             order-of-lines baseline on 40 aisles × 30 bays × 5 levels, 20,000 SKUs, waves of 20–200
  */
 import { benchCore } from './core.js';
 
@@ -33,7 +35,10 @@ switch (name) {
   case 'printing':
     await (await import('./printing.js')).benchPrinting(rest);
     break;
+  case 'picking':
+    await (await import('./picking.js')).benchPicking(rest);
+    break;
   default:
-    process.stderr.write(`unknown benchmark ${name}; try: core, sqlite, sync\n`);
+    process.stderr.write(`unknown benchmark ${name}; try: core, sqlite, sync, printing, picking\n`);
     process.exit(2);
 }
