@@ -63,7 +63,8 @@ export interface PickEventData {
     capacity: number | null;
     trigger: number | null;
   };
-  'stock.set': { location: string; sku: string; qty: number; revision: number };
+  /** `as_of_seq`: the cloud's count includes this gateway's events up to that seq; later local moves are added on top. */
+  'stock.set': { location: string; sku: string; qty: number; revision: number; as_of_seq?: number };
   'stock.corrected': { location: string; sku: string; from: number; to: number; reason: string };
   'wave.built': { wave_id: string; mode: 'wave' | 'order'; orders: string[]; lines: WaveLineWire[]; barcodes: Record<string, string[]> };
   'wave.released': { wave_id: string; device_id: string | null };
@@ -91,6 +92,11 @@ export interface PickEventData {
 }
 
 export type PickEvent = { [K in PickEventType]: { type: K; subject: string; data: PickEventData[K] } }[PickEventType];
+
+/** The subject of a `stock.set`: one per location and SKU, so the last revision is one lookup. */
+export function stockSubject(location: string, sku: string): string {
+  return `stock:${location}/${sku}`;
+}
 
 export function pickEvent<K extends PickEventType>(type: K, subject: string, data: PickEventData[K]): PickEvent {
   return { type, subject, data } as PickEvent;

@@ -105,6 +105,15 @@ export class PickingRuntime implements EventOwner, PickingService {
   private readonly now: () => number;
   private counter = 0;
   private started = false;
+  /** Highest log seq looked at for picking events (own and written by others, e.g. the cloud feed). */
+  private lastSeq = 0;
+  /** Seqs of own events folded at commit, not to fold again when the log is read after them. */
+  private readonly ownSeqs = new Set<number>();
+  /**
+   * A unit is being committed: its rows may already be visible to the WAL reader before the
+   * commit resolves and they are folded as own, so nothing reads the log meanwhile.
+   */
+  private committing = false;
   private readonly deps: PickDeps;
 
   constructor(private readonly d: PickingRuntimeDeps) {
@@ -132,20 +141,30 @@ export class PickingRuntime implements EventOwner, PickingService {
   /** Replays the picking events of the log into the state (exact stock after a crash). */
   async start(): Promise<void> {
     if (this.started) return;
-    let after = 0;
+    const n = this.catchUp();
+    this.started = true;
+    this.d.logger.info({ events: n, waves: this.state.waves.size, locations: this.state.locations.size }, 'picking state rebuilt from the log');
+  }
+
+  /**
+   * Folds picking events of the log not folded yet: at start the whole log (the rebuild), later
+   * what others wrote (the cloud feed's locations and stock counts, sync/change-applier.ts).
+   * Synchronous WAL reads; run before every decision and every read.
+   */
+  private catchUp(): number {
+    if (this.committing) return 0;
     let n = 0;
     for (;;) {
-      const { rows, scannedTo } = this.d.store.eventRowsOfTypes(PICK_EVENT_TYPES, after, 10_000, 100_000);
+      const { rows, scannedTo } = this.d.store.eventRowsOfTypes(PICK_EVENT_TYPES, this.lastSeq, 10_000, 100_000);
       for (const r of rows) {
-        if (!isPickEventType(r.type)) continue;
+        if (this.ownSeqs.delete(r.seq) || !isPickEventType(r.type)) continue;
         this.state.apply({ type: r.type, subject: r.subject, data: JSON.parse(r.data) } as PickEvent, r.seq, hlcMs(r.hlc));
         n++;
       }
-      if (scannedTo <= after) break;
-      after = scannedTo;
+      if (scannedTo <= this.lastSeq) break;
+      this.lastSeq = scannedTo;
     }
-    this.started = true;
-    this.d.logger.info({ events: n, waves: this.state.waves.size, locations: this.state.locations.size }, 'picking state rebuilt from the log');
+    return n;
   }
 
   async stop(): Promise<void> {
@@ -160,16 +179,29 @@ export class PickingRuntime implements EventOwner, PickingService {
   ): Promise<{ outcome: Outcome; decision: (Decision & T) | Refusal; duplicate: boolean }> {
     return new Promise((resolve) => {
       const pushed = this.queue.push(async () => {
+        this.catchUp();
         const decision = decideFn();
         if (!decision.ok) {
           resolve({ outcome: decision, decision, duplicate: false });
           return;
         }
         const writes: StationWrite[] = decision.events.map((e) => ({ op: 'event', type: e.type, subject: e.subject, data: e.data }));
-        const committed = await commitUnit(this.d.store, writes, { dedupe: opts.dedupe });
+        this.committing = true;
+        let committed: Awaited<ReturnType<typeof commitUnit>>;
+        try {
+          committed = await commitUnit(this.d.store, writes, { dedupe: opts.dedupe });
+        } finally {
+          this.committing = false;
+        }
         if (committed.kind === 'committed') {
+          // A unit's events have consecutive seqs ending at the unit's last (assigned at commit).
           const at = this.now();
-          for (const e of decision.events) this.state.apply(e, committed.seq ?? 0, at);
+          const last = committed.seq ?? 0;
+          decision.events.forEach((e, i) => {
+            const seq = last - decision.events.length + 1 + i;
+            if (seq > this.lastSeq) this.ownSeqs.add(seq);
+            this.state.apply(e, seq, at);
+          });
         }
         resolve({ outcome: settled(committed), decision, duplicate: committed.kind === 'duplicate' });
       });
@@ -405,6 +437,7 @@ export class PickingRuntime implements EventOwner, PickingService {
   }
 
   waves(state?: string): WaveView[] {
+    this.catchUp();
     return [...this.state.waves.values()].filter((w) => state === undefined || w.state === state).map((w) => waveView(this.state, w));
   }
 
@@ -443,6 +476,7 @@ export class PickingRuntime implements EventOwner, PickingService {
   }
 
   stock(location: string) {
+    this.catchUp();
     return locationStock(this.state, location);
   }
 
@@ -469,6 +503,7 @@ export class PickingRuntime implements EventOwner, PickingService {
   }
 
   summary() {
+    this.catchUp();
     let open = 0;
     let picking = 0;
     let closed = 0;

@@ -86,8 +86,32 @@ export class PickingState {
     m.set(sku, qty);
   }
 
+  /**
+   * Local moves per location and SKU with the seq of their event, kept since the last cloud
+   * count: a `stock.set` counted as of seq A gets the moves after A added (the cloud had not seen
+   * them). Trimmed to the moves after the newest count's `as_of_seq`.
+   */
+  private readonly moves = new Map<string, Array<[seq: number, delta: number]>>();
+  private seq = 0;
+
   private addOnHand(location: string, sku: string, delta: number): void {
     this.setOnHand(location, sku, this.onHand(location, sku) + delta);
+    const k = stockKey(location, sku);
+    const list = this.moves.get(k) ?? [];
+    list.push([this.seq, delta]);
+    this.moves.set(k, list);
+  }
+
+  private applyCount(location: string, sku: string, qty: number, asOfSeq: number | undefined): void {
+    const k = stockKey(location, sku);
+    if (asOfSeq === undefined) {
+      this.moves.delete(k);
+      this.setOnHand(location, sku, qty);
+      return;
+    }
+    const later = (this.moves.get(k) ?? []).filter(([s]) => s > asOfSeq);
+    this.moves.set(k, later);
+    this.setOnHand(location, sku, Math.max(0, qty + later.reduce((t, [, d]) => t + d, 0)));
   }
 
   /** Units of open waves still to be picked at a location for a SKU (reserved against stock). */
@@ -121,6 +145,7 @@ export class PickingState {
 
   /** Folds one committed event in (seq: its log seq, at: its time). Unknown types are ignored. */
   apply(ev: PickEvent, seq = 0, at: number | null = null): void {
+    this.seq = seq;
     switch (ev.type) {
       case PICK_EVENT.locationUpserted: {
         const d = ev.data;
@@ -138,10 +163,10 @@ export class PickingState {
         return;
       }
       case PICK_EVENT.stockSet:
-        this.setOnHand(ev.data.location, ev.data.sku, ev.data.qty);
+        this.applyCount(ev.data.location, ev.data.sku, ev.data.qty, ev.data.as_of_seq);
         return;
       case PICK_EVENT.stockCorrected:
-        this.setOnHand(ev.data.location, ev.data.sku, ev.data.to);
+        this.addOnHand(ev.data.location, ev.data.sku, ev.data.to - this.onHand(ev.data.location, ev.data.sku));
         return;
       case PICK_EVENT.waveBuilt: {
         const d = ev.data;
