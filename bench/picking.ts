@@ -12,6 +12,7 @@
  *    order (S-shape) against the baseline of walking the same lines in the order they appear in
  *    the orders (order after order, line after line), and against picking each order alone on its
  *    own S-shape trip (discrete order picking). Metres from the walk model of layout.ts.
+ * 3. The PDA confirmation round trip with --pdas PDAs (100; 0 skips it), bench/picking-rtt.ts.
  * No assertion: figures to read (bench/README.md "picking").
  */
 import { performance } from 'node:perf_hooks';
@@ -125,7 +126,12 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 export async function benchPicking(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { orders: { type: 'string', default: '10000' }, seed: { type: 'string', default: '20261111' }, repeat: { type: 'string', default: '5' } },
+    options: {
+      orders: { type: 'string', default: '10000' },
+      seed: { type: 'string', default: '20261111' },
+      repeat: { type: 'string', default: '5' },
+      pdas: { type: 'string', default: '100' },
+    },
   });
   const n = Number(values.orders);
   const repeat = Number(values.repeat);
@@ -206,4 +212,5 @@ export async function benchPicking(argv: string[]): Promise<void> {
       `   ${String(size).padStart(11)} | ${String(k).padStart(5)} | ${(sShape / k).toFixed(0).padStart(14)} | ${(baseline / k).toFixed(0).padStart(21)} | ${((1 - sShape / baseline) * 100).toFixed(1).padStart(5)}% | ${(discrete / k).toFixed(0).padStart(22)} | ${(sShape / k / size).toFixed(1).padStart(18)}\n`,
     );
   }
+  if (Number(values.pdas) > 0) await (await import('./picking-rtt.js')).benchPickingRtt(Number(values.pdas));
 }

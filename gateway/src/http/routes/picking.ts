@@ -38,6 +38,9 @@ function orThrow<T extends { ok: true }>(r: T | Refusal): T {
   return r;
 }
 
+/** 8 MB: ~50,000 stock records or 10,000 locations with room to spare. */
+export const FLOOR_BODY_LIMIT = 8 * 1024 * 1024;
+
 const Ok = Type.Object({ ok: Type.Literal(true) });
 
 export function registerPickingRoutes(fastify: FastifyInstance, picking: PickingService): void {
@@ -252,6 +255,8 @@ export function registerPickingRoutes(fastify: FastifyInstance, picking: Picking
   app.post(
     '/api/v1/picking/floor',
     {
+      // A floor is thousands of locations and stock records in one unit (like an order import).
+      bodyLimit: FLOOR_BODY_LIMIT,
       config: { auth: 'admin' },
       schema: {
         tags,
