@@ -18,7 +18,7 @@
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import type { ErrorCode } from '../contracts/errors.js';
-import { PICK_EVENT, type PickEvent, pickEvent } from '../gateway/src/picking/events.js';
+import { PICK_EVENT, pickEvent } from '../gateway/src/picking/events.js';
 import { DEFAULT_GEOMETRY, type Location, sShapeOrder, walkLength } from '../gateway/src/picking/layout.js';
 import { PickingState } from '../gateway/src/picking/state.js';
 import { buildWaves, DEFAULT_WAVE_RULES } from '../gateway/src/picking/wave-builder.js';
