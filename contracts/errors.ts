@@ -429,6 +429,11 @@ export const ERRORS = {
     en: 'No pending order fits the wave rules',
     zh: '没有符合波次规则的待拣订单',
   },
+  PKL_WAVE_ORDER_TOO_BIG: {
+    http: 409,
+    en: 'Order {orderId} alone exceeds the wave limits (lines or units)',
+    zh: '订单 {orderId} 单独就超过波次上限（行数或件数）',
+  },
   PKL_PICK_ORDER_BUSY: {
     http: 409,
     en: 'Order {orderId} is already in wave {waveId}',

@@ -127,6 +127,7 @@ describe('wave builder', () => {
       ]),
     );
     expect(build({ maxUnits: 1 }).waves.map((w) => w.orders)).toEqual([['O1'], ['O2'], ['O3']]);
+    expect(setup([makePickOrder('B1', [[skuCode(0), 5]])]).build({ maxUnits: 3 }).leftOut).toEqual([{ orderId: 'B1', code: 'PKL_WAVE_ORDER_TOO_BIG' }]);
     // Z1 = aisle 1 (the first half): SKUs 0–2.
     const orders2 = [makePickOrder('P1', [[skuCode(3), 1]]), makePickOrder('P2', [[skuCode(1), 1]])];
     expect(

@@ -211,7 +211,7 @@ export function buildWaves(input: BuildInput): BuildResult {
       const units = a.allocs.reduce((s, x) => s + x.qty, 0);
       const newLines = new Set(a.allocs.map((x) => stockKey(x.location, x.sku)).filter((k) => !w.lines.has(k)));
       if (lineCount(a.allocs) > rules.maxLines || units > rules.maxUnits) {
-        leftOut.push({ orderId: o.orderId, code: 'PKL_WAVE_EMPTY' });
+        leftOut.push({ orderId: o.orderId, code: 'PKL_WAVE_ORDER_TOO_BIG' });
         continue;
       }
       if (w.orders.length >= maxOrders || w.lines.size + newLines.size > rules.maxLines || w.units + units > rules.maxUnits) {
