@@ -12,6 +12,8 @@
  *             then the drain rate into a cloud answering after 6 s (`sync slow-cloud`: that phase alone)
  *   season    a simulated 60-day season through the real store: database, WAL and data folder per
  *             day with retention on, and off (baseline)
+ *   picking   wave build time over 10,000 pending orders; walk length of the pick path vs the
+ *             order-of-lines baseline on 40 aisles × 30 bays × 5 levels, 20,000 SKUs, waves of 20–200
  */
 import { benchCore } from './core.js';
 
@@ -38,7 +40,10 @@ switch (name) {
   case 'printing':
     await (await import('./printing.js')).benchPrinting(rest);
     break;
+  case 'picking':
+    await (await import('./picking.js')).benchPicking(rest);
+    break;
   default:
-    process.stderr.write(`unknown benchmark ${name}; try: core, sqlite, sync, printing, season\n`);
+    process.stderr.write(`unknown benchmark ${name}; try: core, sqlite, sync, printing, season, picking\n`);
     process.exit(2);
 }

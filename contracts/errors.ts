@@ -417,6 +417,81 @@ export const ERRORS = {
     en: 'SMTP protocol error: {reason}',
     zh: 'SMTP 协议错误：{reason}',
   },
+  // ---- picking on PDAs, waves, short picks, replenishment (docs/picking.md) ----------
+  PKL_WAVE_UNKNOWN: { http: 404, en: 'Unknown wave or pick list {waveId}', zh: '未知波次或拣货单 {waveId}' },
+  PKL_WAVE_STATE: {
+    http: 409,
+    en: 'Wave {waveId} is {waveState}; it cannot be {wanted}',
+    zh: '波次 {waveId} 当前为 {waveState}，不能{wanted}',
+  },
+  PKL_WAVE_EMPTY: {
+    http: 409,
+    en: 'No pending order fits the wave rules',
+    zh: '没有符合波次规则的待拣订单',
+  },
+  PKL_WAVE_ORDER_TOO_BIG: {
+    http: 409,
+    en: 'Order {orderId} alone exceeds the wave limits (lines or units)',
+    zh: '订单 {orderId} 单独就超过波次上限（行数或件数）',
+  },
+  PKL_PICK_ORDER_BUSY: {
+    http: 409,
+    en: 'Order {orderId} is already in wave {waveId}',
+    zh: '订单 {orderId} 已在波次 {waveId} 中',
+  },
+  PKL_PICK_NO_STOCK: {
+    http: 409,
+    en: 'Not enough stock on the pick faces for {sku} of order {orderId}',
+    zh: '订单 {orderId} 的商品 {sku} 拣货位库存不足',
+  },
+  PKL_PICK_WRONG_LOCATION: {
+    http: 409,
+    en: 'Wrong location {location}: go to {expected}',
+    zh: '货位错误：{location}，请到 {expected}',
+  },
+  PKL_PICK_WRONG_ITEM: {
+    http: 409,
+    en: 'Wrong item {barcode} at {location}: pick {sku}',
+    zh: '商品错误：{location} 扫到 {barcode}，应拣 {sku}',
+  },
+  PKL_PICK_QTY_OVER: {
+    http: 409,
+    en: 'Quantity {qty} is more than the {remaining} still to pick at {location}',
+    zh: '数量 {qty} 超过 {location} 待拣数 {remaining}',
+  },
+  PKL_PICK_STOCK_LOW: {
+    http: 409,
+    en: 'The book holds only {onHand} of {sku} at {location}: report a short pick',
+    zh: '{location} 的 {sku} 账面仅 {onHand} 件，请报缺货',
+  },
+  PKL_PICK_SHORT: {
+    http: 409,
+    en: 'Order {orderId} is held: short pick of {sku} at {location}',
+    zh: '订单 {orderId} 暂扣：{location} 的 {sku} 缺货',
+  },
+  PKL_PICK_NOT_SHORT: { http: 409, en: 'Order {orderId} is not held short', zh: '订单 {orderId} 未因缺货暂扣' },
+  PKL_PICK_PARTIAL_NOT_ALLOWED: {
+    http: 409,
+    en: 'Order {orderId} may not ship partially',
+    zh: '订单 {orderId} 不允许部分发货',
+  },
+  PKL_SORT_NOT_NEEDED: {
+    http: 409,
+    en: 'No order of wave {waveId} needs another {barcode}',
+    zh: '波次 {waveId} 没有订单还需要 {barcode}',
+  },
+  PKL_LOCATION_UNKNOWN: { http: 404, en: 'Unknown location {location}', zh: '未知货位 {location}' },
+  PKL_REPLENISH_UNKNOWN: { http: 404, en: 'Unknown replenishment request {requestId}', zh: '未知补货请求 {requestId}' },
+  PKL_REPLENISH_NO_RESERVE: {
+    http: 409,
+    en: 'No reserve location holds {sku} to replenish {location}',
+    zh: '没有存储货位有 {sku} 可补到 {location}',
+  },
+  PKL_REPLENISH_STATE: {
+    http: 409,
+    en: 'Replenishment {requestId} is {replenishState}',
+    zh: '补货请求 {requestId} 当前为 {replenishState}',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

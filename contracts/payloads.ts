@@ -93,6 +93,50 @@ export const PdaConfirmEvent = Type.Object(
 );
 export type PdaConfirmEvent = Static<typeof PdaConfirmEvent>;
 
+// ---- picking on PDAs (docs/mqtt.md §8, contract version PICK_CONTRACT_VERSION) -----------
+
+/** Version of the PDA picking contract; task offers carry it as `v`, a PDA ignores fields it does not know. */
+export const PICK_CONTRACT_VERSION = 1;
+const TaskId = Type.String({ minLength: 1, maxLength: 64, pattern: ID_PATTERN });
+const Qty = Type.Integer({ minimum: 1, maximum: 100_000 });
+
+/** Ask for work: the oldest wave released to this PDA (or to any), or, with `order`, a pick list for that order. */
+export const PickRequestEvent = Type.Object({ ...eventBase, order: Type.Optional(Barcode) }, { additionalProperties: false });
+export type PickRequestEvent = Static<typeof PickRequestEvent>;
+
+/** Accept an offered task: pick start (the interception check runs on every order). */
+export const PickAcceptEvent = Type.Object(
+  { ...eventBase, task_id: TaskId, operator: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })) },
+  { additionalProperties: false },
+);
+export type PickAcceptEvent = Static<typeof PickAcceptEvent>;
+
+/** One line picked: the location barcode scanned, then the item barcode, and the units taken. */
+export const PickLineEvent = Type.Object({ ...eventBase, task_id: TaskId, location: Barcode, item: Barcode, qty: Qty }, { additionalProperties: false });
+export type PickLineEvent = Static<typeof PickLineEvent>;
+
+/** A short pick: only `found` good units at the location (0 = not there). */
+export const PickShortEvent = Type.Object(
+  {
+    ...eventBase,
+    task_id: TaskId,
+    location: Barcode,
+    item: Barcode,
+    found: Type.Integer({ minimum: 0, maximum: 100_000 }),
+    reason: Type.Union([Type.Literal('not_there'), Type.Literal('damaged'), Type.Literal('fewer')]),
+  },
+  { additionalProperties: false },
+);
+export type PickShortEvent = Static<typeof PickShortEvent>;
+
+/** Wave sort (put wall / packing station): one picked unit scanned; the answer names its slot. */
+export const PickSortEvent = Type.Object({ ...eventBase, task_id: TaskId, item: Barcode }, { additionalProperties: false });
+export type PickSortEvent = Static<typeof PickSortEvent>;
+
+/** A replenishment move done: `qty` units from the reserve to the pick face (default: as asked). */
+export const ReplenishConfirmEvent = Type.Object({ ...eventBase, task_id: TaskId, qty: Type.Optional(Qty) }, { additionalProperties: false });
+export type ReplenishConfirmEvent = Static<typeof ReplenishConfirmEvent>;
+
 export const EVENT_SCHEMAS = {
   scan: ScanEvent,
   weight: WeightEvent,
@@ -100,6 +144,12 @@ export const EVENT_SCHEMAS = {
   print_result: PrintResultEvent,
   pda_login: PdaLoginEvent,
   pda_confirm: PdaConfirmEvent,
+  pick_request: PickRequestEvent,
+  pick_accept: PickAcceptEvent,
+  pick_line: PickLineEvent,
+  pick_short: PickShortEvent,
+  pick_sort: PickSortEvent,
+  replenish_confirm: ReplenishConfirmEvent,
 } as const;
 
 export interface EventPayloads {
@@ -109,6 +159,12 @@ export interface EventPayloads {
   print_result: PrintResultEvent;
   pda_login: PdaLoginEvent;
   pda_confirm: PdaConfirmEvent;
+  pick_request: PickRequestEvent;
+  pick_accept: PickAcceptEvent;
+  pick_line: PickLineEvent;
+  pick_short: PickShortEvent;
+  pick_sort: PickSortEvent;
+  replenish_confirm: ReplenishConfirmEvent;
 }
 
 // ---- gateway → device commands (dev/{id}/cmd/{kind}) ------------------------------------

@@ -333,6 +333,52 @@ export const Change = Type.Union([
     },
     WIRE,
   ),
+  // Picking (docs/sync.md §17): the floor's locations and the stock on them.
+  Type.Object(
+    {
+      cursor: Type.String({ minLength: 1, maxLength: 128 }),
+      kind: Type.Literal('location.upsert'),
+      /** The code is the barcode on the shelf label. A location is replaced whole; sending it again is harmless. */
+      location: Type.Object(
+        {
+          code: Type.String({ minLength: 1, maxLength: 128 }),
+          zone: Type.String({ minLength: 1, maxLength: 64 }),
+          aisle: Type.Integer({ minimum: 0, maximum: 10_000 }),
+          bay: Type.Integer({ minimum: 0, maximum: 10_000 }),
+          level: Type.Integer({ minimum: 0, maximum: 100 }),
+          /** The site's walk sequence; when every location of a pick list has one, it is the path. */
+          walk_seq: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])),
+          kind: Type.Union([Type.Literal('pick'), Type.Literal('reserve')]),
+          /** Pick-face capacity in units (replenishment fills up to it). */
+          capacity: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])),
+          /** Replenish when the face falls below this many units. */
+          trigger: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])),
+        },
+        WIRE,
+      ),
+      at: Millis,
+    },
+    WIRE,
+  ),
+  Type.Object(
+    {
+      cursor: Type.String({ minLength: 1, maxLength: 128 }),
+      kind: Type.Literal('stock.set'),
+      location: Type.String({ minLength: 1, maxLength: 128 }),
+      sku: Type.String({ minLength: 1, maxLength: 64 }),
+      /** Units at the location as the cloud counts them. */
+      qty: Type.Integer({ minimum: 0, maximum: 10_000_000 }),
+      /** Per location and SKU; an older or equal one is skipped (exactly once through redelivery). */
+      revision: Type.Integer({ minimum: 0 }),
+      /**
+       * The highest gateway event seq the cloud had applied when it counted: the gateway adds its
+       * own moves of this SKU here recorded after that seq (picks the cloud has not seen yet).
+       */
+      as_of_seq: Type.Integer({ minimum: 0 }),
+      at: Millis,
+    },
+    WIRE,
+  ),
 ]);
 export type Change = Static<typeof Change>;
 

@@ -23,7 +23,24 @@ export function isValidId(id: string): boolean {
 }
 
 /** Events a device sends; the payload schema for each lives in payloads.ts. */
-export const EVENT_KINDS = ['scan', 'weight', 'parcel', 'print_result', 'pda_login', 'pda_confirm'] as const;
+export const EVENT_KINDS = [
+  'scan',
+  'weight',
+  'parcel',
+  'print_result',
+  'pda_login',
+  'pda_confirm',
+  // Picking on PDAs (docs/mqtt.md §8): ask for work, accept, confirm a line, report short, sort, replenish.
+  'pick_request',
+  'pick_accept',
+  'pick_line',
+  'pick_short',
+  'pick_sort',
+  'replenish_confirm',
+] as const;
+
+/** The picking kinds: they go to the picking runtime, whatever station (if any) the PDA serves. */
+export const PICK_EVENT_KINDS: readonly EventKind[] = ['pick_request', 'pick_accept', 'pick_line', 'pick_short', 'pick_sort', 'replenish_confirm'];
 export type EventKind = (typeof EVENT_KINDS)[number];
 
 /** Commands the gateway sends to a device. */
@@ -103,7 +120,7 @@ export const ROLE_EVENTS: Readonly<Record<Role, readonly EventKind[]>> = {
   scanner: ['scan'],
   scale: ['weight'],
   printer: ['print_result'],
-  pda: ['scan', 'pda_login', 'pda_confirm'],
+  pda: ['scan', 'pda_login', 'pda_confirm', 'pick_request', 'pick_accept', 'pick_line', 'pick_short', 'pick_sort', 'replenish_confirm'],
   conveyor: ['parcel'],
   display: [],
   service: EVENT_KINDS,

@@ -20,6 +20,8 @@ import { DriverHost } from './drivers/driver-host.js';
 import { CainiaoPrintEndpoint } from './printing/cainiao/endpoint.js';
 import type { HealthService } from './http/deps.js';
 import { buildHttpApp, createHttpServer } from './http/app.js';
+import { registerPickingRoutes } from './http/routes/picking.js';
+import { PickingRuntime } from './picking/picking-runtime.js';
 import { makeHostCheck, originAllowed } from './http/request-guard.js';
 import { createStoreOrderService } from './http/order-import.js';
 import { SyncService } from './sync/sync-service.js';
@@ -45,6 +47,7 @@ import { Ingress } from './runtime/ingress.js';
 import { LineRuntime } from './station/apply/line-runtime.js';
 import { StationRuntime } from './station/apply/station-runtime.js';
 import { openStore } from './storage/sqlite-store.js';
+import { PICK_EVENT_TYPES } from './picking/events.js';
 import { RetentionService } from './storage/retention.js';
 import type { Store } from './storage/types.js';
 
@@ -165,6 +168,8 @@ export class Gateway implements Component {
       settings: config.retention,
       logger: log('retention'),
       onPruned: (kind, n) => metrics.retentionPruned(kind, n),
+      // The picking runtime folds its stock and waves from these events at start-up (docs/picking.md).
+      keepEventTypes: PICK_EVENT_TYPES,
     });
     await retention.start();
     this.running.push(retention);
@@ -216,8 +221,17 @@ export class Gateway implements Component {
     const provisioning = new StationProvisioning({ config, store, bindings, host: stations, logger: log('provisioning') });
     // Order changes reach the stations through one signal, whoever made them (API import, cloud feed).
     const signals = new Signals((err, signal) => logger.error({ err, signal }, 'signal handler failed'));
+    // Picking on PDAs (gateway/src/picking/): state rebuilt from the log when started.
+    const picking = new PickingRuntime({
+      store,
+      link,
+      logger: log('picking'),
+      checkpoints: config.shipment.checkpoints,
+      idStem: `${config.gatewayId}-${store.boot.toString(36)}`,
+    });
     signals.on('ordersChanged', (orderIds) => {
       for (const id of orderIds) stations.orderUpdated(id);
+      for (const id of orderIds) picking.orderUpdated(id);
     });
 
     // Phase 4, services around the flow: sync, printers, the HTTP API and the screens.
@@ -288,7 +302,11 @@ export class Gateway implements Component {
         provisioning: provisioningService({ config, store, refresh: () => provisioning.refresh(), list: () => provisioning.list() }),
       },
       server,
-      [ui, { name: 'preflight', register: (fastify) => registerPreflightRoutes(fastify, preflight) }],
+      [
+        ui,
+        { name: 'preflight', register: (fastify) => registerPreflightRoutes(fastify, preflight) },
+        { name: 'picking', register: (fastify) => registerPickingRoutes(fastify, picking) },
+      ],
     );
     this.app = app;
 
@@ -345,12 +363,14 @@ export class Gateway implements Component {
     });
     await lines.start();
     this.running.push(lines);
+    await picking.start();
+    this.running.push(picking);
 
     const ingress = new Ingress({
       link,
       store,
       bindings,
-      owners: { station: stations, line: lines },
+      owners: { station: stations, line: lines, picking },
       logger: log('ingress'),
       refreshRegistry: () => provisioning.refresh(),
     });

@@ -15,9 +15,10 @@ const tiles = h('section', { class: 'tiles', id: 'tiles' });
 const throughput = h('section', { class: 'card', id: 'throughput' });
 const devices = h('section', { class: 'card', id: 'device-grid' });
 const queue = h('section', { class: 'card', id: 'exceptions' });
+const picking = h('section', { class: 'card', id: 'picking' });
 const noteEl = h('p', { class: 'note', id: 'note', role: 'status' });
 const langBtn = h('button', { type: 'button', class: 'lang', id: 'lang', onclick: () => setLang(lang() === 'zh' ? 'en' : 'zh') });
-document.body.append(outage, connBanner, header, tiles, h('div', { class: 'grid2' }, throughput, devices), queue, noteEl);
+document.body.append(outage, connBanner, header, tiles, h('div', { class: 'grid2' }, throughput, devices), queue, picking, noteEl);
 
 function note(text, kind) {
   state.set({ note: { text, kind } });
@@ -227,6 +228,101 @@ function renderQueue(d) {
   ];
 }
 
+// ---- picking (docs/picking.md): polled from the API, the figures live in the picking runtime --
+
+const pick = store({ summary: null, shorts: [], reps: [] });
+
+async function pollPicking() {
+  try {
+    const [summary, shorts, reps] = await Promise.all([
+      api('GET', '/api/v1/picking/summary'),
+      api('GET', '/api/v1/picking/shorts'),
+      api('GET', '/api/v1/replenishments'),
+    ]);
+    pick.set({ summary, shorts: shorts.shorts.filter((x) => x.state === 'held'), reps: reps.replenishments.filter((r) => r.state !== 'done') });
+  } catch {
+    // The live feed's banner says when the gateway is away; the panel keeps its last figures.
+  }
+}
+
+function decideShort(orderId, action) {
+  openForm({
+    id: 'short-dialog',
+    title: `${t(action === 'release' ? 'act_release_short' : 'act_cancel_short')} · ${orderId}`,
+    fields: [{ name: 'supervisor', label: t('supervisor'), maxLength: 64 }],
+    submit: async ({ supervisor }) => {
+      await api('POST', `/api/v1/picking/shorts/${encodeURIComponent(orderId)}`, { action, supervisor });
+      void pollPicking();
+      return t('done');
+    },
+  });
+}
+
+function renderPicking(p) {
+  const s = p.summary;
+  if (s === null) return [h('h2', null, t('picking')), h('p', { class: 'muted' }, '…')];
+  return [
+    h('h2', null, t('picking')),
+    h(
+      'div',
+      { class: 'tiles' },
+      tile('pick-open', t('waves_open'), String(s.waves.open)),
+      tile('pick-picking', t('waves_picking'), String(s.waves.picking)),
+      tile('pick-closed', t('waves_closed'), String(s.waves.closed)),
+      tile('pick-units', t('units_picked'), `${s.picked} / ${s.units}`),
+      tile('pick-shorts', t('short_picks'), String(s.shorts), null, s.shorts > 0 ? 'warn' : null),
+      tile('pick-reps', t('replenishment_queue'), String(s.replenishments)),
+    ),
+    p.shorts.length === 0
+      ? null
+      : h(
+          'table',
+          { class: 'grid queue', id: 'pick-shorts-table' },
+          h(
+            'tbody',
+            null,
+            p.shorts.map((x) =>
+              h(
+                'tr',
+                { dataset: { order: x.order_id } },
+                h('td', null, x.order_id),
+                h('td', null, x.lines.map((l) => `${l.location} ${l.sku} −${l.missing} (${l.reason})`).join('; ')),
+                h(
+                  'td',
+                  { class: 'actions' },
+                  h('button', { type: 'button', onclick: () => decideShort(x.order_id, 'release') }, t('act_release_short')),
+                  h('button', { type: 'button', onclick: () => decideShort(x.order_id, 'cancel') }, t('act_cancel_short')),
+                ),
+              ),
+            ),
+          ),
+        ),
+    p.reps.length === 0
+      ? null
+      : h(
+          'table',
+          { class: 'grid', id: 'pick-reps-table' },
+          h(
+            'tbody',
+            null,
+            p.reps.map((r) =>
+              h('tr', null, h('td', null, r.location), h('td', null, r.sku), h('td', null, `+${r.qty}`), h('td', null, r.state), h('td', null, r.from ?? '—')),
+            ),
+          ),
+        ),
+    s.pickers.length === 0
+      ? null
+      : h(
+          'p',
+          { class: 'muted', id: 'pickers' },
+          `${t('pickers')}: `,
+          s.pickers.map((x) => `${x.device_id} ${x.lines} (${x.lines_per_hour ?? '—'} ${t('lines_per_hour')})`).join(' · '),
+        ),
+  ];
+}
+
+pick.subscribe((p) => mount(picking, () => renderPicking(p)));
+
 function render(s) {
   document.body.dataset.conn = s.conn;
   const d = s.data;
@@ -274,6 +370,8 @@ async function relogin() {
 }
 
 function start() {
+  void pollPicking();
+  setInterval(pollPicking, 5000);
   live = connectLive({
     hello: { dashboard: true },
     onStatus: (conn) => {

@@ -357,7 +357,7 @@ export const ConfigSchema = Type.Object(
         /** Checkpoints at which the interception check runs (guide: 拦截节点). */
         checkpoints: Type.Array(Type.Union(CHECKPOINTS.map((c) => Type.Literal(c))), {
           description: 'checkpoints at which the order-flag interception check runs (guide: 拦截节点)',
-          default: ['packing', 'weighing', 'direct_shipment'],
+          default: ['pick_start', 'packing', 'weighing', 'direct_shipment'],
           uniqueItems: true,
         }),
         /** Default packaging weight (g) when an order does not state one. */

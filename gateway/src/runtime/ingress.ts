@@ -12,7 +12,7 @@
  * after a restart, because the store keeps the ids in the same transaction as the effect.
  */
 import { toWireError } from '../../../contracts/errors.js';
-import { parseTopic, ROLE_EVENTS, topics } from '../../../contracts/topics.js';
+import { PICK_EVENT_KINDS, parseTopic, ROLE_EVENTS, topics } from '../../../contracts/topics.js';
 import { decodeEvent, readMsgId } from '../../../contracts/validate.js';
 import type { BrokerLink, InboundMessage } from '../broker/link.js';
 import type { Logger } from '../lib/logger.js';
@@ -32,7 +32,7 @@ export interface IngressDeps {
   link: BrokerLink;
   store: Store;
   bindings: ReadonlyMap<string, DeviceBinding>;
-  owners: { station: EventOwner; line: EventOwner };
+  owners: { station: EventOwner; line: EventOwner /** Picking on PDAs (gateway/src/picking/): pick_* kinds, any PDA, bound or not. */; picking?: EventOwner };
   logger: Logger;
   now?: () => number;
   /**
@@ -156,7 +156,8 @@ export class Ingress {
     }
     const payload = decoded.value;
     const msgId = (payload as { msg_id?: string }).msg_id;
-    if (binding.owner === null) {
+    const picking = PICK_EVENT_KINDS.includes(kind) ? this.deps.owners.picking : undefined;
+    if (binding.owner === null && picking === undefined) {
       this.reply(deviceId, kind, msgId, { ok: false, code: 'PKL_DEVICE_NOT_BOUND', details: { deviceId } });
       return;
     }
@@ -179,7 +180,7 @@ export class Ingress {
       this.remember(deviceId, msgId);
     }
     const event: DeviceEvent = { deviceId, binding, kind, payload, msgId, at: this.now() };
-    const owner = binding.owner.type === 'station' ? this.deps.owners.station : this.deps.owners.line;
+    const owner = picking ?? (binding.owner?.type === 'station' ? this.deps.owners.station : this.deps.owners.line);
     let settled = false;
     const settle = (outcome: Outcome) => {
       if (settled) return;

@@ -154,4 +154,21 @@ describe('planPrune (examples)', () => {
     const later = planPrune({ ...base, prunedThrough: 3, orders: [], events: [], keptBelow: [ev(2)] });
     expect(later.deleteEvents).toEqual([2]);
   });
+
+  it('never prunes an event of a type whose state is rebuilt from the log (picking, stock), however old', () => {
+    const ev = (seq: number, type: string): EventCandidate => ({
+      seq,
+      wallMs: NOW - 300 * DAY,
+      subject: `location:A-01-01-1`,
+      type,
+      openSyncFailure: false,
+      openShipment: false,
+      latestOfSubjectType: false,
+    });
+    const keepEventTypes = ['stock.set', 'pick.confirmed'];
+    const events = [ev(1, 'stock.set'), ev(2, 'shipment.shipped'), ev(3, 'pick.confirmed')];
+    const plan = planPrune({ ...base, ackedSeq: 3, orders: [], events, keepEventTypes });
+    expect(plan).toEqual({ orders: [], eventsThrough: 3, deleteEvents: [2] });
+    expect(planPrune({ ...base, ackedSeq: 3, prunedThrough: 3, orders: [], keptBelow: [events[0]!, events[2]!], keepEventTypes }).deleteEvents).toEqual([]);
+  });
 });

@@ -69,6 +69,11 @@ export interface PruneInput {
   events: EventCandidate[];
   /** Events kept below the mark, re-examined: each goes once its reason to stay ends. */
   keptBelow: EventCandidate[];
+  /**
+   * Event types whose state is rebuilt from the log at start-up (picking and stock: the
+   * picking runtime folds them from seq 0), so they are never pruned, however old.
+   */
+  keepEventTypes?: readonly string[];
 }
 
 export interface PrunePlan {
@@ -107,7 +112,8 @@ export function orderKeepReason(o: OrderCandidate, input: Pick<PruneInput, 'now'
 }
 
 /** Why an acknowledged, old event stays below the mark, or null. */
-export function eventKeepReason(e: EventCandidate): string | null {
+export function eventKeepReason(e: EventCandidate, keepEventTypes: readonly string[] = []): string | null {
+  if (keepEventTypes.includes(e.type)) return 'state rebuilt from the log';
   if (e.openSyncFailure) return 'sync failed';
   if (e.openShipment) return 'shipment in progress';
   if (e.subject.startsWith('station:') && e.latestOfSubjectType) return 'latest of station';
@@ -123,10 +129,10 @@ export function planPrune(input: PruneInput): PrunePlan {
     // A prefix only: the first event that must stay ends it (contiguity is the caller's promise; a hole ends it too).
     if (e.seq !== through + 1 || e.seq > input.ackedSeq || e.wallMs > cutoff) break;
     through = e.seq;
-    if (eventKeepReason(e) === null) deleteEvents.push(e.seq);
+    if (eventKeepReason(e, input.keepEventTypes) === null) deleteEvents.push(e.seq);
   }
   for (const e of input.keptBelow) {
-    if (e.seq <= input.prunedThrough && e.seq <= input.ackedSeq && eventKeepReason(e) === null) deleteEvents.push(e.seq);
+    if (e.seq <= input.prunedThrough && e.seq <= input.ackedSeq && eventKeepReason(e, input.keepEventTypes) === null) deleteEvents.push(e.seq);
   }
   return { orders, eventsThrough: through, deleteEvents };
 }

@@ -26,6 +26,8 @@ export interface PruneRequest {
   batchRows: number;
   /** Free pages returned to the file system per step (`PRAGMA incremental_vacuum(N)`); 0 = none. */
   vacuumPages: number;
+  /** Event types never pruned: their state is rebuilt from the log at start-up (retention-plan.ts). */
+  keepEventTypes?: readonly string[];
 }
 
 export interface PruneResult {
@@ -200,7 +202,16 @@ export class RetentionPruner {
     this.keptCursor = kept.length < batch ? 0 : (kept[kept.length - 1]?.seq ?? 0);
     const keptBelow = kept.map((e) => this.eventCandidate(e, wallMsOf(e.hlc)));
 
-    const plan = planPrune({ now: req.now, windows: req.windows, ackedSeq: acked, prunedThrough: mark, orders, events, keptBelow });
+    const plan = planPrune({
+      now: req.now,
+      windows: req.windows,
+      ackedSeq: acked,
+      prunedThrough: mark,
+      orders,
+      events,
+      keptBelow,
+      keepEventTypes: req.keepEventTypes,
+    });
 
     const prunedShipments: string[] = [];
     let printJobs = 0;

@@ -46,6 +46,8 @@ export interface RetentionOptions {
   onPruned?: (kind: RetentionKind, count: number) => void;
   /** The wall clock (ms); injected by tests and the season bench. */
   now?: () => number;
+  /** Event types never pruned: a runtime rebuilds its state from them at start-up (picking, stock). */
+  keepEventTypes?: readonly string[];
 }
 
 export interface RetentionStepResult {
@@ -112,6 +114,7 @@ export class RetentionService {
       windows: { ordersMs: s.ordersDays * DAY_MS, eventsMs: s.eventsDays * DAY_MS },
       batchRows: s.batchRows,
       vacuumPages: s.vacuumPagesPerStep,
+      ...(this.o.keepEventTypes ? { keepEventTypes: this.o.keepEventTypes } : {}),
     });
     const files = await this.files.step(now - s.labelFilesDays * DAY_MS, s.filesPerStep);
     this.count('orders', db.orders.length);

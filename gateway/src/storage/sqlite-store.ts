@@ -533,6 +533,10 @@ export class SqliteStore implements Store {
   eventRowsOfTypes(types: readonly string[], afterSeq: number, limit: number, scan: number): { rows: RawEventRow[]; scannedTo: number } {
     return this.r().eventRowsOfTypes(types, afterSeq, limit, scan);
   }
+  ordersAwaitingPick(limit: number): Order[] {
+    return this.r().ordersAwaitingPick(limit);
+  }
+
   shippedButIntercepted(limit: number): Array<{ shipment: Shipment; order: Order }> {
     return this.r().shippedButIntercepted(limit);
   }

@@ -493,6 +493,23 @@ export class StoreReader {
     return { rows, scannedTo };
   }
 
+  /**
+   * Orders with no shipment yet, not flagged shipped, earliest ship-by first (nulls last): what
+   * picking builds waves from. A scan of the order cache; picking calls it per build, not per scan.
+   */
+  ordersAwaitingPick(limit: number): Order[] {
+    const sql = `SELECT * FROM orders o WHERE o.shipped = 0
+                   AND NOT EXISTS (SELECT 1 FROM shipments s WHERE s.order_id = o.order_id)
+                 ORDER BY o.ship_by IS NULL, o.ship_by, o.order_id LIMIT ?`;
+    let stmt = this.listStatements.get(sql);
+    if (stmt === undefined) {
+      stmt = this.db.prepare(sql);
+      this.listStatements.set(sql, stmt);
+    }
+    const rows = stmt.all(Math.max(1, Math.min(Math.floor(limit), 100_000))) as OrderRow[];
+    return rows.map((r) => toOrder(r, this.s.orderBarcodes.all(r.order_id) as string[]));
+  }
+
   shippedButIntercepted(limit: number): Array<{ shipment: Shipment; order: Order }> {
     const rows = this.s.shippedIntercepted.all(clampLimit(limit, 100, MAX_LIST_LIMIT)) as ShipmentRow[];
     return rows.flatMap((r) => {

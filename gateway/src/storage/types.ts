@@ -209,6 +209,8 @@ export interface Store {
    * no more than `scan` rows of the log (the last seq looked at comes back as `scannedTo`).
    */
   eventRowsOfTypes(types: readonly string[], afterSeq: number, limit: number, scan: number): { rows: RawEventRow[]; scannedTo: number };
+  /** Orders with no shipment yet and not shipped elsewhere, earliest ship-by first (picking's wave builder). */
+  ordersAwaitingPick(limit: number): Order[];
   /** Printed or shipped shipments whose order now carries an interception flag (recall tasks). */
   shippedButIntercepted(limit: number): Array<{ shipment: Shipment; order: Order }>;
   /** Sync failures not resolved. */

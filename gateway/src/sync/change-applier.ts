@@ -17,6 +17,7 @@ import { orderFromWire } from '../station/order-wire.js';
 import type { OrderFlags, Shipment, Store, WriteOp } from '../storage/types.js';
 import { HELD_ORDER_PREFIX } from '../storage/unit-applier.js';
 import { EVENT } from '../station/events.js';
+import { PICK_EVENT, stockSubject } from '../picking/events.js';
 
 /** What planning a page of changes reads of the store (its writes go back as ops). */
 export type ChangeReads = Pick<Store, 'getMeta' | 'getOrder' | 'lastEvent' | 'latestShipmentForOrder'>;
@@ -66,6 +67,7 @@ export function planChanges(store: ChangeReads, changes: readonly Change[], now:
   const heldHere = new Map<string, number>();
   let applied = 0;
   let skipped = 0;
+  const stockRevisions = new Map<string, number>();
   const revisionOf = (orderId: string): number | null => revisions.get(orderId) ?? store.getOrder(orderId)?.revision ?? null;
 
   for (const c of changes) {
@@ -126,6 +128,47 @@ export function planChanges(store: ChangeReads, changes: readonly Change[], now:
         answered.add(c.request_id);
         ops.push(...answerCancel(store, c, revisionOf(c.order_id) !== null));
         touched.add(c.order_id);
+        applied += 1;
+        break;
+      }
+      case 'location.upsert': {
+        // Replaced whole: applying it twice leaves the same location (picking/state.ts folds it).
+        const l = c.location;
+        ops.push({
+          op: 'event',
+          type: PICK_EVENT.locationUpserted,
+          subject: `location:${l.code}`,
+          data: {
+            code: l.code,
+            zone: l.zone,
+            aisle: l.aisle,
+            bay: l.bay,
+            level: l.level,
+            walk_seq: l.walk_seq ?? null,
+            kind: l.kind,
+            capacity: l.capacity ?? null,
+            trigger: l.trigger ?? null,
+          },
+        });
+        applied += 1;
+        break;
+      }
+      case 'stock.set': {
+        // Exactly once per (location, SKU) revision: a redelivered page never puts back a count
+        // the picks since have moved on from.
+        const subject = stockSubject(c.location, c.sku);
+        const last = stockRevisions.get(subject) ?? (store.lastEvent(subject, PICK_EVENT.stockSet)?.data as { revision?: number } | null)?.revision ?? -1;
+        if (c.revision <= last) {
+          skipped += 1;
+          break;
+        }
+        stockRevisions.set(subject, c.revision);
+        ops.push({
+          op: 'event',
+          type: PICK_EVENT.stockSet,
+          subject,
+          data: { location: c.location, sku: c.sku, qty: c.qty, revision: c.revision, as_of_seq: c.as_of_seq },
+        });
         applied += 1;
         break;
       }

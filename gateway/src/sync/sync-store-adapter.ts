@@ -96,7 +96,7 @@ export class StoreSyncAdapter implements OutboxStore, InboundStore {
         quarantined.push({
           cursor: c.cursor,
           kind: c.kind,
-          order_id: c.kind === 'order.upsert' ? c.order.order_id : c.order_id,
+          order_id: c.kind === 'order.upsert' ? c.order.order_id : 'order_id' in c ? c.order_id : null,
           code: CHANGE_REJECT_CODES.unapplicable,
           reason: (err as Error).message.slice(0, 500),
           raw: JSON.stringify(c).slice(0, 4_000),

@@ -327,6 +327,28 @@ describe.skipIf(noBrowser)('station screen and dashboard in Chromium on the simu
     await station.keyboard.press('Escape');
   });
 
+  it("the dashboard's picking panel shows a built wave and its units", async () => {
+    const admin = { authorization: `Bearer ${info.tokens.admin}`, 'content-type': 'application/json' };
+    const post = (path: string, body: unknown) => fetch(`${info.httpUrl}${path}`, { method: 'POST', headers: admin, body: JSON.stringify(body) });
+    expect(
+      (
+        await post('/api/v1/picking/floor', {
+          locations: [{ code: 'UI-A01-01-1', zone: 'Z1', aisle: 1, bay: 1, level: 1, kind: 'pick', capacity: 10, trigger: 3 }],
+          stock: [{ location: 'UI-A01-01-1', sku: 'UI-PICK-SKU', qty: 10 }],
+        })
+      ).status,
+    ).toBe(200);
+    const order = wireOrder('UI-PICK-1', { items: [{ sku: 'UI-PICK-SKU', barcode: '6912345678904', qty: 2, unit_grams: 100 }] });
+    expect((await importOrders(info.httpUrl, info.tokens.admin, [order])).status).toBe(200);
+    expect((await post('/api/v1/waves', { max_orders: 5 })).status).toBe(200);
+    const dash = await context.newPage();
+    dash.on('pageerror', (e) => consoleErrors.push(String(e)));
+    await dash.goto(`${info.httpUrl}/ui/dashboard#token=${info.tokens.admin}`);
+    await dash.waitForFunction(() => document.querySelector('#pick-open .tile-value')?.textContent === '1', undefined, { timeout: 15_000 });
+    expect(await dash.textContent('#pick-units .tile-value')).toBe('0 / 2');
+    await dash.close();
+  });
+
   it('the preflight page renders the readiness report', async () => {
     const page = await context.newPage();
     await page.goto(`${info.httpUrl}/ui/preflight#token=${info.tokens.admin}`);

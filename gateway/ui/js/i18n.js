@@ -137,6 +137,18 @@ const T = {
   running: { en: 'Running…', zh: '检查中…' },
   generated: { en: 'Report of {time}', zh: '报告时间 {time}' },
   admin_needed: { en: 'This needs the admin token.', zh: '此操作需要管理员令牌。' },
+  // Picking panel (docs/picking.md): waves, short picks, replenishment queue, pickers.
+  picking: { en: 'Picking', zh: '拣货' },
+  waves_open: { en: 'Waves waiting', zh: '待拣波次' },
+  waves_picking: { en: 'Waves picking', zh: '拣货中波次' },
+  waves_closed: { en: 'Waves closed', zh: '已完成波次' },
+  units_picked: { en: 'Units picked', zh: '已拣件数' },
+  short_picks: { en: 'Short picks', zh: '缺货' },
+  replenishment_queue: { en: 'Replenishment queue', zh: '补货队列' },
+  pickers: { en: 'Pickers', zh: '拣货员' },
+  lines_per_hour: { en: 'lines/h', zh: '行/小时' },
+  act_release_short: { en: 'Ship picked', zh: '按已拣发货' },
+  act_cancel_short: { en: 'Cancel order', zh: '取消订单' },
 };
 
 const KEY = 'packline.lang';

@@ -125,6 +125,25 @@ class PayloadGen {
         return { ...base, operator: rng.pick(['op-1', '张三', 'x']), ...(rng.chance(0.5) && { station_id: rng.pick(['st-1', 'st-2', 'nope']) }) };
       case 'pda_confirm':
         return { ...base, task_id: `task-${rng.int(100)}`, result: rng.chance(0.8) ? 'done' : 'failed' };
+      case 'pick_request':
+        return { ...base, ...(rng.chance(0.5) && { order: rng.pick(this.rig.orderCodes) }) };
+      case 'pick_accept':
+        return { ...base, task_id: `W-${rng.int(100)}`, ...(rng.chance(0.5) && { operator: 'op-1' }) };
+      case 'pick_line':
+        return { ...base, task_id: `W-${rng.int(100)}`, location: `A01-0${rng.int(9)}-1`, item: rng.pick(this.rig.itemCodes), qty: rng.range(1, 4) };
+      case 'pick_short':
+        return {
+          ...base,
+          task_id: `W-${rng.int(100)}`,
+          location: `A01-0${rng.int(9)}-1`,
+          item: rng.pick(this.rig.itemCodes),
+          found: rng.int(3),
+          reason: rng.pick(['not_there', 'damaged', 'fewer']),
+        };
+      case 'pick_sort':
+        return { ...base, task_id: `W-${rng.int(100)}`, item: rng.pick(this.rig.itemCodes) };
+      case 'replenish_confirm':
+        return { ...base, task_id: `R-${rng.int(100)}`, ...(rng.chance(0.5) && { qty: rng.range(1, 20) }) };
     }
   }
 

@@ -10,6 +10,7 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { Id, Millis, OrderInWire } from '../../../../contracts/orders.js';
 import { ORDER_STATUSES } from '../../../../contracts/sync.js';
 import type { CloudDb, StoredEvent } from './cloud-db.js';
+import { putFloor } from './cloud-floor.js';
 import { requestCancel, setOrderStatus, upsertOrders } from './cloud-orders.js';
 import { FaultPatch, type FaultModes } from './fault-modes.js';
 import type { ListenerControl } from './listener-control.js';
@@ -17,6 +18,43 @@ import type { ShopAuthBook } from './shop-auth.js';
 import type { SyncCounters } from './sync-routes.js';
 
 const OrdersBody = Type.Array(OrderInWire, { minItems: 1, maxItems: 10_000 });
+const Count = Type.Integer({ minimum: 0, maximum: 10_000_000 });
+const FloorBody = Type.Object(
+  {
+    gateway_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    locations: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            code: Type.String({ minLength: 1, maxLength: 128 }),
+            zone: Type.String({ minLength: 1, maxLength: 64 }),
+            aisle: Count,
+            bay: Count,
+            level: Count,
+            walk_seq: Type.Optional(Type.Union([Count, Type.Null()])),
+            kind: Type.Union([Type.Literal('pick'), Type.Literal('reserve')]),
+            capacity: Type.Optional(Type.Union([Count, Type.Null()])),
+            trigger: Type.Optional(Type.Union([Count, Type.Null()])),
+          },
+          { additionalProperties: false },
+        ),
+        { maxItems: 20_000 },
+      ),
+    ),
+    stock: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { location: Type.String({ minLength: 1, maxLength: 128 }), sku: Type.String({ minLength: 1, maxLength: 64 }), qty: Count },
+          { additionalProperties: false },
+        ),
+        {
+          maxItems: 50_000,
+        },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
 const StatusBody = Type.Object({ status: Type.Union(ORDER_STATUSES.map((s) => Type.Literal(s))), at: Type.Optional(Millis) }, { additionalProperties: false });
 const CancelBody = Type.Object(
   { request_id: Type.String({ minLength: 1, maxLength: 128 }), reason: Type.Optional(Type.String({ maxLength: 500 })) },
@@ -91,6 +129,23 @@ export async function adminRoutes(app: FastifyInstance, ctx: AdminRouteContext):
     const db = ctx.db();
     const r = db.transaction(() => upsertOrders(db, orders, ctx.now()));
     return { upserted: r.upserted.length, stale: r.stale, last_cursor: String(db.stats().lastCursor) };
+  });
+
+  // The floor for picking (docs/sync.md §17): locations and stock counts onto the change feed.
+  app.post('/admin/floor', async (req) => {
+    const body = parse(FloorBody, req.body, 'floor');
+    const db = ctx.db();
+    return db.transaction(() =>
+      putFloor(
+        db,
+        {
+          ...(body.locations !== undefined && { locations: body.locations }),
+          ...(body.stock !== undefined && { stock: body.stock }),
+          ...(body.gateway_id !== undefined && { gatewayId: body.gateway_id }),
+        },
+        ctx.now(),
+      ),
+    );
   });
 
   app.get('/admin/orders/:id', async (req) => {
