@@ -301,6 +301,16 @@ export const ConfigSchema = Type.Object(
           },
           { default: {}, additionalProperties: false },
         ),
+        /**
+         * The plaintext MQTT listener (`port`, 1883) for devices that cannot do TLS. Off: MQTT
+         * only over TLS (`tls.port`) and secure WebSocket; drivers hosted in the gateway then
+         * reach the broker on a loopback-only listener (docs/security.md).
+         */
+        plaintext: Type.Boolean({
+          description:
+            'open the plaintext MQTT listener (port) for devices that cannot do TLS; false = MQTT only over TLS and secure WebSocket (hosted drivers use a loopback-only listener)',
+          default: true,
+        }),
       },
       { default: {}, additionalProperties: false },
     ),
@@ -585,6 +595,28 @@ export const ConfigSchema = Type.Object(
         lines: Type.Integer({ description: 'simulated DWS lines', minimum: 0, maximum: 50, default: 1 }),
         /** Seconds between parcels per simulated station. */
         parcelEverySeconds: Type.Number({ description: 'Seconds between parcels per simulated station.', minimum: 0.05, default: 4 }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    /**
+     * Encrypted by default (docs/security.md): `auto` makes a local CA and a server certificate
+     * in `<dataDir>/tls` on first start (tls/auto-tls.ts) and serves MQTT over TLS and the API
+     * and screens over HTTPS with it wherever mqtt.tls / http.tls name no files of their own;
+     * `off` keeps plaintext unless those files are set by hand (labs, tests).
+     */
+    tls: Type.Object(
+      {
+        mode: Type.Union([Type.Literal('auto'), Type.Literal('off')], {
+          description:
+            'auto = make and use a local CA and server certificate in <dataDir>/tls where mqtt.tls / http.tls set no files; off = plaintext unless those files are set (labs, tests)',
+          default: 'auto',
+        }),
+        renewDays: Type.Integer({
+          description: 'a local server certificate expiring within this many days is re-issued at start (preflight warns meanwhile)',
+          minimum: 1,
+          maximum: 365,
+          default: 30,
+        }),
       },
       { default: {}, additionalProperties: false },
     ),
