@@ -8,6 +8,7 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { Server as HttpsServer } from 'node:https';
 import type { FastifyInstance } from 'fastify';
 import { parseTopic, topics } from '../../contracts/topics.js';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
@@ -45,6 +46,7 @@ import { Ingress } from './runtime/ingress.js';
 import { LineRuntime } from './station/apply/line-runtime.js';
 import { StationRuntime } from './station/apply/station-runtime.js';
 import { openStore } from './storage/sqlite-store.js';
+import { answerPlaintextOnTlsPort } from './tls/plaintext-on-tls-port.js';
 import { ensureLocalTls, type LocalTls, wantsLocalTls, withLocalTls } from './tls/auto-tls.js';
 import type { Store } from './storage/types.js';
 
@@ -179,6 +181,8 @@ export class Gateway implements Component {
     // Phase 2, transport: the API's server first, so the broker attaches MQTT over WebSocket
     // to it, then the broker and its link (built here, started below).
     const server = createHttpServer(config.http.tls);
+    // HTTPS: a plaintext request on the same port gets one line naming the https:// address, never the API.
+    if (config.http.tls.certFile !== undefined) answerPlaintextOnTlsPort(server as HttpsServer, log('http'));
     let link: BrokerLink;
     let broker: EmbeddedBroker | null = null;
     if (config.mqtt.external === undefined) {

@@ -10,7 +10,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { get as httpGet } from 'node:http';
+import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect as netConnect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -120,14 +120,33 @@ describe.skipIf(!RUN)('encrypted by default (skipped: the openssl command is not
     await expect(httpsGet(`${info.httpUrl}/healthz`, undefined)).rejects.toThrow(/self[- ]signed|unable to (get|verify)/i);
   });
 
-  it('answers nothing in plaintext on the HTTP port (no token ever crosses in clear)', async () => {
+  it('plaintext HTTP on the HTTPS port: one line naming the https:// address, no route runs, nothing reflected', async () => {
     const plain = info.httpUrl.replace('https://', 'http://');
-    const outcome = await new Promise<string>((resolve) => {
-      const req = httpGet(`${plain}/healthz`, { timeout: 10_000 }, (res) => resolve(`answered ${res.statusCode}`));
-      req.on('error', (err) => resolve(`error ${(err as NodeJS.ErrnoException).code ?? err.message}`));
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-    });
-    expect(outcome).toMatch(/^error /);
+    const ask = (path: string, method = 'GET') =>
+      new Promise<{ status: number; location: string | undefined; body: string }>((resolve, reject) => {
+        const req = httpRequest(`${plain}${path}`, { method, headers: { authorization: `Bearer ${info.tokens.admin}` }, timeout: 10_000 }, (res) => {
+          let body = '';
+          res.on('data', (b: Buffer) => (body += b.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location, body }));
+        });
+        req.on('error', reject);
+        req.on('timeout', () => req.destroy(new Error('timeout')));
+        req.end();
+      });
+    for (const [path, method] of [
+      ['/ui/station/st-1?token=leak', 'GET'],
+      ['/api/v1/stations', 'GET'],
+      ['/api/v1/orders', 'POST'],
+    ] as const) {
+      const a = await ask(path, method);
+      expect(a.status, path).toBe(400);
+      expect(a.location).toBeUndefined();
+      expect(a.body).toBe(
+        `This port speaks HTTPS only: open ${info.httpUrl}/ (the station PC must trust the gateway's CA, docs/ui.md). Nothing was processed.\n`,
+      );
+    }
+    // HTTPS on the same port is untouched.
+    expect((await httpsGet(`${info.httpUrl}/healthz`, ca)).status).toBe(200);
   });
 
   it('MQTT.js connects over TLS (mqtts) and secure WebSocket with the CA', async () => {
