@@ -9,13 +9,14 @@
  * that reason without it, FAILS under CI=true.
  */
 import { X509Certificate } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect as netConnect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipWithout } from '../../../test-peers/peers.js';
 import { EmbeddedBroker } from '../../src/broker/embedded-broker.js';
@@ -162,6 +163,36 @@ describe.skipIf(!RUN)('encrypted by default (skipped: the openssl command is not
       client(info.mqttTlsUrl as string, { clientId: 'scanner-1', username: 'scanner-1', password: secret, connectTimeout: 5_000 }),
     ).rejects.toThrow();
   });
+
+  it.skipIf(skipWithout(import.meta.url, 'chromium', 'certutil'))(
+    'Chromium whose profile trusts the CA as docs/ui.md says opens the dashboard over HTTPS and goes live over WSS; without it, it refuses',
+    async () => {
+      const launch = (home: string) => chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'], env: { ...process.env, HOME: home } });
+      const home = join(dir, 'kiosk-home');
+      mkdirSync(join(home, '.pki', 'nssdb'), { recursive: true });
+      const nss = `sql:${join(home, '.pki', 'nssdb')}`;
+      expect((await run('certutil', ['-d', nss, '-N', '--empty-password'])).code).toBe(0);
+      const added = await run('certutil', ['-d', nss, '-A', '-t', 'C,,', '-n', 'Packline gateway CA', '-i', info.caFile as string]);
+      expect(added.code, added.stderr).toBe(0);
+      const kiosk = await launch(home);
+      try {
+        const page = await kiosk.newPage();
+        const res = await page.goto(`${info.httpUrl}/ui/dashboard#token=${info.tokens.admin}`);
+        expect(res?.status()).toBe(200);
+        await page.waitForSelector('body[data-conn="live"]', { timeout: 30_000 });
+      } finally {
+        await kiosk.close();
+      }
+      const bare = await launch(join(dir, 'bare-home'));
+      try {
+        const page = await bare.newPage();
+        await expect(page.goto(`${info.httpUrl}/ui/dashboard`)).rejects.toThrow(/ERR_CERT_AUTHORITY_INVALID/);
+      } finally {
+        await bare.close();
+      }
+    },
+    120_000,
+  );
 
   it.skipIf(skipWithout(import.meta.url, 'mosquitto-clients'))("Debian's mosquitto_sub connects with --cafile (and not without)", async () => {
     const port = new URL(info.mqttTlsUrl as string).port;
