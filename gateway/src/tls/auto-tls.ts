@@ -71,6 +71,23 @@ export function reissueReason(dir: string, o: { renewDays: number; now: number; 
   return null;
 }
 
+/**
+ * The DNS names and IP addresses of the server certificate in `dir`, if any: a re-issue keeps
+ * them, so names given by hand (`packline tls init --name gw.wh3.lan`) survive a renewal.
+ */
+export function currentSans(dir: string): { names: string[]; ips: string[] } {
+  try {
+    const san = new X509Certificate(readFileSync(join(dir, 'server.crt'))).subjectAltName ?? '';
+    const entries = san.split(/,\s*/);
+    return {
+      names: entries.filter((e) => e.startsWith('DNS:')).map((e) => e.slice(4)),
+      ips: entries.filter((e) => e.startsWith('IP Address:')).map((e) => e.slice(11)),
+    };
+  } catch {
+    return { names: [], ips: [] };
+  }
+}
+
 /** Makes, renews or reuses the local CA and server certificate (see the file comment). */
 export async function ensureLocalTls(o: EnsureLocalTlsOptions): Promise<LocalTls> {
   const dir = localTlsDir(o.dataDir);
@@ -80,11 +97,12 @@ export async function ensureLocalTls(o: EnsureLocalTlsOptions): Promise<LocalTls
   const hadCa = existsSync(join(dir, 'ca.key')) && existsSync(join(dir, 'ca.crt'));
   const reason = reissueReason(dir, { renewDays: o.renewDays, now, names, ips });
   if (reason !== null) {
+    const kept = currentSans(dir);
     try {
       await initLocalCa({
         outDir: dir,
-        names,
-        ips,
+        names: [...new Set([...names, ...kept.names])],
+        ips: [...new Set([...ips, ...kept.ips])],
         ...(o.gatewayId !== undefined ? { gatewayId: o.gatewayId } : {}),
         ...(o.openssl !== undefined ? { openssl: o.openssl } : {}),
       });

@@ -244,6 +244,10 @@ describe.skipIf(!RUN)('encrypted by default (skipped: the openssl command is not
     expect(renamed.action).toBe('renewed');
     expect(renamed.reason).toBe('does not cover gw-2.wh3.lan');
     expect(new X509Certificate(readFileSync(renamed.certFile)).checkHost('gw-2.wh3.lan')).toBe('gw-2.wh3.lan');
+    // A name given by hand (packline tls init --name, or the host's old name) survives a renewal.
+    const kept = await ensureLocalTls({ dataDir, renewDays: 30, now: Date.now() + 800 * DAY_MS, names: ['localhost'], ips: ['127.0.0.1'] });
+    expect(kept.action).toBe('renewed');
+    expect(new X509Certificate(readFileSync(kept.certFile)).checkHost('gw-2.wh3.lan')).toBe('gw-2.wh3.lan');
   }, 60_000);
 
   it('mqtt.plaintext false: the plaintext port is refused, TLS still connects, preflight has no plaintext warning', async () => {
