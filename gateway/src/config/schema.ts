@@ -212,9 +212,14 @@ export const ConfigSchema = Type.Object(
         wsPath: Type.String({ description: 'MQTT over WebSocket shares the HTTP server on this path.', pattern: '^/', default: '/mqtt' }),
         tls: Type.Object(
           {
-            port: Type.Integer({ description: 'MQTT over TLS, opened when certFile and keyFile are set', minimum: 0, maximum: 65535, default: 8883 }),
-            certFile: Type.Optional(Type.String()),
-            keyFile: Type.Optional(Type.String()),
+            port: Type.Integer({
+              description: "MQTT over TLS: with certFile/keyFile, else the gateway's own certificate (tls.mode auto); closed with neither",
+              minimum: 0,
+              maximum: 65535,
+              default: 8883,
+            }),
+            certFile: Type.Optional(Type.String({ description: "server certificate (PEM); unset = the gateway's own (tls.mode auto)" })),
+            keyFile: Type.Optional(Type.String({ description: 'its private key (PEM), with certFile' })),
             /** Mutual TLS: every TLS client must present a certificate signed by this CA, with CN = its username. */
             caFile: Type.Optional(
               Type.String({
@@ -330,8 +335,8 @@ export const ConfigSchema = Type.Object(
         }),
         tls: Type.Object(
           {
-            certFile: Type.Optional(Type.String()),
-            keyFile: Type.Optional(Type.String()),
+            certFile: Type.Optional(Type.String({ description: "HTTPS server certificate (PEM); unset = the gateway's own (tls.mode auto)" })),
+            keyFile: Type.Optional(Type.String({ description: 'its private key (PEM), with certFile' })),
           },
           { default: {}, additionalProperties: false },
         ),
