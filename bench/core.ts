@@ -377,6 +377,8 @@ async function runBroker(broker: 'aedes' | 'mosquitto', opts: RunOptions): Promi
     gatewayId: 'gw-bench',
     dataDir,
     log: { level: 'warn' },
+    // The bench drives plaintext mqtt:// and http:// on loopback (the default is TLS, docs/security.md).
+    tls: { mode: 'off' },
     http: { host: '127.0.0.1', port: httpPort },
     mqtt: { host: '127.0.0.1', port: mqttPort, limits: { publishRate: 1000, publishBurst: 2000, maxConnections: 5000 } },
     storage: { minFreeMb: 0, commitWindowMs: opts.commitWindowMs },

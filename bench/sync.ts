@@ -386,6 +386,8 @@ export async function benchSync(argv: string[]): Promise<void> {
       gatewayId: GATEWAY_ID,
       dataDir,
       log: { level: 'warn' },
+      // The bench drives plaintext mqtt:// and http:// on loopback (the default is TLS, docs/security.md).
+      tls: { mode: 'off' },
       http: { host: '127.0.0.1', port: httpPort },
       mqtt: { host: '127.0.0.1', port: mqttPort, limits: { publishRate: 1000, publishBurst: 2000, maxConnections: 5000 } },
       storage: { minFreeMb: 0 },

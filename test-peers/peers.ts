@@ -22,6 +22,8 @@ export const PEERS = {
   // ippeveprinter refuses to start without DNS-SD: .ci/run also starts dbus and avahi-daemon.
   ippeveprinter: { programs: ['ippeveprinter', 'avahi-daemon'], debian: ['cups-ipp-utils', 'avahi-daemon', 'dbus'] },
   chromium: { programs: ['chromium'], debian: ['chromium'] },
+  // NSS's certutil: trusts the gateway's CA in a Chromium profile as docs/ui.md tells a kiosk to.
+  certutil: { programs: ['certutil'], debian: ['libnss3-tools'] },
 } as const satisfies Record<string, Peer>;
 
 export type PeerName = keyof typeof PEERS;

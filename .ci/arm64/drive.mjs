@@ -134,6 +134,8 @@ async function main() {
     PACKLINE_HTTP__PORT: String(http),
     PACKLINE_MQTT__PORT: String(mqtt),
     PACKLINE_MQTT__TLS__PORT: '0',
+    // Plaintext: the smoke drives http:// (the default is TLS with a local CA, docs/security.md).
+    PACKLINE_TLS__MODE: 'off',
     PACKLINE_LOG__LEVEL: 'info',
   };
   const args = [

@@ -8,6 +8,7 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { Server as HttpsServer } from 'node:https';
 import type { FastifyInstance } from 'fastify';
 import { parseTopic, topics } from '../../contracts/topics.js';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
@@ -49,6 +50,8 @@ import { StationRuntime } from './station/apply/station-runtime.js';
 import { openStore } from './storage/sqlite-store.js';
 import { PICK_EVENT_TYPES } from './picking/events.js';
 import { RetentionService } from './storage/retention.js';
+import { answerPlaintextOnTlsPort } from './tls/plaintext-on-tls-port.js';
+import { ensureLocalTls, type LocalTls, wantsLocalTls, withLocalTls } from './tls/auto-tls.js';
 import type { Store } from './storage/types.js';
 
 /** The gateway's version: package.json's, read once (the sources and dist/ sit at different depths). */
@@ -78,6 +81,10 @@ export interface GatewayInfo {
   /** Secrets issued at this start (first start, new devices); also in the provisioning file. */
   issued: IssuedSecret[];
   tokens: { admin: string; station: string };
+  /** The local CA the gateway made (tls.mode auto): what devices and station PCs trust; null otherwise. */
+  caFile: string | null;
+  /** mqtts://host:port when MQTT over TLS listens, else null. */
+  mqttTlsUrl: string | null;
 }
 
 /** The device registry the provisioner needs, served by the store. */
@@ -146,10 +153,14 @@ export class Gateway implements Component {
    * binding; 5 everything started in order, the HTTP listen last.
    */
   private async startComponents(): Promise<void> {
-    const { config, logger, metrics } = this;
-    const dataDir = resolve(config.dataDir);
+    const { logger, metrics } = this;
+    const dataDir = resolve(this.config.dataDir);
     mkdirSync(dataDir, { recursive: true });
     const log = (component: string) => logger.child({ component });
+    // Encrypted by default: the local CA and server certificate fill in mqtt.tls / http.tls
+    // where no files are configured (tls/auto-tls.ts); every component below sees the result.
+    const localTls = wantsLocalTls(this.config) ? await this.localTls(dataDir, log('tls')) : null;
+    const config = withLocalTls(this.config, localTls);
 
     const store = openStore({
       dataDir,
@@ -187,6 +198,8 @@ export class Gateway implements Component {
     // Phase 2, transport: the API's server first, so the broker attaches MQTT over WebSocket
     // to it, then the broker and its link (built here, started below).
     const server = createHttpServer(config.http.tls);
+    // HTTPS: a plaintext request on the same port gets one line naming the https:// address, never the API.
+    if (config.http.tls.certFile !== undefined) answerPlaintextOnTlsPort(server as HttpsServer, log('http'));
     let link: BrokerLink;
     let broker: EmbeddedBroker | null = null;
     if (config.mqtt.external === undefined) {
@@ -198,6 +211,8 @@ export class Gateway implements Component {
         httpServer: server,
         // MQTT over WebSocket from a browser page of another site is refused (http/request-guard.ts).
         originAllowed: (origin) => originAllowed(origin, hostOk),
+        // Plaintext MQTT off: hosted drivers still reach the broker, over loopback only.
+        loopbackListener: !config.mqtt.plaintext && config.devices.some((d) => d.driver !== undefined),
       });
       link = new EmbeddedLink(broker, log('link'));
     } else {
@@ -278,6 +293,10 @@ export class Gateway implements Component {
       sync,
       printers,
       logger: log('preflight'),
+      listeners: () => {
+        const p = this.broker?.ports();
+        return { mqtt: p?.tcp ?? null, mqttTls: p?.tls ?? null };
+      },
       onReport: (report) => {
         const disk = report.checks.find((c) => c.id === 'disk')?.data?.['bufferHours'];
         metrics.setPreflight(report.status, typeof disk === 'number' ? disk : null);
@@ -379,7 +398,7 @@ export class Gateway implements Component {
 
     // Drivers hosted in the gateway connect to the broker like any device, over TCP on
     // loopback (embedded) or to the external broker.
-    const tcpPort = this.broker?.ports().tcp ?? null;
+    const tcpPort = this.broker?.loopbackPort() ?? null;
     const driverUrl = config.mqtt.external?.url ?? (tcpPort === null ? null : `mqtt://127.0.0.1:${tcpPort}`);
     if (driverUrl !== null && config.devices.some((d) => d.driver !== undefined)) {
       const drivers = new DriverHost({ config, store, mqttUrl: driverUrl, logger: log('drivers') });
@@ -422,9 +441,21 @@ export class Gateway implements Component {
       apiTokensFile,
       issued,
       tokens,
+      caFile: localTls?.caCert ?? null,
+      mqttTlsUrl: ports.tls === null ? null : `mqtts://${hostFor(config.mqtt.host)}:${ports.tls}`,
     };
     logger.info({ http: this.information.httpUrl, mqtt: this.information.mqttUrl, ws: this.information.wsUrl, dataDir, boot: store.boot }, 'gateway started');
     await this.systemd.ready(`${config.stations.length} stations, ${config.lines.length} lines`);
+  }
+
+  /** Makes, renews or reuses the local CA and server certificate, and says which. */
+  private async localTls(dataDir: string, log: Logger): Promise<LocalTls> {
+    const tls = await ensureLocalTls({ dataDir, renewDays: this.config.tls.renewDays, gatewayId: this.config.gatewayId });
+    const fields = { ca: tls.caCert, cert: tls.certFile, notAfter: new Date(tls.notAfter).toISOString(), caSha256: tls.caFingerprint256 };
+    if (tls.action === 'created') log.info(fields, 'TLS: created a local CA and server certificate; give devices and station PCs the CA (docs/security.md)');
+    else if (tls.action === 'renewed') log.info({ ...fields, reason: tls.reason }, 'TLS: server certificate re-issued under the same CA');
+    else log.debug(fields, 'TLS: using the local CA and server certificate');
+    return tls;
   }
 
   /** Graceful: stop taking events, finish and commit in-flight steps, then close. */

@@ -84,6 +84,11 @@ export interface EmbeddedBrokerOptions {
    * HTTP API's Host/Origin allow-list.
    */
   originAllowed?: (origin: string | undefined) => boolean;
+  /**
+   * With `mqtt.plaintext` off: open a plaintext listener on 127.0.0.1 (any free port) for the
+   * drivers hosted in this process, which connect over loopback; nothing on the LAN reaches it.
+   */
+  loopbackListener?: boolean;
 }
 
 interface ClientState {
@@ -166,6 +171,7 @@ export class EmbeddedBroker implements Component {
   private readonly guard: LoginGuard;
   private readonly originAllowed: (origin: string | undefined) => boolean;
   private readonly refusalLog: RefusalLog;
+  private readonly loopbackListener: boolean;
   private authenticating = 0;
   private boundPorts = { tcp: null as number | null, tls: null as number | null };
   private counters = {
@@ -189,6 +195,7 @@ export class EmbeddedBroker implements Component {
     this.guard = opts.loginGuard ?? new LoginGuard();
     this.originAllowed = opts.originAllowed ?? (() => true);
     this.refusalLog = new RefusalLog(this.log, 'mqtt connect refused');
+    this.loopbackListener = opts.loopbackListener === true;
   }
 
   /** The running aedes instance (embedded-link.ts publishes and subscribes through it). */
@@ -205,7 +212,12 @@ export class EmbeddedBroker implements Component {
 
   /** Bound ports (useful with port 0); null for a listener that is not running. */
   ports(): { tcp: number | null; tls: number | null } {
-    return { ...this.boundPorts };
+    return { tcp: this.cfg.mqtt.plaintext ? this.boundPorts.tcp : null, tls: this.boundPorts.tls };
+  }
+
+  /** The port hosted drivers connect to over loopback: the plaintext listener's, or the loopback-only one. */
+  loopbackPort(): number | null {
+    return this.boundPorts.tcp;
   }
 
   stats(): BrokerStats {
@@ -290,8 +302,10 @@ export class EmbeddedBroker implements Component {
     this.broker = broker;
 
     try {
-      this.tcp = createNetServer((socket) => this.handleSocket(socket, socket));
-      this.boundPorts.tcp = await listen(this.tcp, mqtt.port, mqtt.host);
+      if (mqtt.plaintext || this.loopbackListener) {
+        this.tcp = createNetServer((socket) => this.handleSocket(socket, socket));
+        this.boundPorts.tcp = mqtt.plaintext ? await listen(this.tcp, mqtt.port, mqtt.host) : await listen(this.tcp, 0, '127.0.0.1');
+      }
       if (mqtt.tls.certFile && mqtt.tls.keyFile) {
         this.tls = createTlsServer(
           {
@@ -308,7 +322,10 @@ export class EmbeddedBroker implements Component {
       }
       if (this.httpServer) this.attachWebSocket(this.httpServer, mqtt.wsPath);
       await this.publishGatewayState('online');
-      this.log.info({ tcp: this.boundPorts.tcp, tls: this.boundPorts.tls, ws: this.httpServer ? mqtt.wsPath : null }, 'mqtt broker listening');
+      this.log.info(
+        { tcp: this.ports().tcp, loopback: mqtt.plaintext ? null : this.boundPorts.tcp, tls: this.boundPorts.tls, ws: this.httpServer ? mqtt.wsPath : null },
+        'mqtt broker listening',
+      );
     } catch (err) {
       await this.stop();
       throw err;

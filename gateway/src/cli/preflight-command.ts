@@ -7,6 +7,7 @@
  * Exit codes: 0 pass, 1 warn, 2 fail; 3 no report (gateway not running, refused token).
  * (Commander's own usage errors also exit 2, before any check runs.)
  */
+import { type LocalAnswer, localCaOf, localRequest } from '../tls/local-request.js';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -27,9 +28,10 @@ interface PreflightCliOptions {
 }
 
 /** The gateway's own URL from its config (the address it listens on, loopback for a wildcard). */
-export function localGatewayUrl(http: { host: string; port: number; tls: { certFile?: string | undefined } }): string {
+export function localGatewayUrl(http: { host: string; port: number; tls: { certFile?: string | undefined } }, tlsMode: 'auto' | 'off' = 'off'): string {
   const host = http.host === '0.0.0.0' || http.host === '::' ? '127.0.0.1' : http.host.includes(':') ? `[${http.host}]` : http.host;
-  return `${http.tls.certFile !== undefined ? 'https' : 'http'}://${host}:${http.port}`;
+  // tls.mode auto: the gateway serves HTTPS with its local certificate (tls/auto-tls.ts).
+  return `${http.tls.certFile !== undefined || tlsMode === 'auto' ? 'https' : 'http'}://${host}:${http.port}`;
 }
 
 /** --token, else PACKLINE_API_TOKEN, else the admin token in the data directory (readable by its owner only). */
@@ -47,19 +49,25 @@ function findToken(opts: PreflightCliOptions, dataDir: string): string {
   }
 }
 
-export async function fetchPreflight(url: string, token: string, testPrint: boolean, timeoutMs: number): Promise<PreflightReport> {
+export async function fetchPreflight(url: string, token: string, testPrint: boolean, timeoutMs: number, ca?: Buffer): Promise<PreflightReport> {
   const endpoint = `${url.replace(/\/$/, '')}/api/v1/preflight`;
-  const init: RequestInit = testPrint
+  const init: { method: string; headers: Record<string, string>; body?: string } = testPrint
     ? { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ test_print: true }) }
     : { method: 'GET', headers: { authorization: `Bearer ${token}` } };
-  let res: Response;
+  let res: LocalAnswer;
   try {
-    res = await fetch(endpoint, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    // Trusts the gateway's local CA besides the system's (tls/local-request.ts).
+    res = await localRequest(endpoint, { ...init, timeoutMs, ...(ca !== undefined ? { ca } : {}) });
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+    const cause = (err as { code?: string }).code ?? (err as Error).message;
     throw new PacklineError('PKL_PREFLIGHT_UNAVAILABLE', { url: endpoint, reason: `is the gateway running? ${cause}` });
   }
-  const body = (await res.json().catch(() => null)) as (PreflightReport & { error?: { code: string; message: string } }) | null;
+  let body: (PreflightReport & { error?: { code: string; message: string } }) | null;
+  try {
+    body = res.json();
+  } catch {
+    body = null;
+  }
   if (!res.ok || body === null || !Array.isArray(body.checks)) {
     throw new PacklineError('PKL_PREFLIGHT_UNAVAILABLE', {
       url: endpoint,
@@ -80,7 +88,7 @@ export function registerPreflightCommand(program: Command): void {
     .option('--timeout <seconds>', 'give up after this long', '60')
     .action(async (opts: PreflightCliOptions) => {
       const config = configFromOptions(program.opts<GlobalOptions>());
-      const url = opts.url ?? localGatewayUrl(config.http);
+      const url = opts.url ?? localGatewayUrl(config.http, config.tls.mode);
       const timeoutMs = Number(opts.timeout) * 1000;
       if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
         throw new PacklineError('PKL_PAYLOAD_INVALID', { reason: `--timeout: not a number of seconds: ${opts.timeout}` });
@@ -89,7 +97,7 @@ export function registerPreflightCommand(program: Command): void {
       let report: PreflightReport;
       try {
         const token = findToken(opts, resolve(config.dataDir));
-        report = await fetchPreflight(url, token, opts.testPrint === true, timeoutMs);
+        report = await fetchPreflight(url, token, opts.testPrint === true, timeoutMs, localCaOf(resolve(config.dataDir)));
       } catch (err) {
         progress.done();
         if (err instanceof PacklineError) {

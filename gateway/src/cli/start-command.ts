@@ -9,6 +9,7 @@
  * driver config names them; the floor process then opens the far ends, and the drivers, which
  * retry with backoff, connect a moment later, like devices powered on after the gateway.
  */
+import { localRequest } from '../tls/local-request.js';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -92,9 +93,10 @@ function banner(info: GatewayInfo, config: Readonly<Config>, labelsDir: string, 
     `  Preflight       ${withToken(`${info.httpUrl}/ui/preflight`, info.tokens.admin)}`,
     sim ? '' : `  (screens ask for a token: see ${info.apiTokensFile})`,
     `  HTTP API        ${info.httpUrl}   (OpenAPI: ${info.httpUrl}/docs, metrics: ${info.httpUrl}/metrics)`,
-    `  MQTT            ${info.mqttUrl ?? '(external broker)'}`,
+    `  MQTT            ${info.mqttUrl ?? (config.mqtt.external ? '(external broker)' : '(plaintext off: mqtt.plaintext)')}`,
     `  MQTT/WebSocket  ${info.wsUrl}`,
-    info.mqttTlsPort === null ? '' : `  MQTT/TLS        port ${info.mqttTlsPort}`,
+    info.mqttTlsUrl === null ? '' : `  MQTT/TLS        ${info.mqttTlsUrl}`,
+    info.caFile === null ? '' : `  Local CA        ${info.caFile}   (devices and station PCs trust this; docs/ui.md, docs/mqtt.md §1)`,
     `  Data            ${info.dataDir}`,
     `  Device secrets  ${info.provisioningFile}   API tokens: ${info.apiTokensFile}`,
     sim ? `  Labels (ZPL)    ${labelsDir}` : '',
@@ -116,7 +118,9 @@ function startFloor(info: GatewayInfo, config: Readonly<Config>, labelsDir: stri
     'tsx',
     join(repoRoot, 'simulators/src/floor/main.ts'),
     '--mqtt',
-    info.mqttUrl ?? info.wsUrl,
+    // The simulated devices use MQTT over TLS with the local CA when it listens, as a real
+    // device should; NODE_EXTRA_CA_CERTS (below) makes the floor's TLS and HTTPS trust it.
+    info.mqttTlsUrl !== null && info.caFile !== null ? info.mqttTlsUrl : (info.mqttUrl ?? info.wsUrl),
     '--http',
     info.httpUrl,
     '--provisioning',
@@ -131,7 +135,7 @@ function startFloor(info: GatewayInfo, config: Readonly<Config>, labelsDir: stri
   const pretty = process.stderr.isTTY === true;
   const proc = spawn(process.execPath, args, {
     stdio: ['ignore', 'inherit', pretty ? 'pipe' : 'inherit'],
-    env: { ...process.env, PACKLINE_ADMIN_TOKEN: info.tokens.admin },
+    env: { ...process.env, PACKLINE_ADMIN_TOKEN: info.tokens.admin, ...(info.caFile !== null ? { NODE_EXTRA_CA_CERTS: info.caFile } : {}) },
   });
   if (pretty) {
     const lines = new ConsoleLines(process.stderr);
@@ -191,15 +195,17 @@ const SUMMARY_EVERY_S = 10;
  */
 function startFloorSummary(info: GatewayInfo, logger: Logger): NodeJS.Timeout {
   let before: FloorFigures | null = null;
+  const ca = info.caFile === null ? undefined : readFileSync(info.caFile);
   let failing = false;
   const tick = async () => {
     try {
-      const res = await fetch(`${info.httpUrl}/api/v1/dashboard`, {
+      const res = await localRequest(`${info.httpUrl}/api/v1/dashboard`, {
         headers: { authorization: `Bearer ${info.tokens.admin}` },
-        signal: AbortSignal.timeout(5_000),
+        timeoutMs: 5_000,
+        ...(ca !== undefined ? { ca } : {}),
       });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      const now = (await res.json()) as FloorFigures;
+      const now = res.json<FloorFigures>();
       logger.info(
         {
           shipped: now.throughput.last_hour,

@@ -34,6 +34,10 @@ export function registerTlsCommands(program: Command): void {
       out.write(`CA certificate  ${files.caCert}  (give this to devices; pin SHA-256 ${files.caFingerprint256})\n`);
       if (files.serverCert) out.write(`server          ${files.serverCert}  for ${[...files.names, ...files.ips].join(', ')}\n`);
       for (const c of files.clients) out.write(`client          ${c.cert}  ${c.key}  (device ${c.deviceId})\n`);
+      if (outDir === resolve(config.dataDir, 'tls') && config.tls.mode === 'auto') {
+        // The gateway's own folder (tls/auto-tls.ts): used as they are, no config needed.
+        out.write('\nThe gateway uses these at its next start (tls.mode auto): no config needed. For files kept elsewhere:\n');
+      }
       out.write('\nConfig (JSON):\n');
       const mqttTls: Record<string, string> = {};
       if (files.serverCert && files.serverKey) Object.assign(mqttTls, { certFile: files.serverCert, keyFile: files.serverKey });

@@ -246,9 +246,9 @@ function semanticErrors(c: Config): string[] {
   }
   if (c.mqtt.external === undefined) {
     const ports = [
-      ['mqtt.port', c.mqtt.port],
+      ...(c.mqtt.plaintext ? [['mqtt.port', c.mqtt.port] as const] : []),
       ['http.port', c.http.port],
-      ...(c.mqtt.tls.certFile ? [['mqtt.tls.port', c.mqtt.tls.port] as const] : []),
+      ...(c.mqtt.tls.certFile || c.tls.mode === 'auto' ? [['mqtt.tls.port', c.mqtt.tls.port] as const] : []),
     ] as const;
     for (let i = 0; i < ports.length; i++) {
       for (let j = i + 1; j < ports.length; j++) {
@@ -263,6 +263,10 @@ function semanticErrors(c: Config): string[] {
   }
   if ((c.http.tls.certFile === undefined) !== (c.http.tls.keyFile === undefined)) {
     out.push('http.tls: certFile and keyFile must be given together');
+  }
+  // Plaintext MQTT off leaves TLS as the only way in: there must be a certificate.
+  if (!c.mqtt.plaintext && c.mqtt.external === undefined && c.tls.mode === 'off' && c.mqtt.tls.certFile === undefined) {
+    out.push('mqtt.plaintext: false needs TLS: set tls.mode "auto" or mqtt.tls.certFile and keyFile');
   }
   return out;
 }

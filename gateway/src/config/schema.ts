@@ -212,9 +212,14 @@ export const ConfigSchema = Type.Object(
         wsPath: Type.String({ description: 'MQTT over WebSocket shares the HTTP server on this path.', pattern: '^/', default: '/mqtt' }),
         tls: Type.Object(
           {
-            port: Type.Integer({ description: 'MQTT over TLS, opened when certFile and keyFile are set', minimum: 0, maximum: 65535, default: 8883 }),
-            certFile: Type.Optional(Type.String()),
-            keyFile: Type.Optional(Type.String()),
+            port: Type.Integer({
+              description: "MQTT over TLS: with certFile/keyFile, else the gateway's own certificate (tls.mode auto); closed with neither",
+              minimum: 0,
+              maximum: 65535,
+              default: 8883,
+            }),
+            certFile: Type.Optional(Type.String({ description: "server certificate (PEM); unset = the gateway's own (tls.mode auto)" })),
+            keyFile: Type.Optional(Type.String({ description: 'its private key (PEM), with certFile' })),
             /** Mutual TLS: every TLS client must present a certificate signed by this CA, with CN = its username. */
             caFile: Type.Optional(
               Type.String({
@@ -301,6 +306,16 @@ export const ConfigSchema = Type.Object(
           },
           { default: {}, additionalProperties: false },
         ),
+        /**
+         * The plaintext MQTT listener (`port`, 1883) for devices that cannot do TLS. Off: MQTT
+         * only over TLS (`tls.port`) and secure WebSocket; drivers hosted in the gateway then
+         * reach the broker on a loopback-only listener (docs/security.md).
+         */
+        plaintext: Type.Boolean({
+          description:
+            'open the plaintext MQTT listener (port) for devices that cannot do TLS; false = MQTT only over TLS and secure WebSocket (hosted drivers use a loopback-only listener)',
+          default: true,
+        }),
       },
       { default: {}, additionalProperties: false },
     ),
@@ -320,8 +335,8 @@ export const ConfigSchema = Type.Object(
         }),
         tls: Type.Object(
           {
-            certFile: Type.Optional(Type.String()),
-            keyFile: Type.Optional(Type.String()),
+            certFile: Type.Optional(Type.String({ description: "HTTPS server certificate (PEM); unset = the gateway's own (tls.mode auto)" })),
+            keyFile: Type.Optional(Type.String({ description: 'its private key (PEM), with certFile' })),
           },
           { default: {}, additionalProperties: false },
         ),
@@ -632,6 +647,28 @@ export const ConfigSchema = Type.Object(
             'an existing database without incremental vacuum is switched (one VACUUM) at start when at most this size (MB); larger: `packline store compact`',
           minimum: 0,
           default: 256,
+        }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    /**
+     * Encrypted by default (docs/security.md): `auto` makes a local CA and a server certificate
+     * in `<dataDir>/tls` on first start (tls/auto-tls.ts) and serves MQTT over TLS and the API
+     * and screens over HTTPS with it wherever mqtt.tls / http.tls name no files of their own;
+     * `off` keeps plaintext unless those files are set by hand (labs, tests).
+     */
+    tls: Type.Object(
+      {
+        mode: Type.Union([Type.Literal('auto'), Type.Literal('off')], {
+          description:
+            'auto = make and use a local CA and server certificate in <dataDir>/tls where mqtt.tls / http.tls set no files; off = plaintext unless those files are set (labs, tests)',
+          default: 'auto',
+        }),
+        renewDays: Type.Integer({
+          description: 'a local server certificate expiring within this many days is re-issued at start (preflight warns meanwhile)',
+          minimum: 1,
+          maximum: 365,
+          default: 30,
         }),
       },
       { default: {}, additionalProperties: false },

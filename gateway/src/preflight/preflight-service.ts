@@ -3,8 +3,10 @@
  * store, sync, printers, the cloud, the disk, the clock) and hands them to the pure checks
  * in checks/. One run at a time; a caller arriving while one runs gets that run's report.
  */
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { resolve, sep } from 'node:path';
 import type { ShopAuthorisations } from '../../../contracts/sync.js';
 import { PacklineError } from '../../../contracts/errors.js';
 import { redactUrl } from '../config/redact.js';
@@ -18,6 +20,8 @@ import { checkConfig } from './checks/config.js';
 import { checkDevices } from './checks/devices.js';
 import { checkLabelTemplates } from './checks/label-templates.js';
 import { checkDisk } from './checks/disk.js';
+import { checkEncryption, type EncryptionFacts } from './checks/encryption.js';
+import { localTlsDir } from '../tls/auto-tls.js';
 import { checkPrinterMedia } from './checks/printer-media.js';
 import { checkScales } from './checks/scales.js';
 import { checkScanners } from './checks/scanners.js';
@@ -30,7 +34,7 @@ import type { DeviceWatch } from './device-watch.js';
 import { type PreflightReport, buildReport } from './report.js';
 
 /** What preflight uses of the store: reads, and `write` for the cached shop authorisations. */
-export type PreflightStore = Pick<Store, 'getMeta' | 'stats' | 'waybillCoverage' | 'write'>;
+export type PreflightStore = Pick<Store, 'getMeta' | 'stats' | 'waybillCoverage' | 'write' | 'listDevices'>;
 
 /** Store meta key of the last shop authorisation list the cloud gave (JSON). */
 export const META_SHOP_AUTH = 'preflight.shop_auth';
@@ -54,6 +58,8 @@ export interface PreflightDeps {
   probe?: typeof probeCloud;
   /** Replaces timedatectl. */
   ntp?: () => Promise<boolean | null>;
+  /** The broker's bound listeners (plaintext MQTT, MQTT over TLS); default: the configured ports. */
+  listeners?: () => { mqtt: number | null; mqttTls: number | null };
   /** Every finished report (metrics, alerts). */
   onReport?: (report: PreflightReport) => void;
 }
@@ -126,6 +132,7 @@ export class PreflightService {
         p.cloudLatencyWarnMs,
       ),
     );
+    checks.push(checkEncryption(this.encryptionFacts(), now));
     if (testPrint) checks.push(checkTestPrint(await this.testPrint()));
     const report = buildReport(checks, now);
     try {
@@ -134,6 +141,37 @@ export class PreflightService {
       this.deps.logger.warn({ err: (err as Error).message }, 'preflight: report listener failed');
     }
     return report;
+  }
+
+  /** What the encryption check needs: listeners, password devices, the certificate in use. */
+  private encryptionFacts(): EncryptionFacts {
+    const { config } = this.deps;
+    const embedded = config.mqtt.external === undefined;
+    const ports = this.deps.listeners?.() ?? {
+      mqtt: embedded && config.mqtt.plaintext ? config.mqtt.port : null,
+      mqttTls: embedded && config.mqtt.tls.certFile !== undefined ? config.mqtt.tls.port : null,
+    };
+    // Drivers hosted in the gateway log in over loopback; every other device over the LAN.
+    const hosted = new Set(config.devices.filter((d) => d.driver !== undefined).map((d) => d.id));
+    const passwordDevices = embedded ? this.deps.store.listDevices().filter((d) => !hosted.has(d.deviceId)).length : 0;
+    const certFile = config.http.tls.certFile ?? config.mqtt.tls.certFile;
+    let certificate: EncryptionFacts['certificate'] = null;
+    if (certFile !== undefined) {
+      try {
+        const notAfter = Date.parse(new X509Certificate(readFileSync(certFile)).validTo);
+        certificate = { file: certFile, notAfter, local: resolve(certFile).startsWith(localTlsDir(resolve(config.dataDir)) + sep) };
+      } catch (err) {
+        this.deps.logger.warn({ err: (err as Error).message, certFile }, 'preflight: cannot read the server certificate');
+      }
+    }
+    return {
+      plaintextMqtt: ports.mqtt === null ? null : { port: ports.mqtt },
+      mqttTlsPort: ports.mqttTls,
+      passwordDevices,
+      https: config.http.tls.certFile !== undefined,
+      certificate,
+      renewDays: config.tls.renewDays,
+    };
   }
 
   private async diskFigures() {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Aedes } from 'aedes';
 import type { FastifyInstance } from 'fastify';
-import { parseConfig } from '../../src/config/load.js';
+import { parsePlaintextConfig } from '../support/plaintext.js';
 import type { EmbeddedBroker } from '../../src/broker/embedded-broker.js';
 import { Gateway, type GatewayInfo } from '../../src/gateway.js';
 import { createLogger } from '../../src/lib/logger.js';
@@ -62,7 +62,7 @@ export async function startGatewayRig(options: RigOptions = {}): Promise<Gateway
       if (m && Number(m[1]) >= 50 && errors.length < 1000) errors.push(line);
     },
   });
-  const gateway = new Gateway(parseConfig(raw), logger);
+  const gateway = new Gateway(parsePlaintextConfig(raw), logger);
   await gateway.start();
   const info = gateway.info();
   // The composition root keeps these private; the fuzz targets drive them directly.

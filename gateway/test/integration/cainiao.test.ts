@@ -18,7 +18,7 @@ import {
   rawZplDocument,
 } from '../../../simulators/src/cloud/cainiao-client.js';
 import type { BrokerLink } from '../../src/broker/link.js';
-import { parseConfig } from '../../src/config/load.js';
+import { parsePlaintextConfig } from '../support/plaintext.js';
 import type { Config } from '../../src/config/schema.js';
 import { Gateway, type GatewayInfo } from '../../src/gateway.js';
 import type { Component } from '../../src/lib/component.js';
@@ -82,7 +82,7 @@ beforeAll(async () => {
     devices: Array<Record<string, string>>;
   };
   raw.devices.push({ id: PRINTER, role: 'printer', model: 'ZD421' });
-  config = parseConfig(raw);
+  config = parsePlaintextConfig(raw);
   gateway = new Gateway(config, createLogger('silent'));
   await gateway.start();
   info = gateway.info();

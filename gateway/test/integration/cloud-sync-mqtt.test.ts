@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { skipWithout } from '../../../test-peers/peers.js';
 import { MqttBridgeServer } from '../../../simulators/src/cloud/mqtt-bridge-server.js';
-import { parseConfig } from '../../src/config/load.js';
+import { parsePlaintextConfig } from '../support/plaintext.js';
 import { Gateway, type GatewayInfo } from '../../src/gateway.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { type Mosquitto, mosquitto } from '../support/mosquitto.js';
@@ -44,7 +44,7 @@ beforeAll(async () => {
   });
   await bridge.start();
   const raw = rig.config(1, { sync: fastSync(broker.url, rig.keyFile) });
-  gateway = new Gateway(parseConfig(raw), createLogger('silent'));
+  gateway = new Gateway(parsePlaintextConfig(raw), createLogger('silent'));
   await gateway.start();
   info = gateway.info();
   secrets = Object.fromEntries(info.issued.map((i) => [i.deviceId, i.secret]));

@@ -6,7 +6,7 @@
  */
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
+import { parsePlaintextConfig } from '../support/plaintext.js';
 import { Gateway, type GatewayInfo } from '../../src/gateway.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { device, Inbox, replyTopics, stationDevices } from '../support/floor.js';
@@ -65,7 +65,7 @@ function expectChecker(): void {
 
 beforeAll(async () => {
   rig = await startRig();
-  gateway = new Gateway(parseConfig(rig.config(2)), createLogger(process.env.SYNC_TEST_LOG ?? 'silent'));
+  gateway = new Gateway(parsePlaintextConfig(rig.config(2)), createLogger(process.env.SYNC_TEST_LOG ?? 'silent'));
   await gateway.start();
   info = gateway.info();
   secrets = Object.fromEntries(info.issued.map((i) => [i.deviceId, i.secret]));

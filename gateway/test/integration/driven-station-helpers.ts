@@ -19,7 +19,7 @@ import { ZplPrinterSim } from '../../../simulators/src/printer/zpl-printer-sim.j
 import { SIMULATED_PROTOCOLS, type SimulatedProtocol } from '../../../simulators/src/scale/device-side.js';
 import { PtyPair } from '../../../simulators/src/scale/pty-pair.js';
 import { ScaleSimulator } from '../../../simulators/src/scale/scale-simulator.js';
-import { parseConfig } from '../../src/config/load.js';
+import { parsePlaintextConfig } from '../support/plaintext.js';
 import { Gateway, type GatewayInfo } from '../../src/gateway.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { floorConfig, importOrders, stationDevices, wireOrder, wireOrderGrams } from '../support/floor.js';
@@ -255,7 +255,7 @@ export class DrivenFloor {
         stations.push({ spec, ids, scanner: scanner.port, scale, rawPrinter, labels });
       }
 
-      const gateway = new Gateway(parseConfig(raw), createLogger('silent'));
+      const gateway = new Gateway(parsePlaintextConfig(raw), createLogger('silent'));
       await gateway.start();
       cleanup.push(() => gateway.stop());
       const floor = new DrivenFloor(gateway, gateway.info(), stations, cleanup);

@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ZplPrinterSim } from '../../../simulators/src/printer/zpl-printer-sim.js';
 import { PtyPair } from '../../../simulators/src/scale/pty-pair.js';
 import { ScaleSimulator } from '../../../simulators/src/scale/scale-simulator.js';
-import { parseConfig } from '../../src/config/load.js';
+import { parsePlaintextConfig } from '../support/plaintext.js';
 import { Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { floorConfig, importOrders, stationDevices, wireOrder, wireOrderGrams } from '../support/floor.js';
@@ -48,7 +48,7 @@ describe('a station of driven devices', () => {
       if (d.id === st.printer) d.driver = { kind: 'printer', definition: 'zebra-zd420', host: '127.0.0.1', port: printerPort };
       if (d.id === st.scanner) d.driver = { kind: 'scanner', wire: 'serial', link: { type: 'serial', path: scannerPty.driverPath } };
     }
-    const gateway = new Gateway(parseConfig(raw), createLogger('silent'));
+    const gateway = new Gateway(parsePlaintextConfig(raw), createLogger('silent'));
     await gateway.start();
     cleanup.push(() => gateway.stop());
     const info = gateway.info();

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeviceProvisioner, type DeviceRegistry } from '../../src/broker/provisioning.js';
-import { parseConfig } from '../../src/config/load.js';
+import { parsePlaintextConfig } from '../support/plaintext.js';
 import { Gateway, type GatewayInfo } from '../../src/gateway.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { openAdminDb } from '../../src/storage/admin-db.js';
@@ -110,7 +110,7 @@ describe.skipIf(!RUN)('MQTT 5 station on the external Mosquitto broker (skipped:
       await new Promise((r) => setTimeout(r, 50));
     }
 
-    const config = parseConfig({
+    const config = parsePlaintextConfig({
       gatewayId: 'gw-v5',
       dataDir,
       log: { level: 'silent' },

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PdaSim } from '../../../simulators/src/devices/pda.js';
-import { parseConfig } from '../../src/config/load.js';
+import { parsePlaintextConfig } from '../support/plaintext.js';
 import { Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { floorConfig, importOrders, wireOrder } from '../support/floor.js';
@@ -23,7 +23,7 @@ describe('PDA simulator on the real gateway', () => {
   it('logs in, scans an order, sees it on the station view and confirms a task', async () => {
     const raw = floorConfig(join(dir, 'data'), { stations: 1, lines: 0 }) as { devices: Array<Record<string, string>> };
     raw.devices.push({ id: 'pda-7', role: 'pda', station: 'st-1' });
-    const gateway = new Gateway(parseConfig(raw), createLogger('silent'));
+    const gateway = new Gateway(parsePlaintextConfig(raw), createLogger('silent'));
     await gateway.start();
     cleanup.push(() => gateway.stop());
     const info = gateway.info();

@@ -13,6 +13,7 @@ import { runCli } from '../support/cli.js';
 import { ReferenceCloud } from '../../../simulators/src/cloud/reference/reference-cloud.js';
 import { type Floor, startFloor } from '../../../simulators/src/floor/floor.js';
 import { parseConfig } from '../../src/config/load.js';
+import { parsePlaintextConfig } from '../support/plaintext.js';
 import { Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/lib/logger.js';
 import type { PreflightReport } from '../../src/preflight/report.js';
@@ -34,14 +35,27 @@ afterAll(async () => {
 const cli = (args: string[]) => runCli(join(dir, 'data'), ['preflight', ...args]);
 
 const EXIT = { pass: 0, warn: 1, fail: 2 } as const;
-const ALL_CHECKS = ['config', 'label_templates', 'devices', 'printer-media', 'scales', 'scanners', 'waybill-coverage', 'shop-auth', 'disk', 'clock', 'cloud'];
+const ALL_CHECKS = [
+  'config',
+  'label_templates',
+  'devices',
+  'printer-media',
+  'scales',
+  'scanners',
+  'waybill-coverage',
+  'shop-auth',
+  'disk',
+  'clock',
+  'cloud',
+  'encryption',
+];
 
 describe('packline preflight', () => {
   it('reports the simulated floor, then fails on paper out and an expired shop', async () => {
     cloud = new ReferenceCloud({ dbPath: join(dir, 'cloud.db'), gateways: { 'gw-01': KEY }, shopAuthorisations: { 'shop-a': Date.now() + 400 * 86_400_000 } });
     await cloud.start();
     writeFileSync(join(dir, 'sync.key'), KEY, { mode: 0o600 });
-    const config = parseConfig(
+    const config = parsePlaintextConfig(
       withSimulatedFloor(
         parseConfig({
           dataDir: join(dir, 'data'),
@@ -85,6 +99,12 @@ describe('packline preflight', () => {
     expect(byId['shop-auth']?.status, byId['shop-auth']?.detail).toBe('pass');
     expect(byId['clock']?.status, byId['clock']?.detail).not.toBe('fail');
     expect(byId['disk']?.data?.['bufferHours']).toBeGreaterThan(0);
+    // This rig is plaintext on purpose (support/plaintext.ts): preflight says the credentials
+    // travel in clear, with the fix.
+    expect(byId['encryption']?.status).toBe('warn');
+    expect(byId['encryption']?.detail).toMatch(/plaintext MQTT \(port \d+\) is open while \d+ device\(s\) log in with passwords/);
+    expect(byId['encryption']?.detail).toContain('set mqtt.plaintext false');
+    expect(byId['encryption']?.detail).toContain('the HTTP API and screens are served without TLS');
 
     // The CLI, text: a checklist whose exit code is the report's status.
     const text = await cli(['--url', info.httpUrl, '--token', info.tokens.station]);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
+import { parsePlaintextConfig } from '../support/plaintext.js';
 import { Gateway, type GatewayInfo } from '../../src/gateway.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { device, floorConfig, importOrders, Inbox, replyTopics, stationDevices, wireOrder, wireOrderGrams } from '../support/floor.js';
@@ -33,7 +33,10 @@ let n = 0;
 beforeAll(async () => {
   const raw = floorConfig(join(dir, 'data'), { stations: 1, lines: 0, verifyItems: 'never' }) as { devices: Array<Record<string, string>> };
   raw.devices.push({ id: SPARE, role: 'printer' });
-  gateway = new Gateway(parseConfig({ ...raw, printing: { channels: [{ id: 1, printers: [st.printer, SPARE] }], queueLimit: 1 } }), createLogger('silent'));
+  gateway = new Gateway(
+    parsePlaintextConfig({ ...raw, printing: { channels: [{ id: 1, printers: [st.printer, SPARE] }], queueLimit: 1 } }),
+    createLogger('silent'),
+  );
   await gateway.start();
   info = gateway.info();
   const secrets = Object.fromEntries(info.issued.map((i) => [i.deviceId, i.secret]));

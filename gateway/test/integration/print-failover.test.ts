@@ -33,7 +33,7 @@ import { skipWithout } from '../../../test-peers/peers.js';
 import { IppClient } from '../../../device-drivers/src/printer/ipp/ipp-client.js';
 import { IppPrinterDriver } from '../../../device-drivers/src/printer/ipp/ipp-driver.js';
 import { ZplPrinterSim } from '../../../simulators/src/printer/zpl-printer-sim.js';
-import { parseConfig } from '../../src/config/load.js';
+import { parsePlaintextConfig } from '../support/plaintext.js';
 import { Gateway, type GatewayInfo } from '../../src/gateway.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { runCli } from '../support/cli.js';
@@ -107,7 +107,7 @@ class Floor {
       const drv = this.printerDrivers[String(d.id)];
       if (drv !== undefined) d.driver = drv;
     }
-    this.gateway = new Gateway(parseConfig(raw), createLogger('silent'));
+    this.gateway = new Gateway(parsePlaintextConfig(raw), createLogger('silent'));
     await this.gateway.start();
     this.info = this.gateway.info();
     for (const st of STATIONS) {

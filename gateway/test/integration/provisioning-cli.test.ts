@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
+import { parsePlaintextConfig } from '../support/plaintext.js';
 import { Gateway, type GatewayInfo } from '../../src/gateway.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { runCli } from '../support/cli.js';
@@ -101,7 +101,7 @@ const secretOf = (stdout: string) => stdout.trim().split('\t')[1] as string;
 describe.skipIf(!RUN)('a station provisioned with the CLI ships a parcel driven by mosquitto_pub/sub (skipped: Debian mosquitto-clients not installed)', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pkl-prov-'));
-    const config = parseConfig({
+    const config = parsePlaintextConfig({
       gatewayId: 'gw-prov',
       dataDir: dir,
       log: { level: 'silent' },

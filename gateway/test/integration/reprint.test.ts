@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
+import { parsePlaintextConfig } from '../support/plaintext.js';
 import { Gateway, type GatewayInfo } from '../../src/gateway.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { runCli } from '../support/cli.js';
@@ -85,7 +85,7 @@ beforeAll(async () => {
       printing: { reprint: { maxFailures: MAX_FAILURES, windowMs: 60_000 } },
     },
   );
-  gateway = new Gateway(parseConfig(raw), createLogger('silent'));
+  gateway = new Gateway(parsePlaintextConfig(raw), createLogger('silent'));
   await gateway.start();
   info = gateway.info();
   const secrets = Object.fromEntries(info.issued.map((s) => [s.deviceId, s.secret]));

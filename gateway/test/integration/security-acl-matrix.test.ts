@@ -19,7 +19,7 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMAND_KINDS, EVENT_KINDS, ROLE_EVENTS, ROLES, type Role } from '../../../contracts/topics.js';
 import { canPublish, canSubscribe } from '../../src/broker/acl.js';
-import { parseConfig } from '../../src/config/load.js';
+import { parsePlaintextConfig } from '../support/plaintext.js';
 import { Gateway, type GatewayInfo } from '../../src/gateway.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { floorConfig } from '../support/floor.js';
@@ -134,7 +134,7 @@ beforeAll(async () => {
     { id: 'svc-2', role: 'service' },
     { id: 'obs-svc', role: 'service' },
   );
-  gateway = new Gateway(parseConfig(raw), createLogger('silent'));
+  gateway = new Gateway(parsePlaintextConfig(raw), createLogger('silent'));
   await gateway.start();
   info = gateway.info();
   secrets = Object.fromEntries(info.issued.map((s) => [s.deviceId, s.secret]));

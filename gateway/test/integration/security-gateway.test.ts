@@ -16,6 +16,7 @@ import { connectAsync } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../src/config/schema.js';
 import { parseConfig } from '../../src/config/load.js';
+import { parsePlaintextConfig } from '../support/plaintext.js';
 import { Gateway, type GatewayInfo } from '../../src/gateway.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { run } from './broker-helpers.js';
@@ -41,7 +42,7 @@ async function startGateway(dir: string, extra: Record<string, unknown> = {}, le
     { stations: 1, lines: 0, verifyItems: 'never' },
     { log: { level }, printing: { reprint: { maxFailures: MAX_FAILURES, windowMs: 60_000 } }, ...extra },
   );
-  const gateway = new Gateway(parseConfig(raw), createLogger(level, { write: (l: string) => void logs.push(l) }));
+  const gateway = new Gateway(parsePlaintextConfig(raw), createLogger(level, { write: (l: string) => void logs.push(l) }));
   await gateway.start();
   return { gateway, info: gateway.info(), logs };
 }

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Floor, startFloor } from '../../../simulators/src/floor/floor.js';
 import { parseConfig } from '../../src/config/load.js';
+import { parsePlaintextConfig } from '../support/plaintext.js';
 import { Gateway } from '../../src/gateway.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { DEFAULT_SIM_WIRE_SCALE, SIM_WIRE_STATION_ID, type SimWireStation, simFloorScenario, withSimulatedFloor } from '../../src/sim/sim-config.js';
@@ -43,7 +44,7 @@ describe('simulated floor on the real gateway', () => {
       indicatorPath: join(dir, 'wire', 'scale.indicator'),
       printerPort: await freePort(),
     };
-    const config = parseConfig(
+    const config = parsePlaintextConfig(
       withSimulatedFloor(
         parseConfig({
           dataDir: join(dir, 'data'),

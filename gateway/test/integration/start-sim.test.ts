@@ -1,7 +1,10 @@
 /**
  * `packline start --sim` as a user runs it (what `npm start` does after the build): the
  * gateway, the simulated floor and the simulated cloud come up as separate processes,
- * parcels ship, the outbox drains to the cloud, and Ctrl-C (SIGINT) stops all of them.
+ * parcels ship, the outbox drains to the cloud, and Ctrl-C (SIGINT) stops all of them. The
+ * default config is encrypted (docs/security.md): the banner gives https:// URLs and the local
+ * CA, the simulated devices connect over MQTT/TLS trusting that CA (plaintext MQTT is off in
+ * this run, so nothing else would ship), and the API is asked over HTTPS with it.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -10,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
+import { localRequest } from '../../src/tls/local-request.js';
 import { runCli } from '../support/cli.js';
 import { until } from '../support/sync-rig.js';
 
@@ -30,13 +34,20 @@ function freePort(): Promise<number> {
 }
 
 it('runs the gateway, the floor and the cloud; ships, syncs, and stops on Ctrl-C', async () => {
-  const [http, mqtt] = [await freePort(), await freePort()];
+  const [http, mqtt, mqtts] = [await freePort(), await freePort(), await freePort()];
   const proc = spawn(
     process.execPath,
     [join(repoRoot, 'bin/packline.js'), '--data-dir', dir, 'start', '--sim', '--sim-every', '0.5', '--sim-wire-scale', 'none'],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, PACKLINE_RUN_FROM: 'source', PACKLINE_HTTP__PORT: String(http), PACKLINE_MQTT__PORT: String(mqtt), PACKLINE_MQTT__TLS__PORT: '0' },
+      env: {
+        ...process.env,
+        PACKLINE_RUN_FROM: 'source',
+        PACKLINE_HTTP__PORT: String(http),
+        PACKLINE_MQTT__PORT: String(mqtt),
+        PACKLINE_MQTT__TLS__PORT: String(mqtts),
+        PACKLINE_MQTT__PLAINTEXT: 'false',
+      },
     },
   );
   let out = '';
@@ -46,13 +57,14 @@ it('runs the gateway, the floor and the cloud; ships, syncs, and stops on Ctrl-C
   try {
     await until('the banner', () => /Cloud \(sim\)\s+http:\/\/127\.0\.0\.1:\d+/.test(out), 90_000);
     const token = (JSON.parse(readFileSync(join(dir, 'api-tokens.json'), 'utf8')) as { admin: string }).admin;
+    const caFile = join(dir, 'tls', 'ca.crt');
+    const ca = readFileSync(caFile);
+    const get = (path: string) => localRequest(`https://127.0.0.1:${http}${path}`, { headers: { authorization: `Bearer ${token}` }, ca, timeoutMs: 10_000 });
     const status = await until(
       'shipments synced to the simulated cloud',
       async () => {
-        const res = await fetch(`http://127.0.0.1:${http}/api/v1/sync`, { headers: { authorization: `Bearer ${token}` } });
-        const s = (await res.json()) as { link: { state: string; acked_seq: number }; outbox: { events_sent: number } };
-        const shipped = await fetch(`http://127.0.0.1:${http}/api/v1/shipments?state=shipped&limit=1`, { headers: { authorization: `Bearer ${token}` } });
-        const any = ((await shipped.json()) as { shipments: unknown[] }).shipments.length > 0;
+        const s = (await get('/api/v1/sync')).json<{ link: { state: string; acked_seq: number }; outbox: { events_sent: number } }>();
+        const any = (await get('/api/v1/shipments?state=shipped&limit=1')).json<{ shipments: unknown[] }>().shipments.length > 0;
         return any && s.link.state === 'online' && s.link.acked_seq > 0 ? s : null;
       },
       90_000,
@@ -60,8 +72,12 @@ it('runs the gateway, the floor and the cloud; ships, syncs, and stops on Ctrl-C
     expect(status.outbox.events_sent).toBeGreaterThan(0);
     // The banner names the screens, with the token for this local demo.
     const tokens = JSON.parse(readFileSync(join(dir, 'api-tokens.json'), 'utf8')) as { admin: string; station: string };
-    expect(out).toContain(`Dashboard       http://127.0.0.1:${http}/ui/dashboard#token=${tokens.admin}`);
-    expect(out).toMatch(new RegExp(`Station screens http://127\\.0\\.0\\.1:${http}/ui/station/st-1#token=${tokens.station}`));
+    expect(out).toContain(`Dashboard       https://127.0.0.1:${http}/ui/dashboard#token=${tokens.admin}`);
+    expect(out).toMatch(new RegExp(`Station screens https://127\\.0\\.0\\.1:${http}/ui/station/st-1#token=${tokens.station}`));
+    expect(out).toContain(`MQTT/TLS        mqtts://127.0.0.1:${mqtts}`);
+    expect(out).toContain(`Local CA        ${caFile}`);
+    // Plaintext MQTT is off in this run, so the parcels above prove the simulated devices use TLS.
+    expect(out).toContain('MQTT            (plaintext off: mqtt.plaintext)');
     // Not a terminal: JSON log records, ISO timestamps only; the floor summary among them.
     const summary = await until('a floor summary line', () => /"msg":"floor: \d+ shipped[^"]*intercepted[^"]*held[^"]*sync backlog/.exec(out), 30_000);
     expect(summary[0]).toBeTruthy();

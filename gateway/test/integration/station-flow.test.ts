@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { skipWithout } from '../../../test-peers/peers.js';
-import { parseConfig } from '../../src/config/load.js';
+import { parsePlaintextConfig } from '../support/plaintext.js';
 import { Gateway, type GatewayInfo } from '../../src/gateway.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { device, floorConfig, importOrders, Inbox, lineDevice, replyTopics, stationDevices, wireOrder, wireOrderGrams } from '../support/floor.js';
@@ -55,7 +55,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'pkl-flow-'));
   const raw = floorConfig(dir, { stations: 2, lines: 1 }) as { devices: Array<Record<string, string>> };
   raw.devices.push({ id: 'pda-1', role: 'pda', station: 'st-2' });
-  const config = parseConfig(raw);
+  const config = parsePlaintextConfig(raw);
   gateway = new Gateway(config, createLogger('silent'));
   await gateway.start();
   info = gateway.info();

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
+import { parsePlaintextConfig } from '../support/plaintext.js';
 import { Gateway, type GatewayInfo } from '../../src/gateway.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { renderZplPng } from '../../../device-drivers/src/printer/zpl/png.js';
@@ -38,7 +38,7 @@ beforeAll(async () => {
   const raw = floorConfig(dir, { stations: 3, lines: 0 }) as { stations: Array<Record<string, unknown>> };
   // Station 2's printer speaks TSPL (e.g. a TSC behind IPP): its test page must be TSPL too.
   (raw.stations[1] as Record<string, unknown>).labelFormat = 'tspl';
-  gateway = new Gateway(parseConfig(raw), createLogger('silent'));
+  gateway = new Gateway(parsePlaintextConfig(raw), createLogger('silent'));
   await gateway.start();
   info = gateway.info();
   secrets = Object.fromEntries(info.issued.map((s) => [s.deviceId, s.secret]));

@@ -23,6 +23,7 @@ import { skipWithout } from '../../../test-peers/peers.js';
 import { type Floor, startFloor } from '../../../simulators/src/floor/floor.js';
 import { hashSecret } from '../../src/broker/secrets.js';
 import { parseConfig } from '../../src/config/load.js';
+import { parsePlaintextConfig } from '../support/plaintext.js';
 import type { Config } from '../../src/config/schema.js';
 import { Gateway, type GatewayInfo } from '../../src/gateway.js';
 import { createLogger } from '../../src/lib/logger.js';
@@ -82,7 +83,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'pkl-ui-'));
   const keyFile = join(dir, 'sync.key');
   writeFileSync(keyFile, 'ui-test-sync-key-0123456789abcdef\n', { mode: 0o600 });
-  config = parseConfig(
+  config = parsePlaintextConfig(
     withSimulatedFloor(
       parseConfig({
         gatewayId: 'gw-ui',
@@ -370,7 +371,7 @@ describe.skipIf(noBrowser)('station screen and dashboard in Chromium on the simu
     expect(await station.locator('#conn-banner').isVisible()).toBe(true);
     await shot(station, 'station-reconnecting');
 
-    gateway = new Gateway(parseConfig({ ...config, http: { ...config.http, port } }), createLogger('silent'));
+    gateway = new Gateway(parsePlaintextConfig({ ...config, http: { ...config.http, port } }), createLogger('silent'));
     await gateway.start();
     await station.waitForSelector('body[data-conn="live"]', { timeout: 30_000 });
     expect(await station.locator('#conn-banner').isVisible()).toBe(false);

@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PLAINTEXT_ENV } from './plaintext.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -22,7 +23,8 @@ export interface ChildGateway {
 export async function startChildGateway(configFile: string, dataDir: string, env: NodeJS.ProcessEnv = {}): Promise<ChildGateway> {
   const proc = spawn(process.execPath, [join(repoRoot, 'bin/packline.js'), 'start', '--config', configFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PACKLINE_RUN_FROM: 'source', ...env },
+    // Plaintext unless the caller's env says otherwise (support/plaintext.ts).
+    env: { ...process.env, PACKLINE_RUN_FROM: 'source', ...PLAINTEXT_ENV, ...env },
   });
   let out = '';
   proc.stdout?.on('data', (b: Buffer) => {
