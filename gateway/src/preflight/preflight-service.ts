@@ -24,6 +24,7 @@ import { checkScanners } from './checks/scanners.js';
 import { type ShopAuthSource, checkShopAuth } from './checks/shop-auth.js';
 import { checkTestPrint, type TestPrintOutcome } from './checks/test-print.js';
 import { checkWaybillCoverage } from './checks/waybill.js';
+import { type ApiTokenFacts, checkApiTokens } from './checks/api-tokens.js';
 import { ntpSynchronized } from './clock-probe.js';
 import { type CloudAnswers, probeCloud } from './cloud-probe.js';
 import type { DeviceWatch } from './device-watch.js';
@@ -54,6 +55,8 @@ export interface PreflightDeps {
   probe?: typeof probeCloud;
   /** Replaces timedatectl. */
   ntp?: () => Promise<boolean | null>;
+  /** The API tokens in use (runtime/api-tokens.ts); absent, the `api-tokens` check is left out. */
+  apiTokens?: () => ApiTokenFacts;
   /** Every finished report (metrics, alerts). */
   onReport?: (report: PreflightReport) => void;
 }
@@ -126,6 +129,7 @@ export class PreflightService {
         p.cloudLatencyWarnMs,
       ),
     );
+    if (this.deps.apiTokens !== undefined) checks.push(checkApiTokens(this.deps.apiTokens()));
     if (testPrint) checks.push(checkTestPrint(await this.testPrint()));
     const report = buildReport(checks, now);
     try {
