@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectAsync } from 'mqtt';
+import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../src/config/schema.js';
 import { parseConfig } from '../../src/config/load.js';
@@ -313,6 +314,33 @@ describe('a running gateway: API tokens, brute force, secrets in logs', () => {
     const revoked = await app().inject({ method: 'GET', url: '/api/v1/stations', headers: { authorization: `Bearer ${st2}` } });
     expect(revoked.statusCode).toBe(401);
     expect((await cli(dir, ['token', 'add'])).code).toBe(1); // neither --station nor --admin
+  });
+
+  it("the live view: a station token watches its own station (no station in the hello: the token's), another is closed with 4403", async () => {
+    const add = await cli(dir, ['token', 'add', '--station', 'st-1']);
+    const st1 = add.stdout.trim().split('\t')[1] as string;
+    issued.push(st1);
+    const hello = (payload: Record<string, unknown>) =>
+      new Promise<{ messages: Array<Record<string, unknown>>; close: number }>((done, fail) => {
+        const ws = new WebSocket(`${g.info.httpUrl.replace(/^http/, 'ws')}/ui/live`);
+        const messages: Array<Record<string, unknown>> = [];
+        ws.on('open', () => ws.send(JSON.stringify({ type: 'hello', ...payload })));
+        ws.on('message', (data) => {
+          messages.push(JSON.parse(String(data)) as Record<string, unknown>);
+          if (messages.some((m) => m['type'] === 'view')) ws.close(1000);
+        });
+        ws.on('close', (close) => done({ messages, close }));
+        ws.on('error', fail);
+      });
+    const own = await hello({ token: st1 });
+    expect(own.messages[0]).toMatchObject({ type: 'welcome', role: 'station', station: 'st-1' });
+    expect(own.messages.find((m) => m['type'] === 'view')).toMatchObject({ view: { station_id: 'st-1' } });
+    const other = await hello({ token: st1, station: 'st-2' });
+    expect(other.close).toBe(4403);
+    expect(other.messages[0]).toMatchObject({ type: 'error', error: { code: 'PKL_TOKEN_STATION_SCOPE' } });
+    // The all-stations token still picks any station.
+    const all = await hello({ token: g.info.tokens.station, station: 'st-1' });
+    expect(all.messages[0]).toMatchObject({ type: 'welcome', station: null });
   });
 
   it('locks a supervisor out after repeated wrong passwords through HTTP, even for the right one', async () => {
