@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -36,6 +36,13 @@ describe('the API tokens file', () => {
     expect(tokenFacts(file)).toEqual({ bootstrapStationActive: true, stationTokens: { 'st-1': 1 }, adminTokens: 0 });
     revokeToken(dir, 'station');
     expect(tokenFacts(file).bootstrapStationActive).toBe(false);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)("a CLI run as root keeps the file owned by the gateway's user", () => {
+    const file = loadOrCreateApiTokens(dir).file;
+    chownSync(file, 4242, 4243);
+    addToken(dir, { role: 'admin', station: null });
+    expect(statSync(file)).toMatchObject({ uid: 4242, gid: 4243 });
   });
 
   it('the live view follows the file, and keeps its last good state while the file is broken', () => {

@@ -16,7 +16,7 @@
  * counts from the next request.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ID_PATTERN } from '../../../contracts/topics.js';
 import { PacklineError } from '../../../contracts/errors.js';
@@ -102,11 +102,19 @@ export function readTokenFile(file: string): TokenFile {
   return parsed;
 }
 
-/** Replaces the file atomically (rename), owner-only from the first byte. */
+/**
+ * Replaces the file atomically (rename), owner-only from the first byte. Run as root (a CLI
+ * without `sudo -u packline`), the new file keeps the old one's owner, or the gateway's user
+ * could no longer read it.
+ */
 function writeTokenFile(file: string, content: TokenFile): void {
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600 });
   chmodSync(tmp, 0o600);
+  if (process.getuid?.() === 0) {
+    const { uid, gid } = statSync(file);
+    chownSync(tmp, uid, gid);
+  }
   renameSync(tmp, file);
 }
 
