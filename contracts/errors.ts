@@ -492,6 +492,15 @@ export const ERRORS = {
     en: 'Replenishment {requestId} is {replenishState}',
     zh: '补货请求 {requestId} 当前为 {replenishState}',
   },
+
+  // ---- API token scope (docs/http.md "Tokens") ----------------------------------------
+  // A station token (packline token add --station) acts only for its own station and reads
+  // only the personal data of orders that are or were there.
+  PKL_TOKEN_STATION_SCOPE: {
+    http: 403,
+    en: 'This token is limited to station {tokenStation}: {reason}',
+    zh: '该令牌仅限工位 {tokenStation}：{reason}',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -9,6 +9,7 @@ import { configFromOptions, type GlobalOptions, resetCommandExitCode, commandExi
 import { registerDeviceCommands } from './cli/device-commands.js';
 import { registerStationCommands } from './cli/station-commands.js';
 import { registerTlsCommands } from './cli/tls-commands.js';
+import { registerTokenCommands } from './cli/token-commands.js';
 import { registerPrintCommands } from './cli/print-commands.js';
 import { registerSyncCommands } from './cli/sync-commands.js';
 import { registerStartCommand } from './cli/start-command.js';
@@ -56,6 +57,7 @@ function buildProgram(): Command {
   registerPrintCommands(program);
   registerPreflightCommand(program);
   registerStoreCommands(program);
+  registerTokenCommands(program);
   return program;
 }
 

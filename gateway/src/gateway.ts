@@ -39,7 +39,7 @@ import { registerPreflightRoutes } from './preflight/http-route.js';
 import { OpsAlerts } from './preflight/ops-alerts.js';
 import { collectOpsMetrics } from './preflight/ops-metrics.js';
 import { PreflightService } from './preflight/preflight-service.js';
-import { loadOrCreateApiTokens } from './runtime/api-tokens.js';
+import { loadOrCreateApiTokens, tokenFacts } from './runtime/api-tokens.js';
 import { displayTargets, resolveStations } from './provisioning/stations.js';
 import { StationProvisioning } from './provisioning/station-provisioning.js';
 import { provisioningService } from './provisioning/provisioning-service.js';
@@ -297,6 +297,7 @@ export class Gateway implements Component {
         const p = this.broker?.ports();
         return { mqtt: p?.tcp ?? null, mqttTls: p?.tls ?? null };
       },
+      apiTokens: () => tokenFacts(apiTokensFile),
       onReport: (report) => {
         const disk = report.checks.find((c) => c.id === 'disk')?.data?.['bufferHours'];
         metrics.setPreflight(report.status, typeof disk === 'number' ? disk : null);

@@ -1,4 +1,5 @@
-// The packing-station screen: /ui/station/:stationId (docs/ui.md). Big type, readable from
+// The packing-station screen: /ui/station/:stationId, or /ui/station for the station of the
+// screen's token (docs/ui.md). Big type, readable from
 // 1.5 m; live from /ui/live; actions through the HTTP API with the screen's token.
 import { beep } from './js/beep.js';
 import { openForm } from './js/dialog.js';
@@ -7,7 +8,7 @@ import { lang, msg, onLang, setLang, t } from './js/i18n.js';
 import { connectLive } from './js/live.js';
 import { api, askToken, forgetToken, token } from './js/session.js';
 
-const stationId = document.body.dataset.station;
+let stationId = document.body.dataset.station;
 const state = store({ conn: 'connecting', view: null, devices: [], link: null, note: null });
 
 /** What takes the whole screen: an intercept or a label that must be pulled (red), a hold (amber). */
@@ -293,7 +294,23 @@ async function relogin(refused = true) {
   start();
 }
 
-function start() {
+async function start() {
+  if (!stationId) {
+    // /ui/station: the station is the one the token is limited to (GET /api/v1/token).
+    let me = null;
+    try {
+      me = await api('GET', '/api/v1/token');
+    } catch (err) {
+      if (err.status === 401) return void relogin(true);
+      state.set({ conn: 'unknown' });
+      return;
+    }
+    if (!me.station) {
+      state.set({ conn: 'unknown', note: { kind: 'bad', text: () => t('token_not_station') } });
+      return;
+    }
+    stationId = me.station;
+  }
   live = connectLive({
     hello: { station: stationId },
     onStatus: (conn) => {

@@ -16,5 +16,4 @@ export { formatJson, type JsonAlertBody } from './format-json.js';
 export { formatWecom, WECOM_MARKDOWN_MAX_BYTES } from './format-wecom.js';
 export { dingtalkSign, dingtalkSignedUrl, formatDingtalk } from './format-dingtalk.js';
 export { emailSubject, emailText, formatEmail, newMessageId } from './format-email.js';
-export { type SmtpClientOptions, type SmtpEnvelope, type SmtpSendResult, sendMail } from './smtp/client.js';
-export { type SmtpReply, SmtpReplyParser } from './smtp/reply-parser.js';
+export { type SmtpClientOptions, type SmtpEnvelope, type SmtpSendResult, sendMail } from './smtp-send.js';

@@ -5,7 +5,7 @@
 import { type Server, createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PacklineError } from '../../../contracts/errors.js';
 import { type Alert, type ChannelConfig, Notifier, type NotifierOptions, resolvedAlert, sendMail } from '../../src/notify/index.js';
 import { formatWecom } from '../../src/notify/format-wecom.js';
@@ -271,7 +271,9 @@ describe('e-mail channel', () => {
 
     expect(mail).toMatchObject({ mailFrom: 'alerts@example.com', rcptTo: ['ops@example.com', 'night@example.com'], tls: true, authUser: 'alerts' });
     expect(mail.helo).toMatch(/^\[127\.0\.0\.1\]$/);
-    // STARTTLS came first, then EHLO again, and AUTH only inside TLS.
+    // STARTTLS came first, then EHLO again, and AUTH only inside TLS. QUIT goes out once the
+    // data is accepted, without waiting for the 221: the transcript may lag a moment.
+    await vi.waitFor(() => expect(sink.transcript.at(-1)?.line).toBe('QUIT'));
     expect(sink.transcript.map((t) => `${t.tls ? 'tls' : 'clear'} ${t.line.split(' ')[0]}`)).toEqual([
       'clear EHLO',
       'clear STARTTLS',
@@ -406,7 +408,9 @@ describe('e-mail channel', () => {
     n.notify(outage());
     await n.idle();
     expect(sink.messages).toHaveLength(0);
-    expect(sink.transcript.map((t) => t.line.split(' ')[0])).toEqual(['EHLO']);
+    // With STARTTLS required the client asks for it even when the EHLO does not offer it; the
+    // refusal ends the session: no AUTH, no MAIL, nothing in clear.
+    expect(sink.transcript.map((t) => t.line.split(' ')[0])).toEqual(['EHLO', 'STARTTLS']);
     expect(log.gaveUp()[0]).toMatchObject({ attempts: 1, cause: { code: 'PKL_NOTIFY_REJECTED' } });
   });
 });

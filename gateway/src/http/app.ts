@@ -14,7 +14,7 @@ import { Ajv } from 'ajv';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { PacklineError } from '../../../contracts/errors.js';
 import { LoginGuard } from '../broker/auth-guard.js';
-import { HTTP_LOGIN_GUARD, makeAuthHook } from './auth.js';
+import { HTTP_LOGIN_GUARD, makeAuthHook, type StationScopeLookup } from './auth.js';
 import { makeRequestGuard } from './request-guard.js';
 import type { HttpDeps } from './deps.js';
 import { errorHandler, notFoundHandler, sendAnswer, toAnswer } from './errors.js';
@@ -28,6 +28,7 @@ import { registerShipmentRoutes } from './routes/shipments.js';
 import { registerStationRoutes } from './routes/stations.js';
 import { registerProvisioningRoutes } from './routes/provisioning.js';
 import { registerSyncRoutes } from './routes/sync.js';
+import { registerTokenRoutes } from './routes/token.js';
 import type { App, TypeBoxProvider } from './type-provider.js';
 
 /** Default request body limit: every body except order import is a few hundred bytes. */
@@ -89,7 +90,19 @@ export async function buildHttpApp(deps: HttpDeps, server?: HttpServer | HttpsSe
   // One login-flood guard for API tokens and supervisor passwords (broker/auth-guard.ts).
   const loginGuard = deps.loginGuard ?? new LoginGuard(HTTP_LOGIN_GUARD);
   deps.metrics.collectFrom(() => deps.metrics.setLoginGuard('http', loginGuard.stats()));
-  const authorise = makeAuthHook(deps.tokens, loginGuard); // throws PKL_CONFIG_INVALID on weak tokens
+  // Which station a shipment, order or print job belongs to, for station tokens (auth.ts).
+  const scopeLookup: StationScopeLookup = {
+    shipmentStation: (id) => deps.store.getShipment(id)?.stationId ?? null,
+    orderAtStation: (orderId, stationId) => deps.store.listShipments({ orderId, stationId, limit: 1 }).length > 0,
+    jobStation: (id) => {
+      const shipmentId = deps.store.getPrintJob(id)?.shipmentId ?? null;
+      return shipmentId === null ? null : (deps.store.getShipment(shipmentId)?.stationId ?? null);
+    },
+  };
+  // Throws PKL_CONFIG_INVALID on weak tokens.
+  const authorise = makeAuthHook(deps.tokens, loginGuard, scopeLookup, (err) => {
+    deps.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'cannot read the API tokens file; issued tokens as last read');
+  });
   const app = Fastify({
     // A server made by the composition root (shared with MQTT over WebSocket), else fastify's
     // own, HTTPS when http.tls is set.
@@ -199,6 +212,7 @@ export async function buildHttpApp(deps: HttpDeps, server?: HttpServer | HttpsSe
   registerSyncRoutes(app, deps);
   registerPrintingRoutes(app, deps, supervisorGuard);
   registerPrintPreviewRoutes(app, deps);
+  registerTokenRoutes(app);
   for (const mount of mounts) await mount.register(app as unknown as FastifyInstance);
 
   return app as unknown as FastifyInstance;

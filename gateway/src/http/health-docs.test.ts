@@ -108,6 +108,7 @@ describe('OpenAPI', () => {
         'POST /api/v1/shipments/{shipmentId}/ship-unlabelled',
         'GET /api/v1/print/jobs/{jobId}/preview.png',
         'GET /api/v1/shipments/{shipmentId}/label.png',
+        'GET /api/v1/token',
         'POST /api/v1/printers/{printerId}/test-page',
         'GET /api/v1/provisioned-stations',
         'PUT /api/v1/provisioned-stations/{stationId}',

@@ -28,6 +28,7 @@ import { checkScanners } from './checks/scanners.js';
 import { type ShopAuthSource, checkShopAuth } from './checks/shop-auth.js';
 import { checkTestPrint, type TestPrintOutcome } from './checks/test-print.js';
 import { checkWaybillCoverage } from './checks/waybill.js';
+import { type ApiTokenFacts, checkApiTokens } from './checks/api-tokens.js';
 import { ntpSynchronized } from './clock-probe.js';
 import { type CloudAnswers, probeCloud } from './cloud-probe.js';
 import type { DeviceWatch } from './device-watch.js';
@@ -60,6 +61,8 @@ export interface PreflightDeps {
   ntp?: () => Promise<boolean | null>;
   /** The broker's bound listeners (plaintext MQTT, MQTT over TLS); default: the configured ports. */
   listeners?: () => { mqtt: number | null; mqttTls: number | null };
+  /** The API tokens in use (runtime/api-tokens.ts); absent, the `api-tokens` check is left out. */
+  apiTokens?: () => ApiTokenFacts;
   /** Every finished report (metrics, alerts). */
   onReport?: (report: PreflightReport) => void;
 }
@@ -133,6 +136,7 @@ export class PreflightService {
       ),
     );
     checks.push(checkEncryption(this.encryptionFacts(), now));
+    if (this.deps.apiTokens !== undefined) checks.push(checkApiTokens(this.deps.apiTokens()));
     if (testPrint) checks.push(checkTestPrint(await this.testPrint()));
     const report = buildReport(checks, now);
     try {

@@ -14,13 +14,14 @@
  * request.
  *
  * Messages, server → page (JSON):
- *   {type:'welcome', role, gateway_id}
+ *   {type:'welcome', role, station, gateway_id}  station: the one the token is limited to, or null
  *   {type:'view', view: StationView}                   station pages, on every change
  *   {type:'devices', devices: DeviceHealth[]}          station pages: the station's devices
  *   {type:'link', link: GatewayLinkState}              station pages: the cloud link
  *   {type:'dashboard', data: DashboardSnapshot}        dashboard pages, at most once a second
  *   {type:'tick', ts}                                   every 10 s, so a page can tell a dead socket
- *   {type:'error', error: WireError}                   then close (4401 bad token, 4404 unknown station, 4400 bad hello)
+ *   {type:'error', error: WireError}                   then close (4401 bad token, 4403 another station than the
+ *                                                       token's, 4404 unknown station, 4400 bad hello)
  */
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
@@ -31,7 +32,8 @@ import type { GatewayLinkState, StationView } from '../../../contracts/payloads.
 import { parseTopic, topics } from '../../../contracts/topics.js';
 import type { BrokerLink } from '../broker/link.js';
 import type { Config } from '../config/schema.js';
-import { makeTokenChecker, type Role } from '../http/auth.js';
+import { makeGrantChecker, type Role } from '../http/auth.js';
+import type { Grant } from '../runtime/api-tokens.js';
 import type { ApiTokens } from '../runtime/api-tokens.js';
 import type { StationService } from '../station/ports.js';
 import type { Logger } from '../lib/logger.js';
@@ -73,7 +75,7 @@ export interface LiveHubDeps {
 export class LiveHub {
   readonly name = 'ui-live';
   private readonly clients = new Set<Client>();
-  private readonly roleOf: (token: string) => Role | null;
+  private readonly grantOf: (token: string) => Grant | null;
   private wss: WebSocketServer | null = null;
   private server: HttpServer | HttpsServer | null = null;
   private onUpgrade: ((req: IncomingMessage, socket: Duplex, head: Buffer) => void) | null = null;
@@ -84,7 +86,7 @@ export class LiveHub {
   private link: GatewayLinkState | null = null;
 
   constructor(private readonly deps: LiveHubDeps) {
-    this.roleOf = makeTokenChecker(deps.tokens);
+    this.grantOf = makeGrantChecker(deps.tokens);
   }
 
   /** Takes `/ui/live` upgrades on the gateway's HTTP server (before it listens). */
@@ -188,12 +190,20 @@ export class LiveHub {
       this.refuse(client, 4400, toWireError('PKL_PAYLOAD_INVALID', { field: 'hello', reason: 'the first message must be {"type":"hello","token":…}' }));
       return;
     }
-    const role = this.roleOf(msg['token']);
-    if (role === null) {
+    const grant = this.grantOf(msg['token']);
+    if (grant === null) {
       this.refuse(client, 4401, toWireError('PKL_UNAUTHORIZED'));
       return;
     }
-    const station = typeof msg['station'] === 'string' ? msg['station'] : null;
+    const role = grant.role;
+    // A station token (packline token add --station) watches its own station only; a hello
+    // without a station gets the token's (the station screen opened as /ui/station).
+    const asked = typeof msg['station'] === 'string' ? msg['station'] : null;
+    if (grant.station !== null && asked !== null && asked !== grant.station) {
+      this.refuse(client, 4403, toWireError('PKL_TOKEN_STATION_SCOPE', { tokenStation: grant.station, reason: `station ${asked} is not this token's` }));
+      return;
+    }
+    const station = asked ?? (msg['dashboard'] === true ? null : grant.station);
     const view = station === null ? null : this.deps.stations.view(station);
     if (station !== null && view === null) {
       this.refuse(client, 4404, toWireError('PKL_STATION_UNKNOWN', { stationId: station }));
@@ -203,7 +213,7 @@ export class LiveHub {
     client.station = station;
     client.dashboard = msg['dashboard'] === true;
     this.deps.logger.debug({ role, station, dashboard: client.dashboard }, 'live page connected');
-    send(ws, { type: 'welcome', role, gateway_id: this.deps.config.gatewayId });
+    send(ws, { type: 'welcome', role, station: grant.station, gateway_id: this.deps.config.gatewayId });
     if (view !== null) {
       send(ws, { type: 'view', view });
       send(ws, { type: 'link', link: this.link ?? this.deps.sync.linkState() });

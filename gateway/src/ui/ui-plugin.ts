@@ -100,6 +100,8 @@ export class UiService {
     app.get('/ui/', { schema: hide }, async (_req, reply) => this.sendIndex(reply));
     app.get('/ui/dashboard', { schema: hide }, async (_req, reply) => this.sendPage(reply, 'dashboard', {}));
     app.get('/ui/preflight', { schema: hide }, async (_req, reply) => this.sendPage(reply, 'preflight', {}));
+    // The station comes from the screen's token (a token of `packline token add --station`).
+    app.get('/ui/station', { schema: hide }, async (_req, reply) => this.sendPage(reply, 'station', {}));
     app.get<{ Params: { stationId: string } }>('/ui/station/:stationId', { schema: hide }, async (req, reply) => {
       const { stationId } = req.params;
       if (!idPattern.test(stationId) || !config.stations.some((s) => s.id === stationId)) {
@@ -124,7 +126,7 @@ export class UiService {
     app.get(
       '/api/v1/dashboard',
       {
-        config: { auth: 'read' },
+        config: { auth: 'read', station: 'any' },
         schema: {
           tags: ['dashboard'],
           summary: 'The wall dashboard figures: parcels per hour per station and line, devices, sync link, waybill coverage, exception queue',

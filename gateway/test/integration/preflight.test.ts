@@ -48,6 +48,7 @@ const ALL_CHECKS = [
   'clock',
   'cloud',
   'encryption',
+  'api-tokens',
 ];
 
 describe('packline preflight', () => {

@@ -11,8 +11,10 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { connectAsync } from 'mqtt';
+import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigSchema } from '../../src/config/schema.js';
 import { parseConfig } from '../../src/config/load.js';
@@ -196,47 +198,36 @@ describe('TLS: MQTT over TLS and the API over HTTPS with configured certificates
   });
 });
 
-/** Every route and the token it needs (gateway/src/http/routes/*.ts `config.auth`). */
-const ROUTE_AUTH: Record<string, 'none' | 'read' | 'scan' | 'admin'> = {
-  'GET /healthz': 'none',
-  'GET /readyz': 'none',
-  'GET /metrics': 'none',
-  'POST /api/v1/orders': 'admin',
-  'GET /api/v1/orders/{orderId}': 'read',
-  'GET /api/v1/print/jobs/{jobId}/preview.png': 'read',
-  'GET /api/v1/shipments/{shipmentId}/label.png': 'read',
-  'POST /api/v1/printers/{printerId}/test-page': 'admin',
-  'GET /api/v1/print/exceptions': 'read',
-  'POST /api/v1/shipments/{shipmentId}/reprint': 'scan',
-  'POST /api/v1/shipments/{shipmentId}/ship-unlabelled': 'scan',
-  'GET /api/v1/shipments': 'read',
-  'GET /api/v1/shipments/{shipmentId}': 'read',
-  'GET /api/v1/stations': 'read',
-  'GET /api/v1/provisioned-stations': 'admin',
-  'PUT /api/v1/provisioned-stations/{stationId}': 'admin',
-  'DELETE /api/v1/provisioned-stations/{stationId}': 'admin',
-  'GET /api/v1/stations/{stationId}': 'read',
-  'POST /api/v1/stations/{stationId}/scan': 'scan',
-  'POST /api/v1/stations/{stationId}/override': 'admin',
-  'POST /api/v1/stations/{stationId}/release': 'scan',
-  'GET /api/v1/sync': 'read',
-  'GET /api/v1/sync/failures': 'read',
-  'POST /api/v1/sync/failures/retry': 'admin',
-  'GET /api/v1/sync/reconciliation': 'read',
-  'GET /api/v1/events': 'admin',
-  'GET /api/v1/dashboard': 'read',
-  'GET /api/v1/preflight': 'read',
-  'POST /api/v1/preflight': 'admin',
-};
+type Level = 'none' | 'read' | 'scan' | 'admin';
+type Scope = 'any' | 'param' | 'shipment' | 'order' | 'job' | 'route' | '-';
+
+/**
+ * Every route, the token level it needs and how a station token (`packline token add
+ * --station`) is scoped on it (`config.auth`, `config.station` in gateway/src/http/routes):
+ * the table of docs/http.md "Tokens", read from there so the doc and this matrix cannot part.
+ */
+function routeTable(): Record<string, readonly [Level, Scope]> {
+  const doc = readFileSync(join(repoRoot, 'docs/http.md'), 'utf8');
+  const section = doc.slice(doc.indexOf('<!-- token-table -->'), doc.indexOf('<!-- /token-table -->'));
+  const rows: Record<string, readonly [Level, Scope]> = {};
+  for (const m of section.matchAll(/^\| `([A-Z]+ [^`]+)` \| `(none|read|scan|admin)` \| `(any|param|shipment|order|job|route|-)`/gm)) {
+    rows[m[1] as string] = [m[2] as Level, m[3] as Scope];
+  }
+  return rows;
+}
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '../../..');
+const ROUTE_AUTH = routeTable();
 
 describe('a running gateway: API tokens, brute force, secrets in logs', () => {
   let dir: string;
   let g: Running;
   let shipmentId: string;
+  /** Station tokens the matrix issued (the log test looks for them too). */
+  const issued: string[] = [];
   beforeAll(async () => {
     dir = tempDir('pkl-sec-run-');
     g = await startGateway(dir);
-    expect((await importOrders(g.info.httpUrl, g.info.tokens.admin, [wireOrder('O-7001'), wireOrder('O-7002')])).status).toBe(200);
+    expect((await importOrders(g.info.httpUrl, g.info.tokens.admin, [wireOrder('O-7001'), wireOrder('O-7002'), wireOrder('O-7003')])).status).toBe(200);
   });
   afterAll(async () => {
     await g?.gateway.stop();
@@ -244,19 +235,44 @@ describe('a running gateway: API tokens, brute force, secrets in logs', () => {
 
   const app = () => (g.gateway as unknown as { app: import('fastify').FastifyInstance }).app;
 
-  it('every route × {no token, wrong token, station, admin} answers as its level says', async () => {
+  it('every route × {no token, wrong token, all-stations, st-1, st-2, admin} answers as docs/http.md says', async () => {
+    expect(Object.keys(ROUTE_AUTH).length).toBeGreaterThan(25);
     const doc = (app() as unknown as { swagger(): { paths: Record<string, Record<string, unknown>> } }).swagger();
     const routes = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
-    // A new route must be added to ROUTE_AUTH (and so to this matrix).
+    // A new route must be added to the table in docs/http.md (and so to this matrix).
     expect(routes.filter((r) => r.includes('/api/') && !(r in ROUTE_AUTH))).toEqual([]);
-    const who = { none: undefined, wrong: wrongToken(g.info.tokens.admin), station: g.info.tokens.station, admin: g.info.tokens.admin } as const;
+    // Station tokens issued with the CLI while the gateway runs; an order that was at st-1.
+    const issue = async (station: string) => {
+      const r = await cli(dir, ['token', 'add', '--station', station]);
+      expect(r.code, r.stderr).toBe(0);
+      return (r.stdout.trim().split('\t')[1] ?? '') as string;
+    };
+    const st1 = await issue('st-1');
+    const st2 = await issue('st-2');
+    issued.push(st1, st2);
+    const opened = await app().inject({
+      method: 'POST',
+      url: '/api/v1/stations/st-1/scan',
+      headers: { authorization: `Bearer ${st1}` },
+      payload: { code: 'PS-O-7003' },
+    });
+    expect(opened.statusCode, opened.body).toBe(200);
+    const atSt1 = (opened.json() as { view: { shipment_id: string } }).view.shipment_id;
+    const who = {
+      none: undefined,
+      wrong: wrongToken(g.info.tokens.admin),
+      station: g.info.tokens.station,
+      'st-1': st1,
+      'st-2': st2,
+      admin: g.info.tokens.admin,
+    } as const;
     const wrongAnswers: string[] = [];
     let cells = 0;
-    for (const [route, level] of Object.entries(ROUTE_AUTH)) {
+    for (const [route, [level, scope]] of Object.entries(ROUTE_AUTH)) {
       const [method, path] = route.split(' ') as [string, string];
       const url = path.replace(
         /\{(\w+)\}/g,
-        (_m, p: string) => ({ stationId: 'st-1', orderId: 'O-7001', shipmentId: 'S-none', jobId: 'j-none', printerId: 'st-1-printer' })[p] ?? 'x',
+        (_m, p: string) => ({ stationId: 'st-1', orderId: 'O-7003', shipmentId: atSt1, jobId: 'j-none', printerId: 'st-1-printer' })[p] ?? 'x',
       );
       for (const [name, token] of Object.entries(who)) {
         cells++;
@@ -264,23 +280,68 @@ describe('a running gateway: API tokens, brute force, secrets in logs', () => {
           method: method as 'GET',
           url,
           headers: token ? { authorization: `Bearer ${token}` } : {},
-          ...(method === 'POST' && { payload: {} }),
+          ...((method === 'POST' || method === 'PUT') && { payload: {} }),
         });
         const code = res.statusCode >= 400 ? (JSON.parse(res.body) as { error: { code: string } }).error.code : 'ok';
+        const scoped = name === 'st-1' || name === 'st-2';
+        // The resources in the URLs are st-1's; a print job of no shipment is nobody's station's.
+        const inScope = scope === 'any' || scope === 'route' || (name === 'st-1' && (scope === 'param' || scope === 'shipment' || scope === 'order'));
         const expected =
           level === 'none'
             ? 'pass'
             : name === 'none' || name === 'wrong'
               ? 'PKL_UNAUTHORIZED'
-              : level === 'admin' && name === 'station'
+              : level === 'admin' && name !== 'admin'
                 ? 'PKL_FORBIDDEN'
-                : 'pass';
-        const got = code === 'PKL_UNAUTHORIZED' || code === 'PKL_FORBIDDEN' ? code : 'pass';
+                : scoped && !inScope
+                  ? 'PKL_TOKEN_STATION_SCOPE'
+                  : 'pass';
+        const got = ['PKL_UNAUTHORIZED', 'PKL_FORBIDDEN', 'PKL_TOKEN_STATION_SCOPE'].includes(code) ? code : 'pass';
         if (got !== expected) wrongAnswers.push(`${route} as ${name}: ${res.statusCode} ${code}, expected ${expected}`);
       }
     }
-    console.log(`API token matrix: ${Object.keys(ROUTE_AUTH).length} routes × 4 callers = ${cells} cells, ${wrongAnswers.length} wrong`);
+    console.log(
+      `API token matrix: ${Object.keys(ROUTE_AUTH).length} routes × ${Object.keys(who).length} callers = ${cells} cells, ${wrongAnswers.length} wrong`,
+    );
     expect(wrongAnswers).toEqual([]);
+
+    // token list names them, never their values; a revoked one is refused at the next request.
+    const list = await cli(dir, ['token', 'list']);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/^tk-[0-9a-f]{8} +station +st-1 +issued/m);
+    for (const t of [st1, st2, g.info.tokens.admin, g.info.tokens.station]) expect(list.stdout).not.toContain(t);
+    const id = /^(tk-[0-9a-f]{8}) +station +st-2/m.exec(list.stdout)?.[1] as string;
+    expect((await cli(dir, ['token', 'revoke', id])).code).toBe(0);
+    const revoked = await app().inject({ method: 'GET', url: '/api/v1/stations', headers: { authorization: `Bearer ${st2}` } });
+    expect(revoked.statusCode).toBe(401);
+    expect((await cli(dir, ['token', 'add'])).code).toBe(1); // neither --station nor --admin
+  });
+
+  it("the live view: a station token watches its own station (no station in the hello: the token's), another is closed with 4403", async () => {
+    const add = await cli(dir, ['token', 'add', '--station', 'st-1']);
+    const st1 = add.stdout.trim().split('\t')[1] as string;
+    issued.push(st1);
+    const hello = (payload: Record<string, unknown>) =>
+      new Promise<{ messages: Array<Record<string, unknown>>; close: number }>((done, fail) => {
+        const ws = new WebSocket(`${g.info.httpUrl.replace(/^http/, 'ws')}/ui/live`);
+        const messages: Array<Record<string, unknown>> = [];
+        ws.on('open', () => ws.send(JSON.stringify({ type: 'hello', ...payload })));
+        ws.on('message', (data) => {
+          messages.push(JSON.parse(String(data)) as Record<string, unknown>);
+          if (messages.some((m) => m['type'] === 'view')) ws.close(1000);
+        });
+        ws.on('close', (close) => done({ messages, close }));
+        ws.on('error', fail);
+      });
+    const own = await hello({ token: st1 });
+    expect(own.messages[0]).toMatchObject({ type: 'welcome', role: 'station', station: 'st-1' });
+    expect(own.messages.find((m) => m['type'] === 'view')).toMatchObject({ view: { station_id: 'st-1' } });
+    const other = await hello({ token: st1, station: 'st-2' });
+    expect(other.close).toBe(4403);
+    expect(other.messages[0]).toMatchObject({ type: 'error', error: { code: 'PKL_TOKEN_STATION_SCOPE' } });
+    // The all-stations token still picks any station.
+    const all = await hello({ token: g.info.tokens.station, station: 'st-1' });
+    expect(all.messages[0]).toMatchObject({ type: 'welcome', station: null });
   });
 
   it('locks a supervisor out after repeated wrong passwords through HTTP, even for the right one', async () => {
@@ -320,7 +381,7 @@ describe('a running gateway: API tokens, brute force, secrets in logs', () => {
     const wrongSecret = `${secrets['st-1-scale']}-wrong`;
     await expect(device(g.info.mqttUrl as string, 'st-1-scale', wrongSecret)).rejects.toThrow();
     // Tokens in headers, right and wrong, over the real socket.
-    for (const token of [g.info.tokens.admin, g.info.tokens.station, 'not-a-token-0123456789']) {
+    for (const token of [g.info.tokens.admin, g.info.tokens.station, ...issued, 'not-a-token-0123456789']) {
       await fetch(`${g.info.httpUrl}/api/v1/stations`, { headers: { authorization: `Bearer ${token}` } });
     }
     // A supervisor added with the CLI; reprints with right and wrong passwords.
@@ -336,8 +397,8 @@ describe('a running gateway: API tokens, brute force, secrets in logs', () => {
     }
     const text = [...g.logs, add.stdout, add.stderr].join('\n');
     expect(g.logs.length).toBeGreaterThan(20); // the log did capture the activity
-    const leaks = [...Object.values(secrets), wrongSecret, g.info.tokens.admin, g.info.tokens.station, PASSWORD, other, 'wrong-password-123'].filter((s) =>
-      text.includes(s),
+    const leaks = [...Object.values(secrets), wrongSecret, g.info.tokens.admin, g.info.tokens.station, ...issued, PASSWORD, other, 'wrong-password-123'].filter(
+      (s) => text.includes(s),
     );
     expect(leaks).toEqual([]);
   });

@@ -12,6 +12,7 @@
  * comes back by itself. Screenshots of every step land in test-artifacts/ui/ (gitignored);
  * UPDATE_SCREENSHOTS=1 also refreshes the README's in docs/img/.
  */
+import { addToken } from '../../src/runtime/api-tokens.js';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -147,21 +148,26 @@ afterAll(async () => {
 
 describe.skipIf(noBrowser)('station screen and dashboard in Chromium on the simulated floor', () => {
   let station: Page;
+  let stationToken: string;
   const consoleErrors: string[] = [];
 
-  it('opens the station screen with the token from the URL fragment and goes live', async () => {
+  it('opens /ui/station with a st-2 station token from the URL fragment: the station comes from the token, and it goes live', async () => {
     station = await context.newPage();
     station.on('console', (m) => {
       if (m.type() === 'error') consoleErrors.push(m.text());
     });
     station.on('pageerror', (e) => consoleErrors.push(String(e)));
-    const res = await station.goto(`${info.httpUrl}/ui/station/st-2#token=${info.tokens.station}`);
+    // A token of `packline token add --station st-2`: the rest of this screen's flow (scans,
+    // weights, labels, the release at the station) runs with it.
+    stationToken = addToken(join(dir, 'data'), { role: 'station', station: 'st-2' }).token;
+    const res = await station.goto(`${info.httpUrl}/ui/station#token=${stationToken}`);
     expect(res?.headers()['content-security-policy']).toContain("script-src 'self'");
     await station.waitForSelector('body[data-conn="live"]');
     await station.waitForSelector('#idle');
     // The token left the URL and stays in the browser.
     expect(station.url()).not.toContain('token=');
-    expect(await station.evaluate(() => localStorage.getItem('packline.token'))).toBe(info.tokens.station);
+    expect(await station.evaluate(() => localStorage.getItem('packline.token'))).toBe(stationToken);
+    expect(await station.textContent('#station-id')).toBe('st-2');
     await shot(station, 'station-idle');
   });
 
@@ -245,7 +251,7 @@ describe.skipIf(noBrowser)('station screen and dashboard in Chromium on the simu
     await dash.waitForSelector('#outage:not([hidden])');
     expect(await dash.textContent('#outage')).toContain('CLOUD LINK DOWN');
 
-    const api = (await (await fetch(`${info.httpUrl}/api/v1/dashboard`, { headers: { authorization: `Bearer ${info.tokens.station}` } })).json()) as {
+    const api = (await (await fetch(`${info.httpUrl}/api/v1/dashboard`, { headers: { authorization: `Bearer ${stationToken}` } })).json()) as {
       throughput: { units: Array<{ id: string; last_hour: number }> };
       sync: { outage: boolean; backlog: number };
       exceptions: { counts: Record<string, number> };

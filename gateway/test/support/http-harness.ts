@@ -52,6 +52,8 @@ export interface HarnessOptions {
   loginGuard?: LoginGuard;
   /** Raw config merged over `{ gatewayId: 'gw-test' }`. */
   config?: Record<string, unknown>;
+  /** An api-tokens.json whose issued tokens and revocations the app reads live. */
+  tokensFile?: string;
 }
 
 export async function makeHttpHarness(options: HarnessOptions = {}): Promise<HttpHarness> {
@@ -88,7 +90,7 @@ export async function makeHttpHarness(options: HarnessOptions = {}): Promise<Htt
     sync: new SyncService({ config, store, link: null, logger }),
     metrics,
     health: { ready: () => harness.readiness },
-    tokens: { admin: ADMIN_TOKEN, station: STATION_TOKEN },
+    tokens: { admin: ADMIN_TOKEN, station: STATION_TOKEN, ...(options.tokensFile !== undefined && { file: options.tokensFile }) },
     logger,
     version: '0.0.0-test',
     ...(options.loginGuard && { loginGuard: options.loginGuard }),

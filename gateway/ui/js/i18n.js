@@ -14,6 +14,7 @@ const T = {
     zh: '与网关的连接已断开，正在重连。恢复前请勿发货。',
   },
   unknown_station: { en: 'Unknown station', zh: '未知工位' },
+  token_not_station: { en: 'This token is not limited to one station: open /ui/station/<id>', zh: '该令牌不限于单个工位：请打开 /ui/station/<工位>' },
   idle: { en: 'Scan an order or pick slip', zh: '请扫描订单或拣货单' },
   order: { en: 'Order', zh: '订单' },
   waybill: { en: 'Waybill', zh: '运单号' },

@@ -48,7 +48,8 @@ export function connectLive({ hello, onMessage, onStatus }) {
     ws.onclose = (ev) => {
       clearTimeout(watchdog);
       if (stopped) return;
-      if (ev.code === 4401) return onStatus('unauthorized');
+      // 4403: a station token of another station; like a refused token, the page asks for one.
+      if (ev.code === 4401 || ev.code === 4403) return onStatus('unauthorized');
       if (ev.code === 4404) return onStatus('unknown');
       attempt += 1;
       onStatus('reconnecting');

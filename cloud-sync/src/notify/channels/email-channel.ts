@@ -6,7 +6,7 @@ import type { Notice } from '../alert.js';
 import { formatEmail, newMessageId } from '../format-email.js';
 import { type Mailbox, parseMailbox } from '../mime.js';
 import { DEFAULT_EMAIL_TIMEOUT_MS, type EmailChannelConfig } from '../notify-config.js';
-import { type SmtpClientOptions, sendMail } from '../smtp/client.js';
+import { type SmtpClientOptions, sendMail } from '../smtp-send.js';
 import type { Channel } from './channel.js';
 
 export interface EmailChannelDeps {

@@ -39,7 +39,7 @@ export function registerOrderRoutes(app: App, deps: HttpDeps): void {
   app.get(
     '/api/v1/orders/:orderId',
     {
-      config: { auth: 'read' },
+      config: { auth: 'read', station: 'order' },
       schema: {
         tags: ['orders'],
         summary: 'One order, with its latest shipment',

@@ -40,7 +40,7 @@ export function registerPrintPreviewRoutes(app: App, deps: HttpDeps): void {
   app.get(
     '/api/v1/print/jobs/:jobId/preview.png',
     {
-      config: { auth: 'read' },
+      config: { auth: 'read', station: 'job' },
       schema: {
         tags: ['printing'],
         summary: 'A stored print job drawn as PNG (ZPL; Chinese shows as boxes, see docs/http.md)',
@@ -60,7 +60,7 @@ export function registerPrintPreviewRoutes(app: App, deps: HttpDeps): void {
   app.get(
     '/api/v1/shipments/:shipmentId/label.png',
     {
-      config: { auth: 'read' },
+      config: { auth: 'read', station: 'shipment' },
       schema: {
         tags: ['shipments'],
         summary: "A shipment's latest label drawn as PNG",

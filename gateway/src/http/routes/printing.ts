@@ -21,12 +21,16 @@ import {
 } from '../schemas/printing.js';
 import { ShipmentParams } from '../schemas/shipments.js';
 import type { App } from '../type-provider.js';
+import { ownStation } from '../auth.js';
+
+/** How many exceptions of every station are looked through for one station's list. */
+const STATION_EXCEPTION_SCAN = 1000;
 
 export function registerPrintingRoutes(app: App, deps: HttpDeps, guard: ReprintGuard): void {
   app.get(
     '/api/v1/print/exceptions',
     {
-      config: { auth: 'read' },
+      config: { auth: 'read', station: 'route' },
       schema: {
         tags: ['printing'],
         summary: 'Shipments whose label failed and has not been printed since ("print exception"), with printer and cause',
@@ -35,15 +39,25 @@ export function registerPrintingRoutes(app: App, deps: HttpDeps, guard: ReprintG
         response: { 200: PrintExceptionList, ...errorResponses },
       },
     },
-    async (request) => ({
-      exceptions: deps.store.printExceptions({ limit: request.query.limit ?? DEFAULT_EXCEPTION_PAGE }).map(printExceptionToWire),
-    }),
+    async (request) => {
+      const limit = request.query.limit ?? DEFAULT_EXCEPTION_PAGE;
+      // A station token sees its own station's exceptions (they carry receivers' data).
+      const own = ownStation(request);
+      const rows =
+        own === null
+          ? deps.store.printExceptions({ limit })
+          : deps.store
+              .printExceptions({ limit: STATION_EXCEPTION_SCAN })
+              .filter((e) => e.shipment.stationId === own)
+              .slice(0, limit);
+      return { exceptions: rows.map(printExceptionToWire) };
+    },
   );
 
   app.post(
     '/api/v1/shipments/:shipmentId/reprint',
     {
-      config: { auth: 'scan' },
+      config: { auth: 'scan', station: 'shipment' },
       schema: {
         tags: ['printing'],
         summary: "Print a shipment's label again (same waybill, new job), authorised by a supervisor's password",
@@ -82,7 +96,7 @@ export function registerPrintingRoutes(app: App, deps: HttpDeps, guard: ReprintG
   app.post(
     '/api/v1/shipments/:shipmentId/ship-unlabelled',
     {
-      config: { auth: 'scan' },
+      config: { auth: 'scan', station: 'shipment' },
       schema: {
         tags: ['printing'],
         summary: "Ship a parcel whose label failed without a label printed here, authorised by a supervisor's password",

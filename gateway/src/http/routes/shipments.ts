@@ -1,7 +1,7 @@
 /** Shipment history (newest first) and one shipment. */
 import { Type } from '@sinclair/typebox';
 import { PacklineError } from '../../../../contracts/errors.js';
-import { requestRole } from '../auth.js';
+import { ownStation, requestRole } from '../auth.js';
 import type { HttpDeps } from '../deps.js';
 import { bearer, errorResponses } from '../schemas/common.js';
 import { DEFAULT_SHIPMENT_PAGE, ShipmentListReply, ShipmentParams, ShipmentQueryWire, ShipmentWire, shipmentToWire } from '../schemas/shipments.js';
@@ -13,7 +13,7 @@ export function registerShipmentRoutes(app: App, deps: HttpDeps): void {
   app.get(
     '/api/v1/shipments',
     {
-      config: { auth: 'read' },
+      config: { auth: 'read', station: 'route' },
       schema: {
         tags: ['shipments'],
         summary: 'Shipments, newest first, filtered by station, state or order; with `after`, the cloud pull feed in seq order',
@@ -33,8 +33,14 @@ export function registerShipmentRoutes(app: App, deps: HttpDeps): void {
         return shipmentFeed(deps.store, q.after, Math.min(q.limit ?? FEED_DEFAULT_LIMIT, FEED_MAX_LIMIT), deps.sync.ackedSeq());
       }
       const limit = q.limit ?? DEFAULT_SHIPMENT_PAGE;
+      // A station token lists its own station's shipments only.
+      const own = ownStation(request);
+      if (own !== null && q.station !== undefined && q.station !== own) {
+        throw new PacklineError('PKL_TOKEN_STATION_SCOPE', { tokenStation: own, reason: `station ${q.station} is not this token's` });
+      }
+      const station = own ?? q.station;
       const rows = deps.store.listShipments({
-        ...(q.station !== undefined && { stationId: q.station }),
+        ...(station !== undefined && { stationId: station }),
         ...(q.state !== undefined && { state: q.state }),
         ...(q.order !== undefined && { orderId: q.order }),
         ...(q.before !== undefined && { before: q.before }),
@@ -51,7 +57,7 @@ export function registerShipmentRoutes(app: App, deps: HttpDeps): void {
   app.get(
     '/api/v1/shipments/:shipmentId',
     {
-      config: { auth: 'read' },
+      config: { auth: 'read', station: 'shipment' },
       schema: {
         tags: ['shipments'],
         summary: 'One shipment',

@@ -21,7 +21,7 @@ export function registerStationRoutes(app: App, deps: HttpDeps, guard: ReprintGu
   app.get(
     '/api/v1/stations',
     {
-      config: { auth: 'read' },
+      config: { auth: 'read', station: 'any' },
       schema: {
         tags: ['stations'],
         summary: 'Every station with its state and devices',
@@ -35,7 +35,7 @@ export function registerStationRoutes(app: App, deps: HttpDeps, guard: ReprintGu
   app.get(
     '/api/v1/stations/:stationId',
     {
-      config: { auth: 'read' },
+      config: { auth: 'read', station: 'param' },
       schema: {
         tags: ['stations'],
         summary: "A station's current view (same snapshot as MQTT station/{id}/view)",
@@ -55,7 +55,7 @@ export function registerStationRoutes(app: App, deps: HttpDeps, guard: ReprintGu
   app.post(
     '/api/v1/stations/:stationId/scan',
     {
-      config: { auth: 'scan' },
+      config: { auth: 'scan', station: 'param' },
       schema: {
         tags: ['stations'],
         summary: 'Feed a code into a station as if its scanner read it (scanner failed)',
@@ -110,7 +110,7 @@ export function registerStationRoutes(app: App, deps: HttpDeps, guard: ReprintGu
   app.post(
     '/api/v1/stations/:stationId/release',
     {
-      config: { auth: 'scan' },
+      config: { auth: 'scan', station: 'param' },
       schema: {
         tags: ['stations'],
         summary: "Release the station's held shipment at the station, authorised by a supervisor's password",

@@ -14,7 +14,7 @@ export function registerSyncRoutes(app: App, deps: HttpDeps): void {
   app.get(
     '/api/v1/sync',
     {
-      config: { auth: 'read' },
+      config: { auth: 'read', station: 'any' },
       schema: {
         tags: ['sync'],
         summary: 'Cloud link state, outbox backlog, inbound feed, waybill coverage',
