@@ -27,7 +27,7 @@ import { checkWaybillCoverage } from './checks/waybill.js';
 import { ntpSynchronized } from './clock-probe.js';
 import { type CloudAnswers, probeCloud } from './cloud-probe.js';
 import type { DeviceWatch } from './device-watch.js';
-import { type PreflightReport, buildReport } from './report.js';
+import { type CheckResult, type PreflightReport, buildReport } from './report.js';
 
 /** What preflight uses of the store: reads, and `write` for the cached shop authorisations. */
 export type PreflightStore = Pick<Store, 'getMeta' | 'stats' | 'waybillCoverage' | 'write'>;
@@ -56,6 +56,8 @@ export interface PreflightDeps {
   ntp?: () => Promise<boolean | null>;
   /** Every finished report (metrics, alerts). */
   onReport?: (report: PreflightReport) => void;
+  /** Checks of other parts (handover cut-off, label rolls: gateway/src/handover/), run each time. */
+  extraChecks?: () => CheckResult[];
 }
 
 export interface PreflightOptions {
@@ -126,6 +128,7 @@ export class PreflightService {
         p.cloudLatencyWarnMs,
       ),
     );
+    checks.push(...(this.deps.extraChecks?.() ?? []));
     if (testPrint) checks.push(checkTestPrint(await this.testPrint()));
     const report = buildReport(checks, now);
     try {

@@ -1,0 +1,250 @@
+/**
+ * Courier handover, the I/O around handover-decide.ts: one queue for every manifest action
+ * (scans from PDAs, station scanners and the API arrive concurrently), decide → commit the
+ * writes as one unit (durable) → adopt the new state → answer; closing then sends the ZPL
+ * manifest to the configured printer. The state is rebuilt from the event log at start, so a
+ * scan acknowledged before a kill -9 is on its manifest afterwards.
+ */
+import { type ErrorCode, type ErrorDetails, PacklineError } from '../../../contracts/errors.js';
+import { topics } from '../../../contracts/topics.js';
+import type { Config } from '../config/schema.js';
+import { decodeHlc } from '../lib/hlc.js';
+import type { Logger } from '../lib/logger.js';
+import type { Shipment } from '../station/domain.js';
+import type { CommandLink, FlowReads, UnitWriter } from '../station/ports.js';
+import type { RawEventRow } from '../storage/types.js';
+import { type CarrierHandoverSummary, pendingHandover, summariseByCarrier, type PendingParcel } from './handover-cutoff.js';
+import {
+  adopt,
+  decideClose,
+  decideOpen,
+  decideScan,
+  emptyHandoverState,
+  foldHandoverEvent,
+  HANDOVER_LOG_TYPES,
+  type HandoverLookups,
+  type HandoverState,
+  type Manifest,
+  type ScanValue,
+} from './handover-decide.js';
+import { manifestHtml, manifestZpl } from './manifest-render.js';
+
+/** Shipped parcels looked at for "expected" (the store answers newest first). */
+const PENDING_SCAN_LIMIT = 20_000;
+
+/** What the handover needs of the store: the order cache, shipments, the log. */
+export interface HandoverStore extends Pick<FlowReads, 'getOrder' | 'findOrderByBarcode' | 'getShipment'>, Pick<UnitWriter, 'write'> {
+  listShipments(q: { orderId?: string; state?: Shipment['state']; limit?: number }): Shipment[];
+  eventRowsOfTypes(types: readonly string[], afterSeq: number, limit: number, scan: number): { rows: RawEventRow[]; scannedTo: number };
+  stats(): { lastSeq: number };
+}
+
+export interface HandoverDeps {
+  config: Readonly<Config>;
+  store: HandoverStore;
+  link: CommandLink;
+  logger: Logger;
+  boot: number;
+  now?: () => number;
+}
+
+export type HandoverResult<T> = { ok: true; value: T } | { ok: false; code: ErrorCode; details: ErrorDetails };
+
+export interface ManifestView {
+  manifestId: string;
+  carrier: string;
+  state: 'open' | 'closed';
+  openedAt: number;
+  openedBy: string;
+  closedAt: number | null;
+  closedBy: string | null;
+  count: number;
+  /** Parcels of the carrier shipped and not on any manifest, plus those on this one while open. */
+  expected: number;
+  parcels: Array<{ shipmentId: string; orderId: string; waybill: string; scannedAt: number; by: string }>;
+}
+
+export interface HandoverStatus {
+  carriers: CarrierHandoverSummary[];
+  pending: number;
+  overdue: number;
+  openManifests: number;
+}
+
+/** Reads every row of the given types from the log, in seq order. */
+export function* logRows(store: Pick<HandoverStore, 'eventRowsOfTypes' | 'stats'>, types: readonly string[]): Generator<RawEventRow> {
+  const last = store.stats().lastSeq;
+  let after = 0;
+  while (after < last) {
+    const { rows, scannedTo } = store.eventRowsOfTypes(types, after, 1000, 50_000);
+    yield* rows;
+    if (scannedTo <= after) break;
+    after = scannedTo;
+  }
+}
+
+export function rowTime(row: RawEventRow): number {
+  try {
+    return decodeHlc(row.hlc).wallMs;
+  } catch {
+    return 0;
+  }
+}
+
+export function rowData(row: RawEventRow): Record<string, unknown> {
+  try {
+    const d = JSON.parse(row.data) as unknown;
+    return d !== null && typeof d === 'object' && !Array.isArray(d) ? (d as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+export class HandoverService {
+  readonly name = 'handover';
+  private readonly st: HandoverState = emptyHandoverState();
+  private readonly now: () => number;
+  private chain: Promise<unknown> = Promise.resolve();
+  private counter = 0;
+  private readonly look: HandoverLookups;
+
+  constructor(private readonly deps: HandoverDeps) {
+    this.now = deps.now ?? Date.now;
+    const store = deps.store;
+    this.look = {
+      findOrderByBarcode: (code) => store.findOrderByBarcode(code),
+      getShipment: (id) => store.getShipment(id),
+      shipmentsForOrder: (orderId) => store.listShipments({ orderId, limit: 100 }),
+    };
+  }
+
+  async start(): Promise<void> {
+    for (const row of logRows(this.deps.store, HANDOVER_LOG_TYPES)) {
+      foldHandoverEvent(this.st, { type: row.type, subject: row.subject, data: rowData(row), at: rowTime(row) });
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.chain.catch(() => undefined);
+  }
+
+  /** Runs `fn` after every earlier action (one decision at a time over the same state). */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async commit<T>(
+    d: { ok: true; writes: import('../station/domain.js').StationWrite[]; value: T } | { ok: false; code: ErrorCode; details: ErrorDetails },
+  ): Promise<HandoverResult<T>> {
+    if (!d.ok) return d;
+    if (d.writes.length > 0) {
+      try {
+        await this.deps.store.write(d.writes);
+      } catch (err) {
+        if (err instanceof PacklineError) return { ok: false, code: err.code, details: err.details ?? {} };
+        return { ok: false, code: 'PKL_STORE_UNAVAILABLE', details: { reason: String(err) } };
+      }
+    }
+    return { ok: true, value: d.value };
+  }
+
+  open(carrier: string, by: string): Promise<HandoverResult<ManifestView>> {
+    return this.serial(async () => {
+      const id = `M-${this.deps.config.gatewayId}-${this.deps.boot.toString(36)}-${(this.counter++).toString(36)}`;
+      const r = await this.commit(decideOpen(id, carrier, by, this.now()));
+      if (!r.ok) return r;
+      adopt(this.st, r.value);
+      return { ok: true, value: this.view(r.value) };
+    });
+  }
+
+  scan(manifestId: string, code: string, by: string): Promise<HandoverResult<ScanValue & { view: ManifestView }>> {
+    return this.serial(async () => {
+      const r = await this.commit(decideScan(this.st, this.look, { manifestId, code, by, at: this.now() }));
+      if (!r.ok) return r;
+      adopt(this.st, r.value.manifest);
+      return { ok: true, value: { ...r.value, view: this.view(r.value.manifest) } };
+    });
+  }
+
+  close(manifestId: string, by: string): Promise<HandoverResult<ManifestView>> {
+    return this.serial(async () => {
+      const m = this.st.manifests.get(manifestId);
+      const expected = m === undefined ? 0 : this.expectedFor(m);
+      const r = await this.commit(decideClose(this.st, { manifestId, by, at: this.now(), expected }));
+      if (!r.ok) return r;
+      adopt(this.st, r.value);
+      await this.printManifest(r.value, expected);
+      return { ok: true, value: this.view(r.value, expected) };
+    });
+  }
+
+  /** The ZPL manifest on `handover.printer`; a printer that is off misses it (reprint from the page). */
+  private async printManifest(m: Manifest, expected: number): Promise<void> {
+    const printerId = this.deps.config.handover.printer;
+    if (printerId === undefined) return;
+    const payload = { job_id: `job-${m.manifestId}`, format: 'zpl' as const, data: manifestZpl(m, expected), copies: 2 };
+    await this.deps.link.publish(topics.command(printerId, 'print'), JSON.stringify(payload), { qos: 1 }).catch((err: unknown) => {
+      this.deps.logger.warn({ err, manifestId: m.manifestId, printerId }, 'handover manifest not sent to its printer');
+    });
+  }
+
+  /** The manifest a shipment is on (open or closed), or null. */
+  manifestOf(shipmentId: string): string | null {
+    return this.st.onManifest.get(shipmentId) ?? null;
+  }
+
+  get(manifestId: string): ManifestView | null {
+    const m = this.st.manifests.get(manifestId);
+    return m === undefined ? null : this.view(m);
+  }
+
+  list(state?: 'open' | 'closed'): ManifestView[] {
+    return [...this.st.manifests.values()].filter((m) => state === undefined || m.state === state).map((m) => this.view(m));
+  }
+
+  html(manifestId: string): string | null {
+    const m = this.st.manifests.get(manifestId);
+    return m === undefined ? null : manifestHtml(m, this.view(m).expected, this.deps.config.gatewayId);
+  }
+
+  /** Parcels shipped and not on any manifest within the look-back, with their cut-off verdict. */
+  pending(carrier?: string): PendingParcel[] {
+    const now = this.now();
+    const since = now - this.deps.config.handover.lookbackHours * 3_600_000;
+    const shipped = this.deps.store.listShipments({ state: 'shipped', limit: PENDING_SCAN_LIMIT }).filter((s) => (s.shippedAt ?? 0) >= since);
+    return pendingHandover(shipped, this.st.onManifest, now, this.deps.config.handover).filter((p) => carrier === undefined || p.carrier === carrier);
+  }
+
+  status(): HandoverStatus {
+    const pending = this.pending();
+    return {
+      carriers: summariseByCarrier(pending, this.deps.config.handover),
+      pending: pending.length,
+      overdue: pending.filter((p) => p.overdue).length,
+      openManifests: [...this.st.manifests.values()].filter((m) => m.state === 'open').length,
+    };
+  }
+
+  private expectedFor(m: Manifest): number {
+    if (m.state === 'closed') return m.parcels.length;
+    return this.pending(m.carrier).length + m.parcels.length;
+  }
+
+  private view(m: Manifest, expected?: number): ManifestView {
+    return {
+      manifestId: m.manifestId,
+      carrier: m.carrier,
+      state: m.state,
+      openedAt: m.openedAt,
+      openedBy: m.openedBy,
+      closedAt: m.closedAt,
+      closedBy: m.closedBy,
+      count: m.parcels.length,
+      expected: expected ?? this.expectedFor(m),
+      parcels: m.parcels.map((p) => ({ ...p })),
+    };
+  }
+}
