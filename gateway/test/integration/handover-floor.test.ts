@@ -40,7 +40,14 @@ afterAll(async () => {
 async function ship(g: ChildGateway, ids: string[], tag: string): Promise<AckedShipment[]> {
   const queue = ids.map(shippable);
   let driver: StationDriver | undefined;
-  driver = await startStationDriver({ mqttUrl: g.mqttUrl, secrets: g.secrets, station: 1, runTag: tag, timeoutMs: 5_000, nextOrder: () => queue.shift() ?? null });
+  driver = await startStationDriver({
+    mqttUrl: g.mqttUrl,
+    secrets: g.secrets,
+    station: 1,
+    runTag: tag,
+    timeoutMs: 5_000,
+    nextOrder: () => queue.shift() ?? null,
+  });
   await driver.done;
   await driver.stop();
   return driver.acked;

@@ -240,8 +240,16 @@ describe('checkSync', () => {
   });
 
   describe('handovers and carrier switches', () => {
-    const handed = (sh: string, m: string): Ev => ({ type: 'shipment.handed_over', subject: `shipment:${sh}`, data: { order_id: `o-${sh}`, manifest_id: m, carrier: 'ZTO', waybill: `W-${sh}`, handed_over_at: 1 } });
-    const switched = (order: string, id: string): Ev => ({ type: 'order.carrier_switched', subject: `order:${order}`, data: { order_id: order, from_carrier: 'ZTO', to_carrier: 'SF', switch_id: id, new_waybill: `SF-${id}` } });
+    const handed = (sh: string, m: string): Ev => ({
+      type: 'shipment.handed_over',
+      subject: `shipment:${sh}`,
+      data: { order_id: `o-${sh}`, manifest_id: m, carrier: 'ZTO', waybill: `W-${sh}`, handed_over_at: 1 },
+    });
+    const switched = (order: string, id: string): Ev => ({
+      type: 'order.carrier_switched',
+      subject: `order:${order}`,
+      data: { order_id: order, from_carrier: 'ZTO', to_carrier: 'SF', switch_id: id, new_waybill: `SF-${id}` },
+    });
 
     function run(events: Ev[]) {
       const evs = writeGateway(events, events.length);
