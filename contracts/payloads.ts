@@ -93,6 +93,17 @@ export const PdaConfirmEvent = Type.Object(
 );
 export type PdaConfirmEvent = Static<typeof PdaConfirmEvent>;
 
+/** A parcel scanned into a courier handover manifest (docs/handover.md; PDA or station scanner). */
+export const HandoverScanEvent = Type.Object(
+  {
+    ...eventBase,
+    manifest_id: Type.String({ minLength: 1, maxLength: 128 }),
+    code: Type.String({ minLength: 1, maxLength: 128 }),
+  },
+  { additionalProperties: false },
+);
+export type HandoverScanEvent = Static<typeof HandoverScanEvent>;
+
 export const EVENT_SCHEMAS = {
   scan: ScanEvent,
   weight: WeightEvent,
@@ -100,6 +111,7 @@ export const EVENT_SCHEMAS = {
   print_result: PrintResultEvent,
   pda_login: PdaLoginEvent,
   pda_confirm: PdaConfirmEvent,
+  handover_scan: HandoverScanEvent,
 } as const;
 
 export interface EventPayloads {
@@ -109,6 +121,7 @@ export interface EventPayloads {
   print_result: PrintResultEvent;
   pda_login: PdaLoginEvent;
   pda_confirm: PdaConfirmEvent;
+  handover_scan: HandoverScanEvent;
 }
 
 // ---- gateway → device commands (dev/{id}/cmd/{kind}) ------------------------------------

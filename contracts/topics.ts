@@ -23,7 +23,7 @@ export function isValidId(id: string): boolean {
 }
 
 /** Events a device sends; the payload schema for each lives in payloads.ts. */
-export const EVENT_KINDS = ['scan', 'weight', 'parcel', 'print_result', 'pda_login', 'pda_confirm'] as const;
+export const EVENT_KINDS = ['scan', 'weight', 'parcel', 'print_result', 'pda_login', 'pda_confirm', 'handover_scan'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
 /** Commands the gateway sends to a device. */
@@ -100,10 +100,10 @@ export type Role = (typeof ROLES)[number];
 
 /** Which event kinds each role may send on `dev/{self}/evt/{kind}`. */
 export const ROLE_EVENTS: Readonly<Record<Role, readonly EventKind[]>> = {
-  scanner: ['scan'],
+  scanner: ['scan', 'handover_scan'],
   scale: ['weight'],
   printer: ['print_result'],
-  pda: ['scan', 'pda_login', 'pda_confirm'],
+  pda: ['scan', 'pda_login', 'pda_confirm', 'handover_scan'],
   conveyor: ['parcel'],
   display: [],
   service: EVENT_KINDS,

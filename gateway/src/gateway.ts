@@ -378,7 +378,7 @@ export class Gateway implements Component {
       link,
       store,
       bindings,
-      owners: { station: stations, line: lines },
+      owners: { station: stations, line: lines, handover },
       logger: log('ingress'),
       refreshRegistry: () => provisioning.refresh(),
     });

@@ -11,7 +11,7 @@ import type { Config } from '../config/schema.js';
 import { decodeHlc } from '../lib/hlc.js';
 import type { Logger } from '../lib/logger.js';
 import type { Shipment } from '../station/domain.js';
-import type { CommandLink, FlowReads, UnitWriter } from '../station/ports.js';
+import type { CommandLink, DeviceEvent, EventOwner, FlowReads, Outcome, UnitWriter } from '../station/ports.js';
 import type { RawEventRow } from '../storage/types.js';
 import { type CarrierHandoverSummary, pendingHandover, summariseByCarrier, type PendingParcel } from './handover-cutoff.js';
 import {
@@ -100,7 +100,7 @@ export function rowData(row: RawEventRow): Record<string, unknown> {
   }
 }
 
-export class HandoverService {
+export class HandoverService implements EventOwner {
   readonly name = 'handover';
   private readonly st: HandoverState = emptyHandoverState();
   private readonly now: () => number;
@@ -167,6 +167,65 @@ export class HandoverService {
       adopt(this.st, r.value.manifest);
       return { ok: true, value: { ...r.value, view: this.view(r.value.manifest) } };
     });
+  }
+
+  /**
+   * A `handover_scan` from a PDA or a station scanner over MQTT (docs/mqtt.md): the same
+   * decision as the API's scan; the device's message id is stored with the effect, so a
+   * redelivery after a restart is answered, not counted again. The device's display shows the
+   * count against the expected number.
+   */
+  submit(event: DeviceEvent, settle: (outcome: Outcome) => void): boolean {
+    if (event.kind !== 'handover_scan') {
+      settle({ ok: false, code: 'PKL_DEVICE_ROLE_MISMATCH', details: { deviceId: event.deviceId, role: event.binding.role, kind: event.kind } });
+      return true;
+    }
+    const p = event.payload as { manifest_id: string; code: string };
+    void this.serial(async () => {
+      const d = decideScan(this.st, this.look, { manifestId: p.manifest_id, code: p.code, by: event.deviceId, at: event.at });
+      if (!d.ok) {
+        settle(d);
+        await this.display(event.deviceId, 'warn', d.code, d.details);
+        return;
+      }
+      const writes =
+        d.writes.length > 0 && event.msgId !== undefined ? [...d.writes, { op: 'dedupe' as const, deviceId: event.deviceId, msgId: event.msgId }] : d.writes;
+      let seq: number | undefined;
+      if (writes.length > 0) {
+        try {
+          const r = await this.deps.store.write(writes);
+          seq = r.seqs[r.seqs.length - 1];
+        } catch (err) {
+          if (err instanceof PacklineError && err.code === 'PKL_DUPLICATE_MESSAGE') {
+            settle({ ok: true });
+            return;
+          }
+          settle(
+            err instanceof PacklineError
+              ? { ok: false, code: err.code, details: err.details ?? {} }
+              : { ok: false, code: 'PKL_STORE_UNAVAILABLE', details: { reason: String(err) } },
+          );
+          return;
+        }
+      }
+      adopt(this.st, d.value.manifest);
+      settle(seq === undefined ? { ok: true } : { ok: true, seq });
+      const v = this.view(d.value.manifest);
+      const text = `${v.carrier} ${v.count}/${v.expected}${d.value.duplicate ? ' (again)' : ''}`;
+      await this.publishDisplay(event.deviceId, 'ok', text, `${v.carrier} 交接 ${v.count}/${v.expected}${d.value.duplicate ? '（重复）' : ''}`);
+    });
+    return true;
+  }
+
+  private async display(deviceId: string, level: 'warn', code: ErrorCode, details: ErrorDetails): Promise<void> {
+    const e = new PacklineError(code, details);
+    await this.publishDisplay(deviceId, level, e.message, e.messageZh);
+  }
+
+  private async publishDisplay(deviceId: string, level: 'ok' | 'warn', text: string, textZh: string): Promise<void> {
+    await this.deps.link
+      .publish(topics.command(deviceId, 'display'), JSON.stringify({ level, text, text_zh: textZh }), { qos: 1 })
+      .catch((err: unknown) => this.deps.logger.debug({ err, deviceId }, 'handover display not sent'));
   }
 
   close(manifestId: string, by: string): Promise<HandoverResult<ManifestView>> {

@@ -32,7 +32,8 @@ export interface IngressDeps {
   link: BrokerLink;
   store: Store;
   bindings: ReadonlyMap<string, DeviceBinding>;
-  owners: { station: EventOwner; line: EventOwner };
+  /** `handover` takes `handover_scan` events (gateway/src/handover/), whatever the device's station. */
+  owners: { station: EventOwner; line: EventOwner; handover?: EventOwner };
   logger: Logger;
   now?: () => number;
   /**
@@ -179,7 +180,12 @@ export class Ingress {
       this.remember(deviceId, msgId);
     }
     const event: DeviceEvent = { deviceId, binding, kind, payload, msgId, at: this.now() };
-    const owner = binding.owner.type === 'station' ? this.deps.owners.station : this.deps.owners.line;
+    const owner =
+      kind === 'handover_scan' && this.deps.owners.handover !== undefined
+        ? this.deps.owners.handover
+        : binding.owner.type === 'station'
+          ? this.deps.owners.station
+          : this.deps.owners.line;
     let settled = false;
     const settle = (outcome: Outcome) => {
       if (settled) return;

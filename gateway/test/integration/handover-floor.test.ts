@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type ChildGateway, startChildGateway } from '../support/child-gateway.js';
+import { device, Inbox, replyTopics, stationDevices } from '../support/floor.js';
 import { type AckedShipment, type StationDriver, startStationDriver } from '../support/station-driver.js';
 import { drained, fastSync, type Rig, shippable, startRig, until } from '../support/sync-rig.js';
 
@@ -78,7 +79,22 @@ it('a handover manifest and a carrier switch survive a cloud outage and a kill -
   const mid = opened.body.manifest_id as string;
   expect(opened.body).toMatchObject({ carrier: 'ZTO', state: 'open', count: 0, expected: 6 });
   const scan = (code: string) => api(g1, 'POST', `/api/v1/handover/manifests/${mid}/scans`, { code }, g1.tokens.station);
-  for (const id of ids.slice(0, 4)) expect((await scan(`PS-${id}`)).status).toBe(200);
+  for (const id of ids.slice(0, 3)) expect((await scan(`PS-${id}`)).status).toBe(200);
+  // The fourth from the station's scanner over MQTT (docs/mqtt.md §8), its redelivery answered once.
+  const scannerId = stationDevices(1).scanner;
+  const scanner = await device(g1.mqttUrl, scannerId, g1.secrets[scannerId] as string);
+  const replies = await Inbox.open(scanner, [...replyTopics(scannerId), `dev/${scannerId}/cmd/display`]);
+  const evt = JSON.stringify({ msg_id: 'hs-1', manifest_id: mid, code: 'PS-H-003' });
+  await scanner.publishAsync(`dev/${scannerId}/evt/handover_scan`, evt, { qos: 1 });
+  const ack = await replies.next((m) => m.payload.msg_id === 'hs-1');
+  expect(ack.topic).toBe(`dev/${scannerId}/ack`);
+  expect(typeof ack.payload.seq).toBe('number');
+  expect((await replies.next((m) => m.topic.endsWith('/cmd/display'))).payload).toMatchObject({ level: 'ok', text: 'ZTO 4/6' });
+  await scanner.publishAsync(`dev/${scannerId}/evt/handover_scan`, evt, { qos: 1 });
+  await until('the redelivery answered', () => replies.messages.filter((m) => m.payload.msg_id === 'hs-1').length === 2);
+  await scanner.publishAsync(`dev/${scannerId}/evt/handover_scan`, JSON.stringify({ msg_id: 'hs-2', manifest_id: mid, code: 'PS-H-007' }), { qos: 1 });
+  expect((await replies.next((m) => m.payload.msg_id === 'hs-2')).payload).toMatchObject({ code: 'PKL_HANDOVER_NOT_SHIPPED' });
+  await scanner.endAsync();
   const again = await scan('PS-H-000');
   expect(again.body).toMatchObject({ duplicate: true, manifest: { count: 4, expected: 6 } });
   const notShipped = await scan('PS-H-008');

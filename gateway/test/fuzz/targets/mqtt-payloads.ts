@@ -125,6 +125,8 @@ class PayloadGen {
         return { ...base, operator: rng.pick(['op-1', '张三', 'x']), ...(rng.chance(0.5) && { station_id: rng.pick(['st-1', 'st-2', 'nope']) }) };
       case 'pda_confirm':
         return { ...base, task_id: `task-${rng.int(100)}`, result: rng.chance(0.8) ? 'done' : 'failed' };
+      case 'handover_scan':
+        return { ...base, manifest_id: rng.pick(['M-none', 'x']), code: rng.pick(this.rig.orderCodes) };
     }
   }
 
