@@ -13,6 +13,7 @@ import { registerPrintCommands } from './cli/print-commands.js';
 import { registerSyncCommands } from './cli/sync-commands.js';
 import { registerStartCommand } from './cli/start-command.js';
 import { registerPreflightCommand } from './cli/preflight-command.js';
+import { registerHandoverCommands } from './cli/handover-commands.js';
 import { redactConfig } from './config/redact.js';
 import { LabelTemplates, templateFix } from './printing/label-templates.js';
 
@@ -54,6 +55,7 @@ function buildProgram(): Command {
   registerSyncCommands(program);
   registerPrintCommands(program);
   registerPreflightCommand(program);
+  registerHandoverCommands(program);
   return program;
 }
 

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type ChildGateway, startChildGateway } from '../support/child-gateway.js';
+import { runCli } from '../support/cli.js';
 import { device, Inbox, replyTopics, stationDevices } from '../support/floor.js';
 import { type AckedShipment, type StationDriver, startStationDriver } from '../support/station-driver.js';
 import { drained, fastSync, type Rig, shippable, startRig, until } from '../support/sync-rig.js';
@@ -178,8 +179,11 @@ it('a UPS lowbatt then SIGKILL loses nothing acknowledged; lowbatt alone stops t
   } finally {
     db.close();
   }
-  // The UPS alone: the gateway refuses new work and exits cleanly on its own.
-  expect((await api(g2, 'POST', '/api/v1/power', { event: 'lowbatt' })).status).toBe(200);
+  // The UPS alone, as upsmon's NOTIFYCMD runs it: the gateway refuses new work and exits cleanly on its own.
+  const cli = await runCli(dataDir, ['--config', configFile, 'ups', '--url', g2.httpUrl, 'UPS ups@localhost battery is low'], {
+    env: { NOTIFYTYPE: 'LOWBATT' },
+  });
+  expect(cli.stdout).toContain('ups lowbatt: gateway shutting_down');
   expect(await g2.exited).toEqual({ code: 0, signal: null });
   child = null;
 });
