@@ -4,6 +4,7 @@ import { openForm } from './js/dialog.js';
 import { fmtDuration, fmtTime, h, mount, requestId, store } from './js/dom.js';
 import { lang, msg, onLang, setLang, t } from './js/i18n.js';
 import { connectLive } from './js/live.js';
+import { peakPanel } from './js/peak-panel.js';
 import { api, askToken, forgetToken, token } from './js/session.js';
 
 const state = store({ conn: 'connecting', data: null, role: null, note: null });
@@ -17,7 +18,8 @@ const devices = h('section', { class: 'card', id: 'device-grid' });
 const queue = h('section', { class: 'card', id: 'exceptions' });
 const noteEl = h('p', { class: 'note', id: 'note', role: 'status' });
 const langBtn = h('button', { type: 'button', class: 'lang', id: 'lang', onclick: () => setLang(lang() === 'zh' ? 'en' : 'zh') });
-document.body.append(outage, connBanner, header, tiles, h('div', { class: 'grid2' }, throughput, devices), queue, noteEl);
+const peak = peakPanel();
+document.body.append(outage, connBanner, header, tiles, h('div', { class: 'grid2' }, throughput, devices), queue, peak.el, noteEl);
 
 function note(text, kind) {
   state.set({ note: { text, kind } });
@@ -263,7 +265,10 @@ function render(s) {
 }
 
 state.subscribe(render);
-onLang(() => state.set({}));
+onLang(() => {
+  state.set({});
+  peak.render();
+});
 
 let live = null;
 async function relogin() {
@@ -273,7 +278,10 @@ async function relogin() {
   start();
 }
 
+let peakTimer = null;
 function start() {
+  peak.refresh();
+  if (peakTimer === null) peakTimer = setInterval(() => peak.refresh(), 10_000);
   live = connectLive({
     hello: { dashboard: true },
     onStatus: (conn) => {

@@ -243,6 +243,8 @@ describe.skipIf(noBrowser)('station screen and dashboard in Chromium on the simu
     // WAN down: the banner says so, and the stations shipped anyway.
     await dash.waitForSelector('#outage:not([hidden])');
     expect(await dash.textContent('#outage')).toContain('CLOUD LINK DOWN');
+    // The peak-plans card: shipped parcels still to hand over, per carrier (docs/handover.md).
+    await dash.waitForSelector('#peak-plans #handover-carriers tr[data-carrier]');
 
     const api = (await (await fetch(`${info.httpUrl}/api/v1/dashboard`, { headers: { authorization: `Bearer ${info.tokens.station}` } })).json()) as {
       throughput: { units: Array<{ id: string; last_hour: number }> };
