@@ -199,7 +199,14 @@ export class Gateway implements Component {
 
     // Courier handover, carrier holds, label rolls and the UPS plan (docs/handover.md): the
     // holds and the power plan are asked by the label gate and the scan, so they come first.
-    const handover = new HandoverService({ config, store, link, logger: log('handover'), boot: store.boot });
+    const handover = new HandoverService({
+      config,
+      store,
+      link,
+      logger: log('handover'),
+      boot: store.boot,
+      pdas: () => config.devices.filter((d) => d.role === 'pda').map((d) => d.id),
+    });
     const carriers = new CarrierService({
       config,
       store,

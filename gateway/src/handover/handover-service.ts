@@ -45,6 +45,8 @@ export interface HandoverDeps {
   link: CommandLink;
   logger: Logger;
   boot: number;
+  /** PDAs that get the handover task when a manifest opens (docs/mqtt.md §8). */
+  pdas?: () => readonly string[];
   now?: () => number;
 }
 
@@ -156,8 +158,20 @@ export class HandoverService implements EventOwner {
       const r = await this.commit(decideOpen(id, carrier, by, this.now()));
       if (!r.ok) return r;
       adopt(this.st, r.value);
-      return { ok: true, value: this.view(r.value) };
+      const view = this.view(r.value);
+      await this.sendTask(view);
+      return { ok: true, value: view };
     });
+  }
+
+  /** The PDAs' handover task: scan parcels of this carrier into this manifest. */
+  private async sendTask(m: ManifestView): Promise<void> {
+    const task = { task_id: `handover:${m.manifestId}`, kind: 'handover_scan', manifest_id: m.manifestId, carrier: m.carrier, expected: m.expected };
+    for (const id of this.deps.pdas?.() ?? []) {
+      await this.deps.link
+        .publish(topics.command(id, 'task'), JSON.stringify(task), { qos: 1 })
+        .catch((err: unknown) => this.deps.logger.debug({ err, deviceId: id }, 'handover task not sent'));
+    }
   }
 
   scan(manifestId: string, code: string, by: string): Promise<HandoverResult<ScanValue & { view: ManifestView }>> {
