@@ -249,6 +249,8 @@ export class Gateway implements Component {
     signals.on('ordersChanged', (orderIds) => {
       for (const id of orderIds) stations.orderUpdated(id);
     });
+    // A held order the cloud moved to another carrier is recorded as a switch (docs/handover.md).
+    signals.on('ordersChanged', (orderIds) => carriers.ordersChanged(orderIds));
 
     // Phase 4, services around the flow: sync, printers, the HTTP API and the screens.
     const health: HealthService = {

@@ -172,6 +172,51 @@ export function decideSwitch(
   };
 }
 
+/**
+ * The cloud moved a held order to another carrier (an `order.upsert` from the feed with a new
+ * carrier and waybill, docs/sync.md §7.3): recorded as a switch with source `cloud`, once per
+ * order revision. Null when it is not such a move (same carrier, still a held carrier, no
+ * waybill, or a switch this gateway made itself).
+ */
+export function decideCloudSwitch(st: HoldState, input: { order: Order; heldFrom: string; by: string }): HoldDecision<SwitchValue> | null {
+  const { order } = input;
+  if (order.carrier === null || order.carrier === input.heldFrom || order.waybill === null) return null;
+  if (st.holds.has(order.carrier) || st.usedWaybills.has(order.waybill)) return null;
+  const switchId = `cloud:${order.orderId}:${order.revision}`;
+  if (st.switches.has(switchId)) return null;
+  return {
+    ok: true,
+    value: {
+      switchId,
+      orderId: order.orderId,
+      fromCarrier: input.heldFrom,
+      toCarrier: order.carrier,
+      oldWaybill: null,
+      newWaybill: order.waybill,
+      recalled: false,
+      duplicate: false,
+    },
+    writes: [
+      {
+        op: 'event',
+        type: EVENT.carrierSwitched,
+        subject: `order:${order.orderId}`,
+        data: {
+          order_id: order.orderId,
+          from_carrier: input.heldFrom,
+          to_carrier: order.carrier,
+          old_waybill: null,
+          new_waybill: order.waybill,
+          source: 'cloud',
+          switch_id: switchId,
+          old_label_printed: false,
+          by: input.by,
+        },
+      },
+    ],
+  };
+}
+
 export function decidePulled(st: HoldState, input: { waybill: string; by: string; at: number }): HoldDecision<CarrierRecall> {
   const r = st.recalls.get(input.waybill);
   if (r === undefined) return { ok: false, code: 'PKL_NOT_FOUND', details: { what: `recall of waybill ${input.waybill}` } };

@@ -12,6 +12,7 @@ import type { WriteOp } from '../storage/types.js';
 import {
   type CarrierHold,
   type CarrierRecall,
+  decideCloudSwitch,
   decideHold,
   decidePulled,
   decideRelease,
@@ -195,6 +196,40 @@ export class CarrierService {
       if (changed.length > 0) this.deps.ordersChanged(changed);
       return { ok: true, value: { switched, refused } };
     });
+  }
+
+  /**
+   * Orders changed (cloud feed, API import): a shipment held for a carrier hold whose order now
+   * names another carrier and waybill was switched by the cloud — recorded once as a switch
+   * with source `cloud`. Called synchronously from the ordersChanged signal, before the
+   * stations' queued re-check runs, so the held shipment still shows the carrier it was held for.
+   */
+  ordersChanged(orderIds: readonly string[]): void {
+    const heldFor = new Map<string, string>();
+    for (const s of this.deps.store.openShipments()) {
+      if (s.state !== 'held' || s.reasonCode !== 'PKL_CARRIER_HELD' || !orderIds.includes(s.orderId)) continue;
+      // The row keeps the carrier the order had when the shipment opened: the one held.
+      if (s.carrier !== null) heldFor.set(s.orderId, s.carrier);
+    }
+    for (const [orderId, from] of heldFor) {
+      void this.serial(async () => {
+        const order = this.deps.store.getOrder(orderId);
+        if (order === null) return;
+        const d = decideCloudSwitch(this.st, { order, heldFrom: from, by: 'cloud' });
+        if (d === null) return;
+        const r = await this.commit(d);
+        if (!r.ok) {
+          this.deps.logger.warn({ orderId, code: r.code }, 'cloud carrier switch not recorded');
+          return;
+        }
+        this.st.switches.add(r.value.switchId);
+        this.st.usedWaybills.add(r.value.newWaybill);
+        this.deps.logger.info(
+          { audit: 'carrier_switch', source: 'cloud', orderId, from, to: r.value.toCarrier },
+          `order ${orderId} switched by the cloud from ${from} to ${r.value.toCarrier}`,
+        );
+      });
+    }
   }
 
   pulled(waybill: string, by: string): Promise<CarrierResult<CarrierRecall>> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { anOrder, aShipment } from '../storage/test-fixtures.js';
-import { decideHold, decidePulled, decideRelease, decideSwitch, emptyHoldState, foldHoldEvent, type HoldState } from './carrier-holds.js';
+import { decideCloudSwitch, decideHold, decidePulled, decideRelease, decideSwitch, emptyHoldState, foldHoldEvent, type HoldState } from './carrier-holds.js';
 import { checkConsumables, foldRollEvent, type RollCount, rollStatus } from './consumables.js';
 import { parseUpsEvent, startsShutdown } from './power.js';
 
@@ -43,6 +43,24 @@ describe('carrier holds and switches', () => {
     expect(pulled).toMatchObject({ ok: true, value: { pulledAt: 9 } });
     if (pulled.ok) replay(st, pulled.writes);
     expect(st.recalls.get('ZT1')?.pulledAt).toBe(5);
+  });
+
+  it('records a held order the cloud moved to another carrier as a switch from the cloud, once per revision', () => {
+    const st = held();
+    const moved = anOrder({ orderId: 'O-7', carrier: 'YTO', waybill: 'YT77', revision: 4 });
+    const d = decideCloudSwitch(st, { order: moved, heldFrom: 'ZTO', by: 'cloud' });
+    expect(d).toMatchObject({ ok: true, value: { switchId: 'cloud:O-7:4', toCarrier: 'YTO', newWaybill: 'YT77' } });
+    expect(d?.ok && d.writes[0]).toMatchObject({
+      type: 'order.carrier_switched',
+      data: { source: 'cloud', from_carrier: 'ZTO', to_carrier: 'YTO', old_waybill: null },
+    });
+    if (d?.ok) replay(st, d.writes);
+    expect(decideCloudSwitch(st, { order: moved, heldFrom: 'ZTO', by: 'cloud' })).toBeNull();
+    // Not a move: the same carrier, another held carrier, or a pool number this gateway gave.
+    expect(decideCloudSwitch(st, { order: anOrder({ carrier: 'ZTO' }), heldFrom: 'ZTO', by: 'cloud' })).toBeNull();
+    st.holds.set('YTO', { carrier: 'YTO', reason: '', by: '', at: 0 });
+    expect(decideCloudSwitch(st, { order: anOrder({ carrier: 'YTO', waybill: 'YT1', revision: 9 }), heldFrom: 'ZTO', by: 'cloud' })).toBeNull();
+    expect(decideCloudSwitch(st, { order: anOrder({ carrier: 'SF', waybill: 'YT77', revision: 9 }), heldFrom: 'ZTO', by: 'cloud' })).toBeNull();
   });
 
   it('refuses an order of a carrier not held, a parcel handed over, and an empty pool', () => {
