@@ -34,7 +34,21 @@ afterAll(async () => {
 const cli = (args: string[]) => runCli(join(dir, 'data'), ['preflight', ...args]);
 
 const EXIT = { pass: 0, warn: 1, fail: 2 } as const;
-const ALL_CHECKS = ['config', 'label_templates', 'devices', 'printer-media', 'scales', 'scanners', 'waybill-coverage', 'shop-auth', 'disk', 'clock', 'cloud', 'handover', 'consumables'];
+const ALL_CHECKS = [
+  'config',
+  'label_templates',
+  'devices',
+  'printer-media',
+  'scales',
+  'scanners',
+  'waybill-coverage',
+  'shop-auth',
+  'disk',
+  'clock',
+  'cloud',
+  'handover',
+  'consumables',
+];
 
 describe('packline preflight', () => {
   it('reports the simulated floor, then fails on paper out and an expired shop', async () => {
