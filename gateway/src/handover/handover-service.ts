@@ -29,12 +29,12 @@ import {
 } from './handover-decide.js';
 import { manifestHtml, manifestZpl } from './manifest-render.js';
 
-/** Shipped parcels looked at for "expected" (the store answers newest first). */
-const PENDING_SCAN_LIMIT = 20_000;
+/** Shipped parcels looked at for "expected" at most (the store answers newest first). */
+const PENDING_SCAN_LIMIT = 50_000;
 
 /** What the handover needs of the store: the order cache, shipments, the log. */
 export interface HandoverStore extends Pick<FlowReads, 'getOrder' | 'findOrderByBarcode' | 'getShipment'>, Pick<UnitWriter, 'write'> {
-  listShipments(q: { orderId?: string; state?: Shipment['state']; limit?: number }): Shipment[];
+  listShipments(q: { orderId?: string; state?: Shipment['state']; limit?: number; before?: number }): Shipment[];
   eventRowsOfTypes(types: readonly string[], afterSeq: number, limit: number, scan: number): { rows: RawEventRow[]; scannedTo: number };
   stats(): { lastSeq: number };
 }
@@ -286,9 +286,53 @@ export class HandoverService implements EventOwner {
   /** Parcels shipped and not on any manifest within the look-back, with their cut-off verdict. */
   pending(carrier?: string): PendingParcel[] {
     const now = this.now();
+    return pendingHandover(this.shippedRecently(now), this.st.onManifest, now, this.deps.config.handover).filter(
+      (p) => carrier === undefined || p.carrier === carrier,
+    );
+  }
+
+  /** Shipped shipments of the look-back, newest first, and the newest `updatedAt` among them. */
+  private shippedCache: { rows: Shipment[]; ids: Set<string>; newest: number } | null = null;
+
+  /**
+   * Shipped shipments within the look-back, newest first. The first call pages through the
+   * store (it answers at most 1000 rows a page; a peak day ships more); later calls read only
+   * the rows newer than the newest one seen (a shipped row is final), so counts asked at every
+   * scan, scrape and screen refresh stay exact and cheap.
+   */
+  private shippedRecently(now: number): Shipment[] {
     const since = now - this.deps.config.handover.lookbackHours * 3_600_000;
-    const shipped = this.deps.store.listShipments({ state: 'shipped', limit: PENDING_SCAN_LIMIT }).filter((s) => (s.shippedAt ?? 0) >= since);
-    return pendingHandover(shipped, this.st.onManifest, now, this.deps.config.handover).filter((p) => carrier === undefined || p.carrier === carrier);
+    const cache = this.shippedCache ?? { rows: [], ids: new Set<string>(), newest: Number.NEGATIVE_INFINITY };
+    const fresh: Shipment[] = [];
+    const pageSize = this.shippedCache === null ? 1000 : 200;
+    let before: number | undefined;
+    let scanned = 0;
+    while (scanned < PENDING_SCAN_LIMIT) {
+      const page = this.deps.store.listShipments({ state: 'shipped', limit: pageSize, ...(before === undefined ? {} : { before }) });
+      scanned += page.length;
+      let added = 0;
+      let oldest = Number.POSITIVE_INFINITY;
+      for (const s of page) {
+        oldest = Math.min(oldest, s.updatedAt);
+        if (cache.ids.has(s.shipmentId)) continue;
+        cache.ids.add(s.shipmentId);
+        added += 1;
+        fresh.push(s);
+      }
+      // Done: the store has no more, nothing new on this page, or we reached what was seen.
+      if (page.length < pageSize || added === 0 || oldest < since || oldest < cache.newest) break;
+      // `before` is exclusive: start the next page at the oldest time again (ties deduplicated).
+      before = oldest + 1;
+    }
+    const rows = [...fresh.filter((s) => (s.shippedAt ?? 0) >= since), ...cache.rows.filter((s) => (s.shippedAt ?? 0) >= since)];
+    let newest = cache.newest;
+    for (const s of fresh) if (s.updatedAt > newest) newest = s.updatedAt;
+    if (rows.length !== fresh.length + cache.rows.length) {
+      cache.ids.clear();
+      for (const r of rows) cache.ids.add(r.shipmentId);
+    }
+    this.shippedCache = { rows, ids: cache.ids, newest };
+    return rows;
   }
 
   status(): HandoverStatus {
