@@ -4,7 +4,7 @@
 // dashboard's token; a read that fails leaves the last figures and says so.
 import { fmtTime, h, mount } from './dom.js';
 import { lang } from './i18n.js';
-import { api } from './session.js';
+import { api, token } from './session.js';
 
 const WORDS = {
   en: {
@@ -19,6 +19,10 @@ const WORDS = {
     left: 'left',
     none: 'nothing waiting',
     stale: 'not updated',
+    manifests: 'Manifests',
+    print: 'Print',
+    open: 'open',
+    closed: 'closed',
   },
   zh: {
     title: '交接 · 暂停快递 · 面单纸',
@@ -32,8 +36,27 @@ const WORDS = {
     left: '剩余',
     none: '无待交接包裹',
     stale: '未更新',
+    manifests: '交接单',
+    print: '打印',
+    open: '进行中',
+    closed: '已交接',
   },
 };
+
+/**
+ * The HTML manifest needs the bearer token, which a plain link cannot send: fetch it and open
+ * the page from a blob URL in a new window (the browser's print dialog prints it).
+ */
+async function printManifest(id) {
+  const res = await fetch(`/api/v1/handover/manifests/${encodeURIComponent(id)}/manifest.html`, {
+    headers: { authorization: `Bearer ${token() ?? ''}` },
+    cache: 'no-store',
+  });
+  if (!res.ok) return;
+  const url = URL.createObjectURL(new Blob([await res.text()], { type: 'text/html' }));
+  window.open(url, '_blank');
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
 
 function w(key) {
   return (WORDS[lang()] ?? WORDS.en)[key];
@@ -47,7 +70,8 @@ export function peakPanel() {
   function render() {
     mount(el, () => {
       if (data === null) return [h('h2', null, w('title')), h('p', { class: 'muted' }, stale ? w('stale') : '…')];
-      const { handover, holds, rolls } = data;
+      const { handover, holds, rolls, manifests } = data;
+      const recent = [...manifests.manifests].sort((a, b) => (b.closed_at ?? b.opened_at) - (a.closed_at ?? a.opened_at)).slice(0, 6);
       const heldSet = new Set(holds.holds.map((x) => x.carrier));
       return [
         h('h2', null, w('title'), stale ? h('span', { class: 'muted' }, ` (${w('stale')})`) : null),
@@ -86,6 +110,25 @@ export function peakPanel() {
                 }),
               ),
             ),
+        recent.length > 0
+          ? h(
+              'div',
+              { id: 'handover-manifests' },
+              h('h3', null, w('manifests')),
+              h(
+                'ul',
+                null,
+                recent.map((m) =>
+                  h(
+                    'li',
+                    { dataset: { manifest: m.manifest_id, state: m.state } },
+                    `${m.carrier} · ${m.count}/${m.expected} · ${w(m.state)} · ${fmtTime(m.closed_at ?? m.opened_at)} `,
+                    h('button', { type: 'button', class: 'small', onclick: () => printManifest(m.manifest_id) }, w('print')),
+                  ),
+                ),
+              ),
+            )
+          : null,
         holds.recalls.length > 0
           ? h(
               'div',
@@ -124,12 +167,13 @@ export function peakPanel() {
 
   async function refresh() {
     try {
-      const [handover, holds, rolls] = await Promise.all([
+      const [handover, holds, rolls, manifests] = await Promise.all([
         api('GET', '/api/v1/handover'),
         api('GET', '/api/v1/carriers/holds'),
         api('GET', '/api/v1/consumables'),
+        api('GET', '/api/v1/handover/manifests'),
       ]);
-      data = { handover, holds, rolls };
+      data = { handover, holds, rolls, manifests };
       stale = false;
     } catch {
       stale = true;
