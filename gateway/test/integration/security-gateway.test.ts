@@ -226,6 +226,22 @@ const ROUTE_AUTH: Record<string, 'none' | 'read' | 'scan' | 'admin'> = {
   'GET /api/v1/dashboard': 'read',
   'GET /api/v1/preflight': 'read',
   'POST /api/v1/preflight': 'admin',
+  'GET /api/v1/handover': 'read',
+  'GET /api/v1/handover/manifests': 'read',
+  'POST /api/v1/handover/manifests': 'scan',
+  'GET /api/v1/handover/manifests/{manifestId}': 'read',
+  'POST /api/v1/handover/manifests/{manifestId}/scans': 'scan',
+  'POST /api/v1/handover/manifests/{manifestId}/close': 'scan',
+  'GET /api/v1/handover/manifests/{manifestId}/manifest.html': 'read',
+  'GET /api/v1/carriers/holds': 'read',
+  'POST /api/v1/carriers/{carrier}/hold': 'admin',
+  'POST /api/v1/carriers/{carrier}/release': 'admin',
+  'POST /api/v1/carriers/{carrier}/switch': 'admin',
+  'POST /api/v1/carriers/recalls/{waybill}/pulled': 'scan',
+  'GET /api/v1/consumables': 'read',
+  'POST /api/v1/printers/{printerId}/roll-changed': 'scan',
+  'GET /api/v1/power': 'read',
+  'POST /api/v1/power': 'admin',
 };
 
 describe('a running gateway: API tokens, brute force, secrets in logs', () => {
