@@ -99,10 +99,13 @@ describe('handover service', () => {
     expect(closed).toMatchObject({ ok: true, value: { state: 'closed', count: 2 } });
     expect(store.log.filter((r) => r.type === 'shipment.handed_over').map((r) => r.subject)).toEqual(['shipment:S-0', 'shipment:S-5']);
     expect(b.status().pending).toBe(2498);
-    // A parcel shipped since: counted at once (only rows newer than the newest seen are read).
+    // A parcel shipped since: counted at once, from its `shipment.shipped` event in the log.
     shipped.push(
       aShipment({ shipmentId: 'S-new', orderId: 'O-new', state: 'shipped', carrier: 'SF', waybill: 'WN', shippedAt: NOW - 10, updatedAt: NOW - 10 }),
     );
+    await store.write([
+      { op: 'event', type: 'shipment.shipped', subject: 'shipment:S-new', data: { order_id: 'O-new', carrier: 'SF', waybill: 'WN', grams: 100 } },
+    ]);
     expect(b.status().carriers.find((c) => c.carrier === 'SF')?.pending).toBe(499);
   });
 });

@@ -11,6 +11,7 @@ import type { Config } from '../config/schema.js';
 import { decodeHlc } from '../lib/hlc.js';
 import type { Logger } from '../lib/logger.js';
 import type { Shipment } from '../station/domain.js';
+import { EVENT } from '../station/events.js';
 import type { CommandLink, DeviceEvent, EventOwner, FlowReads, Outcome, UnitWriter } from '../station/ports.js';
 import type { RawEventRow } from '../storage/types.js';
 import { type CarrierHandoverSummary, pendingHandover, summariseByCarrier, type PendingParcel } from './handover-cutoff.js';
@@ -83,6 +84,31 @@ export function* logRows(store: Pick<HandoverStore, 'eventRowsOfTypes' | 'stats'
     if (scannedTo <= after) break;
     after = scannedTo;
   }
+}
+
+/** The parts of a shipped shipment the handover needs, from its `shipment.shipped` event. */
+function shippedFromEvent(row: RawEventRow): Shipment | null {
+  if (!row.subject.startsWith('shipment:')) return null;
+  const d = rowData(row);
+  if (typeof d.carrier !== 'string' || typeof d.waybill !== 'string' || typeof d.order_id !== 'string') return null;
+  const at = rowTime(row);
+  return {
+    shipmentId: row.subject.slice('shipment:'.length),
+    orderId: d.order_id,
+    stationId: typeof d.line_id === 'string' ? d.line_id : '',
+    state: 'shipped',
+    reasonCode: null,
+    scanned: {},
+    expectedGrams: null,
+    actualGrams: typeof d.grams === 'number' ? d.grams : null,
+    carrier: d.carrier,
+    waybill: d.waybill,
+    labelJobId: typeof d.job_id === 'string' ? d.job_id : null,
+    operator: null,
+    openedAt: at,
+    updatedAt: at,
+    shippedAt: at,
+  };
 }
 
 export function rowTime(row: RawEventRow): number {
@@ -291,48 +317,56 @@ export class HandoverService implements EventOwner {
     );
   }
 
-  /** Shipped shipments of the look-back, newest first, and the newest `updatedAt` among them. */
-  private shippedCache: { rows: Shipment[]; ids: Set<string>; newest: number } | null = null;
+  /** Shipped shipments of the look-back and the log position they are current to. */
+  private shippedCache: { rows: Shipment[]; ids: Set<string>; seq: number } | null = null;
 
   /**
-   * Shipped shipments within the look-back, newest first. The first call pages through the
-   * store (it answers at most 1000 rows a page; a peak day ships more); later calls read only
-   * the rows newer than the newest one seen (a shipped row is final), so counts asked at every
-   * scan, scrape and screen refresh stay exact and cheap.
+   * Shipped shipments within the look-back. The first call pages through the store (it
+   * answers at most 1000 rows a page; a peak day ships more); later calls read only the
+   * `shipment.shipped` events written since (the log's primary key, a few rows), so the counts
+   * asked at every scan, scrape and screen refresh stay exact and cost next to nothing.
    */
   private shippedRecently(now: number): Shipment[] {
     const since = now - this.deps.config.handover.lookbackHours * 3_600_000;
-    const cache = this.shippedCache ?? { rows: [], ids: new Set<string>(), newest: Number.NEGATIVE_INFINITY };
-    const fresh: Shipment[] = [];
-    const pageSize = this.shippedCache === null ? 1000 : 200;
-    let before: number | undefined;
-    let scanned = 0;
-    while (scanned < PENDING_SCAN_LIMIT) {
-      const page = this.deps.store.listShipments({ state: 'shipped', limit: pageSize, ...(before === undefined ? {} : { before }) });
-      scanned += page.length;
-      let added = 0;
-      let oldest = Number.POSITIVE_INFINITY;
-      for (const s of page) {
-        oldest = Math.min(oldest, s.updatedAt);
-        if (cache.ids.has(s.shipmentId)) continue;
-        cache.ids.add(s.shipmentId);
-        added += 1;
-        fresh.push(s);
+    const store = this.deps.store;
+    if (this.shippedCache === null) {
+      const seq = store.stats().lastSeq; // read first: a parcel shipped meanwhile comes again below, deduplicated
+      const rows: Shipment[] = [];
+      const ids = new Set<string>();
+      let before: number | undefined;
+      while (rows.length < PENDING_SCAN_LIMIT) {
+        const page = store.listShipments({ state: 'shipped', limit: 1000, ...(before === undefined ? {} : { before }) });
+        let added = 0;
+        let oldest = Number.POSITIVE_INFINITY;
+        for (const s of page) {
+          oldest = Math.min(oldest, s.updatedAt);
+          if (ids.has(s.shipmentId)) continue;
+          ids.add(s.shipmentId);
+          added += 1;
+          rows.push(s);
+        }
+        if (page.length < 1000 || added === 0 || oldest < since) break;
+        // `before` is exclusive: start the next page at the oldest time again (ties deduplicated).
+        before = oldest + 1;
       }
-      // Done: the store has no more, nothing new on this page, or we reached what was seen.
-      if (page.length < pageSize || added === 0 || oldest < since || oldest < cache.newest) break;
-      // `before` is exclusive: start the next page at the oldest time again (ties deduplicated).
-      before = oldest + 1;
+      this.shippedCache = { rows, ids, seq };
     }
-    const rows = [...fresh.filter((s) => (s.shippedAt ?? 0) >= since), ...cache.rows.filter((s) => (s.shippedAt ?? 0) >= since)];
-    let newest = cache.newest;
-    for (const s of fresh) if (s.updatedAt > newest) newest = s.updatedAt;
-    if (rows.length !== fresh.length + cache.rows.length) {
-      cache.ids.clear();
-      for (const r of rows) cache.ids.add(r.shipmentId);
+    const cache = this.shippedCache;
+    const last = store.stats().lastSeq;
+    while (cache.seq < last) {
+      const { rows, scannedTo } = store.eventRowsOfTypes([EVENT.shipped], cache.seq, 1000, 50_000);
+      for (const row of rows) {
+        const s = shippedFromEvent(row);
+        if (s === null || cache.ids.has(s.shipmentId)) continue;
+        cache.ids.add(s.shipmentId);
+        cache.rows.push(s);
+      }
+      if (scannedTo <= cache.seq) break;
+      cache.seq = scannedTo;
     }
-    this.shippedCache = { rows, ids: cache.ids, newest };
-    return rows;
+    const inWindow = cache.rows.filter((s) => (s.shippedAt ?? 0) >= since);
+    if (inWindow.length !== cache.rows.length) cache.rows = inWindow;
+    return inWindow;
   }
 
   status(): HandoverStatus {
