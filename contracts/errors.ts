@@ -501,6 +501,62 @@ export const ERRORS = {
     en: 'This token is limited to station {tokenStation}: {reason}',
     zh: '该令牌仅限工位 {tokenStation}：{reason}',
   },
+  // ---- courier handover, carrier holds, emergency shutdown (docs/handover.md) ------------
+  PKL_HANDOVER_MANIFEST_UNKNOWN: {
+    http: 404,
+    en: 'Unknown handover manifest {manifestId}',
+    zh: '交接单 {manifestId} 不存在',
+  },
+  PKL_HANDOVER_MANIFEST_CLOSED: {
+    http: 409,
+    en: 'Handover manifest {manifestId} is already closed',
+    zh: '交接单 {manifestId} 已关闭',
+  },
+  PKL_HANDOVER_PARCEL_UNKNOWN: {
+    http: 404,
+    en: 'No parcel with code {code}',
+    zh: '找不到条码为 {code} 的包裹',
+  },
+  PKL_HANDOVER_NOT_SHIPPED: {
+    http: 409,
+    en: 'Order {orderId} has not shipped here: not for the courier',
+    zh: '订单 {orderId} 未在本仓发货，不能交给快递',
+  },
+  PKL_HANDOVER_WRONG_CARRIER: {
+    http: 409,
+    en: 'Parcel {waybill} is for {carrier}, not {manifestCarrier}',
+    zh: '包裹 {waybill} 属于 {carrier}，不是 {manifestCarrier}',
+  },
+  PKL_HANDOVER_INTERCEPTED: {
+    http: 409,
+    en: 'Order {orderId} was intercepted after shipping: pull parcel {waybill}, do not hand it over',
+    zh: '订单 {orderId} 发货后被拦截：请取出包裹 {waybill}，不要交给快递',
+  },
+  PKL_HANDOVER_ALREADY: {
+    http: 409,
+    en: 'Parcel {waybill} is already on handover manifest {manifestId}',
+    zh: '包裹 {waybill} 已在交接单 {manifestId} 中',
+  },
+  PKL_CARRIER_HELD: {
+    http: 409,
+    en: 'Carrier {carrier} is on hold ({reason}): no labels until it is released or the order is switched',
+    zh: '快递 {carrier} 已暂停（{reason}）：解除暂停或改派前不打印面单',
+  },
+  PKL_CARRIER_NOT_HELD: {
+    http: 409,
+    en: 'Carrier {carrier} is not on hold',
+    zh: '快递 {carrier} 未暂停',
+  },
+  PKL_SWITCH_NO_WAYBILL: {
+    http: 409,
+    en: 'No waybill of {carrier} left for order {orderId}: add numbers to the pool or wait for the cloud',
+    zh: '{carrier} 没有可用面单号给订单 {orderId}：请补充单号池或等待云端下发',
+  },
+  PKL_SHUTTING_DOWN: {
+    http: 503,
+    en: 'The gateway is shutting down ({reason}): no new parcels',
+    zh: '网关正在关机（{reason}）：暂停接收新包裹',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -136,6 +136,16 @@ export type PickSortEvent = Static<typeof PickSortEvent>;
 /** A replenishment move done: `qty` units from the reserve to the pick face (default: as asked). */
 export const ReplenishConfirmEvent = Type.Object({ ...eventBase, task_id: TaskId, qty: Type.Optional(Qty) }, { additionalProperties: false });
 export type ReplenishConfirmEvent = Static<typeof ReplenishConfirmEvent>;
+/** A parcel scanned into a courier handover manifest (docs/handover.md; PDA or station scanner). */
+export const HandoverScanEvent = Type.Object(
+  {
+    ...eventBase,
+    manifest_id: Type.String({ minLength: 1, maxLength: 128 }),
+    code: Type.String({ minLength: 1, maxLength: 128 }),
+  },
+  { additionalProperties: false },
+);
+export type HandoverScanEvent = Static<typeof HandoverScanEvent>;
 
 export const EVENT_SCHEMAS = {
   scan: ScanEvent,
@@ -150,6 +160,7 @@ export const EVENT_SCHEMAS = {
   pick_short: PickShortEvent,
   pick_sort: PickSortEvent,
   replenish_confirm: ReplenishConfirmEvent,
+  handover_scan: HandoverScanEvent,
 } as const;
 
 export interface EventPayloads {
@@ -165,6 +176,7 @@ export interface EventPayloads {
   pick_short: PickShortEvent;
   pick_sort: PickSortEvent;
   replenish_confirm: ReplenishConfirmEvent;
+  handover_scan: HandoverScanEvent;
 }
 
 // ---- gateway → device commands (dev/{id}/cmd/{kind}) ------------------------------------

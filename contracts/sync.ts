@@ -408,6 +408,20 @@ export const SYNC_EVENT = {
    * text, cut at 4 000 characters).
    */
   changeRejected: 'sync.change_rejected',
+  /**
+   * A parcel handed to its courier when its handover manifest closed (docs/handover.md);
+   * subject `shipment:{id}`, data {order_id, manifest_id, carrier, waybill, handed_over_at}.
+   * Once per shipment.
+   */
+  handedOver: 'shipment.handed_over',
+  /** A handover manifest closed; subject `manifest:{id}`, data {carrier, parcels, expected, closed_by}. */
+  manifestClosed: 'handover.manifest_closed',
+  /**
+   * A held order moved to another carrier (docs/handover.md "Courier overload"); subject
+   * `order:{id}`, data {order_id, from_carrier, to_carrier, old_waybill, new_waybill, source,
+   * switch_id}. Once per switch_id; the old waybill is void.
+   */
+  carrierSwitched: 'order.carrier_switched',
 } as const;
 
 // ---- signing ---------------------------------------------------------------------------

@@ -37,6 +37,8 @@ export const EVENT_KINDS = [
   'pick_short',
   'pick_sort',
   'replenish_confirm',
+  // Courier handover (docs/mqtt.md §9): a parcel scanned onto a manifest.
+  'handover_scan',
 ] as const;
 
 /** The picking kinds: they go to the picking runtime, whatever station (if any) the PDA serves. */
@@ -117,10 +119,10 @@ export type Role = (typeof ROLES)[number];
 
 /** Which event kinds each role may send on `dev/{self}/evt/{kind}`. */
 export const ROLE_EVENTS: Readonly<Record<Role, readonly EventKind[]>> = {
-  scanner: ['scan'],
+  scanner: ['scan', 'handover_scan'],
   scale: ['weight'],
   printer: ['print_result'],
-  pda: ['scan', 'pda_login', 'pda_confirm', 'pick_request', 'pick_accept', 'pick_line', 'pick_short', 'pick_sort', 'replenish_confirm'],
+  pda: ['scan', 'pda_login', 'pda_confirm', 'pick_request', 'pick_accept', 'pick_line', 'pick_short', 'pick_sort', 'replenish_confirm', 'handover_scan'],
   conveyor: ['parcel'],
   display: [],
   service: EVENT_KINDS,

@@ -15,6 +15,7 @@ import { registerSyncCommands } from './cli/sync-commands.js';
 import { registerStartCommand } from './cli/start-command.js';
 import { registerPreflightCommand } from './cli/preflight-command.js';
 import { registerStoreCommands } from './cli/store-commands.js';
+import { registerHandoverCommands } from './cli/handover-commands.js';
 import { redactConfig } from './config/redact.js';
 import { LabelTemplates, templateFix } from './printing/label-templates.js';
 
@@ -58,6 +59,7 @@ function buildProgram(): Command {
   registerPreflightCommand(program);
   registerStoreCommands(program);
   registerTokenCommands(program);
+  registerHandoverCommands(program);
   return program;
 }
 

@@ -52,6 +52,13 @@ import { PICK_EVENT_TYPES } from './picking/events.js';
 import { RetentionService } from './storage/retention.js';
 import { answerPlaintextOnTlsPort } from './tls/plaintext-on-tls-port.js';
 import { ensureLocalTls, type LocalTls, wantsLocalTls, withLocalTls } from './tls/auto-tls.js';
+import { CarrierService } from './handover/carrier-service.js';
+import { ConsumablesService } from './handover/consumables-service.js';
+import { checkHandover } from './handover/handover-cutoff.js';
+import { registerHandoverMetrics } from './handover/handover-metrics.js';
+import { HandoverService } from './handover/handover-service.js';
+import { registerHandoverRoutes } from './handover/http-routes.js';
+import { PowerPlan, UpsLineWatch } from './handover/power.js';
 import type { Store } from './storage/types.js';
 
 /** The gateway's version: package.json's, read once (the sources and dist/ sit at different depths). */
@@ -123,6 +130,8 @@ export class Gateway implements Component {
   constructor(
     private readonly config: Readonly<Config>,
     private readonly logger: Logger,
+    /** How a UPS shutdown stops the process (default: SIGTERM to itself, the graceful path). */
+    private readonly hooks: { requestStop?: () => void } = {},
   ) {}
 
   /** The preflight readiness check (after start). */
@@ -220,6 +229,37 @@ export class Gateway implements Component {
     }
     const isOnline = (deviceId: string) => link.connectedDevices().has(deviceId);
 
+    // Courier handover, carrier holds, label rolls and the UPS plan (docs/handover.md): the
+    // holds and the power plan are asked by the label gate and the scan, so they come first.
+    const handover = new HandoverService({
+      config,
+      store,
+      link,
+      logger: log('handover'),
+      boot: store.boot,
+      pdas: () => config.devices.filter((d) => d.role === 'pda').map((d) => d.id),
+    });
+    const carriers = new CarrierService({
+      config,
+      store,
+      logger: log('carriers'),
+      ordersChanged: (orderIds) => signals.emit('ordersChanged', orderIds),
+      onManifest: (shipmentId) => handover.manifestOf(shipmentId),
+    });
+    const consumables = new ConsumablesService(config, store);
+    const power = new PowerPlan({
+      gatewayId: config.gatewayId,
+      trigger: config.handover.shutdownOn,
+      write: (ops) => store.write(ops),
+      printing: () => store.openShipments().filter((s) => s.state === 'labelling').length,
+      requestStop: this.hooks.requestStop ?? (() => process.kill(process.pid, 'SIGTERM')),
+      logger: log('power'),
+    });
+    await handover.start();
+    await carriers.start();
+    this.running.push(handover, carriers, power);
+    registerHandoverMetrics(metrics.registry, { handover, carriers, consumables });
+
     // Phase 3, the shipment flow (restored from the store when started).
     const stations = new StationRuntime({
       config,
@@ -230,6 +270,8 @@ export class Gateway implements Component {
       ids,
       isOnline,
       displayTargets: (cfg) => displayTargets(cfg, bindings),
+      carrierHold: (carrier) => carriers.holdOf(carrier),
+      newWorkRefusal: () => power.refusal(),
     });
     // Stations and devices provisioned at run time (packline station add, the API) open and
     // close in the runtime without a restart.
@@ -248,6 +290,8 @@ export class Gateway implements Component {
       for (const id of orderIds) stations.orderUpdated(id);
       for (const id of orderIds) picking.orderUpdated(id);
     });
+    // A held order the cloud moved to another carrier is recorded as a switch (docs/handover.md).
+    signals.on('ordersChanged', (orderIds) => carriers.ordersChanged(orderIds));
 
     // Phase 4, services around the flow: sync, printers, the HTTP API and the screens.
     const health: HealthService = {
@@ -303,6 +347,7 @@ export class Gateway implements Component {
         metrics.setPreflight(report.status, typeof disk === 'number' ? disk : null);
         ops.preflightReport(report);
       },
+      extraChecks: () => [checkHandover(handover.status()), consumables.check()],
     });
     this.preflightService = preflight;
     // Every route, in one place (http/app.ts).
@@ -326,6 +371,7 @@ export class Gateway implements Component {
         ui,
         { name: 'preflight', register: (fastify) => registerPreflightRoutes(fastify, preflight) },
         { name: 'picking', register: (fastify) => registerPickingRoutes(fastify, picking) },
+        { name: 'handover', register: (fastify) => registerHandoverRoutes(fastify, { handover, carriers, consumables, power }) },
       ],
     );
     this.app = app;
@@ -390,7 +436,7 @@ export class Gateway implements Component {
       link,
       store,
       bindings,
-      owners: { station: stations, line: lines, picking },
+      owners: { station: stations, line: lines, picking, handover },
       logger: log('ingress'),
       refreshRegistry: () => provisioning.refresh(),
     });
@@ -415,6 +461,18 @@ export class Gateway implements Component {
 
     await sync.start();
     this.running.push(sync);
+    if (config.handover.upsLineFile !== undefined) {
+      const lineLog = log('power');
+      const line = new UpsLineWatch(
+        config.handover.upsLineFile,
+        (f) => readFileSync(f, 'utf8'),
+        (event) => {
+          power.signal(event, 'line').catch((err: unknown) => lineLog.error({ err, event }, 'UPS line event not recorded'));
+        },
+      );
+      await line.start();
+      this.running.push(line);
+    }
     metrics.collectFrom(() => {
       const l = sync.linkState();
       metrics.setSync(l.state, l.backlog, l.failed, sync.totals());

@@ -4,6 +4,7 @@ import { openForm } from './js/dialog.js';
 import { fmtDuration, fmtTime, h, mount, requestId, store } from './js/dom.js';
 import { lang, msg, onLang, setLang, t } from './js/i18n.js';
 import { connectLive } from './js/live.js';
+import { peakPanel } from './js/peak-panel.js';
 import { api, askToken, forgetToken, token } from './js/session.js';
 
 const state = store({ conn: 'connecting', data: null, role: null, note: null });
@@ -18,7 +19,8 @@ const queue = h('section', { class: 'card', id: 'exceptions' });
 const picking = h('section', { class: 'card', id: 'picking' });
 const noteEl = h('p', { class: 'note', id: 'note', role: 'status' });
 const langBtn = h('button', { type: 'button', class: 'lang', id: 'lang', onclick: () => setLang(lang() === 'zh' ? 'en' : 'zh') });
-document.body.append(outage, connBanner, header, tiles, h('div', { class: 'grid2' }, throughput, devices), queue, picking, noteEl);
+const peak = peakPanel();
+document.body.append(outage, connBanner, header, tiles, h('div', { class: 'grid2' }, throughput, devices), queue, picking, peak.el, noteEl);
 
 function note(text, kind) {
   state.set({ note: { text, kind } });
@@ -359,7 +361,10 @@ function render(s) {
 }
 
 state.subscribe(render);
-onLang(() => state.set({}));
+onLang(() => {
+  state.set({});
+  peak.render();
+});
 
 let live = null;
 async function relogin() {
@@ -369,9 +374,12 @@ async function relogin() {
   start();
 }
 
+let peakTimer = null;
 function start() {
   void pollPicking();
   setInterval(pollPicking, 5000);
+  peak.refresh();
+  if (peakTimer === null) peakTimer = setInterval(() => peak.refresh(), 10_000);
   live = connectLive({
     hello: { dashboard: true },
     onStatus: (conn) => {

@@ -5,11 +5,11 @@ import { canPublish, canSubscribe, type Identity, isValidTopicFilter, isValidTop
 
 /** The role table from the issue (§2), written out here so a drift in contracts/ is caught. */
 const SPEC_EVENTS: Record<Exclude<Role, 'service'>, string[]> = {
-  scanner: ['scan'],
+  scanner: ['scan', 'handover_scan'],
   scale: ['weight'],
   printer: ['print_result'],
   conveyor: ['parcel'],
-  pda: ['scan', 'pda_login', 'pda_confirm', 'pick_request', 'pick_accept', 'pick_line', 'pick_short', 'pick_sort', 'replenish_confirm'],
+  pda: ['scan', 'pda_login', 'pda_confirm', 'pick_request', 'pick_accept', 'pick_line', 'pick_short', 'pick_sort', 'replenish_confirm', 'handover_scan'],
   display: [],
 };
 const VIEWERS = new Set<Role>(['display', 'pda']);
@@ -80,9 +80,9 @@ describe('ACL matrix: every role × every topic', () => {
     }
   }
 
-  it('counts: a scanner may publish 2 of the topics and subscribe to 3 + command kinds', () => {
+  it('counts: a scanner may publish 3 of the topics and subscribe to 3 + command kinds', () => {
     const who: Identity = { deviceId: SELF, role: 'scanner', station: STATION };
-    expect(publishUniverse().filter((t) => canPublish(who, t))).toEqual([`dev/${SELF}/evt/scan`, `dev/${SELF}/state`]);
+    expect(publishUniverse().filter((t) => canPublish(who, t))).toEqual([`dev/${SELF}/evt/scan`, `dev/${SELF}/evt/handover_scan`, `dev/${SELF}/state`]);
     expect(subscribeUniverse().filter((f) => canSubscribe(who, f)).length).toBe(3 + COMMAND_KINDS.length);
   });
 

@@ -673,6 +673,41 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    /** Courier handover, carrier holds, consumables and the UPS signal (docs/handover.md). */
+    handover: Type.Object(
+      {
+        cutoff: Type.String({
+          description: "the couriers' last pickup, HH:MM local time: shipped parcels not handed over by then raise an alert",
+          pattern: '^([01]?\\d|2[0-3]):[0-5]\\d$',
+          default: '18:00',
+        }),
+        cutoffByCarrier: Type.Record(Type.String(), Type.String({ pattern: '^([01]?\\d|2[0-3]):[0-5]\\d$' }), {
+          description: 'per-carrier cut-offs (HH:MM) that differ from `cutoff`',
+          default: {},
+        }),
+        lookbackHours: Type.Number({ description: 'shipped parcels older than this are no longer expected at a handover', minimum: 1, default: 72 }),
+        printer: Type.Optional(Type.String({ description: 'printer (device id) that prints the ZPL manifest when a manifest closes' })),
+        waybillPool: Type.Record(Type.String(), Type.Array(Type.String({ pattern: '^[A-Za-z0-9-]{4,40}$' })), {
+          description: 'spare waybill numbers per carrier, used when a held order is switched to that carrier and the cloud sent none',
+          default: {},
+        }),
+        rollLabels: Type.Record(Type.String(), Type.Integer({ minimum: 1 }), {
+          description: 'labels on a full roll, per printer device id (consumables; "*" = every printer)',
+          default: {},
+        }),
+        lowMediaPercent: Type.Number({ description: 'warn when a roll has less than this share of its labels left', minimum: 0, maximum: 100, default: 10 }),
+        upsLineFile: Type.Optional(
+          Type.String({
+            description: 'file polled for a UPS line (content "onbatt", "lowbatt" or "online", e.g. from a GPIO sysfs value or a NUT NOTIFYCMD script)',
+          }),
+        ),
+        shutdownOn: Type.Union([Type.Literal('onbatt'), Type.Literal('lowbatt')], {
+          description: 'the UPS event that starts the graceful shutdown',
+          default: 'lowbatt',
+        }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
   },
   { additionalProperties: false },
 );

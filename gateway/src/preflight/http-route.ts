@@ -19,7 +19,8 @@ export const PreflightReply = Type.Object(
     checks: Type.Array(
       Type.Object({
         id: Type.String({
-          description: 'stable check id: config, devices, printer-media, scales, scanners, waybill-coverage, shop-auth, disk, clock, cloud, test-print',
+          description:
+            'stable check id: config, devices, printer-media, scales, scanners, waybill-coverage, shop-auth, disk, clock, cloud, handover, consumables, test-print',
         }),
         title: Type.String(),
         status: Status,

@@ -32,7 +32,7 @@ import { type ApiTokenFacts, checkApiTokens } from './checks/api-tokens.js';
 import { ntpSynchronized } from './clock-probe.js';
 import { type CloudAnswers, probeCloud } from './cloud-probe.js';
 import type { DeviceWatch } from './device-watch.js';
-import { type PreflightReport, buildReport } from './report.js';
+import { type CheckResult, type PreflightReport, buildReport } from './report.js';
 
 /** What preflight uses of the store: reads, and `write` for the cached shop authorisations. */
 export type PreflightStore = Pick<Store, 'getMeta' | 'stats' | 'waybillCoverage' | 'write' | 'listDevices'>;
@@ -65,6 +65,8 @@ export interface PreflightDeps {
   apiTokens?: () => ApiTokenFacts;
   /** Every finished report (metrics, alerts). */
   onReport?: (report: PreflightReport) => void;
+  /** Checks of other parts (handover cut-off, label rolls: gateway/src/handover/), run each time. */
+  extraChecks?: () => CheckResult[];
 }
 
 export interface PreflightOptions {
@@ -137,6 +139,7 @@ export class PreflightService {
     );
     checks.push(checkEncryption(this.encryptionFacts(), now));
     if (this.deps.apiTokens !== undefined) checks.push(checkApiTokens(this.deps.apiTokens()));
+    checks.push(...(this.deps.extraChecks?.() ?? []));
     if (testPrint) checks.push(checkTestPrint(await this.testPrint()));
     const report = buildReport(checks, now);
     try {

@@ -32,7 +32,14 @@ export interface IngressDeps {
   link: BrokerLink;
   store: Store;
   bindings: ReadonlyMap<string, DeviceBinding>;
-  owners: { station: EventOwner; line: EventOwner /** Picking on PDAs (gateway/src/picking/): pick_* kinds, any PDA, bound or not. */; picking?: EventOwner };
+  owners: {
+    station: EventOwner;
+    line: EventOwner;
+    /** Picking on PDAs (gateway/src/picking/): pick_* kinds, any PDA, bound or not. */
+    picking?: EventOwner;
+    /** `handover` takes `handover_scan` events (gateway/src/handover/), whatever the device's station. */
+    handover?: EventOwner;
+  };
   logger: Logger;
   now?: () => number;
   /**
@@ -180,7 +187,13 @@ export class Ingress {
       this.remember(deviceId, msgId);
     }
     const event: DeviceEvent = { deviceId, binding, kind, payload, msgId, at: this.now() };
-    const owner = picking ?? (binding.owner?.type === 'station' ? this.deps.owners.station : this.deps.owners.line);
+    const owner =
+      picking ??
+      (kind === 'handover_scan' && this.deps.owners.handover !== undefined
+        ? this.deps.owners.handover
+        : binding.owner?.type === 'station'
+          ? this.deps.owners.station
+          : this.deps.owners.line);
     let settled = false;
     const settle = (outcome: Outcome) => {
       if (settled) return;

@@ -47,6 +47,23 @@ export const EVENT = {
   /** Cloud cancel requests (contracts/sync.ts). */
   cancelAccepted: SYNC_EVENT.cancelAccepted,
   cancelRefused: SYNC_EVENT.cancelRefused,
+  /** Courier handover (gateway/src/handover/, docs/handover.md); subject `manifest:{id}` unless said. */
+  handoverOpened: 'handover.manifest_opened',
+  handoverScanned: 'handover.parcel_scanned',
+  handoverClosed: SYNC_EVENT.manifestClosed,
+  /** Subject `shipment:{id}`: the parcel left with its courier. */
+  handedOver: SYNC_EVENT.handedOver,
+  /** Carrier holds (courier overload); subject `carrier:{name}`. */
+  carrierHeld: 'carrier.held',
+  carrierReleased: 'carrier.released',
+  /** Subject `order:{id}`: a held order moved to another carrier. */
+  carrierSwitched: SYNC_EVENT.carrierSwitched,
+  /** Subject `order:{id}`: a voided label (carrier switch) was pulled off its parcel. */
+  recallPulled: 'order.label_recall_pulled',
+  /** Consumables: a printer's label roll replaced; subject `device:{id}`. */
+  rollChanged: 'printer.roll_changed',
+  /** A UPS signal (NUT upsmon NOTIFYCMD); subject `gateway:{id}`. */
+  powerEvent: 'gateway.power_event',
 } as const;
 
 export type EventType = (typeof EVENT)[keyof typeof EVENT];

@@ -51,6 +51,16 @@ export interface StationContext extends OrderLookups {
    * display, scanner and PDAs). Absent: the station's display, if it has one.
    */
   displayTargets?: readonly string[];
+  /**
+   * Courier overload plan (gateway/src/handover/carrier-holds.ts): the hold on this carrier,
+   * if a supervisor holds it; its parcels are not labelled meanwhile. Absent: no holds.
+   */
+  carrierHold?: (carrier: string | null) => { reason: string } | null;
+  /**
+   * The power plan (gateway/src/handover/power.ts): once a UPS shutdown started, the refusal
+   * of a new parcel; parcels already open finish. Absent or null: new parcels are taken.
+   */
+  newWorkRefusal?: () => { code: ErrorCode; details: ErrorDetails } | null;
 }
 
 interface InputBase {

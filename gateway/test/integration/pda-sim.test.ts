@@ -44,5 +44,27 @@ describe('PDA simulator on the real gateway', () => {
     expect((await pda.confirm('T-9', 'done', 'shelf B3')).status).toBe('ack');
     const other = await pda.scan('NOT-AN-ORDER-OR-ITEM');
     expect(other).toMatchObject({ status: 'error', error: { code: 'PKL_ITEM_WRONG' } });
+
+    // Courier handover (docs/mqtt.md §8): a manifest opened at the office reaches the PDA as a
+    // task; a parcel not shipped yet is refused with its code and the PDA's display says why.
+    const res = await fetch(`${info.httpUrl}/api/v1/handover/manifests`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${info.tokens.station}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ carrier: 'ZTO' }),
+    });
+    const manifest = (await res.json()) as { manifest_id: string };
+    const taskDeadline = Date.now() + 10_000;
+    while (pda.tasks.length === 0 && Date.now() < taskDeadline) await new Promise((r) => setTimeout(r, 50));
+    expect(pda.tasks.at(-1)).toMatchObject({
+      kind: 'handover_scan',
+      manifest_id: manifest.manifest_id,
+      carrier: 'ZTO',
+      task_id: `handover:${manifest.manifest_id}`,
+    });
+    const refused = await pda.handoverScan(manifest.manifest_id, 'O-PDA-1');
+    expect(refused).toMatchObject({ status: 'error', error: { code: 'PKL_HANDOVER_NOT_SHIPPED' } });
+    const shown = Date.now() + 10_000;
+    while (!pda.displays.some((d) => d.level === 'warn' && d.text.includes('O-PDA-1')) && Date.now() < shown) await new Promise((r) => setTimeout(r, 50));
+    expect(pda.displays.some((d) => d.text.includes('O-PDA-1'))).toBe(true);
   });
 });

@@ -49,6 +49,8 @@ const ALL_CHECKS = [
   'cloud',
   'encryption',
   'api-tokens',
+  'handover',
+  'consumables',
 ];
 
 describe('packline preflight', () => {

@@ -239,8 +239,16 @@ describe.skipIf(noBrowser)('station screen and dashboard in Chromium on the simu
   it('the dashboard counts the parcel per station and shows devices, the outage banner and the exception queue', async () => {
     const dash = await context.newPage();
     dash.on('pageerror', (e) => consoleErrors.push(String(e)));
+    // A courier is at the door: a handover manifest is open (docs/handover.md).
+    const opened = await fetch(`${info.httpUrl}/api/v1/handover/manifests`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${info.tokens.station}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ carrier: 'ZTO' }),
+    });
+    const manifestId = ((await opened.json()) as { manifest_id: string }).manifest_id;
     await dash.goto(`${info.httpUrl}/ui/dashboard#token=${info.tokens.admin}`);
     await dash.waitForSelector('body[data-conn="live"]');
+    await dash.waitForSelector(`#handover-manifests li[data-manifest="${manifestId}"][data-state="open"]`);
     await dash.waitForFunction(() => document.querySelector('tr[data-unit="st-2"] td.count')?.textContent === '1');
     // The floor keeps st-1 shipping meanwhile.
     await dash.waitForFunction(() => Number(document.querySelector('tr[data-unit="st-1"] td.count')?.textContent ?? 0) >= 1, undefined, { timeout: 60_000 });
@@ -250,6 +258,8 @@ describe.skipIf(noBrowser)('station screen and dashboard in Chromium on the simu
     // WAN down: the banner says so, and the stations shipped anyway.
     await dash.waitForSelector('#outage:not([hidden])');
     expect(await dash.textContent('#outage')).toContain('CLOUD LINK DOWN');
+    // The peak-plans card: shipped parcels still to hand over, per carrier (docs/handover.md).
+    await dash.waitForSelector('#peak-plans #handover-carriers tr[data-carrier]');
 
     const api = (await (await fetch(`${info.httpUrl}/api/v1/dashboard`, { headers: { authorization: `Bearer ${stationToken}` } })).json()) as {
       throughput: { units: Array<{ id: string; last_hour: number }> };

@@ -29,6 +29,8 @@ export class PdaSim {
   view: StationView | null = null;
   /** Tasks received on `dev/{id}/cmd/task`, newest last. */
   readonly tasks: unknown[] = [];
+  /** Messages received on `dev/{id}/cmd/display` (the handover count, refusals), newest last. */
+  readonly displays: Array<{ level: string; text: string; text_zh: string }> = [];
 
   constructor(private readonly opts: PdaOptions) {
     this.client = new DeviceClient({
@@ -46,6 +48,7 @@ export class PdaSim {
     });
     this.client.on('command', (kind, payload) => {
       if (kind === 'task') this.tasks.push(payload);
+      if (kind === 'display') this.displays.push(payload as { level: string; text: string; text_zh: string });
     });
   }
 
@@ -63,6 +66,11 @@ export class PdaSim {
 
   scan(code: string): Promise<EventReply> {
     return this.client.publishEvent('scan', { code, ts: Date.now() });
+  }
+
+  /** A parcel scanned into a courier handover manifest (docs/mqtt.md §8). */
+  handoverScan(manifestId: string, code: string): Promise<EventReply> {
+    return this.client.publishEvent('handover_scan', { manifest_id: manifestId, code, ts: Date.now() });
   }
 
   confirm(taskId: string, result: 'done' | 'failed', note?: string): Promise<EventReply> {

@@ -82,6 +82,10 @@ export interface StationRuntimeDeps {
   now?: () => number;
   /** Devices that show a station's alerts (provisioning/stations.ts displayTargets); absent: its display. */
   displayTargets?: (station: StationConfig) => readonly string[];
+  /** The hold on a carrier (courier overload plan, gateway/src/handover/); absent: none. */
+  carrierHold?: (carrier: string | null) => { reason: string } | null;
+  /** Refusal of new parcels during a UPS shutdown (gateway/src/handover/power.ts); absent: none. */
+  newWorkRefusal?: StationContext['newWorkRefusal'];
 }
 
 export class StationRuntime implements EventOwner, StationService {
@@ -159,6 +163,8 @@ export class StationRuntime implements EventOwner, StationService {
       labelFormat: stationLabelFormat(cfg, this.deps.config.devices),
       label: this.label,
       ...(this.deps.displayTargets ? { displayTargets: this.deps.displayTargets(cfg) } : {}),
+      ...(this.deps.carrierHold ? { carrierHold: this.deps.carrierHold } : {}),
+      ...(this.deps.newWorkRefusal ? { newWorkRefusal: this.deps.newWorkRefusal } : {}),
     };
   }
 

@@ -16,7 +16,7 @@ import { packingCheckpoints } from './verification.js';
 import { judgeWeight } from './weight.js';
 
 /** Holds that a new order revision can clear (waybill arrived, print data fixed). */
-const ORDER_HOLDS: readonly string[] = ['PKL_AWAITING_WAYBILL', 'PKL_LABEL_TEMPLATE_ERROR'];
+const ORDER_HOLDS: readonly string[] = ['PKL_AWAITING_WAYBILL', 'PKL_LABEL_TEMPLATE_ERROR', 'PKL_CARRIER_HELD'];
 
 export function interceptShipment(w: Step, s: Shipment, icpt: Interception, afterLabelJob?: string): void {
   w.put({ ...s, state: 'intercepted', reasonCode: icpt.code, updatedAt: w.at });
@@ -59,6 +59,11 @@ export function labelGate(w: Step, s: Shipment, order: Order): void {
   const icpt = interceptAt(w.gate, order, LABEL_GATE, s.shipmentId);
   if (icpt !== null) {
     interceptShipment(w, s, icpt);
+    return;
+  }
+  const carrierHold = w.ctx.carrierHold?.(order.carrier) ?? null;
+  if (carrierHold !== null) {
+    hold(w, s, 'PKL_CARRIER_HELD', { orderId: order.orderId, carrier: order.carrier, reason: carrierHold.reason });
     return;
   }
   if (order.waybill === null || order.printData === null) {
@@ -151,6 +156,16 @@ export function reevaluate(w: Step, cur: Shipment, order: Order, by: 'scan' | 'o
   if (icpt !== null) {
     interceptShipment(w, cur, icpt);
     return;
+  }
+  if (cur.state === 'held' && cur.reasonCode === 'PKL_CARRIER_HELD') {
+    // Still held (the carrier is, and the order was not switched): say so again, write nothing.
+    const still = w.ctx.carrierHold?.(order.carrier) ?? null;
+    if (still !== null) {
+      const details = { orderId: order.orderId, carrier: order.carrier, reason: still.reason };
+      w.refuse('PKL_CARRIER_HELD', details);
+      w.show(errorAlert('PKL_CARRIER_HELD', details, 'warn'));
+      return;
+    }
   }
   if (cur.state === 'held' && cur.reasonCode !== null && ORDER_HOLDS.includes(cur.reasonCode)) {
     const ready = order.waybill !== null && order.printData !== null;

@@ -124,6 +124,13 @@ function newShipment(w: Step, order: Order, state: ShipmentState, operator: stri
 }
 
 function openOrder(w: Step, order: Order, operator: string | null): void {
+  // A UPS shutdown is under way: no new parcel (the one on screen, if any, stays and finishes).
+  const closing = w.ctx.newWorkRefusal?.() ?? null;
+  if (closing !== null) {
+    w.refuse(closing.code, closing.details);
+    w.show(errorAlert(closing.code, closing.details, 'alert'));
+    return;
+  }
   // Back-pressure (print channels): every printer this label could go to already holds its
   // queue limit of unanswered labels. Refuse the scan (nothing changes) rather than pile up
   // parcels whose labels may never print; the operator scans again in a moment.

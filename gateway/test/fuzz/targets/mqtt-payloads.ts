@@ -144,6 +144,8 @@ class PayloadGen {
         return { ...base, task_id: `W-${rng.int(100)}`, item: rng.pick(this.rig.itemCodes) };
       case 'replenish_confirm':
         return { ...base, task_id: `R-${rng.int(100)}`, ...(rng.chance(0.5) && { qty: rng.range(1, 20) }) };
+      case 'handover_scan':
+        return { ...base, manifest_id: rng.pick(['M-none', 'x']), code: rng.pick(this.rig.orderCodes) };
     }
   }
 

@@ -238,4 +238,38 @@ describe('checkSync', () => {
       expect(r.ok).toBe(true);
     });
   });
+
+  describe('handovers and carrier switches', () => {
+    const handed = (sh: string, m: string): Ev => ({
+      type: 'shipment.handed_over',
+      subject: `shipment:${sh}`,
+      data: { order_id: `o-${sh}`, manifest_id: m, carrier: 'ZTO', waybill: `W-${sh}`, handed_over_at: 1 },
+    });
+    const switched = (order: string, id: string): Ev => ({
+      type: 'order.carrier_switched',
+      subject: `order:${order}`,
+      data: { order_id: order, from_carrier: 'ZTO', to_carrier: 'SF', switch_id: id, new_waybill: `SF-${id}` },
+    });
+
+    function run(events: Ev[]) {
+      const evs = writeGateway(events, events.length);
+      const cloud = newCloud();
+      deliver(cloud, evs);
+      const r = checkSync({ gatewayDbPath: gwPath, cloud, gatewayId: GW });
+      cloud.close();
+      return r;
+    }
+
+    it('counts each parcel handed over and each switch once', () => {
+      const r = run([handed('s1', 'M-1'), handed('s2', 'M-1'), switched('o9', 'r1:o9')]);
+      expect(r.problems).toEqual([]);
+      expect(r.stats.handovers).toBe(2);
+      expect(r.stats.carrierSwitches).toBe(1);
+    });
+
+    it('flags a parcel handed over twice and a switch applied twice', () => {
+      const r = run([handed('s1', 'M-1'), handed('s1', 'M-2'), switched('o9', 'r1:o9'), switched('o9', 'r1:o9')]);
+      expect(r.problems).toEqual(['shipment:s1 was handed over at seq 1 and again at seq 2', 'carrier switch r1:o9 applied at seq 3 and again at seq 4']);
+    });
+  });
 });

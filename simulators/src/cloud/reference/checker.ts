@@ -50,6 +50,10 @@ export interface CheckSyncStats {
   conflicts: number;
   /** Shipments shipped (or labelled) after their order was intercepted. */
   interceptViolations: number;
+  /** Parcels the cloud holds a `shipment.handed_over` for (distinct shipments). */
+  handovers: number;
+  /** Carrier switches the cloud holds (distinct switch ids). */
+  carrierSwitches: number;
 }
 
 export interface CheckSyncResult {
@@ -134,6 +138,7 @@ function check(gwDb: Db, cloudDb: Db, gatewayId: string): CheckSyncResult {
     )
     .iterate(gatewayId) as IterableIterator<CloudRow>;
   const intercepts = new InterceptCheck(problems);
+  const once = new OnceCheck(problems);
   let g = gwIt.next();
   let c = cloudIt.next();
   let expectCloud = 1;
@@ -157,6 +162,7 @@ function check(gwDb: Db, cloudDb: Db, gatewayId: string): CheckSyncResult {
     if (!g.done && gs <= cs) {
       const ev = g.value;
       intercepts.feed(ev);
+      once.feed(ev);
       if (gs < cs && ev.seq <= ackedSeq) problems.add('missing', `seq ${ev.seq} (${ev.type}) is acknowledged but not in the cloud`);
     }
     if (!g.done && !c.done && gs === cs && !sameContent(g.value, c.value)) {
@@ -179,6 +185,8 @@ function check(gwDb: Db, cloudDb: Db, gatewayId: string): CheckSyncResult {
       rejected: agg.rejected,
       conflicts: conflicts.length,
       interceptViolations: intercepts.violations,
+      handovers: countDistinct(cloudDb, gatewayId, SYNC_EVENT.handedOver, 'subject'),
+      carrierSwitches: countDistinct(cloudDb, gatewayId, SYNC_EVENT.carrierSwitched, "json_extract(data, '$.switch_id')"),
     },
   };
 }
@@ -279,5 +287,40 @@ class InterceptCheck {
       this.stops.set(orderId, s);
     }
     return s;
+  }
+}
+
+function countDistinct(cloudDb: Db, gatewayId: string, type: string, expr: string): number {
+  return (cloudDb.prepare(`SELECT COUNT(DISTINCT ${expr}) AS n FROM events WHERE gateway_id = ? AND type = ?`).get(gatewayId, type) as { n: number }).n;
+}
+
+/**
+ * A parcel is handed to its courier once (one `shipment.handed_over` per shipment) and a
+ * carrier switch is applied once (one `order.carrier_switched` per switch id): a second one
+ * in the gateway's log is a problem even when sync delivered each event exactly once.
+ */
+class OnceCheck {
+  private readonly handedOver = new Map<string, number>();
+  private readonly switches = new Map<string, number>();
+
+  constructor(private readonly problems: Problems) {}
+
+  feed(e: GwRow): void {
+    if (e.type === SYNC_EVENT.handedOver) {
+      const first = this.handedOver.get(e.subject);
+      if (first !== undefined) this.problems.add('handover', `${e.subject} was handed over at seq ${first} and again at seq ${e.seq}`);
+      else this.handedOver.set(e.subject, e.seq);
+    } else if (e.type === SYNC_EVENT.carrierSwitched) {
+      let id: unknown;
+      try {
+        id = (JSON.parse(e.data) as { switch_id?: unknown }).switch_id;
+      } catch {
+        return;
+      }
+      if (typeof id !== 'string') return;
+      const first = this.switches.get(id);
+      if (first !== undefined) this.problems.add('switch', `carrier switch ${id} applied at seq ${first} and again at seq ${e.seq}`);
+      else this.switches.set(id, e.seq);
+    }
   }
 }
