@@ -38,6 +38,7 @@ import { collectOpsMetrics } from './preflight/ops-metrics.js';
 import { PreflightService } from './preflight/preflight-service.js';
 import { loadOrCreateApiTokens } from './runtime/api-tokens.js';
 import { displayTargets, resolveStations } from './provisioning/stations.js';
+import { BatchService } from './batches/batch-service.js';
 import { StationProvisioning } from './provisioning/station-provisioning.js';
 import { provisioningService } from './provisioning/provisioning-service.js';
 import { idSource } from './runtime/ids.js';
@@ -188,8 +189,21 @@ export class Gateway implements Component {
     }
     const isOnline = (deviceId: string) => link.connectedDevices().has(deviceId);
 
-    // Phase 3, the shipment flow (restored from the store when started).
+    // Phase 3, the shipment flow (restored from the store when started). Batches first: a
+    // station restored in batch mode needs its batch (gateway/src/batches/).
+    let stationsRef: StationRuntime | null = null;
+    const batches = new BatchService({
+      store,
+      logger: log('batches'),
+      newId: (prefix) => ids.next(prefix),
+      now: () => Date.now(),
+      stationExists: (id) => stationsRef?.view(id) != null,
+      changed: (id) => stationsRef?.refreshView(id),
+    });
+    await batches.start();
+    this.running.push(batches);
     const stations = new StationRuntime({
+      batches,
       config,
       store,
       link,
@@ -204,8 +218,10 @@ export class Gateway implements Component {
     const provisioning = new StationProvisioning({ config, store, bindings, host: stations, logger: log('provisioning') });
     // Order changes reach the stations through one signal, whoever made them (API import, cloud feed).
     const signals = new Signals((err, signal) => logger.error({ err, signal }, 'signal handler failed'));
+    stationsRef = stations;
     signals.on('ordersChanged', (orderIds) => {
       for (const id of orderIds) stations.orderUpdated(id);
+      batches.ordersChanged(orderIds);
     });
 
     // Phase 4, services around the flow: sync, printers, the HTTP API and the screens.
@@ -273,6 +289,7 @@ export class Gateway implements Component {
         tokens,
         logger: log('http'),
         version: VERSION,
+        batches,
         provisioning: provisioningService({ config, store, refresh: () => provisioning.refresh(), list: () => provisioning.list() }),
       },
       server,

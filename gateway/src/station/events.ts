@@ -47,6 +47,21 @@ export const EVENT = {
   /** Cloud cancel requests (contracts/sync.ts). */
   cancelAccepted: SYNC_EVENT.cancelAccepted,
   cancelRefused: SYNC_EVENT.cancelRefused,
+  /** Batches (gateway/src/batches/); subject `batch:{id}`. Built: data {structure, composition, carrier, shop, mode, orders}. */
+  batchCreated: 'batch.created',
+  /** A station started working it: data {station_id, mode, weigh}. */
+  batchStarted: 'batch.started',
+  /** The station stopped working it (it is open again): data {station_id}. */
+  batchPaused: 'batch.paused',
+  batchCancelled: 'batch.cancelled',
+  /** Every order shipped or removed: data {shipped, removed}. */
+  batchDone: 'batch.done',
+  /** Post-print picked an order for a scan: data {order_id, shipment_id, seq, barcode, prepack_job_id}. */
+  batchParcelSelected: 'batch.parcel_selected',
+  /** An intercepted order left the batch before its turn: data {order_id, seq, code}. */
+  batchOrderRemoved: 'batch.order_removed',
+  /** A pre-pack job (货品预包); subject `prepack:{id}`: data {composition, units, barcode_prefix}. */
+  prepackCreated: 'prepack.created',
 } as const;
 
 export type EventType = (typeof EVENT)[keyof typeof EVENT];
@@ -66,4 +81,8 @@ export function shipmentEvent(type: EventType, shipmentId: string, data: Record<
 
 export function lineEvent(type: EventType, lineId: string, data: Record<string, string | number | boolean | null | undefined>): StationWrite {
   return { op: 'event', type, subject: `line:${lineId}`, data: compact(data) };
+}
+
+export function batchEvent(type: EventType, batchId: string, data: Record<string, string | number | boolean | null | undefined>): StationWrite {
+  return { op: 'event', type, subject: `batch:${batchId}`, data: compact(data) };
 }
