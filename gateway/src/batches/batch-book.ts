@@ -165,6 +165,7 @@ export class BatchBook {
           touched.add(pick.batchId);
         } else if (st === 'shipped') {
           this.picks.delete(w.shipment.shipmentId);
+          touched.add(pick.batchId);
         }
       }
     }
