@@ -16,7 +16,7 @@ export interface PostprintParcel {
 
 export interface PostprintDriver {
   parcels: PostprintParcel[];
-  /** Scans the gateway refused, by code (PKL_BATCH_NO_ORDER ends the run). */
+  /** Scans the gateway refused, by code (PKL_BATCH_NO_ORDER or PKL_ORDER_NOT_FOUND ends the run). */
   refusals: Record<string, number>;
   /** Runs until the batch has no order left, `stop()`, or `max` parcels; rejects on a timeout. */
   run(opts: { item: string; grams: number; max?: number; onParcel?: (n: number) => Promise<void> | void }): Promise<void>;
@@ -60,6 +60,7 @@ export async function startPostprintDriver(o: {
       // A label re-issued after a restart (its pick was committed before the crash): print it first.
       await new Promise((r) => setTimeout(r, 200));
       for (const m of printerIn.messages.filter(isNewJob)) await answer(m, `${o.runTag}-r${n++}`);
+      let refusedInRow = 0;
       while (running && (max === undefined || driver.parcels.length < max)) {
         const tag = `${o.runTag}-${n++}`;
         await pub(scale, `dev/${d.scale}/evt/weight`, { grams: 0, stable: true });
@@ -69,9 +70,13 @@ export async function startPostprintDriver(o: {
         if (r.topic.endsWith('/err')) {
           const code = String((r.payload.error as { code?: string } | undefined)?.code ?? r.payload.code);
           driver.refusals[code] = (driver.refusals[code] ?? 0) + 1;
-          if (code === 'PKL_BATCH_NO_ORDER') return;
+          // Nothing left in the batch, or the batch closed after its last parcel (the station
+          // works order by order again, so the item barcode names no order).
+          if (code === 'PKL_BATCH_NO_ORDER' || code === 'PKL_ORDER_NOT_FOUND') return;
+          if (++refusedInRow >= 20) throw new Error(`20 scans refused in a row: ${JSON.stringify(driver.refusals)}`);
           continue;
         }
+        refusedInRow = 0;
         let job = printerIn.messages.find(isNewJob);
         if (job === undefined) {
           await pub(scale, `dev/${d.scale}/evt/weight`, { grams, stable: true });
