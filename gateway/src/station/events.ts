@@ -6,7 +6,7 @@
  * ≤ 3 KB written per shipment in total): ids and figures only, never the label itself.
  * docs/shipment-flow.md lists the data of each type.
  */
-import { SYNC_EVENT } from '../../../contracts/sync.js';
+import { BATCH_SYNC_EVENTS, SYNC_EVENT } from '../../../contracts/sync.js';
 import type { StationWrite } from './domain.js';
 
 export const EVENT = {
@@ -48,20 +48,20 @@ export const EVENT = {
   cancelAccepted: SYNC_EVENT.cancelAccepted,
   cancelRefused: SYNC_EVENT.cancelRefused,
   /** Batches (gateway/src/batches/); subject `batch:{id}`. Built: data {structure, composition, carrier, shop, mode, orders}. */
-  batchCreated: 'batch.created',
+  batchCreated: BATCH_SYNC_EVENTS.created,
   /** A station started working it: data {station_id, mode, weigh}. */
-  batchStarted: 'batch.started',
+  batchStarted: BATCH_SYNC_EVENTS.started,
   /** The station stopped working it (it is open again): data {station_id}. */
-  batchPaused: 'batch.paused',
-  batchCancelled: 'batch.cancelled',
+  batchPaused: BATCH_SYNC_EVENTS.paused,
+  batchCancelled: BATCH_SYNC_EVENTS.cancelled,
   /** Every order shipped or removed: data {shipped, removed}. */
-  batchDone: 'batch.done',
+  batchDone: BATCH_SYNC_EVENTS.done,
   /** Post-print picked an order for a scan: data {order_id, shipment_id, seq, barcode, prepack_job_id}. */
-  batchParcelSelected: 'batch.parcel_selected',
+  batchParcelSelected: BATCH_SYNC_EVENTS.parcelSelected,
   /** An intercepted order left the batch before its turn: data {order_id, seq, code}. */
-  batchOrderRemoved: 'batch.order_removed',
+  batchOrderRemoved: BATCH_SYNC_EVENTS.orderRemoved,
   /** A pre-pack job (货品预包); subject `prepack:{id}`: data {composition, units, barcode_prefix}. */
-  prepackCreated: 'prepack.created',
+  prepackCreated: BATCH_SYNC_EVENTS.prepackCreated,
 } as const;
 
 export type EventType = (typeof EVENT)[keyof typeof EVENT];
