@@ -156,7 +156,16 @@ export class BatchBook {
         }
       } else if (w.op === 'shipment.put') {
         const pick = this.picks.get(w.shipment.shipmentId);
-        if (pick === undefined) continue;
+        if (pick === undefined) {
+          // A batch order packed order by order (at any station) leaves the batch's pending list.
+          const holder = this.holder.get(w.shipment.orderId);
+          const st = w.shipment.state;
+          if (holder !== undefined && this.isPending(holder, w.shipment.orderId) && (st === 'labelling' || st === 'printed' || st === 'shipped')) {
+            this.mark(holder, w.shipment.orderId, 'taken');
+            touched.add(holder);
+          }
+          continue;
+        }
         const st = w.shipment.state;
         if (st === 'abandoned' || st === 'intercepted') {
           this.mark(pick.batchId, pick.orderId, st === 'abandoned' ? 'pending' : 'removed');

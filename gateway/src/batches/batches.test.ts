@@ -209,6 +209,34 @@ describe('post-print', () => {
     expect(book.progressOf('B1')).toMatchObject({ taken: 2, removed: 1, remaining: 0, next: null });
   });
 
+  it('an order of the batch packed order by order leaves its pending list', () => {
+    const { book } = floor(2, false);
+    // Another station (or this one, by the order barcode) labels O1 the ordinary way.
+    book.observe([
+      {
+        op: 'shipment.put',
+        shipment: {
+          shipmentId: 'S-x',
+          orderId: 'O1',
+          stationId: 'st-2',
+          state: 'labelling',
+          reasonCode: null,
+          scanned: {},
+          expectedGrams: null,
+          actualGrams: null,
+          carrier: 'SF',
+          waybill: 'SFO1',
+          labelJobId: 'J-x',
+          operator: null,
+          openedAt: 0,
+          updatedAt: 0,
+          shippedAt: null,
+        },
+      },
+    ]);
+    expect(book.progressOf('B1')).toMatchObject({ taken: 1, remaining: 1, next: { orderId: 'O2', seq: 2 } });
+  });
+
   it('property: no intercepted order is labelled and no order gets two labels, with double scans, refunds and crashes', () => {
     const act = fc.oneof(
       { weight: 5, arbitrary: fc.record({ k: fc.constant('scan' as const), twice: fc.boolean(), code: fc.constantFrom('690A', 'PP1-1', 'PP1-2', 'PKO3') }) },
