@@ -36,6 +36,7 @@ export interface BatchStore {
   getShipment(shipmentId: string): Shipment | null;
   pendingOrders(limit: number): Order[];
   eventsForSubject(subject: string, limit: number): EventRecord[];
+  listShipments(q: { orderId?: string; limit?: number }): Shipment[];
 }
 
 export interface BatchServiceDeps {
@@ -90,6 +91,14 @@ export class BatchService {
         if (e.type !== EVENT.batchParcelSelected || typeof sid !== 'string') continue;
         const s = store.getShipment(sid);
         if (s !== null) this.book.observe([{ op: 'shipment.put', shipment: s }]);
+      }
+      // Orders still pending by the events but labelled meanwhile (order by order, or events
+      // already pruned from the log): their shipment rows say so.
+      if (batch.state === 'open' || batch.state === 'working') {
+        for (const orderId of batch.orders) {
+          if (!this.book.isPending(id, orderId)) continue;
+          for (const shipment of store.listShipments({ orderId, limit: 20 })) this.book.observe([{ op: 'shipment.put', shipment }]);
+        }
       }
     }
     this.started = true;
