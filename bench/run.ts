@@ -7,6 +7,8 @@
  *             per shipment, RSS with ~500 devices; embedded aedes vs external Mosquitto
  *   core --sdcard   Raspberry Pi: 100/s and max on this disk vs SD-card mode (8 ms syncs with
  *             spikes), event-loop stalls, CPU and RSS per 100 shipments/s, targets MET/NOT MET
+ *   postprint post-print (one scan, one parcel): parcels/min per station and scan → label
+ *             command p50/p99, weighed and label-on-scan, against the ordinary flow in the same run
  *   sqlite    better-sqlite3 in a worker with group commit vs the async sqlite3 driver
  *   sync      drain of a 720,000-event backlog into the reference cloud; live p99 during it vs idle;
  *             then the drain rate into a cloud answering after 6 s (`sync slow-cloud`: that phase alone)
@@ -43,7 +45,10 @@ switch (name) {
   case 'picking':
     await (await import('./picking.js')).benchPicking(rest);
     break;
+  case 'postprint':
+    await (await import('./postprint.js')).benchPostprint(rest);
+    break;
   default:
-    process.stderr.write(`unknown benchmark ${name}; try: core, sqlite, sync, printing, season, picking\n`);
+    process.stderr.write(`unknown benchmark ${name}; try: core, sqlite, sync, printing, season, picking, postprint\n`);
     process.exit(2);
 }

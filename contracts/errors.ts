@@ -557,6 +557,48 @@ export const ERRORS = {
     en: 'The gateway is shutting down ({reason}): no new parcels',
     zh: '网关正在关机（{reason}）：暂停接收新包裹',
   },
+
+  // ---- peak packing modes: batches, post-print, pre-pack (gateway/src/batches/) -------
+  PKL_BATCH_NOT_FOUND: {
+    http: 404,
+    en: 'No batch {batchId}',
+    zh: '没有波次 {batchId}',
+  },
+  PKL_BATCH_STATE: {
+    http: 409,
+    en: 'Batch {batchId} is {batchState}: not allowed now',
+    zh: '波次 {batchId} 当前状态为 {batchState}，不能执行此操作',
+  },
+  PKL_BATCH_NOT_SAME_COMPOSITION: {
+    http: 409,
+    en: 'Batch {batchId} mixes compositions: post-print needs one composition per batch',
+    zh: '波次 {batchId} 含不同货品组合，后置打单要求同一组合',
+  },
+  PKL_BATCH_ORDER_TAKEN: {
+    http: 409,
+    en: 'Order {orderId} is already in an open batch',
+    zh: '订单 {orderId} 已在未完成的波次中',
+  },
+  PKL_BATCH_EMPTY: {
+    http: 400,
+    en: 'No order to batch',
+    zh: '没有可组波次的订单',
+  },
+  PKL_BATCH_STATION_BUSY: {
+    http: 409,
+    en: 'Station {stationId} already works batch {batchId}',
+    zh: '工位 {stationId} 正在处理波次 {batchId}',
+  },
+  PKL_BATCH_NO_ORDER: {
+    http: 409,
+    en: 'No order left in batch {batchId} for item {barcode}',
+    zh: '波次 {batchId} 中已没有商品 {barcode} 的待发订单',
+  },
+  PKL_PREPACK_USED: {
+    http: 409,
+    en: 'Pre-pack unit {barcode} was already shipped with order {orderId}',
+    zh: '预包件 {barcode} 已随订单 {orderId} 发出',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

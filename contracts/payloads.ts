@@ -275,5 +275,23 @@ export const StationView = Type.Object({
     Type.Null(),
   ]),
   updated_at: Millis,
+  /**
+   * The batch the station works (post-print), absent when it works order by order: its id,
+   * mode, progress (orders picked, removed by an interception, left) and the next order a
+   * scan picks.
+   */
+  batch: Type.Optional(
+    Type.Object({
+      batch_id: Type.String(),
+      mode: Type.String(),
+      composition: Type.Union([Type.String(), Type.Null()]),
+      total: Type.Integer(),
+      taken: Type.Integer(),
+      removed: Type.Integer(),
+      remaining: Type.Integer(),
+      next_order_id: Type.Union([Type.String(), Type.Null()]),
+      next_seq: Type.Union([Type.Integer(), Type.Null()]),
+    }),
+  ),
 });
 export type StationView = Static<typeof StationView>;

@@ -17,6 +17,7 @@ import {
   ShopAuthorisations,
   SyncErrorBody,
   SyncEvent,
+  BatchParcelEventData,
 } from './sync.js';
 
 /** File name (without .schema.json) → schema, in the order docs/sync.md introduces them. */
@@ -32,6 +33,7 @@ export const SYNC_SCHEMAS: Readonly<Record<string, TSchema>> = {
   Change,
   ShopAuthorisations,
   SyncErrorBody,
+  BatchParcelEventData,
 };
 
 /** The JSON text of one schema file (symbols TypeBox keeps for itself are dropped by JSON). */

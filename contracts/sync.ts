@@ -424,6 +424,41 @@ export const SYNC_EVENT = {
   carrierSwitched: 'order.carrier_switched',
 } as const;
 
+// ---- batches (peak packing modes, docs/packing-modes.md) ------------------------------
+
+/**
+ * Batch events the gateway sends upstream (subject `batch:{id}`; pre-pack jobs `prepack:{id}`),
+ * in the log's order like every event. The data of the per-parcel ones is fixed here so the
+ * cloud can check them ({@link BatchParcelEventData}); the others carry figures only.
+ */
+export const BATCH_SYNC_EVENTS = {
+  created: 'batch.created',
+  started: 'batch.started',
+  paused: 'batch.paused',
+  cancelled: 'batch.cancelled',
+  done: 'batch.done',
+  parcelSelected: 'batch.parcel_selected',
+  orderRemoved: 'batch.order_removed',
+  prepackCreated: 'prepack.created',
+} as const;
+
+/** Data of `batch.parcel_selected` and `batch.order_removed`: the order and its place in the batch. */
+export const BatchParcelEventData = Type.Object(
+  {
+    order_id: Type.String({ minLength: 1, maxLength: 128 }),
+    seq: Type.Integer({ minimum: 1 }),
+    /** parcel_selected: the shipment opened for the order, the barcode scanned, the pre-pack job of a pre-pack unit. */
+    shipment_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    barcode: Type.Optional(Type.String({ maxLength: 128 })),
+    prepack_job_id: Type.Optional(Type.String({ maxLength: 128 })),
+    /** order_removed: the interception code that removed it, and `order_update` when a cache change did. */
+    code: Type.Optional(Type.String({ maxLength: 64 })),
+    by: Type.Optional(Type.String({ maxLength: 32 })),
+  },
+  { additionalProperties: true },
+);
+export type BatchParcelEventData = Static<typeof BatchParcelEventData>;
+
 // ---- signing ---------------------------------------------------------------------------
 
 export function batchIdempotencyKey(gatewayId: string, firstSeq: number, lastSeq: number): string {

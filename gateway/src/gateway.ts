@@ -41,6 +41,7 @@ import { collectOpsMetrics } from './preflight/ops-metrics.js';
 import { PreflightService } from './preflight/preflight-service.js';
 import { loadOrCreateApiTokens, tokenFacts } from './runtime/api-tokens.js';
 import { displayTargets, resolveStations } from './provisioning/stations.js';
+import { BatchService } from './batches/batch-service.js';
 import { StationProvisioning } from './provisioning/station-provisioning.js';
 import { provisioningService } from './provisioning/provisioning-service.js';
 import { idSource } from './runtime/ids.js';
@@ -261,7 +262,21 @@ export class Gateway implements Component {
     registerHandoverMetrics(metrics.registry, { handover, carriers, consumables });
 
     // Phase 3, the shipment flow (restored from the store when started).
+    // Phase 3, the shipment flow (restored from the store when started). Batches first: a
+    // station restored in batch mode needs its batch (gateway/src/batches/).
+    let stationsRef: StationRuntime | null = null;
+    const batches = new BatchService({
+      store,
+      logger: log('batches'),
+      newId: (prefix) => ids.next(prefix),
+      now: () => Date.now(),
+      stationExists: (id) => stationsRef?.view(id) != null,
+      changed: (id) => stationsRef?.refreshView(id),
+    });
+    await batches.start();
+    this.running.push(batches);
     const stations = new StationRuntime({
+      batches,
       config,
       store,
       link,
@@ -286,9 +301,11 @@ export class Gateway implements Component {
       checkpoints: config.shipment.checkpoints,
       idStem: `${config.gatewayId}-${store.boot.toString(36)}`,
     });
+    stationsRef = stations;
     signals.on('ordersChanged', (orderIds) => {
       for (const id of orderIds) stations.orderUpdated(id);
       for (const id of orderIds) picking.orderUpdated(id);
+      batches.ordersChanged(orderIds);
     });
     // A held order the cloud moved to another carrier is recorded as a switch (docs/handover.md).
     signals.on('ordersChanged', (orderIds) => carriers.ordersChanged(orderIds));
@@ -364,6 +381,7 @@ export class Gateway implements Component {
         tokens,
         logger: log('http'),
         version: VERSION,
+        batches,
         provisioning: provisioningService({ config, store, refresh: () => provisioning.refresh(), list: () => provisioning.list() }),
       },
       server,

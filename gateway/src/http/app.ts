@@ -26,6 +26,7 @@ import { registerPrintingRoutes } from './routes/printing.js';
 import { registerPrintPreviewRoutes } from './routes/print-preview.js';
 import { registerShipmentRoutes } from './routes/shipments.js';
 import { registerStationRoutes } from './routes/stations.js';
+import { registerBatchRoutes } from './routes/batches.js';
 import { registerProvisioningRoutes } from './routes/provisioning.js';
 import { registerSyncRoutes } from './routes/sync.js';
 import { registerTokenRoutes } from './routes/token.js';
@@ -213,6 +214,7 @@ export async function buildHttpApp(deps: HttpDeps, server?: HttpServer | HttpsSe
   registerPrintingRoutes(app, deps, supervisorGuard);
   registerPrintPreviewRoutes(app, deps);
   registerTokenRoutes(app);
+  if (deps.batches) registerBatchRoutes(app, deps.batches);
   for (const mount of mounts) await mount.register(app as unknown as FastifyInstance);
 
   return app as unknown as FastifyInstance;

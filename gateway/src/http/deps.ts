@@ -5,6 +5,7 @@
  */
 import type { LoginGuard } from '../broker/auth-guard.js';
 import type { StationProvisioningService } from '../provisioning/provisioning-service.js';
+import type { BatchService } from '../batches/batch-service.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../metrics.js';
@@ -76,4 +77,6 @@ export interface HttpDeps {
   loginGuard?: LoginGuard;
   /** Stations provisioned at run time; absent, their routes answer PKL_NOT_FOUND. */
   provisioning?: StationProvisioningService;
+  /** Batches, post-print and pre-pack jobs (gateway/src/batches/); absent, their routes are not served. */
+  batches?: BatchService;
 }

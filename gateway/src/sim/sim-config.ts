@@ -132,7 +132,10 @@ export function simFloorScenario(config: Readonly<Config>, wire?: SimWireStation
   const wireStation = wire ? config.stations.find((s) => s.id === SIM_WIRE_STATION_ID) : undefined;
   const every = config.sim.parcelEverySeconds;
   const scenario: Record<string, unknown> = {
-    stations: config.stations.filter((s) => s !== wireStation).map((s) => ({ id: s.id, verifyItems: s.verifyItems, parcelEverySeconds: every })),
+    // The first station works post-print batches (docs/packing-modes.md); the others order by order.
+    stations: config.stations
+      .filter((s) => s !== wireStation)
+      .map((s, i) => ({ id: s.id, verifyItems: s.verifyItems, parcelEverySeconds: every, ...(i === 0 ? { postprint: true } : {}) })),
     lines: config.lines.map((l) => ({ id: l.id })),
   };
   if (wire && wireStation) {

@@ -6,7 +6,7 @@
  * ≤ 3 KB written per shipment in total): ids and figures only, never the label itself.
  * docs/shipment-flow.md lists the data of each type.
  */
-import { SYNC_EVENT } from '../../../contracts/sync.js';
+import { BATCH_SYNC_EVENTS, SYNC_EVENT } from '../../../contracts/sync.js';
 import type { StationWrite } from './domain.js';
 
 export const EVENT = {
@@ -64,6 +64,21 @@ export const EVENT = {
   rollChanged: 'printer.roll_changed',
   /** A UPS signal (NUT upsmon NOTIFYCMD); subject `gateway:{id}`. */
   powerEvent: 'gateway.power_event',
+  /** Batches (gateway/src/batches/); subject `batch:{id}`. Built: data {structure, composition, carrier, shop, mode, orders}. */
+  batchCreated: BATCH_SYNC_EVENTS.created,
+  /** A station started working it: data {station_id, mode, weigh}. */
+  batchStarted: BATCH_SYNC_EVENTS.started,
+  /** The station stopped working it (it is open again): data {station_id}. */
+  batchPaused: BATCH_SYNC_EVENTS.paused,
+  batchCancelled: BATCH_SYNC_EVENTS.cancelled,
+  /** Every order shipped or removed: data {shipped, removed}. */
+  batchDone: BATCH_SYNC_EVENTS.done,
+  /** Post-print picked an order for a scan: data {order_id, shipment_id, seq, barcode, prepack_job_id}. */
+  batchParcelSelected: BATCH_SYNC_EVENTS.parcelSelected,
+  /** An intercepted order left the batch before its turn: data {order_id, seq, code}. */
+  batchOrderRemoved: BATCH_SYNC_EVENTS.orderRemoved,
+  /** A pre-pack job (货品预包); subject `prepack:{id}`: data {composition, units, barcode_prefix}. */
+  prepackCreated: BATCH_SYNC_EVENTS.prepackCreated,
 } as const;
 
 export type EventType = (typeof EVENT)[keyof typeof EVENT];
@@ -83,4 +98,8 @@ export function shipmentEvent(type: EventType, shipmentId: string, data: Record<
 
 export function lineEvent(type: EventType, lineId: string, data: Record<string, string | number | boolean | null | undefined>): StationWrite {
   return { op: 'event', type, subject: `line:${lineId}`, data: compact(data) };
+}
+
+export function batchEvent(type: EventType, batchId: string, data: Record<string, string | number | boolean | null | undefined>): StationWrite {
+  return { op: 'event', type, subject: `batch:${batchId}`, data: compact(data) };
 }

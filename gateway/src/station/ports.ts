@@ -12,6 +12,7 @@ import type { StationView } from '../../../contracts/payloads.js';
 import type { EventRecord, Order, PrintJob, Shipment, StationWrite } from './domain.js';
 import type { ReprintRequest } from './decide/reprint-plan.js';
 import type { ShipUnlabelledRequest } from './decide/ship-unlabelled-plan.js';
+import type { StationBatch } from './types.js';
 
 // ---- needs ---------------------------------------------------------------------------------
 
@@ -28,7 +29,7 @@ export interface DeviceBinding {
 
 /** Fresh ids for shipments, print jobs and the like (gateway/src/runtime/ids.ts makes them). */
 export interface IdSource {
-  next(prefix: 'S' | 'J' | 'P'): string;
+  next(prefix: 'S' | 'J' | 'P' | 'B' | 'K'): string;
 }
 
 // ---- device events in (gateway/src/runtime/ingress.ts validates and hands them over) ---------
@@ -163,4 +164,15 @@ export interface StationService {
    * checked the supervisor's password; the same request id again changes nothing.
    */
   shipUnlabelled(shipmentId: string, request: ShipUnlabelledRequest): Promise<ShipUnlabelledResult>;
+}
+
+/**
+ * The batches a station may work (gateway/src/batches/batch-service.ts): post-print's view of
+ * a station's batch, the station view's batch block, and every committed station unit (picks
+ * and the fate of their shipments move a batch on).
+ */
+export interface BatchLink {
+  forStation(stationId: string): StationBatch | null;
+  view(stationId: string): StationView['batch'] | null;
+  committed(writes: readonly StationWrite[]): void;
 }

@@ -61,6 +61,28 @@ export interface StationContext extends OrderLookups {
    * of a new parcel; parcels already open finish. Absent or null: new parcels are taken.
    */
   newWorkRefusal?: () => { code: ErrorCode; details: ErrorDetails } | null;
+  /**
+   * The batch this station works (gateway/src/batches/), if any: a scan of one of its item or
+   * pre-pack barcodes picks its next order (post-print, decide/batch-scan.ts). Absent or null:
+   * the station works order by order.
+   */
+  batchFor?: (stationId: string) => StationBatch | null;
+}
+
+/** What a scan it accepts stands for: an item of the composition, or one pre-packed unit. */
+export type BatchCode = { kind: 'item' } | { kind: 'prepack'; jobId: string; usedBy: string | null };
+
+/** A batch as the station's post-print decider sees it (batches/batch-book.ts serves it). */
+export interface StationBatch {
+  batchId: string;
+  /** Weigh each parcel on the station scale before its label (false: label on the scan). */
+  weigh: boolean;
+  /** Whether a scan of `code` picks this batch's next order, and as what; null: not this batch's. */
+  accepts(code: string): BatchCode | null;
+  /** Whether the order is one of the batch's (any state). */
+  contains(orderId: string): boolean;
+  /** Orders not yet taken (shipped, being packed) or removed, in sequence, with their 1-based sequence number. */
+  remaining(): ReadonlyArray<{ orderId: string; seq: number }>;
 }
 
 interface InputBase {

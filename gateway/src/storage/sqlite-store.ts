@@ -564,6 +564,10 @@ export class SqliteStore implements Store {
     }
     return { ...this.coverage.value };
   }
+  pendingOrders(limit: number): Order[] {
+    return this.r().pendingOrders(limit);
+  }
+
   getMeta(key: string): string | null {
     return this.r().getMeta(key);
   }

@@ -531,6 +531,24 @@ export class StoreReader {
     return r ? toSyncFailure(r) : null;
   }
 
+  /**
+   * Orders that could still be packed (batch building, gateway/src/batches/): no interception
+   * flag set and no shipment other than abandoned ones; earliest ship-by first, at most `limit`.
+   */
+  pendingOrders(limit: number): Order[] {
+    const sql = `SELECT * FROM orders o
+                 WHERE refund_requested = 0 AND refunded = 0 AND cancelled = 0 AND platform_closed = 0 AND shipped = 0
+                   AND NOT EXISTS (SELECT 1 FROM shipments s WHERE s.order_id = o.order_id AND s.state != 'abandoned')
+                 ORDER BY ship_by IS NULL, ship_by, order_id LIMIT ?`;
+    let stmt = this.listStatements.get(sql);
+    if (stmt === undefined) {
+      stmt = this.db.prepare(sql);
+      this.listStatements.set(sql, stmt);
+    }
+    const rows = stmt.all(clampLimit(limit, 1000, 100_000)) as OrderRow[];
+    return rows.map((r) => toOrder(r, this.s.orderBarcodes.all(r.order_id) as string[]));
+  }
+
   getMeta(key: string): string | null {
     return (this.s.meta.get(key) as string | undefined) ?? null;
   }

@@ -222,6 +222,8 @@ export interface Store {
    */
   waybillCoverage(): { open: number; withWaybill: number };
   getMeta(key: string): string | null;
+  /** Orders that could still be packed: no interception flag, no shipment but abandoned ones (batch building). */
+  pendingOrders(limit: number): Order[];
   stats(): StoreStats;
   /**
    * True when the data directory's filesystem had less than `storage.minFreeMb` free at the

@@ -4,6 +4,7 @@
  * (the production one is the station runtime) and a logger whose lines the test can read.
  */
 import type { FastifyInstance } from 'fastify';
+import { BatchService } from '../../src/batches/batch-service.js';
 import { parseConfig } from '../../src/config/load.js';
 import { SyncService } from '../../src/sync/sync-service.js';
 import type { LoginGuard } from '../../src/broker/auth-guard.js';
@@ -50,6 +51,8 @@ export interface HarnessOptions {
   minFreeMb?: number;
   /** A login-flood guard with the test's settings (default: the app's own). */
   loginGuard?: LoginGuard;
+  /** Serve the batch routes with a batch service on the harness's store (gateway/src/batches/). */
+  batches?: boolean;
   /** Raw config merged over `{ gatewayId: 'gw-test' }`. */
   config?: Record<string, unknown>;
   /** An api-tokens.json whose issued tokens and revocations the app reads live. */
@@ -95,6 +98,18 @@ export async function makeHttpHarness(options: HarnessOptions = {}): Promise<Htt
     version: '0.0.0-test',
     ...(options.loginGuard && { loginGuard: options.loginGuard }),
   };
+  if (options.batches) {
+    let n = 0;
+    const batches = new BatchService({
+      store,
+      logger,
+      newId: (prefix) => `${prefix}-test-${++n}`,
+      now: () => Date.now(),
+      stationExists: (id) => TEST_STATIONS.some((s) => s.id === id),
+    });
+    await batches.start();
+    deps.batches = batches;
+  }
   const app = await buildHttpApp(deps);
   return Object.assign(harness, {
     app,

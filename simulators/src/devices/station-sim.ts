@@ -31,6 +31,8 @@ export type VerifyItems = 'always' | 'multi_item' | 'never';
 
 export interface StationSimOptions {
   stationId: string;
+  /** Post-print: one scan of the order's item barcode picks the batch's next order (no order scan, no item verification). */
+  postprint?: boolean;
   mqttUrl: string;
   scanner: DeviceLogin;
   scale: DeviceLogin;
@@ -250,11 +252,15 @@ export class StationSim {
       code,
     });
 
-    const orderCode = this.opts.orderBarcode === 'pick_slip' ? (order.barcodes[0] ?? order.order_id) : order.order_id;
+    const orderCode = this.opts.postprint
+      ? (order.lines[0]?.barcode ?? order.order_id)
+      : this.opts.orderBarcode === 'pick_slip'
+        ? (order.barcodes[0] ?? order.order_id)
+        : order.order_id;
     const opened = await this.scanner.scan(orderCode);
     if (opened.status !== 'ack') return stop('order_scan', opened.status === 'error' ? 'rejected' : 'timeout', codeOf(opened));
 
-    const verify = this.opts.verifyItems ?? 'always';
+    const verify = this.opts.postprint ? 'never' : (this.opts.verifyItems ?? 'always');
     const units = order.lines.reduce((s, l) => s + l.qty, 0);
     if (verify === 'always' || (verify === 'multi_item' && units > 1)) {
       if (this.rng.chance(this.opts.wrongItemRate ?? 0)) {
@@ -309,7 +315,9 @@ export class StationSim {
       latencyMs,
       fromIntendedMs,
       jobId: cmd.job_id,
-      waybill: order.waybill,
+      // Post-print: the gateway picked the order (same composition, maybe not this one): its
+      // waybill is not known here, so the parcel is not handed to the DWS line.
+      waybill: this.opts.postprint ? null : order.waybill,
       grams: weighed.stableGrams,
     };
     if (!printed) return { ...common, outcome: 'timeout', code: SIM_CODES.printResultUnanswered };

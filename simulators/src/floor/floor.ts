@@ -13,6 +13,7 @@ import { Prng } from '../lib/prng.js';
 import { Counter, LatencyRecorder, type LatencySummary } from '../lib/stats.js';
 import { sleep } from '../lib/time.js';
 import type { WireOrder } from '../orders/wire-order.js';
+import { BatchParcelSource } from './batch-parcels.js';
 import { OrderPool } from './order-pool.js';
 import { type LineScenario, parseScenario, type Scenario, type StationScenario, type WireStationScenario } from './scenario.js';
 import { wireLabelsDir, WireStationSim } from './wire-station.js';
@@ -179,6 +180,7 @@ export async function startFloor(opts: FloorOptions): Promise<Floor> {
         labelsDir: opts.labelsDir,
         verifyItems: s.verifyItems,
         orderBarcode: s.orderBarcode,
+        postprint: s.postprint,
         seed: scenario.seed * 1000 + i,
         scaleSettleReadings: scenario.scaleSettleReadings,
         scaleReadingIntervalMs: scenario.scaleReadingIntervalMs,
@@ -249,9 +251,13 @@ export async function startFloor(opts: FloorOptions): Promise<Floor> {
     throw err;
   }
 
+  const postprintIds = new Set(scenario.stations.filter((s) => s.postprint).map((s) => s.id));
+  const batchParcels = new Map<string, BatchParcelSource>();
+  for (const id of postprintIds) batchParcels.set(id, new BatchParcelSource(opts.httpUrl, opts.adminToken, id, log));
   for (const st of [...stations, ...wireStations]) {
+    const source = batchParcels.get(st.stationId);
     st.run(
-      () => pool.take(),
+      () => (source ? source.next() : pool.take()),
       (r) => {
         shipments++;
         outcomes.add(r.outcome);

@@ -23,6 +23,12 @@ export const StationScenario = Type.Object(
     display: Type.Optional(Type.Union([Id, Type.Null()])),
     verifyItems: Type.Union([Type.Literal('always'), Type.Literal('multi_item'), Type.Literal('never')], { default: 'always' }),
     orderBarcode: Type.Union([Type.Literal('order_id'), Type.Literal('pick_slip')], { default: 'order_id' }),
+    /**
+     * Post-print (后置打单, docs/packing-modes.md): the station works a same-SKU batch (the floor
+     * builds one by rule and starts it over HTTP when the station has none) and scans an item
+     * barcode per parcel instead of the order.
+     */
+    postprint: Type.Boolean({ default: false }),
     /** Pause after each parcel (seconds). */
     parcelEverySeconds: Type.Number({ minimum: 0, maximum: 3600, default: 4 }),
     wrongItemRate: Type.Number({ minimum: 0, maximum: 1, default: 0.05 }),

@@ -25,6 +25,7 @@ import { renderStationView } from '../decide/station-view.js';
 import { stepStation } from '../decide/step-station.js';
 import { EVENT } from '../events.js';
 import type {
+  BatchLink,
   CommandLink,
   DeviceEvent,
   EventOwner,
@@ -86,6 +87,8 @@ export interface StationRuntimeDeps {
   carrierHold?: (carrier: string | null) => { reason: string } | null;
   /** Refusal of new parcels during a UPS shutdown (gateway/src/handover/power.ts); absent: none. */
   newWorkRefusal?: StationContext['newWorkRefusal'];
+  /** Batches worked at stations (post-print); absent: every station works order by order. */
+  batches?: BatchLink;
 }
 
 export class StationRuntime implements EventOwner, StationService {
@@ -165,6 +168,7 @@ export class StationRuntime implements EventOwner, StationService {
       ...(this.deps.displayTargets ? { displayTargets: this.deps.displayTargets(cfg) } : {}),
       ...(this.deps.carrierHold ? { carrierHold: this.deps.carrierHold } : {}),
       ...(this.deps.newWorkRefusal ? { newWorkRefusal: this.deps.newWorkRefusal } : {}),
+      ...(this.deps.batches ? { batchFor: (id: string) => this.deps.batches?.forStation(id) ?? null } : {}),
     };
   }
 
@@ -191,7 +195,10 @@ export class StationRuntime implements EventOwner, StationService {
   private async open(cfg: StationConfig, from: Parameters<typeof restoreStation>[0]): Promise<Station> {
     const { store, logger } = this.deps;
     const restored = restoreStation(from, this.context(cfg));
-    if (restored.writes.length > 0) await store.write(restored.writes);
+    if (restored.writes.length > 0) {
+      await store.write(restored.writes);
+      this.deps.batches?.committed(restored.writes);
+    }
     const station: Station = {
       id: cfg.id,
       printer: cfg.printer,
@@ -430,6 +437,7 @@ export class StationRuntime implements EventOwner, StationService {
     }
     const before = station.state.shipment;
     station.state = step.state;
+    if (step.writes.length > 0) this.deps.batches?.committed(step.writes);
     for (const command of step.commands) {
       if (command.kind === 'print' && input.kind === 'weight') metrics.observeScanToPrint((this.now() - input.at) / 1000);
       this.printers.send(command);
@@ -453,7 +461,16 @@ export class StationRuntime implements EventOwner, StationService {
   private render(station: Station): StationView {
     const shipment = station.state.shipment;
     const order = shipment ? this.deps.store.getOrder(shipment.orderId) : null;
-    return renderStationView(station.state, order);
+    const view = renderStationView(station.state, order);
+    const batch = this.deps.batches?.view(station.cfg.id) ?? null;
+    if (batch !== null) view.batch = batch;
+    return view;
+  }
+
+  /** Draws a station's screen again (its batch started, stopped or moved on elsewhere). */
+  refreshView(stationId: string): void {
+    const station = this.stations.get(stationId);
+    if (station !== undefined && this.started) this.scheduleView(station);
   }
 
   /**

@@ -14,6 +14,10 @@ const INFO = {
   shipped: { en: 'Shipped {waybill}', zh: '已发货 {waybill}' },
   released: { en: 'Released by supervisor {supervisor}', zh: '主管 {supervisor} 已放行' },
   cleared: { en: 'Station cleared', zh: '工位已清空' },
+  batch_picked: {
+    en: 'Batch {batchId} #{seq}: order {orderId}, place the parcel on the scale',
+    zh: '波次 {batchId} 第 {seq} 单：订单 {orderId}，请将包裹放上电子秤',
+  },
   pull_parcel: {
     en: 'Label printed but order {orderId} is intercepted: pull the parcel',
     zh: '面单已打印但订单 {orderId} 已被拦截：请取出包裹',

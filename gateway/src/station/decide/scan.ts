@@ -87,7 +87,7 @@ function rejectExtra(w: Step, cur: Shipment, barcode: string, expected: number):
  * Active ones and labelling ones whose print failed are abandoned; a labelling one whose job is
  * still out keeps waiting for its print result in `pendingJobs`.
  */
-function leaveCurrent(w: Step, by: 'scan' | 'reset', nextOrderId: string | null): boolean {
+export function leaveCurrent(w: Step, by: 'scan' | 'reset', nextOrderId: string | null): boolean {
   const cur = w.st.shipment;
   if (cur === null) return false;
   const failedLabel = cur.state === 'labelling' && cur.labelJobId !== null && !(cur.labelJobId in w.st.pendingJobs);
@@ -103,7 +103,7 @@ function leaveCurrent(w: Step, by: 'scan' | 'reset', nextOrderId: string | null)
   return abandoned;
 }
 
-function newShipment(w: Step, order: Order, state: ShipmentState, operator: string | null): Shipment {
+export function newShipment(w: Step, order: Order, state: ShipmentState, operator: string | null): Shipment {
   return {
     shipmentId: w.ctx.newId('S'),
     orderId: order.orderId,

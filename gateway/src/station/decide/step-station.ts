@@ -6,6 +6,7 @@
  * order-update.ts; the label gate in label-gate.ts). docs/shipment-flow.md has the diagram,
  * every code and every event.
  */
+import { onBatchScan } from './batch-scan.js';
 import { onOrderUpdated } from './order-update.js';
 import { onOverride } from './override.js';
 import { onPrintResult } from './print-result.js';
@@ -20,9 +21,14 @@ export { needsVerification, packingCheckpoints, verificationComplete } from './v
 export function stepStation(state: StationState, input: StationInput, ctx: StationContext): StationStep {
   const w = new Step(state, input, ctx);
   switch (input.kind) {
-    case 'scan':
-      onScan(w, input.code, input.operator ?? null);
+    case 'scan': {
+      // A station working a batch: its item and pre-pack barcodes run post-print (batch-scan.ts).
+      const batch = ctx.batchFor?.(ctx.station.id) ?? null;
+      const accepted = batch?.accepts(input.code) ?? null;
+      if (batch !== null && accepted !== null) onBatchScan(w, batch, accepted, input.code, input.operator ?? null);
+      else onScan(w, input.code, input.operator ?? null);
       break;
+    }
     case 'weight':
       onWeight(w, input.grams, input.stable);
       break;

@@ -117,6 +117,25 @@ describe('ingestBatch', () => {
     ]);
   });
 
+  it('accepts batch events and rejects a per-parcel one without its order and place (PAYLOAD_INVALID)', () => {
+    const r = ingestBatch(
+      db,
+      GW,
+      batch([
+        ev(1, { type: 'batch.created', subject: 'batch:B1', data: { structure: 'single_same_sku', orders: 2 } }),
+        ev(2, { type: 'batch.parcel_selected', subject: 'batch:B1', data: { order_id: 'o1', seq: 1, shipment_id: 'S1', barcode: '690A' } }),
+        ev(3, { type: 'batch.order_removed', subject: 'batch:B1', data: { order_id: 'o2', seq: 2, code: 'PKL_INTERCEPT_REFUNDED' } }),
+        ev(4, { type: 'batch.parcel_selected', subject: 'batch:B1', data: { shipment_id: 'S2' } }),
+        ev(5, { type: 'batch.order_removed', subject: 'shipment:S3', data: { order_id: 'o3', seq: 3 } }),
+      ]),
+      opts(),
+    );
+    expect(r.ack.rejected.map((x) => [x.seq, x.code])).toEqual([
+      [4, 'PAYLOAD_INVALID'],
+      [5, 'PAYLOAD_INVALID'],
+    ]);
+  });
+
   it('marks an order shipped, and refuses a shipment of a cancelled order (ORDER_CANCELLED)', () => {
     upsertOrders(db, [order('o1'), order('o2')], 1);
     setOrderStatus(db, 'o2', 'cancelled', 2);

@@ -4,7 +4,11 @@
  * it (contracts/sync.ts header); it travels back in `BatchAck.rejected` with one of these
  * codes, the cloud's own catalogue (sync.ts RejectedEvent.code).
  */
-import type { RejectedEvent, SyncEvent } from '../../../../contracts/sync.js';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { BATCH_SYNC_EVENTS, BatchParcelEventData, type RejectedEvent, type SyncEvent } from '../../../../contracts/sync.js';
+
+const batchParcelCheck = TypeCompiler.Compile(BatchParcelEventData);
+const batchParcelValid = (data: unknown): boolean => batchParcelCheck.Check(data);
 import type { CloudDb } from './cloud-db.js';
 import { type BlockingFlag, SHIPPED_EVENT, orderClosed } from './cloud-orders.js';
 
@@ -50,6 +54,12 @@ export function judgeEvent(db: CloudDb, rules: CloudRules, e: Pick<SyncEvent, 't
     if (flag !== null) return { code: REJECT_CODES.orderCancelled, reason: `order ${orderId} is ${flag} in the cloud` };
     if (rules.rejectUnknownOrders && db.order(orderId) === null) {
       return { code: REJECT_CODES.orderUnknown, reason: `order ${orderId} is unknown to the cloud` };
+    }
+  }
+  if (e.type === BATCH_SYNC_EVENTS.parcelSelected || e.type === BATCH_SYNC_EVENTS.orderRemoved) {
+    // The per-parcel batch events name their order and place (contracts/sync.ts BatchParcelEventData).
+    if (!batchParcelValid(e.data) || !e.subject.startsWith('batch:')) {
+      return { code: REJECT_CODES.payloadInvalid, reason: `${e.type} needs subject batch:{id} and data {order_id, seq}` };
     }
   }
   if (injected(e.subject)) return { code: REJECT_CODES.injected, reason: `rejected by the test fault mode (subject ${e.subject})` };
