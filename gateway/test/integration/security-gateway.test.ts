@@ -268,7 +268,13 @@ describe('a running gateway: API tokens, brute force, secrets in logs', () => {
     } as const;
     const wrongAnswers: string[] = [];
     let cells = 0;
+    // Each route's callers come from their own LAN address: the HTTP login guard (auth.ts
+    // HTTP_LOGIN_GUARD) slows a source after 50 wrong tokens, and this matrix sends one wrong
+    // token per route — the guard has its own tests (login-guard.test.ts, login-flood.test.ts).
+    let routeNo = 0;
     for (const [route, [level, scope]] of Object.entries(ROUTE_AUTH)) {
+      routeNo++;
+      const remoteAddress = `10.77.${Math.floor(routeNo / 250)}.${(routeNo % 250) + 1}`;
       const [method, path] = route.split(' ') as [string, string];
       const url = path.replace(
         /\{(\w+)\}/g,
@@ -279,6 +285,7 @@ describe('a running gateway: API tokens, brute force, secrets in logs', () => {
         const res = await app().inject({
           method: method as 'GET',
           url,
+          remoteAddress,
           headers: token ? { authorization: `Bearer ${token}` } : {},
           ...((method === 'POST' || method === 'PUT') && { payload: {} }),
         });
