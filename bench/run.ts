@@ -30,6 +30,9 @@ switch (name) {
       await (await import('./sync-slow-cloud.js')).benchSlowCloud(rest);
     }
     break;
+  case 'pages':
+    (await import('./commit-pages.js')).benchCommitPages(rest);
+    break;
   case 'printing':
     await (await import('./printing.js')).benchPrinting(rest);
     break;
