@@ -21,6 +21,7 @@ export function benchCommitPages(argv: string[]): void {
   process.stdout.write(
     `\ncommit pages: ${r.shipments} shipments (${r.commits} commits, one per acknowledged step) after ${values.warm} warm-up shipments, page size ${r.pageSize} B\n` +
       `WAL bytes per shipment ${(r.walBytesPerShipment / 1024).toFixed(1)} KB, page images per commit ${r.framesPerCommit.toFixed(2)}\n\n` +
+      `checkpoint copies into the database file, KB per shipment, with a checkpoint every N shipments: ${r.checkpointKbPerShipment.map((c) => `${c.everyShipments}: ${c.kb.toFixed(1)}`).join(' · ')}\n\n` +
       `| B-tree | page images per shipment |\n|---|---|\n${[...r.perShipment.entries()].map(([k, v]) => `| ${k} | ${v.toFixed(2)} |`).join('\n')}\n`,
   );
 }

@@ -112,6 +112,13 @@ export interface CommitPages {
   framesPerCommit: number;
   /** Page images per shipment by owning B-tree (table or index name). */
   perShipment: Map<string, number>;
+  /**
+   * What a checkpoint then copies into the database file, per shipment, if one ran every
+   * `everyShipments` shipments: each distinct page written in that window, once (a page
+   * rewritten by many commits between two checkpoints is copied once). The checkpointer runs
+   * every 250 ms (sqlite-store.ts), i.e. every 5 shipments at 20/s, 25 at 100/s.
+   */
+  checkpointKbPerShipment: Array<{ everyShipments: number; kb: number }>;
 }
 
 export function measureCommitPages(opts: { shipments: number; warm: number; pageSize?: number }): CommitPages {
@@ -153,15 +160,34 @@ export function measureCommitPages(opts: { shipments: number; warm: number; page
     db.close();
     const counts = new Map<string, number>();
     let frames = 0;
+    // The pages of each commit, in order (a commit frame carries the database size, §4.1).
+    const commitPages: number[][] = [[]];
     for (let off = 32; off + 24 + pageSize <= wal.length; off += 24 + pageSize) {
       const pgno = wal.readUInt32BE(off);
       if (pgno === 0) break;
       frames++;
+      commitPages[commitPages.length - 1]!.push(pgno);
+      if (wal.readUInt32BE(off + 4) !== 0) commitPages.push([]);
       const name = pgno === 1 ? 'page 1 (header, schema)' : (owner.get(pgno) ?? 'free or new pages');
       counts.set(name, (counts.get(name) ?? 0) + 1);
     }
+    const perCommit = commits / opts.shipments;
+    const checkpointKbPerShipment = [1, 5, 25, 100].map((everyShipments) => {
+      const window = everyShipments * perCommit;
+      let copied = 0;
+      for (let c = 0; c < commits; c += window) copied += new Set(commitPages.slice(c, c + window).flat()).size;
+      return { everyShipments, kb: (copied * pageSize) / opts.shipments / 1024 };
+    });
     const perShipment = new Map([...counts.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, v / opts.shipments]));
-    return { pageSize, shipments: opts.shipments, commits, walBytesPerShipment: walBytes / opts.shipments, framesPerCommit: frames / commits, perShipment };
+    return {
+      pageSize,
+      shipments: opts.shipments,
+      commits,
+      walBytesPerShipment: walBytes / opts.shipments,
+      framesPerCommit: frames / commits,
+      perShipment,
+      checkpointKbPerShipment,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
