@@ -42,9 +42,12 @@ export function drawLine(font: TrueTypeFont, text: string, px: number, template:
   const bits = new Uint8Array(width * height);
   let x0 = 0;
   for (const g of glyphs) {
+    const gb = g.bits;
     for (let y = 0; y < g.height && y < height; y++) {
       const row = y * g.width;
-      for (let x = 0; x < g.width; x++) if (g.bits[row + x] === 1) bits[y * width + x0 + x] = 1;
+      const out = y * width + x0;
+      // Branch-free OR of the glyph's row (its bits are 0 or 1; glyphs may overlap by their bearings).
+      for (let x = 0; x < g.width; x++) bits[out + x]! |= gb[row + x]! & 1;
     }
     x0 += g.advance;
   }
