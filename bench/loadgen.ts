@@ -79,10 +79,20 @@ class StationPlayer {
     const open = async (id: string) => {
       const secret = this.plan.secrets[id];
       if (secret === undefined) throw new Error(`no secret for ${id}`);
-      const c = new RawClient((topic, payload) => this.onMessage(topic, payload));
-      await c.connect({ host: url.hostname, port: Number(url.port || 1883), clientId: id, username: id, password: secret, keepalive: 60 });
-      this.clients.push(c);
-      return c;
+      // CONNACK 3 (server unavailable) is the broker's "login busy, retry" when its scrypt
+      // verifications queue up (embedded-broker.ts): on a loaded machine, wait and retry.
+      for (let attempt = 1; ; attempt++) {
+        const c = new RawClient((topic, payload) => this.onMessage(topic, payload));
+        try {
+          await c.connect({ host: url.hostname, port: Number(url.port || 1883), clientId: id, username: id, password: secret, keepalive: 60 });
+        } catch (err) {
+          if (attempt >= 10 || !/return code 3\b/.test(String(err))) throw err;
+          await new Promise((r) => setTimeout(r, 500 * attempt));
+          continue;
+        }
+        this.clients.push(c);
+        return c;
+      }
     };
     [this.scanner, this.scale, this.printer] = await Promise.all([open(this.s.scanner), open(this.s.scale), open(this.s.printer)]);
     await this.scanner.subscribe([`dev/${this.s.scanner}/ack`, `dev/${this.s.scanner}/err`]);

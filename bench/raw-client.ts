@@ -52,7 +52,10 @@ export class RawClient {
         socket.off('error', reject);
         socket.on('error', () => undefined);
         if (code === 0) resolve();
-        else reject(new Error(`CONNACK return code ${code} for ${o.clientId}`));
+        else {
+          socket.destroy();
+          reject(new Error(`CONNACK return code ${code} for ${o.clientId}`));
+        }
       };
       socket.once('connect', () => {
         this.send({

@@ -39,6 +39,9 @@ switch (name) {
   case 'season':
     await (await import('./season.js')).benchSeason(rest);
     break;
+  case 'pages':
+    (await import('./commit-pages.js')).benchCommitPages(rest);
+    break;
   case 'printing':
     await (await import('./printing.js')).benchPrinting(rest);
     break;
@@ -49,6 +52,6 @@ switch (name) {
     await (await import('./postprint.js')).benchPostprint(rest);
     break;
   default:
-    process.stderr.write(`unknown benchmark ${name}; try: core, sqlite, sync, printing, season, picking, postprint\n`);
+    process.stderr.write(`unknown benchmark ${name}; try: core, sqlite, sync, printing, season, pages, picking, postprint\n`);
     process.exit(2);
 }

@@ -638,7 +638,7 @@ export const ConfigSchema = Type.Object(
         stepEveryMs: Type.Integer({ description: 'pause between steps while there is something to prune (ms)', minimum: 10, default: 1_000 }),
         idleEveryMs: Type.Integer({ description: 'pause after a pass that found nothing to prune (ms)', minimum: 1_000, default: 60_000 }),
         vacuumPagesPerStep: Type.Integer({
-          description: 'free database pages given back to the file system per step (PRAGMA incremental_vacuum; 1 KiB pages)',
+          description: 'free database pages given back to the file system per step (PRAGMA incremental_vacuum; a new database has 512-byte pages)',
           minimum: 0,
           default: 256,
         }),

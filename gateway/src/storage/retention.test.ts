@@ -153,9 +153,9 @@ describe('retention against a real store and its writer', { timeout: 60_000 }, (
       );
       expect(below.find((e) => e.subject === 'station:st-1')?.seq).toBe(login.seqs[0]);
       expect(db.prepare('SELECT COUNT(*) FROM events WHERE seq > ?').pluck().get(mark)).toBe(1);
-      // A new database is created with incremental vacuum, still with 1 KiB pages (schema.ts).
+      // A new database is created with incremental vacuum, still with the small pages of configureWriterConnection.
       expect(db.pragma('auto_vacuum', { simple: true })).toBe(2);
-      expect(db.pragma('page_size', { simple: true })).toBe(1024);
+      expect(db.pragma('page_size', { simple: true })).toBe(512);
     } finally {
       db.close();
     }

@@ -183,6 +183,22 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 5,
+    name: 'dedupe key on the event row',
+    sql: `
+      -- A device message that produced events is recorded on its unit's last event row
+      -- instead of a dedupe row: the unique index refuses a redelivery in the same insert, and
+      -- an acknowledged step no longer writes the dedupe table and its dedupe_at index (two
+      -- of the ~16 page images a step wrote; bench/commit-pages.ts). The dedupe table keeps
+      -- messages that wrote no event and every row written before v5; readers look in both
+      -- (store-reader.ts). A key lives as long as its event row (retention), the table's
+      -- rows as long as storage.dedupeRetentionMs / dedupeMaxRows allow.
+      ALTER TABLE events ADD COLUMN dedupe_device TEXT;
+      ALTER TABLE events ADD COLUMN dedupe_msg TEXT;
+      CREATE UNIQUE INDEX events_dedupe ON events(dedupe_device, dedupe_msg) WHERE dedupe_device IS NOT NULL;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
@@ -224,17 +240,20 @@ export function migrate(db: Database): number[] {
 /**
  * The writer's auto-checkpoint threshold (pages) while checkpoint-worker.ts checkpoints on
  * its own thread: a safety net that only triggers if that thread dies or falls far behind
- * (16 MiB of WAL with 1 KiB pages, vs SQLite's default of 1,000 pages).
+ * (8 MiB of WAL with 512-byte pages, 16 MiB with 1 KiB, vs SQLite's default of 1,000 pages).
  */
 export const WRITER_SAFETY_CHECKPOINT_PAGES = 16_384;
 
 /** Connection settings shared by the writer and the admin opener. */
-export function configureWriterConnection(db: Database): void {
-  // 1 KiB pages (SQLite's minimum is 512, default 4096): every commit rewrites each B-tree
-  // page it touches — a shipment step touches ~10 (table + index leaves) — so the page size
-  // is what an SD card wears per commit. Rows here are well under 1 KiB. Takes effect only
-  // when the database is created (before WAL is switched on); bench core measures it.
-  db.pragma('page_size = 1024');
+export function configureWriterConnection(db: Database, pageSize = 512): void {
+  // 512-byte pages (SQLite's minimum; default 4096) for new databases: every commit writes
+  // a full image of each B-tree page it touches — a station step touches ~14 (table and index
+  // leaves, the odd interior page) — so the page size is what an SD card wears per commit.
+  // bench/commit-pages.ts, one commit per acknowledged step: 34.6 KB per shipment with 512 B
+  // pages, 56.9 KB with 1 KiB, 96 KB with 2 KiB, 179 KB with 4 KiB. Rows here are small (a
+  // label's ZPL overflows, read back only by the printer path). Takes effect only when the
+  // database is created (before WAL is switched on): a database made with 1 KiB pages keeps them.
+  db.pragma(`page_size = ${Math.floor(pageSize)}`);
   // Free pages go back to the file system in small steps after retention deletes rows
   // (retention-vacuum.ts). Like page_size it takes effect only while the file is new: after
   // page_size (setting it fixes the page size) and before WAL (which writes the header).

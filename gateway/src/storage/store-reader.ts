@@ -38,6 +38,9 @@ export const WAYBILL_COVERAGE_SQL = `
     AND NOT EXISTS (SELECT 1 FROM shipments s WHERE s.order_id = o.order_id AND s.state IN ('printed','shipped'))`;
 export const MAX_EVENTS_LIMIT = 10_000;
 
+/** An event row as the outbox and the API see it: not the dedupe key the store keeps on it (schema v5). */
+const EVENT_COLUMNS = 'seq, hlc, boot, clock_unsynced, type, subject, data';
+
 interface OrderRow {
   order_id: string;
   shop: string;
@@ -299,13 +302,17 @@ export class StoreReader {
       latestForOrder: db.prepare('SELECT * FROM shipments WHERE order_id = ? ORDER BY opened_at DESC, updated_at DESC LIMIT 1'),
       printJob: db.prepare('SELECT * FROM print_jobs WHERE job_id = ?'),
       pendingJobs: db.prepare("SELECT * FROM print_jobs WHERE state IN ('queued','sent','printing') ORDER BY created_at, job_id"),
-      dedupe: db.prepare('SELECT seq FROM dedupe WHERE device_id = ? AND msg_id = ?'),
+      // The event row that carries the message's key (schema v5), else a dedupe row (a message
+      // that wrote no event, or one recorded before v5). One statement: one call per device message.
+      dedupe: db.prepare(`
+        SELECT seq FROM (SELECT seq FROM events WHERE dedupe_device = @device AND dedupe_msg = @msg
+                         UNION ALL SELECT seq FROM dedupe WHERE device_id = @device AND msg_id = @msg) LIMIT 1`),
       device: db.prepare('SELECT * FROM devices WHERE device_id = ?'),
       devices: db.prepare('SELECT * FROM devices ORDER BY device_id'),
       stations: db.prepare('SELECT * FROM stations ORDER BY station_id'),
-      events: db.prepare('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?'),
-      subjectEvents: db.prepare('SELECT * FROM events WHERE subject = ? ORDER BY seq LIMIT ?'),
-      lastEvent: db.prepare('SELECT * FROM events WHERE subject = ? AND type = ? ORDER BY seq DESC LIMIT 1'),
+      events: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`),
+      subjectEvents: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE subject = ? ORDER BY seq LIMIT ?`),
+      lastEvent: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE subject = ? AND type = ? ORDER BY seq DESC LIMIT 1`),
       meta: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
       lastSeq: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").pluck(),
       syncFailure: db.prepare('SELECT * FROM sync_failures WHERE seq = ?'),
@@ -387,12 +394,12 @@ export class StoreReader {
   }
 
   hasDedupe(deviceId: string, msgId: string): boolean {
-    return this.s.dedupe.get(deviceId, msgId) !== undefined;
+    return this.s.dedupe.get({ device: deviceId, msg: msgId }) !== undefined;
   }
 
   /** The seq an applied message produced: undefined when not applied, null when it wrote no event (or before v4). */
   dedupeSeq(deviceId: string, msgId: string): number | null | undefined {
-    const row = this.s.dedupe.get(deviceId, msgId) as { seq: number | null } | undefined;
+    const row = this.s.dedupe.get({ device: deviceId, msg: msgId }) as { seq: number | null } | undefined;
     return row === undefined ? undefined : row.seq;
   }
 
@@ -478,7 +485,7 @@ export class StoreReader {
   eventRowsOfTypes(types: readonly string[], afterSeq: number, limit: number, scan: number): { rows: RawEventRow[]; scannedTo: number } {
     const after = Number.isFinite(afterSeq) ? Math.max(Math.floor(afterSeq), 0) : 0;
     const window = clampLimit(scan, 1000, 100_000);
-    const sql = `SELECT * FROM (SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?)
+    const sql = `SELECT * FROM (SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?)
                  WHERE type IN (${types.map(() => '?').join(',')}) ORDER BY seq LIMIT ?`;
     let stmt = this.listStatements.get(sql);
     if (stmt === undefined) {

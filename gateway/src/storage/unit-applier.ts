@@ -65,17 +65,50 @@ export class UnitApplier {
           updated_at = excluded.updated_at`),
       barcodesClear: db.prepare('DELETE FROM order_barcodes WHERE order_id = ?'),
       barcodeAdd: db.prepare('INSERT OR REPLACE INTO order_barcodes (code, order_id) VALUES (?, ?)'),
+      // Not INSERT OR REPLACE: REPLACE deletes the row and inserts it under a new rowid, so
+      // every step rewrote the table leaf twice and every index entry, changed or not. A
+      // step first tries an UPDATE in place that leaves the columns a shipment never changes
+      // (order, opened_at) out of its SET list — SQLite rewrites an index only when the
+      // UPDATE names one of its columns (sqlite.org/lang_update.html; the query planner's
+      // "affected indexes") — so the primary-key index and shipments_order are not written
+      // after the first step; when that finds no row with those values, the full upsert
+      // writes the row as given. Same row afterwards either way (bench/commit-pages.ts
+      // counts the pages).
+      shipmentUpdate: db.prepare(`
+        UPDATE shipments SET station_id = @stationId, state = @state, reason_code = @reasonCode, scanned = @scanned,
+          expected_grams = @expectedGrams, actual_grams = @actualGrams, carrier = @carrier, waybill = @waybill,
+          label_job_id = @labelJobId, operator = @operator, updated_at = @updatedAt, shipped_at = @shippedAt
+        WHERE shipment_id = @shipmentId AND order_id = @orderId AND opened_at = @openedAt`),
       shipmentUpsert: db.prepare(`
-        INSERT OR REPLACE INTO shipments (shipment_id, order_id, station_id, state, reason_code, scanned,
+        INSERT INTO shipments (shipment_id, order_id, station_id, state, reason_code, scanned,
           expected_grams, actual_grams, carrier, waybill, label_job_id, operator, opened_at, updated_at, shipped_at)
         VALUES (@shipmentId, @orderId, @stationId, @state, @reasonCode, @scanned, @expectedGrams, @actualGrams,
-          @carrier, @waybill, @labelJobId, @operator, @openedAt, @updatedAt, @shippedAt)`),
+          @carrier, @waybill, @labelJobId, @operator, @openedAt, @updatedAt, @shippedAt)
+        ON CONFLICT(shipment_id) DO UPDATE SET
+          order_id = excluded.order_id, station_id = excluded.station_id, state = excluded.state,
+          reason_code = excluded.reason_code, scanned = excluded.scanned, expected_grams = excluded.expected_grams,
+          actual_grams = excluded.actual_grams, carrier = excluded.carrier, waybill = excluded.waybill,
+          label_job_id = excluded.label_job_id, operator = excluded.operator, opened_at = excluded.opened_at,
+          updated_at = excluded.updated_at, shipped_at = excluded.shipped_at`),
+      // As shipmentUpdate: the job's shipment and creation time never change after it is queued.
+      jobUpdate: db.prepare(`
+        UPDATE print_jobs SET printer_id = @printerId, format = @format, data = @data, state = @state,
+          reason = @reason, updated_at = @updatedAt
+        WHERE job_id = @jobId AND shipment_id IS @shipmentId AND created_at = @createdAt`),
       jobUpsert: db.prepare(`
-        INSERT OR REPLACE INTO print_jobs (job_id, shipment_id, printer_id, format, data, state, reason,
+        INSERT INTO print_jobs (job_id, shipment_id, printer_id, format, data, state, reason,
           created_at, updated_at)
-        VALUES (@jobId, @shipmentId, @printerId, @format, @data, @state, @reason, @createdAt, @updatedAt)`),
-      eventInsert: db.prepare('INSERT INTO events (hlc, boot, clock_unsynced, type, subject, data) VALUES (?, ?, ?, ?, ?, ?)'),
+        VALUES (@jobId, @shipmentId, @printerId, @format, @data, @state, @reason, @createdAt, @updatedAt)
+        ON CONFLICT(job_id) DO UPDATE SET
+          shipment_id = excluded.shipment_id, printer_id = excluded.printer_id, format = excluded.format,
+          data = excluded.data, state = excluded.state, reason = excluded.reason,
+          created_at = excluded.created_at, updated_at = excluded.updated_at`),
+      eventInsert: db.prepare('INSERT INTO events (hlc, boot, clock_unsynced, type, subject, data, dedupe_device, dedupe_msg) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       dedupeInsert: db.prepare('INSERT OR IGNORE INTO dedupe (device_id, msg_id, at) VALUES (?, ?, ?)'),
+      // Either place a message's key may be (schema v5: the event row; before, or without events: the dedupe table).
+      dedupeSeen: db.prepare(`
+        SELECT 1 FROM events WHERE dedupe_device = @device AND dedupe_msg = @msg
+        UNION ALL SELECT 1 FROM dedupe WHERE device_id = @device AND msg_id = @msg LIMIT 1`),
       dedupeSeq: db.prepare('UPDATE dedupe SET seq = ? WHERE device_id = ? AND msg_id = ?'),
       deviceUpsert: db.prepare(`
         INSERT OR REPLACE INTO devices (device_id, role, station, model, secret_hash, created_at, rotated_at)
@@ -92,6 +125,7 @@ export class UnitApplier {
       metaPut: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
       metaGet: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
       metaDelete: db.prepare('DELETE FROM meta WHERE key = ?'),
+      lastHlc: db.prepare('SELECT hlc FROM events ORDER BY seq DESC LIMIT 1').pluck(),
       // A key range (the primary key), not LIKE: the scan touches held rows only.
       heldPrune: db.prepare(
         `DELETE FROM meta WHERE key >= '${HELD_ORDER_PREFIX}' AND key < '${HELD_ORDER_PREFIX.slice(0, -1)}/' AND json_extract(value, '$[#-1].at') < ?`,
@@ -107,19 +141,31 @@ export class UnitApplier {
 
   /**
    * Raises the clock to the last HLC any writer (this one before a restart, or the CLI)
-   * persisted, so HLC order agrees with seq order. Call at the start of each transaction.
+   * handed out, so HLC order agrees with seq order. Call at the start of each transaction.
+   *
+   * The bound is the last event's own stamp: every HLC that orders anything is stored in an
+   * event row, and the newest row is the rightmost leaf of `events` (a page already in the
+   * cache), so no commit has to rewrite a `meta` page to carry it (one page image per
+   * commit, 4 per shipment: bench/commit-pages.ts). `meta` still holds a copy written now and
+   * then (persistClock) and by builds before this one; the clock takes the later of the two,
+   * so an event log emptied by retention still leaves a floor.
    */
   syncClock(): void {
-    const v = this.s.metaGet!.get(META_HLC) as string | undefined;
-    if (v === undefined) return;
-    try {
-      this.clock.observe(decodeHlc(v));
-    } catch {
-      // An unparsable value is overwritten by the next persistClock(); nothing to recover.
+    for (const v of [this.s.metaGet!.get(META_HLC), this.s.lastHlc!.get()] as Array<string | undefined>) {
+      if (v === undefined) continue;
+      try {
+        this.clock.observe(decodeHlc(v));
+      } catch {
+        // An unparsable meta value is overwritten by the next persistClock(); nothing to recover.
+      }
     }
   }
 
-  /** Stores the clock so it survives a restart with the wall clock behind. */
+  /**
+   * Stores the clock in `meta`: a floor for syncClock() that outlives the event rows
+   * (retention may prune them all). Not needed per commit (the last event bounds the
+   * clock); the writer calls it at most once a minute and when it stops.
+   */
   persistClock(): void {
     this.s.metaPut!.run(META_HLC, encodeHlc(this.clock.peek()));
   }
@@ -138,11 +184,34 @@ export class UnitApplier {
       throw new PacklineError('PKL_STORE_OP_INVALID', { op: 'unit', reason: 'a unit needs at least one op' });
     }
     for (const op of ops) assertWriteOp(op);
+    const units = ops as WriteOp[];
+    // A redelivery changes nothing: refused before any op applies (the savepoint would undo
+    // them anyway). Then the unit's first device message key rides on its last event row
+    // (schema v5, the unique index events_dedupe); other keys, and a unit without events,
+    // get a dedupe row as before.
+    let foldAt = -1;
+    let folded: { deviceId: string; msgId: string } | undefined;
+    let keys: Set<string> | undefined;
+    for (let i = 0; i < units.length; i++) {
+      const op = units[i]!;
+      if (op.op === 'event') foldAt = i;
+      else if (op.op === 'dedupe') {
+        // Also the same key twice in one unit (one copy would go on the event row, the other to the table).
+        const key = JSON.stringify([op.deviceId, op.msgId]);
+        if (keys?.has(key) === true || this.s.dedupeSeen!.get({ device: op.deviceId, msg: op.msgId }) !== undefined) {
+          throw new PacklineError('PKL_DUPLICATE_MESSAGE', { msgId: op.msgId, deviceId: op.deviceId });
+        }
+        (keys ??= new Set()).add(key);
+        folded ??= op;
+      }
+    }
+    const fold = foldAt >= 0 ? folded : undefined;
     const seqs: number[] = [];
     const stale: number[] = [];
-    (ops as WriteOp[]).forEach((op, i) => {
+    units.forEach((op, i) => {
       try {
-        const r = this.applyOne(op, ctx);
+        if (op === fold) return;
+        const r = this.applyOne(op, ctx, i === foldAt ? fold : undefined);
         if (r === 'stale') stale.push(i);
         else if (typeof r === 'number') seqs.push(r);
       } catch (err) {
@@ -153,7 +222,7 @@ export class UnitApplier {
     // answered with the original ack, seq included (docs/mqtt.md §5).
     const lastSeq = seqs[seqs.length - 1];
     if (lastSeq !== undefined) {
-      for (const op of ops as WriteOp[]) if (op.op === 'dedupe') this.s.dedupeSeq!.run(lastSeq, op.deviceId, op.msgId);
+      for (const op of units) if (op.op === 'dedupe' && op !== fold) this.s.dedupeSeq!.run(lastSeq, op.deviceId, op.msgId);
     }
     const result: WriteResult & { events: number } = { seqs, events: seqs.length };
     if (stale.length > 0) result.stale = stale;
@@ -199,7 +268,8 @@ export class UnitApplier {
     this.db.prepare(`UPDATE orders SET ${sets.join(', ')} WHERE order_id = ?`).run(...args, orderId);
   }
 
-  private applyOne(op: WriteOp, ctx: UnitContext): number | 'stale' | undefined {
+  /** `dedupe`: the device message key to store on this op's event row (see apply()). */
+  private applyOne(op: WriteOp, ctx: UnitContext, dedupe?: { deviceId: string; msgId: string }): number | 'stale' | undefined {
     const s = this.s;
     switch (op.op) {
       case 'order.put': {
@@ -260,17 +330,20 @@ export class UnitApplier {
       }
       case 'shipment.put': {
         const sh = op.shipment;
-        s.shipmentUpsert!.run({ ...sh, scanned: JSON.stringify(sh.scanned) });
+        const row = { ...sh, scanned: JSON.stringify(sh.scanned) };
+        if (s.shipmentUpdate!.run(row).changes === 0) s.shipmentUpsert!.run(row);
         return;
       }
-      case 'printjob.put':
-        s.jobUpsert!.run({ ...op.job });
+      case 'printjob.put': {
+        const row = { ...op.job };
+        if (s.jobUpdate!.run(row).changes === 0) s.jobUpsert!.run(row);
         return;
+      }
       case 'event': {
         const unsynced = ctx.clockUnsynced || this.clock.wallBehind(WALL_BEHIND_TOLERANCE_MS);
         const data = JSON.stringify(op.data === undefined ? null : op.data);
         const hlc = encodeHlc(this.clock.now());
-        const info = s.eventInsert!.run(hlc, ctx.boot, unsynced ? 1 : 0, op.type, op.subject, data);
+        const info = s.eventInsert!.run(hlc, ctx.boot, unsynced ? 1 : 0, op.type, op.subject, data, dedupe?.deviceId ?? null, dedupe?.msgId ?? null);
         return Number(info.lastInsertRowid);
       }
       case 'dedupe': {

@@ -21,6 +21,12 @@ import { type AutoVacuumOutcome, prepareAutoVacuum } from './retention-vacuum.js
 
 /** Prune the dedupe inbox at most this often (piggybacks on a commit that happens anyway). */
 const DEDUPE_PRUNE_INTERVAL_MS = 60_000;
+/**
+ * Copy the HLC to `meta` at most this often (and at stop), in a commit that writes events
+ * anyway. Not for durability of the clock order: the last event's stamp bounds it
+ * (UnitApplier.syncClock); this copy is the floor if retention ever empties the log.
+ */
+const CLOCK_PERSIST_INTERVAL_MS = 60_000;
 
 interface QueuedUnit {
   id: number;
@@ -65,6 +71,7 @@ const pruneAge = db.prepare('DELETE FROM dedupe WHERE at < ?');
 // Deletes the oldest rows beyond the bound; walks the `at` index only as far as maxRows.
 const pruneCount = db.prepare('DELETE FROM dedupe WHERE at <= (SELECT at FROM dedupe ORDER BY at DESC LIMIT 1 OFFSET ?)');
 let lastPrune = 0;
+let lastClockPersist = 0;
 
 let queue: QueuedUnit[] = [];
 /** Retention steps asked for; each runs only when no unit waits (units go first). */
@@ -146,7 +153,13 @@ function runBatch(batch: QueuedUnit[]): void {
         outcomes.push({ id: u.id, ok: false, error: serializeError(e) });
       }
     }
-    if (events > 0) applier.persistClock();
+    if (events > 0) {
+      const now = Date.now();
+      if (now - lastClockPersist >= CLOCK_PERSIST_INTERVAL_MS) {
+        lastClockPersist = now;
+        applier.persistClock();
+      }
+    }
     db.exec('COMMIT');
   } catch (err) {
     if (db.inTransaction) {
@@ -174,6 +187,15 @@ function runPrune(id: number, req: Extract<ToWriter, { t: 'prune' }>['req']): vo
 
 function shutdown(): void {
   port!.removeAllListeners('message');
+  try {
+    // The clock's floor in meta as of the last event (see CLOCK_PERSIST_INTERVAL_MS).
+    db.transaction(() => {
+      applier.syncClock();
+      applier.persistClock();
+    }).immediate();
+  } catch {
+    // Not needed for the clock order (the last event bounds it); close anyway.
+  }
   try {
     db.close();
   } catch (err) {

@@ -1,0 +1,27 @@
+/**
+ * `npm run bench -- pages [--shipments 400] [--warm 2000] [--page-size 512]`: what one
+ * shipment's acknowledged steps write to the WAL, page by page and B-tree by B-tree
+ * (gateway/src/storage/commit-pages.ts). Exact counts, no timing: it runs on a busy machine
+ * and compares schema and page-size choices directly.
+ */
+import { parseArgs } from 'node:util';
+import { measureCommitPages } from '../gateway/src/storage/commit-pages.js';
+
+export function benchCommitPages(argv: string[]): void {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      shipments: { type: 'string', default: '400' },
+      warm: { type: 'string', default: '2000' },
+      'page-size': { type: 'string' },
+    },
+  });
+  const pageSize = values['page-size'] === undefined ? undefined : Number(values['page-size']);
+  const r = measureCommitPages({ shipments: Number(values.shipments), warm: Number(values.warm), ...(pageSize === undefined ? {} : { pageSize }) });
+  process.stdout.write(
+    `\ncommit pages: ${r.shipments} shipments (${r.commits} commits, one per acknowledged step) after ${values.warm} warm-up shipments, page size ${r.pageSize} B\n` +
+      `WAL bytes per shipment ${(r.walBytesPerShipment / 1024).toFixed(1)} KB, page images per commit ${r.framesPerCommit.toFixed(2)}\n\n` +
+      `checkpoint copies into the database file, KB per shipment, with a checkpoint every N shipments: ${r.checkpointKbPerShipment.map((c) => `${c.everyShipments}: ${c.kb.toFixed(1)}`).join(' · ')}\n\n` +
+      `| B-tree | page images per shipment |\n|---|---|\n${[...r.perShipment.entries()].map(([k, v]) => `| ${k} | ${v.toFixed(2)} |`).join('\n')}\n`,
+  );
+}

@@ -1,0 +1,194 @@
+/**
+ * What the acknowledged steps of a shipment write, page by page: the real schema (schema.ts)
+ * and the real unit applier (unit-applier.ts) apply the four units the station commits for
+ * one shipment (order scan, item scan, weight → label, print result; station/decide), each in
+ * its own transaction as the writer does at low rates, with the WAL's auto-checkpoint off.
+ * Then the WAL is read frame by frame (sqlite.org/fileformat2.html §4.1: a 32-byte header,
+ * then per frame a 24-byte header whose first field is the page number, then the page) and
+ * each page image is attributed to the table or index that owns the page (the `dbstat`
+ * virtual table, sqlite.org/dbstat.html). Byte and page counts are exact and independent of
+ * CPU load: `npm run bench -- pages` prints them, commit-pages.test.ts holds the hot path to them.
+ */
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { configureWriterConnection, migrate } from './schema.js';
+import type { WriteOp } from './types.js';
+import { UnitApplier } from './unit-applier.js';
+
+const LABEL = `^XA^CI28^PW812^LL1218${'^FO40,40^A0N,40,40^FDPacking slip line^FS'.repeat(28)}^XZ`;
+
+/** The units the station writes for one shipment (station/decide: scan, item, weight, print result). */
+export function shipmentUnits(n: number, at: number): WriteOp[][] {
+  const id = `S-gw1-1-${n.toString(36)}`;
+  const job = `J-gw1-1-${n.toString(36)}`;
+  const orderId = `O-${100000 + n}`;
+  const station = `st-${n % 168}`;
+  const dev = (role: string) => `${station}-${role}`;
+  const base = {
+    shipmentId: id,
+    orderId,
+    stationId: station,
+    reasonCode: null,
+    expectedGrams: 1250,
+    actualGrams: null as number | null,
+    carrier: null as string | null,
+    waybill: null as string | null,
+    labelJobId: null as string | null,
+    operator: 'op-7',
+    openedAt: at,
+    shippedAt: null as number | null,
+  };
+  const subject = `shipment:${id}`;
+  const printJob = {
+    jobId: job,
+    shipmentId: id,
+    printerId: dev('printer'),
+    format: 'zpl' as const,
+    data: LABEL,
+    state: 'sent' as const,
+    reason: null,
+    createdAt: at + 2,
+    updatedAt: at + 2,
+  };
+  return [
+    [
+      { op: 'shipment.put', shipment: { ...base, state: 'verifying', scanned: {}, updatedAt: at } },
+      { op: 'event', type: 'shipment.opened', subject, data: { order_id: orderId, station_id: station, operator: 'op-7' } },
+      { op: 'dedupe', deviceId: dev('scanner'), msgId: `m-${n}-1` },
+    ],
+    [
+      { op: 'shipment.put', shipment: { ...base, state: 'weighing', scanned: { '6901234567892': 1 }, updatedAt: at + 1 } },
+      { op: 'event', type: 'shipment.item_scanned', subject, data: { barcode: '6901234567892', qty: 1, line_id: 'L1' } },
+      { op: 'dedupe', deviceId: dev('scanner'), msgId: `m-${n}-2` },
+    ],
+    [
+      {
+        op: 'shipment.put',
+        shipment: {
+          ...base,
+          state: 'labelling',
+          scanned: { '6901234567892': 1 },
+          actualGrams: 1262,
+          carrier: 'SF',
+          waybill: `SF${1e12 + n}`,
+          labelJobId: job,
+          updatedAt: at + 2,
+        },
+      },
+      { op: 'event', type: 'shipment.weighed', subject, data: { grams: 1262, expected_grams: 1250, tolerance_grams: 50 } },
+      { op: 'printjob.put', job: printJob },
+      { op: 'event', type: 'shipment.label_queued', subject, data: { job_id: job, printer_id: dev('printer'), carrier: 'SF', waybill: `SF${1e12 + n}` } },
+      { op: 'dedupe', deviceId: dev('scale'), msgId: `m-${n}-3` },
+    ],
+    [
+      { op: 'printjob.put', job: { ...printJob, data: '', state: 'printed', updatedAt: at + 3 } },
+      {
+        op: 'shipment.put',
+        shipment: {
+          ...base,
+          state: 'shipped',
+          scanned: { '6901234567892': 1 },
+          actualGrams: 1262,
+          carrier: 'SF',
+          waybill: `SF${1e12 + n}`,
+          labelJobId: job,
+          updatedAt: at + 3,
+          shippedAt: at + 3,
+        },
+      },
+      { op: 'event', type: 'shipment.shipped', subject, data: { waybill: `SF${1e12 + n}`, carrier: 'SF', grams: 1262 } },
+      { op: 'dedupe', deviceId: dev('printer'), msgId: `m-${n}-4` },
+    ],
+  ] as WriteOp[][];
+}
+
+export interface CommitPages {
+  pageSize: number;
+  shipments: number;
+  commits: number;
+  walBytesPerShipment: number;
+  framesPerCommit: number;
+  /** Page images per shipment by owning B-tree (table or index name). */
+  perShipment: Map<string, number>;
+  /**
+   * What a checkpoint then copies into the database file, per shipment, if one ran every
+   * `everyShipments` shipments: each distinct page written in that window, once (a page
+   * rewritten by many commits between two checkpoints is copied once). The checkpointer runs
+   * every 250 ms (sqlite-store.ts), i.e. every 5 shipments at 20/s, 25 at 100/s.
+   */
+  checkpointKbPerShipment: Array<{ everyShipments: number; kb: number }>;
+}
+
+export function measureCommitPages(opts: { shipments: number; warm: number; pageSize?: number }): CommitPages {
+  const dir = mkdtempSync(join(tmpdir(), 'packline-pages-'));
+  try {
+    const dbPath = join(dir, 'packline.db');
+    const db = new Database(dbPath);
+    configureWriterConnection(db, opts.pageSize);
+    db.pragma('wal_autocheckpoint = 0');
+    migrate(db);
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    let t = Date.parse('2026-12-06T08:00:00Z');
+    const applier = new UnitApplier(db, dir, () => t);
+    const commit = (ops: WriteOp[]): void => {
+      db.exec('BEGIN IMMEDIATE');
+      applier.syncClock();
+      // As writer-worker.ts runBatch: the clock is not copied to meta per commit.
+      applier.apply(ops, { boot: 1, clockUnsynced: false });
+      db.exec('COMMIT');
+    };
+    // A database that has shipped for a while: B-trees a few levels deep.
+    for (let n = 0; n < opts.warm; n++) {
+      for (const u of shipmentUnits(n, t)) commit(u);
+      t += 10;
+    }
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    let commits = 0;
+    for (let n = opts.warm; n < opts.warm + opts.shipments; n++) {
+      for (const u of shipmentUnits(n, t)) {
+        commit(u);
+        commits++;
+      }
+      t += 10;
+    }
+    const walBytes = statSync(`${dbPath}-wal`).size;
+    const wal = readFileSync(`${dbPath}-wal`);
+    const owner = new Map<number, string>();
+    for (const r of db.prepare('SELECT name, pageno FROM dbstat').all() as Array<{ name: string; pageno: number }>) owner.set(r.pageno, r.name);
+    db.close();
+    const counts = new Map<string, number>();
+    let frames = 0;
+    // The pages of each commit, in order (a commit frame carries the database size, §4.1).
+    const commitPages: number[][] = [[]];
+    for (let off = 32; off + 24 + pageSize <= wal.length; off += 24 + pageSize) {
+      const pgno = wal.readUInt32BE(off);
+      if (pgno === 0) break;
+      frames++;
+      commitPages[commitPages.length - 1]!.push(pgno);
+      if (wal.readUInt32BE(off + 4) !== 0) commitPages.push([]);
+      const name = pgno === 1 ? 'page 1 (header, schema)' : (owner.get(pgno) ?? 'free or new pages');
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+    }
+    const perCommit = commits / opts.shipments;
+    const checkpointKbPerShipment = [1, 5, 25, 100].map((everyShipments) => {
+      const window = everyShipments * perCommit;
+      let copied = 0;
+      for (let c = 0; c < commits; c += window) copied += new Set(commitPages.slice(c, c + window).flat()).size;
+      return { everyShipments, kb: (copied * pageSize) / opts.shipments / 1024 };
+    });
+    const perShipment = new Map([...counts.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, v / opts.shipments]));
+    return {
+      pageSize,
+      shipments: opts.shipments,
+      commits,
+      walBytesPerShipment: walBytes / opts.shipments,
+      framesPerCommit: frames / commits,
+      perShipment,
+      checkpointKbPerShipment,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
