@@ -599,6 +599,11 @@ export const ERRORS = {
     en: 'Pre-pack unit {barcode} was already shipped with order {orderId}',
     zh: '预包件 {barcode} 已随订单 {orderId} 发出',
   },
+  PKL_ORDER_NOT_PICKED: {
+    http: 409,
+    en: 'Order {orderId} is not picked yet: wave {waveId}, slot {slot} ({reason})',
+    zh: '订单 {orderId} 尚未拣货完成：波次 {waveId}，格口 {slot}（{reason}）',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

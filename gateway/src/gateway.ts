@@ -287,6 +287,8 @@ export class Gateway implements Component {
       displayTargets: (cfg) => displayTargets(cfg, bindings),
       carrierHold: (carrier) => carriers.holdOf(carrier),
       newWorkRefusal: () => power.refusal(),
+      // Declared below; asked only at a scan, once the gateway runs.
+      pickingState: (orderId) => picking.orderPicking(orderId),
     });
     // Stations and devices provisioned at run time (packline station add, the API) open and
     // close in the runtime without a restart.

@@ -19,6 +19,7 @@ import {
 } from './pick-decide.js';
 import { barcodeOf, floorEvents, locCode, makePickOrder, skuCode, stateOf } from './testing/floor.js';
 import { buildWaves, DEFAULT_WAVE_RULES, type WaveRules } from './wave-builder.js';
+import { orderPicking } from './order-picking.js';
 
 const intercept = (o: Order): ErrorCode | null => checkOrderFlags(o, 'pick_start', ['pick_start'])?.code ?? null;
 const loc = (aisle: number, bay: number, level = 1, walkSeq: number | null = null): Location => ({
@@ -222,6 +223,40 @@ describe('picking a wave', () => {
     t.commit(decideShort(t.state, 'O2', 'release', '王主管', true));
     expect(readyToPack(t.state, 'O2')).toBe(true);
     expect(decideShort(t.state, 'O1', 'cancel', '王主管', true)).toMatchObject({ ok: false, code: 'PKL_PICK_NOT_SHORT' });
+  });
+
+  it('answers the packing station where an order stands: picking, short (held or cancelled), picked, released', () => {
+    const orders = [makePickOrder('O1', [[skuCode(0), 2]]), makePickOrder('O2', [[skuCode(0), 3]]), makePickOrder('O3', [[skuCode(1), 1]])];
+    const t = started(orders);
+    expect(orderPicking(t.state, 'O9')).toBeNull();
+    expect(orderPicking(t.state, 'O3')).toEqual({ state: 'picking', waveId: t.waveId, slot: 3, short: null });
+    t.start();
+    t.commit(reportShort(t.state, t.waveId, { location: 'A01-01-1', item: barcodeOf(skuCode(0)), found: 3, reason: 'fewer', deviceId: 'pda-1' }, t.deps));
+    expect(orderPicking(t.state, 'O1')).toEqual({ state: 'picked', waveId: t.waveId, slot: 1, short: null });
+    expect(orderPicking(t.state, 'O2')).toEqual({ state: 'short', waveId: t.waveId, slot: 2, short: { sku: skuCode(0), location: 'A01-01-1' } });
+    t.commit(confirmPick(t.state, t.waveId, { location: 'A01-02-1', item: barcodeOf(skuCode(1)), qty: 1, deviceId: 'pda-1' }, t.deps));
+    expect(orderPicking(t.state, 'O3')?.state).toBe('picked');
+    // Cancelled short (the wave is closed, so the order stays listed in it): still not packed.
+    t.commit(decideShort(t.state, 'O2', 'cancel', '王主管', true));
+    expect(orderPicking(t.state, 'O2')).toMatchObject({ state: 'short', waveId: t.waveId, slot: 2 });
+  });
+
+  it('an order cancelled short while its wave is open leaves the wave and stays short for the packing station', () => {
+    const t = started([makePickOrder('O1', [[skuCode(0), 2]]), makePickOrder('O2', [[skuCode(1), 1]])]);
+    t.start();
+    t.commit(reportShort(t.state, t.waveId, { location: 'A01-01-1', item: barcodeOf(skuCode(0)), found: 1, reason: 'damaged', deviceId: 'pda-1' }, t.deps));
+    t.commit(decideShort(t.state, 'O1', 'cancel', '王主管', true));
+    expect(t.state.orderWave.has('O1')).toBe(false);
+    expect(orderPicking(t.state, 'O1')).toEqual({ state: 'short', waveId: t.waveId, slot: 1, short: null });
+    expect(orderPicking(t.state, 'O2')).toEqual({ state: 'picking', waveId: t.waveId, slot: 2, short: null });
+  });
+
+  it('a released short order is released_short for the packing station', () => {
+    const t = started([makePickOrder('O1', [[skuCode(0), 2]])]);
+    t.start();
+    t.commit(reportShort(t.state, t.waveId, { location: 'A01-01-1', item: barcodeOf(skuCode(0)), found: 1, reason: 'damaged', deviceId: 'pda-1' }, t.deps));
+    t.commit(decideShort(t.state, 'O1', 'release', '王主管', true));
+    expect(orderPicking(t.state, 'O1')).toEqual({ state: 'released_short', waveId: t.waveId, slot: 1, short: null });
   });
 
   it('pulls an intercepted order at pick start; a wave of intercepted orders only closes at once; cancel returns picked units', () => {

@@ -36,6 +36,7 @@ import {
   startPick,
   taskReplenishment,
 } from './pick-decide.js';
+import { orderPicking, type OrderPickingView } from './order-picking.js';
 import { PickingState } from './state.js';
 import { locationStock, pickerRates, replenishmentViews, shortViews, type WaveView, waveView } from './views.js';
 import { type BuildResult, buildWaves, DEFAULT_WAVE_RULES, type WaveRules } from './wave-builder.js';
@@ -468,6 +469,11 @@ export class PickingRuntime implements EventOwner, PickingService {
 
   shorts() {
     return shortViews(this.state);
+  }
+
+  /** Where an order stands in picking (the packing station's StationContext.pickingState). */
+  orderPicking(orderId: string): OrderPickingView | null {
+    return orderPicking(this.state, orderId);
   }
 
   decideShort(orderId: string, action: 'release' | 'cancel', supervisor: string): Promise<PickResult> {

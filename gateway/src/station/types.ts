@@ -67,6 +67,24 @@ export interface StationContext extends OrderLookups {
    * the station works order by order.
    */
   batchFor?: (stationId: string) => StationBatch | null;
+  /**
+   * Picking (gateway/src/picking/): where an order stands in the wave or pick list it is in, from
+   * the picking runtime's fold of the log. An order still being picked or held short is not
+   * packed (decide/scan.ts). Absent, or null for an order never in a wave: packed as scanned.
+   */
+  pickingState?: (orderId: string) => OrderPicking | null;
+}
+
+/**
+ * An order's picking as the station sees it: `picking` (units still to pick), `short` (held
+ * short or cancelled short by a supervisor), `picked`, `released_short` (a supervisor ships
+ * what was picked). `short` names the line reported short, when the wave still lists it.
+ */
+export interface OrderPicking {
+  state: 'picking' | 'short' | 'picked' | 'released_short';
+  waveId: string;
+  slot: number;
+  short: { sku: string; location: string } | null;
 }
 
 /** What a scan it accepts stands for: an item of the composition, or one pre-packed unit. */

@@ -89,6 +89,8 @@ export interface StationRuntimeDeps {
   newWorkRefusal?: StationContext['newWorkRefusal'];
   /** Batches worked at stations (post-print); absent: every station works order by order. */
   batches?: BatchLink;
+  /** Where an order stands in picking (gateway/src/picking/); absent: orders are packed as scanned. */
+  pickingState?: StationContext['pickingState'];
 }
 
 export class StationRuntime implements EventOwner, StationService {
@@ -169,6 +171,7 @@ export class StationRuntime implements EventOwner, StationService {
       ...(this.deps.carrierHold ? { carrierHold: this.deps.carrierHold } : {}),
       ...(this.deps.newWorkRefusal ? { newWorkRefusal: this.deps.newWorkRefusal } : {}),
       ...(this.deps.batches ? { batchFor: (id: string) => this.deps.batches?.forStation(id) ?? null } : {}),
+      ...(this.deps.pickingState ? { pickingState: this.deps.pickingState } : {}),
     };
   }
 

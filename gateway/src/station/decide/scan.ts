@@ -3,7 +3,9 @@
  * at the packing checkpoints), an item barcode counts toward verification, the open order's
  * own barcode re-runs the checks of its phase. Also the reset that clears the station.
  */
+import type { ErrorCode, ErrorDetails } from '../../../../contracts/errors.js';
 import type { Order, Shipment, ShipmentState } from '../domain.js';
+import type { OrderPicking } from '../types.js';
 import { EVENT } from '../events.js';
 import { interceptAt } from './intercept.js';
 import { interceptShipment, reevaluate } from './label-gate.js';
@@ -140,10 +142,18 @@ function openOrder(w: Step, order: Order, operator: string | null): void {
     w.show(errorAlert(route.code, route.details, 'warn'));
     return;
   }
-  const previous = w.st.shipment;
-  const abandoned = leaveCurrent(w, 'scan', order.orderId);
   const verify = needsVerification(order, w.ctx.station.verifyItems);
   const icpt = interceptAt(w.gate, order, packingCheckpoints(verify));
+  // Picking: an order whose units are not all picked (or are held short) is not packed; the
+  // interception check goes first, so a cancelled order is still recorded as intercepted.
+  const unpicked = icpt === null ? notPicked(w.ctx.pickingState?.(order.orderId) ?? null, order.orderId) : null;
+  if (unpicked !== null) {
+    w.refuse(unpicked.code, unpicked.details);
+    w.show(errorAlert(unpicked.code, unpicked.details, 'warn'));
+    return;
+  }
+  const previous = w.st.shipment;
+  const abandoned = leaveCurrent(w, 'scan', order.orderId);
   if (icpt !== null) {
     const s = newShipment(w, order, 'intercepted', operator);
     w.st.shipment = s;
@@ -172,4 +182,11 @@ function openOrder(w: Step, order: Order, operator: string | null): void {
 export function onReset(w: Step): void {
   leaveCurrent(w, 'reset', null);
   w.show(infoAlert('cleared', {}));
+}
+
+/** The refusal of an order picking still holds: being picked, or held short; null when it may be packed. */
+function notPicked(p: OrderPicking | null, orderId: string): { code: ErrorCode; details: ErrorDetails } | null {
+  if (p === null || p.state === 'picked' || p.state === 'released_short') return null;
+  if (p.state === 'short' && p.short !== null) return { code: 'PKL_PICK_SHORT', details: { orderId, sku: p.short.sku, location: p.short.location } };
+  return { code: 'PKL_ORDER_NOT_PICKED', details: { orderId, waveId: p.waveId, slot: p.slot, reason: p.state } };
 }
