@@ -116,7 +116,7 @@ export interface CommitPages {
    * What a checkpoint then copies into the database file, per shipment, if one ran every
    * `everyShipments` shipments: each distinct page written in that window, once (a page
    * rewritten by many commits between two checkpoints is copied once). The checkpointer runs
-   * every 250 ms (sqlite-store.ts), i.e. every 5 shipments at 20/s, 25 at 100/s.
+   * every 1,000 ms by default (sqlite-store.ts), i.e. every 20 shipments at 20/s, 100 at 100/s.
    */
   checkpointKbPerShipment: Array<{ everyShipments: number; kb: number }>;
 }
@@ -172,7 +172,7 @@ export function measureCommitPages(opts: { shipments: number; warm: number; page
       counts.set(name, (counts.get(name) ?? 0) + 1);
     }
     const perCommit = commits / opts.shipments;
-    const checkpointKbPerShipment = [1, 5, 25, 100].map((everyShipments) => {
+    const checkpointKbPerShipment = [1, 2, 5, 10, 20, 25, 40, 50, 100, 200].map((everyShipments) => {
       const window = everyShipments * perCommit;
       let copied = 0;
       for (let c = 0; c < commits; c += window) copied += new Set(commitPages.slice(c, c + window).flat()).size;

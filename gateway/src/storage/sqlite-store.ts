@@ -48,7 +48,7 @@ export interface OpenStoreOptions {
   commitWindowMs?: number;
   /**
    * WAL checkpoints on their own thread every this many ms (checkpoint-worker.ts), so no
-   * commit waits for one; 0 = SQLite's auto-checkpoint inside commits. Default 250.
+   * commit waits for one; 0 = SQLite's auto-checkpoint inside commits. Default 1000.
    */
   checkpointIntervalMs?: number;
   /** config `storage.minFreeMb`: below this, diskLow() turns true (default 200). */
@@ -101,8 +101,16 @@ function startStoreWorker(name: 'writer-worker' | 'checkpoint-worker', data: Wri
 /** A waybill-coverage count this quick runs on the main thread (see waybillCoverage()). */
 const COVERAGE_SYNC_MAX_MS = 2;
 
-/** Default checkpoint period of checkpoint-worker.ts: ~25 commits' worth of WAL at 100/s. */
-const CHECKPOINT_INTERVAL_MS = 250;
+/**
+ * Default checkpoint period of checkpoint-worker.ts (decision 0015, "Checkpoint interval").
+ * A page rewritten by many commits between two checkpoints is copied into the database file
+ * once, so a longer period copies less: `bench pages` gives 9.0 KB per shipment with a
+ * checkpoint every 5 shipments (250 ms at 20/s), 5.8 KB every 20 (1 s at 20/s), 4.3 KB every
+ * 100 (1 s at 100/s). The price is WAL length: ~37.5 KB per shipment × 100/s × 1 s ≈ 3.7 MB
+ * at peak between checkpoints, half the writer's safety-net threshold
+ * (WRITER_SAFETY_CHECKPOINT_PAGES, 8 MiB with 512-byte pages); at 2 s it would reach it.
+ */
+const CHECKPOINT_INTERVAL_MS = 1000;
 
 export class SqliteStore implements Store {
   readonly name = 'store';
