@@ -13,6 +13,7 @@ import { initialStationState } from '../station/decide/step-station.js';
 import { Bench, line, makeOrder, STATION, World } from '../station/decide/testing/world.js';
 import type { Order } from '../station/domain.js';
 import { EVENT } from '../station/events.js';
+import type { OrderPicking } from '../station/types.js';
 import { type Batch, cancelBatch, startBatch } from './batch.js';
 import { BatchBook } from './batch-book.js';
 import { buildBatches, manualBatch } from './build.js';
@@ -155,7 +156,7 @@ describe('building', () => {
 
 // ---- post-print through the station machine -----------------------------------------------
 
-function floor(n: number, weigh: boolean) {
+function floor(n: number, weigh: boolean, picking: Record<string, OrderPicking> = {}) {
   const world = new World();
   for (let i = 1; i <= n; i++) world.addOrder(makeOrder(`O${i}`, { lines: [A] }));
   const book = new BatchBook();
@@ -168,7 +169,7 @@ function floor(n: number, weigh: boolean) {
   if (!started.ok) throw new Error('start');
   book.put(started.batch);
   book.putPrepack({ jobId: 'PP1', composition: '690A*1', units: 3, createdAt: 0 });
-  const bench = new Bench(world, { batchFor: (id) => book.forStation(id) });
+  const bench = new Bench(world, { batchFor: (id) => book.forStation(id), pickingState: (id) => picking[id] ?? null });
   const send = bench.send.bind(bench);
   bench.send = (input) => {
     const step = send(input);
@@ -207,6 +208,25 @@ describe('post-print', () => {
     expect(bench.shipment.orderId).toBe('O3');
     expect(bench.scan('690A').reply).toMatchObject({ ok: false, code: 'PKL_BATCH_NO_ORDER' });
     expect(book.progressOf('B1')).toMatchObject({ taken: 2, removed: 1, remaining: 0, next: null });
+  });
+
+  it('an order still being picked waits in the batch: the scan takes the next picked one, and names the wave when none is ready', () => {
+    const picking: Record<string, OrderPicking> = {
+      O1: { state: 'picking', waveId: 'W1', slot: 1, short: null },
+      O2: { state: 'picked', waveId: 'W1', slot: 2, short: null },
+      O3: { state: 'short', waveId: 'W1', slot: 3, short: { sku: 'A', location: 'A-01-01-1' } },
+    };
+    const { bench, book } = floor(3, false, picking);
+    bench.scan('690A');
+    expect(bench.shipment).toMatchObject({ orderId: 'O2', state: 'labelling' });
+    bench.printed(bench.jobId());
+    const step = bench.scan('690A');
+    expect(step.reply).toEqual({ ok: false, code: 'PKL_ORDER_NOT_PICKED', details: { orderId: 'O1', waveId: 'W1', slot: 1, reason: 'picking' } });
+    expect(step.writes).toEqual([]);
+    expect(book.progressOf('B1')).toMatchObject({ taken: 1, removed: 0, remaining: 2 });
+    picking.O1 = { state: 'picked', waveId: 'W1', slot: 1, short: null };
+    bench.scan('690A');
+    expect(bench.shipment.orderId).toBe('O1');
   });
 
   it('an order of the batch packed order by order leaves its pending list', () => {

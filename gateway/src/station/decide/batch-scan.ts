@@ -15,7 +15,7 @@ import type { BatchCode, StationBatch } from '../types.js';
 import { interceptAt, isDispatched, LABEL_GATE } from './intercept.js';
 import { labelGate, reevaluate } from './label-gate.js';
 import { errorAlert, infoAlert } from './messages.js';
-import { leaveCurrent, newShipment } from './scan.js';
+import { leaveCurrent, newShipment, notPicked } from './scan.js';
 import { isActive, isActiveState, type Step } from './step.js';
 
 /** The flag rules run as at the packing checkpoint and at the label gate (the parcel is packed and labelled in one go). */
@@ -38,6 +38,9 @@ export function onBatchScan(w: Step, batch: StationBatch, code: BatchCode, barco
     w.show(errorAlert('PKL_PREPACK_USED', details, 'warn'));
     return;
   }
+  // An order whose units are still being picked (or are short) waits for a later scan: it stays
+  // in the batch, the scan picks the next ready one (docs/picking.md "Packing respects picking").
+  let unpicked: ReturnType<typeof notPicked> = null;
   for (const slot of batch.remaining()) {
     const order = w.ctx.getOrder(slot.orderId);
     if (order === null) continue;
@@ -50,7 +53,18 @@ export function onBatchScan(w: Step, batch: StationBatch, code: BatchCode, barco
       w.writes.push(batchEvent(EVENT.batchOrderRemoved, batch.batchId, { order_id: order.orderId, seq: slot.seq, code: icpt.code }));
       continue;
     }
+    const waiting = notPicked(w.ctx.pickingState?.(order.orderId) ?? null, order.orderId);
+    if (waiting !== null) {
+      unpicked ??= waiting;
+      continue;
+    }
     pick(w, batch, code, barcode, order, slot.seq, operator);
+    return;
+  }
+  if (unpicked !== null) {
+    // Orders are left, but none is picked yet: say so rather than "no order left".
+    w.refuse(unpicked.code, unpicked.details);
+    w.show(errorAlert(unpicked.code, unpicked.details, 'warn'));
     return;
   }
   const details = { batchId: batch.batchId, barcode };

@@ -185,7 +185,7 @@ export function onReset(w: Step): void {
 }
 
 /** The refusal of an order picking still holds: being picked, or held short; null when it may be packed. */
-function notPicked(p: OrderPicking | null, orderId: string): { code: ErrorCode; details: ErrorDetails } | null {
+export function notPicked(p: OrderPicking | null, orderId: string): { code: ErrorCode; details: ErrorDetails } | null {
   if (p === null || p.state === 'picked' || p.state === 'released_short') return null;
   if (p.state === 'short' && p.short !== null) return { code: 'PKL_PICK_SHORT', details: { orderId, sku: p.short.sku, location: p.short.location } };
   return { code: 'PKL_ORDER_NOT_PICKED', details: { orderId, waveId: p.waveId, slot: p.slot, reason: p.state } };
