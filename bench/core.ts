@@ -368,6 +368,12 @@ interface RunOptions {
   loadgenProcs: number;
 }
 
+/** Whether the build at `root` has the `tls` config section (builds before it serve plaintext only). */
+function knowsTlsSection(root: string): boolean {
+  const schema = join(root, 'gateway/src/config/schema.ts');
+  return !existsSync(schema) || /\btls: Type\.Object\(\s*\{\s*mode:/.test(readFileSync(schema, 'utf8'));
+}
+
 async function runBroker(broker: 'aedes' | 'mosquitto', opts: RunOptions): Promise<BrokerRun> {
   const dir = mkdtempSync(join(tmpdir(), `pkl-bench-${broker}-`));
   const dataDir = join(dir, 'data');
@@ -378,7 +384,8 @@ async function runBroker(broker: 'aedes' | 'mosquitto', opts: RunOptions): Promi
     dataDir,
     log: { level: 'warn' },
     // The bench drives plaintext mqtt:// and http:// on loopback (the default is TLS, docs/security.md).
-    tls: { mode: 'off' },
+    // A baseline build older than the `tls` section (plaintext only) rejects the key: leave it out.
+    ...(knowsTlsSection(opts.target.root) ? { tls: { mode: 'off' } } : {}),
     http: { host: '127.0.0.1', port: httpPort },
     mqtt: { host: '127.0.0.1', port: mqttPort, limits: { publishRate: 1000, publishBurst: 2000, maxConnections: 5000 } },
     storage: { minFreeMb: 0, commitWindowMs: opts.commitWindowMs },
