@@ -12,6 +12,9 @@ import { renderStagingTspl, renderStagingZpl, stagingBarcode } from '../label/st
 import { Bench, line, makeOrder, World } from '../station/decide/testing/world.js';
 import { EVENT } from '../station/events.js';
 import type { StationWrite } from '../station/domain.js';
+import { type Batch, startBatch } from '../batches/batch.js';
+import { BatchBook } from '../batches/batch-book.js';
+import { manualBatch } from '../batches/build.js';
 import { PresaleBook } from './presale-book.js';
 import { checkOrderFlags, LABEL_GATE } from '../station/decide/intercept.js';
 
@@ -205,6 +208,54 @@ describe('presale at the station', () => {
       const released = world.events.filter((e) => e.type === EVENT.presaleReleased).map((e) => e.subject);
       expect(new Set(released).size, `seed ${seed}: a parcel released twice`).toBe(released.length);
     }
+  });
+});
+
+describe('presale in a post-print batch', () => {
+  it('each scan stages the next unpaid order once, the batch completes, and a paid one is labelled from its staging label', () => {
+    const world = new World();
+    const presale = new PresaleBook();
+    const batches = new BatchBook();
+    let t = 0;
+    for (const id of ['P1', 'P2', 'P3']) {
+      world.addOrder(makeOrder(id, { lines: [line('A', 1, 470)] }));
+      presale.fold({ type: EVENT.orderImported, subject: `order:${id}`, data: { order_id: id, presale: true }, at: ++t });
+    }
+    const built = manualBatch({ orders: [...world.orders.values()], orderIds: ['P1', 'P2', 'P3'], taken: new Set(), batchId: 'B1', at: 0, weigh: true }) as {
+      batch: Batch;
+    };
+    const started = startBatch(built.batch, 'st-1', {}, 0);
+    if (!started.ok) throw new Error('start');
+    batches.put(started.batch);
+    const bench = new Bench(world, {
+      batchFor: (id) => batches.forStation(id),
+      presale: { unpaid: (id) => presale.unpaid(id), stagedFor: (id) => presale.stagedFor(id), byBarcode: (c) => presale.byBarcode(c) },
+    });
+    const send = bench.send.bind(bench);
+    bench.send = (input) => {
+      const step = send(input);
+      batches.observe(step.writes);
+      for (const w of step.writes as StationWrite[]) {
+        if (w.op === 'event' && w.type.startsWith('presale.'))
+          presale.fold({ type: w.type, subject: w.subject, data: w.data as Record<string, unknown>, at: ++t });
+      }
+      return step;
+    };
+    for (const id of ['P1', 'P2', 'P3']) {
+      bench.weigh(0);
+      bench.scan('690A');
+      expect(bench.shipment.orderId).toBe(id);
+      bench.weigh(500);
+      expect(presale.stagedFor(id)?.state).toBe('staged');
+      bench.printed(bench.jobId());
+    }
+    expect(bench.scan('690A').reply).toMatchObject({ ok: false, code: 'PKL_BATCH_NO_ORDER' });
+    expect(batches.progressOf('B1')).toMatchObject({ taken: 3, removed: 0, remaining: 0 });
+    expect(batches.openPicks('B1')).toBe(0);
+    expect(world.eventTypes()).not.toContain(EVENT.labelQueued);
+    presale.fold({ type: EVENT.presalePaid, subject: 'order:P2', data: { order_id: 'P2' }, at: ++t });
+    bench.scan(stagingBarcode(presale.stagedFor('P2')!.stagingId));
+    expect(bench.shipment).toMatchObject({ orderId: 'P2', state: 'labelling', actualGrams: 500 });
   });
 });
 
