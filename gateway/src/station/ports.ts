@@ -100,7 +100,8 @@ export interface CommandLink {
 }
 
 /** How a shipment's new state counts in packline_shipments_total (metrics.ts). */
-export type FlowResult = 'shipped' | 'intercepted' | 'abandoned' | 'awaiting_waybill' | 'weight_rejected' | 'held' | 'print_failed';
+/** `staged`: a presale parcel packed ahead with a staging label (station/decide/presale-stage.ts). */
+export type FlowResult = 'shipped' | 'intercepted' | 'abandoned' | 'awaiting_waybill' | 'weight_rejected' | 'held' | 'print_failed' | 'staged';
 
 export interface FlowMetrics {
   shipment(result: FlowResult): void;

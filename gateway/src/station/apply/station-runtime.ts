@@ -552,8 +552,9 @@ function stationResult(s: Shipment): FlowResult | null {
   switch (s.state) {
     case 'shipped':
     case 'intercepted':
-    case 'abandoned':
       return s.state;
+    case 'abandoned':
+      return s.reasonCode === 'PKL_PRESALE_STAGED' ? 'staged' : 'abandoned';
     case 'held':
       if (s.reasonCode === 'PKL_AWAITING_WAYBILL') return 'awaiting_waybill';
       if (s.reasonCode === 'PKL_WEIGHT_OUT_OF_TOLERANCE') return 'weight_rejected';
