@@ -50,7 +50,8 @@ export function presalePanel() {
     mount(el, () => {
       if (data === null) return [h('h2', null, w('title')), h('p', { class: 'muted' }, stale ? w('stale') : '…')];
       const { shelf, unpack } = data;
-      const tile = (id, label, n, cls) => h('div', { class: ['tile', cls], id }, h('div', { class: 'tile-label' }, label), h('div', { class: 'tile-value' }, String(n)));
+      const tile = (id, label, n, cls) =>
+        h('div', { class: ['tile', cls], id }, h('div', { class: 'tile-label' }, label), h('div', { class: 'tile-value' }, String(n)));
       return [
         h('h2', null, w('title'), stale ? h('span', { class: 'muted' }, ` (${w('stale')})`) : null),
         shelf.staged + shelf.ready + shelf.unpack === 0
