@@ -119,6 +119,8 @@ describe('presale service', () => {
     expect(svc.view()).toMatchObject({ staged: 0, ready: 0, unpack: 1, unpack_list: [{ staging_id: 'S-P3', order_id: 'P3' }] });
     expect(await svc.markUnpacked('S-P3', 'lee')).toMatchObject({ ok: true, value: { duplicate: false, parcel: { state: 'unpacked', unpackedBy: 'lee' } } });
     expect(await svc.markUnpacked('S-P3', 'lee')).toMatchObject({ ok: true, value: { duplicate: true } });
+    // The screens' block follows at once (it is computed once per change).
+    expect(svc.view()).toBeNull();
     expect(await svc.markUnpacked('S-NONE', 'lee')).toMatchObject({ ok: false, code: 'PKL_PRESALE_UNKNOWN' });
     expect(store.readEvents(0, 1000).filter((e) => e.type === EVENT.presaleUnpacked)).toHaveLength(1);
     const again = newService();

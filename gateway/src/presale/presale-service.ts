@@ -47,6 +47,12 @@ export class PresaleService {
   readonly book = new PresaleBook();
   private readonly now: () => number;
   private chain: Promise<unknown> = Promise.resolve();
+  /**
+   * The station view's block, computed once per change: every station's view is rendered up
+   * to 10 times a second, and counting a peak's thousands of staged parcels each time would
+   * cost more than the rest of the view (undefined: to be computed).
+   */
+  private viewCache: NonNullable<StationView['presale']> | null | undefined;
 
   /** The stations' lookups (StationContext.presale). */
   readonly station: StationPresale = {
@@ -81,7 +87,7 @@ export class PresaleService {
         changed = true;
       }
     }
-    if (changed) this.deps.changed?.();
+    if (changed) this.changedNow();
   }
 
   /**
@@ -102,7 +108,7 @@ export class PresaleService {
       }
       if (this.recheck(orderId)) changed = true;
     }
-    if (changed) this.deps.changed?.();
+    if (changed) this.changedNow();
   }
 
   /** Puts the order's staged parcel on the unpack list or takes it off; true when that changed. */
@@ -112,11 +118,19 @@ export class PresaleService {
     const order = this.deps.store.getOrder(orderId);
     // Payment after a stop changes nothing: the order must not leave either way.
     const icpt = order === null ? null : checkOrderFlags(order, LABEL_GATE, this.deps.checkpoints);
-    return this.book.setUnpack(rec.stagingId, icpt?.code ?? null);
+    const moved = this.book.setUnpack(rec.stagingId, icpt?.code ?? null);
+    if (moved) this.viewCache = undefined;
+    return moved;
   }
 
   /** The station view's presale block (docs/mqtt.md), or null when there is no presale parcel. */
   view(): NonNullable<StationView['presale']> | null {
+    if (this.viewCache !== undefined) return this.viewCache;
+    this.viewCache = this.computeView();
+    return this.viewCache;
+  }
+
+  private computeView(): NonNullable<StationView['presale']> | null {
     const c = this.book.counts();
     if (c.staged + c.ready + c.unpack === 0) return null;
     return {
@@ -172,9 +186,15 @@ export class PresaleService {
       };
       await this.deps.store.write([event]);
       this.book.fold({ type: event.type, subject: event.subject, data: event.data as Record<string, unknown>, at: this.now() });
-      this.deps.changed?.();
+      this.changedNow();
       return { ok: true, value: { parcel: this.book.get(stagingId) as StagedRecord, duplicate: false } };
     });
+  }
+
+  /** The book changed: the view block is computed again and the screens are drawn again. */
+  private changedNow(): void {
+    this.viewCache = undefined;
+    this.deps.changed?.();
   }
 
   /** Runs `fn` after every earlier change (one decision at a time over the same book). */
