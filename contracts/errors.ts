@@ -604,6 +604,47 @@ export const ERRORS = {
     en: 'Order {orderId} is not picked yet: wave {waveId}, slot {slot} ({reason})',
     zh: '订单 {orderId} 尚未拣货完成：波次 {waveId}，格口 {slot}（{reason}）',
   },
+  // ---- presale: pack ahead, stage, release on payment (docs/packing-modes.md "Presale") ----
+  PKL_PRESALE_STAGED: {
+    http: 409,
+    en: 'Order {orderId} is a presale order not paid yet: parcel staged as {stagingId}, put it on the presale shelf',
+    zh: '订单 {orderId} 为未付尾款的预售订单：包裹已暂存为 {stagingId}，请放到预售货架',
+  },
+  PKL_PRESALE_UNPAID: {
+    http: 409,
+    en: 'Staged parcel {stagingId} (order {orderId}) is not paid yet: leave it on the presale shelf',
+    zh: '暂存包裹 {stagingId}（订单 {orderId}）尚未付尾款：请留在预售货架',
+  },
+  PKL_PRESALE_UNPACK: {
+    http: 409,
+    en: 'Staged parcel {stagingId}: order {orderId} was stopped before payment ({reason}): unpack it',
+    zh: '暂存包裹 {stagingId}：订单 {orderId} 在付款前已被拦截（{reason}）：请拆包',
+  },
+  PKL_PRESALE_ALREADY_STAGED: {
+    http: 409,
+    en: 'Order {orderId} is already staged as {stagingId}: scan that staging label, set this parcel aside',
+    zh: '订单 {orderId} 已暂存为 {stagingId}：请扫描该暂存标签，本包裹另行处理',
+  },
+  PKL_PRESALE_RELEASED: {
+    http: 409,
+    en: 'Staged parcel {stagingId} was released already (shipment {shipmentId})',
+    zh: '暂存包裹 {stagingId} 已放行（发货单 {shipmentId}）',
+  },
+  PKL_PRESALE_UNPACKED: {
+    http: 409,
+    en: 'Staged parcel {stagingId} was unpacked: it cannot ship',
+    zh: '暂存包裹 {stagingId} 已拆包，不能发货',
+  },
+  PKL_PRESALE_UNKNOWN: {
+    http: 404,
+    en: 'No staged parcel {stagingId}',
+    zh: '没有暂存包裹 {stagingId}',
+  },
+  PKL_PRESALE_NOT_UNPACKABLE: {
+    http: 409,
+    en: 'Staged parcel {stagingId} is not on the unpack list (order {orderId} may still ship)',
+    zh: '暂存包裹 {stagingId} 不在拆包清单上（订单 {orderId} 仍可发货）',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -74,6 +74,12 @@ export const OrderInWire = Type.Object(
     print_data: Type.Optional(Nullable(PrintDataWire)),
     ship_by: Type.Optional(Nullable(Millis)),
     revision: Type.Optional(Type.Integer({ minimum: 0, description: 'newer revisions replace older ones; default 0' })),
+    presale: Type.Optional(
+      Type.Boolean({
+        description:
+          'a presale order not paid yet (预售): it may be packed ahead and staged, never labelled for a carrier until an order.paid change (docs/sync.md §18); absent means false',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

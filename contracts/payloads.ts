@@ -293,5 +293,18 @@ export const StationView = Type.Object({
       next_seq: Type.Union([Type.Integer(), Type.Null()]),
     }),
   ),
+  /**
+   * Presale parcels (docs/packing-modes.md "Presale"), absent when there are none: on the
+   * presale shelf not paid yet, paid and waiting for a scan of their staging label, and the
+   * unpack list (orders stopped before payment; the first 10 listed).
+   */
+  presale: Type.Optional(
+    Type.Object({
+      staged: Type.Integer(),
+      ready: Type.Integer(),
+      unpack: Type.Integer(),
+      unpack_list: Type.Array(Type.Object({ staging_id: Type.String(), order_id: Type.String(), reason: Type.String() })),
+    }),
+  ),
 });
 export type StationView = Static<typeof StationView>;

@@ -379,6 +379,18 @@ export const Change = Type.Union([
     },
     WIRE,
   ),
+  // Presale (docs/sync.md §18): the payment that releases a presale order packed ahead.
+  Type.Object(
+    {
+      cursor: Type.String({ minLength: 1, maxLength: 128 }),
+      kind: Type.Literal('order.paid'),
+      order_id: Id,
+      /** The order's revision after the payment, if the cloud tracks it (information only: a payment is applied once per order). */
+      revision: Type.Optional(Type.Integer({ minimum: 0 })),
+      at: Millis,
+    },
+    WIRE,
+  ),
 ]);
 export type Change = Static<typeof Change>;
 
@@ -458,6 +470,42 @@ export const BatchParcelEventData = Type.Object(
   { additionalProperties: true },
 );
 export type BatchParcelEventData = Static<typeof BatchParcelEventData>;
+
+// ---- presale (peak packing modes, docs/packing-modes.md "Presale", docs/sync.md §18) ----
+
+/**
+ * Presale events the gateway sends upstream, in the log's order like every event. `paid` has
+ * subject `order:{id}` (the `order.paid` change applied, once per order); the parcel ones have
+ * subject `presale:{staging_id}` and are written once per staged parcel each
+ * ({@link PresaleParcelEventData}): staged (packed, weighed, staging label printed, no carrier
+ * label), released (paid: taken off the presale shelf to be labelled) or unpacked (its order
+ * was stopped before payment). A staged parcel is released or unpacked, never both.
+ */
+export const PRESALE_SYNC_EVENTS = {
+  paid: 'order.paid',
+  staged: 'presale.staged',
+  released: 'presale.released',
+  unpacked: 'presale.unpacked',
+} as const;
+
+/** Data of `presale.staged`, `presale.released` and `presale.unpacked`. */
+export const PresaleParcelEventData = Type.Object(
+  {
+    order_id: Type.String({ minLength: 1, maxLength: 128 }),
+    staging_id: Type.String({ minLength: 1, maxLength: 128 }),
+    /** staged: the shipment packed and weighed at the station; released: the shipment opened for the carrier label. */
+    shipment_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    station_id: Type.Optional(Type.String({ maxLength: 128 })),
+    /** staged: the parcel's weight and the staging label's print job. */
+    grams: Type.Optional(Type.Number()),
+    job_id: Type.Optional(Type.String({ maxLength: 128 })),
+    /** unpacked: the interception code that put it on the unpack list, and who unpacked it. */
+    reason: Type.Optional(Type.String({ maxLength: 64 })),
+    by: Type.Optional(Type.String({ maxLength: 64 })),
+  },
+  { additionalProperties: true },
+);
+export type PresaleParcelEventData = Static<typeof PresaleParcelEventData>;
 
 // ---- signing ---------------------------------------------------------------------------
 

@@ -60,6 +60,8 @@ import { registerHandoverMetrics } from './handover/handover-metrics.js';
 import { HandoverService } from './handover/handover-service.js';
 import { registerHandoverRoutes } from './handover/http-routes.js';
 import { PowerPlan, UpsLineWatch } from './handover/power.js';
+import { registerPresaleRoutes } from './presale/http-routes.js';
+import { PresaleService } from './presale/presale-service.js';
 import type { Store } from './storage/types.js';
 
 /** The gateway's version: package.json's, read once (the sources and dist/ sit at different depths). */
@@ -275,6 +277,18 @@ export class Gateway implements Component {
     });
     await batches.start();
     this.running.push(batches);
+    // Presale parcels packed ahead (gateway/src/presale/): rebuilt from the log before the
+    // stations restore, which ask it at the label gate and at a staging-label scan.
+    const presale = new PresaleService({
+      store,
+      logger: log('presale'),
+      checkpoints: config.shipment.checkpoints,
+      changed: () => {
+        for (const s of stationsRef?.list() ?? []) stationsRef?.refreshView(s.stationId);
+      },
+    });
+    await presale.start();
+    this.running.push(presale);
     const stations = new StationRuntime({
       batches,
       config,
@@ -289,6 +303,7 @@ export class Gateway implements Component {
       newWorkRefusal: () => power.refusal(),
       // Declared below; asked only at a scan, once the gateway runs.
       pickingState: (orderId) => picking.orderPicking(orderId),
+      presale,
     });
     // Stations and devices provisioned at run time (packline station add, the API) open and
     // close in the runtime without a restart.
@@ -305,6 +320,8 @@ export class Gateway implements Component {
     });
     stationsRef = stations;
     signals.on('ordersChanged', (orderIds) => {
+      // Presale first: a station step the change queues asks it whether the order is paid.
+      presale.ordersChanged(orderIds);
       for (const id of orderIds) stations.orderUpdated(id);
       for (const id of orderIds) picking.orderUpdated(id);
       batches.ordersChanged(orderIds);
@@ -392,6 +409,7 @@ export class Gateway implements Component {
         { name: 'preflight', register: (fastify) => registerPreflightRoutes(fastify, preflight) },
         { name: 'picking', register: (fastify) => registerPickingRoutes(fastify, picking) },
         { name: 'handover', register: (fastify) => registerHandoverRoutes(fastify, { handover, carriers, consumables, power }) },
+        { name: 'presale', register: (fastify) => registerPresaleRoutes(fastify, presale) },
       ],
     );
     this.app = app;

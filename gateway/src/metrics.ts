@@ -18,7 +18,7 @@ import { observeGc, takeJobFigures, timeJob } from './lib/loop-jobs.js';
 import { RETENTION_KINDS, type RetentionKind } from './storage/retention.js';
 
 /** How a shipment (or an attempt at one) ended. `shipped` is the only happy outcome. */
-export const SHIPMENT_RESULTS = ['shipped', 'intercepted', 'held', 'abandoned', 'print_failed', 'awaiting_waybill', 'weight_rejected'] as const;
+export const SHIPMENT_RESULTS = ['shipped', 'intercepted', 'held', 'abandoned', 'print_failed', 'awaiting_waybill', 'weight_rejected', 'staged'] as const;
 export type ShipmentResult = (typeof SHIPMENT_RESULTS)[number];
 
 /** What became of a login attempt at the flood guard (`packline_login_guard_total{outcome}`). */

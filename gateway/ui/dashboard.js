@@ -5,6 +5,7 @@ import { fmtDuration, fmtTime, h, mount, requestId, store } from './js/dom.js';
 import { lang, msg, onLang, setLang, t } from './js/i18n.js';
 import { connectLive } from './js/live.js';
 import { peakPanel } from './js/peak-panel.js';
+import { presalePanel } from './js/presale-panel.js';
 import { api, askToken, forgetToken, token } from './js/session.js';
 
 const state = store({ conn: 'connecting', data: null, role: null, note: null });
@@ -20,7 +21,8 @@ const picking = h('section', { class: 'card', id: 'picking' });
 const noteEl = h('p', { class: 'note', id: 'note', role: 'status' });
 const langBtn = h('button', { type: 'button', class: 'lang', id: 'lang', onclick: () => setLang(lang() === 'zh' ? 'en' : 'zh') });
 const peak = peakPanel();
-document.body.append(outage, connBanner, header, tiles, h('div', { class: 'grid2' }, throughput, devices), queue, picking, peak.el, noteEl);
+const presale = presalePanel();
+document.body.append(outage, connBanner, header, tiles, h('div', { class: 'grid2' }, throughput, devices), queue, picking, peak.el, presale.el, noteEl);
 
 function note(text, kind) {
   state.set({ note: { text, kind } });
@@ -364,6 +366,7 @@ state.subscribe(render);
 onLang(() => {
   state.set({});
   peak.render();
+  presale.render();
 });
 
 let live = null;
@@ -379,7 +382,12 @@ function start() {
   void pollPicking();
   setInterval(pollPicking, 5000);
   peak.refresh();
-  if (peakTimer === null) peakTimer = setInterval(() => peak.refresh(), 10_000);
+  presale.refresh();
+  if (peakTimer === null)
+    peakTimer = setInterval(() => {
+      peak.refresh();
+      presale.refresh();
+    }, 10_000);
   live = connectLive({
     hello: { dashboard: true },
     onStatus: (conn) => {

@@ -167,7 +167,12 @@ export class BatchBook {
           continue;
         }
         const st = w.shipment.state;
-        if (st === 'abandoned' || st === 'intercepted') {
+        if (st === 'abandoned' && w.shipment.reasonCode === 'PKL_PRESALE_STAGED') {
+          // A presale parcel packed and staged (station/decide/presale-stage.ts): its turn in the
+          // batch is done; its staging label releases it once paid.
+          this.picks.delete(w.shipment.shipmentId);
+          touched.add(pick.batchId);
+        } else if (st === 'abandoned' || st === 'intercepted') {
           this.mark(pick.batchId, pick.orderId, st === 'abandoned' ? 'pending' : 'removed');
           if (this.prepackUsed.get(pick.barcode) === pick.orderId) this.prepackUsed.delete(pick.barcode);
           this.picks.delete(w.shipment.shipmentId);

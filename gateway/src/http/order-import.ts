@@ -33,7 +33,7 @@ export function createStoreOrderService(store: Store, onImported: (orderIds: str
         op: 'event',
         type: EVENT.orderImported,
         subject: `order:${order.orderId}`,
-        data: { order_id: order.orderId, revision: order.revision, lines: order.lines.length, source: 'http' },
+        data: { order_id: order.orderId, revision: order.revision, lines: order.lines.length, source: 'http', ...(order.presale && { presale: true }) },
       });
     }
     if (puts === 0) return { imported: 0, skipped };

@@ -50,6 +50,12 @@ export interface Order {
   /** Monotonic revision from the cloud; an older revision never overwrites a newer one. */
   revision: number;
   updatedAt: number;
+  /**
+   * Set on an order as imported (never read back from the store): a presale order not paid
+   * yet. Its presale state lives in the event log (`order.imported` data `presale`,
+   * `order.paid`; gateway/src/presale/), not in the order row.
+   */
+  presale?: true;
 }
 
 export const SHIPMENT_STATES = ['verifying', 'weighing', 'held', 'intercepted', 'labelling', 'printed', 'shipped', 'abandoned'] as const;

@@ -6,7 +6,7 @@
  * ≤ 3 KB written per shipment in total): ids and figures only, never the label itself.
  * docs/shipment-flow.md lists the data of each type.
  */
-import { BATCH_SYNC_EVENTS, SYNC_EVENT } from '../../../contracts/sync.js';
+import { BATCH_SYNC_EVENTS, PRESALE_SYNC_EVENTS, SYNC_EVENT } from '../../../contracts/sync.js';
 import type { StationWrite } from './domain.js';
 
 export const EVENT = {
@@ -79,6 +79,14 @@ export const EVENT = {
   batchOrderRemoved: BATCH_SYNC_EVENTS.orderRemoved,
   /** A pre-pack job (货品预包); subject `prepack:{id}`: data {composition, units, barcode_prefix}. */
   prepackCreated: BATCH_SYNC_EVENTS.prepackCreated,
+  /** Presale (gateway/src/presale/): the payment applied from the feed; subject `order:{id}`, data {order_id, revision?, at, cached}. */
+  presalePaid: PRESALE_SYNC_EVENTS.paid,
+  /** Subject `presale:{staging_id}`: packed and weighed, staging label printed, no carrier label. */
+  presaleStaged: PRESALE_SYNC_EVENTS.staged,
+  /** Subject `presale:{staging_id}`: paid, taken off the presale shelf by a scan of its staging label. */
+  presaleReleased: PRESALE_SYNC_EVENTS.released,
+  /** Subject `presale:{staging_id}`: its order was stopped before payment and the parcel unpacked. */
+  presaleUnpacked: PRESALE_SYNC_EVENTS.unpacked,
 } as const;
 
 export type EventType = (typeof EVENT)[keyof typeof EVENT];

@@ -47,5 +47,6 @@ export function orderFromWire(w: OrderInWire, now: number): Order {
     shipBy: w.ship_by ?? null,
     revision: w.revision ?? 0,
     updatedAt: now,
+    ...(w.presale === true && { presale: true as const }),
   };
 }

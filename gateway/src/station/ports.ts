@@ -12,7 +12,7 @@ import type { StationView } from '../../../contracts/payloads.js';
 import type { EventRecord, Order, PrintJob, Shipment, StationWrite } from './domain.js';
 import type { ReprintRequest } from './decide/reprint-plan.js';
 import type { ShipUnlabelledRequest } from './decide/ship-unlabelled-plan.js';
-import type { StationBatch } from './types.js';
+import type { StationBatch, StationPresale } from './types.js';
 
 // ---- needs ---------------------------------------------------------------------------------
 
@@ -100,7 +100,8 @@ export interface CommandLink {
 }
 
 /** How a shipment's new state counts in packline_shipments_total (metrics.ts). */
-export type FlowResult = 'shipped' | 'intercepted' | 'abandoned' | 'awaiting_waybill' | 'weight_rejected' | 'held' | 'print_failed';
+/** `staged`: a presale parcel packed ahead with a staging label (station/decide/presale-stage.ts). */
+export type FlowResult = 'shipped' | 'intercepted' | 'abandoned' | 'awaiting_waybill' | 'weight_rejected' | 'held' | 'print_failed' | 'staged';
 
 export interface FlowMetrics {
   shipment(result: FlowResult): void;
@@ -174,5 +175,15 @@ export interface StationService {
 export interface BatchLink {
   forStation(stationId: string): StationBatch | null;
   view(stationId: string): StationView['batch'] | null;
+  committed(writes: readonly StationWrite[]): void;
+}
+
+/**
+ * Presale (gateway/src/presale/presale-service.ts): the stations' presale lookups, the station
+ * view's presale block, and every committed station unit (staging and release move it on).
+ */
+export interface PresaleLink {
+  station: StationPresale;
+  view(): StationView['presale'] | null;
   committed(writes: readonly StationWrite[]): void;
 }

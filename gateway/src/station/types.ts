@@ -73,6 +73,32 @@ export interface StationContext extends OrderLookups {
    * packed (decide/scan.ts). Absent, or null for an order never in a wave: packed as scanned.
    */
   pickingState?: (orderId: string) => OrderPicking | null;
+  /**
+   * Presale (gateway/src/presale/): unpaid presale orders are staged at the label gate (a
+   * staging label, no carrier label), and a scan of a staging label releases a paid one
+   * (decide/presale-stage.ts). Absent: no order is presale.
+   */
+  presale?: StationPresale;
+}
+
+/** A staged presale parcel as the station sees it (gateway/src/presale/presale-book.ts serves it). */
+export interface StagedParcel {
+  /** The id of the shipment that packed it; its staging label's barcode is `STG-{stagingId}`. */
+  stagingId: string;
+  orderId: string;
+  /** staged: on the presale shelf; released: taken off it to be labelled; unpacked: its order was stopped. */
+  state: 'staged' | 'released' | 'unpacked';
+  grams: number | null;
+  expectedGrams: number | null;
+}
+
+export interface StationPresale {
+  /** True while the order is an unpaid presale order: staged at the label gate, never labelled for a carrier. */
+  unpaid(orderId: string): boolean;
+  /** The order's staged parcel (the latest one), or null. */
+  stagedFor(orderId: string): StagedParcel | null;
+  /** The staged parcel a scanned staging barcode names, or null (not a staging label, or an unknown one). */
+  byBarcode(code: string): StagedParcel | null;
 }
 
 /**

@@ -68,6 +68,7 @@ export function planChanges(store: ChangeReads, changes: readonly Change[], now:
   let applied = 0;
   let skipped = 0;
   const stockRevisions = new Map<string, number>();
+  const paidHere = new Set<string>();
   const revisionOf = (orderId: string): number | null => revisions.get(orderId) ?? store.getOrder(orderId)?.revision ?? null;
 
   for (const c of changes) {
@@ -84,7 +85,14 @@ export function planChanges(store: ChangeReads, changes: readonly Change[], now:
           op: 'event',
           type: EVENT.orderImported,
           subject: `order:${order.orderId}`,
-          data: { order_id: order.orderId, revision: order.revision, lines: order.lines.length, source: 'cloud', waybill: order.waybill !== null },
+          data: {
+            order_id: order.orderId,
+            revision: order.revision,
+            lines: order.lines.length,
+            source: 'cloud',
+            waybill: order.waybill !== null,
+            ...(order.presale && { presale: true }),
+          },
         });
         revisions.set(order.orderId, order.revision);
         touched.add(order.orderId);
@@ -150,6 +158,24 @@ export function planChanges(store: ChangeReads, changes: readonly Change[], now:
             trigger: l.trigger ?? null,
           },
         });
+        applied += 1;
+        break;
+      }
+      case 'order.paid': {
+        // A payment is applied once per order (docs/sync.md §18): a redelivered page, or the
+        // cloud saying it twice, finds the first `order.paid` in the log and writes nothing.
+        if (paidHere.has(c.order_id) || store.lastEvent(`order:${c.order_id}`, EVENT.presalePaid) !== null) {
+          skipped += 1;
+          break;
+        }
+        paidHere.add(c.order_id);
+        ops.push({
+          op: 'event',
+          type: EVENT.presalePaid,
+          subject: `order:${c.order_id}`,
+          data: { order_id: c.order_id, revision: c.revision ?? null, at: c.at, cached: revisionOf(c.order_id) !== null },
+        });
+        touched.add(c.order_id);
         applied += 1;
         break;
       }

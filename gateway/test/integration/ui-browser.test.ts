@@ -260,6 +260,8 @@ describe.skipIf(noBrowser)('station screen and dashboard in Chromium on the simu
     expect(await dash.textContent('#outage')).toContain('CLOUD LINK DOWN');
     // The peak-plans card: shipped parcels still to hand over, per carrier (docs/handover.md).
     await dash.waitForSelector('#peak-plans #handover-carriers tr[data-carrier]');
+    // The presale card (docs/packing-modes.md "Presale"): read from the presale API, nothing staged here.
+    await dash.waitForSelector('#presale #presale-none');
 
     const api = (await (await fetch(`${info.httpUrl}/api/v1/dashboard`, { headers: { authorization: `Bearer ${stationToken}` } })).json()) as {
       throughput: { units: Array<{ id: string; last_hour: number }> };

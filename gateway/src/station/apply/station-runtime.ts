@@ -34,6 +34,7 @@ import type {
   FlowStore,
   IdSource,
   ManualScanResult,
+  PresaleLink,
   Outcome,
   ReprintResult,
   ShipUnlabelledResult,
@@ -91,6 +92,8 @@ export interface StationRuntimeDeps {
   batches?: BatchLink;
   /** Where an order stands in picking (gateway/src/picking/); absent: orders are packed as scanned. */
   pickingState?: StationContext['pickingState'];
+  /** Presale parcels (gateway/src/presale/); absent: no order is presale. */
+  presale?: PresaleLink;
 }
 
 export class StationRuntime implements EventOwner, StationService {
@@ -172,6 +175,7 @@ export class StationRuntime implements EventOwner, StationService {
       ...(this.deps.newWorkRefusal ? { newWorkRefusal: this.deps.newWorkRefusal } : {}),
       ...(this.deps.batches ? { batchFor: (id: string) => this.deps.batches?.forStation(id) ?? null } : {}),
       ...(this.deps.pickingState ? { pickingState: this.deps.pickingState } : {}),
+      ...(this.deps.presale ? { presale: this.deps.presale.station } : {}),
     };
   }
 
@@ -201,6 +205,7 @@ export class StationRuntime implements EventOwner, StationService {
     if (restored.writes.length > 0) {
       await store.write(restored.writes);
       this.deps.batches?.committed(restored.writes);
+      this.deps.presale?.committed(restored.writes);
     }
     const station: Station = {
       id: cfg.id,
@@ -441,6 +446,7 @@ export class StationRuntime implements EventOwner, StationService {
     const before = station.state.shipment;
     station.state = step.state;
     if (step.writes.length > 0) this.deps.batches?.committed(step.writes);
+    if (step.writes.length > 0) this.deps.presale?.committed(step.writes);
     for (const command of step.commands) {
       if (command.kind === 'print' && input.kind === 'weight') metrics.observeScanToPrint((this.now() - input.at) / 1000);
       this.printers.send(command);
@@ -467,6 +473,8 @@ export class StationRuntime implements EventOwner, StationService {
     const view = renderStationView(station.state, order);
     const batch = this.deps.batches?.view(station.cfg.id) ?? null;
     if (batch !== null) view.batch = batch;
+    const presale = this.deps.presale?.view() ?? null;
+    if (presale !== null) view.presale = presale;
     return view;
   }
 
@@ -544,8 +552,9 @@ function stationResult(s: Shipment): FlowResult | null {
   switch (s.state) {
     case 'shipped':
     case 'intercepted':
-    case 'abandoned':
       return s.state;
+    case 'abandoned':
+      return s.reasonCode === 'PKL_PRESALE_STAGED' ? 'staged' : 'abandoned';
     case 'held':
       if (s.reasonCode === 'PKL_AWAITING_WAYBILL') return 'awaiting_waybill';
       if (s.reasonCode === 'PKL_WEIGHT_OUT_OF_TOLERANCE') return 'weight_rejected';

@@ -47,6 +47,8 @@ export function onBatchScan(w: Step, batch: StationBatch, code: BatchCode, barco
     const shipments = w.ctx.shipmentsForOrder(order.orderId);
     // Taken already: labelled or shipped, or being packed (at this or another station).
     if (shipments.some((s) => isDispatched(s) || isActiveState(s.state))) continue;
+    // A presale parcel staged already waits on the presale shelf for its own staging label.
+    if (w.ctx.presale?.stagedFor(order.orderId)?.state === 'staged') continue;
     const icpt = interceptAt(w.gate, order, PICK_GATE);
     if (icpt !== null) {
       // A refund or cancel that arrived before its turn: the order leaves the batch, never labelled.

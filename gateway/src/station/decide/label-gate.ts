@@ -11,6 +11,7 @@ import { EVENT } from '../events.js';
 import { type Interception, interceptAt, LABEL_GATE } from './intercept.js';
 import { labelJob, printCommand } from './label-job.js';
 import { errorAlert, infoAlert } from './messages.js';
+import { presaleGate } from './presale-stage.js';
 import type { Step } from './step.js';
 import { packingCheckpoints } from './verification.js';
 import { judgeWeight } from './weight.js';
@@ -55,12 +56,15 @@ export function hold(w: Step, s: Shipment, code: ErrorCode, details: ErrorDetail
  * the parcel was packed; docs/shipment-flow.md "weighing triggers exception order"), then the waybill,
  * then the label and its print job.
  */
-export function labelGate(w: Step, s: Shipment, order: Order): void {
+export function labelGate(w: Step, s: Shipment, order: Order, opts: { presaleRelease?: boolean } = {}): void {
   const icpt = interceptAt(w.gate, order, LABEL_GATE, s.shipmentId);
   if (icpt !== null) {
     interceptShipment(w, s, icpt);
     return;
   }
+  // An unpaid presale order gets a staging label, not a carrier label (presale-stage.ts); a
+  // staged parcel released by its staging label (presale-release.ts) goes on to its label.
+  if (opts.presaleRelease !== true && presaleGate(w, s, order)) return;
   const carrierHold = w.ctx.carrierHold?.(order.carrier) ?? null;
   if (carrierHold !== null) {
     hold(w, s, 'PKL_CARRIER_HELD', { orderId: order.orderId, carrier: order.carrier, reason: carrierHold.reason });

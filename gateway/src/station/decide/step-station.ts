@@ -9,6 +9,7 @@
 import { onBatchScan } from './batch-scan.js';
 import { onOrderUpdated } from './order-update.js';
 import { onOverride } from './override.js';
+import { onStagingScan } from './presale-release.js';
 import { onPrintResult } from './print-result.js';
 import { onReset, onScan } from './scan.js';
 import { Step } from './step.js';
@@ -22,6 +23,12 @@ export function stepStation(state: StationState, input: StationInput, ctx: Stati
   const w = new Step(state, input, ctx);
   switch (input.kind) {
     case 'scan': {
+      // A presale parcel's staging label (presale-release.ts), at any station.
+      const staged = ctx.presale?.byBarcode(input.code) ?? null;
+      if (staged !== null) {
+        onStagingScan(w, staged, input.operator ?? null);
+        break;
+      }
       // A station working a batch: its item and pre-pack barcodes run post-print (batch-scan.ts).
       const batch = ctx.batchFor?.(ctx.station.id) ?? null;
       const accepted = batch?.accepts(input.code) ?? null;

@@ -11,7 +11,7 @@ import { Id, Millis, OrderInWire } from '../../../../contracts/orders.js';
 import { ORDER_STATUSES } from '../../../../contracts/sync.js';
 import type { CloudDb, StoredEvent } from './cloud-db.js';
 import { putFloor } from './cloud-floor.js';
-import { requestCancel, setOrderStatus, upsertOrders } from './cloud-orders.js';
+import { payOrder, requestCancel, setOrderStatus, upsertOrders } from './cloud-orders.js';
 import { FaultPatch, type FaultModes } from './fault-modes.js';
 import type { ListenerControl } from './listener-control.js';
 import type { ShopAuthBook } from './shop-auth.js';
@@ -162,6 +162,15 @@ export async function adminRoutes(app: FastifyInstance, ctx: AdminRouteContext):
     const r = db.transaction(() => setOrderStatus(db, id, body.status, body.at ?? ctx.now()));
     if (r === null) throw new AdminError(404, ADMIN_ERRORS.notFound, `order ${id} not found`);
     return { order_id: id, status: body.status, revision: r.revision, cursor: String(r.cursor) };
+  });
+
+  // Presale (docs/sync.md §18): the buyer paid the balance; an `order.paid` change goes on the feed once.
+  app.post('/admin/orders/:id/paid', async (req) => {
+    const { id } = parse(OrderParams, req.params, 'order id');
+    const db = ctx.db();
+    const r = db.transaction(() => payOrder(db, id, ctx.now()));
+    if (r === null) throw new AdminError(404, ADMIN_ERRORS.notFound, `order ${id} not found`);
+    return { order_id: id, revision: r.revision, cursor: r.cursor === null ? null : String(r.cursor) };
   });
 
   app.post('/admin/orders/:id/cancel-request', async (req, reply) => {

@@ -272,4 +272,60 @@ describe('checkSync', () => {
       expect(r.problems).toEqual(['shipment:s1 was handed over at seq 1 and again at seq 2', 'carrier switch r1:o9 applied at seq 3 and again at seq 4']);
     });
   });
+
+  describe('presale', () => {
+    const imported = (o: string, presale: boolean): Ev => ({
+      type: 'order.imported',
+      subject: `order:${o}`,
+      data: { order_id: o, revision: 1, lines: 1, source: 'cloud', ...(presale && { presale: true }) },
+    });
+    const paid = (o: string): Ev => ({ type: 'order.paid', subject: `order:${o}`, data: { order_id: o, at: 1, cached: true } });
+    const parcel = (type: string, stg: string, o: string): Ev => ({ type, subject: `presale:${stg}`, data: { order_id: o, staging_id: stg } });
+    const label = (sh: string, o: string): Ev => ({
+      type: 'shipment.label_queued',
+      subject: `shipment:${sh}`,
+      data: { order_id: o, job_id: 'j', waybill: 'w', carrier: 'SF' },
+    });
+
+    function run(events: Ev[]) {
+      const evs = writeGateway(events, events.length);
+      const cloud = newCloud();
+      deliver(cloud, evs);
+      const r = checkSync({ gatewayDbPath: gwPath, cloud, gatewayId: GW });
+      cloud.close();
+      return r;
+    }
+
+    it('counts staged, released, unpacked and paid once each when the rules held', () => {
+      const r = run([
+        imported('p1', true),
+        imported('p2', true),
+        parcel('presale.staged', 'S1', 'p1'),
+        parcel('presale.staged', 'S2', 'p2'),
+        paid('p1'),
+        parcel('presale.released', 'S1', 'p1'),
+        label('S9', 'p1'),
+        parcel('presale.unpacked', 'S2', 'p2'),
+      ]);
+      expect(r.problems).toEqual([]);
+      expect(r.stats).toMatchObject({ presaleStaged: 2, presaleReleased: 1, presaleUnpacked: 1, presalePaid: 1 });
+    });
+
+    it('flags a release before payment, a carrier label for an unpaid order, a parcel released and unpacked, staged twice', () => {
+      const r = run([
+        imported('p1', true),
+        parcel('presale.staged', 'S1', 'p1'),
+        parcel('presale.released', 'S1', 'p1'),
+        label('S9', 'p1'),
+        parcel('presale.unpacked', 'S1', 'p1'),
+        parcel('presale.staged', 'S1', 'p1'),
+      ]);
+      expect(r.problems).toEqual([
+        'presale:S1 (order p1) was released at seq 3 before its payment',
+        'order p1 is presale and unpaid but shipment:S9 got a carrier label at seq 4',
+        'presale:S1 was unpacked at seq 5 after being released',
+        'presale:S1 was staged twice (again at seq 6)',
+      ]);
+    });
+  });
 });

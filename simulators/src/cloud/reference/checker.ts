@@ -9,13 +9,16 @@
  * 3. the cloud holds no seq the gateway never wrote, and no redelivery brought other content;
  * 4. no intercepted order was shipped: once the gateway recorded that an order was refunded,
  *    cancelled, closed or shipped elsewhere (`order.status_applied`, `order.cancel_accepted`),
- *    no later label or shipment for it (docs/shipment-flow.md "Interception").
+ *    no later label or shipment for it (docs/shipment-flow.md "Interception");
+ * 5. presale (docs/packing-modes.md "Presale"): each staged parcel is staged once and then
+ *    released or unpacked at most once, never both; released only after its order's
+ *    `order.paid`; and no carrier label for a presale order imported unpaid before its payment.
  *
  * Both databases are opened read-only and streamed in seq order, so a 720k-event backlog is
  * checked in constant memory (apart from the shipment → order map).
  */
 import Database, { type Database as Db } from 'better-sqlite3';
-import { SYNC_EVENT } from '../../../../contracts/sync.js';
+import { PRESALE_SYNC_EVENTS, SYNC_EVENT } from '../../../../contracts/sync.js';
 import type { CloudDb } from './cloud-db.js';
 
 /** meta key holding the gateway's acknowledged cursor (gateway/src/sync/sync-store-adapter.ts). */
@@ -54,6 +57,12 @@ export interface CheckSyncStats {
   handovers: number;
   /** Carrier switches the cloud holds (distinct switch ids). */
   carrierSwitches: number;
+  /** Presale parcels the cloud holds a `presale.staged` / `presale.released` / `presale.unpacked` for (distinct parcels each). */
+  presaleStaged: number;
+  presaleReleased: number;
+  presaleUnpacked: number;
+  /** Orders the cloud holds an `order.paid` for. */
+  presalePaid: number;
 }
 
 export interface CheckSyncResult {
@@ -139,6 +148,7 @@ function check(gwDb: Db, cloudDb: Db, gatewayId: string): CheckSyncResult {
     .iterate(gatewayId) as IterableIterator<CloudRow>;
   const intercepts = new InterceptCheck(problems);
   const once = new OnceCheck(problems);
+  const presale = new PresaleCheck(problems);
   let g = gwIt.next();
   let c = cloudIt.next();
   let expectCloud = 1;
@@ -163,6 +173,7 @@ function check(gwDb: Db, cloudDb: Db, gatewayId: string): CheckSyncResult {
       const ev = g.value;
       intercepts.feed(ev);
       once.feed(ev);
+      presale.feed(ev);
       if (gs < cs && ev.seq <= ackedSeq) problems.add('missing', `seq ${ev.seq} (${ev.type}) is acknowledged but not in the cloud`);
     }
     if (!g.done && !c.done && gs === cs && !sameContent(g.value, c.value)) {
@@ -187,6 +198,10 @@ function check(gwDb: Db, cloudDb: Db, gatewayId: string): CheckSyncResult {
       interceptViolations: intercepts.violations,
       handovers: countDistinct(cloudDb, gatewayId, SYNC_EVENT.handedOver, 'subject'),
       carrierSwitches: countDistinct(cloudDb, gatewayId, SYNC_EVENT.carrierSwitched, "json_extract(data, '$.switch_id')"),
+      presaleStaged: countDistinct(cloudDb, gatewayId, PRESALE_SYNC_EVENTS.staged, 'subject'),
+      presaleReleased: countDistinct(cloudDb, gatewayId, PRESALE_SYNC_EVENTS.released, 'subject'),
+      presaleUnpacked: countDistinct(cloudDb, gatewayId, PRESALE_SYNC_EVENTS.unpacked, 'subject'),
+      presalePaid: countDistinct(cloudDb, gatewayId, PRESALE_SYNC_EVENTS.paid, 'subject'),
     },
   };
 }
@@ -321,6 +336,82 @@ class OnceCheck {
       const first = this.switches.get(id);
       if (first !== undefined) this.problems.add('switch', `carrier switch ${id} applied at seq ${first} and again at seq ${e.seq}`);
       else this.switches.set(id, e.seq);
+    }
+  }
+}
+
+/**
+ * Presale in the gateway's log: a parcel is staged once (`presale.staged`, subject
+ * `presale:{staging_id}`), then released (`presale.released`) or unpacked (`presale.unpacked`)
+ * at most once and never both; a release comes after its order's `order.paid`; and an order
+ * imported as unpaid presale (`order.imported` with `presale: true`) gets no carrier label
+ * (`shipment.label_queued`) before its `order.paid`.
+ */
+class PresaleCheck {
+  /** Orders imported presale and not paid yet (in log order). */
+  private readonly unpaid = new Set<string>();
+  private readonly paid = new Set<string>();
+  /** staging subject → what happened to it, with the seq. */
+  private readonly parcels = new Map<string, { order: string; staged: number; released?: number; unpacked?: number }>();
+  private readonly orderOfShipment = new Map<string, string>();
+
+  constructor(private readonly problems: Problems) {}
+
+  feed(e: GwRow): void {
+    let data: Record<string, unknown>;
+    try {
+      const d = JSON.parse(e.data) as unknown;
+      if (d === null || typeof d !== 'object' || Array.isArray(d)) return;
+      data = d as Record<string, unknown>;
+    } catch {
+      return;
+    }
+    const orderId = typeof data.order_id === 'string' ? data.order_id : null;
+    if (e.subject.startsWith('shipment:') && orderId !== null) this.orderOfShipment.set(e.subject, orderId);
+    switch (e.type) {
+      case 'order.imported':
+        if (orderId !== null && data.presale === true && !this.paid.has(orderId)) this.unpaid.add(orderId);
+        else if (orderId !== null) this.unpaid.delete(orderId);
+        return;
+      case PRESALE_SYNC_EVENTS.paid:
+        if (orderId === null) return;
+        if (this.paid.has(orderId)) this.problems.add('presale', `order ${orderId} was paid twice (seq ${e.seq})`);
+        this.paid.add(orderId);
+        this.unpaid.delete(orderId);
+        return;
+      case PRESALE_SYNC_EVENTS.staged: {
+        if (this.parcels.has(e.subject)) this.problems.add('presale', `${e.subject} was staged twice (again at seq ${e.seq})`);
+        else this.parcels.set(e.subject, { order: orderId ?? '', staged: e.seq });
+        return;
+      }
+      case PRESALE_SYNC_EVENTS.released:
+      case PRESALE_SYNC_EVENTS.unpacked: {
+        const p = this.parcels.get(e.subject);
+        const what = e.type === PRESALE_SYNC_EVENTS.released ? 'released' : 'unpacked';
+        if (p === undefined) {
+          this.problems.add('presale', `${e.subject} was ${what} at seq ${e.seq} but never staged`);
+          return;
+        }
+        if (p.released !== undefined || p.unpacked !== undefined) {
+          this.problems.add('presale', `${e.subject} was ${what} at seq ${e.seq} after being ${p.released !== undefined ? 'released' : 'unpacked'}`);
+          return;
+        }
+        if (what === 'released') {
+          p.released = e.seq;
+          if (!this.paid.has(p.order)) this.problems.add('presale', `${e.subject} (order ${p.order}) was released at seq ${e.seq} before its payment`);
+        } else {
+          p.unpacked = e.seq;
+        }
+        return;
+      }
+      case 'shipment.label_queued': {
+        const order = orderId ?? this.orderOfShipment.get(e.subject);
+        if (order !== undefined && this.unpaid.has(order)) {
+          this.problems.add('presale', `order ${order} is presale and unpaid but ${e.subject} got a carrier label at seq ${e.seq}`);
+        }
+        return;
+      }
+      default:
     }
   }
 }

@@ -86,6 +86,22 @@ export function setOrderStatus(db: CloudDb, orderId: string, status: OrderStatus
   return { revision, cursor: db.appendChange('order.status', body, at) };
 }
 
+/**
+ * Records the payment of a presale order (docs/sync.md §18): the order is no longer presale in
+ * the cloud (later upserts say so), its revision bumps, and an `order.paid` change is logged.
+ * A payment is applied once: paying again logs nothing. Null: unknown order.
+ */
+export function payOrder(db: CloudDb, orderId: string, at: number): { revision: number; cursor: number | null } | null {
+  const prev = db.order(orderId);
+  if (prev === null) return null;
+  const wire = JSON.parse(prev.wire) as OrderInWire;
+  if (wire.presale !== true) return { revision: prev.revision, cursor: null };
+  const revision = prev.revision + 1;
+  db.putOrder({ ...prev, wire: JSON.stringify({ ...wire, presale: false, revision }), revision, updated_at: at });
+  const body: ChangeBody<'order.paid'> = { order_id: orderId, revision, at };
+  return { revision, cursor: db.appendChange('order.paid', body, at) };
+}
+
 export type CancelRequestResult = { ok: true; created: boolean; cursor: number | null } | { ok: false; why: 'unknown_order' | 'request_id_taken' };
 
 /** Records a pending cancel request and logs an `order.cancel_request` change (idempotent per id). */
