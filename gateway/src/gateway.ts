@@ -302,6 +302,17 @@ export class Gateway implements Component {
       logger: log('picking'),
       checkpoints: config.shipment.checkpoints,
       idStem: `${config.gatewayId}-${store.boot.toString(36)}`,
+      // config.picking: wave rule defaults, the replenishment rule, partial shipment of short orders.
+      waveDefaults: {
+        groupBy: config.picking.waves.groupBy,
+        maxOrders: config.picking.waves.maxOrders,
+        maxLines: config.picking.waves.maxLines,
+        maxUnits: config.picking.waves.maxUnits,
+        maxWaves: config.picking.waves.maxWaves,
+      },
+      pendingOrders: config.picking.waves.pendingOrders,
+      replenish: { trigger: config.picking.replenishment.defaultTrigger, capacity: config.picking.replenishment.defaultCapacity },
+      partialAllowed: () => config.picking.partialShipment,
     });
     stationsRef = stations;
     signals.on('ordersChanged', (orderIds) => {

@@ -107,4 +107,62 @@ describe('picking runtime', () => {
     await b.stop();
     await store.stop();
   });
+
+  it('builds with the configured wave rules where the request names none (config picking.waves)', async () => {
+    const store = openStore({ dataDir: join(dir, 'cfg'), logger: createLogger('silent'), minFreeMb: 0 });
+    await store.start();
+    const rt = new PickingRuntime({
+      store,
+      link,
+      logger: createLogger('silent'),
+      checkpoints: [],
+      idStem: 'gw-c',
+      waveDefaults: { maxOrders: 2, groupBy: [] },
+      pendingOrders: 100,
+    });
+    await rt.start();
+    await rt.importFloor([
+      pickEvent(PICK_EVENT.locationUpserted, 'location:L1', {
+        code: 'L1',
+        zone: 'Z',
+        aisle: 1,
+        bay: 1,
+        level: 1,
+        walk_seq: null,
+        kind: 'pick',
+        capacity: null,
+        trigger: null,
+      }),
+      pickEvent(PICK_EVENT.stockSet, 'location:L1', { location: 'L1', sku: 'S1', qty: 100, revision: 0 }),
+    ]);
+    const flags = { refundRequested: false, refunded: false, cancelled: false, platformClosed: false, shipped: false };
+    await store.write(
+      ['O1', 'O2', 'O3'].map((orderId, i) => ({
+        op: 'order.put' as const,
+        order: {
+          orderId,
+          shop: 's',
+          barcodes: [],
+          lines: [{ sku: 'S1', barcode: '6900000000011', name: 'x', qty: 1, unitGrams: 1 }],
+          packagingGrams: null,
+          flags,
+          carrier: i === 2 ? 'ZTO' : 'SF',
+          waybill: null,
+          printData: null,
+          shipBy: null,
+          revision: 1,
+          updatedAt: 0,
+        },
+      })),
+    );
+    const preview = await rt.build({}, true);
+    if (!preview.ok) throw new Error(preview.code);
+    // Two orders at most, carriers mixed (no grouping); a request still names its own rules.
+    expect(preview.waves[0]?.orders.map((o) => o.order_id)).toEqual(['O1', 'O2']);
+    const own = await rt.build({ maxOrders: 3 }, true);
+    if (!own.ok) throw new Error(own.code);
+    expect(own.waves[0]?.orders).toHaveLength(3);
+    await rt.stop();
+    await store.stop();
+  });
 });

@@ -30,6 +30,7 @@ import {
   decideShort,
   type PickDeps,
   pullIntercepted,
+  type ReplenishDefaults,
   releaseWave,
   reportShort,
   sortUnit,
@@ -66,10 +67,15 @@ export interface PickingRuntimeDeps {
   idStem: string;
   /** Whether an order held short may ship what was picked (partial shipment); default: yes. */
   partialAllowed?: (order: Order | null) => boolean;
+  /** Config picking.waves: the rules of a build where the request names none, and the orders it looks at. */
+  waveDefaults?: Partial<WaveRules>;
+  pendingOrders?: number;
+  /** Config picking.replenishment. */
+  replenish?: ReplenishDefaults;
   now?: () => number;
 }
 
-/** Pending orders looked at per build. */
+/** Pending orders looked at per build unless config picking.waves.pendingOrders says otherwise. */
 const PENDING_LIMIT = 20_000;
 const QUEUE_LIMIT = 2000;
 
@@ -124,6 +130,7 @@ export class PickingRuntime implements EventOwner, PickingService {
       order: (id) => d.store.getOrder(id),
       intercept: (o) => this.intercept(o),
       newRequestId: () => this.newId('R'),
+      ...(d.replenish !== undefined && { replenish: d.replenish }),
     };
   }
 
@@ -407,12 +414,12 @@ export class PickingRuntime implements EventOwner, PickingService {
   // ---- PickingService (HTTP, dashboard) -----------------------------------------------
 
   async build(rules: Partial<WaveRules>, preview: boolean): Promise<PickResult<{ waves: WaveView[]; left_out: BuildResult['leftOut'] }>> {
-    const full: WaveRules = { ...DEFAULT_WAVE_RULES, ...rules };
+    const full: WaveRules = { ...DEFAULT_WAVE_RULES, ...this.d.waveDefaults, ...rules };
     let result: BuildResult | null = null;
     const compute = (): Decision => {
       result = buildWaves({
         state: this.state,
-        orders: this.d.store.ordersAwaitingPick(PENDING_LIMIT),
+        orders: this.d.store.ordersAwaitingPick(this.d.pendingOrders ?? PENDING_LIMIT),
         rules: full,
         intercept: (o) => this.intercept(o),
         newWaveId: () => this.newId('W'),
