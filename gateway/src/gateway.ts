@@ -289,6 +289,7 @@ export class Gateway implements Component {
       newWorkRefusal: () => power.refusal(),
       // Declared below; asked only at a scan, once the gateway runs.
       pickingState: (orderId) => picking.orderPicking(orderId),
+      pickingView: (stationId, orderId) => picking.stationView(stationId, orderId),
     });
     // Stations and devices provisioned at run time (packline station add, the API) open and
     // close in the runtime without a restart.
@@ -313,6 +314,7 @@ export class Gateway implements Component {
       pendingOrders: config.picking.waves.pendingOrders,
       replenish: { trigger: config.picking.replenishment.defaultTrigger, capacity: config.picking.replenishment.defaultCapacity },
       partialAllowed: () => config.picking.partialShipment,
+      onStationSort: (stationId) => stations.refreshView(stationId),
     });
     stationsRef = stations;
     signals.on('ordersChanged', (orderIds) => {

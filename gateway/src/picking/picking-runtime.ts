@@ -72,7 +72,15 @@ export interface PickingRuntimeDeps {
   pendingOrders?: number;
   /** Config picking.replenishment. */
   replenish?: ReplenishDefaults;
+  /** A unit was sorted at a station (a PDA of that station): its screen shows the slot (StationView.picking). */
+  onStationSort?: (stationId: string) => void;
   now?: () => number;
+}
+
+/** The picking block of a station screen (contracts/payloads.ts StationView.picking). */
+export interface StationPickingView {
+  order: { wave_id: string; order_id: string; slot: number; state: string } | null;
+  sorted: { wave_id: string; order_id: string; slot: number; sku: string; item: string; at: number } | null;
 }
 
 /** Pending orders looked at per build unless config picking.waves.pendingOrders says otherwise. */
@@ -122,6 +130,8 @@ export class PickingRuntime implements EventOwner, PickingService {
    */
   private committing = false;
   private readonly deps: PickDeps;
+  /** The last unit sorted at each station (not durable: a screen hint; the sort itself is the `pick.sorted` event). */
+  private readonly sortedAt = new Map<string, NonNullable<StationPickingView['sorted']>>();
 
   constructor(private readonly d: PickingRuntimeDeps) {
     this.now = d.now ?? Date.now;
@@ -295,15 +305,15 @@ export class PickingRuntime implements EventOwner, PickingService {
           this.run(() => sortUnit(this.state, p.task_id, p.item), { dedupe }),
           (d) => {
             const sorted = !d.ok ? undefined : d.events.find((e) => e.type === PICK_EVENT.unitSorted);
-            if (sorted !== undefined)
-              this.send(dev, {
-                v: PICK_CONTRACT_VERSION,
-                type: 'sort',
-                task_id: p.task_id,
-                item: p.item,
-                order_id: (sorted.data as { order_id: string }).order_id,
-                slot: (sorted.data as { slot: number }).slot,
-              });
+            if (sorted === undefined) return;
+            const data = sorted.data as { order_id: string; slot: number; sku: string };
+            this.send(dev, { v: PICK_CONTRACT_VERSION, type: 'sort', task_id: p.task_id, item: p.item, order_id: data.order_id, slot: data.slot });
+            // Sorting at a packing station: its screen shows the slot too.
+            const owner = event.binding.owner;
+            if (owner?.type === 'station') {
+              this.sortedAt.set(owner.id, { wave_id: p.task_id, order_id: data.order_id, slot: data.slot, sku: data.sku, item: p.item, at: this.now() });
+              this.d.onStationSort?.(owner.id);
+            }
           },
         );
         return true;
@@ -476,6 +486,17 @@ export class PickingRuntime implements EventOwner, PickingService {
 
   shorts() {
     return shortViews(this.state);
+  }
+
+  /** A station screen's picking block: the slot of the order at the station, the last unit sorted there; null: neither. */
+  stationView(stationId: string, orderId: string | null): StationPickingView | null {
+    const at = orderId === null ? null : orderPicking(this.state, orderId);
+    const sorted = this.sortedAt.get(stationId) ?? null;
+    if (at === null && sorted === null) return null;
+    return {
+      order: at === null || orderId === null ? null : { wave_id: at.waveId, order_id: orderId, slot: at.slot, state: at.state },
+      sorted,
+    };
   }
 
   /** Where an order stands in picking (the packing station's StationContext.pickingState). */

@@ -10,6 +10,7 @@ import { type DeviceLogin, StationSim, type StationSimStats } from '../devices/s
 import { type CredentialBook, type CredentialsInput, findByStationRole, requireCredential, toCredentialBook } from '../lib/credentials.js';
 import { type SimLogger, silentLogger } from '../lib/logger.js';
 import { Prng } from '../lib/prng.js';
+import { SHOPS } from '../orders/catalogue.js';
 import { Counter, LatencyRecorder, type LatencySummary } from '../lib/stats.js';
 import { sleep } from '../lib/time.js';
 import type { WireOrder } from '../orders/wire-order.js';
@@ -296,7 +297,9 @@ export async function startFloor(opts: FloorOptions): Promise<Floor> {
 
   const postprintIds = new Set(scenario.stations.filter((s) => s.postprint).map((s) => s.id));
   const batchParcels = new Map<string, BatchParcelSource>();
-  for (const id of postprintIds) batchParcels.set(id, new BatchParcelSource(opts.httpUrl, opts.adminToken, id, log));
+  // Orders of a picking shop are picked in waves, not batched for post-print.
+  const batchShops = pickShops.size === 0 ? undefined : SHOPS.filter((shop) => !pickShops.has(shop));
+  for (const id of postprintIds) batchParcels.set(id, new BatchParcelSource(opts.httpUrl, opts.adminToken, id, log, batchShops));
   pickers.forEach((p, i) => {
     const packAt = scenario.pickers[i]?.packAt as string;
     p.run((orderId) => {

@@ -91,6 +91,8 @@ export interface StationRuntimeDeps {
   batches?: BatchLink;
   /** Where an order stands in picking (gateway/src/picking/); absent: orders are packed as scanned. */
   pickingState?: StationContext['pickingState'];
+  /** The screen's picking block (the order's slot, the last unit sorted here); absent or null: none. */
+  pickingView?: (stationId: string, orderId: string | null) => StationView['picking'] | null;
 }
 
 export class StationRuntime implements EventOwner, StationService {
@@ -467,6 +469,8 @@ export class StationRuntime implements EventOwner, StationService {
     const view = renderStationView(station.state, order);
     const batch = this.deps.batches?.view(station.cfg.id) ?? null;
     if (batch !== null) view.batch = batch;
+    const picking = this.deps.pickingView?.(station.cfg.id, shipment?.orderId ?? null) ?? null;
+    if (picking !== null && picking !== undefined) view.picking = picking;
     return view;
   }
 
