@@ -244,9 +244,15 @@ it('picks and packs a wave through a cloud outage and a kill -9; stock and picks
   expect(held.length).toBeGreaterThan(0);
   for (const id of held) expect(shippedIds).not.toContain(id);
 
+  // The gateway's reconciliation report says the cloud's stock lags, and where.
+  const lagging = (await call(g, 'GET', '/api/v1/sync/reconciliation')).json;
+  expect(lagging.stock.moves_not_acknowledged).toBeGreaterThan(0);
+  expect(lagging.stock.locations).toContain(shortLine.location);
+
   // The cloud comes back and drains; the checker reconciles.
   await rig.cloud.setFaults({ down: false });
   await drained(g.httpUrl, g.tokens.admin);
+  expect((await call(g, 'GET', '/api/v1/sync/reconciliation')).json.stock).toEqual({ moves_not_acknowledged: 0, locations: [], more_locations: 0 });
   const r = rig.check();
   expect(r.problems).toEqual([]);
   expect(r.stats.stockMismatches).toBe(0);
