@@ -6,9 +6,10 @@
  * order and line, wave.closed, now and then a replenishment), until `events` picking events; the
  * log also holds `filler` non-picking events per picking event (the shipment flow's), which the
  * replay reads past. Written through the real SQLite store; the replay is timed on a new runtime
- * over the same store, as a restart does. Figures: bench/README.md "picking" (4).
+ * over the same store, as a restart does; then the same restart from a snapshot taken at the end
+ * of the log (picking/snapshot.ts). Figures: bench/README.md "picking" (4).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -33,6 +34,10 @@ export interface ReplayFigures {
   replayMs: number[];
   heapMb: number;
   dbMb: number;
+  /** Writing the snapshot after the replay (JSON on the main thread, then the file), its size, and a restart from it. */
+  snapshotWriteMs: number;
+  snapshotMb: number;
+  fromSnapshotMs: number[];
 }
 
 export async function benchReplay(events: number, filler: number, seed: number, repeat: number): Promise<ReplayFigures> {
@@ -136,8 +141,34 @@ export async function benchReplay(events: number, filler: number, seed: number, 
     if (rt.state.waves.size !== waves) throw new Error(`replayed ${rt.state.waves.size} waves, wrote ${waves}`);
     await rt.stop();
   }
+  // The same restart from a snapshot (picking/snapshot.ts) taken at the end of the log.
+  const snapshotFile = join(dir, 'picking-state.json');
+  const first = new PickingRuntime({ store, link: { publish: async () => undefined }, logger, checkpoints: [], idStem: 'bench', snapshotFile });
+  await first.start(); // replays the whole log (no snapshot yet) and writes one
+  await first.stop();
+  const tw = performance.now();
+  await first.snapshotNow();
+  const snapshotWriteMs = performance.now() - tw;
+  const snapshotMb = statSync(snapshotFile).size / 1048576;
+  const fromSnapshotMs: number[] = [];
+  for (let r = 0; r < repeat; r++) {
+    const rt = new PickingRuntime({
+      store,
+      link: { publish: async () => undefined },
+      logger,
+      checkpoints: [],
+      idStem: 'bench',
+      snapshotFile,
+      snapshotEvery: 1e12,
+    });
+    const t = performance.now();
+    await rt.start();
+    fromSnapshotMs.push(performance.now() - t);
+    if (rt.state.waves.size !== waves) throw new Error(`loaded ${rt.state.waves.size} waves, wrote ${waves}`);
+    await rt.stop();
+  }
   const dbMb = store.stats().dbBytes / 1048576;
   await store.stop();
   rmSync(dir, { recursive: true, force: true });
-  return { pickingEvents: picking, logEvents: written, waves, writeSeconds, replayMs, heapMb, dbMb };
+  return { pickingEvents: picking, logEvents: written, waves, writeSeconds, replayMs, heapMb, dbMb, snapshotWriteMs, snapshotMb, fromSnapshotMs };
 }

@@ -226,5 +226,8 @@ export async function benchPicking(argv: string[]): Promise<void> {
     process.stdout.write(
       `   replay: median ${median(r.replayMs).toFixed(0)} ms (runs: ${r.replayMs.map((x) => x.toFixed(0)).join(', ')} ms), heap held by the state ≈ ${r.heapMb.toFixed(0)} MB\n`,
     );
+    process.stdout.write(
+      `   from a snapshot: median ${median(r.fromSnapshotMs).toFixed(0)} ms (runs: ${r.fromSnapshotMs.map((x) => x.toFixed(0)).join(', ')} ms); snapshot ${r.snapshotMb.toFixed(0)} MB, written in ${r.snapshotWriteMs.toFixed(0)} ms\n`,
+    );
   }
 }

@@ -7,7 +7,7 @@
  * the reverse, so in-flight steps finish and are committed before the store closes.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Server as HttpsServer } from 'node:https';
 import type { FastifyInstance } from 'fastify';
 import { parseTopic, topics } from '../../contracts/topics.js';
@@ -23,6 +23,7 @@ import type { HealthService } from './http/deps.js';
 import { buildHttpApp, createHttpServer } from './http/app.js';
 import { registerPickingRoutes } from './http/routes/picking.js';
 import { PickingRuntime } from './picking/picking-runtime.js';
+import { SNAPSHOT_FILE } from './picking/snapshot.js';
 import { makeHostCheck, originAllowed } from './http/request-guard.js';
 import { createStoreOrderService } from './http/order-import.js';
 import { SyncService } from './sync/sync-service.js';
@@ -315,6 +316,8 @@ export class Gateway implements Component {
       replenish: { trigger: config.picking.replenishment.defaultTrigger, capacity: config.picking.replenishment.defaultCapacity },
       partialAllowed: () => config.picking.partialShipment,
       onStationSort: (stationId) => stations.refreshView(stationId),
+      // A restart folds the picking events after the snapshot, not the whole season (picking/snapshot.ts).
+      snapshotFile: join(config.dataDir, SNAPSHOT_FILE),
     });
     stationsRef = stations;
     signals.on('ordersChanged', (orderIds) => {

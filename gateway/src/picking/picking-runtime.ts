@@ -38,6 +38,7 @@ import {
   taskReplenishment,
 } from './pick-decide.js';
 import { orderPicking, type OrderPickingView } from './order-picking.js';
+import { type PickingSnapshot, readSnapshot, SNAPSHOT_VERSION, writeSnapshot } from './snapshot.js';
 import { PickingState } from './state.js';
 import { locationStock, pickerRates, replenishmentViews, shortViews, type WaveView, waveView } from './views.js';
 import { type BuildResult, buildWaves, DEFAULT_WAVE_RULES, type WaveRules } from './wave-builder.js';
@@ -72,6 +73,10 @@ export interface PickingRuntimeDeps {
   pendingOrders?: number;
   /** Config picking.replenishment. */
   replenish?: ReplenishDefaults;
+  /** Where the picking state's snapshot lives (snapshot.ts); absent: every start replays the whole log. */
+  snapshotFile?: string;
+  /** Picking events folded between snapshots (default SNAPSHOT_EVERY). */
+  snapshotEvery?: number;
   /** A unit was sorted at a station (a PDA of that station): its screen shows the slot (StationView.picking). */
   onStationSort?: (stationId: string) => void;
   now?: () => number;
@@ -86,6 +91,8 @@ export interface StationPickingView {
 /** Pending orders looked at per build unless config picking.waves.pendingOrders says otherwise. */
 const PENDING_LIMIT = 20_000;
 const QUEUE_LIMIT = 2000;
+/** Picking events folded between two snapshots of the state. */
+export const SNAPSHOT_EVERY = 50_000;
 
 export type PickResult<T extends object = object> = ({ ok: true } & T) | Refusal;
 
@@ -115,7 +122,8 @@ export interface PickingService {
 
 export class PickingRuntime implements EventOwner, PickingService {
   readonly name = 'picking';
-  readonly state = new PickingState();
+  /** The fold of the picking events (replaced only at start, when a snapshot is loaded). */
+  state = new PickingState();
   private readonly queue: SerialQueue;
   private readonly now: () => number;
   private counter = 0;
@@ -130,6 +138,11 @@ export class PickingRuntime implements EventOwner, PickingService {
    */
   private committing = false;
   private readonly deps: PickDeps;
+  /** The last picking event read from the log (the snapshot's check that the log is the same). */
+  private lastPick = { seq: 0, hlc: '' };
+  /** Picking events folded since the last snapshot, and the snapshot being written. */
+  private sinceSnapshot = 0;
+  private snapshotting: Promise<void> | null = null;
   /** The last unit sorted at each station (not durable: a screen hint; the sort itself is the `pick.sorted` event). */
   private readonly sortedAt = new Map<string, NonNullable<StationPickingView['sorted']>>();
 
@@ -159,9 +172,65 @@ export class PickingRuntime implements EventOwner, PickingService {
   /** Replays the picking events of the log into the state (exact stock after a crash). */
   async start(): Promise<void> {
     if (this.started) return;
+    const from = this.loadSnapshot();
     const n = this.catchUp();
     this.started = true;
-    this.d.logger.info({ events: n, waves: this.state.waves.size, locations: this.state.locations.size }, 'picking state rebuilt from the log');
+    this.d.logger.info(
+      { events: n, fromSnapshotSeq: from, waves: this.state.waves.size, locations: this.state.locations.size },
+      from === null ? 'picking state rebuilt from the log' : 'picking state loaded from its snapshot and the log after it',
+    );
+    this.maybeSnapshot();
+  }
+
+  /** Loads the snapshot when it belongs to this log; returns its seq, or null (the whole log is replayed). */
+  private loadSnapshot(): number | null {
+    const file = this.d.snapshotFile;
+    if (file === undefined) return null;
+    const snap = readSnapshot(file);
+    if (snap === null) return null;
+    const last = this.d.store.stats().lastSeq ?? 0;
+    const at = snap.pick_seq === 0 ? null : this.d.store.eventRowsOfTypes(PICK_EVENT_TYPES, snap.pick_seq - 1, 1, 1).rows[0];
+    const same = snap.seq <= last && (snap.pick_seq === 0 || (at !== undefined && at !== null && at.seq === snap.pick_seq && at.hlc === snap.pick_hlc));
+    if (!same) {
+      this.d.logger.warn({ file, seq: snap.seq, lastSeq: last }, 'picking snapshot does not match this log: replaying the whole log');
+      return null;
+    }
+    this.state = PickingState.fromSnapshot(snap.state);
+    this.lastSeq = snap.seq;
+    this.lastPick = { seq: snap.pick_seq, hlc: snap.pick_hlc };
+    return snap.seq;
+  }
+
+  /**
+   * Writes a snapshot once enough events were folded since the last one, at a point where the
+   * state is exactly the fold of the log up to `lastSeq` (no own event folded ahead of it).
+   */
+  private maybeSnapshot(force = false): Promise<void> | null {
+    const file = this.d.snapshotFile;
+    if (file === undefined || this.snapshotting !== null || this.committing || this.ownSeqs.size > 0) return this.snapshotting;
+    if (!force && this.sinceSnapshot < (this.d.snapshotEvery ?? SNAPSHOT_EVERY)) return null;
+    const snap: PickingSnapshot = {
+      v: SNAPSHOT_VERSION,
+      seq: this.lastSeq,
+      pick_seq: this.lastPick.seq,
+      pick_hlc: this.lastPick.hlc,
+      state: this.state.toSnapshot(),
+    };
+    const text = JSON.stringify(snap);
+    this.sinceSnapshot = 0;
+    this.snapshotting = writeSnapshot(file, text)
+      .catch((err: unknown) => this.d.logger.warn({ err, file }, 'could not write the picking snapshot (the log still has everything)'))
+      .finally(() => {
+        this.snapshotting = null;
+      });
+    return this.snapshotting;
+  }
+
+  /** Takes a snapshot now (tests, bench); resolves when it is on disk. */
+  async snapshotNow(): Promise<void> {
+    this.catchUp();
+    await this.snapshotting;
+    await this.maybeSnapshot(true);
   }
 
   /**
@@ -175,6 +244,8 @@ export class PickingRuntime implements EventOwner, PickingService {
     for (;;) {
       const { rows, scannedTo } = this.d.store.eventRowsOfTypes(PICK_EVENT_TYPES, this.lastSeq, 10_000, 100_000);
       for (const r of rows) {
+        this.lastPick = { seq: r.seq, hlc: r.hlc };
+        this.sinceSnapshot++;
         if (this.ownSeqs.delete(r.seq) || !isPickEventType(r.type)) continue;
         this.state.apply({ type: r.type, subject: r.subject, data: JSON.parse(r.data) } as PickEvent, r.seq, hlcMs(r.hlc));
         n++;
@@ -188,6 +259,7 @@ export class PickingRuntime implements EventOwner, PickingService {
   async stop(): Promise<void> {
     this.started = false;
     await this.queue.idle();
+    await this.snapshotting;
   }
 
   /** Runs a decision in the queue: commit its events as one unit, then fold them in. */
@@ -198,6 +270,8 @@ export class PickingRuntime implements EventOwner, PickingService {
     return new Promise((resolve) => {
       const pushed = this.queue.push(async () => {
         this.catchUp();
+        // Between decisions the state is the fold of the log up to lastSeq: a snapshot may be taken.
+        void this.maybeSnapshot();
         const decision = decideFn();
         if (!decision.ok) {
           resolve({ outcome: decision, decision, duplicate: false });
