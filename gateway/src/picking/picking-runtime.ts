@@ -75,7 +75,7 @@ export interface PickingRuntimeDeps {
   replenish?: ReplenishDefaults;
   /** Where the picking state's snapshot lives (snapshot.ts); absent: every start replays the whole log. */
   snapshotFile?: string;
-  /** Picking events folded between snapshots (default SNAPSHOT_EVERY). */
+  /** Events a start's replay must fold to write a snapshot at once (default SNAPSHOT_EVERY); a clean stop always writes one. */
   snapshotEvery?: number;
   /** A unit was sorted at a station (a PDA of that station): its screen shows the slot (StationView.picking). */
   onStationSort?: (stationId: string) => void;
@@ -91,7 +91,7 @@ export interface StationPickingView {
 /** Pending orders looked at per build unless config picking.waves.pendingOrders says otherwise. */
 const PENDING_LIMIT = 20_000;
 const QUEUE_LIMIT = 2000;
-/** Picking events folded between two snapshots of the state. */
+/** Picking events a replay at start must have folded for a snapshot to be written right after it. */
 export const SNAPSHOT_EVERY = 50_000;
 
 export type PickResult<T extends object = object> = ({ ok: true } & T) | Refusal;
@@ -202,8 +202,8 @@ export class PickingRuntime implements EventOwner, PickingService {
   }
 
   /**
-   * Writes a snapshot once enough events were folded since the last one, at a point where the
-   * state is exactly the fold of the log up to `lastSeq` (no own event folded ahead of it).
+   * Writes a snapshot (after a start's long replay, at a clean stop), at a point where the state
+   * is exactly the fold of the log up to `lastSeq` (no own event folded ahead of it).
    */
   private maybeSnapshot(force = false): Promise<void> | null {
     const file = this.d.snapshotFile;
@@ -245,8 +245,8 @@ export class PickingRuntime implements EventOwner, PickingService {
       const { rows, scannedTo } = this.d.store.eventRowsOfTypes(PICK_EVENT_TYPES, this.lastSeq, 10_000, 100_000);
       for (const r of rows) {
         this.lastPick = { seq: r.seq, hlc: r.hlc };
-        this.sinceSnapshot++;
         if (this.ownSeqs.delete(r.seq) || !isPickEventType(r.type)) continue;
+        this.sinceSnapshot++;
         this.state.apply({ type: r.type, subject: r.subject, data: JSON.parse(r.data) } as PickEvent, r.seq, hlcMs(r.hlc));
         n++;
       }
@@ -256,9 +256,20 @@ export class PickingRuntime implements EventOwner, PickingService {
     return n;
   }
 
+  /**
+   * A clean stop writes a snapshot when anything was folded since the last one. Not during the
+   * run: the JSON text of a season's state is made on the main thread (seconds for 1M picking
+   * events, bench/README.md "picking" (4)), which must not stall scans; at start and stop
+   * nothing waits on it.
+   */
   async stop(): Promise<void> {
     this.started = false;
     await this.queue.idle();
+    this.catchUp();
+    if (this.sinceSnapshot > 0) {
+      await this.snapshotting;
+      await this.maybeSnapshot(true);
+    }
     await this.snapshotting;
   }
 
@@ -270,8 +281,6 @@ export class PickingRuntime implements EventOwner, PickingService {
     return new Promise((resolve) => {
       const pushed = this.queue.push(async () => {
         this.catchUp();
-        // Between decisions the state is the fold of the log up to lastSeq: a snapshot may be taken.
-        void this.maybeSnapshot();
         const decision = decideFn();
         if (!decision.ok) {
           resolve({ outcome: decision, decision, duplicate: false });
@@ -293,6 +302,7 @@ export class PickingRuntime implements EventOwner, PickingService {
             const seq = last - decision.events.length + 1 + i;
             if (seq > this.lastSeq) this.ownSeqs.add(seq);
             this.state.apply(e, seq, at);
+            this.sinceSnapshot++;
           });
         }
         resolve({ outcome: settled(committed), decision, duplicate: committed.kind === 'duplicate' });

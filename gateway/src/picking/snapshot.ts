@@ -8,8 +8,9 @@
  * a replaced card) or a newer version is ignored and the log replayed whole.
  *
  * Written as a temporary file, fsynced, renamed over the old one, directory fsynced: a crash
- * leaves the old snapshot or the new one, never half of one. All of it runs on the thread pool
- * (fs.promises); only the JSON text is made on the main thread, once per SNAPSHOT_EVERY events.
+ * leaves the old snapshot or the new one, never half of one. The file work runs on the thread
+ * pool (fs.promises); the JSON text is made on the main thread, so the runtime writes one only
+ * when nothing waits on it: right after a start's long replay, and at a clean stop.
  */
 import { readFileSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
