@@ -13,6 +13,8 @@
  *    the orders (order after order, line after line), and against picking each order alone on its
  *    own S-shape trip (discrete order picking). Metres from the walk model of layout.ts.
  * 3. The PDA confirmation round trip with --pdas PDAs (100; 0 skips it), bench/picking-rtt.ts.
+ * 4. With --replay N: the picking state's rebuild at start over a log of N picking events (and
+ *    --replay-filler other events per picking event), bench/picking-replay.ts.
  * No assertion: figures to read (bench/README.md "picking").
  */
 import { performance } from 'node:perf_hooks';
@@ -131,6 +133,9 @@ export async function benchPicking(argv: string[]): Promise<void> {
       seed: { type: 'string', default: '20261111' },
       repeat: { type: 'string', default: '5' },
       pdas: { type: 'string', default: '100' },
+      // 4. The picking state's rebuild at start over a season-size log (0 skips it; bench/picking-replay.ts).
+      replay: { type: 'string', default: '0' },
+      'replay-filler': { type: 'string', default: '2' },
     },
   });
   const n = Number(values.orders);
@@ -213,4 +218,16 @@ export async function benchPicking(argv: string[]): Promise<void> {
     );
   }
   if (Number(values.pdas) > 0) await (await import('./picking-rtt.js')).benchPickingRtt(Number(values.pdas));
+  if (Number(values.replay) > 0) {
+    const r = await (await import('./picking-replay.js')).benchReplay(Number(values.replay), Number(values['replay-filler']), Number(values.seed), repeat);
+    process.stdout.write(
+      `\n4. picking state rebuilt at start (replay of the log): ${r.pickingEvents} picking events in a log of ${r.logEvents} (${r.waves} waves of 100 orders; database ${r.dbMb.toFixed(0)} MB, written in ${r.writeSeconds.toFixed(0)} s)\n`,
+    );
+    process.stdout.write(
+      `   replay: median ${median(r.replayMs).toFixed(0)} ms (runs: ${r.replayMs.map((x) => x.toFixed(0)).join(', ')} ms), heap held by the state ≈ ${r.heapMb.toFixed(0)} MB\n`,
+    );
+    process.stdout.write(
+      `   from a snapshot: median ${median(r.fromSnapshotMs).toFixed(0)} ms (runs: ${r.fromSnapshotMs.map((x) => x.toFixed(0)).join(', ')} ms); snapshot ${r.snapshotMb.toFixed(0)} MB, written in ${r.snapshotWriteMs.toFixed(0)} ms\n`,
+    );
+  }
 }

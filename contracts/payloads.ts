@@ -306,5 +306,20 @@ export const StationView = Type.Object({
       unpack_list: Type.Array(Type.Object({ staging_id: Type.String(), order_id: Type.String(), reason: Type.String() })),
     }),
   ),
+  /**
+   * Picking (docs/picking.md), absent when neither applies: `order` is the order at the station
+   * when it was picked in a wave (its slot: where its picked units wait, and its picking state);
+   * `sorted` is the last picked unit sorted at this station (a PDA of the station scanned the
+   * wave, then the item): the slot to put it in.
+   */
+  picking: Type.Optional(
+    Type.Object({
+      order: Type.Union([Type.Object({ wave_id: Type.String(), order_id: Type.String(), slot: Type.Integer(), state: Type.String() }), Type.Null()]),
+      sorted: Type.Union([
+        Type.Object({ wave_id: Type.String(), order_id: Type.String(), slot: Type.Integer(), sku: Type.String(), item: Type.String(), at: Millis }),
+        Type.Null(),
+      ]),
+    }),
+  ),
 });
 export type StationView = Static<typeof StationView>;

@@ -7,7 +7,7 @@
  * the reverse, so in-flight steps finish and are committed before the store closes.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Server as HttpsServer } from 'node:https';
 import type { FastifyInstance } from 'fastify';
 import { parseTopic, topics } from '../../contracts/topics.js';
@@ -23,6 +23,7 @@ import type { HealthService } from './http/deps.js';
 import { buildHttpApp, createHttpServer } from './http/app.js';
 import { registerPickingRoutes } from './http/routes/picking.js';
 import { PickingRuntime } from './picking/picking-runtime.js';
+import { SNAPSHOT_FILE } from './picking/snapshot.js';
 import { makeHostCheck, originAllowed } from './http/request-guard.js';
 import { createStoreOrderService } from './http/order-import.js';
 import { SyncService } from './sync/sync-service.js';
@@ -304,6 +305,7 @@ export class Gateway implements Component {
       // Declared below; asked only at a scan, once the gateway runs.
       pickingState: (orderId) => picking.orderPicking(orderId),
       presale,
+      pickingView: (stationId, orderId) => picking.stationView(stationId, orderId),
     });
     // Stations and devices provisioned at run time (packline station add, the API) open and
     // close in the runtime without a restart.
@@ -317,6 +319,20 @@ export class Gateway implements Component {
       logger: log('picking'),
       checkpoints: config.shipment.checkpoints,
       idStem: `${config.gatewayId}-${store.boot.toString(36)}`,
+      // config.picking: wave rule defaults, the replenishment rule, partial shipment of short orders.
+      waveDefaults: {
+        groupBy: config.picking.waves.groupBy,
+        maxOrders: config.picking.waves.maxOrders,
+        maxLines: config.picking.waves.maxLines,
+        maxUnits: config.picking.waves.maxUnits,
+        maxWaves: config.picking.waves.maxWaves,
+      },
+      pendingOrders: config.picking.waves.pendingOrders,
+      replenish: { trigger: config.picking.replenishment.defaultTrigger, capacity: config.picking.replenishment.defaultCapacity },
+      partialAllowed: () => config.picking.partialShipment,
+      onStationSort: (stationId) => stations.refreshView(stationId),
+      // A restart folds the picking events after the snapshot, not the whole season (picking/snapshot.ts).
+      snapshotFile: join(config.dataDir, SNAPSHOT_FILE),
     });
     stationsRef = stations;
     signals.on('ordersChanged', (orderIds) => {

@@ -129,14 +129,21 @@ function renderMain(s) {
   const v = s.view;
   if (!v) return h('div', { class: 'waiting' }, t('connecting'));
   const alert = v.alert && v.alert.level !== 'alert' ? h('div', { class: ['message', `lvl-${v.alert.level}`], id: 'message' }, msg(v.alert)) : null;
+  // Picking (docs/picking.md): the slot of the unit a PDA of this station just sorted.
+  const sorted = v.picking?.sorted;
+  const sort = sorted
+    ? h('div', { class: ['message', 'lvl-info'], id: 'sort-slot' }, t('sort_to_slot', { item: sorted.item, slot: sorted.slot, order: sorted.order_id }))
+    : null;
   if (v.order_id === null) {
-    return [alert, h('div', { class: 'idle', id: 'idle' }, t('idle'))];
+    return [alert, sort, h('div', { class: 'idle', id: 'idle' }, t('idle'))];
   }
+  const picked = v.picking?.order;
   const w = v.weight;
   const diff = w && v.expected_grams !== null ? Math.round(w.grams - v.expected_grams) : null;
   const ls = labelStatus(v);
   return [
     alert,
+    sort,
     h(
       'div',
       { class: 'cols' },
@@ -145,6 +152,7 @@ function renderMain(s) {
         { class: 'card order' },
         h('div', { class: 'label-sm' }, t('order')),
         h('div', { class: 'order-id', id: 'order-id' }, v.order_id),
+        picked ? h('div', { class: 'sku', id: 'picked-slot' }, t('picked_slot', { wave: picked.wave_id, slot: picked.slot })) : null,
         h(
           'table',
           { class: 'lines', id: 'lines' },

@@ -708,6 +708,53 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    /**
+     * Picking on PDAs (docs/picking.md): the wave rules a build uses where the request names
+     * none (POST /api/v1/waves), the replenishment rule for pick faces the feed gives no
+     * trigger, and whether a supervisor may ship what was picked of an order held short.
+     */
+    picking: Type.Object(
+      {
+        waves: Type.Object(
+          {
+            groupBy: Type.Array(Type.Union([Type.Literal('carrier'), Type.Literal('shop')]), {
+              description: 'orders of one wave share these attributes (a request may name others)',
+              maxItems: 2,
+              default: ['carrier'],
+            }),
+            maxOrders: Type.Integer({ description: 'orders per wave at most (the put wall or cart slots)', minimum: 1, maximum: 1_000, default: 50 }),
+            maxLines: Type.Integer({ description: 'consolidated pick lines per wave at most', minimum: 1, maximum: 10_000, default: 400 }),
+            maxUnits: Type.Integer({ description: 'units per wave at most (what one cart carries)', minimum: 1, maximum: 100_000, default: 1_000 }),
+            maxWaves: Type.Integer({ description: 'waves made by one build at most', minimum: 1, maximum: 200, default: 1 }),
+            pendingOrders: Type.Integer({
+              description: 'pending orders a build looks at (earliest ship-by first)',
+              minimum: 100,
+              maximum: 100_000,
+              default: 20_000,
+            }),
+          },
+          { default: {}, additionalProperties: false },
+        ),
+        replenishment: Type.Object(
+          {
+            defaultTrigger: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], {
+              description: 'replenishment trigger (units) of a pick face whose location carries none; null: such faces are not replenished by rule',
+              default: null,
+            }),
+            defaultCapacity: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], {
+              description: 'capacity (units) of a pick face whose location carries none, for the request quantity (capacity − on hand); null: the trigger',
+              default: null,
+            }),
+          },
+          { default: {}, additionalProperties: false },
+        ),
+        partialShipment: Type.Boolean({
+          description: 'a supervisor may release an order held short to ship what was picked (false: held orders can only be cancelled)',
+          default: true,
+        }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
   },
   { additionalProperties: false },
 );

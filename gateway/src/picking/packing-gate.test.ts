@@ -44,7 +44,15 @@ describe('packing station over picking', () => {
   it('refuses an order until its wave picked it; a short one until a supervisor releases it', async () => {
     const store = openStore({ dataDir: dir, logger: createLogger('silent'), minFreeMb: 0 });
     await store.start();
-    const picking = new PickingRuntime({ store, link, logger: createLogger('silent'), checkpoints: [], idStem: 'gw-t' });
+    let refreshed: string[] = [];
+    const picking = new PickingRuntime({
+      store,
+      link,
+      logger: createLogger('silent'),
+      checkpoints: [],
+      idStem: 'gw-t',
+      onStationSort: (id) => refreshed.push(id),
+    });
     await picking.start();
     let n = 0;
     const stations = new StationRuntime({
@@ -56,6 +64,7 @@ describe('packing station over picking', () => {
       ids: { next: (prefix) => `${prefix}-t-${n++}` },
       isOnline: () => true,
       pickingState: (id) => picking.orderPicking(id),
+      pickingView: (stationId, orderId) => picking.stationView(stationId, orderId),
     });
     await stations.start();
     const scan = (code: string) =>
@@ -115,7 +124,25 @@ describe('packing station over picking', () => {
 
     expect(await scan('TB2')).toEqual({ ok: false, code: 'PKL_PICK_SHORT', details: { orderId: 'O2', sku: 'S2', location: 'L2' } });
     expect(await scan('TB1')).toMatchObject({ ok: true });
+    // The screen shows where the order's picked units wait: its slot in the wave.
+    expect(stations.view('st-1')?.picking).toEqual({ order: { wave_id: waveId, order_id: 'O1', slot: slotOf('O1'), state: 'picked' }, sorted: null });
+    // A PDA of the station sorts a picked unit (wave, then item): the station screen shows its slot.
+    const stationPda = (payload: DeviceEvent<'pick_sort'>['payload'], msgId: string) =>
+      ({
+        deviceId: 'st-1-pda',
+        binding: { deviceId: 'st-1-pda', role: 'pda', owner: { type: 'station', id: 'st-1' } },
+        kind: 'pick_sort',
+        payload,
+        msgId,
+        at: Date.now(),
+      }) as DeviceEvent;
+    refreshed = [];
+    expect(await answer(stationPda({ task_id: waveId, item: '69S1' }, 's1'))).toMatchObject({ ok: true });
+    expect(refreshed).toEqual(['st-1']);
+    expect(stations.view('st-1')?.picking?.sorted).toMatchObject({ wave_id: waveId, order_id: 'O1', slot: slotOf('O1'), sku: 'S1', item: '69S1' });
     expect(await scan('TB3')).toMatchObject({ ok: true });
+    // O3 was never in a wave: no order block; the last sort stays on the screen.
+    expect(stations.view('st-1')?.picking).toMatchObject({ order: null, sorted: { order_id: 'O1' } });
 
     expect((await picking.decideShort('O2', 'release', 'sup-1')).ok).toBe(true);
     expect(await scan('TB2')).toMatchObject({ ok: true });

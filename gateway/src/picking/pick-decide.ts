@@ -42,16 +42,31 @@ function closesWith(w: Wave, changed: Map<number, number>): boolean {
 }
 
 /** Replenishment request when `after` units leave a pick face below its trigger (none open yet). */
-export function replenishIfLow(state: PickingState, location: string, sku: string, after: number, newRequestId: () => string): PickEvent[] {
+export function replenishIfLow(
+  state: PickingState,
+  location: string,
+  sku: string,
+  after: number,
+  newRequestId: () => string,
+  defaults: ReplenishDefaults = NO_REPLENISH_DEFAULTS,
+): PickEvent[] {
   const loc = state.locations.get(location);
-  if (loc === undefined || loc.kind !== 'pick' || loc.trigger === null) return [];
-  if (after >= loc.trigger) return [];
+  const trigger = loc?.trigger ?? defaults.trigger;
+  if (loc === undefined || loc.kind !== 'pick' || trigger === null) return [];
+  if (after >= trigger) return [];
   if (state.openReplenishment(location, sku) !== null) return [];
-  const qty = (loc.capacity ?? loc.trigger) - after;
+  const qty = (loc.capacity ?? defaults.capacity ?? trigger) - after;
   if (qty <= 0) return [];
   const id = newRequestId();
   return [pickEvent(PICK_EVENT.replenishmentRequested, `replenishment:${id}`, { request_id: id, location, sku, qty })];
 }
+
+/** The replenishment rule for pick faces whose location carries no trigger / capacity (config picking.replenishment). */
+export interface ReplenishDefaults {
+  trigger: number | null;
+  capacity: number | null;
+}
+const NO_REPLENISH_DEFAULTS: ReplenishDefaults = { trigger: null, capacity: null };
 
 export interface PickDeps {
   /** The order as the cache holds it now (null: unknown). */
@@ -59,6 +74,8 @@ export interface PickDeps {
   /** The interception check at pick start; null when none applies. */
   intercept: (order: Order) => ErrorCode | null;
   newRequestId: () => string;
+  /** Config picking.replenishment; absent: only faces with their own trigger are replenished. */
+  replenish?: ReplenishDefaults;
 }
 
 /** Pulls an order from a wave: its demand leaves every line, units picked beyond the rest's demand go back. */
@@ -174,7 +191,7 @@ export function confirmPick(state: PickingState, waveId: string, req: ConfirmReq
       qty: req.qty,
       device_id: req.deviceId,
     }),
-    ...replenishIfLow(state, line.location, line.sku, onHand - req.qty, deps.newRequestId),
+    ...replenishIfLow(state, line.location, line.sku, onHand - req.qty, deps.newRequestId, deps.replenish),
   ];
   if (closesWith(w, new Map([[line.lineNo, left - req.qty]]))) events.push(pickEvent(PICK_EVENT.waveClosed, subject(w), { wave_id: w.waveId }));
   return { ok: true, events };
@@ -244,7 +261,7 @@ export function reportShort(state: PickingState, waveId: string, req: ShortReque
       }),
     );
   }
-  events.push(...replenishIfLow(state, line.location, line.sku, 0, deps.newRequestId));
+  events.push(...replenishIfLow(state, line.location, line.sku, 0, deps.newRequestId, deps.replenish));
   if (closesWith(w, new Map([[line.lineNo, 0]]))) events.push(pickEvent(PICK_EVENT.waveClosed, subject(w), { wave_id: w.waveId }));
   return { ok: true, events };
 }

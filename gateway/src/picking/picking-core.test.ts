@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ErrorCode } from '../../../contracts/errors.js';
 import type { Order } from '../station/domain.js';
 import { checkOrderFlags } from '../station/decide/intercept.js';
-import { PICK_EVENT, type PickEvent } from './events.js';
+import { PICK_EVENT, type PickEvent, pickEvent } from './events.js';
 import { DEFAULT_GEOMETRY, type Location, pickPathOrder, sShapeOrder, walkBetween, walkLength } from './layout.js';
 import {
   cancelWave,
@@ -12,6 +12,7 @@ import {
   type PickDeps,
   readyToPack,
   releaseWave,
+  replenishIfLow,
   reportShort,
   sortUnit,
   startPick,
@@ -196,6 +197,27 @@ describe('picking a wave', () => {
     t.commit(confirmReplenishment(t.state, id, null));
     expect(t.state.onHand('A01-01-1', skuCode(0))).toBe(10);
     expect(t.state.onHand('R00-01-1', skuCode(0))).toBe(42);
+  });
+
+  it('a face the feed gives no trigger is replenished by the configured default rule (picking.replenishment), and only then', () => {
+    const s = stateOf([
+      pickEvent(PICK_EVENT.locationUpserted, 'location:F-1', {
+        code: 'F-1',
+        zone: 'Z',
+        aisle: 1,
+        bay: 1,
+        level: 1,
+        walk_seq: null,
+        kind: 'pick',
+        capacity: null,
+        trigger: null,
+      }),
+    ]);
+    const id = () => 'R-x';
+    expect(replenishIfLow(s, 'F-1', 'S', 2, id)).toEqual([]);
+    expect(replenishIfLow(s, 'F-1', 'S', 5, id, { trigger: 5, capacity: 30 })).toEqual([]);
+    expect(replenishIfLow(s, 'F-1', 'S', 2, id, { trigger: 5, capacity: 30 })[0]?.data).toMatchObject({ location: 'F-1', qty: 28 });
+    expect(replenishIfLow(s, 'F-1', 'S', 2, id, { trigger: 5, capacity: null })[0]?.data).toMatchObject({ qty: 3 });
   });
 
   it('a short pick holds the uncovered order, corrects the book, asks for stock; a supervisor releases or cancels', () => {

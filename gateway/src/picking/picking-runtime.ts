@@ -30,6 +30,7 @@ import {
   decideShort,
   type PickDeps,
   pullIntercepted,
+  type ReplenishDefaults,
   releaseWave,
   reportShort,
   sortUnit,
@@ -37,6 +38,7 @@ import {
   taskReplenishment,
 } from './pick-decide.js';
 import { orderPicking, type OrderPickingView } from './order-picking.js';
+import { type PickingSnapshot, readSnapshot, SNAPSHOT_VERSION, writeSnapshot } from './snapshot.js';
 import { PickingState } from './state.js';
 import { locationStock, pickerRates, replenishmentViews, shortViews, type WaveView, waveView } from './views.js';
 import { type BuildResult, buildWaves, DEFAULT_WAVE_RULES, type WaveRules } from './wave-builder.js';
@@ -66,12 +68,31 @@ export interface PickingRuntimeDeps {
   idStem: string;
   /** Whether an order held short may ship what was picked (partial shipment); default: yes. */
   partialAllowed?: (order: Order | null) => boolean;
+  /** Config picking.waves: the rules of a build where the request names none, and the orders it looks at. */
+  waveDefaults?: Partial<WaveRules>;
+  pendingOrders?: number;
+  /** Config picking.replenishment. */
+  replenish?: ReplenishDefaults;
+  /** Where the picking state's snapshot lives (snapshot.ts); absent: every start replays the whole log. */
+  snapshotFile?: string;
+  /** Events a start's replay must fold to write a snapshot at once (default SNAPSHOT_EVERY); a clean stop always writes one. */
+  snapshotEvery?: number;
+  /** A unit was sorted at a station (a PDA of that station): its screen shows the slot (StationView.picking). */
+  onStationSort?: (stationId: string) => void;
   now?: () => number;
 }
 
-/** Pending orders looked at per build. */
+/** The picking block of a station screen (contracts/payloads.ts StationView.picking). */
+export interface StationPickingView {
+  order: { wave_id: string; order_id: string; slot: number; state: string } | null;
+  sorted: { wave_id: string; order_id: string; slot: number; sku: string; item: string; at: number } | null;
+}
+
+/** Pending orders looked at per build unless config picking.waves.pendingOrders says otherwise. */
 const PENDING_LIMIT = 20_000;
 const QUEUE_LIMIT = 2000;
+/** Picking events a replay at start must have folded for a snapshot to be written right after it. */
+export const SNAPSHOT_EVERY = 50_000;
 
 export type PickResult<T extends object = object> = ({ ok: true } & T) | Refusal;
 
@@ -101,7 +122,8 @@ export interface PickingService {
 
 export class PickingRuntime implements EventOwner, PickingService {
   readonly name = 'picking';
-  readonly state = new PickingState();
+  /** The fold of the picking events (replaced only at start, when a snapshot is loaded). */
+  state = new PickingState();
   private readonly queue: SerialQueue;
   private readonly now: () => number;
   private counter = 0;
@@ -116,6 +138,13 @@ export class PickingRuntime implements EventOwner, PickingService {
    */
   private committing = false;
   private readonly deps: PickDeps;
+  /** The last picking event read from the log (the snapshot's check that the log is the same). */
+  private lastPick = { seq: 0, hlc: '' };
+  /** Picking events folded since the last snapshot, and the snapshot being written. */
+  private sinceSnapshot = 0;
+  private snapshotting: Promise<void> | null = null;
+  /** The last unit sorted at each station (not durable: a screen hint; the sort itself is the `pick.sorted` event). */
+  private readonly sortedAt = new Map<string, NonNullable<StationPickingView['sorted']>>();
 
   constructor(private readonly d: PickingRuntimeDeps) {
     this.now = d.now ?? Date.now;
@@ -124,6 +153,7 @@ export class PickingRuntime implements EventOwner, PickingService {
       order: (id) => d.store.getOrder(id),
       intercept: (o) => this.intercept(o),
       newRequestId: () => this.newId('R'),
+      ...(d.replenish !== undefined && { replenish: d.replenish }),
     };
   }
 
@@ -142,9 +172,65 @@ export class PickingRuntime implements EventOwner, PickingService {
   /** Replays the picking events of the log into the state (exact stock after a crash). */
   async start(): Promise<void> {
     if (this.started) return;
+    const from = this.loadSnapshot();
     const n = this.catchUp();
     this.started = true;
-    this.d.logger.info({ events: n, waves: this.state.waves.size, locations: this.state.locations.size }, 'picking state rebuilt from the log');
+    this.d.logger.info(
+      { events: n, fromSnapshotSeq: from, waves: this.state.waves.size, locations: this.state.locations.size },
+      from === null ? 'picking state rebuilt from the log' : 'picking state loaded from its snapshot and the log after it',
+    );
+    this.maybeSnapshot();
+  }
+
+  /** Loads the snapshot when it belongs to this log; returns its seq, or null (the whole log is replayed). */
+  private loadSnapshot(): number | null {
+    const file = this.d.snapshotFile;
+    if (file === undefined) return null;
+    const snap = readSnapshot(file);
+    if (snap === null) return null;
+    const last = this.d.store.stats().lastSeq ?? 0;
+    const at = snap.pick_seq === 0 ? null : this.d.store.eventRowsOfTypes(PICK_EVENT_TYPES, snap.pick_seq - 1, 1, 1).rows[0];
+    const same = snap.seq <= last && (snap.pick_seq === 0 || (at !== undefined && at !== null && at.seq === snap.pick_seq && at.hlc === snap.pick_hlc));
+    if (!same) {
+      this.d.logger.warn({ file, seq: snap.seq, lastSeq: last }, 'picking snapshot does not match this log: replaying the whole log');
+      return null;
+    }
+    this.state = PickingState.fromSnapshot(snap.state);
+    this.lastSeq = snap.seq;
+    this.lastPick = { seq: snap.pick_seq, hlc: snap.pick_hlc };
+    return snap.seq;
+  }
+
+  /**
+   * Writes a snapshot (after a start's long replay, at a clean stop), at a point where the state
+   * is exactly the fold of the log up to `lastSeq` (no own event folded ahead of it).
+   */
+  private maybeSnapshot(force = false): Promise<void> | null {
+    const file = this.d.snapshotFile;
+    if (file === undefined || this.snapshotting !== null || this.committing || this.ownSeqs.size > 0) return this.snapshotting;
+    if (!force && this.sinceSnapshot < (this.d.snapshotEvery ?? SNAPSHOT_EVERY)) return null;
+    const snap: PickingSnapshot = {
+      v: SNAPSHOT_VERSION,
+      seq: this.lastSeq,
+      pick_seq: this.lastPick.seq,
+      pick_hlc: this.lastPick.hlc,
+      state: this.state.toSnapshot(),
+    };
+    const text = JSON.stringify(snap);
+    this.sinceSnapshot = 0;
+    this.snapshotting = writeSnapshot(file, text)
+      .catch((err: unknown) => this.d.logger.warn({ err, file }, 'could not write the picking snapshot (the log still has everything)'))
+      .finally(() => {
+        this.snapshotting = null;
+      });
+    return this.snapshotting;
+  }
+
+  /** Takes a snapshot now (tests, bench); resolves when it is on disk. */
+  async snapshotNow(): Promise<void> {
+    this.catchUp();
+    await this.snapshotting;
+    await this.maybeSnapshot(true);
   }
 
   /**
@@ -158,7 +244,9 @@ export class PickingRuntime implements EventOwner, PickingService {
     for (;;) {
       const { rows, scannedTo } = this.d.store.eventRowsOfTypes(PICK_EVENT_TYPES, this.lastSeq, 10_000, 100_000);
       for (const r of rows) {
+        this.lastPick = { seq: r.seq, hlc: r.hlc };
         if (this.ownSeqs.delete(r.seq) || !isPickEventType(r.type)) continue;
+        this.sinceSnapshot++;
         this.state.apply({ type: r.type, subject: r.subject, data: JSON.parse(r.data) } as PickEvent, r.seq, hlcMs(r.hlc));
         n++;
       }
@@ -168,9 +256,21 @@ export class PickingRuntime implements EventOwner, PickingService {
     return n;
   }
 
+  /**
+   * A clean stop writes a snapshot when anything was folded since the last one. Not during the
+   * run: the JSON text of a season's state is made on the main thread (seconds for 1M picking
+   * events, bench/README.md "picking" (4)), which must not stall scans; at start and stop
+   * nothing waits on it.
+   */
   async stop(): Promise<void> {
     this.started = false;
     await this.queue.idle();
+    this.catchUp();
+    if (this.sinceSnapshot > 0) {
+      await this.snapshotting;
+      await this.maybeSnapshot(true);
+    }
+    await this.snapshotting;
   }
 
   /** Runs a decision in the queue: commit its events as one unit, then fold them in. */
@@ -202,6 +302,7 @@ export class PickingRuntime implements EventOwner, PickingService {
             const seq = last - decision.events.length + 1 + i;
             if (seq > this.lastSeq) this.ownSeqs.add(seq);
             this.state.apply(e, seq, at);
+            this.sinceSnapshot++;
           });
         }
         resolve({ outcome: settled(committed), decision, duplicate: committed.kind === 'duplicate' });
@@ -288,15 +389,15 @@ export class PickingRuntime implements EventOwner, PickingService {
           this.run(() => sortUnit(this.state, p.task_id, p.item), { dedupe }),
           (d) => {
             const sorted = !d.ok ? undefined : d.events.find((e) => e.type === PICK_EVENT.unitSorted);
-            if (sorted !== undefined)
-              this.send(dev, {
-                v: PICK_CONTRACT_VERSION,
-                type: 'sort',
-                task_id: p.task_id,
-                item: p.item,
-                order_id: (sorted.data as { order_id: string }).order_id,
-                slot: (sorted.data as { slot: number }).slot,
-              });
+            if (sorted === undefined) return;
+            const data = sorted.data as { order_id: string; slot: number; sku: string };
+            this.send(dev, { v: PICK_CONTRACT_VERSION, type: 'sort', task_id: p.task_id, item: p.item, order_id: data.order_id, slot: data.slot });
+            // Sorting at a packing station: its screen shows the slot too.
+            const owner = event.binding.owner;
+            if (owner?.type === 'station') {
+              this.sortedAt.set(owner.id, { wave_id: p.task_id, order_id: data.order_id, slot: data.slot, sku: data.sku, item: p.item, at: this.now() });
+              this.d.onStationSort?.(owner.id);
+            }
           },
         );
         return true;
@@ -407,12 +508,12 @@ export class PickingRuntime implements EventOwner, PickingService {
   // ---- PickingService (HTTP, dashboard) -----------------------------------------------
 
   async build(rules: Partial<WaveRules>, preview: boolean): Promise<PickResult<{ waves: WaveView[]; left_out: BuildResult['leftOut'] }>> {
-    const full: WaveRules = { ...DEFAULT_WAVE_RULES, ...rules };
+    const full: WaveRules = { ...DEFAULT_WAVE_RULES, ...this.d.waveDefaults, ...rules };
     let result: BuildResult | null = null;
     const compute = (): Decision => {
       result = buildWaves({
         state: this.state,
-        orders: this.d.store.ordersAwaitingPick(PENDING_LIMIT),
+        orders: this.d.store.ordersAwaitingPick(this.d.pendingOrders ?? PENDING_LIMIT),
         rules: full,
         intercept: (o) => this.intercept(o),
         newWaveId: () => this.newId('W'),
@@ -469,6 +570,17 @@ export class PickingRuntime implements EventOwner, PickingService {
 
   shorts() {
     return shortViews(this.state);
+  }
+
+  /** A station screen's picking block: the slot of the order at the station, the last unit sorted there; null: neither. */
+  stationView(stationId: string, orderId: string | null): StationPickingView | null {
+    const at = orderId === null ? null : orderPicking(this.state, orderId);
+    const sorted = this.sortedAt.get(stationId) ?? null;
+    if (at === null && sorted === null) return null;
+    return {
+      order: at === null || orderId === null ? null : { wave_id: at.waveId, order_id: orderId, slot: at.slot, state: at.state },
+      sorted,
+    };
   }
 
   /** Where an order stands in picking (the packing station's StationContext.pickingState). */

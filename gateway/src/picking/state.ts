@@ -143,6 +143,53 @@ export class PickingState {
     return null;
   }
 
+  /**
+   * The whole state as plain JSON-able data (snapshot.ts writes it to disk), maps as entry
+   * arrays. {@link PickingState.fromSnapshot} gives back a state that folds the next events
+   * exactly as this one would.
+   */
+  toSnapshot(): PickingSnapshotData {
+    return {
+      locations: [...this.locations],
+      stock: [...this.stock].map(([loc, m]) => [loc, [...m]]),
+      waves: [...this.waves.values()].map((w) => ({
+        ...w,
+        pulled: [...w.pulled],
+        barcodes: [...w.barcodes],
+        sorted: [...w.sorted].map(([o, m]) => [o, [...m]]),
+      })),
+      orderWave: [...this.orderWave],
+      shortHolds: [...this.shortHolds],
+      flagged: [...this.flagged],
+      replenishments: [...this.replenishments],
+      pickerLines: [...this.pickerLines],
+      moves: [...this.moves],
+      seq: this.seq,
+    };
+  }
+
+  static fromSnapshot(d: PickingSnapshotData): PickingState {
+    const s = new PickingState();
+    for (const [k, v] of d.locations) s.locations.set(k, v);
+    for (const [loc, m] of d.stock) s.stock.set(loc, new Map(m));
+    for (const w of d.waves) {
+      s.waves.set(w.waveId, {
+        ...w,
+        pulled: new Map(w.pulled),
+        barcodes: new Map(w.barcodes),
+        sorted: new Map(w.sorted.map(([o, m]) => [o, new Map(m)])),
+      });
+    }
+    for (const [k, v] of d.orderWave) s.orderWave.set(k, v);
+    for (const [k, v] of d.shortHolds) s.shortHolds.set(k, v);
+    for (const [k, v] of d.flagged) s.flagged.set(k, v);
+    for (const [k, v] of d.replenishments) s.replenishments.set(k, v);
+    for (const [k, v] of d.pickerLines) s.pickerLines.set(k, v);
+    for (const [k, v] of d.moves) s.moves.set(k, v);
+    s.seq = d.seq;
+    return s;
+  }
+
   /** Folds one committed event in (seq: its log seq, at: its time). Unknown types are ignored. */
   apply(ev: PickEvent, seq = 0, at: number | null = null): void {
     this.seq = seq;
@@ -319,6 +366,26 @@ export class PickingState {
       }
     }
   }
+}
+
+/** The state as data (PickingState.toSnapshot); maps are entry arrays. */
+export interface PickingSnapshotData {
+  locations: Array<[string, Location]>;
+  stock: Array<[string, Array<[string, number]>]>;
+  waves: Array<
+    Omit<Wave, 'pulled' | 'barcodes' | 'sorted'> & {
+      pulled: Array<[string, string]>;
+      barcodes: Array<[string, string[]]>;
+      sorted: Array<[string, Array<[string, number]>]>;
+    }
+  >;
+  orderWave: Array<[string, string]>;
+  shortHolds: Array<[string, HoldState]>;
+  flagged: Array<[string, string]>;
+  replenishments: Array<[string, Replenishment]>;
+  pickerLines: Array<[string, { lines: number; units: number; firstAt: number | null; lastAt: number | null }]>;
+  moves: Array<[string, Array<[number, number]>]>;
+  seq: number;
 }
 
 export function stockKey(location: string, sku: string): string {

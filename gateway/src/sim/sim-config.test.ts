@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../config/load.js';
-import { SIM_WIRE_STATION_ID, type SimWireStation, simFloorScenario, withSimulatedFloor } from './sim-config.js';
+import { parseScenario } from '../../../simulators/src/floor/scenario.js';
+import { SIM_PICKER_ID, SIM_WIRE_STATION_ID, type SimWireStation, simFloorScenario, withSimulatedFloor } from './sim-config.js';
 
 const base = () => parseConfig({ sim: { enabled: true, stations: 2, lines: 1 } });
 const wire: SimWireStation = {
@@ -46,6 +47,20 @@ describe('simulated floor config', () => {
   it('has no wire station unless asked, and refuses a scale model that is not serial', () => {
     expect(parseConfig(withSimulatedFloor(base())).stations.map((s) => s.id)).toEqual(['st-1', 'st-2']);
     expect(() => withSimulatedFloor(base(), { wireStation: { ...wire, scaleDefinition: 'hid-pos-scale' } })).toThrow(
+      expect.objectContaining({ code: 'PKL_CONFIG_INVALID' }),
+    );
+  });
+
+  it('gives the floor a picker whose picked orders the last order-by-order station packs; none with one station', () => {
+    const c = parseConfig(withSimulatedFloor(base(), { wireStation: wire }));
+    expect(c.devices.find((d) => d.id === SIM_PICKER_ID)).toMatchObject({ role: 'pda' });
+    const s = parseScenario(simFloorScenario(c, wire));
+    expect(s.pickers).toEqual([expect.objectContaining({ id: SIM_PICKER_ID, packAt: 'st-2', shop: 'tmall-flagship' })]);
+    expect(s.stations.find((x) => x.id === 'st-2')?.postprint).toBe(false);
+    const one = parseConfig(withSimulatedFloor(parseConfig({ sim: { enabled: true, stations: 1, lines: 0 } })));
+    expect(one.devices.some((d) => d.role === 'pda')).toBe(false);
+    expect(parseScenario(simFloorScenario(one)).pickers).toEqual([]);
+    expect(() => parseScenario({ stations: [{ id: 'st-1', postprint: true }], pickers: [{ id: 'pda-1', packAt: 'st-1' }] })).toThrow(
       expect.objectContaining({ code: 'PKL_CONFIG_INVALID' }),
     );
   });

@@ -27,6 +27,12 @@ export const SIM_CARRIER_CHUTES: Readonly<Record<string, string>> = {
 /** Scale model of the wire-protocol station unless another is chosen (`packline start --sim-wire-scale`). */
 export const DEFAULT_SIM_WIRE_SCALE = 'mettler-toledo-8217';
 export const SIM_WIRE_STATION_ID = 'st-wire-1';
+/**
+ * The simulated picker's PDA (docs/picking.md): it picks waves of one shop's orders, and the
+ * last MQTT packing station packs what it picked. Added when the floor has at least two MQTT
+ * stations (the first one works post-print batches).
+ */
+export const SIM_PICKER_ID = 'pda-1';
 /** The wire station's printer model: the floor's ZPL printer simulator answers like a Zebra. */
 const SIM_WIRE_PRINTER = 'zebra-zd420';
 
@@ -76,6 +82,7 @@ export function withSimulatedFloor(c: Readonly<Config>, options: SimFloorOptions
       verifyItems: 'always',
     });
   }
+  if (out.sim.stations >= 2) out.devices.push({ id: SIM_PICKER_ID, role: 'pda', model: 'sim-pda' });
   for (let j = 1; j <= out.sim.lines; j++) {
     const line = `line-${j}`;
     out.devices.push({ id: `${line}-dws`, role: 'conveyor', station: line, model: 'sim-dws' });
@@ -138,6 +145,12 @@ export function simFloorScenario(config: Readonly<Config>, wire?: SimWireStation
       .map((s, i) => ({ id: s.id, verifyItems: s.verifyItems, parcelEverySeconds: every, ...(i === 0 ? { postprint: true } : {}) })),
     lines: config.lines.map((l) => ({ id: l.id })),
   };
+  // The picker packs at the last order-by-order MQTT station (not the post-print one).
+  const mqttStations = config.stations.filter((s) => s !== wireStation);
+  const packAt = mqttStations.length >= 2 ? mqttStations[mqttStations.length - 1] : undefined;
+  if (packAt !== undefined && config.devices.some((d) => d.id === SIM_PICKER_ID && d.role === 'pda')) {
+    scenario['pickers'] = [{ id: SIM_PICKER_ID, packAt: packAt.id, waveEverySeconds: Math.max(1, every) }];
+  }
   if (wire && wireStation) {
     const definition = wireScaleDefinition(wire.scaleDefinition);
     scenario['wireStations'] = [

@@ -7,6 +7,11 @@
  *   exception queue until someone decides.
  * - not_acknowledged: shipment events the cloud has not acknowledged for a while.
  * - sync_failed: events the cloud rejected; fix upstream, then `packline sync retry`.
+ *
+ * Beside the conflicts, `stock` says how far the cloud's stock lags the gateway's: the picking
+ * events that move stock (picks, short picks, corrections, returns, replenishment moves) the
+ * cloud has not acknowledged yet, and at which locations. The cloud's figure of a location is
+ * its count + the moves it holds (docs/sync.md §17.1); once these are acknowledged it matches.
  */
 import { SYNC_EVENT } from '../../../contracts/sync.js';
 import type { Store } from '../storage/types.js';
@@ -36,7 +41,22 @@ export interface ReconciliationReport {
   acked_seq: number;
   high_water: number;
   conflicts: ReconciliationConflict[];
+  /** Stock moves the cloud has not acknowledged: its stock differs from the gateway's at `locations` until they are. */
+  stock: { moves_not_acknowledged: number; locations: string[]; more_locations: number };
 }
+
+/** Picking events that move stock (picking/events.ts; the cloud applies them as docs/sync.md §17.1 says). */
+export const STOCK_MOVE_TYPES: readonly string[] = [
+  'pick.confirmed',
+  'pick.short',
+  'stock.corrected',
+  'pick.order_pulled',
+  'wave.cancelled',
+  'replenishment.confirmed',
+];
+const MAX_LOCATIONS = 50;
+/** Log rows scanned past the cloud's cursor for stock moves (the report is asked for, not hot). */
+const STOCK_SCAN = 1_000_000;
 
 export function reconciliationReport(store: ReconciliationStore, ackedSeq: number, now: number): ReconciliationReport {
   const conflicts: ReconciliationConflict[] = [];
@@ -87,5 +107,25 @@ export function reconciliationReport(store: ReconciliationStore, ackedSeq: numbe
       detail: `${f.code}: ${f.reason} (${f.attempts} attempt(s), ${f.state})`,
     });
   }
-  return { generated_at: now, acked_seq: ackedSeq, high_water: store.stats().lastSeq, conflicts };
+  return { generated_at: now, acked_seq: ackedSeq, high_water: store.stats().lastSeq, conflicts, stock: pendingStock(store, ackedSeq) };
+}
+
+function pendingStock(store: ReconciliationStore, ackedSeq: number): ReconciliationReport['stock'] {
+  const locations = new Set<string>();
+  let moves = 0;
+  let after = ackedSeq;
+  for (let scanned = 0; scanned < STOCK_SCAN; ) {
+    const page = store.eventRowsOfTypes(STOCK_MOVE_TYPES, after, 10_000, STOCK_SCAN - scanned);
+    for (const r of page.rows) {
+      const d = JSON.parse(r.data) as { location?: unknown; from?: unknown; to?: unknown; returned?: unknown };
+      if (r.type === 'pick.order_pulled' && (!Array.isArray(d.returned) || d.returned.length === 0)) continue;
+      moves++;
+      for (const l of [d.location, d.from, d.to]) if (typeof l === 'string') locations.add(l);
+    }
+    if (page.scannedTo <= after) break;
+    scanned += page.scannedTo - after;
+    after = page.scannedTo;
+  }
+  const sorted = [...locations].sort();
+  return { moves_not_acknowledged: moves, locations: sorted.slice(0, MAX_LOCATIONS), more_locations: Math.max(0, sorted.length - MAX_LOCATIONS) };
 }

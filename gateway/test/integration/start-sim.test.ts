@@ -70,6 +70,16 @@ it('runs the gateway, the floor and the cloud; ships, syncs, and stops on Ctrl-C
       90_000,
     );
     expect(status.outbox.events_sent).toBeGreaterThan(0);
+    // The floor picks: its PDA works waves of one shop's orders (simulators/src/floor/picker.ts).
+    const picking = await until(
+      'a unit picked on the simulated floor',
+      async () => {
+        const s = (await get('/api/v1/picking/summary')).json<{ picked: number; waves: { picking: number; closed: number } }>();
+        return s.picked > 0 ? s : null;
+      },
+      90_000,
+    );
+    expect(picking.waves.picking + picking.waves.closed).toBeGreaterThan(0);
     // The banner names the screens, with the token for this local demo.
     const tokens = JSON.parse(readFileSync(join(dir, 'api-tokens.json'), 'utf8')) as { admin: string; station: string };
     expect(out).toContain(`Dashboard       https://127.0.0.1:${http}/ui/dashboard#token=${tokens.admin}`);

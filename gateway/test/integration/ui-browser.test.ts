@@ -104,8 +104,10 @@ beforeAll(async () => {
   info = gateway.info();
 
   // The floor works st-1 and the line; st-2 is this test's.
-  const scenario = simFloorScenario(config) as { stations: Array<{ id: string }> };
+  const scenario = simFloorScenario(config) as { stations: Array<{ id: string }>; pickers?: unknown[] };
   scenario.stations = scenario.stations.filter((s) => s.id === 'st-1');
+  // The floor's picker packs at st-2, which is this test's.
+  scenario.pickers = [];
   floor = await startFloor({
     mqttUrl: info.mqttUrl as string,
     httpUrl: info.httpUrl,

@@ -150,6 +150,8 @@ const T = {
   lines_per_hour: { en: 'lines/h', zh: '行/小时' },
   act_release_short: { en: 'Ship picked', zh: '按已拣发货' },
   act_cancel_short: { en: 'Cancel order', zh: '取消订单' },
+  sort_to_slot: { en: 'Put {item} in slot {slot} ({order})', zh: '{item} 放入 {slot} 号格（{order}）' },
+  picked_slot: { en: 'Wave {wave} · slot {slot}', zh: '波次 {wave} · {slot} 号格' },
 };
 
 const KEY = 'packline.lang';

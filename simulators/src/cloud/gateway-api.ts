@@ -1,6 +1,7 @@
 /**
  * The small part of the gateway's HTTP API the simulated cloud and the load generator use:
- * `POST /api/v1/orders` (admin Bearer token) with a JSON array of wire orders.
+ * `POST /api/v1/orders` (admin Bearer token) with a JSON array of wire orders, and any other
+ * admin call through `request`.
  */
 import type { WireOrder } from '../orders/wire-order.js';
 
@@ -42,11 +43,16 @@ export class GatewayApi {
     return answers;
   }
 
-  private async post(path: string, body: unknown): Promise<unknown> {
+  private post(path: string, body: unknown): Promise<unknown> {
+    return this.request('POST', path, body);
+  }
+
+  /** Any admin call of the API (the floor's picking supervisor uses the wave and replenishment routes). */
+  async request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
     const res = await fetch(this.base + path, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.opts.adminToken}` },
-      body: JSON.stringify(body),
+      method,
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), authorization: `Bearer ${this.opts.adminToken}` },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(this.opts.timeoutMs ?? 30_000),
     });
     const text = await res.text();

@@ -23,6 +23,8 @@ export class BatchParcelSource {
     private readonly adminToken: string,
     private readonly stationId: string,
     private readonly log: SimLogger,
+    /** Batch only these shops' orders (the others are picked in waves, picker.ts); absent: every shop. */
+    private readonly shops?: readonly string[],
   ) {}
 
   /** An order of the batch's composition, or undefined while there is none (the loop polls again). */
@@ -48,7 +50,11 @@ export class BatchParcelSource {
     const view = await this.call('GET', `/api/v1/stations/${this.stationId}`);
     let batch = (view.json.batch as ViewBatch | undefined) ?? null;
     if (batch === null || batch.remaining === 0) {
-      const built = await this.call('POST', '/api/v1/batches', { rules: [{ structures: ['single_same_sku'], max_size: 100 }] });
+      const rules =
+        this.shops === undefined
+          ? [{ structures: ['single_same_sku'], max_size: 100 }]
+          : this.shops.map((shop) => ({ structures: ['single_same_sku'], shop, max_size: 100 }));
+      const built = await this.call('POST', '/api/v1/batches', { rules });
       const first = (built.json.batches as Array<{ batch_id: string }> | undefined)?.[0];
       if (built.status !== 200 || first === undefined) {
         this.current = null;

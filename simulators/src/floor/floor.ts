@@ -10,11 +10,13 @@ import { type DeviceLogin, StationSim, type StationSimStats } from '../devices/s
 import { type CredentialBook, type CredentialsInput, findByStationRole, requireCredential, toCredentialBook } from '../lib/credentials.js';
 import { type SimLogger, silentLogger } from '../lib/logger.js';
 import { Prng } from '../lib/prng.js';
+import { SHOPS } from '../orders/catalogue.js';
 import { Counter, LatencyRecorder, type LatencySummary } from '../lib/stats.js';
 import { sleep } from '../lib/time.js';
 import type { WireOrder } from '../orders/wire-order.js';
 import { BatchParcelSource } from './batch-parcels.js';
 import { OrderPool } from './order-pool.js';
+import { PickerSim, type PickerStats } from './picker.js';
 import { type LineScenario, parseScenario, type Scenario, type StationScenario, type WireStationScenario } from './scenario.js';
 import { wireLabelsDir, WireStationSim } from './wire-station.js';
 
@@ -55,6 +57,8 @@ export interface FloorStats {
   pool: { queued: number; handedOut: number; packedWaiting: number };
   stations: StationSimStats[];
   lines: LineStats[];
+  /** Pickers with PDAs (scenario.pickers): waves, units picked, mistakes refused, orders picked. */
+  pickers: PickerStats[];
   totals: {
     shipments: number;
     outcomes: Record<string, number>;
@@ -72,6 +76,7 @@ export interface Floor {
   /** Stations whose scale and printer the gateway drives over their wires (scenario.wireStations). */
   readonly wireStations: readonly WireStationSim[];
   readonly lines: readonly DwsLineSim[];
+  readonly pickers: readonly PickerSim[];
   stats(): FloorStats;
   stop(): Promise<void>;
 }
@@ -169,7 +174,38 @@ export async function startFloor(opts: FloorOptions): Promise<Floor> {
         logger: log,
       })
     : null;
-  cloud?.on('imported', (orders) => pool.offer(orders));
+  // Orders of a picking shop wait for their wave (picker.ts); the rest go to the common pool.
+  const pickShops = new Set(cloud === null ? [] : scenario.pickers.map((p) => p.shop));
+  const waiting = new Map<string, WireOrder>();
+  cloud?.on('imported', (orders: WireOrder[]) => {
+    pool.offer(orders.filter((o) => !pickShops.has(o.shop)));
+    for (const o of orders) if (pickShops.has(o.shop)) waiting.set(o.order_id, o);
+  });
+  /** Picked orders per packing station, oldest first. */
+  const pickedFor = new Map<string, WireOrder[]>();
+  const pickers =
+    cloud === null
+      ? []
+      : scenario.pickers.map(
+          (p, i) =>
+            new PickerSim({
+              mqttUrl: opts.mqttUrl,
+              httpUrl: opts.httpUrl,
+              adminToken: opts.adminToken,
+              ...login(book, p.id),
+              shop: p.shop,
+              catalogue: cloud.generator.catalogue,
+              waveOrders: p.waveOrders,
+              waveEverySeconds: p.waveEverySeconds,
+              mistakeRate: p.mistakeRate,
+              shortRate: p.shortRate,
+              faceUnits: p.faceUnits,
+              seed: scenario.seed * 1000 + 900 + i,
+              replyTimeoutMs: scenario.replyTimeoutMs,
+              connectRetryMs: startRetryMs,
+              logger: log,
+            }),
+        );
 
   const stations = stationPlans.map(
     ({ s, devices }, i) =>
@@ -239,12 +275,20 @@ export async function startFloor(opts: FloorOptions): Promise<Floor> {
   const loops: Promise<void>[] = [];
   const stopAll = async () => {
     abort.abort();
-    await Promise.allSettled([cloud?.stop(), ...stations.map((s) => s.stop()), ...wireStations.map((s) => s.stop()), ...lines.map((l) => l.stop())]);
+    await Promise.allSettled([
+      cloud?.stop(),
+      ...stations.map((s) => s.stop()),
+      ...wireStations.map((s) => s.stop()),
+      ...lines.map((l) => l.stop()),
+      ...pickers.map((p) => p.stop()),
+    ]);
     await Promise.allSettled(loops);
   };
 
   try {
     await Promise.all([...stations.map((s) => s.start()), ...wireStations.map((s) => s.start()), ...lines.map((l) => l.start())]);
+    // The pick floor is laid out before the first orders arrive.
+    await Promise.all(pickers.map((p) => p.start()));
     await cloud?.start();
   } catch (err) {
     await stopAll();
@@ -253,11 +297,24 @@ export async function startFloor(opts: FloorOptions): Promise<Floor> {
 
   const postprintIds = new Set(scenario.stations.filter((s) => s.postprint).map((s) => s.id));
   const batchParcels = new Map<string, BatchParcelSource>();
-  for (const id of postprintIds) batchParcels.set(id, new BatchParcelSource(opts.httpUrl, opts.adminToken, id, log));
+  // Orders of a picking shop are picked in waves, not batched for post-print.
+  const batchShops = pickShops.size === 0 ? undefined : SHOPS.filter((shop) => !pickShops.has(shop));
+  for (const id of postprintIds) batchParcels.set(id, new BatchParcelSource(opts.httpUrl, opts.adminToken, id, log, batchShops));
+  pickers.forEach((p, i) => {
+    const packAt = scenario.pickers[i]?.packAt as string;
+    p.run((orderId) => {
+      const o = waiting.get(orderId);
+      if (o === undefined) return;
+      waiting.delete(orderId);
+      const q = pickedFor.get(packAt) ?? [];
+      q.push(o);
+      pickedFor.set(packAt, q);
+    });
+  });
   for (const st of [...stations, ...wireStations]) {
     const source = batchParcels.get(st.stationId);
     st.run(
-      () => (source ? source.next() : pool.take()),
+      () => (source ? source.next() : (pickedFor.get(st.stationId)?.shift() ?? pool.take())),
       (r) => {
         shipments++;
         outcomes.add(r.outcome);
@@ -298,7 +355,10 @@ export async function startFloor(opts: FloorOptions): Promise<Floor> {
     );
   });
 
-  log.info({ scenario: scenario.name, runTag, stations: stations.length, wireStations: wireStations.length, lines: lines.length }, 'simulated floor running');
+  log.info(
+    { scenario: scenario.name, runTag, stations: stations.length, wireStations: wireStations.length, lines: lines.length, pickers: pickers.length },
+    'simulated floor running',
+  );
 
   return {
     scenario,
@@ -307,6 +367,7 @@ export async function startFloor(opts: FloorOptions): Promise<Floor> {
     stations,
     wireStations,
     lines,
+    pickers,
     stop: stopAll,
     stats: (): FloorStats => {
       const stationStats = [...stations, ...wireStations].map((s) => s.stats());
@@ -331,6 +392,7 @@ export async function startFloor(opts: FloorOptions): Promise<Floor> {
             divertLatencyMs: lineLatency[i]?.summary() ?? new LatencyRecorder().summary(),
           };
         }),
+        pickers: pickers.map((p) => p.stats()),
         totals: { shipments, outcomes: outcomes.toJSON(), codes: codes.toJSON(), scanToPrintMs: latency.summary() },
       };
     },

@@ -142,6 +142,27 @@ export const CloudScenario = Type.Object(
 );
 export type CloudScenario = Static<typeof CloudScenario>;
 
+/**
+ * A picker with a PDA (picker.ts): waves of one shop's orders, built and released over the HTTP
+ * API, picked over MQTT; the picked orders are packed at `packAt` (a packing station of this
+ * scenario), which also packs from the common pool when no picked order waits.
+ */
+export const PickerScenario = Type.Object(
+  {
+    /** The PDA's device id (role pda in the credentials). */
+    id: Id,
+    shop: Type.String({ minLength: 1, maxLength: 64, default: 'tmall-flagship' }),
+    packAt: Id,
+    waveOrders: Type.Integer({ minimum: 1, maximum: 1000, default: 6 }),
+    waveEverySeconds: Type.Number({ minimum: 0, maximum: 3600, default: 5 }),
+    mistakeRate: Type.Number({ minimum: 0, maximum: 1, default: 0.05 }),
+    shortRate: Type.Number({ minimum: 0, maximum: 1, default: 0.02 }),
+    faceUnits: Type.Integer({ minimum: 1, maximum: 100_000, default: 60 }),
+  },
+  { additionalProperties: false },
+);
+export type PickerScenario = Static<typeof PickerScenario>;
+
 export const Scenario = Type.Object(
   {
     name: Type.String({ maxLength: 100, default: 'default' }),
@@ -155,6 +176,8 @@ export const Scenario = Type.Object(
     /** None by default: a wire station needs the gateway configured to drive its devices (sim-config does). */
     wireStations: Type.Array(WireStationScenario, { default: [], maxItems: 50 }),
     lines: Type.Array(LineScenario, { default: [{ id: 'line-01' }], maxItems: 50 }),
+    /** Pickers with PDAs (none by default); their shop's orders are picked in waves before packing. */
+    pickers: Type.Array(PickerScenario, { default: [], maxItems: 50 }),
     /** `null`: no simulated cloud (orders must already be on the gateway, or passed to startFloor). */
     cloud: Type.Union([CloudScenario, Type.Null()], { default: {} }),
     /** Packaging weight the gateway uses for orders without one (config shipment.defaultPackagingGrams). */
@@ -190,6 +213,13 @@ export function parseScenario(input: unknown): Scenario {
   for (const x of [...s.stations, ...s.wireStations, ...s.lines]) {
     if (ids.has(x.id)) throw new PacklineError('PKL_CONFIG_INVALID', { reason: `scenario: id ${x.id} is used twice` });
     ids.add(x.id);
+  }
+  for (const p of s.pickers) {
+    if (!s.stations.some((st) => st.id === p.packAt && !st.postprint)) {
+      throw new PacklineError('PKL_CONFIG_INVALID', {
+        reason: `scenario: picker ${p.id} packs at ${p.packAt}, which is not an order-by-order station of this scenario`,
+      });
+    }
   }
   return s;
 }

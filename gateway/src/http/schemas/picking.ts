@@ -44,15 +44,17 @@ export const WaveWire = Type.Object(
 export const WaveRulesBody = Type.Object(
   {
     preview: Type.Optional(Type.Boolean({ default: false, description: 'compute and show the waves without recording them' })),
-    group_by: Type.Optional(Type.Array(Type.Union([Type.Literal('carrier'), Type.Literal('shop')]), { maxItems: 2, default: ['carrier'] })),
+    group_by: Type.Optional(
+      Type.Array(Type.Union([Type.Literal('carrier'), Type.Literal('shop')]), { maxItems: 2, description: 'default: config picking.waves.groupBy' }),
+    ),
     cutoff: Type.Optional(Nullable(Type.Integer({ minimum: 0, description: 'only orders due (ship-by) by this epoch ms' }))),
     carriers: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 50 })),
     shops: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 200 })),
-    max_orders: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 50 })),
-    max_lines: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 400 })),
-    max_units: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, default: 1000 })),
+    max_orders: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'default: config picking.waves.maxOrders' })),
+    max_lines: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, description: 'default: config picking.waves.maxLines' })),
+    max_units: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, description: 'default: config picking.waves.maxUnits' })),
     zone: Type.Optional(Nullable(Type.String({ maxLength: 64 }))),
-    max_waves: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 1 })),
+    max_waves: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, description: 'default: config picking.waves.maxWaves' })),
   },
   { additionalProperties: false },
 );

@@ -127,5 +127,12 @@ export const ReconciliationReply = Type.Object({
       detail: Type.String(),
     }),
   ),
+  /** Stock moves (picks, shorts, corrections, returns, replenishment) the cloud has not acknowledged, and where (docs/sync.md §14). */
+  stock: Type.Object({
+    moves_not_acknowledged: Type.Integer(),
+    /** Locations whose stock the cloud does not know yet (first 50, sorted). */
+    locations: Type.Array(Type.String()),
+    more_locations: Type.Integer(),
+  }),
 });
 export type ReconciliationReply = Static<typeof ReconciliationReply>;

@@ -94,6 +94,8 @@ export interface StationRuntimeDeps {
   pickingState?: StationContext['pickingState'];
   /** Presale parcels (gateway/src/presale/); absent: no order is presale. */
   presale?: PresaleLink;
+  /** The screen's picking block (the order's slot, the last unit sorted here); absent or null: none. */
+  pickingView?: (stationId: string, orderId: string | null) => StationView['picking'] | null;
 }
 
 export class StationRuntime implements EventOwner, StationService {
@@ -475,6 +477,8 @@ export class StationRuntime implements EventOwner, StationService {
     if (batch !== null) view.batch = batch;
     const presale = this.deps.presale?.view() ?? null;
     if (presale !== null) view.presale = presale;
+    const picking = this.deps.pickingView?.(station.cfg.id, shipment?.orderId ?? null) ?? null;
+    if (picking !== null && picking !== undefined) view.picking = picking;
     return view;
   }
 

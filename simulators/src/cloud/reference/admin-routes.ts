@@ -11,6 +11,7 @@ import { Id, Millis, OrderInWire } from '../../../../contracts/orders.js';
 import { ORDER_STATUSES } from '../../../../contracts/sync.js';
 import type { CloudDb, StoredEvent } from './cloud-db.js';
 import { putFloor } from './cloud-floor.js';
+import { cloudPicks, cloudStock } from './cloud-stock.js';
 import { payOrder, requestCancel, setOrderStatus, upsertOrders } from './cloud-orders.js';
 import { FaultPatch, type FaultModes } from './fault-modes.js';
 import type { ListenerControl } from './listener-control.js';
@@ -146,6 +147,13 @@ export async function adminRoutes(app: FastifyInstance, ctx: AdminRouteContext):
         ctx.now(),
       ),
     );
+  });
+
+  // The cloud's stock per SKU per location (cloud-stock.ts): count + the gateway's moves after it.
+  app.get('/admin/stock', async (req) => {
+    const q = req.query as { location?: string; gateway_id?: string };
+    const stock = cloudStock(ctx.db().db).filter((r) => q.location === undefined || r.location === q.location);
+    return { stock, ...(q.gateway_id !== undefined && { picks: cloudPicks(ctx.db().db, q.gateway_id) }) };
   });
 
   app.get('/admin/orders/:id', async (req) => {

@@ -14,12 +14,22 @@
  *    released or unpacked at most once, never both; released only after its order's
  *    `order.paid`; and no carrier label for a presale order imported unpaid before its payment.
  *
+ * 5. stock per SKU per location matches: the cloud's stock (its count + the gateway's moves after
+ *    the count's `as_of_seq`, cloud-stock.ts) equals the same figure rebuilt from the gateway's own
+ *    log up to the cloud's hwm, so no pick, short pick, return or replenishment move was applied
+ *    twice or lost (docs/sync.md §17);
+ * 6. no unit was picked twice and no intercepted order was picked: a wave line never has more
+ *    units picked than its orders asked for, no wave is built with an order already intercepted,
+ *    an order intercepted while its wave was open is pulled from it, and no unit is sorted to it
+ *    after its interception (docs/picking.md).
+ *
  * Both databases are opened read-only and streamed in seq order, so a 720k-event backlog is
  * checked in constant memory (apart from the shipment → order map).
  */
 import Database, { type Database as Db } from 'better-sqlite3';
 import { PRESALE_SYNC_EVENTS, SYNC_EVENT } from '../../../../contracts/sync.js';
 import type { CloudDb } from './cloud-db.js';
+import { cloudPicks, cloudStock, type PickLine, type PickLines, STOCK_EVENT_TYPES, stockEffects } from './cloud-stock.js';
 
 /** meta key holding the gateway's acknowledged cursor (gateway/src/sync/sync-store-adapter.ts). */
 export const GATEWAY_ACKED_KEY = 'sync.acked_seq';
@@ -63,6 +73,13 @@ export interface CheckSyncStats {
   presaleUnpacked: number;
   /** Orders the cloud holds an `order.paid` for. */
   presalePaid: number;
+  /** Confirmed pick lines and units the cloud holds (accepted `pick.confirmed`). */
+  picks: { lines: number; units: number };
+  /** (location, SKU) pairs whose cloud stock was compared with the gateway's log, and how many differ. */
+  stockCompared: number;
+  stockMismatches: number;
+  /** Pairs whose newest cloud count the gateway has not pulled yet (not compared). */
+  stockPendingCounts: number;
 }
 
 export interface CheckSyncResult {
@@ -149,6 +166,7 @@ function check(gwDb: Db, cloudDb: Db, gatewayId: string): CheckSyncResult {
   const intercepts = new InterceptCheck(problems);
   const once = new OnceCheck(problems);
   const presale = new PresaleCheck(problems);
+  const picking = new PickingCheck(problems, intercepts, cloudHwm);
   let g = gwIt.next();
   let c = cloudIt.next();
   let expectCloud = 1;
@@ -174,6 +192,7 @@ function check(gwDb: Db, cloudDb: Db, gatewayId: string): CheckSyncResult {
       intercepts.feed(ev);
       once.feed(ev);
       presale.feed(ev);
+      picking.feed(ev);
       if (gs < cs && ev.seq <= ackedSeq) problems.add('missing', `seq ${ev.seq} (${ev.type}) is acknowledged but not in the cloud`);
     }
     if (!g.done && !c.done && gs === cs && !sameContent(g.value, c.value)) {
@@ -183,6 +202,8 @@ function check(gwDb: Db, cloudDb: Db, gatewayId: string): CheckSyncResult {
     if (!g.done && gs <= cs) g = gwIt.next();
   }
   if (expectCloud - 1 < cloudHwm) problems.add('gap', `cloud hwm is ${cloudHwm} but it holds seqs only up to ${expectCloud - 1}`);
+  picking.finish();
+  const stock = picking.compareStock(cloudDb);
 
   return {
     ok: problems.list.length === 0,
@@ -202,6 +223,10 @@ function check(gwDb: Db, cloudDb: Db, gatewayId: string): CheckSyncResult {
       presaleReleased: countDistinct(cloudDb, gatewayId, PRESALE_SYNC_EVENTS.released, 'subject'),
       presaleUnpacked: countDistinct(cloudDb, gatewayId, PRESALE_SYNC_EVENTS.unpacked, 'subject'),
       presalePaid: countDistinct(cloudDb, gatewayId, PRESALE_SYNC_EVENTS.paid, 'subject'),
+      picks: hasTable(cloudDb, 'stock_moves') ? cloudPicks(cloudDb, gatewayId) : { lines: 0, units: 0 },
+      stockCompared: stock.compared,
+      stockMismatches: stock.mismatches,
+      stockPendingCounts: stock.pending,
     },
   };
 }
@@ -293,6 +318,12 @@ class InterceptCheck {
       this.violations += 1;
       this.problems.add('intercept', `order ${order} was ${status} at seq ${at} but shipment ${shipmentId} got ${e.type} at seq ${e.seq}`);
     }
+  }
+
+  /** The first interception in force for an order (status and seq), or null. */
+  stopped(orderId: string): [status: string, seq: number] | null {
+    const s = this.stops.get(orderId);
+    return s === undefined || s.size === 0 ? null : ([...s.entries()][0] as [string, number]);
   }
 
   private stopsOf(orderId: string): Map<string, number> {
@@ -413,5 +444,175 @@ class PresaleCheck {
       }
       default:
     }
+  }
+}
+
+function hasTable(db: Db, name: string): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+}
+
+interface GwCount {
+  qty: number;
+  asOf: number;
+  revision: number;
+}
+
+/**
+ * Walks the gateway's log for picking: rebuilds its stock per (location, SKU) up to the cloud's
+ * hwm with the cloud's own derivation (cloud-stock.ts stockEffects), and checks each wave — no
+ * line picked beyond what its orders asked for, no intercepted order built into a wave, pulled
+ * when intercepted mid-wave, or sorted to after its interception.
+ */
+class PickingCheck {
+  private readonly counts = new Map<string, GwCount>();
+  /** pair → [seq, delta] moves up to the cloud's hwm. */
+  private readonly moves = new Map<string, Array<[number, number]>>();
+  private readonly lines = new Map<string, Map<number, PickLine>>();
+  /** wave → line → units asked for. */
+  private readonly asked = new Map<string, Map<number, number>>();
+  /** wave → its orders not pulled, while the wave is open. */
+  private readonly openWaves = new Map<string, Set<string>>();
+  /** "wave order" pairs intercepted while the wave was open, not pulled yet: → the interception. */
+  private readonly mustPull = new Map<string, string>();
+  private readonly lineStore: PickLines = {
+    get: (w, n) => this.lines.get(w)?.get(n) ?? null,
+    lines: (w) => [...(this.lines.get(w) ?? new Map<number, PickLine>())],
+    put: (w, n, l) => {
+      let m = this.lines.get(w);
+      if (m === undefined) {
+        m = new Map();
+        this.lines.set(w, m);
+      }
+      m.set(n, l);
+    },
+  };
+
+  constructor(
+    private readonly problems: Problems,
+    private readonly intercepts: InterceptCheck,
+    private readonly hwm: number,
+  ) {}
+
+  feed(e: GwRow): void {
+    if (e.type === STATUS_APPLIED || e.type === SYNC_EVENT.cancelAccepted) return this.afterIntercept(e);
+    if (!STOCK_EVENT_TYPES.has(e.type) && e.type !== 'pick.sorted' && e.type !== 'wave.closed') return;
+    let data: Record<string, unknown>;
+    try {
+      data = JSON.parse(e.data) as Record<string, unknown>;
+    } catch {
+      return;
+    }
+    if (data === null || typeof data !== 'object') return;
+    const waveId = typeof data.wave_id === 'string' ? data.wave_id : '';
+    if (e.type === 'wave.built') this.built(e, waveId, data);
+    if (e.type === 'wave.closed' || e.type === 'wave.cancelled') this.openWaves.delete(waveId);
+    if (e.type === 'pick.order_pulled' && typeof data.order_id === 'string') {
+      this.openWaves.get(waveId)?.delete(data.order_id);
+      this.mustPull.delete(`${waveId} ${data.order_id}`);
+    }
+    if (e.type === 'pick.sorted' && typeof data.order_id === 'string') {
+      const stop = this.intercepts.stopped(data.order_id);
+      if (stop !== null) this.problems.add('pick-intercept', `a unit was sorted to order ${data.order_id} at seq ${e.seq}, ${stop[0]} at seq ${stop[1]}`);
+      return;
+    }
+    if (e.type === 'wave.closed') return;
+    const fx = stockEffects(e.type, data, this.lineStore);
+    if (e.type === 'pick.confirmed' || e.type === 'pick.short') this.overPick(e, waveId, data);
+    if (e.seq > this.hwm) return;
+    for (const [location, sku, delta] of fx.moves) {
+      const k = `${location}\u0000${sku}`;
+      const list = this.moves.get(k) ?? [];
+      list.push([e.seq, delta]);
+      this.moves.set(k, list);
+    }
+    if (fx.count !== null) this.counts.set(`${fx.count.location}\u0000${fx.count.sku}`, { qty: fx.count.qty, asOf: e.seq, revision: fx.count.revision });
+    if (e.type === 'stock.set' && typeof data.as_of_seq === 'number' && typeof data.location === 'string' && typeof data.sku === 'string') {
+      this.counts.set(`${data.location}\u0000${data.sku}`, { qty: Number(data.qty), asOf: data.as_of_seq, revision: Number(data.revision) });
+    }
+  }
+
+  private built(e: GwRow, waveId: string, data: Record<string, unknown>): void {
+    const orders = Array.isArray(data.orders) ? (data.orders as unknown[]).filter((o): o is string => typeof o === 'string') : [];
+    for (const o of orders) {
+      const stop = this.intercepts.stopped(o);
+      if (stop !== null) this.problems.add('pick-intercept', `wave ${waveId} (seq ${e.seq}) took order ${o}, ${stop[0]} at seq ${stop[1]}`);
+    }
+    this.openWaves.set(waveId, new Set(orders));
+    const asked = new Map<number, number>();
+    for (const l of Array.isArray(data.lines) ? (data.lines as unknown[]) : []) {
+      if (!Array.isArray(l) || typeof l[0] !== 'number' || !Array.isArray(l[3])) continue;
+      asked.set(
+        l[0],
+        (l[3] as unknown[]).reduce<number>((t, d) => t + (Array.isArray(d) && typeof d[1] === 'number' ? d[1] : 0), 0),
+      );
+    }
+    this.asked.set(waveId, asked);
+  }
+
+  private afterIntercept(e: GwRow): void {
+    let orderId: unknown;
+    try {
+      orderId = (JSON.parse(e.data) as { order_id?: unknown }).order_id;
+    } catch {
+      return;
+    }
+    if (typeof orderId !== 'string' || this.intercepts.stopped(orderId) === null) return;
+    for (const [waveId, orders] of this.openWaves) if (orders.has(orderId)) this.mustPull.set(`${waveId} ${orderId}`, `${e.type} at seq ${e.seq}`);
+  }
+
+  private overPick(e: GwRow, waveId: string, data: Record<string, unknown>): void {
+    const lineNo = Number(data.line_no);
+    const line = this.lines.get(waveId)?.get(lineNo);
+    const asked = this.asked.get(waveId)?.get(lineNo);
+    if (line !== undefined && asked !== undefined && line.picked > asked) {
+      this.problems.add('pick-twice', `wave ${waveId} line ${lineNo}: ${line.picked} units picked of ${asked} asked for (seq ${e.seq})`);
+    }
+  }
+
+  /** Orders intercepted while their wave was open and never pulled from it. */
+  finish(): void {
+    for (const [k, why] of this.mustPull) {
+      const [waveId, orderId] = k.split(' ');
+      if (this.openWaves.get(waveId as string)?.has(orderId as string))
+        this.problems.add('pick-intercept', `order ${orderId} (${why}) was never pulled from wave ${waveId}`);
+    }
+  }
+
+  /** Compares the cloud's stock with the figure rebuilt from the gateway's log. */
+  compareStock(cloudDb: Db): { compared: number; mismatches: number; pending: number } {
+    const out = { compared: 0, mismatches: 0, pending: 0 };
+    if (!hasTable(cloudDb, 'stock_counts')) return out;
+    const seen = new Set<string>();
+    for (const row of cloudStock(cloudDb)) {
+      const k = `${row.location}\u0000${row.sku}`;
+      seen.add(k);
+      const count = this.counts.get(k);
+      if (row.revision !== null && (count === undefined || count.revision !== row.revision)) {
+        out.pending++;
+        continue;
+      }
+      const gw = this.figure(k, count);
+      out.compared++;
+      if (gw !== row.qty) {
+        out.mismatches++;
+        this.problems.add('stock', `${row.sku} at ${row.location}: cloud holds ${row.qty}, the gateway's log says ${gw}`);
+      }
+    }
+    for (const k of new Set([...this.counts.keys(), ...this.moves.keys()])) {
+      if (seen.has(k)) continue;
+      const gw = this.figure(k, this.counts.get(k));
+      out.compared++;
+      if (gw !== 0) {
+        out.mismatches++;
+        const [location, sku] = k.split('\u0000');
+        this.problems.add('stock', `${sku} at ${location}: the gateway's log says ${gw}, the cloud has no stock there`);
+      }
+    }
+    return out;
+  }
+
+  private figure(k: string, count: GwCount | undefined): number {
+    const asOf = count?.asOf ?? 0;
+    return (count?.qty ?? 0) + (this.moves.get(k) ?? []).reduce((t, [seq, d]) => (seq > asOf ? t + d : t), 0);
   }
 }

@@ -8,6 +8,7 @@
  * - `gateways.hwm`: the highest CONTIGUOUS seq stored per gateway, the cumulative ack;
  * - `orders`, `cancel_requests`: the order system's own state, moved by admin calls and by the
  *   effects of accepted events;
+ * - `stock_counts`, `stock_moves`, `pick_lines`: stock per SKU per location (cloud-stock.ts);
  * - `changes`: the global change log the gateway pulls with an opaque cursor (here the
  *   integer row id as decimal text).
  *
@@ -15,6 +16,7 @@
  * Callers group everything one request does in {@link CloudDb.transaction}.
  */
 import Database, { type Database as Db, type Statement } from 'better-sqlite3';
+import { STOCK_SCHEMA } from './cloud-stock.js';
 
 export const CLOUD_SCHEMA_VERSION = 1;
 
@@ -182,6 +184,8 @@ export class CloudDb {
       this.db.pragma('synchronous = FULL');
       this.db.pragma('busy_timeout = 5000');
       this.db.exec(SCHEMA);
+      // The WMS stock model (cloud-stock.ts): counts, the gateway's moves, wave lines.
+      this.db.exec(STOCK_SCHEMA);
       this.db.pragma(`user_version = ${CLOUD_SCHEMA_VERSION}`);
     }
     const p = (sql: string) => this.db.prepare(sql);

@@ -6,6 +6,7 @@
 import type { OrderInWire } from '../../../../contracts/orders.js';
 import { type Change, type OrderStatus, SYNC_EVENT } from '../../../../contracts/sync.js';
 import type { CloudDb, OrderRow } from './cloud-db.js';
+import { applyStockEffects } from './cloud-stock.js';
 
 /** The change as stored (the cursor is the row id, added when it is served). */
 type ChangeBody<K extends Change['kind']> = Omit<Extract<Change, { kind: K }>, 'cursor' | 'kind'>;
@@ -139,12 +140,15 @@ export const SHIPPED_EVENT = 'shipment.shipped';
 /**
  * Applies an accepted event to the order state: a shipped parcel marks its order shipped; a
  * cancel answer (contracts/sync.ts SYNC_EVENT) closes the request (an accepted cancel also
- * cancels the order, so a later `shipment.shipped` for it is refused).
+ * cancels the order, so a later `shipment.shipped` for it is refused); picking events move
+ * the cloud's stock (cloud-stock.ts).
  */
 export function applyEventEffects(db: CloudDb, gatewayId: string, e: { seq: number; type: string; data: unknown }, at: number): void {
   const data = e.data as Record<string, unknown>;
   const by = `${gatewayId}:${e.seq}`;
   const orderId = typeof data.order_id === 'string' ? data.order_id : null;
+  // Picks, short picks, corrections, returns and replenishment moves change the cloud's stock.
+  applyStockEffects(db, gatewayId, e, at);
   if (e.type === SHIPPED_EVENT && orderId !== null) {
     const o = db.order(orderId);
     if (o !== null && o.shipped_at === null) db.putOrder({ ...o, shipped_at: at, shipped_by: by, updated_at: at });
