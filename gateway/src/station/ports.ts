@@ -12,7 +12,7 @@ import type { StationView } from '../../../contracts/payloads.js';
 import type { EventRecord, Order, PrintJob, Shipment, StationWrite } from './domain.js';
 import type { ReprintRequest } from './decide/reprint-plan.js';
 import type { ShipUnlabelledRequest } from './decide/ship-unlabelled-plan.js';
-import type { StationBatch } from './types.js';
+import type { PreprintLink, StationBatch } from './types.js';
 
 // ---- needs ---------------------------------------------------------------------------------
 
@@ -175,4 +175,6 @@ export interface BatchLink {
   forStation(stationId: string): StationBatch | null;
   view(stationId: string): StationView['batch'] | null;
   committed(writes: readonly StationWrite[]): void;
+  /** Batch pre-print (decide/preprint.ts); absent: no batch is printed ahead. */
+  preprint?: PreprintLink;
 }

@@ -73,6 +73,28 @@ export interface StationContext extends OrderLookups {
    * packed (decide/scan.ts). Absent, or null for an order never in a wave: packed as scanned.
    */
   pickingState?: (orderId: string) => OrderPicking | null;
+  /**
+   * Batch pre-print (decide/preprint.ts, gateway/src/batches/preprint-book.ts): batches whose
+   * labels are printed ahead, and the shipments those labels belong to. Absent: no pre-print.
+   */
+  preprint?: PreprintLink;
+}
+
+/** A pre-printed label's place: its batch, 1-based sequence number and the batch's size. */
+export interface PreprintPlace {
+  batchId: string;
+  seq: number;
+  total: number;
+}
+
+/** What the station's deciders need of batch pre-print. */
+export interface PreprintLink {
+  /** A batch to print ahead: its size and its orders not yet taken, in sequence; null if unknown. */
+  batch(batchId: string): { batchId: string; total: number; remaining(): ReadonlyArray<{ orderId: string; seq: number }> } | null;
+  /** The place of a shipment opened by a pre-print; null for any other shipment. */
+  placeOf(shipmentId: string): PreprintPlace | null;
+  /** False when no pre-printed label waits for its parcel (a scan then skips the look-up). */
+  anyOut?(): boolean;
 }
 
 /**
@@ -118,7 +140,9 @@ export type StationInput =
   /** The order cache changed (the runtime has already stored the new revision). */
   | (InputBase & { kind: 'order_updated'; orderId: string })
   /** Operator clears the station: the open shipment (if any) is abandoned. */
-  | (InputBase & { kind: 'reset' });
+  | (InputBase & { kind: 'reset' })
+  /** Print the next `limit` labels of a pre-print batch ahead, in sequence (decide/preprint.ts). */
+  | (InputBase & { kind: 'preprint'; batchId: string; limit: number; operator?: string });
 
 export type AlertLevel = DisplayCommand['level'];
 

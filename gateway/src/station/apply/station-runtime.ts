@@ -47,6 +47,9 @@ import { SerialQueue } from './serial-queue.js';
 import { storeLookups } from './store-lookups.js';
 import { SupervisorActions } from './supervisor-actions.js';
 
+/** A pre-print's answer: the committed writes of its step, or the refusal. */
+export type PreprintResult = { ok: true; writes: readonly StationWrite[] } | { ok: false; error: ReturnType<typeof toWireError> };
+
 /** Inputs waiting per station before new ones are refused with PKL_OVERLOADED. */
 const QUEUE_LIMIT = 1000;
 
@@ -172,6 +175,7 @@ export class StationRuntime implements EventOwner, StationService {
       ...(this.deps.newWorkRefusal ? { newWorkRefusal: this.deps.newWorkRefusal } : {}),
       ...(this.deps.batches ? { batchFor: (id: string) => this.deps.batches?.forStation(id) ?? null } : {}),
       ...(this.deps.pickingState ? { pickingState: this.deps.pickingState } : {}),
+      ...(this.deps.batches?.preprint ? { preprint: this.deps.batches.preprint } : {}),
     };
   }
 
@@ -398,6 +402,35 @@ export class StationRuntime implements EventOwner, StationService {
     });
   }
 
+  /**
+   * Prints the next `limit` labels of a pre-print batch ahead at this station (its printer or
+   * channel), in the station's queue like any input; the answer carries the step's committed
+   * writes (the labels, removals) for the caller to report.
+   */
+  preprint(stationId: string, batchId: string, limit: number, operator?: string): Promise<PreprintResult> {
+    const station = this.stations.get(stationId);
+    if (!this.started || station === undefined) {
+      return Promise.resolve({ ok: false, error: toWireError('PKL_STATION_UNKNOWN', { stationId }) });
+    }
+    const input: StationInput = { kind: 'preprint', batchId, limit, at: this.now(), deviceId: 'api' };
+    if (operator !== undefined) input.operator = operator;
+    return new Promise((resolve) => {
+      let writes: readonly StationWrite[] = [];
+      const queued = station.queue.push(() =>
+        this.apply(
+          station,
+          input,
+          undefined,
+          (o) => resolve(o.ok ? { ok: true, writes } : { ok: false, error: toWireError(o.code, o.details) }),
+          (w) => {
+            writes = w;
+          },
+        ),
+      );
+      if (!queued) resolve({ ok: false, error: toWireError('PKL_OVERLOADED') });
+    });
+  }
+
   /** Feeds an order-cache change to every station showing that order (refund arrived, waybill came). */
   orderUpdated(orderId: string): void {
     for (const station of this.stations.values()) {
@@ -418,7 +451,13 @@ export class StationRuntime implements EventOwner, StationService {
 
   // ---- the step ----------------------------------------------------------------------------
 
-  private async apply(station: Station, input: StationInput, msgId: string | undefined, settle: (o: Outcome) => void): Promise<void> {
+  private async apply(
+    station: Station,
+    input: StationInput,
+    msgId: string | undefined,
+    settle: (o: Outcome) => void,
+    seen?: (writes: readonly StationWrite[]) => void,
+  ): Promise<void> {
     const { store, metrics, logger } = this.deps;
     const decided = decide(
       () => stepStation(station.state, input, this.context(station.cfg)),
@@ -441,6 +480,7 @@ export class StationRuntime implements EventOwner, StationService {
     const before = station.state.shipment;
     station.state = step.state;
     if (step.writes.length > 0) this.deps.batches?.committed(step.writes);
+    seen?.(step.writes);
     for (const command of step.commands) {
       if (command.kind === 'print' && input.kind === 'weight') metrics.observeScanToPrint((this.now() - input.at) / 1000);
       this.printers.send(command);

@@ -9,6 +9,7 @@
 import { onBatchScan } from './batch-scan.js';
 import { onOrderUpdated } from './order-update.js';
 import { onOverride } from './override.js';
+import { onPreprint, onPreprintedScan } from './preprint.js';
 import { onPrintResult } from './print-result.js';
 import { onReset, onScan } from './scan.js';
 import { Step } from './step.js';
@@ -22,6 +23,8 @@ export function stepStation(state: StationState, input: StationInput, ctx: Stati
   const w = new Step(state, input, ctx);
   switch (input.kind) {
     case 'scan': {
+      // A parcel whose label was printed ahead for a batch: re-checked, then shipped (preprint.ts).
+      if (onPreprintedScan(w, input.code, input.operator ?? null)) break;
       // A station working a batch: its item and pre-pack barcodes run post-print (batch-scan.ts).
       const batch = ctx.batchFor?.(ctx.station.id) ?? null;
       const accepted = batch?.accepts(input.code) ?? null;
@@ -43,6 +46,9 @@ export function stepStation(state: StationState, input: StationInput, ctx: Stati
       break;
     case 'reset':
       onReset(w);
+      break;
+    case 'preprint':
+      onPreprint(w, input.batchId, input.limit, input.operator ?? null);
       break;
   }
   return w.finish();
