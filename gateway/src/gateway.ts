@@ -60,6 +60,8 @@ import { registerHandoverMetrics } from './handover/handover-metrics.js';
 import { HandoverService } from './handover/handover-service.js';
 import { registerHandoverRoutes } from './handover/http-routes.js';
 import { PowerPlan, UpsLineWatch } from './handover/power.js';
+import { registerRecallRoutes } from './recalls/http-routes.js';
+import { RecallService } from './recalls/recall-service.js';
 import type { Store } from './storage/types.js';
 
 /** The gateway's version: package.json's, read once (the sources and dist/ sit at different depths). */
@@ -275,6 +277,20 @@ export class Gateway implements Component {
     });
     await batches.start();
     this.running.push(batches);
+    // The one recall list (gateway/src/recalls/): pre-printed labels of intercepted orders and
+    // carrier switches' voided labels; it follows every committed unit the batches see.
+    const recalls = new RecallService({
+      store,
+      preprints: batches.preprints,
+      carriers,
+      link,
+      logger: log('recalls'),
+      pdas: () => config.devices.filter((d) => d.role === 'pda').map((d) => d.id),
+      changed: () => {
+        for (const s of stationsRef?.list() ?? []) stationsRef?.refreshView(s.stationId);
+      },
+    });
+    batches.follow((writes) => recalls.committed(writes));
     const stations = new StationRuntime({
       batches,
       config,
@@ -289,6 +305,7 @@ export class Gateway implements Component {
       newWorkRefusal: () => power.refusal(),
       // Declared below; asked only at a scan, once the gateway runs.
       pickingState: (orderId) => picking.orderPicking(orderId),
+      recallView: () => recalls.view(),
     });
     // Stations and devices provisioned at run time (packline station add, the API) open and
     // close in the runtime without a restart.
@@ -311,6 +328,8 @@ export class Gateway implements Component {
     });
     // A held order the cloud moved to another carrier is recorded as a switch (docs/handover.md).
     signals.on('ordersChanged', (orderIds) => carriers.ordersChanged(orderIds));
+    // A refund of an order whose label was printed ahead puts that label on the recall list.
+    signals.on('ordersChanged', (orderIds) => recalls.ordersChanged(orderIds));
 
     // Phase 4, services around the flow: sync, printers, the HTTP API and the screens.
     const health: HealthService = {
@@ -392,6 +411,7 @@ export class Gateway implements Component {
         { name: 'preflight', register: (fastify) => registerPreflightRoutes(fastify, preflight) },
         { name: 'picking', register: (fastify) => registerPickingRoutes(fastify, picking) },
         { name: 'handover', register: (fastify) => registerHandoverRoutes(fastify, { handover, carriers, consumables, power }) },
+        { name: 'recalls', register: (fastify) => registerRecallRoutes(fastify, { batches, stations, recalls }) },
       ],
     );
     this.app = app;
@@ -451,12 +471,15 @@ export class Gateway implements Component {
     this.running.push(lines);
     await picking.start();
     this.running.push(picking);
+    // After the link: open recalls go to the PDAs as tasks when it starts.
+    await recalls.start();
+    this.running.push(recalls);
 
     const ingress = new Ingress({
       link,
       store,
       bindings,
-      owners: { station: stations, line: lines, picking, handover },
+      owners: { station: stations, line: lines, picking, handover, recalls },
       logger: log('ingress'),
       refreshRegistry: () => provisioning.refresh(),
     });

@@ -94,6 +94,8 @@ export interface StationRuntimeDeps {
   batches?: BatchLink;
   /** Where an order stands in picking (gateway/src/picking/); absent: orders are packed as scanned. */
   pickingState?: StationContext['pickingState'];
+  /** The recall list's block of every station view (gateway/src/recalls/); absent or null: none shown. */
+  recallView?: () => StationView['recalls'] | null;
 }
 
 export class StationRuntime implements EventOwner, StationService {
@@ -507,6 +509,8 @@ export class StationRuntime implements EventOwner, StationService {
     const view = renderStationView(station.state, order);
     const batch = this.deps.batches?.view(station.cfg.id) ?? null;
     if (batch !== null) view.batch = batch;
+    const recalls = this.deps.recallView?.() ?? null;
+    if (recalls !== null && recalls !== undefined) view.recalls = recalls;
     return view;
   }
 
