@@ -466,6 +466,7 @@ export class Gateway implements Component {
         return; // a device's own status topic; garbage there changes nothing
       }
       if (typeof body?.state === 'string') stations.deviceState(parsed.deviceId, body.state, typeof body.reason === 'string' ? body.reason : null);
+      if (typeof body?.state === 'string') recalls.deviceState(parsed.deviceId, body.state);
     });
     await lines.start();
     this.running.push(lines);

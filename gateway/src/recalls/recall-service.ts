@@ -66,7 +66,8 @@ export class RecallService implements EventOwner {
     }
     for (const e of this.deps.preprints.all()) this.evaluate(e.shipmentId, this.deps.store.getShipment(e.shipmentId));
     this.started = true;
-    // Open entries go to the PDAs again (a PDA ignores a task it already holds).
+    // Open entries go to the PDAs connected now; one that connects later gets them when it
+    // announces itself (deviceState).
     this.announce();
   }
 
@@ -149,9 +150,19 @@ export class RecallService implements EventOwner {
     }
   }
 
-  private task(payload: Record<string, unknown>): void {
+  /**
+   * A device announced itself (`dev/{id}/state` online, published after it subscribed,
+   * docs/mqtt.md §2): a PDA gets every open recall task again — tasks are not retained, and one
+   * sent while it was away is lost.
+   */
+  deviceState(deviceId: string, state: string): void {
+    if (!this.started || state !== 'online' || !this.deps.pdas().includes(deviceId)) return;
+    for (const r of this.list()) this.task({ v: PICK_CONTRACT_VERSION, type: 'recall', task_id: taskId(r.waybill), ...recallWire(r) }, [deviceId]);
+  }
+
+  private task(payload: Record<string, unknown>, to: readonly string[] = this.deps.pdas()): void {
     const body = JSON.stringify(payload);
-    for (const id of this.deps.pdas()) {
+    for (const id of to) {
       this.deps.link
         .publish(topics.command(id, 'task'), body, { qos: 1 })
         .catch((err: unknown) => this.deps.logger.debug({ err, deviceId: id }, 'recall task not sent'));
