@@ -306,6 +306,12 @@ export class Gateway implements Component {
       // Declared below; asked only at a scan, once the gateway runs.
       pickingState: (orderId) => picking.orderPicking(orderId),
       recallView: () => recalls.view(),
+      // A switched order's voided label: its next scan prints the new carrier's label (decide/relabel.ts).
+      voidedLabel: (waybill) => {
+        const r = carriers.recalls().find((x) => x.waybill === waybill);
+        return r === undefined ? null : { orderId: r.orderId };
+      },
+      anyVoided: () => carriers.recalls().length > 0,
     });
     // Stations and devices provisioned at run time (packline station add, the API) open and
     // close in the runtime without a restart.

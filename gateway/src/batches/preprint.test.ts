@@ -155,3 +155,54 @@ describe('batch pre-print', () => {
     );
   });
 });
+
+describe('relabel after a carrier switch', () => {
+  function switched(refund = false) {
+    const voided = new Map<string, string>();
+    const bench = new Bench(new World(), {
+      station: { ...STATION, verifyItems: 'never' },
+      voidedLabel: (w) => (voided.has(w) ? { orderId: voided.get(w)! } : null),
+      anyVoided: () => voided.size > 0,
+    });
+    bench.world.addOrder(makeOrder('O1', { lines: [A], carrier: 'ZTO', waybill: 'ZT1', barcodes: ['PKO1', 'ZT1'] }));
+    bench.scan('PKO1');
+    bench.place(500);
+    bench.printed(bench.jobId());
+    expect(bench.shipment.state).toBe('shipped');
+    // The supervisor switched the held carrier: new waybill, old label voided (carrier-holds.ts).
+    bench.world.patchOrder('O1', {
+      carrier: 'SF',
+      waybill: 'SF9',
+      barcodes: ['PKO1', 'SF9'],
+      ...(refund ? { flags: { ...makeOrder('x').flags, cancelled: true } } : {}),
+    });
+    voided.set('ZT1', 'O1');
+    return bench;
+  }
+
+  it('the old label scanned: the same shipment gets the new carrier label, one more job, never a second shipment', () => {
+    const bench = switched();
+    const step = bench.scan('ZT1');
+    expect(step.reply).toEqual({ ok: true });
+    const print = bench.prints(step)[0];
+    expect(print?.kind === 'print' && print.payload.data).toContain('SF9');
+    expect(bench.shipment).toMatchObject({ orderId: 'O1', state: 'shipped', waybill: 'SF9', carrier: 'SF' });
+    expect(bench.world.events.find((e) => e.type === EVENT.relabelled)?.data).toMatchObject({ old_waybill: 'ZT1', new_waybill: 'SF9', carrier: 'SF' });
+    expect([...bench.world.shipments.values()]).toHaveLength(1);
+    expect(bench.world.jobs.size).toBe(2);
+    // A double read of the old label: nothing more (the shipment already has the new waybill).
+    expect(bench.prints(bench.scan('ZT1'))).toEqual([]);
+    expect(bench.prints(bench.scan('PKO1'))).toEqual([]);
+    expect(bench.world.jobs.size).toBe(2);
+  });
+
+  it('an order cancelled meanwhile is refused at the scan, no new label', () => {
+    const bench = switched(true);
+    const step = bench.scan('PKO1');
+    expect(step.reply).toMatchObject({ ok: false, code: 'PKL_INTERCEPT_CANCELLED' });
+    expect(step.alert?.message).toContain('pull the parcel');
+    expect(bench.prints(step)).toEqual([]);
+    expect(step.writes).toEqual([]);
+    expect([...bench.world.shipments.values()][0]?.state).toBe('shipped');
+  });
+});

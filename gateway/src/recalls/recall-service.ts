@@ -100,6 +100,17 @@ export class RecallService implements EventOwner {
   committed(writes: readonly StationWrite[]): void {
     let grew = false;
     for (const w of writes) {
+      if (w.op === 'event' && w.type === EVENT.relabelled) {
+        // The station printed the new label: the packer took the old one off (recorded as pulled).
+        const d = w.data as { old_waybill?: unknown };
+        const station = w.subject;
+        if (typeof d.old_waybill === 'string') {
+          void this.pulled(d.old_waybill, `relabel ${station}`).then((r) => {
+            if (!r.ok) this.deps.logger.warn({ code: r.code, waybill: d.old_waybill }, 'relabelled label not recorded pulled');
+          });
+        }
+        continue;
+      }
       if (w.op !== 'shipment.put' || this.deps.preprints.entry(w.shipment.shipmentId) === null) continue;
       grew = this.evaluate(w.shipment.shipmentId, w.shipment) || grew;
     }

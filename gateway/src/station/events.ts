@@ -79,6 +79,8 @@ export const EVENT = {
   batchOrderRemoved: BATCH_SYNC_EVENTS.orderRemoved,
   /** A pre-pack job (货品预包); subject `prepack:{id}`: data {composition, units, barcode_prefix}. */
   prepackCreated: BATCH_SYNC_EVENTS.prepackCreated,
+  /** A switched order's parcel got the new carrier's label (decide/relabel.ts): data {order_id, old_waybill, new_waybill, carrier, job_id, printer_id}. */
+  relabelled: 'shipment.relabelled',
 } as const;
 
 export type EventType = (typeof EVENT)[keyof typeof EVENT];

@@ -78,6 +78,14 @@ export interface StationContext extends OrderLookups {
    * labels are printed ahead, and the shipments those labels belong to. Absent: no pre-print.
    */
   preprint?: PreprintLink;
+  /**
+   * Carrier switches (gateway/src/handover/carrier-holds.ts): the order whose voided label (old
+   * waybill) is on the recall list and not pulled yet, or null. A scan of that label, or of the
+   * order, prints the new carrier's label (decide/relabel.ts). Absent: no relabel.
+   */
+  voidedLabel?: (waybill: string) => { orderId: string } | null;
+  /** False when no voided label waits to be pulled (a scan then skips the relabel look-up). */
+  anyVoided?: () => boolean;
 }
 
 /** A pre-printed label's place: its batch, 1-based sequence number and the batch's size. */

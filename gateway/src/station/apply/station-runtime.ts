@@ -94,6 +94,9 @@ export interface StationRuntimeDeps {
   batches?: BatchLink;
   /** Where an order stands in picking (gateway/src/picking/); absent: orders are packed as scanned. */
   pickingState?: StationContext['pickingState'];
+  /** Voided labels of carrier switches still to pull (relabel on their next scan); absent: no relabel. */
+  voidedLabel?: StationContext['voidedLabel'];
+  anyVoided?: StationContext['anyVoided'];
   /** The recall list's block of every station view (gateway/src/recalls/); absent or null: none shown. */
   recallView?: () => StationView['recalls'] | null;
 }
@@ -178,6 +181,8 @@ export class StationRuntime implements EventOwner, StationService {
       ...(this.deps.batches ? { batchFor: (id: string) => this.deps.batches?.forStation(id) ?? null } : {}),
       ...(this.deps.pickingState ? { pickingState: this.deps.pickingState } : {}),
       ...(this.deps.batches?.preprint ? { preprint: this.deps.batches.preprint } : {}),
+      ...(this.deps.voidedLabel ? { voidedLabel: this.deps.voidedLabel } : {}),
+      ...(this.deps.anyVoided ? { anyVoided: this.deps.anyVoided } : {}),
     };
   }
 

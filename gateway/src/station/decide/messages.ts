@@ -22,6 +22,10 @@ const INFO = {
     en: 'Batch {batchId}: {printed} labels printed ahead, {left} left',
     zh: '波次 {batchId}：已预打印 {printed} 张面单，剩余 {left}',
   },
+  relabelled: {
+    en: 'Carrier switched: pull label {oldWaybill}, new label {waybill} printing',
+    zh: '已改派快递：请撕下旧面单 {oldWaybill}，新面单 {waybill} 打印中',
+  },
   preprint_shipped: {
     en: 'Batch {batchId} #{seq}: shipped {waybill}',
     zh: '波次 {batchId} 第 {seq} 单：已发货 {waybill}',

@@ -162,7 +162,8 @@ export function onPreprintedScan(w: Step, code: string, operator: string | null)
   const order = w.ctx.findOrderByBarcode(code);
   if (order === null) return false;
   const found = preprintedShipment(w, order.orderId);
-  if (found === null) return false;
+  // A label of a waybill the order no longer has (carrier switch) is relabelled first (relabel.ts).
+  if (found === null || found.shipment.waybill !== order.waybill) return false;
   const { shipment, place } = found;
   leaveCurrent(w, 'scan', order.orderId);
   const s: Shipment = operator !== null && shipment.operator === null ? { ...shipment, operator } : shipment;

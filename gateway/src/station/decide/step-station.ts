@@ -11,6 +11,7 @@ import { onOrderUpdated } from './order-update.js';
 import { onOverride } from './override.js';
 import { onPreprint, onPreprintedScan } from './preprint.js';
 import { onPrintResult } from './print-result.js';
+import { onRelabelScan } from './relabel.js';
 import { onReset, onScan } from './scan.js';
 import { Step } from './step.js';
 import { onWeight } from './weigh.js';
@@ -25,6 +26,8 @@ export function stepStation(state: StationState, input: StationInput, ctx: Stati
     case 'scan': {
       // A parcel whose label was printed ahead for a batch: re-checked, then shipped (preprint.ts).
       if (onPreprintedScan(w, input.code, input.operator ?? null)) break;
+      // A parcel switched to another carrier after its label printed: the new label (relabel.ts).
+      if (onRelabelScan(w, input.code)) break;
       // A station working a batch: its item and pre-pack barcodes run post-print (batch-scan.ts).
       const batch = ctx.batchFor?.(ctx.station.id) ?? null;
       const accepted = batch?.accepts(input.code) ?? null;
