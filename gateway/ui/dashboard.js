@@ -4,6 +4,7 @@ import { openForm } from './js/dialog.js';
 import { fmtDuration, fmtTime, h, mount, requestId, store } from './js/dom.js';
 import { lang, msg, onLang, setLang, t } from './js/i18n.js';
 import { connectLive } from './js/live.js';
+import { opsPanel } from './js/ops-panel.js';
 import { peakPanel } from './js/peak-panel.js';
 import { api, askToken, forgetToken, token } from './js/session.js';
 
@@ -20,7 +21,8 @@ const picking = h('section', { class: 'card', id: 'picking' });
 const noteEl = h('p', { class: 'note', id: 'note', role: 'status' });
 const langBtn = h('button', { type: 'button', class: 'lang', id: 'lang', onclick: () => setLang(lang() === 'zh' ? 'en' : 'zh') });
 const peak = peakPanel();
-document.body.append(outage, connBanner, header, tiles, h('div', { class: 'grid2' }, throughput, devices), queue, picking, peak.el, noteEl);
+const ops = opsPanel();
+document.body.append(outage, connBanner, header, tiles, h('div', { class: 'grid2' }, throughput, devices), queue, picking, peak.el, ops.el, noteEl);
 
 function note(text, kind) {
   state.set({ note: { text, kind } });
@@ -364,6 +366,7 @@ state.subscribe(render);
 onLang(() => {
   state.set({});
   peak.render();
+  ops.render();
 });
 
 let live = null;
@@ -375,11 +378,14 @@ async function relogin() {
 }
 
 let peakTimer = null;
+let opsTimer = null;
 function start() {
   void pollPicking();
   setInterval(pollPicking, 5000);
   peak.refresh();
   if (peakTimer === null) peakTimer = setInterval(() => peak.refresh(), 10_000);
+  ops.refresh();
+  if (opsTimer === null) opsTimer = setInterval(() => ops.refresh(), 5_000);
   live = connectLive({
     hello: { dashboard: true },
     onStatus: (conn) => {

@@ -125,17 +125,30 @@ function renderHeader(s) {
   ];
 }
 
+/** Labels to pull (the gateway's recall list, docs/mqtt.md §10): how many, and the first waybills. */
+function recallStrip(r) {
+  if (!r || r.open === 0) return null;
+  const head = lang() === 'zh' ? `待撕下面单 ${r.open} 张` : `${r.open} label${r.open === 1 ? '' : 's'} to pull`;
+  return h(
+    'div',
+    { class: ['message', 'lvl-warn'], id: 'recalls', dataset: { open: String(r.open) } },
+    `${head}: ${r.items.map((i) => i.waybill).join(' · ')}`,
+  );
+}
+
 function renderMain(s) {
   const v = s.view;
   if (!v) return h('div', { class: 'waiting' }, t('connecting'));
   const alert = v.alert && v.alert.level !== 'alert' ? h('div', { class: ['message', `lvl-${v.alert.level}`], id: 'message' }, msg(v.alert)) : null;
+  const recalls = recallStrip(v.recalls);
   if (v.order_id === null) {
-    return [alert, h('div', { class: 'idle', id: 'idle' }, t('idle'))];
+    return [recalls, alert, h('div', { class: 'idle', id: 'idle' }, t('idle'))];
   }
   const w = v.weight;
   const diff = w && v.expected_grams !== null ? Math.round(w.grams - v.expected_grams) : null;
   const ls = labelStatus(v);
   return [
+    recalls,
     alert,
     h(
       'div',
