@@ -212,4 +212,61 @@ describe('batch pre-print on the floor', () => {
     expect(pulls.n).toBe(2);
     db.close();
   }, 180_000);
+
+  it('a shipped parcel switched to another carrier: its old label is recalled, its next scan prints the new label on the same shipment', async () => {
+    const dir2 = mkdtempSync(join(tmpdir(), 'pkl-relabel-'));
+    const data2 = join(dir2, 'data');
+    const file2 = join(dir2, 'packline.json');
+    const config = floorConfig(data2, { stations: 1, lines: 0 }, { handover: { waybillPool: { SF: ['SF00000001'] } } });
+    (config.devices as Array<Record<string, string>>).push({ id: PDA, role: 'pda' });
+    writeFileSync(file2, JSON.stringify(config));
+    const order = wireOrder('RL-0001', { waybill: '7312990001' });
+    const g = await startChildGateway(file2, data2);
+    try {
+      expect((await importOrders(g.httpUrl, g.tokens.admin, [order])).status).toBe(200);
+      const built = await post(g, '/api/v1/batches', { order_ids: ['RL-0001'], mode: 'preprint' });
+      const batchId = (built.body.batches as Array<{ batch_id: string }>)[0]!.batch_id;
+      expect((await post(g, `/api/v1/batches/${batchId}/start`, { station_id: 'st-1', mode: 'preprint' })).status).toBe(200);
+      const floor = await floorDevices(g);
+      expect((await post(g, `/api/v1/batches/${batchId}/preprint`, {})).status).toBe(200);
+      await floor.labels.next();
+      // Printed, then scanned: shipped with ZTO.
+      for (let i = 0; i < 50 && (await adminGet<{ shipments: unknown[] }>(g, '/api/v1/shipments?state=printed')).shipments.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(await floor.scan('7312990001', 'z')).toBe('ok');
+      // ZTO's depot is full: held, and the shipped (not handed over) parcel is switched to SF.
+      expect((await post(g, '/api/v1/carriers/ZTO/hold', { supervisor: 'lee', reason: 'depot full' })).status).toBe(200);
+      const sw = await post(g, '/api/v1/carriers/ZTO/switch', { supervisor: 'lee', to: 'SF', request_id: 'r1', order_ids: ['RL-0001'] });
+      expect(sw.body.switched).toMatchObject([{ order_id: 'RL-0001', old_waybill: '7312990001', new_waybill: 'SF00000001', recalled: true }]);
+      const listed = await adminGet<Recalls>(g, '/api/v1/recalls');
+      expect(listed.recalls).toMatchObject([{ kind: 'carrier_switch', waybill: '7312990001', order_id: 'RL-0001' }]);
+      await floor.pdaIn.next((m) => m.payload.type === 'recall' && m.payload.waybill === '7312990001');
+      // The packer scans the old label: the new carrier's label prints for the same shipment.
+      const seen = floor.labels.messages.length;
+      expect(await floor.scan('7312990001', 'z')).toBe('ok');
+      const label = await floor.labels.next((m) => floor.labels.messages.indexOf(m) >= seen);
+      const shipments = await adminGet<{ shipments: Array<{ shipment_id: string; state: string; waybill: string; carrier: string }> }>(
+        g,
+        '/api/v1/shipments?order=RL-0001',
+      );
+      expect(shipments.shipments).toMatchObject([{ state: 'shipped', waybill: 'SF00000001', carrier: 'SF' }]);
+      expect(label.payload.shipment_id).toBe(shipments.shipments[0]!.shipment_id);
+      // The old label was taken off there: the recall is closed; the same old label again changes nothing.
+      for (let i = 0; i < 50 && (await adminGet<Recalls>(g, '/api/v1/recalls')).open > 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect((await adminGet<Recalls>(g, '/api/v1/recalls')).open).toBe(0);
+      expect(await floor.scan('7312990001', 'z')).toBe('PKL_ORDER_NOT_FOUND');
+      expect(floor.labels.messages).toHaveLength(seen + 1);
+      await floor.end();
+      const events = await adminGet<{ events: Array<{ type: string; data: Record<string, unknown> }> }>(g, '/api/v1/events?after=0&limit=1000');
+      expect(events.events.filter((e) => e.type === 'shipment.relabelled').map((e) => e.data)).toMatchObject([
+        { order_id: 'RL-0001', old_waybill: '7312990001', new_waybill: 'SF00000001', carrier: 'SF' },
+      ]);
+      expect(events.events.filter((e) => e.type === 'shipment.shipped')).toHaveLength(1);
+    } finally {
+      g.proc.kill('SIGKILL');
+      await g.exited;
+      rmSync(dir2, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
