@@ -261,7 +261,8 @@ export class Gateway implements Component {
     await handover.start();
     await carriers.start();
     this.running.push(handover, carriers, power);
-    registerHandoverMetrics(metrics.registry, { handover, carriers, consumables });
+    // The recall gauge counts the one recall list (built below, read when scraped).
+    registerHandoverMetrics(metrics.registry, { handover, carriers, consumables, openRecalls: () => recalls.open() });
 
     // Phase 3, the shipment flow (restored from the store when started).
     // Phase 3, the shipment flow (restored from the store when started). Batches first: a
