@@ -645,6 +645,18 @@ export const ERRORS = {
     en: 'Staged parcel {stagingId} is not on the unpack list (order {orderId} may still ship)',
     zh: '暂存包裹 {stagingId} 不在拆包清单上（订单 {orderId} 仍可发货）',
   },
+
+  // ---- batch pre-print and the recall list (gateway/src/batches/, gateway/src/recalls/) ----
+  PKL_BATCH_NOT_PREPRINT: {
+    http: 409,
+    en: 'Batch {batchId} is not a pre-print batch (mode {mode}): its labels print when scanned',
+    zh: '波次 {batchId} 不是预打印波次（模式 {mode}）：扫描时才打印面单',
+  },
+  PKL_RECALL_UNKNOWN: {
+    http: 404,
+    en: 'Label {code} is not on the recall list',
+    zh: '面单 {code} 不在待召回清单中',
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;

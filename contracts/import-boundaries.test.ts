@@ -118,6 +118,7 @@ const httpImporters = [
   'gateway/src/preflight/http-route.ts',
   'gateway/src/handover/http-routes.ts',
   'gateway/src/presale/http-routes.ts',
+  'gateway/src/recalls/http-routes.ts',
 ];
 
 const under = (target: string, prefix: string): boolean => target === prefix || target.startsWith(`${prefix}/`);

@@ -147,6 +147,10 @@ export const HandoverScanEvent = Type.Object(
 );
 export type HandoverScanEvent = Static<typeof HandoverScanEvent>;
 
+/** A PDA scanned a label it pulled off a parcel (the recall task, docs/mqtt.md §10). */
+export const RecallScanEvent = Type.Object({ ...eventBase, code: Type.String({ minLength: 1, maxLength: 128 }) }, { additionalProperties: false });
+export type RecallScanEvent = Static<typeof RecallScanEvent>;
+
 export const EVENT_SCHEMAS = {
   scan: ScanEvent,
   weight: WeightEvent,
@@ -161,6 +165,7 @@ export const EVENT_SCHEMAS = {
   pick_sort: PickSortEvent,
   replenish_confirm: ReplenishConfirmEvent,
   handover_scan: HandoverScanEvent,
+  recall_scan: RecallScanEvent,
 } as const;
 
 export interface EventPayloads {
@@ -177,6 +182,7 @@ export interface EventPayloads {
   pick_sort: PickSortEvent;
   replenish_confirm: ReplenishConfirmEvent;
   handover_scan: HandoverScanEvent;
+  recall_scan: RecallScanEvent;
 }
 
 // ---- gateway → device commands (dev/{id}/cmd/{kind}) ------------------------------------
@@ -319,6 +325,17 @@ export const StationView = Type.Object({
         Type.Object({ wave_id: Type.String(), order_id: Type.String(), slot: Type.Integer(), sku: Type.String(), item: Type.String(), at: Millis }),
         Type.Null(),
       ]),
+    }),
+  ),
+  /**
+   * Labels to pull (the gateway's one recall list: pre-printed labels whose order was
+   * intercepted, voided labels of carrier switches), absent when none is open: how many, and
+   * the first few.
+   */
+  recalls: Type.Optional(
+    Type.Object({
+      open: Type.Integer(),
+      items: Type.Array(Type.Object({ waybill: Type.String(), order_id: Type.String(), kind: Type.String(), code: Type.String() })),
     }),
   ),
 });

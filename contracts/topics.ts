@@ -39,6 +39,8 @@ export const EVENT_KINDS = [
   'replenish_confirm',
   // Courier handover (docs/mqtt.md §9): a parcel scanned onto a manifest.
   'handover_scan',
+  // The recall list (docs/mqtt.md §10): a PDA scans a label it pulled.
+  'recall_scan',
 ] as const;
 
 /** The picking kinds: they go to the picking runtime, whatever station (if any) the PDA serves. */
@@ -122,7 +124,19 @@ export const ROLE_EVENTS: Readonly<Record<Role, readonly EventKind[]>> = {
   scanner: ['scan', 'handover_scan'],
   scale: ['weight'],
   printer: ['print_result'],
-  pda: ['scan', 'pda_login', 'pda_confirm', 'pick_request', 'pick_accept', 'pick_line', 'pick_short', 'pick_sort', 'replenish_confirm', 'handover_scan'],
+  pda: [
+    'scan',
+    'pda_login',
+    'pda_confirm',
+    'pick_request',
+    'pick_accept',
+    'pick_line',
+    'pick_short',
+    'pick_sort',
+    'replenish_confirm',
+    'handover_scan',
+    'recall_scan',
+  ],
   conveyor: ['parcel'],
   display: [],
   service: EVENT_KINDS,

@@ -63,6 +63,8 @@ import { registerHandoverRoutes } from './handover/http-routes.js';
 import { PowerPlan, UpsLineWatch } from './handover/power.js';
 import { registerPresaleRoutes } from './presale/http-routes.js';
 import { PresaleService } from './presale/presale-service.js';
+import { registerRecallRoutes } from './recalls/http-routes.js';
+import { RecallService } from './recalls/recall-service.js';
 import type { Store } from './storage/types.js';
 
 /** The gateway's version: package.json's, read once (the sources and dist/ sit at different depths). */
@@ -262,7 +264,8 @@ export class Gateway implements Component {
     await handover.start();
     await carriers.start();
     this.running.push(handover, carriers, power);
-    registerHandoverMetrics(metrics.registry, { handover, carriers, consumables });
+    // The recall gauge counts the one recall list (built below, read when scraped).
+    registerHandoverMetrics(metrics.registry, { handover, carriers, consumables, openRecalls: () => recalls.open() });
 
     // Phase 3, the shipment flow (restored from the store when started).
     // Phase 3, the shipment flow (restored from the store when started). Batches first: a
@@ -288,8 +291,22 @@ export class Gateway implements Component {
         for (const s of stationsRef?.list() ?? []) stationsRef?.refreshView(s.stationId);
       },
     });
+    // The one recall list (gateway/src/recalls/): pre-printed labels of intercepted orders and
+    // carrier switches' voided labels; it follows every committed unit the batches see.
+    const recalls = new RecallService({
+      store,
+      preprints: batches.preprints,
+      carriers,
+      link,
+      logger: log('recalls'),
+      pdas: () => config.devices.filter((d) => d.role === 'pda').map((d) => d.id),
+      changed: () => {
+        for (const s of stationsRef?.list() ?? []) stationsRef?.refreshView(s.stationId);
+      },
+    });
     await presale.start();
     this.running.push(presale);
+    batches.follow((writes) => recalls.committed(writes));
     const stations = new StationRuntime({
       batches,
       config,
@@ -306,6 +323,13 @@ export class Gateway implements Component {
       pickingState: (orderId) => picking.orderPicking(orderId),
       presale,
       pickingView: (stationId, orderId) => picking.stationView(stationId, orderId),
+      recallView: () => recalls.view(),
+      // A switched order's voided label: its next scan prints the new carrier's label (decide/relabel.ts).
+      voidedLabel: (waybill) => {
+        const r = carriers.recalls().find((x) => x.waybill === waybill);
+        return r === undefined ? null : { orderId: r.orderId };
+      },
+      anyVoided: () => carriers.recalls().length > 0,
     });
     // Stations and devices provisioned at run time (packline station add, the API) open and
     // close in the runtime without a restart.
@@ -344,6 +368,8 @@ export class Gateway implements Component {
     });
     // A held order the cloud moved to another carrier is recorded as a switch (docs/handover.md).
     signals.on('ordersChanged', (orderIds) => carriers.ordersChanged(orderIds));
+    // A refund of an order whose label was printed ahead puts that label on the recall list.
+    signals.on('ordersChanged', (orderIds) => recalls.ordersChanged(orderIds));
 
     // Phase 4, services around the flow: sync, printers, the HTTP API and the screens.
     const health: HealthService = {
@@ -426,6 +452,7 @@ export class Gateway implements Component {
         { name: 'picking', register: (fastify) => registerPickingRoutes(fastify, picking) },
         { name: 'handover', register: (fastify) => registerHandoverRoutes(fastify, { handover, carriers, consumables, power }) },
         { name: 'presale', register: (fastify) => registerPresaleRoutes(fastify, presale) },
+        { name: 'recalls', register: (fastify) => registerRecallRoutes(fastify, { batches, stations, recalls }) },
       ],
     );
     this.app = app;
@@ -480,17 +507,21 @@ export class Gateway implements Component {
         return; // a device's own status topic; garbage there changes nothing
       }
       if (typeof body?.state === 'string') stations.deviceState(parsed.deviceId, body.state, typeof body.reason === 'string' ? body.reason : null);
+      if (typeof body?.state === 'string') recalls.deviceState(parsed.deviceId, body.state);
     });
     await lines.start();
     this.running.push(lines);
     await picking.start();
     this.running.push(picking);
+    // After the link: open recalls go to the PDAs as tasks when it starts.
+    await recalls.start();
+    this.running.push(recalls);
 
     const ingress = new Ingress({
       link,
       store,
       bindings,
-      owners: { station: stations, line: lines, picking, handover },
+      owners: { station: stations, line: lines, picking, handover, recalls },
       logger: log('ingress'),
       refreshRegistry: () => provisioning.refresh(),
     });

@@ -4,6 +4,7 @@ import { openForm } from './js/dialog.js';
 import { fmtDuration, fmtTime, h, mount, requestId, store } from './js/dom.js';
 import { lang, msg, onLang, setLang, t } from './js/i18n.js';
 import { connectLive } from './js/live.js';
+import { opsPanel } from './js/ops-panel.js';
 import { peakPanel } from './js/peak-panel.js';
 import { presalePanel } from './js/presale-panel.js';
 import { api, askToken, forgetToken, token } from './js/session.js';
@@ -22,7 +23,8 @@ const noteEl = h('p', { class: 'note', id: 'note', role: 'status' });
 const langBtn = h('button', { type: 'button', class: 'lang', id: 'lang', onclick: () => setLang(lang() === 'zh' ? 'en' : 'zh') });
 const peak = peakPanel();
 const presale = presalePanel();
-document.body.append(outage, connBanner, header, tiles, h('div', { class: 'grid2' }, throughput, devices), queue, picking, peak.el, presale.el, noteEl);
+const ops = opsPanel();
+document.body.append(outage, connBanner, header, tiles, h('div', { class: 'grid2' }, throughput, devices), queue, picking, peak.el, presale.el, ops.el, noteEl);
 
 function note(text, kind) {
   state.set({ note: { text, kind } });
@@ -367,6 +369,7 @@ onLang(() => {
   state.set({});
   peak.render();
   presale.render();
+  ops.render();
 });
 
 let live = null;
@@ -378,6 +381,7 @@ async function relogin() {
 }
 
 let peakTimer = null;
+let opsTimer = null;
 function start() {
   void pollPicking();
   setInterval(pollPicking, 5000);
@@ -388,6 +392,8 @@ function start() {
       peak.refresh();
       presale.refresh();
     }, 10_000);
+  ops.refresh();
+  if (opsTimer === null) opsTimer = setInterval(() => ops.refresh(), 5_000);
   live = connectLive({
     hello: { dashboard: true },
     onStatus: (conn) => {

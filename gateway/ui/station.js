@@ -125,6 +125,17 @@ function renderHeader(s) {
   ];
 }
 
+/** Labels to pull (the gateway's recall list, docs/mqtt.md §10): how many, and the first waybills. */
+function recallStrip(r) {
+  if (!r || r.open === 0) return null;
+  const head = lang() === 'zh' ? `待撕下面单 ${r.open} 张` : `${r.open} label${r.open === 1 ? '' : 's'} to pull`;
+  return h(
+    'div',
+    { class: ['message', 'lvl-warn'], id: 'recalls', dataset: { open: String(r.open) } },
+    `${head}: ${r.items.map((i) => i.waybill).join(' · ')}`,
+  );
+}
+
 function renderMain(s) {
   const v = s.view;
   if (!v) return h('div', { class: 'waiting' }, t('connecting'));
@@ -134,14 +145,16 @@ function renderMain(s) {
   const sort = sorted
     ? h('div', { class: ['message', 'lvl-info'], id: 'sort-slot' }, t('sort_to_slot', { item: sorted.item, slot: sorted.slot, order: sorted.order_id }))
     : null;
+  const recalls = recallStrip(v.recalls);
   if (v.order_id === null) {
-    return [alert, sort, h('div', { class: 'idle', id: 'idle' }, t('idle'))];
+    return [recalls, alert, sort, h('div', { class: 'idle', id: 'idle' }, t('idle'))];
   }
   const picked = v.picking?.order;
   const w = v.weight;
   const diff = w && v.expected_grams !== null ? Math.round(w.grams - v.expected_grams) : null;
   const ls = labelStatus(v);
   return [
+    recalls,
     alert,
     sort,
     h(

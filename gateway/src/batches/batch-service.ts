@@ -14,9 +14,10 @@ import { SerialQueue } from '../station/apply/serial-queue.js';
 import { compositionBarcodes } from '../station/decide/composition.js';
 import type { EventRecord, Order, Shipment, StationWrite } from '../station/domain.js';
 import { batchEvent, EVENT, type EventType } from '../station/events.js';
-import type { StationBatch } from '../station/types.js';
+import type { PreprintLink, StationBatch } from '../station/types.js';
 import { type Batch, type BatchMode, cancelBatch, finishBatch, pauseBatch, startBatch, type Transition } from './batch.js';
 import { BatchBook, type BatchProgress } from './batch-book.js';
+import { PreprintBook, preprintLink } from './preprint-book.js';
 import { type BatchRule, buildBatches, manualBatch } from './build.js';
 import { type PrepackJob, prepackBarcode, validComposition } from './prepack.js';
 
@@ -64,6 +65,10 @@ const BUILD_SCAN = 20_000;
 export class BatchService {
   readonly name = 'batches';
   readonly book = new BatchBook();
+  /** Labels printed ahead for pre-print batches (decide/preprint.ts). */
+  readonly preprints = new PreprintBook((id) => this.book.get(id)?.orders.length ?? 0);
+  /** A committed unit that concerns batches, for whoever follows them (the recall list). */
+  private readonly followers: Array<(writes: readonly StationWrite[]) => void> = [];
   private readonly queue: SerialQueue;
   private started = false;
 
@@ -85,12 +90,17 @@ export class BatchService {
       this.book.put(batch);
       // Progress is the replay of the batch's own events, then the fate of each pick's shipment.
       const events = store.eventsForSubject(`batch:${id}`, 1_000_000);
-      this.book.observe(events.map((e) => ({ op: 'event', type: e.type, subject: e.subject, data: e.data })));
+      const asWrites = events.map((e): StationWrite => ({ op: 'event', type: e.type, subject: e.subject, data: e.data }));
+      this.book.observe(asWrites);
+      this.preprints.observe(asWrites);
       for (const e of events) {
         const sid = (e.data as { shipment_id?: unknown }).shipment_id;
         if (e.type !== EVENT.batchParcelSelected || typeof sid !== 'string') continue;
         const s = store.getShipment(sid);
-        if (s !== null) this.book.observe([{ op: 'shipment.put', shipment: s }]);
+        if (s !== null) {
+          this.book.observe([{ op: 'shipment.put', shipment: s }]);
+          this.preprints.shipment(s);
+        }
       }
       // Orders still pending by the events but labelled meanwhile (order by order, or events
       // already pruned from the log): their shipment rows say so.
@@ -127,6 +137,14 @@ export class BatchService {
       next_seq: p.next?.seq ?? null,
     };
   }
+
+  /** Follows every committed unit the batches see (station steps, removals). */
+  follow(fn: (writes: readonly StationWrite[]) => void): void {
+    this.followers.push(fn);
+  }
+
+  /** Batch pre-print as the station's deciders see it (StationContext.preprint). */
+  readonly preprint: PreprintLink = preprintLink(this.book, this.preprints);
 
   /** Post-print's view of the batch a station works (StationContext.batchFor). */
   forStation(stationId: string): StationBatch | null {
@@ -291,6 +309,8 @@ export class BatchService {
    */
   committed(writes: readonly StationWrite[]): void {
     const touched = this.book.observe(writes);
+    this.preprints.observe(writes);
+    for (const f of this.followers) f(writes);
     for (const batchId of touched) {
       const b = this.book.get(batchId);
       const p = this.book.progressOf(batchId);

@@ -9,7 +9,19 @@ const SPEC_EVENTS: Record<Exclude<Role, 'service'>, string[]> = {
   scale: ['weight'],
   printer: ['print_result'],
   conveyor: ['parcel'],
-  pda: ['scan', 'pda_login', 'pda_confirm', 'pick_request', 'pick_accept', 'pick_line', 'pick_short', 'pick_sort', 'replenish_confirm', 'handover_scan'],
+  pda: [
+    'scan',
+    'pda_login',
+    'pda_confirm',
+    'pick_request',
+    'pick_accept',
+    'pick_line',
+    'pick_short',
+    'pick_sort',
+    'replenish_confirm',
+    'handover_scan',
+    'recall_scan',
+  ],
   display: [],
 };
 const VIEWERS = new Set<Role>(['display', 'pda']);

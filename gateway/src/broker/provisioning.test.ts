@@ -112,7 +112,7 @@ describe('renderAclFile', () => {
     expect(acl).toContain('pattern write dev/%u/state');
     expect(acl).toContain('user scanner-1\ntopic write dev/scanner-1/evt/scan\ntopic write dev/scanner-1/evt/handover_scan\n');
     expect(acl).toContain(
-      'user pda-1\ntopic write dev/pda-1/evt/scan\ntopic write dev/pda-1/evt/pda_login\ntopic write dev/pda-1/evt/pda_confirm\ntopic write dev/pda-1/evt/pick_request\ntopic write dev/pda-1/evt/pick_accept\ntopic write dev/pda-1/evt/pick_line\ntopic write dev/pda-1/evt/pick_short\ntopic write dev/pda-1/evt/pick_sort\ntopic write dev/pda-1/evt/replenish_confirm\ntopic write dev/pda-1/evt/handover_scan\ntopic read station/st-2/view\n',
+      'user pda-1\ntopic write dev/pda-1/evt/scan\ntopic write dev/pda-1/evt/pda_login\ntopic write dev/pda-1/evt/pda_confirm\ntopic write dev/pda-1/evt/pick_request\ntopic write dev/pda-1/evt/pick_accept\ntopic write dev/pda-1/evt/pick_line\ntopic write dev/pda-1/evt/pick_short\ntopic write dev/pda-1/evt/pick_sort\ntopic write dev/pda-1/evt/replenish_confirm\ntopic write dev/pda-1/evt/handover_scan\ntopic write dev/pda-1/evt/recall_scan\ntopic read station/st-2/view\n',
     );
     expect(acl).toContain('user gw\ntopic readwrite #\n');
     expect(acl).not.toMatch(/user scanner-1\n[^\n]*cmd/);

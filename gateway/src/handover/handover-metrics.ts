@@ -7,7 +7,16 @@ import type { CarrierService } from './carrier-service.js';
 import type { ConsumablesService } from './consumables-service.js';
 import type { HandoverService } from './handover-service.js';
 
-export function registerHandoverMetrics(registry: Registry, s: { handover: HandoverService; carriers: CarrierService; consumables: ConsumablesService }): void {
+export function registerHandoverMetrics(
+  registry: Registry,
+  s: {
+    handover: HandoverService;
+    carriers: CarrierService;
+    consumables: ConsumablesService;
+    /** Labels on the gateway's one recall list not yet pulled (gateway/src/recalls/); absent: carrier-switch labels only. */
+    openRecalls?: () => number;
+  },
+): void {
   new Gauge({
     name: 'packline_handover_pending_parcels',
     help: 'Shipped parcels not yet on a handover manifest, by carrier and whether past its cut-off',
@@ -33,10 +42,10 @@ export function registerHandoverMetrics(registry: Registry, s: { handover: Hando
   });
   new Gauge({
     name: 'packline_label_recalls_open',
-    help: 'Voided labels (carrier switch) not yet reported pulled',
+    help: 'Labels on the recall list (pre-printed labels of intercepted orders, voided labels of carrier switches) not yet reported pulled',
     registers: [registry],
     collect() {
-      this.set(s.carriers.recalls().length);
+      this.set(s.openRecalls?.() ?? s.carriers.recalls().length);
     },
   });
   new Gauge({

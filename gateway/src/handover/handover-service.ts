@@ -6,6 +6,7 @@
  * scan acknowledged before a kill -9 is on its manifest afterwards.
  */
 import { type ErrorCode, type ErrorDetails, PacklineError } from '../../../contracts/errors.js';
+import { PICK_CONTRACT_VERSION } from '../../../contracts/payloads.js';
 import { topics } from '../../../contracts/topics.js';
 import type { Config } from '../config/schema.js';
 import { decodeHlc } from '../lib/hlc.js';
@@ -192,7 +193,16 @@ export class HandoverService implements EventOwner {
 
   /** The PDAs' handover task: scan parcels of this carrier into this manifest. */
   private async sendTask(m: ManifestView): Promise<void> {
-    const task = { task_id: `handover:${m.manifestId}`, kind: 'handover_scan', manifest_id: m.manifestId, carrier: m.carrier, expected: m.expected };
+    // The versioned task shape of docs/mqtt.md §8 ({v, type}); `kind` stays for PDA apps that read it.
+    const task = {
+      v: PICK_CONTRACT_VERSION,
+      type: 'handover',
+      task_id: `handover:${m.manifestId}`,
+      kind: 'handover_scan',
+      manifest_id: m.manifestId,
+      carrier: m.carrier,
+      expected: m.expected,
+    };
     for (const id of this.deps.pdas?.() ?? []) {
       await this.deps.link
         .publish(topics.command(id, 'task'), JSON.stringify(task), { qos: 1 })

@@ -22,6 +22,23 @@ export interface LabelData {
   items: string;
   /** The order's shop (templates may print it). */
   shop?: string;
+  /**
+   * A label printed ahead for a batch (batch pre-print, docs/packing-modes.md): the batch id
+   * and the order's place in it, printed so the packer matches labels and parcels in sequence.
+   */
+  batch?: LabelBatch;
+}
+
+export interface LabelBatch {
+  batchId: string;
+  /** 1-based place of the order in the batch. */
+  seq: number;
+  total: number;
+}
+
+/** The batch line of a pre-printed label: `批次 B-1 12/500`. */
+export function batchLine(b: LabelBatch): string {
+  return `批次 ${b.batchId} ${b.seq}/${b.total}`;
 }
 
 /** Longest item summary in code points: four short lines of the label. */
@@ -53,7 +70,7 @@ export function formatKg(grams: number | null): string {
 }
 
 /** The label of a shipment; throws PKL_LABEL_TEMPLATE_ERROR when the order cannot be labelled. */
-export function labelDataFor(order: Order, shipment: Shipment): LabelData {
+export function labelDataFor(order: Order, shipment: Shipment, batch?: LabelBatch): LabelData {
   const pd = order.printData;
   if (pd === null || order.waybill === null) {
     throw new PacklineError('PKL_LABEL_TEMPLATE_ERROR', { reason: 'order has no waybill print data' });
@@ -70,6 +87,7 @@ export function labelDataFor(order: Order, shipment: Shipment): LabelData {
     orderId: order.orderId,
     items: itemSummary(order),
     shop: order.shop,
+    ...(batch === undefined ? {} : { batch }),
   };
 }
 

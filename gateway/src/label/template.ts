@@ -3,14 +3,14 @@
  * gateway/templates/), a list of elements placed in printer dots on a label of a given size,
  * rendered here to ZPL or TSPL from the same {@link LabelData}. Fields are named in `{…}`
  * placeholders: waybill, carrier, receiverName, receiverPhone (masked), receiverAddress,
- * routingCode, sortCode, items, weight, shop, orderId.
+ * routingCode, sortCode, items, weight, shop, orderId, batch (pre-printed batch labels: `批次 id seq/total`).
  *
  * ZPL text is drawn as `^GF` graphics from a TrueType font (text-graphic.ts says why); TSPL text
  * uses the printer's font (`TEXT`/`BLOCK` with `CODEPAGE UTF-8`, as tspl-label.ts) since TSPL has
  * no offline preview to keep faithful. Every problem is a coded PKL_TEMPLATE_* error.
  */
 import { PacklineError } from '../../../contracts/errors.js';
-import { formatKg, type LabelData, maskPhone } from './label-data.js';
+import { batchLine, formatKg, type LabelData, maskPhone } from './label-data.js';
 import { drawLine, toGraphicField, wrap } from './text-graphic.js';
 import type { TrueTypeFont } from './truetype.js';
 import { escapeTsplString } from './tspl-label.js';
@@ -29,6 +29,7 @@ export const TEMPLATE_FIELDS = [
   'weight',
   'shop',
   'orderId',
+  'batch',
 ] as const;
 export type TemplateField = (typeof TEMPLATE_FIELDS)[number];
 
@@ -125,6 +126,8 @@ function fieldValue(d: LabelData, f: TemplateField): string {
       return d.items;
     case 'shop':
       return d.shop ?? '';
+    case 'batch':
+      return d.batch === undefined ? '' : batchLine(d.batch);
     default:
       return (d[f] as string | null) ?? '';
   }

@@ -9,7 +9,7 @@
  * Programming Manual, "Command syntax"), so data must never carry CR or LF: see {@link escapeTsplString}.
  */
 import { PacklineError } from '../../../contracts/errors.js';
-import { formatKg, type LabelData, maskPhone } from './label-data.js';
+import { batchLine, formatKg, type LabelData, maskPhone } from './label-data.js';
 
 export interface TsplLabelOptions {
   /**
@@ -151,10 +151,10 @@ export function renderTsplLabel(d: LabelData, options: TsplLabelOptions = {}): s
     rule(480),
   );
   if (d.routingCode) lines.push(text(496, 28, d.routingCode));
+  lines.push(text(536, 28, `重量 ${formatKg(d.grams)}`), text(576, 28, `订单 ${d.orderId}`), block(616, 24, 4, d.items));
+  // Pre-printed ahead for a batch: its id and sequence number, below the items.
+  if (d.batch !== undefined) lines.push(rule(740), text(756, 36, batchLine(d.batch)));
   lines.push(
-    text(536, 28, `重量 ${formatKg(d.grams)}`),
-    text(576, 28, `订单 ${d.orderId}`),
-    block(616, 24, 4, d.items),
     // PRINT m: print the buffer once (one label set; the driver repeats the job for copies).
     'PRINT 1',
   );

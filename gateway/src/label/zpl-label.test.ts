@@ -37,6 +37,14 @@ describe('ZPL label', () => {
     expect(renderZplLabel(DATA)).toBe(golden);
   });
 
+  it('matches the golden pre-printed batch label (batch id and sequence number below the items)', () => {
+    const golden = readFileSync(new URL('./golden/sf-preprint.zpl', import.meta.url), 'utf8');
+    const zpl = renderZplLabel({ ...DATA, grams: null, batch: { batchId: 'B-gw1-1', seq: 12, total: 500 } });
+    expect(zpl).toBe(golden);
+    // The same label without a batch is the plain label, byte for byte, but for the weight.
+    expect(zpl.replace('^FO24,740^GB560,2,2^FS\n^FO24,756^AJN,36,36^FH^FD批次 B-gw1-1 12/500^FS\n', '')).toBe(renderZplLabel({ ...DATA, grams: null }));
+  });
+
   it('escapes ^ ~ \\ and _ in a receiver name and keeps Chinese as UTF-8', () => {
     const zpl = renderZplLabel(DATA);
     expect(zpl).toContain('^FH^FD收 张_5E三_7E 138****0000^FS');

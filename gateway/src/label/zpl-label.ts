@@ -8,7 +8,7 @@
  * `_XX` hex escapes; everything else (Chinese included) is sent as UTF-8 under `^CI28`.
  */
 import { PacklineError } from '../../../contracts/errors.js';
-import { formatKg, type LabelData, maskPhone, type TemplateRenderer } from './label-data.js';
+import { batchLine, formatKg, type LabelData, maskPhone, type TemplateRenderer } from './label-data.js';
 import type { TsplLabelOptions } from './tspl-label.js';
 
 // The label's data is shared with the TSPL renderer; re-exported so existing imports keep working.
@@ -111,10 +111,10 @@ export function renderZplLabel(d: LabelData, options: LabelOptions = {}): string
     `^FO${MARGIN},480^GB${INNER},2,2^FS`,
   );
   if (d.routingCode) lines.push(text(MARGIN, 496, 28, d.routingCode));
+  lines.push(text(MARGIN, 536, 28, `重量 ${formatKg(d.grams)}`), text(MARGIN, 576, 28, `订单 ${d.orderId}`), text(MARGIN, 616, 24, d.items, { lines: 4 }));
+  // Pre-printed ahead for a batch: its id and sequence number, below the items.
+  if (d.batch !== undefined) lines.push(`^FO${MARGIN},740^GB${INNER},2,2^FS`, text(MARGIN, 756, 36, batchLine(d.batch)));
   lines.push(
-    text(MARGIN, 536, 28, `重量 ${formatKg(d.grams)}`),
-    text(MARGIN, 576, 28, `订单 ${d.orderId}`),
-    text(MARGIN, 616, 24, d.items, { lines: 4 }),
     // ^PQ Print Quantity: one label, no pause.
     '^PQ1',
     // ^XZ End Format.

@@ -39,6 +39,8 @@ export interface IngressDeps {
     picking?: EventOwner;
     /** `handover` takes `handover_scan` events (gateway/src/handover/), whatever the device's station. */
     handover?: EventOwner;
+    /** `recalls` takes `recall_scan` events (gateway/src/recalls/): a PDA scanned a label it pulled. */
+    recalls?: EventOwner;
   };
   logger: Logger;
   now?: () => number;
@@ -163,7 +165,8 @@ export class Ingress {
     }
     const payload = decoded.value;
     const msgId = (payload as { msg_id?: string }).msg_id;
-    const picking = PICK_EVENT_KINDS.includes(kind) ? this.deps.owners.picking : undefined;
+    // Picking kinds and recall scans go to their runtime whatever station (if any) the PDA serves.
+    const picking = PICK_EVENT_KINDS.includes(kind) ? this.deps.owners.picking : kind === 'recall_scan' ? this.deps.owners.recalls : undefined;
     if (binding.owner === null && picking === undefined) {
       this.reply(deviceId, kind, msgId, { ok: false, code: 'PKL_DEVICE_NOT_BOUND', details: { deviceId } });
       return;

@@ -87,6 +87,8 @@ export const EVENT = {
   presaleReleased: PRESALE_SYNC_EVENTS.released,
   /** Subject `presale:{staging_id}`: its order was stopped before payment and the parcel unpacked. */
   presaleUnpacked: PRESALE_SYNC_EVENTS.unpacked,
+  /** A switched order's parcel got the new carrier's label (decide/relabel.ts): data {order_id, old_waybill, new_waybill, carrier, job_id, printer_id}. */
+  relabelled: 'shipment.relabelled',
 } as const;
 
 export type EventType = (typeof EVENT)[keyof typeof EVENT];

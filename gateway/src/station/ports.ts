@@ -12,7 +12,7 @@ import type { StationView } from '../../../contracts/payloads.js';
 import type { EventRecord, Order, PrintJob, Shipment, StationWrite } from './domain.js';
 import type { ReprintRequest } from './decide/reprint-plan.js';
 import type { ShipUnlabelledRequest } from './decide/ship-unlabelled-plan.js';
-import type { StationBatch, StationPresale } from './types.js';
+import type { PreprintLink, StationBatch, StationPresale } from './types.js';
 
 // ---- needs ---------------------------------------------------------------------------------
 
@@ -176,6 +176,8 @@ export interface BatchLink {
   forStation(stationId: string): StationBatch | null;
   view(stationId: string): StationView['batch'] | null;
   committed(writes: readonly StationWrite[]): void;
+  /** Batch pre-print (decide/preprint.ts); absent: no batch is printed ahead. */
+  preprint?: PreprintLink;
 }
 
 /**

@@ -79,6 +79,19 @@ export interface StationContext extends OrderLookups {
    * (decide/presale-stage.ts). Absent: no order is presale.
    */
   presale?: StationPresale;
+  /**
+   * Batch pre-print (decide/preprint.ts, gateway/src/batches/preprint-book.ts): batches whose
+   * labels are printed ahead, and the shipments those labels belong to. Absent: no pre-print.
+   */
+  preprint?: PreprintLink;
+  /**
+   * Carrier switches (gateway/src/handover/carrier-holds.ts): the order whose voided label (old
+   * waybill) is on the recall list and not pulled yet, or null. A scan of that label, or of the
+   * order, prints the new carrier's label (decide/relabel.ts). Absent: no relabel.
+   */
+  voidedLabel?: (waybill: string) => { orderId: string } | null;
+  /** False when no voided label waits to be pulled (a scan then skips the relabel look-up). */
+  anyVoided?: () => boolean;
 }
 
 /** A staged presale parcel as the station sees it (gateway/src/presale/presale-book.ts serves it). */
@@ -99,6 +112,23 @@ export interface StationPresale {
   stagedFor(orderId: string): StagedParcel | null;
   /** The staged parcel a scanned staging barcode names, or null (not a staging label, or an unknown one). */
   byBarcode(code: string): StagedParcel | null;
+}
+
+/** A pre-printed label's place: its batch, 1-based sequence number and the batch's size. */
+export interface PreprintPlace {
+  batchId: string;
+  seq: number;
+  total: number;
+}
+
+/** What the station's deciders need of batch pre-print. */
+export interface PreprintLink {
+  /** A batch to print ahead: its size and its orders not yet taken, in sequence; null if unknown. */
+  batch(batchId: string): { batchId: string; total: number; remaining(): ReadonlyArray<{ orderId: string; seq: number }> } | null;
+  /** The place of a shipment opened by a pre-print; null for any other shipment. */
+  placeOf(shipmentId: string): PreprintPlace | null;
+  /** False when no pre-printed label waits for its parcel (a scan then skips the look-up). */
+  anyOut?(): boolean;
 }
 
 /**
@@ -144,7 +174,9 @@ export type StationInput =
   /** The order cache changed (the runtime has already stored the new revision). */
   | (InputBase & { kind: 'order_updated'; orderId: string })
   /** Operator clears the station: the open shipment (if any) is abandoned. */
-  | (InputBase & { kind: 'reset' });
+  | (InputBase & { kind: 'reset' })
+  /** Print the next `limit` labels of a pre-print batch ahead, in sequence (decide/preprint.ts). */
+  | (InputBase & { kind: 'preprint'; batchId: string; limit: number; operator?: string });
 
 export type AlertLevel = DisplayCommand['level'];
 

@@ -370,6 +370,70 @@ describe.skipIf(noBrowser)('station screen and dashboard in Chromium on the simu
     await dash.close();
   });
 
+  it("the dashboard's operations card: pre-print a batch, pull a recalled label, hold and release a carrier, close a manifest", async () => {
+    const admin = { authorization: `Bearer ${info.tokens.admin}`, 'content-type': 'application/json' };
+    const post = (path: string, body: unknown) => fetch(`${info.httpUrl}${path}`, { method: 'POST', headers: admin, body: JSON.stringify(body) });
+    const pre = [wireOrder('UI-PRE-1', { waybill: '7399000001' }), wireOrder('UI-PRE-2', { waybill: '7399000002' })];
+    expect((await importOrders(info.httpUrl, info.tokens.admin, pre)).status).toBe(200);
+    const built = (await (await post('/api/v1/batches', { order_ids: ['UI-PRE-1', 'UI-PRE-2'], mode: 'preprint' })).json()) as {
+      batches: Array<{ batch_id: string }>;
+    };
+    const batchId = built.batches[0]!.batch_id;
+    expect((await post(`/api/v1/batches/${batchId}/start`, { station_id: 'st-2', mode: 'preprint' })).status).toBe(200);
+    const dash = await context.newPage();
+    dash.on('pageerror', (e) => consoleErrors.push(String(e)));
+    await dash.goto(`${info.httpUrl}/ui/dashboard#token=${info.tokens.admin}`);
+    const row = dash.locator(`#ops-batches tr[data-batch="${batchId}"]`);
+    await row.waitFor();
+    expect(await row.locator('td.progress').textContent()).toBe('0/2');
+    const seen = printerIn.messages.length;
+    await row.locator('button[data-action="preprint"]').click();
+    await dash.waitForFunction((id) => document.querySelector(`#ops-batches tr[data-batch="${id}"] td.progress`)?.textContent === '2/2', batchId);
+    for (let n = 0; n < 2; n++) {
+      const cmd = await printerIn.next((m, i = printerIn.messages.indexOf(m)) => i >= seen + n && m.topic.endsWith('/cmd/print'));
+      await publish(printer, 'dev/st-2-printer/evt/print_result', { job_id: cmd.payload.job_id, status: 'printed' });
+    }
+    // Refunded after its label printed: on the recall list; the dashboard marks it pulled.
+    expect((await importOrders(info.httpUrl, info.tokens.admin, [{ ...pre[0], flags: { refunded: true }, revision: 2 }])).status).toBe(200);
+    const recall = dash.locator('#ops-recalls li[data-waybill="7399000001"]');
+    await recall.waitFor({ timeout: 15_000 });
+    expect(await recall.textContent()).toContain('PKL_INTERCEPT_REFUNDED');
+    // Every station screen lists the labels to pull (the view's `recalls` block).
+    await station.waitForSelector('#recalls[data-open="1"]');
+    expect(await station.textContent('#recalls')).toContain('7399000001');
+    await shot(dash, 'dashboard-operations');
+    await recall.locator('button[data-action="pulled"]').click();
+    await recall.waitFor({ state: 'detached' });
+    await station.waitForSelector('#recalls', { state: 'detached' });
+    const list = (await (await fetch(`${info.httpUrl}/api/v1/recalls?all=true`, { headers: admin })).json()) as {
+      open: number;
+      recalls: Array<{ pulled_at: number | null }>;
+    };
+    expect(list.open).toBe(0);
+    expect(list.recalls[0]?.pulled_at).not.toBeNull();
+    // Hold a carrier from its row (supervisor and reason in the form), then release it.
+    const zto = dash.locator('#ops-carriers tr[data-carrier="ZTO"]');
+    await zto.locator('button[data-action="hold"]').click();
+    await dash.fill('#hold-dialog input[name="supervisor"]', 'Wang Wei');
+    await dash.fill('#hold-dialog input[name="reason"]', 'depot full');
+    await dash.click('#hold-dialog button[type="submit"]');
+    await dash.waitForSelector('#ops-carriers tr[data-carrier="ZTO"][data-held="true"]');
+    const holds = (await (await fetch(`${info.httpUrl}/api/v1/carriers/holds`, { headers: admin })).json()) as {
+      holds: Array<{ carrier: string; by: string }>;
+    };
+    expect(holds.holds).toMatchObject([{ carrier: 'ZTO', by: 'Wang Wei' }]);
+    await dash.locator('#ops-carriers tr[data-carrier="ZTO"] button[data-action="release"]').click();
+    await dash.fill('#release-carrier-dialog input[name="supervisor"]', 'Wang Wei');
+    await dash.click('#release-carrier-dialog button[type="submit"]');
+    await dash.waitForSelector('#ops-carriers tr[data-carrier="ZTO"][data-held="false"]');
+    // The manifest opened earlier closes from its row.
+    const open = dash.locator('#ops-manifests li[data-state="open"]').first();
+    await open.waitFor();
+    await open.locator('button[data-action="close"]').click();
+    await dash.waitForFunction(() => document.querySelectorAll('#ops-manifests li').length === 0);
+    await dash.close();
+  });
+
   it('the preflight page renders the readiness report', async () => {
     const page = await context.newPage();
     await page.goto(`${info.httpUrl}/ui/preflight#token=${info.tokens.admin}`);

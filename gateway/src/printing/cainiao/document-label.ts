@@ -94,7 +94,7 @@ function addressLine(a: unknown): string {
 }
 
 /** Label fields one content's `data` provides (empty string = not provided). */
-function fieldsOf(data: Record<string, unknown>): Record<keyof LabelData, string> {
+function fieldsOf(data: Record<string, unknown>): Record<Exclude<keyof LabelData, 'batch'>, string> {
   const recipient = obj(data.recipient) ?? {};
   const routing = obj(data.routingInfo) ?? {};
   const sortation = obj(routing.sortation) ?? {};

@@ -48,6 +48,9 @@ import { SerialQueue } from './serial-queue.js';
 import { storeLookups } from './store-lookups.js';
 import { SupervisorActions } from './supervisor-actions.js';
 
+/** A pre-print's answer: the committed writes of its step, or the refusal. */
+export type PreprintResult = { ok: true; writes: readonly StationWrite[] } | { ok: false; error: ReturnType<typeof toWireError> };
+
 /** Inputs waiting per station before new ones are refused with PKL_OVERLOADED. */
 const QUEUE_LIMIT = 1000;
 
@@ -96,6 +99,11 @@ export interface StationRuntimeDeps {
   presale?: PresaleLink;
   /** The screen's picking block (the order's slot, the last unit sorted here); absent or null: none. */
   pickingView?: (stationId: string, orderId: string | null) => StationView['picking'] | null;
+  /** Voided labels of carrier switches still to pull (relabel on their next scan); absent: no relabel. */
+  voidedLabel?: StationContext['voidedLabel'];
+  anyVoided?: StationContext['anyVoided'];
+  /** The recall list's block of every station view (gateway/src/recalls/); absent or null: none shown. */
+  recallView?: () => StationView['recalls'] | null;
 }
 
 export class StationRuntime implements EventOwner, StationService {
@@ -178,6 +186,9 @@ export class StationRuntime implements EventOwner, StationService {
       ...(this.deps.batches ? { batchFor: (id: string) => this.deps.batches?.forStation(id) ?? null } : {}),
       ...(this.deps.pickingState ? { pickingState: this.deps.pickingState } : {}),
       ...(this.deps.presale ? { presale: this.deps.presale.station } : {}),
+      ...(this.deps.batches?.preprint ? { preprint: this.deps.batches.preprint } : {}),
+      ...(this.deps.voidedLabel ? { voidedLabel: this.deps.voidedLabel } : {}),
+      ...(this.deps.anyVoided ? { anyVoided: this.deps.anyVoided } : {}),
     };
   }
 
@@ -405,6 +416,35 @@ export class StationRuntime implements EventOwner, StationService {
     });
   }
 
+  /**
+   * Prints the next `limit` labels of a pre-print batch ahead at this station (its printer or
+   * channel), in the station's queue like any input; the answer carries the step's committed
+   * writes (the labels, removals) for the caller to report.
+   */
+  preprint(stationId: string, batchId: string, limit: number, operator?: string): Promise<PreprintResult> {
+    const station = this.stations.get(stationId);
+    if (!this.started || station === undefined) {
+      return Promise.resolve({ ok: false, error: toWireError('PKL_STATION_UNKNOWN', { stationId }) });
+    }
+    const input: StationInput = { kind: 'preprint', batchId, limit, at: this.now(), deviceId: 'api' };
+    if (operator !== undefined) input.operator = operator;
+    return new Promise((resolve) => {
+      let writes: readonly StationWrite[] = [];
+      const queued = station.queue.push(() =>
+        this.apply(
+          station,
+          input,
+          undefined,
+          (o) => resolve(o.ok ? { ok: true, writes } : { ok: false, error: toWireError(o.code, o.details) }),
+          (w) => {
+            writes = w;
+          },
+        ),
+      );
+      if (!queued) resolve({ ok: false, error: toWireError('PKL_OVERLOADED') });
+    });
+  }
+
   /** Feeds an order-cache change to every station showing that order (refund arrived, waybill came). */
   orderUpdated(orderId: string): void {
     for (const station of this.stations.values()) {
@@ -425,7 +465,13 @@ export class StationRuntime implements EventOwner, StationService {
 
   // ---- the step ----------------------------------------------------------------------------
 
-  private async apply(station: Station, input: StationInput, msgId: string | undefined, settle: (o: Outcome) => void): Promise<void> {
+  private async apply(
+    station: Station,
+    input: StationInput,
+    msgId: string | undefined,
+    settle: (o: Outcome) => void,
+    seen?: (writes: readonly StationWrite[]) => void,
+  ): Promise<void> {
     const { store, metrics, logger } = this.deps;
     const decided = decide(
       () => stepStation(station.state, input, this.context(station.cfg)),
@@ -449,6 +495,7 @@ export class StationRuntime implements EventOwner, StationService {
     station.state = step.state;
     if (step.writes.length > 0) this.deps.batches?.committed(step.writes);
     if (step.writes.length > 0) this.deps.presale?.committed(step.writes);
+    seen?.(step.writes);
     for (const command of step.commands) {
       if (command.kind === 'print' && input.kind === 'weight') metrics.observeScanToPrint((this.now() - input.at) / 1000);
       this.printers.send(command);
@@ -479,6 +526,8 @@ export class StationRuntime implements EventOwner, StationService {
     if (presale !== null) view.presale = presale;
     const picking = this.deps.pickingView?.(station.cfg.id, shipment?.orderId ?? null) ?? null;
     if (picking !== null && picking !== undefined) view.picking = picking;
+    const recalls = this.deps.recallView?.() ?? null;
+    if (recalls !== null && recalls !== undefined) view.recalls = recalls;
     return view;
   }
 

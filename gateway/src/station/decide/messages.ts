@@ -18,6 +18,18 @@ const INFO = {
     en: 'Batch {batchId} #{seq}: order {orderId}, place the parcel on the scale',
     zh: '波次 {batchId} 第 {seq} 单：订单 {orderId}，请将包裹放上电子秤',
   },
+  preprinted: {
+    en: 'Batch {batchId}: {printed} labels printed ahead, {left} left',
+    zh: '波次 {batchId}：已预打印 {printed} 张面单，剩余 {left}',
+  },
+  relabelled: {
+    en: 'Carrier switched: pull label {oldWaybill}, new label {waybill} printing',
+    zh: '已改派快递：请撕下旧面单 {oldWaybill}，新面单 {waybill} 打印中',
+  },
+  preprint_shipped: {
+    en: 'Batch {batchId} #{seq}: shipped {waybill}',
+    zh: '波次 {batchId} 第 {seq} 单：已发货 {waybill}',
+  },
   pull_parcel: {
     en: 'Label printed but order {orderId} is intercepted: pull the parcel',
     zh: '面单已打印但订单 {orderId} 已被拦截：请取出包裹',

@@ -10,6 +10,7 @@ import { interceptAt, LABEL_GATE } from './intercept.js';
 import { interceptShipment } from './label-gate.js';
 import { labelJob, printCommand } from './label-job.js';
 import { errorAlert, infoAlert } from './messages.js';
+import { onPreprintPrinted } from './preprint.js';
 import { printFailureMeaning } from './print-failure.js';
 import { shipmentOf, type Step } from './step.js';
 
@@ -48,6 +49,11 @@ export function onPrintResult(w: Step, jobId: string, status: 'printed' | 'faile
     return;
   }
   if (s.state !== 'labelling') return;
+  // A label printed ahead for a batch: printed, not shipped until its parcel is scanned (preprint.ts).
+  if (w.ctx.preprint?.placeOf(s.shipmentId) != null) {
+    onPreprintPrinted(w, s, jobId);
+    return;
+  }
   const order = w.ctx.getOrder(s.orderId);
   const icpt = order === null ? null : interceptAt(w.gate, order, LABEL_GATE, s.shipmentId);
   if (icpt !== null) {

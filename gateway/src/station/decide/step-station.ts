@@ -10,7 +10,9 @@ import { onBatchScan } from './batch-scan.js';
 import { onOrderUpdated } from './order-update.js';
 import { onOverride } from './override.js';
 import { onStagingScan } from './presale-release.js';
+import { onPreprint, onPreprintedScan } from './preprint.js';
 import { onPrintResult } from './print-result.js';
+import { onRelabelScan } from './relabel.js';
 import { onReset, onScan } from './scan.js';
 import { Step } from './step.js';
 import { onWeight } from './weigh.js';
@@ -29,6 +31,10 @@ export function stepStation(state: StationState, input: StationInput, ctx: Stati
         onStagingScan(w, staged, input.operator ?? null);
         break;
       }
+      // A parcel whose label was printed ahead for a batch: re-checked, then shipped (preprint.ts).
+      if (onPreprintedScan(w, input.code, input.operator ?? null)) break;
+      // A parcel switched to another carrier after its label printed: the new label (relabel.ts).
+      if (onRelabelScan(w, input.code)) break;
       // A station working a batch: its item and pre-pack barcodes run post-print (batch-scan.ts).
       const batch = ctx.batchFor?.(ctx.station.id) ?? null;
       const accepted = batch?.accepts(input.code) ?? null;
@@ -50,6 +56,9 @@ export function stepStation(state: StationState, input: StationInput, ctx: Stati
       break;
     case 'reset':
       onReset(w);
+      break;
+    case 'preprint':
+      onPreprint(w, input.batchId, input.limit, input.operator ?? null);
       break;
   }
   return w.finish();

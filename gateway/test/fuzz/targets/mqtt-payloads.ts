@@ -146,6 +146,8 @@ class PayloadGen {
         return { ...base, task_id: `R-${rng.int(100)}`, ...(rng.chance(0.5) && { qty: rng.range(1, 20) }) };
       case 'handover_scan':
         return { ...base, manifest_id: rng.pick(['M-none', 'x']), code: rng.pick(this.rig.orderCodes) };
+      case 'recall_scan':
+        return { ...base, code: rng.pick(this.rig.orderCodes) };
     }
   }
 
