@@ -72,6 +72,19 @@ describe('batch pre-print', () => {
     expect(bench.prints(preprint())).toHaveLength(0);
   });
 
+  it('an unpaid presale order is skipped (no carrier label before its payment) and printed by a run after it', () => {
+    const { bench, preprint } = floor(3);
+    const unpaid = new Set(['O2']);
+    bench.ctx.presale = { unpaid: (id) => unpaid.has(id), stagedFor: () => null, byBarcode: () => null };
+    const first = preprint();
+    expect(bench.prints(first).map((c) => (c.kind === 'print' ? c.payload.data.includes('批次 B1 2/3') : true))).toEqual([false, false]);
+    expect(first.alert?.message).toBe('Batch B1: 2 labels printed ahead, 1 left');
+    unpaid.delete('O2');
+    const second = bench.prints(preprint());
+    expect(second).toHaveLength(1);
+    expect(second[0]?.kind === 'print' && second[0].payload.data).toContain('批次 B1 2/3');
+  });
+
   it('the waybill scan re-checks the interception, then ships; an order barcode scan works the same', () => {
     const { bench, world, preprint, book } = floor(3);
     const step = preprint();

@@ -29,7 +29,7 @@ const PREPRINT_GATE = ['packing', LABEL_GATE] as const;
 /**
  * Prints the next `limit` labels of the batch, in sequence. An order intercepted before its
  * label leaves the batch (`batch.order_removed`); one that cannot be labelled now (carrier on
- * hold, no waybill yet, still being picked) is skipped and printed by a later run.
+ * hold, no waybill yet, still being picked, presale not paid) is skipped and printed by a later run.
  */
 export function onPreprint(w: Step, batchId: string, limit: number, operator: string | null): void {
   const batch = w.ctx.preprint?.batch(batchId) ?? null;
@@ -60,6 +60,9 @@ export function onPreprint(w: Step, batchId: string, limit: number, operator: st
     }
     if (
       notPicked(w.ctx.pickingState?.(order.orderId) ?? null, order.orderId) !== null ||
+      // An unpaid presale order gets no carrier label before its payment (docs/packing-modes.md
+      // "Presale"): a later run prints it once paid.
+      (w.ctx.presale?.unpaid(order.orderId) ?? false) ||
       (w.ctx.carrierHold?.(order.carrier) ?? null) !== null ||
       order.waybill === null ||
       order.printData === null
