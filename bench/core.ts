@@ -18,7 +18,7 @@
  * no event-loop stall > 20 ms) marked MET / NOT MET.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -535,6 +535,9 @@ async function runBroker(broker: 'aedes' | 'mosquitto', opts: RunOptions): Promi
   } else {
     gw = spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'inherit'] });
   }
+  // The gateway's stdout (banner; `--trace-gc` lines with BENCH_GATEWAY_NODE_ARGS) is drained,
+  // into BENCH_GATEWAY_STDOUT when set: an unread pipe would block the gateway once full.
+  gw.stdout?.pipe(createWriteStream(process.env.BENCH_GATEWAY_STDOUT ?? '/dev/null', { flags: 'a' }));
   const httpUrl = `http://127.0.0.1:${httpPort}`;
   let exited = false;
   gw.once('exit', () => {
