@@ -16,7 +16,7 @@
  * rest of the row with zeros, `:` repeats the previous row.
  */
 import { PacklineError } from '../../../contracts/errors.js';
-import type { TrueTypeFont } from './truetype.js';
+import type { PackedGlyph, TrueTypeFont } from './truetype.js';
 
 export interface TextBitmap {
   width: number;
@@ -57,7 +57,7 @@ export function drawLine(font: TrueTypeFont, text: string, px: number, template:
 /** Width in dots of `text` at `px` (for wrapping), without drawing. */
 export function measure(font: TrueTypeFont, text: string, px: number): number {
   let w = 0;
-  for (const ch of text) w += font.glyph(ch.codePointAt(0) ?? 0x20, px).advance;
+  for (const ch of text) w += font.advance(ch.codePointAt(0) ?? 0x20, px);
   return w;
 }
 
@@ -141,22 +141,6 @@ export function toGraphicField(b: TextBitmap): string {
   return `^GFA,${total},${total},${bytesPerRow},${out}`;
 }
 
-/** A glyph's rows packed MSB first (its width in bits, trailing bits zero), per glyph bitmap. */
-const packedGlyphs = new WeakMap<TextBitmap, { bytesPerRow: number; rows: Uint8Array }>();
-
-function packedGlyph(g: TextBitmap): { bytesPerRow: number; rows: Uint8Array } {
-  const hit = packedGlyphs.get(g);
-  if (hit !== undefined) return hit;
-  const bytesPerRow = Math.ceil(g.width / 8);
-  const rows = new Uint8Array(bytesPerRow * g.height);
-  for (let y = 0; y < g.height; y++) {
-    for (let x = 0; x < g.width; x++) if ((g.bits[y * g.width + x]! & 1) === 1) rows[y * bytesPerRow + (x >> 3)]! |= 0x80 >> (x & 7);
-  }
-  const p = { bytesPerRow, rows };
-  packedGlyphs.set(g, p);
-  return p;
-}
-
 /** ASCII of the hex digits of every byte value, for writing `^GF` data straight into a buffer. */
 const HEX_HI = Uint8Array.from({ length: 256 }, (_, v) => (HEX[v] as string).charCodeAt(0));
 const HEX_LO = Uint8Array.from({ length: 256 }, (_, v) => (HEX[v] as string).charCodeAt(1));
@@ -172,22 +156,20 @@ export interface GraphicLine {
 /**
  * `toGraphicField(drawLine(font, text, px, template))`, cut at `clipWidth` dots when the line
  * is wider — the same bytes (a property test holds it to the pair), drawn without a byte per
- * pixel: the glyphs' rows are cached packed 8 pixels to a byte and shifted into place, and the
+ * pixel: the glyphs' rows are cached packed 8 pixels to a byte (truetype.ts) and shifted into place, and the
  * hex is written into a byte buffer. The label's text is rasterised on the station step's path
  * (the weight step renders the label), where the per-pixel version cost ~0.5 ms per label.
  */
 export function graphicLine(font: TrueTypeFont, text: string, px: number, template: string, clipWidth = Number.POSITIVE_INFINITY): GraphicLine {
-  const glyphs: TextBitmap[] = [];
-  const advances: number[] = [];
+  const glyphs: PackedGlyph[] = [];
   let full = 0;
   for (const ch of text) {
     const cp = ch.codePointAt(0) ?? 0x20;
     if (cp !== 0x20 && cp !== 0x3000 && !font.hasGlyph(cp)) {
       throw new PacklineError('PKL_TEMPLATE_GLYPH_MISSING', { font: font.name, char: ch, template });
     }
-    const g = font.glyph(cp, px);
+    const g = font.packedGlyph(cp, px);
     glyphs.push(g);
-    advances.push(g.advance);
     full += g.advance;
   }
   const height = font.lineHeight(px);
@@ -198,13 +180,12 @@ export function graphicLine(font: TrueTypeFont, text: string, px: number, templa
   const rows = new Uint8Array(stride * height);
   let x0 = 0;
   for (let k = 0; k < glyphs.length && x0 < width; k++) {
-    const g = glyphs[k] as TextBitmap;
-    const p = packedGlyph(g);
+    const p = glyphs[k] as PackedGlyph;
     const shift = x0 & 7;
     const at = x0 >> 3;
     // Bytes of this glyph that land inside the row (a cut line drops the rest).
     const n = Math.min(p.bytesPerRow, bytesPerRow - at);
-    const h = Math.min(g.height, height);
+    const h = Math.min(p.height, height);
     for (let y = 0; y < h; y++) {
       const src = y * p.bytesPerRow;
       const dst = y * stride + at;
@@ -218,7 +199,7 @@ export function graphicLine(font: TrueTypeFont, text: string, px: number, templa
         }
       }
     }
-    x0 += advances[k] as number;
+    x0 += p.advance;
   }
   // Bits past the cut are not part of the image.
   const tail = width & 7;

@@ -31,6 +31,22 @@ export interface GlyphBitmap {
   advance: number;
 }
 
+/** A glyph as cached: its rows packed MSB first, 8 pixels to a byte (trailing bits zero). */
+export interface PackedGlyph {
+  width: number;
+  height: number;
+  advance: number;
+  bytesPerRow: number;
+  rows: Uint8Array;
+}
+
+/**
+ * Glyphs kept per font: a label's text uses a few thousand distinct characters at 3–5 sizes
+ * (~200 bytes each packed, so ≤ ~3 MB at this cap); past it the oldest are dropped and drawn
+ * again when needed.
+ */
+export const GLYPH_CACHE_MAX = 16_384;
+
 export class TrueTypeFont {
   private readonly d: DataView;
   private readonly tables = new Map<string, number>();
@@ -41,7 +57,8 @@ export class TrueTypeFont {
   private readonly numHMetrics: number;
   private readonly numGlyphs: number;
   private readonly cmap: (cp: number) => number;
-  private readonly cache = new Map<string, GlyphBitmap>();
+  /** Key: px × 0x110000 + code point. */
+  private readonly cache = new Map<number, PackedGlyph>();
 
   constructor(
     bytes: Uint8Array,
@@ -259,9 +276,41 @@ export class TrueTypeFont {
    * height is the font's ascender − descender scaled to `px`. Cached per (code point, size).
    */
   glyph(cp: number, px: number): GlyphBitmap {
-    const key = `${cp}:${px}`;
+    const p = this.packedGlyph(cp, px);
+    const bits = new Uint8Array(p.width * p.height);
+    for (let y = 0; y < p.height; y++) {
+      for (let x = 0; x < p.width; x++) bits[y * p.width + x] = (p.rows[y * p.bytesPerRow + (x >> 3)]! >> (7 - (x & 7))) & 1;
+    }
+    return { width: p.width, height: p.height, bits, advance: p.advance };
+  }
+
+  /** Advance of `cp` at `px`, pixels (for measuring text). */
+  advance(cp: number, px: number): number {
+    return this.packedGlyph(cp, px).advance;
+  }
+
+  /**
+   * The glyph of `cp` at em height `px` as cached: packed rows, 8× smaller than a byte per
+   * pixel and what graphicLine (text-graphic.ts) shifts into a label's line.
+   */
+  packedGlyph(cp: number, px: number): PackedGlyph {
+    const key = px * 0x110000 + cp;
     const hit = this.cache.get(key);
     if (hit !== undefined) return hit;
+    const g = this.rasterise(cp, px);
+    const bytesPerRow = Math.ceil(g.width / 8);
+    const rows = new Uint8Array(bytesPerRow * g.height);
+    for (let y = 0; y < g.height; y++) {
+      for (let x = 0; x < g.width; x++) if (g.bits[y * g.width + x] === 1) rows[y * bytesPerRow + (x >> 3)]! |= 0x80 >> (x & 7);
+    }
+    const packed: PackedGlyph = { width: g.width, height: g.height, advance: g.advance, bytesPerRow, rows };
+    if (this.cache.size >= GLYPH_CACHE_MAX) this.cache.delete(this.cache.keys().next().value as number);
+    this.cache.set(key, packed);
+    return packed;
+  }
+
+  /** Draws a glyph from its outline (not cached). */
+  private rasterise(cp: number, px: number): GlyphBitmap {
     const id = this.cmap(cp);
     const scale = px / this.unitsPerEm;
     const advance = Math.max(1, Math.round(this.advanceOf(id) * scale));
@@ -321,9 +370,7 @@ export class TrueTypeFont {
         for (let x = from; x <= to; x++) bits[y * advance + x] = 1;
       }
     }
-    const g: GlyphBitmap = { width: advance, height, bits, advance };
-    this.cache.set(key, g);
-    return g;
+    return { width: advance, height, bits, advance };
   }
 
   lineHeight(px: number): number {
