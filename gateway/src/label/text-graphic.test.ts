@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BUNDLED_TEMPLATE_FONT } from '../printing/label-templates.js';
@@ -63,5 +64,26 @@ describe('graphicLine (packed rasterising) draws exactly what drawLine + toGraph
 
   it('names a character the font lacks', () => {
     expect(() => graphicLine(font, 'a\u{1F4E6}', 28, 't')).toThrow(expect.objectContaining({ code: 'PKL_TEMPLATE_GLYPH_MISSING' }));
+  });
+});
+
+describe('TrueTypeFont.load reads glyph outlines from the file on first use', () => {
+  it('draws every glyph exactly as the font read whole does', () => {
+    const whole = new TrueTypeFont(readFileSync(BUNDLED_TEMPLATE_FONT), 'whole');
+    const lazy = TrueTypeFont.load(BUNDLED_TEMPLATE_FONT);
+    // CJK unified ideographs sampled across the block,
+    // the rare address characters, ASCII, full-width forms.
+    const cps = [...'埇桥浉鄠硚（）；，。０９', ...Array.from({ length: 95 }, (_, i) => String.fromCharCode(0x20 + i))].map((c) => c.codePointAt(0) as number);
+    for (let cp = 0x4e00; cp < 0x9fa5; cp += 401) cps.push(cp);
+    for (const px of [28, 72]) {
+      for (const cp of cps) {
+        expect(lazy.hasGlyph(cp)).toBe(whole.hasGlyph(cp));
+        expect(lazy.glyph(cp, px)).toEqual(whole.glyph(cp, px));
+      }
+    }
+  });
+
+  it('names a font file it cannot read', () => {
+    expect(() => TrueTypeFont.load('/nonexistent/font.ttf')).toThrow(expect.objectContaining({ code: 'PKL_TEMPLATE_FONT_INVALID' }));
   });
 });
