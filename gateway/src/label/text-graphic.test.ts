@@ -74,11 +74,11 @@ describe('TrueTypeFont.load reads glyph outlines from the file on first use', ()
     // CJK unified ideographs sampled across the block,
     // the rare address characters, ASCII, full-width forms.
     const cps = [...'埇桥浉鄠硚（）；，。０９', ...Array.from({ length: 95 }, (_, i) => String.fromCharCode(0x20 + i))].map((c) => c.codePointAt(0) as number);
-    for (let cp = 0x4e00; cp < 0x9fa5; cp += 401) cps.push(cp);
+    for (let cp = 0x4e00; cp < 0x9fa5; cp += 1201) cps.push(cp);
     for (const px of [28, 72]) {
       for (const cp of cps) {
         expect(lazy.hasGlyph(cp)).toBe(whole.hasGlyph(cp));
-        expect(lazy.glyph(cp, px)).toEqual(whole.glyph(cp, px));
+        expect(lazy.packedGlyph(cp, px)).toEqual(whole.packedGlyph(cp, px));
       }
     }
   });
