@@ -348,7 +348,11 @@ function spawnLoadgen(plan: LoadPlan, dir: string, tag: string): { connected: Pr
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const result = new Promise<LoadResult>((resolveResult, rejectResult) => {
     const onData = () => {
-      const line = out.split('\n').find((l) => l.includes('"shipments"'));
+      // Complete lines only: the result (with every latency) spans many chunks at high rates.
+      const line = out
+        .split('\n')
+        .slice(0, -1)
+        .find((l) => l.includes('"shipments"'));
       if (line === undefined) return;
       child.stdout.off('data', onData);
       resolveResult(JSON.parse(line) as LoadResult);
