@@ -18,7 +18,7 @@
  * no event-loop stall > 20 ms) marked MET / NOT MET.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -95,6 +95,8 @@ interface BrokerRun {
   peakRssMb: number;
   /** RSS once every device is connected, before the first phase. */
   connectedRssMb: number;
+  /** RSS 2 s after start-up, before any device connected or order was imported. */
+  noDevicesRssMb: number;
   devices: number;
   sync: SyncDelay;
   /** SIGTERM → process exit, ms. */
@@ -240,23 +242,78 @@ function floor(stations: number) {
   return { devices, stations: list };
 }
 
+/**
+ * Print data varied as a real day's is, so label rendering costs what it would (a cache of
+ * rendered text lines must not look better than it is): every receiver's name, phone and
+ * address differ; sort and routing codes repeat per destination (a few dozen), item names per
+ * SKU (97), the shop per merchant (4). Deterministic in the order's index.
+ */
+const SURNAMES = Array.from(
+  '王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦',
+);
+const GIVEN = Array.from('伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂英华建国文辉玲红梅鹏飞宇浩然欣怡子涵梓萱雨轩');
+const PLACES: Array<[string, string, string[]]> = [
+  ['浙江省杭州市', '杭州', ['余杭区', '西湖区', '滨江区', '萧山区', '拱墅区']],
+  ['上海市', '上海', ['浦东新区', '闵行区', '徐汇区', '宝山区', '嘉定区']],
+  ['广东省深圳市', '深圳', ['南山区', '福田区', '宝安区', '龙岗区', '罗湖区']],
+  ['北京市', '北京', ['朝阳区', '海淀区', '丰台区', '通州区', '大兴区']],
+  ['江苏省苏州市', '苏州', ['工业园区', '姑苏区', '吴中区', '相城区', '虎丘区']],
+  ['四川省成都市', '成都', ['武侯区', '锦江区', '青羊区', '金牛区', '成华区']],
+  ['湖北省武汉市', '武汉', ['硚口区', '江汉区', '洪山区', '武昌区', '汉阳区']],
+  ['安徽省宿州市', '宿州', ['埇桥区', '砀山县', '萧县', '灵璧县', '泗县']],
+];
+const ROADS = [
+  '文一西路',
+  '建国路',
+  '人民路',
+  '解放路',
+  '中山路',
+  '科技园路',
+  '长江路',
+  '黄河路',
+  '和平路',
+  '学院路',
+  '世纪大道',
+  '工业大道',
+  '淮海中路',
+  '东关大街',
+];
+const GOODS = ['白色T恤', '纯棉袜子', '保温杯', '手机壳', '数据线', '洗面奶', '护手霜', '帆布包', '笔记本', '牙刷套装', '蓝牙耳机', '零食礼包'];
+const SHOPS = ['bench-shop', '旗舰店', '专营店', '官方店'];
+
+function printDataFor(i: number) {
+  const h = (i * 2654435761) >>> 0; // Knuth's multiplicative hash: varied but repeatable
+  const [province, city, districts] = PLACES[h % PLACES.length] as [string, string, string[]];
+  const district = districts[(h >>> 8) % districts.length] as string;
+  const road = ROADS[(h >>> 4) % ROADS.length] as string;
+  return {
+    receiver_name: `${SURNAMES[h % SURNAMES.length]}${GIVEN[(h >>> 6) % GIVEN.length]}${i % 3 === 0 ? '' : GIVEN[(h >>> 11) % GIVEN.length]}`,
+    receiver_phone: `13${(h >>> 3) % 10}****${String(h % 10_000).padStart(4, '0')}`,
+    receiver_address: `${province}${district}${road} ${1 + ((h >>> 5) % 999)} 号 ${1 + ((h >>> 15) % 30)} 幢 ${1 + ((h >>> 20) % 28)}0${1 + (i % 4)} 室`,
+    routing_code: `${200 + (h % PLACES.length) * 11}-${String.fromCharCode(65 + ((h >>> 8) % 5))}${(h >>> 8) % 5}`,
+    sort_code: `${city}${district.slice(0, 2)}`,
+  };
+}
+
 function makeOrders(count: number, offset: number) {
   return Array.from({ length: count }, (_, k) => {
     const i = offset + k;
     return {
       order_id: `B${String(i).padStart(7, '0')}`,
-      shop: 'bench-shop',
-      lines: [{ sku: `SKU-${i % 97}`, barcode: `69${String(i % 97).padStart(11, '0')}`, name: '商品', qty: 1, unit_grams: 350 }],
+      shop: SHOPS[i % SHOPS.length],
+      lines: [
+        {
+          sku: `SKU-${i % 97}`,
+          barcode: `69${String(i % 97).padStart(11, '0')}`,
+          name: `${GOODS[(i % 97) % GOODS.length]}-${i % 97}`,
+          qty: 1,
+          unit_grams: 350,
+        },
+      ],
       packaging_grams: 40,
       carrier: 'ZTO',
       waybill: `7300${String(i).padStart(10, '0')}`,
-      print_data: {
-        receiver_name: '李四',
-        receiver_phone: '139****1234',
-        receiver_address: '上海市浦东新区张江路 1 号',
-        routing_code: '200-B2',
-        sort_code: '上海',
-      },
+      print_data: printDataFor(i),
       revision: 1,
     };
   });
@@ -276,7 +333,7 @@ async function waitFor(fn: () => Promise<boolean>, what: string, timeoutMs = 60_
 }
 
 /** One load-generator process: resolves 'connected' once its devices are up, then runs on `go()`. */
-function spawnLoadgen(plan: LoadPlan, dir: string, tag: string): { connected: Promise<void>; go(): void; result: Promise<LoadResult> } {
+function spawnLoadgen(plan: LoadPlan, dir: string, tag: string): { connected: Promise<void>; go(): void; result: Promise<LoadResult>; close(): Promise<void> } {
   const file = join(dir, `plan-${tag}.json`);
   writeFileSync(file, JSON.stringify(plan));
   const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/loadgen.ts'), file], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -287,13 +344,32 @@ function spawnLoadgen(plan: LoadPlan, dir: string, tag: string): { connected: Pr
     out += b.toString();
     if (out.includes('"connected"')) onConnected();
   });
+  // The result line comes before the devices disconnect; the process exits after "close".
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const result = new Promise<LoadResult>((resolveResult, rejectResult) => {
-    child.once('exit', (code) => {
-      if (code !== 0) rejectResult(new Error(`load generator failed (${code})`));
-      else resolveResult(JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as LoadResult);
-    });
+    const onData = () => {
+      // Complete lines only: the result (with every latency) spans many chunks at high rates.
+      const line = out
+        .split('\n')
+        .slice(0, -1)
+        .find((l) => l.includes('"shipments"'));
+      if (line === undefined) return;
+      child.stdout.off('data', onData);
+      resolveResult(JSON.parse(line) as LoadResult);
+    };
+    child.stdout.on('data', onData);
+    void exited.then((code) => rejectResult(new Error(`load generator exited (${code}) without a result`)));
   });
-  return { connected, go: () => child.stdin.write('go\n'), result };
+  return {
+    connected,
+    go: () => child.stdin.write('go\n'),
+    result,
+    close: async () => {
+      child.stdin.write('close\n');
+      const code = await exited;
+      if (code !== 0) throw new Error(`load generator failed (${code})`);
+    },
+  };
 }
 
 /**
@@ -301,7 +377,13 @@ function spawnLoadgen(plan: LoadPlan, dir: string, tag: string): { connected: Pr
  * process would be the limit; `onConnected` runs after every device connected, before the
  * load starts. Results are merged from every latency.
  */
-async function runLoadgen(plan: LoadPlan, dir: string, onConnected: () => Promise<void>, procs = 1): Promise<LoadResult> {
+async function runLoadgen(
+  plan: LoadPlan,
+  dir: string,
+  onConnected: () => Promise<void>,
+  procs = 1,
+  onFinished: () => Promise<void> = async () => {},
+): Promise<LoadResult> {
   const n = Math.max(1, Math.min(procs, plan.stations.length));
   const parts = Array.from({ length: n }, (_, i) => plan.stations.filter((_, k) => k % n === i));
   const children = parts.map((stations, i) =>
@@ -311,6 +393,9 @@ async function runLoadgen(plan: LoadPlan, dir: string, onConnected: () => Promis
   await onConnected();
   for (const c of children) c.go();
   const results = await Promise.all(children.map((c) => c.result));
+  // The phase's figures are read while every device is still connected.
+  await onFinished();
+  await Promise.all(children.map((c) => c.close()));
   if (results.length === 1) return results[0] as LoadResult;
   const latencies = results.flatMap((r) => r.latencies ?? []).sort((a, b) => a - b);
   const seconds = Math.max(...results.map((r) => r.seconds));
@@ -461,6 +546,9 @@ async function runBroker(broker: 'aedes' | 'mosquitto', opts: RunOptions): Promi
   } else {
     gw = spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'inherit'] });
   }
+  // The gateway's stdout (banner; `--trace-gc` lines with BENCH_GATEWAY_NODE_ARGS) is drained,
+  // into BENCH_GATEWAY_STDOUT when set: an unread pipe would block the gateway once full.
+  gw.stdout?.pipe(createWriteStream(process.env.BENCH_GATEWAY_STDOUT ?? '/dev/null', { flags: 'a' }));
   const httpUrl = `http://127.0.0.1:${httpPort}`;
   let exited = false;
   gw.once('exit', () => {
@@ -475,6 +563,10 @@ async function runBroker(broker: 'aedes' | 'mosquitto', opts: RunOptions): Promi
     600_000,
   ); // start-up (provisioning 504 devices' secrets with scrypt) is not measured and slow on a busy machine
   const pid = gw.pid as number;
+  // Idle with no devices: started, nothing connected, no orders yet (2 s for start-up's
+  // garbage to be collected).
+  await new Promise((r) => setTimeout(r, 2000));
+  const noDevicesRssMb = procRss(pid).rss;
   if (broker === 'aedes') {
     const prov = JSON.parse(readFileSync(join(dataDir, 'provisioning.json'), 'utf8')) as { devices: Record<string, { secret: string }> };
     secrets = Object.fromEntries(Object.entries(prov.devices).map(([id, d]) => [id, d.secret]));
@@ -530,6 +622,14 @@ async function runBroker(broker: 'aedes' | 'mosquitto', opts: RunOptions): Promi
       throttle: budget?.stat(),
     };
     for (const s of stations) s.orders = Array.from({ length: perStationPerPhase }, take);
+    let endUs = 0;
+    let after = readCounter(counter);
+    let cpuAfter = 0;
+    let cpuSplit = { user: 0, system: 0 };
+    let threadsAfter = new Map<number, number>();
+    let throttle = budget?.stat();
+    let text = '';
+    let rssEndMb = 0;
     const load = await runLoadgen(
       { mqttUrl: `mqtt://127.0.0.1:${mqttPort}`, secrets, stations, rate: phase.rate, durationSeconds: opts.seconds, runTag: `${broker}-${phase.name}` },
       dir,
@@ -556,14 +656,19 @@ async function runBroker(broker: 'aedes' | 'mosquitto', opts: RunOptions): Promi
         };
       },
       opts.loadgenProcs,
+      // Read before the devices disconnect: 504 disconnects at the end of every phase are not
+      // what a floor does, and were ~2 % of a core in a 10 s idle phase.
+      async () => {
+        endUs = monotonicUs();
+        after = readCounter(counter);
+        cpuAfter = procCpuSeconds(pid);
+        cpuSplit = statCpu(`/proc/${pid}/stat`);
+        threadsAfter = threadCpu(pid);
+        throttle = budget?.stat();
+        text = await scrape(httpUrl);
+        rssEndMb = procRss(pid).rss;
+      },
     );
-    const endUs = monotonicUs();
-    const after = readCounter(counter);
-    const cpuAfter = procCpuSeconds(pid);
-    const cpuSplit = statCpu(`/proc/${pid}/stat`);
-    const threadsAfter = threadCpu(pid);
-    const throttle = budget?.stat();
-    const text = await scrape(httpUrl);
     phases[phase.name] = {
       load,
       fsyncs: after.calls - before.f,
@@ -580,7 +685,7 @@ async function runBroker(broker: 'aedes' | 'mosquitto', opts: RunOptions): Promi
       loadgenCpuSeconds: (load.cpu?.user ?? Number.NaN) + (load.cpu?.system ?? Number.NaN),
       jobs: jobFigures(text),
       windowUs: [before.at, endUs],
-      rssEndMb: procRss(pid).rss,
+      rssEndMb,
     };
     if (throttle && before.throttle) {
       phases[phase.name]!.throttled = {
@@ -589,7 +694,9 @@ async function runBroker(broker: 'aedes' | 'mosquitto', opts: RunOptions): Promi
         ms: throttle.throttledMs - before.throttle.throttledMs,
       };
     }
-    process.stderr.write(`bench: ${broker} ${phase.name}: ${load.shipments} shipments, ${load.rate.toFixed(0)}/s, p99 ${load.latencyMs.p99.toFixed(1)} ms\n`);
+    process.stderr.write(
+      `bench: ${broker} ${phase.name}: ${load.shipments} shipments, ${load.rate.toFixed(0)}/s, p99 ${fmt(load.latencyMs.p99 ?? Number.NaN, 1)} ms\n`,
+    );
   }
   const { rss, hwm } = procRss(pid);
   const stopAt = performance.now();
@@ -624,6 +731,7 @@ async function runBroker(broker: 'aedes' | 'mosquitto', opts: RunOptions): Promi
     rssMb: rss,
     peakRssMb: hwm,
     connectedRssMb,
+    noDevicesRssMb,
     devices: opts.stations * 3,
     sync: opts.sync,
     stopMs,
@@ -729,6 +837,7 @@ function table(runs: BrokerRun[], phases: Phase[], pi: boolean): string {
       );
     each('errors / timeouts / late', '0', (f) => `${Object.values(f.load.errors).reduce((a, b) => a + b, 0)} / ${f.load.timeouts} / ${f.load.late}`, p);
   }
+  rows.push(['gateway RSS MB: no devices (idle after start)', '≤ 80', ...runs.map((r) => fmt(r.noDevicesRssMb))]);
   rows.push([
     'gateway RSS MB: devices connected / end / peak',
     `peak ≤ ${TARGETS.peakRssMb}`,
@@ -827,6 +936,7 @@ function sdTable(runs: BrokerRun[]): string {
         return f ? fmt(cpuPct(f) / (f.load.rate / 100), 1) : '—';
       }),
     ],
+    ['gateway RSS MB: no devices (idle after start)', '≤ 80', ...runs.map((r) => fmt(r.noDevicesRssMb))],
     ['gateway RSS MB: devices connected / end / peak', '', ...runs.map((r) => `${fmt(r.connectedRssMb)} / ${fmt(r.rssMb)} / ${fmt(r.peakRssMb)}`)],
     [
       'errors / timeouts / late (100/s · max)',

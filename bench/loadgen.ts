@@ -162,7 +162,16 @@ class StationPlayer {
   }
 }
 
-export async function runLoad(plan: LoadPlan, ready?: (devices: number) => Promise<void>): Promise<LoadResult> {
+/**
+ * `ready` runs once every device is connected, before the load starts; `finished` once the
+ * load is done, before the devices disconnect (so a caller can read the gateway's counters
+ * without 500 disconnects in them: an idle floor does not disconnect its devices).
+ */
+export async function runLoad(
+  plan: LoadPlan,
+  ready?: (devices: number) => Promise<void>,
+  finished?: (result: LoadResult) => Promise<void>,
+): Promise<LoadResult> {
   const players = plan.stations.map((s) => new StationPlayer(s, plan));
   // Connect in modest batches: every CONNECT costs the gateway one scrypt verification.
   for (let i = 0; i < players.length; i += 25) await Promise.all(players.slice(i, i + 25).map((p) => p.connect()));
@@ -206,10 +215,9 @@ export async function runLoad(plan: LoadPlan, ready?: (devices: number) => Promi
   );
   const seconds = (performance.now() - start) / 1000;
   const used = process.cpuUsage(cpu0);
-  await Promise.all(players.map((p) => p.close()));
   const sorted = [...latencies].sort((a, b) => a - b);
   const mean = sorted.reduce((a, b) => a + b, 0) / Math.max(1, sorted.length);
-  return {
+  const result: LoadResult = {
     shipments: sorted.length,
     seconds,
     rate: sorted.length / seconds,
@@ -220,6 +228,9 @@ export async function runLoad(plan: LoadPlan, ready?: (devices: number) => Promi
     cpu: { user: used.user / 1e6, system: used.system / 1e6 },
     latencies,
   };
+  await finished?.(result);
+  await Promise.all(players.map((p) => p.close()));
+  return result;
 }
 
 if (process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
@@ -229,11 +240,19 @@ if (process.argv[1] !== undefined && import.meta.url === new URL(`file://${proce
     process.exit(2);
   }
   const plan = JSON.parse(readFileSync(planFile, 'utf8')) as LoadPlan;
-  // Tell the bench every device is connected, then wait for its "go" on stdin.
-  const result = await runLoad(plan, async (devices) => {
-    process.stdout.write(`${JSON.stringify({ connected: devices })}\n`);
-    await new Promise<void>((res) => process.stdin.once('data', () => res()));
-  });
-  process.stdout.write(`${JSON.stringify(result)}\n`);
+  // Tell the bench every device is connected, then wait for its "go" on stdin; when done,
+  // report the result and wait for its "close" (it reads the gateway's counters first).
+  const nextLine = () => new Promise<void>((res) => process.stdin.once('data', () => res()));
+  await runLoad(
+    plan,
+    async (devices) => {
+      process.stdout.write(`${JSON.stringify({ connected: devices })}\n`);
+      await nextLine();
+    },
+    async (result) => {
+      process.stdout.write(`${JSON.stringify(result)}\n`);
+      await nextLine();
+    },
+  );
   process.exit(0);
 }

@@ -19,7 +19,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { PacklineError } from '../../../contracts/errors.js';
 import { type SyncBridgeRequest, SyncBridgeResponse, parseSyncBridgeTopic, syncBridgeTopics } from '../../../contracts/sync.js';
 import { isValidId } from '../../../contracts/topics.js';
@@ -105,6 +105,8 @@ export class MqttBridgeTransport implements SyncTransport {
    * client keeps trying), not a reason for the gateway not to start.
    */
   async start(): Promise<void> {
+    // Loaded when the bridge starts, not with the gateway (~4 MB resident otherwise).
+    const { connect } = await import('mqtt');
     if (this.client) return;
     const o = this.opts;
     const options: IClientOptions = {
@@ -135,7 +137,7 @@ export class MqttBridgeTransport implements SyncTransport {
       }
       this.onReady = done;
     });
-    const client = mqtt.connect(o.url, options);
+    const client = connect(o.url, options);
     this.client = client;
     client.on('connect', () => this.onConnect(client));
     client.on('close', () => this.onClose());

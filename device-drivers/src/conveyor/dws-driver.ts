@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { type ErrorCode, type ErrorDetails, PacklineError } from '../../../contracts/errors.js';
 import type { DeviceState, ParcelEvent } from '../../../contracts/payloads.js';
 import { topics } from '../../../contracts/topics.js';
@@ -132,12 +132,14 @@ export class DwsDriver {
   }
 
   async start(): Promise<void> {
+    // Loaded when a driver starts, not with the process (~4 MB resident otherwise).
+    const { connect } = await import('mqtt');
     if (this.#abort) return;
     const abort = new AbortController();
     this.#abort = abort;
     const id = this.#o.deviceId;
     await this.#o.transport.open();
-    const client = mqtt.connect(this.#o.mqtt.url, {
+    const client = connect(this.#o.mqtt.url, {
       clientId: this.#o.mqtt.clientId ?? id,
       username: id,
       password: this.#o.mqtt.password,

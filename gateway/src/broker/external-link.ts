@@ -14,7 +14,7 @@
  *   their last wills), since an external broker does not tell us who is connected.
  * - Our own last will marks `gateway/{id}/state` offline (retained) if the gateway vanishes.
  */
-import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { isRetainedTopic, topics } from '../../../contracts/topics.js';
 import type { Logger } from '../lib/logger.js';
 import { isValidTopicFilter, isValidTopicName, topicMatches } from './acl.js';
@@ -81,6 +81,9 @@ export class ExternalLink implements BrokerLink {
 
   /** Starts connecting and returns; the link keeps retrying in the background until stop(). */
   async start(): Promise<void> {
+    // MQTT.js is loaded when a link starts (external-broker mode only): imported at start-up
+    // it held ~4 MB resident in every gateway (decision 0015, fourth pass).
+    const { connect } = await import('mqtt');
     if (this.client) return;
     this.stopping = false;
     const { external, gatewayId, logger } = this.opts;

@@ -11,7 +11,7 @@
  */
 import { PacklineError } from '../../../contracts/errors.js';
 import { batchLine, formatKg, type LabelData, maskPhone } from './label-data.js';
-import { drawLine, toGraphicField, wrap } from './text-graphic.js';
+import { graphicLine, wrap } from './text-graphic.js';
 import type { TrueTypeFont } from './truetype.js';
 import { escapeTsplString } from './tspl-label.js';
 
@@ -174,22 +174,15 @@ export function renderZplTemplate(t: LabelTemplate, d: LabelData, font: TrueType
       const lines = wrap(font, text, e.size, e.width ?? 0, e.lines ?? 1);
       let y = e.y;
       for (const line of lines) {
-        const bmp = drawLine(font, line, e.size, t.id);
         // A line wider than its box (one line, no wrapping asked) is cut at the box.
-        const clipped = bmp.width > (e.width ?? bmp.width) ? clip(bmp, e.width as number) : bmp;
-        out.push(`^FO${e.x},${y}${toGraphicField(clipped)}^FS`);
-        y += bmp.height;
+        const g = graphicLine(font, line, e.size, t.id, e.width);
+        out.push(`^FO${e.x},${y}${g.field}^FS`);
+        y += g.height;
       }
     }
   }
   out.push('^PQ1', '^XZ');
   return `${out.join('\n')}\n`;
-}
-
-function clip(b: { width: number; height: number; bits: Uint8Array }, width: number) {
-  const bits = new Uint8Array(width * b.height);
-  for (let y = 0; y < b.height; y++) bits.set(b.bits.subarray(y * b.width, y * b.width + width), y * width);
-  return { width, height: b.height, bits };
 }
 
 /** Renders a template to TSPL, text in the printer's `font` (a CJK font, see tspl-label.ts). */

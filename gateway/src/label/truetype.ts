@@ -10,7 +10,7 @@
  * unhinted outlines of a CJK sans font print legibly on a 203 dpi head. Quadratic curves are
  * flattened to lines and filled with the non-zero winding rule, sampled at pixel centres.
  */
-import { readFileSync } from 'node:fs';
+import { fstatSync, openSync, readSync } from 'node:fs';
 import { PacklineError } from '../../../contracts/errors.js';
 
 interface Point {
@@ -31,6 +31,25 @@ export interface GlyphBitmap {
   advance: number;
 }
 
+/** A glyph as cached: its rows packed MSB first, 8 pixels to a byte (trailing bits zero). */
+export interface PackedGlyph {
+  width: number;
+  height: number;
+  advance: number;
+  bytesPerRow: number;
+  rows: Uint8Array;
+}
+
+/**
+ * Glyphs kept per font: a label's text uses a few thousand distinct characters at 3–5 sizes
+ * (~200 bytes each packed, so ≤ ~3 MB at this cap); past it the oldest are dropped and drawn
+ * again when needed.
+ */
+export const GLYPH_CACHE_MAX = 16_384;
+
+/** The tables {@link TrueTypeFont.load} reads at once (`glyf` is read per glyph). */
+const RASTER_TABLES = ['head', 'hhea', 'hmtx', 'maxp', 'cmap', 'loca'];
+
 export class TrueTypeFont {
   private readonly d: DataView;
   private readonly tables = new Map<string, number>();
@@ -41,11 +60,19 @@ export class TrueTypeFont {
   private readonly numHMetrics: number;
   private readonly numGlyphs: number;
   private readonly cmap: (cp: number) => number;
-  private readonly cache = new Map<string, GlyphBitmap>();
+  /** Which glyphs' outlines were read from the file (with {@link load}). */
+  private glyfRead: Uint8Array | null = null;
+  /** Key: px × 0x110000 + code point. */
+  private readonly cache = new Map<number, PackedGlyph>();
 
+  /**
+   * @param bytes the font file, or (from {@link load}) a zero-filled buffer of its size holding
+   *   only the tables read so far, with `readGlyph` filling a glyph's `glyf` bytes on first use.
+   */
   constructor(
     bytes: Uint8Array,
     readonly name = 'font',
+    private readonly readGlyph: ((offset: number, length: number) => void) | null = null,
   ) {
     this.d = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let base = 0;
@@ -69,15 +96,58 @@ export class TrueTypeFont {
     this.cmap = this.readCmap();
   }
 
+  /**
+   * Opens a font file and reads the tables the rasteriser needs (cmap, hmtx, loca and the
+   * headers: ~0.4 MB of the bundled 5.2 MB); each glyph's outline is read from the file the
+   * first time it is drawn (glyphs are cached, so that is once per character and size at
+   * most). The buffer is the file's size but only the pages read are resident: the `glyf`
+   * table (3.5 MB of the bundled font), `post`, `GPOS` and `vmtx` are never held whole.
+   */
   static load(path: string): TrueTypeFont {
-    let bytes: Buffer;
+    let bytes: Uint8Array;
+    let fd: number;
+    const fail = (err: unknown) => new PacklineError('PKL_TEMPLATE_FONT_INVALID', { font: path, reason: (err as NodeJS.ErrnoException).code ?? String(err) });
     try {
-      bytes = readFileSync(path);
+      fd = openSync(path, 'r');
+      bytes = new Uint8Array(fstatSync(fd).size);
     } catch (err) {
-      throw new PacklineError('PKL_TEMPLATE_FONT_INVALID', { font: path, reason: (err as NodeJS.ErrnoException).code ?? String(err) });
+      throw fail(err);
+    }
+    const read = (offset: number, length: number) => {
+      const end = Math.min(bytes.length, offset + length);
+      let at = Math.max(0, offset);
+      while (at < end) {
+        const n = readSync(fd, bytes, at, end - at, at);
+        if (n === 0) break;
+        at += n;
+      }
+    };
+    try {
+      // Offset table (or TTC header, whose font 0 offset is at 12) and the table directory
+      // (OpenType spec, "TTC Header", "Table Directory"), then the tables themselves.
+      read(0, 16);
+      const d = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const base = String.fromCharCode(...bytes.subarray(0, 4)) === 'ttcf' && bytes.length >= 16 ? d.getUint32(12) : 0;
+      read(base, 12);
+      const n = bytes.length >= base + 6 ? d.getUint16(base + 4) : 0;
+      read(base + 12, 16 * n);
+      for (let i = 0; i < n; i++) {
+        const rec = base + 12 + 16 * i;
+        if (rec + 16 > bytes.length) break;
+        const tag = String.fromCharCode(...bytes.subarray(rec, rec + 4));
+        if (RASTER_TABLES.includes(tag)) read(d.getUint32(rec + 8), d.getUint32(rec + 12));
+      }
+    } catch (err) {
+      throw fail(err);
     }
     try {
-      return new TrueTypeFont(bytes, path);
+      return new TrueTypeFont(bytes, path, (offset, length) => {
+        try {
+          read(offset, length);
+        } catch (err) {
+          throw fail(err);
+        }
+      });
     } catch (err) {
       if (err instanceof PacklineError) throw err;
       throw new PacklineError('PKL_TEMPLATE_FONT_INVALID', { font: path, reason: `not a TrueType font: ${String(err)}` });
@@ -165,6 +235,13 @@ export class TrueTypeFont {
     const next = this.longLoca ? this.d.getUint32(loca + 4 * glyph + 4) : this.d.getUint16(loca + 2 * glyph + 2) * 2;
     if (next <= off) return []; // empty glyph (space)
     const g = this.table('glyf') + off;
+    if (this.readGlyph !== null) {
+      this.glyfRead ??= new Uint8Array(this.numGlyphs);
+      if (this.glyfRead[glyph] === 0) {
+        this.readGlyph(g, next - off);
+        this.glyfRead[glyph] = 1;
+      }
+    }
     const nContours = this.d.getInt16(g);
     return nContours >= 0 ? this.simple(g, nContours) : this.composite(g, depth);
   }
@@ -259,9 +336,41 @@ export class TrueTypeFont {
    * height is the font's ascender − descender scaled to `px`. Cached per (code point, size).
    */
   glyph(cp: number, px: number): GlyphBitmap {
-    const key = `${cp}:${px}`;
+    const p = this.packedGlyph(cp, px);
+    const bits = new Uint8Array(p.width * p.height);
+    for (let y = 0; y < p.height; y++) {
+      for (let x = 0; x < p.width; x++) bits[y * p.width + x] = (p.rows[y * p.bytesPerRow + (x >> 3)]! >> (7 - (x & 7))) & 1;
+    }
+    return { width: p.width, height: p.height, bits, advance: p.advance };
+  }
+
+  /** Advance of `cp` at `px`, pixels (for measuring text). */
+  advance(cp: number, px: number): number {
+    return this.packedGlyph(cp, px).advance;
+  }
+
+  /**
+   * The glyph of `cp` at em height `px` as cached: packed rows, 8× smaller than a byte per
+   * pixel and what graphicLine (text-graphic.ts) shifts into a label's line.
+   */
+  packedGlyph(cp: number, px: number): PackedGlyph {
+    const key = px * 0x110000 + cp;
     const hit = this.cache.get(key);
     if (hit !== undefined) return hit;
+    const g = this.rasterise(cp, px);
+    const bytesPerRow = Math.ceil(g.width / 8);
+    const rows = new Uint8Array(bytesPerRow * g.height);
+    for (let y = 0; y < g.height; y++) {
+      for (let x = 0; x < g.width; x++) if (g.bits[y * g.width + x] === 1) rows[y * bytesPerRow + (x >> 3)]! |= 0x80 >> (x & 7);
+    }
+    const packed: PackedGlyph = { width: g.width, height: g.height, advance: g.advance, bytesPerRow, rows };
+    if (this.cache.size >= GLYPH_CACHE_MAX) this.cache.delete(this.cache.keys().next().value as number);
+    this.cache.set(key, packed);
+    return packed;
+  }
+
+  /** Draws a glyph from its outline (not cached). */
+  private rasterise(cp: number, px: number): GlyphBitmap {
     const id = this.cmap(cp);
     const scale = px / this.unitsPerEm;
     const advance = Math.max(1, Math.round(this.advanceOf(id) * scale));
@@ -321,9 +430,7 @@ export class TrueTypeFont {
         for (let x = from; x <= to; x++) bits[y * advance + x] = 1;
       }
     }
-    const g: GlyphBitmap = { width: advance, height, bits, advance };
-    this.cache.set(key, g);
-    return g;
+    return { width: advance, height, bits, advance };
   }
 
   lineHeight(px: number): number {

@@ -8,7 +8,7 @@
  * now reach the device (docs/mqtt.md §2), and after a broker restart the will has already
  * replaced it with `offline`.
  */
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import type { DeviceState } from '../../../../contracts/payloads.js';
 import { type CommandKind, type EventKind, topics } from '../../../../contracts/topics.js';
 
@@ -50,6 +50,8 @@ export class DeviceMqttSession {
 
   /** Resolves on the first CONNACK; rejects on a refusal (bad credentials) or unreachable broker. */
   async start(): Promise<void> {
+    // Loaded when a session starts, not with the process (~4 MB resident otherwise).
+    const { connect } = await import('mqtt');
     if (this.#client) return;
     const { deviceId } = this.#options;
     const will: DeviceState = { state: 'offline', reason: 'connection lost' };
@@ -64,7 +66,7 @@ export class DeviceMqttSession {
       connectTimeout: 10_000,
       will: { topic: topics.deviceState(deviceId), payload: Buffer.from(JSON.stringify(will)), qos: 1, retain: true },
     };
-    const client = mqtt.connect(this.#options.url, opts);
+    const client = connect(this.#options.url, opts);
     this.#client = client;
     client.on('message', (topic, payload) => {
       const kind = this.#commands.find((k) => topics.command(deviceId, k) === topic);
