@@ -144,6 +144,9 @@ export function simFloorScenario(config: Readonly<Config>, wire?: SimWireStation
       .filter((s) => s !== wireStation)
       .map((s, i) => ({ id: s.id, verifyItems: s.verifyItems, parcelEverySeconds: every, ...(i === 0 ? { postprint: true } : {}) })),
     lines: config.lines.map((l) => ({ id: l.id })),
+    // A third of the orders are one unit of a promoted best seller, so the post-print station
+    // has same-SKU batches to work, as at a Double-11 peak.
+    cloud: { hotSkuShare: 0.35 },
   };
   // The picker packs at the last order-by-order MQTT station (not the post-print one).
   const mqttStations = config.stations.filter((s) => s !== wireStation);

@@ -26,6 +26,8 @@ export interface CloudSimOptions {
   shares?: Partial<OrderShares>;
   initialOrders?: number;
   batchSize?: number;
+  /** Share of orders that are one unit of a promoted best seller (OrderGeneratorOptions.hotSkuShare). */
+  hotSkuShare?: number;
   /** 0 disables periodic batches. */
   batchEveryMs?: number;
   /** 0 disables refund flips. */
@@ -74,6 +76,7 @@ export class CloudSim extends EventEmitter<CloudSimEvents> {
       seed,
       ...(opts.idPrefix !== undefined ? { idPrefix: opts.idPrefix } : {}),
       ...(opts.shares ? { shares: opts.shares } : {}),
+      ...(opts.hotSkuShare === undefined ? {} : { hotSkuShare: opts.hotSkuShare }),
       ...(opts.now !== undefined ? { now: opts.now } : {}),
     });
     this.api = new GatewayApi({ httpUrl: opts.httpUrl, adminToken: opts.adminToken });

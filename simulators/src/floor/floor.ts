@@ -167,6 +167,7 @@ export async function startFloor(opts: FloorOptions): Promise<Floor> {
         shares: scenario.cloud.shares,
         initialOrders: scenario.cloud.initialOrders,
         batchSize: scenario.cloud.batchSize,
+        hotSkuShare: scenario.cloud.hotSkuShare,
         batchEveryMs: scenario.cloud.batchEverySeconds * 1000,
         refundFlipEveryMs: scenario.cloud.refundFlipEverySeconds * 1000,
         waybillEveryMs: scenario.cloud.waybillEverySeconds * 1000,

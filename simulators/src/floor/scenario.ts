@@ -128,6 +128,8 @@ export const CloudScenario = Type.Object(
     batchEverySeconds: Type.Number({ minimum: 0, default: 30 }),
     refundFlipEverySeconds: Type.Number({ minimum: 0, default: 20 }),
     waybillEverySeconds: Type.Number({ minimum: 0, default: 15 }),
+    /** Share of orders that are one unit of a promoted best seller (the post-print station's batches). */
+    hotSkuShare: Type.Number({ minimum: 0, maximum: 1, default: 0 }),
     shares: Type.Object(
       {
         refundRequested: Type.Optional(Share),

@@ -42,7 +42,16 @@ export interface OrderGeneratorOptions {
   /** Number of distinct SKUs in the catalogue. */
   skuCount?: number;
   shares?: Partial<OrderShares>;
+  /**
+   * Share of orders (0..1) that are one unit of a promoted best seller (爆款), one of the first
+   * {@link HOT_SKUS} SKUs of the catalogue: the single-SKU orders that post-print batches and
+   * pre-packs exist for (docs/packing-modes.md). Default 0: every order drawn at random.
+   */
+  hotSkuShare?: number;
 }
+
+/** How many of the catalogue's SKUs are the promoted best sellers of {@link OrderGeneratorOptions.hotSkuShare}. */
+export const HOT_SKUS = 3;
 
 function checkShare(name: string, v: number): void {
   if (!(v >= 0 && v <= 1)) throw new PacklineError('PKL_CONFIG_INVALID', { reason: `share ${name} must be within 0..1, got ${v}` });
@@ -87,6 +96,7 @@ export function buildCatalogue(seed: number, count: number): Sku[] {
 export class OrderGenerator {
   readonly catalogue: readonly Sku[];
   readonly shares: OrderShares;
+  private readonly hotSkuShare: number;
   private readonly rng: Prng;
   private readonly now: number;
   private readonly prefix: string;
@@ -105,6 +115,8 @@ export class OrderGenerator {
     this.prefix = prefix;
     this.now = opts.now ?? Date.now();
     this.catalogue = buildCatalogue(opts.seed, opts.skuCount ?? 120);
+    this.hotSkuShare = opts.hotSkuShare ?? 0;
+    checkShare('hotSkuShare', this.hotSkuShare);
     this.rng = new Prng(opts.seed);
   }
 
@@ -133,9 +145,13 @@ export class OrderGenerator {
           : `${rng.int(1, 4)}${rng.digits(18)}`;
     const pickSlip = `PK${this.prefix}${String(n).padStart(8, '0')}`;
 
-    const lineCount = 1 + weighted(rng, [60, 25, 10, 5]);
+    // The draw for a best seller is made only when the option is on, so seeded runs without it
+    // produce the same orders as before.
+    const hot =
+      this.hotSkuShare > 0 && rng.next() < this.hotSkuShare ? (this.catalogue[rng.int(0, Math.min(HOT_SKUS, this.catalogue.length) - 1)] as Sku) : null;
+    const lineCount = hot === null ? 1 + weighted(rng, [60, 25, 10, 5]) : 0;
     const used = new Set<number>();
-    const lines = [];
+    const lines = hot === null ? [] : [{ sku: hot.sku, barcode: hot.barcode, name: hot.name, qty: 1, unit_grams: hot.unitGrams }];
     while (lines.length < lineCount) {
       const idx = rng.int(0, this.catalogue.length - 1);
       if (used.has(idx) && used.size < this.catalogue.length) continue;
