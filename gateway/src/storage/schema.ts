@@ -312,7 +312,7 @@ export function migrate(db: Database): number[] {
 export const WRITER_SAFETY_CHECKPOINT_PAGES = 16_384;
 
 /** Connection settings shared by the writer and the admin opener. */
-export function configureWriterConnection(db: Database, pageSize = 512): void {
+export function configureWriterConnection(db: Database, pageSize = 512, autoVacuum: 'INCREMENTAL' | 'NONE' = 'INCREMENTAL'): void {
   // 512-byte pages (SQLite's minimum; default 4096) for new databases: every commit writes
   // a full image of each B-tree page it touches — a station step touches ~14 (table and index
   // leaves, the odd interior page) — so the page size is what an SD card wears per commit.
@@ -324,7 +324,9 @@ export function configureWriterConnection(db: Database, pageSize = 512): void {
   // Free pages go back to the file system in small steps after retention deletes rows
   // (retention-vacuum.ts). Like page_size it takes effect only while the file is new: after
   // page_size (setting it fixes the page size) and before WAL (which writes the header).
-  db.pragma('auto_vacuum = INCREMENTAL');
+  // The price (bench/commit-pages.ts): every page allocated or moved under a new parent also
+  // rewrites its pointer-map page, ~4.7 page images of the ~53 a shipment writes (schema v6).
+  db.pragma(`auto_vacuum = ${autoVacuum === 'NONE' ? 'NONE' : 'INCREMENTAL'}`);
   // WAL: readers never block the writer and never fsync. FULL: the WAL is fsynced at every
   // commit, so an acknowledged write survives power loss (SQLite docs, "PRAGMA synchronous").
   db.pragma('journal_mode = WAL');
