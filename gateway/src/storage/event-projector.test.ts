@@ -245,12 +245,18 @@ describe('the store reads its own writes before the projection', () => {
     expect(store.dedupeSeq('scan-1', 'S-1-1')).toBe(seq);
     expect(store.hasDedupe('scan-1', 'S-1-1')).toBe(true);
     expect(store.eventsForSubject('shipment:S-1', 10).map((e) => e.seq)).toEqual([seq]);
+    expect(store.lastEvent('shipment:S-1', 'shipment.weighed')?.seq).toBe(seq);
+    expect(store.stats().lastSeq).toBe(seq);
     await expect(store.write(step('S-1', 1, 'scan-1'))).rejects.toMatchObject({ code: 'PKL_DUPLICATE_MESSAGE' });
     // The writer projects on its own once the floor is quiet.
     await vi.waitFor(() => expect(Number(store.getMeta(META_PROJECTED_THROUGH))).toBe(seq), { timeout: 10_000, interval: 50 });
     expect(store.dedupeSeq('scan-1', 'S-1-1')).toBe(seq);
     expect(store.eventsForSubject('shipment:S-1', 10).map((e) => e.seq)).toEqual([seq]);
     await store.write(step('S-1', 2, 'scan-1'));
+    // One in the side table, one in the tail: both listed, in order.
+    expect(store.eventsForSubject('shipment:S-1', 10).map((e) => e.seq)).toEqual([seq, seq + 1]);
+    expect(store.lastEvent('shipment:S-1', 'shipment.item_scanned')?.seq).toBe(seq + 1);
+    expect(store.lastEvent('shipment:S-1', 'shipment.weighed')?.seq).toBe(seq);
     await store.stop();
     const again = openStore({ dataDir: dir, logger: createLogger('silent') });
     stores.push(again);
