@@ -23,6 +23,7 @@ import { idSource } from '../gateway/src/runtime/ids.js';
 import { configureWriterConnection, migrate } from '../gateway/src/storage/schema.js';
 import { DB_FILE } from '../gateway/src/storage/sqlite-store.js';
 import type { WriteOp } from '../gateway/src/storage/types.js';
+import { EventProjector } from '../gateway/src/storage/event-projector.js';
 import { META_BOOT, META_HLC, UnitApplier } from '../gateway/src/storage/unit-applier.js';
 
 export interface BacklogOptions {
@@ -246,6 +247,9 @@ export function buildBacklog(opts: BacklogOptions): BacklogFigures {
     applier.writeMeta(META_BOOT, String(boot));
     applier.writeMeta(META_HLC, lastHlc);
   })();
+  // The gateway's writer projects the log's lookups as it goes (event-projector.ts); a day
+  // written here in bulk gets them now, so the gateway's start does not project a day at once.
+  new EventProjector(db).projectNow();
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();
   return {

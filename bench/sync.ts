@@ -450,7 +450,7 @@ export async function benchSync(argv: string[]): Promise<void> {
     const { DB_FILE } = await import('../gateway/src/storage/sqlite-store.js');
     const progressDb = new Database(join(dataDir, DB_FILE), { readonly: true, fileMustExist: true });
     const ackedStmt = progressDb.prepare("SELECT value FROM meta WHERE key = 'sync.acked_seq'").pluck();
-    const lastStmt = progressDb.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").pluck();
+    const lastStmt = progressDb.prepare('SELECT max(seq) FROM events').pluck();
     const progress = () => ({ acked: Number(ackedStmt.get() ?? 0), last: Number(lastStmt.get() ?? 0) });
     cleanupExtra.push(() => progressDb.close());
     const apiMs: Record<'before' | 'after', number[]> = { before: [], after: [] };

@@ -65,7 +65,7 @@ export function openAdminDb(dataDir: string): AdminDb {
           applier.syncClock();
           // Stamped with the gateway's current boot: the CLI is not a boot of its own.
           const boot = Number(applier.readMeta(META_BOOT) ?? '0');
-          const { events, ...result } = applier.apply(ops, { boot, clockUnsynced: false });
+          const { events, folded: _folded, ...result } = applier.apply(ops, { boot, clockUnsynced: false });
           if (events > 0) applier.persistClock();
           return result;
         })

@@ -16,6 +16,7 @@ import Database from 'better-sqlite3';
 import { configureWriterConnection, migrate } from './schema.js';
 import type { WriteOp } from './types.js';
 import { UnitApplier } from './unit-applier.js';
+import { EventProjector, TailKeys } from './event-projector.js';
 
 const LABEL = `^XA^CI28^PW812^LL1218${'^FO40,40^A0N,40,40^FDPacking slip line^FS'.repeat(28)}^XZ`;
 
@@ -121,23 +122,81 @@ export interface CommitPages {
   checkpointKbPerShipment: Array<{ everyShipments: number; kb: number }>;
 }
 
-export function measureCommitPages(opts: { shipments: number; warm: number; pageSize?: number }): CommitPages {
+/**
+ * `projectEvery`: the writer's event projector (event-projector.ts) rides on every commit that
+ * finds this many shipments' events waiting — the writer projects after 1,000 ms or 256
+ * events, i.e. every 20 shipments at 20/s (the default here), ~50 at 100/s.
+ */
+export interface MeasureOptions {
+  shipments: number;
+  warm: number;
+  pageSize?: number;
+  projectEvery?: number;
+  /** auto_vacuum of the new database (schema.ts default INCREMENTAL: pointer-map pages on every allocation). */
+  autoVacuum?: 'INCREMENTAL' | 'NONE';
+  /**
+   * A MODEL of the next step, not what the writer does: shipments and print jobs are not
+   * written by the step's commit but by the projection batch (the last version of each row),
+   * and the step carries its rows on its last event row instead (`carried`: as a column
+   * would, the full rows as JSON; `carried-without-label`: the print job's label data left
+   * out, as if it were rendered again from the order instead of stored). Measures what
+   * projecting the tables would save before anyone builds it.
+   */
+  modelTableProjection?: 'carried' | 'carried-without-label';
+}
+
+export function measureCommitPages(opts: MeasureOptions): CommitPages {
   const dir = mkdtempSync(join(tmpdir(), 'packline-pages-'));
   try {
     const dbPath = join(dir, 'packline.db');
     const db = new Database(dbPath);
-    configureWriterConnection(db, opts.pageSize);
+    configureWriterConnection(db, opts.pageSize, opts.autoVacuum);
     db.pragma('wal_autocheckpoint = 0');
     migrate(db);
     const pageSize = db.pragma('page_size', { simple: true }) as number;
     let t = Date.parse('2026-12-06T08:00:00Z');
-    const applier = new UnitApplier(db, dir, () => t);
+    const tail = new TailKeys();
+    const applier = new UnitApplier(db, dir, () => t, tail);
+    const projector = new EventProjector(db);
+    const projectEveryCommits = Math.max(1, Math.floor(opts.projectEvery ?? 20)) * 4;
+    let sinceProjection = 0;
+    const deferred = new Map<string, WriteOp>();
+    const model = opts.modelTableProjection;
+    const stepOps = (ops: WriteOp[]): WriteOp[] => {
+      if (model === undefined) return ops;
+      let rows: WriteOp[] = [];
+      for (const o of ops) {
+        if (o.op === 'shipment.put') deferred.set(`s:${o.shipment.shipmentId}`, o);
+        else if (o.op === 'printjob.put') deferred.set(`j:${o.job.jobId}`, o);
+        else continue;
+        rows.push(o);
+      }
+      if (model === 'carried-without-label') rows = rows.map((o) => (o.op === 'printjob.put' ? { ...o, job: { ...o.job, data: '' } } : o));
+      const kept = ops.filter((o) => o.op !== 'shipment.put' && o.op !== 'printjob.put');
+      const last = kept.map((o) => o.op).lastIndexOf('event');
+      return kept.map((o, i) => (i === last && o.op === 'event' ? { ...o, data: { ...(o.data as object), rows } } : o));
+    };
     const commit = (ops: WriteOp[]): void => {
       db.exec('BEGIN IMMEDIATE');
       applier.syncClock();
       // As writer-worker.ts runBatch: the clock is not copied to meta per commit.
-      applier.apply(ops, { boot: 1, clockUnsynced: false });
+      const r = applier.apply(stepOps(ops), { boot: 1, clockUnsynced: false });
+      if (r.folded) tail.add(r.folded.deviceId, r.folded.msgId, r.folded.seq);
+      let mark: number | null = null;
+      if (++sinceProjection >= projectEveryCommits) {
+        sinceProjection = 0;
+        mark = projector.projectInTransaction();
+        if (deferred.size > 0) {
+          applier.apply([...deferred.values()], { boot: 1, clockUnsynced: false });
+          deferred.clear();
+        }
+      }
       db.exec('COMMIT');
+      tail.batchCommitted();
+      if (mark !== null) {
+        projector.committed(mark);
+        tail.projectedThrough(mark);
+      }
     };
     // A database that has shipped for a while: B-trees a few levels deep.
     for (let n = 0; n < opts.warm; n++) {

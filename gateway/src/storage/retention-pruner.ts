@@ -14,6 +14,7 @@
  * `store.events_pruned_through` (retention-plan.ts).
  */
 import type { Database, Statement } from 'better-sqlite3';
+import { META_SEQ_FLOOR, PROJECTED_THROUGH_SQL } from './event-projector.js';
 import { META_ACKED_SEQ_KEY, META_EVENTS_PRUNED_THROUGH } from './retention-meta.js';
 import { type EventCandidate, type OrderCandidate, planPrune, type RetentionWindows, SETTLED_SHIPMENT_STATES } from './retention-plan.js';
 import type { PrintJobState, ShipmentState } from './types.js';
@@ -88,12 +89,25 @@ export class RetentionPruner {
       ),
       shipments: db.prepare('SELECT shipment_id, state, updated_at FROM shipments WHERE order_id = ?'),
       jobStates: db.prepare('SELECT state FROM print_jobs WHERE shipment_id = ?').pluck(),
-      lastEventOf: db.prepare('SELECT MAX(seq) FROM events WHERE subject = ?').pluck(),
+      // By subject: the projected side table, then the events after its mark (schema v6; the
+      // writer projects before each step, so the tail is short or empty).
+      lastEventOf: db
+        .prepare(
+          `SELECT max(seq) FROM (SELECT max(seq) AS seq FROM event_subjects WHERE subject = @subject
+                               UNION ALL SELECT max(seq) FROM events WHERE seq > ${PROJECTED_THROUGH_SQL} AND subject = @subject)`,
+        )
+        .pluck(),
       eventsAfter: db.prepare('SELECT seq, hlc, subject, type FROM events WHERE seq > ? ORDER BY seq LIMIT ?'),
       keptBelow: db.prepare('SELECT seq, hlc, subject, type FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?'),
       openFailure: db.prepare("SELECT 1 FROM sync_failures WHERE seq = ? AND state <> 'resolved'").pluck(),
       shipmentState: db.prepare('SELECT state FROM shipments WHERE shipment_id = ?').pluck(),
-      latestOfType: db.prepare('SELECT MAX(seq) FROM events WHERE subject = ? AND type = ?').pluck(),
+      latestOfType: db
+        .prepare(
+          `SELECT max(seq) FROM (SELECT max(e.seq) AS seq FROM event_subjects s JOIN events e ON e.seq = s.seq WHERE s.subject = @subject AND e.type = @type
+                               UNION ALL SELECT max(seq) FROM events WHERE seq > ${PROJECTED_THROUGH_SQL} AND subject = @subject AND type = @type)`,
+        )
+        .pluck(),
+      lastSeq: db.prepare('SELECT max(seq) FROM events').pluck(),
       delJobs: db.prepare('DELETE FROM print_jobs WHERE shipment_id = ?'),
       delShipments: db.prepare('DELETE FROM shipments WHERE order_id = ?'),
       // order_barcodes go with it (ON DELETE CASCADE; the writer runs with foreign_keys=ON).
@@ -160,10 +174,10 @@ export class RetentionPruner {
         updatedAt: x.updated_at,
       }));
       const jobStates: PrintJobState[] = [];
-      let lastEventSeq = (s.lastEventOf!.get(`order:${r.order_id}`) as number | null) ?? null;
+      let lastEventSeq = (s.lastEventOf!.get({ subject: `order:${r.order_id}` }) as number | null) ?? null;
       for (const sh of shipments) {
         jobStates.push(...(s.jobStates!.all(sh.shipmentId) as PrintJobState[]));
-        const last = s.lastEventOf!.get(`shipment:${sh.shipmentId}`) as number | null;
+        const last = s.lastEventOf!.get({ subject: `shipment:${sh.shipmentId}` }) as number | null;
         if (last !== null && (lastEventSeq === null || last > lastEventSeq)) lastEventSeq = last;
       }
       shipmentsOf.set(
@@ -225,6 +239,9 @@ export class RetentionPruner {
     }
     printJobs += s.delLooseJobs!.run(orderCutoff, batch).changes;
     let deleted = 0;
+    // seq is max(seq) + 1 (schema v6): deleting the newest event leaves its seq as the floor, so it is never handed out again.
+    const top = s.lastSeq!.get() as number | null;
+    if (top !== null && plan.deleteEvents.includes(top)) s.metaPut!.run(META_SEQ_FLOOR, String(top));
     for (const seq of plan.deleteEvents) deleted += s.delEvent!.run(seq).changes;
     if (plan.eventsThrough !== mark) s.metaPut!.run(META_EVENTS_PRUNED_THROUGH, String(plan.eventsThrough));
     const syncFailures = s.delFailures!.run(plan.eventsThrough, eventCutoff, batch).changes;
@@ -253,7 +270,7 @@ export class RetentionPruner {
       const state = s.shipmentState!.get(e.subject.slice('shipment:'.length)) as ShipmentState | undefined;
       openShipment = state !== undefined && !SETTLED_SHIPMENT_STATES.includes(state);
     }
-    const latestOfSubjectType = e.subject.startsWith('station:') ? s.latestOfType!.get(e.subject, e.type) === e.seq : false;
+    const latestOfSubjectType = e.subject.startsWith('station:') ? s.latestOfType!.get({ subject: e.subject, type: e.type }) === e.seq : false;
     return {
       seq: e.seq,
       wallMs,

@@ -199,6 +199,73 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX events_dedupe ON events(dedupe_device, dedupe_msg) WHERE dedupe_device IS NOT NULL;
     `,
   },
+  {
+    version: 6,
+    name: 'append-only event log with projected lookups',
+    sql: `
+      -- An acknowledged step appends its event rows and nothing else on the event side: the
+      -- two indexes on events (by subject, by device message key) were ~20 of the ~66 page
+      -- images of 512 B a shipment wrote, and AUTOINCREMENT's sqlite_sequence row 4 more
+      -- (bench/commit-pages.ts). The lookups move to side tables that the writer fills in
+      -- batches from the log (event-projector.ts), in the same transaction as the mark
+      -- store.projected_through; readers add the events after the mark (a rowid range scan).
+      --
+      -- seq: INTEGER PRIMARY KEY without AUTOINCREMENT is max(seq) + 1, gap-free under a
+      -- rolled-back savepoint like before. Never reused: the insert takes the larger of that
+      -- and store.seq_floor, which this migration sets from sqlite_sequence and retention
+      -- raises whenever it deletes the newest event (retention-pruner.ts).
+      CREATE TABLE events_v6 (
+        seq            INTEGER PRIMARY KEY,
+        hlc            TEXT NOT NULL,
+        boot           INTEGER NOT NULL,
+        clock_unsynced INTEGER NOT NULL,
+        type           TEXT NOT NULL,
+        subject        TEXT NOT NULL,
+        data           TEXT NOT NULL,
+        dedupe_device  TEXT,
+        dedupe_msg     TEXT
+      );
+      INSERT INTO events_v6 (seq, hlc, boot, clock_unsynced, type, subject, data, dedupe_device, dedupe_msg)
+        SELECT seq, hlc, boot, clock_unsynced, type, subject, data, dedupe_device, dedupe_msg FROM events ORDER BY seq;
+      INSERT INTO meta (key, value)
+        SELECT 'store.seq_floor', CAST(seq AS TEXT) FROM sqlite_sequence WHERE name = 'events'
+        ON CONFLICT(key) DO UPDATE SET value = excluded.value;
+      DROP TABLE events;
+      ALTER TABLE events_v6 RENAME TO events;
+      CREATE TRIGGER events_append_only BEFORE UPDATE ON events
+      BEGIN
+        SELECT RAISE(ABORT, 'events are append-only');
+      END;
+
+      -- Events by subject (eventsForSubject, lastEvent, retention), for seq <= the mark.
+      CREATE TABLE event_subjects (
+        subject TEXT NOT NULL,
+        seq     INTEGER NOT NULL,
+        PRIMARY KEY (subject, seq)
+      ) WITHOUT ROWID;
+      -- A device message key carried by an event row (schema v5), for seq <= the mark. The
+      -- primary key keeps a key unique; keys after the mark are checked in the writer's memory.
+      CREATE TABLE event_dedupe (
+        device_id TEXT NOT NULL,
+        msg_id    TEXT NOT NULL,
+        seq       INTEGER NOT NULL,
+        PRIMARY KEY (device_id, msg_id)
+      ) WITHOUT ROWID;
+      INSERT INTO event_subjects (subject, seq) SELECT subject, seq FROM events ORDER BY subject, seq;
+      INSERT INTO event_dedupe (device_id, msg_id, seq)
+        SELECT dedupe_device, dedupe_msg, seq FROM events WHERE dedupe_device IS NOT NULL ORDER BY dedupe_device, dedupe_msg;
+      INSERT INTO meta (key, value) VALUES ('store.projected_through', CAST((SELECT coalesce(max(seq), 0) FROM events) AS TEXT))
+        ON CONFLICT(key) DO UPDATE SET value = excluded.value;
+
+      -- Retention deletes events; their lookups go with them.
+      CREATE TRIGGER events_pruned AFTER DELETE ON events
+      BEGIN
+        DELETE FROM event_subjects WHERE subject = OLD.subject AND seq = OLD.seq;
+        DELETE FROM event_dedupe WHERE OLD.dedupe_device IS NOT NULL
+          AND device_id = OLD.dedupe_device AND msg_id = OLD.dedupe_msg AND seq = OLD.seq;
+      END;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
@@ -245,7 +312,7 @@ export function migrate(db: Database): number[] {
 export const WRITER_SAFETY_CHECKPOINT_PAGES = 16_384;
 
 /** Connection settings shared by the writer and the admin opener. */
-export function configureWriterConnection(db: Database, pageSize = 512): void {
+export function configureWriterConnection(db: Database, pageSize = 512, autoVacuum: 'INCREMENTAL' | 'NONE' = 'INCREMENTAL'): void {
   // 512-byte pages (SQLite's minimum; default 4096) for new databases: every commit writes
   // a full image of each B-tree page it touches — a station step touches ~14 (table and index
   // leaves, the odd interior page) — so the page size is what an SD card wears per commit.
@@ -257,7 +324,9 @@ export function configureWriterConnection(db: Database, pageSize = 512): void {
   // Free pages go back to the file system in small steps after retention deletes rows
   // (retention-vacuum.ts). Like page_size it takes effect only while the file is new: after
   // page_size (setting it fixes the page size) and before WAL (which writes the header).
-  db.pragma('auto_vacuum = INCREMENTAL');
+  // The price (bench/commit-pages.ts): every page allocated or moved under a new parent also
+  // rewrites its pointer-map page, ~4.7 page images of the ~53 a shipment writes (schema v6).
+  db.pragma(`auto_vacuum = ${autoVacuum === 'NONE' ? 'NONE' : 'INCREMENTAL'}`);
   // WAL: readers never block the writer and never fsync. FULL: the WAL is fsynced at every
   // commit, so an acknowledged write survives power loss (SQLite docs, "PRAGMA synchronous").
   db.pragma('journal_mode = WAL');

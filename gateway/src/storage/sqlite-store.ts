@@ -15,6 +15,7 @@ import type { Logger } from '../lib/logger.js';
 import { deserializeError } from './sqlite-errors.js';
 import { MAX_LIST_LIMIT, StoreReader } from './store-reader.js';
 import { WorkingSet } from './working-set.js';
+import { RecentKeys } from './event-projector.js';
 import type {
   DeviceRecord,
   EventRecord,
@@ -131,6 +132,8 @@ export class SqliteStore implements Store {
   private readonly pending = new Map<number, Pending>();
   /** Orders and their shipments as the station flow reads them at every step (working-set.ts). */
   private readonly working = new WorkingSet();
+  /** Device message keys of committed events the writer's projector has not reached (event-projector.ts). */
+  private readonly recentKeys = new RecentKeys();
   private commits = 0;
   private unitsWritten = 0;
   private diskTimer: NodeJS.Timeout | null = null;
@@ -337,6 +340,9 @@ export class SqliteStore implements Store {
     if (m.t === 'done') {
       if (m.committed) this.commits += 1;
       this.unitsWritten += m.unitsWritten;
+      // Before any write resolves: a duplicate of its message is known from then on.
+      if (m.folded) for (const f of m.folded) this.recentKeys.add(f.deviceId, f.msgId, f.seq);
+      this.recentKeys.projectedThrough(m.projected);
       for (const o of m.outcomes) {
         const p = this.pending.get(o.id);
         if (!p) continue;
@@ -356,6 +362,8 @@ export class SqliteStore implements Store {
           p.reject(e);
         }
       }
+    } else if (m.t === 'projected') {
+      this.recentKeys.projectedThrough(m.through);
     } else if (m.t === 'fatal') {
       this.log.error({ error: m.error }, 'store writer reported a fatal error');
     } else if (m.t === 'pruned') {
@@ -490,11 +498,16 @@ export class SqliteStore implements Store {
     return this.r().pendingPrintJobs();
   }
   hasDedupe(deviceId: string, msgId: string): boolean {
-    return this.r().hasDedupe(deviceId, msgId);
+    return this.dedupeSeq(deviceId, msgId) !== undefined;
   }
 
+  /**
+   * Keys of events after the projector's mark from memory, the rest from the side table: a
+   * lookup per device message without a scan of the log's tail (event-projector.ts).
+   */
   dedupeSeq(deviceId: string, msgId: string): number | null | undefined {
-    return this.r().dedupeSeq(deviceId, msgId);
+    const r = this.r();
+    return this.recentKeys.get(deviceId, msgId) ?? r.dedupeSeqProjected(deviceId, msgId);
   }
   getDevice(deviceId: string): DeviceRecord | null {
     return this.r().getDevice(deviceId);

@@ -22,6 +22,7 @@ import {
   type SyncFailure,
   type SyncFailureState,
 } from './types.js';
+import { META_SEQ_FLOOR, PROJECTED_THROUGH_SQL } from './event-projector.js';
 
 export const MAX_LIST_LIMIT = 1000;
 
@@ -265,6 +266,7 @@ export class StoreReader {
     | 'printJob'
     | 'pendingJobs'
     | 'dedupe'
+    | 'dedupeProjected'
     | 'device'
     | 'devices'
     | 'stations'
@@ -302,19 +304,41 @@ export class StoreReader {
       latestForOrder: db.prepare('SELECT * FROM shipments WHERE order_id = ? ORDER BY opened_at DESC, updated_at DESC LIMIT 1'),
       printJob: db.prepare('SELECT * FROM print_jobs WHERE job_id = ?'),
       pendingJobs: db.prepare("SELECT * FROM print_jobs WHERE state IN ('queued','sent','printing') ORDER BY created_at, job_id"),
-      // The event row that carries the message's key (schema v5), else a dedupe row (a message
-      // that wrote no event, or one recorded before v5). One statement: one call per device message.
+      // The event row that carries the message's key (schema v5): projected into event_dedupe,
+      // or after the projector's mark (v6); else a dedupe row (a message that wrote no event,
+      // or one recorded before v5). One statement: one snapshot.
       dedupe: db.prepare(`
-        SELECT seq FROM (SELECT seq FROM events WHERE dedupe_device = @device AND dedupe_msg = @msg
+        SELECT seq FROM (SELECT seq FROM event_dedupe WHERE device_id = @device AND msg_id = @msg
+                         UNION ALL SELECT seq FROM dedupe WHERE device_id = @device AND msg_id = @msg
+                         UNION ALL SELECT seq FROM events WHERE seq > ${PROJECTED_THROUGH_SQL}
+                                                          AND dedupe_device = @device AND dedupe_msg = @msg) LIMIT 1`),
+      // The same without the tail: for the store, which knows the tail's keys itself (event-projector.ts RecentKeys).
+      dedupeProjected: db.prepare(`
+        SELECT seq FROM (SELECT seq FROM event_dedupe WHERE device_id = @device AND msg_id = @msg
                          UNION ALL SELECT seq FROM dedupe WHERE device_id = @device AND msg_id = @msg) LIMIT 1`),
       device: db.prepare('SELECT * FROM devices WHERE device_id = ?'),
       devices: db.prepare('SELECT * FROM devices ORDER BY device_id'),
       stations: db.prepare('SELECT * FROM stations ORDER BY station_id'),
       events: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`),
-      subjectEvents: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE subject = ? ORDER BY seq LIMIT ?`),
-      lastEvent: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE subject = ? AND type = ? ORDER BY seq DESC LIMIT 1`),
+      // By subject (schema v6): the projected side table up to the mark, the log's tail after it,
+      // in one statement (one snapshot: the mark and the side table move in one commit).
+      subjectEvents: db.prepare(`
+        SELECT ${EVENT_COLUMNS} FROM events WHERE seq IN (SELECT seq FROM event_subjects WHERE subject = @subject)
+        UNION ALL
+        SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ${PROJECTED_THROUGH_SQL} AND subject = @subject
+        ORDER BY seq LIMIT @limit`),
+      lastEvent: db.prepare(`
+        SELECT ${EVENT_COLUMNS} FROM events WHERE seq = (
+          SELECT max(seq) FROM (
+            SELECT max(seq) AS seq FROM events WHERE seq > ${PROJECTED_THROUGH_SQL} AND subject = @subject AND type = @type
+            UNION ALL
+            SELECT max(e.seq) FROM event_subjects s JOIN events e ON e.seq = s.seq WHERE s.subject = @subject AND e.type = @type))`),
       meta: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
-      lastSeq: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").pluck(),
+      // The newest seq handed out: the last row, or the floor retention left (schema v6).
+      lastSeq: db
+        .prepare(`SELECT max(coalesce((SELECT max(seq) FROM events), 0),
+                                  coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = '${META_SEQ_FLOOR}'), 0))`)
+        .pluck(),
       syncFailure: db.prepare('SELECT * FROM sync_failures WHERE seq = ?'),
       syncFailuresOpen: db.prepare("SELECT * FROM sync_failures WHERE state <> 'resolved' ORDER BY seq LIMIT ?"),
       syncFailuresByState: db.prepare('SELECT * FROM sync_failures WHERE state = ? ORDER BY seq LIMIT ?'),
@@ -403,6 +427,12 @@ export class StoreReader {
     return row === undefined ? undefined : row.seq;
   }
 
+  /** dedupeSeq() for keys of events up to the projector's mark only (the caller holds the tail's keys). */
+  dedupeSeqProjected(deviceId: string, msgId: string): number | null | undefined {
+    const row = this.s.dedupeProjected.get({ device: deviceId, msg: msgId }) as { seq: number | null } | undefined;
+    return row === undefined ? undefined : row.seq;
+  }
+
   getDevice(deviceId: string): DeviceRecord | null {
     const r = this.s.device.get(deviceId) as DeviceRow | undefined;
     return r ? toDevice(r) : null;
@@ -457,11 +487,11 @@ export class StoreReader {
   }
 
   eventsForSubject(subject: string, limit: number): EventRecord[] {
-    return (this.s.subjectEvents.all(subject, clampLimit(limit, 100, MAX_EVENTS_LIMIT)) as EventRow[]).map(toEvent);
+    return (this.s.subjectEvents.all({ subject, limit: clampLimit(limit, 100, MAX_EVENTS_LIMIT) }) as EventRow[]).map(toEvent);
   }
 
   lastEvent(subject: string, type: string): EventRecord | null {
-    const r = this.s.lastEvent.get(subject, type) as EventRow | undefined;
+    const r = this.s.lastEvent.get({ subject, type }) as EventRow | undefined;
     return r ? toEvent(r) : null;
   }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database, { type Database as Db } from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { configureWriterConnection, MIGRATIONS, migrate } from './schema.js';
+import { configureWriterConnection, MIGRATIONS, migrate, SCHEMA_VERSION } from './schema.js';
 import { StoreReader } from './store-reader.js';
 import { aShipment } from './test-fixtures.js';
 import type { WriteOp } from './types.js';
@@ -135,7 +135,7 @@ describe('UnitApplier: device message keys on the event row (schema v5)', () => 
     v4.prepare("INSERT INTO dedupe (device_id, msg_id, at, seq) VALUES ('d', 'm', 1, 1)").run();
     v4.close();
     const { db } = openDb(dir);
-    expect(db.pragma('user_version', { simple: true })).toBe(5);
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     const r = new StoreReader(db);
     expect(r.readEvents(0, 10).map((e) => e.seq)).toEqual([1]);
     expect(r.dedupeSeq('d', 'm')).toBe(1);

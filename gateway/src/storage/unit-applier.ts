@@ -1,11 +1,13 @@
 /**
  * Applies one unit's ops on a writer connection, inside a transaction the caller opened.
  * Used by the writer worker (group commit) and by the admin opener (CLI). Assigns event
- * sequence numbers (AUTOINCREMENT, so a rolled-back savepoint leaves no gap) and HLC stamps.
+ * sequence numbers (max + 1 above a floor, so a rolled-back savepoint leaves no gap and a
+ * pruned seq is never reused) and HLC stamps.
  */
 import type { Database, Statement } from 'better-sqlite3';
 import { PacklineError } from '../../../contracts/errors.js';
 import { HybridClock, decodeHlc, encodeHlc } from '../lib/hlc.js';
+import { META_SEQ_FLOOR, PROJECTED_THROUGH_SQL, type TailKeys } from './event-projector.js';
 import { assertWriteOp, RESERVED_META_PREFIX } from './op-validation.js';
 import { toStoreError } from './sqlite-errors.js';
 import type { OrderFlags, WriteOp, WriteResult } from './types.js';
@@ -33,6 +35,9 @@ export const META_HLC = `${RESERVED_META_PREFIX}hlc`;
 /** The wall clock counts as unsynced when it is this far behind the HLC (it went back). */
 const WALL_BEHIND_TOLERANCE_MS = 1_000;
 
+/** What apply() did: the unit's result, and the device message key it wrote on its last event row. */
+export type AppliedUnit = WriteResult & { events: number; folded?: { deviceId: string; msgId: string; seq: number } };
+
 export interface UnitContext {
   boot: number;
   /** The caller knows the wall clock is not NTP-synchronised. */
@@ -43,10 +48,15 @@ export class UnitApplier {
   readonly clock: HybridClock;
   private readonly s: Record<string, Statement>;
 
+  /**
+   * `tail`: the device message keys of events after the projector's mark, held in memory
+   * (the writer); without it (the CLI) the applier scans those events.
+   */
   constructor(
     private readonly db: Database,
     private readonly dataDir: string,
     private readonly now: () => number = Date.now,
+    private readonly tail?: Pick<TailKeys, 'has'>,
   ) {
     this.clock = new HybridClock({ now });
     this.s = {
@@ -103,12 +113,21 @@ export class UnitApplier {
           shipment_id = excluded.shipment_id, printer_id = excluded.printer_id, format = excluded.format,
           data = excluded.data, state = excluded.state, reason = excluded.reason,
           created_at = excluded.created_at, updated_at = excluded.updated_at`),
-      eventInsert: db.prepare('INSERT INTO events (hlc, boot, clock_unsynced, type, subject, data, dedupe_device, dedupe_msg) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      // seq = max(seq) + 1 (schema v6: no AUTOINCREMENT, so no sqlite_sequence page per commit),
+      // never below the floor retention leaves when it deletes the newest event. Both are
+      // B-tree edges already in the cache; a rolled-back savepoint leaves no gap.
+      eventInsert: db.prepare(`INSERT INTO events (seq, hlc, boot, clock_unsynced, type, subject, data, dedupe_device, dedupe_msg)
+        VALUES (max((SELECT coalesce(max(seq), 0) FROM events),
+                    coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = '${META_SEQ_FLOOR}'), 0)) + 1,
+                ?, ?, ?, ?, ?, ?, ?, ?)`),
       dedupeInsert: db.prepare('INSERT OR IGNORE INTO dedupe (device_id, msg_id, at) VALUES (?, ?, ?)'),
-      // Either place a message's key may be (schema v5: the event row; before, or without events: the dedupe table).
+      // Every place a message's key may be: the event row (schema v5) — projected into
+      // event_dedupe (v6), or after the mark (the writer keeps those in memory, TailKeys) —
+      // or the dedupe table (before v5, or a unit without events).
       dedupeSeen: db.prepare(`
-        SELECT 1 FROM events WHERE dedupe_device = @device AND dedupe_msg = @msg
+        SELECT 1 FROM event_dedupe WHERE device_id = @device AND msg_id = @msg
         UNION ALL SELECT 1 FROM dedupe WHERE device_id = @device AND msg_id = @msg LIMIT 1`),
+      dedupeTail: db.prepare(`SELECT 1 FROM events WHERE seq > ${PROJECTED_THROUGH_SQL} AND dedupe_device = @device AND dedupe_msg = @msg LIMIT 1`),
       dedupeSeq: db.prepare('UPDATE dedupe SET seq = ? WHERE device_id = ? AND msg_id = ?'),
       deviceUpsert: db.prepare(`
         INSERT OR REPLACE INTO devices (device_id, role, station, model, secret_hash, created_at, rotated_at)
@@ -179,7 +198,7 @@ export class UnitApplier {
   }
 
   /** Applies the ops (the caller wraps them in a savepoint); throws a PacklineError. */
-  apply(ops: unknown, ctx: UnitContext): WriteResult & { events: number } {
+  apply(ops: unknown, ctx: UnitContext): AppliedUnit {
     if (!Array.isArray(ops) || ops.length === 0) {
       throw new PacklineError('PKL_STORE_OP_INVALID', { op: 'unit', reason: 'a unit needs at least one op' });
     }
@@ -198,7 +217,7 @@ export class UnitApplier {
       else if (op.op === 'dedupe') {
         // Also the same key twice in one unit (one copy would go on the event row, the other to the table).
         const key = JSON.stringify([op.deviceId, op.msgId]);
-        if (keys?.has(key) === true || this.s.dedupeSeen!.get({ device: op.deviceId, msg: op.msgId }) !== undefined) {
+        if (keys?.has(key) === true || this.seen(op.deviceId, op.msgId)) {
           throw new PacklineError('PKL_DUPLICATE_MESSAGE', { msgId: op.msgId, deviceId: op.deviceId });
         }
         (keys ??= new Set()).add(key);
@@ -224,9 +243,16 @@ export class UnitApplier {
     if (lastSeq !== undefined) {
       for (const op of units) if (op.op === 'dedupe' && op !== fold) this.s.dedupeSeq!.run(lastSeq, op.deviceId, op.msgId);
     }
-    const result: WriteResult & { events: number } = { seqs, events: seqs.length };
+    const result: AppliedUnit = { seqs, events: seqs.length };
     if (stale.length > 0) result.stale = stale;
+    if (fold !== undefined && lastSeq !== undefined) result.folded = { deviceId: fold.deviceId, msgId: fold.msgId, seq: lastSeq };
     return result;
+  }
+
+  private seen(deviceId: string, msgId: string): boolean {
+    const q = { device: deviceId, msg: msgId };
+    if (this.s.dedupeSeen!.get(q) !== undefined) return true;
+    return this.tail !== undefined ? this.tail.has(deviceId, msgId) : this.s.dedupeTail!.get(q) !== undefined;
   }
 
   /**

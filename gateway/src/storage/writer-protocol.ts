@@ -36,7 +36,18 @@ export type FromWriter =
   /** The database could not be opened or migrated; the worker exits after this. */
   | { t: 'fatal'; error: SerializedError }
   /** One group commit (or one failed transaction): an outcome per unit. */
-  | { t: 'done'; outcomes: UnitOutcome[]; committed: boolean; unitsWritten: number }
+  | {
+      t: 'done';
+      outcomes: UnitOutcome[];
+      committed: boolean;
+      unitsWritten: number;
+      /** The event projector's committed mark (event-projector.ts), after this commit. */
+      projected: number;
+      /** The device message key each ok unit wrote on its last event row (UnitApplier.apply). */
+      folded?: Array<{ id: number; deviceId: string; msgId: string; seq: number }>;
+    }
+  /** The projector committed a batch on its own (no unit was waiting). */
+  | { t: 'projected'; through: number }
   | { t: 'stopped' }
   | { t: 'pruned'; id: number; ok: true; result: PruneResult }
   | { t: 'pruned'; id: number; ok: false; error: SerializedError };

@@ -15,6 +15,7 @@ import { PacklineError } from '../../../contracts/errors.js';
 import { configureWriterConnection, migrate, WRITER_SAFETY_CHECKPOINT_PAGES } from './schema.js';
 import { serializeError, toStoreError } from './sqlite-errors.js';
 import { META_BOOT, UnitApplier } from './unit-applier.js';
+import { EventProjector, PROJECT_INTERVAL_MS, PROJECT_MAX_EVENTS, TailKeys } from './event-projector.js';
 import type { FromWriter, ToWriter, UnitOutcome, WriterInit } from './writer-protocol.js';
 import { RetentionPruner } from './retention-pruner.js';
 import { type AutoVacuumOutcome, prepareAutoVacuum } from './retention-vacuum.js';
@@ -44,6 +45,8 @@ function post(m: FromWriter): void {
 
 let db: Db;
 let applier: UnitApplier;
+let projector: EventProjector;
+const tailKeys = new TailKeys();
 let boot = 0;
 let autoVacuum: AutoVacuumOutcome | undefined;
 try {
@@ -54,7 +57,11 @@ try {
   autoVacuum = prepareAutoVacuum(db, init.vacuumAtStartMaxBytes);
   const migrated = migrate(db);
   const offset = init.wallOffsetMs ?? 0;
-  applier = new UnitApplier(db, init.dataDir, () => Date.now() + offset);
+  applier = new UnitApplier(db, init.dataDir, () => Date.now() + offset, tailKeys);
+  // Events a crash left unprojected (or the CLI wrote since) get their lookups before the
+  // first unit: the tail of device message keys starts empty (event-projector.ts).
+  projector = new EventProjector(db);
+  projector.projectNow();
   // The boot counter is bumped once per store start, durably, before any unit is accepted.
   db.transaction(() => {
     boot = Number(applier.readMeta(META_BOOT) ?? '0') + 1;
@@ -79,6 +86,10 @@ const prunes: Array<{ id: number; req: Extract<ToWriter, { t: 'prune' }>['req'] 
 let pruner: RetentionPruner | null = null;
 let stopping = false;
 let scheduled = false;
+/** When the oldest commit the projector has not reached was made (performance.now), or null. */
+let unprojectedSince: number | null = null;
+let projectTimer: NodeJS.Timeout | null = null;
+let projectDue = false;
 
 function handle(m: ToWriter): void {
   if (m.t === 'unit') queue.push({ id: m.id, ops: m.ops, clockUnsynced: m.clockUnsynced });
@@ -103,6 +114,11 @@ function flush(): void {
   for (;;) {
     // Take everything that arrived during the previous commit's fsync: it all shares the next one.
     for (let m = receiveMessageOnPort(port!); m; m = receiveMessageOnPort(port!)) handle(m.message as ToWriter);
+    if (queue.length === 0 && projectDue) {
+      projectDue = false;
+      runProjection();
+      continue;
+    }
     if (queue.length === 0) {
       const p = prunes.shift();
       if (p === undefined) break;
@@ -124,10 +140,65 @@ function maybePruneDedupe(): void {
   pruneCount.run(init.dedupeMaxRows);
 }
 
+/** A projection is due in this commit: enough events wait, or the oldest waited long enough. */
+function projectionDue(): boolean {
+  if (unprojectedSince === null) return false;
+  return performance.now() - unprojectedSince >= PROJECT_INTERVAL_MS || projector.lastSeq() - projector.through >= PROJECT_MAX_EVENTS;
+}
+
+/** After a commit that left events unprojected: project at the latest PROJECT_INTERVAL_MS later. */
+function armProjection(): void {
+  unprojectedSince ??= performance.now();
+  if (projectTimer !== null) return;
+  projectTimer = setTimeout(() => {
+    projectTimer = null;
+    if (unprojectedSince === null) return;
+    projectDue = true;
+    schedule();
+  }, PROJECT_INTERVAL_MS);
+}
+
+function projected(mark: number): void {
+  projector.committed(mark);
+  tailKeys.projectedThrough(mark);
+  unprojectedSince = null;
+  if (projectTimer !== null) clearTimeout(projectTimer);
+  projectTimer = null;
+}
+
+/**
+ * A projection on its own (the floor went quiet, a retention step, stop). Its commit is not
+ * synced (synchronous=NORMAL for this transaction only): the side tables are derived from
+ * events that are durable already, a lost projection is redone from the mark at the next
+ * start, and the next unit's synced commit makes it durable anyway (the WAL is appended in
+ * order and synced whole).
+ */
+function runProjection(): void {
+  try {
+    db.pragma('synchronous = NORMAL');
+    let mark: number | null;
+    try {
+      mark = projector.projectNow();
+    } finally {
+      db.pragma('synchronous = FULL');
+    }
+    if (mark !== null) {
+      projected(mark);
+      post({ t: 'projected', through: mark });
+    } else unprojectedSince = null;
+  } catch (err) {
+    // The units are durable; the lookups stay on the tail scan until the next try.
+    post({ t: 'fatal', error: serializeError(toStoreError(err, { dataDir: init.dataDir })) });
+    armProjection();
+  }
+}
+
 function runBatch(batch: QueuedUnit[]): void {
   const outcomes: UnitOutcome[] = [];
+  const folded: Array<{ id: number; deviceId: string; msgId: string; seq: number }> = [];
   let unitsWritten = 0;
   let events = 0;
+  let mark: number | null = null;
   try {
     db.exec('BEGIN IMMEDIATE');
     applier.syncClock();
@@ -140,6 +211,10 @@ function runBatch(batch: QueuedUnit[]): void {
         const ok: UnitOutcome = { id: u.id, ok: true, seqs: r.seqs };
         if (r.stale) ok.stale = r.stale;
         outcomes.push(ok);
+        if (r.folded) {
+          tailKeys.add(r.folded.deviceId, r.folded.msgId, r.folded.seq);
+          folded.push({ id: u.id, ...r.folded });
+        }
         unitsWritten += 1;
         events += r.events;
       } catch (err) {
@@ -159,9 +234,25 @@ function runBatch(batch: QueuedUnit[]): void {
         lastClockPersist = now;
         applier.persistClock();
       }
+      unprojectedSince ??= performance.now();
+    }
+    // The projection rides on this commit when due: no commit or sync of its own.
+    if (projectionDue()) {
+      db.exec('SAVEPOINT project');
+      try {
+        mark = projector.projectInTransaction();
+        db.exec('RELEASE project');
+      } catch (err) {
+        if (!db.inTransaction) throw err;
+        db.exec('ROLLBACK TO project');
+        db.exec('RELEASE project');
+        mark = null;
+        post({ t: 'fatal', error: serializeError(toStoreError(err, { dataDir: init.dataDir })) });
+      }
     }
     db.exec('COMMIT');
   } catch (err) {
+    tailKeys.batchRolledBack();
     if (db.inTransaction) {
       try {
         db.exec('ROLLBACK');
@@ -170,14 +261,22 @@ function runBatch(batch: QueuedUnit[]): void {
       }
     }
     const e = serializeError(toStoreError(err, { dataDir: init.dataDir }));
-    post({ t: 'done', committed: false, unitsWritten: 0, outcomes: batch.map((u) => ({ id: u.id, ok: false, error: e })) });
+    post({ t: 'done', committed: false, unitsWritten: 0, outcomes: batch.map((u) => ({ id: u.id, ok: false, error: e })), projected: projector.through });
     return;
   }
-  post({ t: 'done', committed: unitsWritten > 0, unitsWritten, outcomes });
+  tailKeys.batchCommitted();
+  if (mark !== null) projected(mark);
+  else if (unprojectedSince !== null) armProjection();
+  const done: FromWriter = { t: 'done', committed: unitsWritten > 0, unitsWritten, outcomes, projected: projector.through };
+  if (folded.length > 0) done.folded = folded;
+  post(done);
 }
 
 function runPrune(id: number, req: Extract<ToWriter, { t: 'prune' }>['req']): void {
   try {
+    // Lookups complete and the tail empty before events are deleted: the pruner reads events
+    // by subject, and a pruned event's key must not linger in the writer's memory.
+    runProjection();
     pruner ??= new RetentionPruner(db);
     post({ t: 'pruned', id, ok: true, result: pruner.step(req) });
   } catch (err) {
@@ -187,11 +286,15 @@ function runPrune(id: number, req: Extract<ToWriter, { t: 'prune' }>['req']): vo
 
 function shutdown(): void {
   port!.removeAllListeners('message');
+  if (projectTimer !== null) clearTimeout(projectTimer);
   try {
     // The clock's floor in meta as of the last event (see CLOCK_PERSIST_INTERVAL_MS).
     db.transaction(() => {
       applier.syncClock();
       applier.persistClock();
+      // The next start finds nothing to project.
+      const mark = projector.projectInTransaction();
+      if (mark !== null) projector.committed(mark);
     }).immediate();
   } catch {
     // Not needed for the clock order (the last event bounds it); close anyway.
