@@ -463,7 +463,7 @@ export const BatchParcelEventData = Type.Object(
     shipment_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
     barcode: Type.Optional(Type.String({ maxLength: 128 })),
     prepack_job_id: Type.Optional(Type.String({ maxLength: 128 })),
-    /** order_removed: the interception code that removed it, and `order_update` when a cache change did. */
+    /** order_removed: the interception code that removed it, and `by`: `order_update` when a cache change did, `recall_pulled` when its pre-printed label was pulled. */
     code: Type.Optional(Type.String({ maxLength: 64 })),
     by: Type.Optional(Type.String({ maxLength: 32 })),
   },

@@ -300,6 +300,7 @@ export class Gateway implements Component {
       link,
       logger: log('recalls'),
       pdas: () => config.devices.filter((d) => d.role === 'pda').map((d) => d.id),
+      committed: (writes) => batches.committed(writes),
       changed: () => {
         for (const s of stationsRef?.list() ?? []) stationsRef?.refreshView(s.stationId);
       },

@@ -152,6 +152,8 @@ export class BatchBook {
           touched.add(batchId);
         } else if (w.type === EVENT.batchOrderRemoved) {
           this.mark(batchId, d.order_id, 'removed');
+          // A pre-printed label pulled from the recall list: its pick is closed with it.
+          if (typeof d.shipment_id === 'string') this.picks.delete(d.shipment_id);
           touched.add(batchId);
         }
       } else if (w.op === 'shipment.put') {

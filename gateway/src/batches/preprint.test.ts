@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Bench, line, makeOrder, STATION, World } from '../station/decide/testing/world.js';
-import { EVENT } from '../station/events.js';
+import { batchEvent, EVENT } from '../station/events.js';
 import { type Batch, startBatch } from './batch.js';
 import { BatchBook } from './batch-book.js';
 import { manualBatch } from './build.js';
@@ -114,6 +114,23 @@ describe('batch pre-print', () => {
     bench.scan('SFO2');
     expect(shippedOrders()).toEqual(['O2']);
     expect(world.events.find((e) => e.type === EVENT.intercepted)?.data).toMatchObject({ order_id: 'O1', after_label_job_id: expect.any(String) });
+  });
+
+  it('a refunded label pulled off the shelf (never scanned) leaves the batch, so the batch can be done', () => {
+    const { bench, world, preprint, refund, book } = floor(2);
+    for (const c of bench.prints(preprint())) if (c.kind === 'print') bench.printed(c.payload.job_id);
+    refund('O1');
+    bench.scan('SFO2');
+    const s1 = [...world.shipments.values()].find((s) => s.orderId === 'O1')!;
+    expect(s1.state).toBe('printed');
+    // Still open: O1's label is out, neither shipped nor scanned.
+    expect(book.openPicks('B1')).toBe(1);
+    // The recall list's pull writes the removal with the shipment (recall-service.ts).
+    book.observe([
+      batchEvent(EVENT.batchOrderRemoved, 'B1', { order_id: 'O1', seq: 1, code: 'PKL_INTERCEPT_REFUNDED', shipment_id: s1.shipmentId, by: 'recall_pulled' }),
+    ]);
+    expect(book.openPicks('B1')).toBe(0);
+    expect(book.progressOf('B1')).toMatchObject({ taken: 1, removed: 1, remaining: 0 });
   });
 
   it('a refund while the label prints intercepts it at the print result; one before the run removes the order', () => {

@@ -65,6 +65,7 @@ function floor() {
   const carrierRecalls: CarrierRecall[] = [];
   const tasks: Array<{ topic: string; body: Record<string, unknown> }> = [];
   let changed = 0;
+  const committed: StationWrite[] = [];
   const make = () =>
     new RecallService({
       store,
@@ -87,10 +88,13 @@ function floor() {
       changed: () => {
         changed += 1;
       },
+      committed: (writes) => {
+        committed.push(...writes);
+      },
       now: () => NOW,
     });
   const refund = (id: string) => orders.set(id, { ...orders.get(id)!, flags: { ...orders.get(id)!.flags, refunded: true } });
-  return { orders, shipments, log, preprints, carrierRecalls, tasks, make, refund, changed: () => changed };
+  return { orders, shipments, log, preprints, carrierRecalls, tasks, make, refund, committed, changed: () => changed };
 }
 
 describe('the recall list', () => {
@@ -115,10 +119,14 @@ describe('the recall list', () => {
     expect(svc.open()).toBe(0);
     expect(svc.view()).toBeNull();
     expect(f.tasks.at(-1)?.body).toEqual({ v: 1, type: 'closed', task_id: 'recall:SF1' });
-    expect(f.log.map((r) => r.type)).toEqual([EVENT.recallPulled]);
+    // The label was never scanned: its order leaves the batch in the same unit (the batch can be done).
+    expect(f.log.map((r) => r.type)).toEqual([EVENT.recallPulled, EVENT.batchOrderRemoved]);
+    expect(f.log[1]).toMatchObject({ subject: 'batch:B1' });
+    expect(JSON.parse(f.log[1]!.data)).toMatchObject({ order_id: 'O1', shipment_id: 'S1', seq: 1, by: 'recall_pulled' });
+    expect(f.committed.map((w) => (w.op === 'event' ? w.type : w.op))).toEqual([EVENT.recallPulled, EVENT.batchOrderRemoved]);
     // Again: answered, nothing written.
     expect(await svc.pulled('SF1', 'pda-2')).toMatchObject({ ok: true });
-    expect(f.log).toHaveLength(1);
+    expect(f.log).toHaveLength(2);
     expect(await svc.pulled('NOPE', 'pda-1')).toMatchObject({ ok: false, code: 'PKL_RECALL_UNKNOWN' });
     // After a restart the pull is still there.
     const again = f.make();

@@ -20,7 +20,7 @@ import { type HandoverStore, logRows, rowData, rowTime } from '../handover/hando
 import type { Logger } from '../lib/logger.js';
 import type { Shipment, StationWrite } from '../station/domain.js';
 import type { CommandLink, DeviceEvent, EventOwner, Outcome } from '../station/ports.js';
-import { EVENT } from '../station/events.js';
+import { batchEvent, EVENT } from '../station/events.js';
 import { carrierRecall, findRecall, preprintRecall, type RecallEntry, recallWire } from './recall-list.js';
 
 export type RecallStore = Pick<HandoverStore, 'eventRowsOfTypes' | 'stats' | 'getShipment' | 'getOrder' | 'findOrderByBarcode' | 'write'>;
@@ -35,6 +35,11 @@ export interface RecallDeps {
   pdas(): readonly string[];
   /** The list changed: station screens draw it again. */
   changed?(): void;
+  /**
+   * A pull was committed (its writes): the batches see a pulled pre-printed label's order
+   * leave its batch, so a batch whose last labels were pulled, not scanned, gets done.
+   */
+  committed?(writes: readonly StationWrite[]): void;
   now?: () => number;
 }
 
@@ -210,6 +215,13 @@ export class RecallService implements EventOwner {
           data: { order_id: r.orderId, waybill: r.waybill, kind: r.kind, by, batch_id: r.batchId, shipment_id: r.shipmentId, code: r.code },
         },
       ];
+      // A pre-printed label pulled off the shelf: its order leaves the batch (the parcel will not
+      // be scanned), in the same unit, so the batch can be done and a restart replays it.
+      if (r.batchId !== null && r.shipmentId !== null && r.seq !== null && this.deps.store.getShipment(r.shipmentId)?.state === 'printed') {
+        ops.push(
+          batchEvent(EVENT.batchOrderRemoved, r.batchId, { order_id: r.orderId, seq: r.seq, code: r.code, shipment_id: r.shipmentId, by: 'recall_pulled' }),
+        );
+      }
       if (dedupe !== undefined) ops.push({ op: 'dedupe', deviceId: dedupe.deviceId, msgId: dedupe.msgId });
       let seq: number | undefined;
       try {
@@ -218,6 +230,7 @@ export class RecallService implements EventOwner {
         if (err instanceof PacklineError) return { ok: false, code: err.code, details: err.details ?? {} };
         return { ok: false, code: 'PKL_STORE_UNAVAILABLE', details: { reason: String(err) } };
       }
+      this.deps.committed?.(ops);
       this.pulls.set(r.waybill, { at, by });
       const pulled = { ...r, pulledAt: at, pulledBy: by };
       this.preprint.set(r.waybill, pulled);
