@@ -136,6 +136,18 @@ function recallStrip(r) {
   );
 }
 
+// Presale parcels to unpack (docs/packing-modes.md "Presale"): orders stopped before their
+// payment; their staging labels are refused at the scan, so the packer must see the list.
+function presaleStrip(p) {
+  if (!p || p.unpack === 0) return null;
+  const head = lang() === 'zh' ? `待拆包预售包裹 ${p.unpack} 个` : `${p.unpack} presale parcel${p.unpack === 1 ? '' : 's'} to unpack`;
+  return h(
+    'div',
+    { class: ['message', 'lvl-warn'], id: 'presale-unpack', dataset: { unpack: String(p.unpack) } },
+    `${head}: ${p.unpack_list.map((i) => `STG-${i.staging_id} (${i.order_id})`).join(' · ')}`,
+  );
+}
+
 function renderMain(s) {
   const v = s.view;
   if (!v) return h('div', { class: 'waiting' }, t('connecting'));
@@ -146,8 +158,9 @@ function renderMain(s) {
     ? h('div', { class: ['message', 'lvl-info'], id: 'sort-slot' }, t('sort_to_slot', { item: sorted.item, slot: sorted.slot, order: sorted.order_id }))
     : null;
   const recalls = recallStrip(v.recalls);
+  const unpack = presaleStrip(v.presale);
   if (v.order_id === null) {
-    return [recalls, alert, sort, h('div', { class: 'idle', id: 'idle' }, t('idle'))];
+    return [recalls, unpack, alert, sort, h('div', { class: 'idle', id: 'idle' }, t('idle'))];
   }
   const picked = v.picking?.order;
   const w = v.weight;
@@ -155,6 +168,7 @@ function renderMain(s) {
   const ls = labelStatus(v);
   return [
     recalls,
+    unpack,
     alert,
     sort,
     h(

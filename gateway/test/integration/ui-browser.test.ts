@@ -434,6 +434,45 @@ describe.skipIf(noBrowser)('station screen and dashboard in Chromium on the simu
     await dash.close();
   });
 
+  it('a presale parcel staged, then its order cancelled before payment: the station screen lists it to unpack until it is unpacked', async () => {
+    const admin = { authorization: `Bearer ${info.tokens.admin}`, 'content-type': 'application/json' };
+    const order: Record<string, unknown> = { ...wireOrder('UI-PRESALE-1'), presale: true };
+    expect((await importOrders(info.httpUrl, info.tokens.admin, [order])).status).toBe(200);
+    await station.fill('#manual', 'UI-PRESALE-1');
+    await station.press('#manual', 'Enter');
+    await station.waitForFunction((id) => document.querySelector('#order-id')?.textContent === id, 'UI-PRESALE-1');
+    for (const code of ITEMS) {
+      await station.fill('#manual', code);
+      await station.press('#manual', 'Enter');
+    }
+    await station.waitForFunction(() => document.querySelectorAll('#lines tbody tr.done').length === 2);
+    const seen = printerIn.messages.length;
+    await publish(scale, 'dev/st-2-scale/evt/weight', { grams: 0, stable: true });
+    await publish(scale, 'dev/st-2-scale/evt/weight', { grams: wireOrderGrams(order) + 3, stable: true });
+    // Unpaid: the staging label, not the carrier label (docs/packing-modes.md "Presale").
+    const cmd = await printerIn.next((m, i = printerIn.messages.indexOf(m)) => i >= seen && m.topic.endsWith('/cmd/print'));
+    expect(String(cmd.payload.data)).toContain('STG-');
+    await publish(printer, 'dev/st-2-printer/evt/print_result', { job_id: cmd.payload.job_id, status: 'printed' });
+    const staged = async () =>
+      ((await (await fetch(`${info.httpUrl}/api/v1/presale`, { headers: admin })).json()) as { parcels: Array<{ staging_id: string; order_id: string }> })
+        .parcels;
+    for (let i = 0; i < 100 && !(await staged()).some((p) => p.order_id === 'UI-PRESALE-1'); i++) await new Promise((r) => setTimeout(r, 100));
+    // Cancelled before its payment: on the unpack list, and every station screen says so.
+    expect(
+      (await importOrders(info.httpUrl, info.tokens.admin, [{ ...order, flags: { ...(order.flags as object), cancelled: true }, revision: 2 }])).status,
+    ).toBe(200);
+    await station.waitForSelector('#presale-unpack[data-unpack="1"]', { timeout: 15_000 });
+    expect(await station.textContent('#presale-unpack')).toContain('UI-PRESALE-1');
+    const id = (await staged()).find((p) => p.order_id === 'UI-PRESALE-1')!.staging_id;
+    const done = await fetch(`${info.httpUrl}/api/v1/presale/parcels/${id}/unpacked`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ operator: 'Li Na' }),
+    });
+    expect(done.status).toBe(200);
+    await station.waitForSelector('#presale-unpack', { state: 'detached' });
+  });
+
   it('the preflight page renders the readiness report', async () => {
     const page = await context.newPage();
     await page.goto(`${info.httpUrl}/ui/preflight#token=${info.tokens.admin}`);
