@@ -183,7 +183,7 @@ describe('post-print', () => {
   it('one scan, one parcel: the scan picks the next order, the weight labels it, the print ships it', () => {
     const { bench, world, book } = floor(3, true);
     bench.scan('690A');
-    expect(bench.shipment).toMatchObject({ orderId: 'O1', state: 'weighing' });
+    expect(bench.shipment).toMatchObject({ orderId: 'O1', state: 'weighing', scanned: { '690A': 1 } });
     expect(bench.prints()).toEqual([]);
     expect(world.eventTypes()).toContain(EVENT.batchParcelSelected);
     bench.scan('690A'); // a double read while the parcel waits for its weight
@@ -199,7 +199,7 @@ describe('post-print', () => {
     const { bench, world, book } = floor(3, false);
     world.patchOrder('O1', { flags: { ...world.getOrder('O1')!.flags, refundRequested: true } });
     bench.scan(prepackBarcode('PP1', 1));
-    expect(bench.shipment).toMatchObject({ orderId: 'O2', state: 'labelling' });
+    expect(bench.shipment).toMatchObject({ orderId: 'O2', state: 'labelling', scanned: {} });
     expect(world.events.find((e) => e.type === EVENT.batchOrderRemoved)?.data).toMatchObject({ order_id: 'O1', code: 'PKL_INTERCEPT_REFUND_REQUESTED' });
     bench.printed(bench.jobId());
     expect(bench.scan(prepackBarcode('PP1', 1)).reply).toMatchObject({ ok: false, code: 'PKL_PREPACK_USED' });

@@ -78,7 +78,10 @@ function pick(w: Step, batch: StationBatch, code: BatchCode, barcode: string, or
   leaveCurrent(w, 'scan', order.orderId);
   // The scan stands for the whole composition (every order of the batch packs the same), so
   // item verification is done; the weight still checks the parcel when the batch weighs.
-  const s = newShipment(w, order, 'weighing', operator);
+  // The item scanned is recorded on the shipment as any item scan is (what was scanned, not the
+  // whole composition); a pre-pack label is not an item barcode.
+  const opened = newShipment(w, order, 'weighing', operator);
+  const s = code.kind === 'item' ? { ...opened, scanned: { [barcode]: 1 } } : opened;
   w.st.shipment = s;
   w.st.verify = false;
   w.st.readyAt = w.at;
