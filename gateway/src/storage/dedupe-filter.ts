@@ -25,6 +25,7 @@ import { PROJECTED_THROUGH_SQL } from './event-projector.js';
  */
 const BITS_PER_KEY = 10;
 const PROBES = 7;
+const MAX_CAPACITY = 200_000_000;
 
 /** Both hashes are FNV-1a style (xor, then multiply by an odd constant) with different constants. */
 const FNV_OFFSET = 0x811c9dc5;
@@ -47,7 +48,7 @@ function fmix32(h: number): number {
  * length goes in first, so the encoding is injective without a separator character that an
  * id could contain: ('ab', 'c') and ('a', 'bc') hash different inputs (2,a,b,c vs 1,a,b,c).
  */
-function hashKey(deviceId: string, msgId: string, out: Float64Array): void {
+function hashKey(deviceId: string, msgId: string, out: Uint32Array): void {
   let h1 = FNV_OFFSET;
   let h2 = H2_OFFSET;
   const len = deviceId.length;
@@ -71,16 +72,20 @@ export class DedupeFilter {
   /** Keys it is sized for (false positives ≤ 1 % up to this many). */
   readonly capacity: number;
   private readonly words: Uint32Array;
-  private readonly m: number;
+  /** m / 2^32: maps a 32-bit probe onto [0, m) by a multiply (Lemire's "fast range"). */
+  private readonly scale: number;
   private n = 0;
-  private readonly h = new Float64Array(2);
+  private readonly h = new Uint32Array(2);
 
   constructor(capacity: number) {
-    this.capacity = Math.max(1, Math.ceil(capacity));
+    // At most MAX_CAPACITY, so the bit index fits in an int32 (a fuller filter only answers "maybe" more often).
+    this.capacity = Math.min(Math.max(1, Math.ceil(capacity)), MAX_CAPACITY);
     // A whole number of 32-bit words; ~1.25 MB per million keys (BITS_PER_KEY).
     const words = Math.ceil((this.capacity * BITS_PER_KEY) / 32);
     this.words = new Uint32Array(words);
-    this.m = words * 32;
+    // m < 2^31 bits (capacity < 200 million keys); x · m / 2^32 < m for x < 2^32, and its
+    // rounding error (≤ m · 2^-53) is far below the distance to m.
+    this.scale = (words * 32) / 2 ** 32;
   }
 
   /**
@@ -94,9 +99,9 @@ export class DedupeFilter {
     const h2 = this.h[1]!;
     let fresh = false;
     // Double hashing (Kirsch & Mitzenmacher, "Less hashing, same performance"): probe i is
-    // h1 + i·h2 mod m; below 2^36, so exact in a double.
+    // h1 + i·h2 (mod 2^32), mapped onto the m bits.
     for (let i = 0; i < PROBES; i++) {
-      const bit = (h1 + i * h2) % this.m;
+      const bit = (((h1 + Math.imul(i, h2)) >>> 0) * this.scale) | 0;
       const w = bit >>> 5;
       const mask = 1 << (bit & 31);
       if ((this.words[w]! & mask) === 0) {
@@ -113,7 +118,7 @@ export class DedupeFilter {
     const h1 = this.h[0]!;
     const h2 = this.h[1]!;
     for (let i = 0; i < PROBES; i++) {
-      const bit = (h1 + i * h2) % this.m;
+      const bit = (((h1 + Math.imul(i, h2)) >>> 0) * this.scale) | 0;
       if ((this.words[bit >>> 5]! & (1 << (bit & 31))) === 0) return false;
     }
     return true;
@@ -129,13 +134,21 @@ export class DedupeFilter {
   }
 }
 
-/** Rows per build chunk: one chunk per event-loop turn (see DedupeKeys). */
-export const DEDUPE_FILTER_CHUNK_ROWS = 5_000;
+/**
+ * One build chunk per event-loop turn (see DedupeKeys): at most this many rows, and no longer
+ * than {@link DEDUPE_FILTER_CHUNK_MS}. Reading and hashing costs ~1.2 µs a row on the
+ * gateway's 2-core box (bench/dedupe-lookup.ts), so a 20,000-row chunk alone would hold the
+ * loop ~25 ms; the time budget keeps each turn short whatever the machine.
+ */
+export const DEDUPE_FILTER_CHUNK_ROWS = 20_000;
+export const DEDUPE_FILTER_CHUNK_MS = 3;
 
 export interface DedupeKeysOptions {
   /** The smallest capacity of a filter (the store's dedupeMaxRows, default 1,000,000). */
   minCapacity: number;
   chunkRows?: number;
+  /** Time budget of a chunk (ms); checked every 256 rows. */
+  chunkMs?: number;
   /** Wraps each chunk (the store times it as a loop job). */
   run?: (fn: () => void) => void;
   /** A build finished (tests, logs). */
@@ -162,7 +175,7 @@ interface Build {
  * - A build starts with an empty filter that receives every add() from that moment on; then,
  *   one chunk per setImmediate, it reads the keys of events after the projector's mark (they
  *   are in `events` only), then `event_dedupe` and `dedupe` in primary-key order, `chunkRows`
- *   rows at a time (keyset pagination: `WHERE (device_id, msg_id) > (?, ?)`, a seek in the
+ *   rows or `chunkMs` at a time (keyset pagination: `WHERE (device_id, msg_id) > (?, ?)`, a seek in the
  *   primary-key B-tree, sqlite.org/rowvalue.html "Row values ... can use indexes").
  * - Nothing committed is missed: a key recorded after the build started came through add();
  *   one recorded before is in SQLite when the build first reads — in the tail (read first, in
@@ -181,6 +194,7 @@ export class DedupeKeys {
   /** Rows the last complete build read (the "rows present" estimate that sizes the next). */
   private lastRows = 0;
   private readonly chunkRows: number;
+  private readonly chunkMs: number;
   private readonly s: { tail: Statement; first: Statement[]; next: Statement[] };
 
   constructor(
@@ -188,6 +202,7 @@ export class DedupeKeys {
     private readonly opts: DedupeKeysOptions,
   ) {
     this.chunkRows = Math.max(1, opts.chunkRows ?? DEDUPE_FILTER_CHUNK_ROWS);
+    this.chunkMs = opts.chunkMs ?? DEDUPE_FILTER_CHUNK_MS;
     this.s = {
       tail: db.prepare(`SELECT dedupe_device, dedupe_msg FROM events WHERE seq > ${PROJECTED_THROUGH_SQL} AND dedupe_device IS NOT NULL`).raw(),
       first: TABLES.map((t) => db.prepare(`SELECT device_id, msg_id FROM ${t} ORDER BY device_id, msg_id LIMIT ?`).raw()),
@@ -262,13 +277,26 @@ export class DedupeKeys {
       }
       b.table = 0;
     } else {
-      const rows = (b.after === null ? this.s.first[b.table]!.all(this.chunkRows) : this.s.next[b.table]!.all(b.after[0], b.after[1], this.chunkRows)) as Array<
-        [string, string]
-      >;
-      for (const [d, m] of rows) b.filter.add(d, m);
-      b.rows += rows.length;
-      const last = rows[rows.length - 1];
-      if (rows.length === this.chunkRows && last !== undefined) b.after = last;
+      const rows = (
+        b.after === null ? this.s.first[b.table]!.iterate(this.chunkRows) : this.s.next[b.table]!.iterate(b.after[0], b.after[1], this.chunkRows)
+      ) as IterableIterator<[string, string]>;
+      const t0 = performance.now();
+      let n = 0;
+      let last: [string, string] | undefined;
+      let cut = false;
+      for (const row of rows) {
+        b.filter.add(row[0], row[1]);
+        last = row;
+        n += 1;
+        // Leaving the loop resets the statement (better-sqlite3 iterators); the next chunk
+        // seeks past `last`, so rows committed meanwhile behind it come through add().
+        if ((n & 255) === 0 && performance.now() - t0 >= this.chunkMs) {
+          cut = true;
+          break;
+        }
+      }
+      b.rows += n;
+      if ((cut || n === this.chunkRows) && last !== undefined) b.after = last;
       else {
         b.table += 1;
         b.after = null;
