@@ -384,7 +384,7 @@ export class SqliteStore implements Store {
         const p = this.pending.get(o.id);
         if (!p) continue;
         this.pending.delete(o.id);
-        if (o.ok && this.dedupeKeys !== null) {
+        if (o.ok && this.dedupeKeys !== null && Array.isArray(p.ops)) {
           // Before the write resolves, like the recent keys: every key the unit recorded
           // (the one folded onto its event row and any in the dedupe table).
           for (const op of p.ops) if (op.op === 'dedupe') this.dedupeKeys.add(op.deviceId, op.msgId);
