@@ -16,6 +16,7 @@ import { deserializeError } from './sqlite-errors.js';
 import { MAX_LIST_LIMIT, StoreReader } from './store-reader.js';
 import { WorkingSet } from './working-set.js';
 import { RecentKeys } from './event-projector.js';
+import { DedupeKeys } from './dedupe-filter.js';
 import type {
   DeviceRecord,
   EventRecord,
@@ -68,6 +69,8 @@ export interface OpenStoreOptions {
   vacuumAtStartMaxBytes?: number;
   /** Test and bench hook: the writer's HLC runs this far ahead of the wall clock (ms). */
   wallOffsetMs?: number;
+  /** Test hook: rows per chunk of the dedupe filter's build (dedupe-filter.ts; default 5,000). */
+  dedupeFilterChunkRows?: number;
 }
 
 /** Factory used by the composition root. Nothing is opened until start(). */
@@ -136,6 +139,12 @@ export class SqliteStore implements Store {
   private readonly working = new WorkingSet();
   /** Device message keys of committed events the writer's projector has not reached (event-projector.ts). */
   private readonly recentKeys = new RecentKeys();
+  /**
+   * Every device message key in the side tables (event_dedupe, dedupe), as a Bloom filter
+   * built in chunks after start (dedupe-filter.ts): a key it has never seen is new without
+   * a SQL lookup. Null before start.
+   */
+  private dedupeKeys: DedupeKeys | null = null;
   private commits = 0;
   private unitsWritten = 0;
   private diskTimer: NodeJS.Timeout | null = null;
@@ -208,6 +217,7 @@ export class SqliteStore implements Store {
       for (const e of exposed) this.log.warn({ code: e.code, ...e.details }, e.message);
       this.readDb.pragma('busy_timeout = 1000');
       this.reader = new StoreReader(this.readDb);
+      this.startDedupeFilter(this.readDb);
     } catch (err) {
       this.phase = 'failed';
       detach();
@@ -309,7 +319,30 @@ export class SqliteStore implements Store {
     this.log.info({ commits: this.commits, units: this.unitsWritten, checkpoints: this.checkpoints }, 'store stopped');
   }
 
+  /**
+   * The build reads the side tables on the read connection, one chunk per event-loop turn;
+   * until it completes, lookups go to SQL as before. No write can be in flight yet (the
+   * store is not running), and every key committed from now on is added in onWriterMessage.
+   */
+  private startDedupeFilter(db: Db): void {
+    const opts: ConstructorParameters<typeof DedupeKeys>[1] = {
+      minCapacity: this.opts.dedupeMaxRows ?? 1_000_000,
+      run: (fn) => timeJob('store:dedupe-filter', fn),
+      onReady: (f) => this.log.debug({ ...f, ms: Math.round(f.ms) }, 'dedupe filter built'),
+    };
+    if (this.opts.dedupeFilterChunkRows !== undefined) opts.chunkRows = this.opts.dedupeFilterChunkRows;
+    this.dedupeKeys = new DedupeKeys(db, opts);
+    this.dedupeKeys.start();
+  }
+
+  /** The dedupe filter answers (its first build completed); for tests and the benchmark. */
+  get dedupeFilterReady(): boolean {
+    return this.dedupeKeys?.ready === true;
+  }
+
   private closeReader(): void {
+    this.dedupeKeys?.stop();
+    this.dedupeKeys = null;
     this.readDb?.close();
     this.readDb = null;
     this.reader = null;
@@ -344,12 +377,21 @@ export class SqliteStore implements Store {
       if (m.committed) this.commits += 1;
       this.unitsWritten += m.unitsWritten;
       // Before any write resolves: a duplicate of its message is known from then on.
-      if (m.folded) for (const f of m.folded) this.recentKeys.add(f.deviceId, f.msgId, f.seq);
+      if (m.folded)
+        for (const f of m.folded) {
+          this.recentKeys.add(f.deviceId, f.msgId, f.seq);
+          this.dedupeKeys?.add(f.deviceId, f.msgId);
+        }
       this.recentKeys.projectedThrough(m.projected);
       for (const o of m.outcomes) {
         const p = this.pending.get(o.id);
         if (!p) continue;
         this.pending.delete(o.id);
+        if (o.ok && this.dedupeKeys !== null && Array.isArray(p.ops)) {
+          // Before the write resolves, like the recent keys: every key the unit recorded
+          // (the one folded onto its event row and any in the dedupe table).
+          for (const op of p.ops) if (op.op === 'dedupe') this.dedupeKeys.add(op.deviceId, op.msgId);
+        }
         if (o.ok && p.touchesCoverage) {
           this.coverageDirty = true;
           // Before the write resolves: whoever awaits it reads the committed state.
@@ -510,7 +552,13 @@ export class SqliteStore implements Store {
    */
   dedupeSeq(deviceId: string, msgId: string): number | null | undefined {
     const r = this.r();
-    return this.recentKeys.get(deviceId, msgId) ?? r.dedupeSeqProjected(deviceId, msgId);
+    const recent = this.recentKeys.get(deviceId, msgId);
+    if (recent !== undefined) return recent;
+    // Most keys are new: the filter says so exactly without touching SQLite (dedupe-filter.ts).
+    // It holds every key of a write that resolved, as the recent keys do; a unit committed
+    // but not yet reported is the writer's to refuse (UnitApplier), as before.
+    if (this.dedupeKeys?.certainlyAbsent(deviceId, msgId) === true) return undefined;
+    return r.dedupeSeqProjected(deviceId, msgId);
   }
   getDevice(deviceId: string): DeviceRecord | null {
     return this.r().getDevice(deviceId);

@@ -9,6 +9,7 @@ import { aShipment } from './test-fixtures.js';
 import type { WriteOp } from './types.js';
 import { encodeHlc } from '../lib/hlc.js';
 import { META_HLC, UnitApplier } from './unit-applier.js';
+import { EventProjector, TailKeys } from './event-projector.js';
 
 const dirs: string[] = [];
 const dbs: Db[] = [];
@@ -139,5 +140,74 @@ describe('UnitApplier: device message keys on the event row (schema v5)', () => 
     const r = new StoreReader(db);
     expect(r.readEvents(0, 10).map((e) => e.seq)).toEqual([1]);
     expect(r.dedupeSeq('d', 'm')).toBe(1);
+  });
+});
+
+describe('UnitApplier: the writer’s key filter (dedupe-filter.ts)', () => {
+  const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+  const dup = expect.objectContaining({ code: 'PKL_DUPLICATE_MESSAGE' });
+  /** As the writer commits a unit: its folded key joins the tail keys once committed. */
+  const tails = new Map<UnitApplier, TailKeys>();
+  function commitW(db: Db, applier: UnitApplier, ops: WriteOp[]) {
+    const r = commit(db, applier, ops);
+    const tail = tails.get(applier);
+    if (r.folded && tail) {
+      tail.add(r.folded.deviceId, r.folded.msgId, r.folded.seq);
+      tail.batchCommitted();
+    }
+    return r;
+  }
+
+  it('refuses every recorded key before its filter is ready and after, across a restart, and accepts a key retention deleted', async () => {
+    const { db, dir } = openDb();
+    const first = new UnitApplier(db, dir, Date.now, new TailKeys(), false);
+    // A previous run's keys: in the dedupe table, projected into event_dedupe, and on an event
+    // row after the mark (a crash before the projection), which the writer projects at open
+    // right after it made its applier (writer-worker.ts).
+    commit(db, first, [{ op: 'dedupe', deviceId: 'scale-1', msgId: 'w-1' }]);
+    for (let i = 0; i < 200; i++) commit(db, first, [ev(i), { op: 'dedupe', deviceId: 'scanner-1', msgId: `m-${i}` }]);
+    new EventProjector(db).projectNow();
+    commit(db, first, [ev(500), { op: 'dedupe', deviceId: 'scanner-1', msgId: 'tail-1' }]);
+
+    const tail = new TailKeys();
+    const a = new UnitApplier(db, dir, Date.now, tail, { chunkRows: 7 });
+    tails.set(a, tail);
+    new EventProjector(db).projectNow();
+    expect(a.dedupeFilterReady).toBe(false);
+    const recorded: Array<[string, string]> = [
+      ['scale-1', 'w-1'],
+      ['scanner-1', 'm-0'],
+      ['scanner-1', 'm-199'],
+      ['scanner-1', 'tail-1'],
+    ];
+    for (const [deviceId, msgId] of recorded) expect(() => commitW(db, a, [ev(900), { op: 'dedupe', deviceId, msgId }])).toThrow(dup);
+    // Recorded while the build runs (behind its cursor, once the first chunks were read).
+    await turn();
+    await turn();
+    await turn();
+    commitW(db, a, [ev(901), { op: 'dedupe', deviceId: 'scanner-1', msgId: 'during' }]);
+    commitW(db, a, [{ op: 'dedupe', deviceId: 'scale-1', msgId: 'during-table' }]);
+    for (let i = 0; i < 1_000 && !a.dedupeFilterReady; i++) await turn();
+    expect(a.dedupeFilterReady).toBe(true);
+    for (const [deviceId, msgId] of [...recorded, ['scanner-1', 'during'], ['scale-1', 'during-table']] as Array<[string, string]>) {
+      expect(() => commitW(db, a, [ev(902), { op: 'dedupe', deviceId, msgId }])).toThrow(dup);
+      expect(() => commitW(db, a, [{ op: 'dedupe', deviceId, msgId }])).toThrow(dup);
+    }
+    for (let i = 0; i < 200; i++) expect(() => commitW(db, a, [ev(903), { op: 'dedupe', deviceId: 'scanner-1', msgId: `m-${i}` }])).toThrow(dup);
+    commitW(db, a, [ev(904), { op: 'dedupe', deviceId: 'scanner-1', msgId: 'after' }]);
+    expect(() => commitW(db, a, [ev(905), { op: 'dedupe', deviceId: 'scanner-1', msgId: 'after' }])).toThrow(dup);
+    // Retention deleted an event (the trigger takes its event_dedupe row): new again, as in SQL.
+    db.prepare("DELETE FROM events WHERE dedupe_msg = 'm-5'").run();
+    commitW(db, a, [ev(906), { op: 'dedupe', deviceId: 'scanner-1', msgId: 'm-5' }]);
+    a.close();
+
+    // A restart: a new applier builds its filter from what the last one committed.
+    const b = new UnitApplier(db, dir, Date.now, new TailKeys());
+    new EventProjector(db).projectNow();
+    for (let i = 0; i < 1_000 && !b.dedupeFilterReady; i++) await turn();
+    expect(b.dedupeFilterReady).toBe(true);
+    for (const msgId of ['after', 'during', 'm-5', 'm-6']) expect(() => commitW(db, b, [ev(907), { op: 'dedupe', deviceId: 'scanner-1', msgId }])).toThrow(dup);
+    commitW(db, b, [ev(908), { op: 'dedupe', deviceId: 'scanner-1', msgId: 'brand-new' }]);
+    b.close();
   });
 });

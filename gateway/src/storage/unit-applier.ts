@@ -9,6 +9,7 @@ import { PacklineError } from '../../../contracts/errors.js';
 import { HybridClock, decodeHlc, encodeHlc } from '../lib/hlc.js';
 import { META_SEQ_FLOOR, PROJECTED_THROUGH_SQL, type TailKeys } from './event-projector.js';
 import { assertWriteOp, RESERVED_META_PREFIX } from './op-validation.js';
+import { DedupeKeys, type DedupeKeysOptions } from './dedupe-filter.js';
 import { toStoreError } from './sqlite-errors.js';
 import type { OrderFlags, WriteOp, WriteResult } from './types.js';
 
@@ -44,19 +45,32 @@ export interface UnitContext {
   clockUnsynced: boolean;
 }
 
+/** The writer's dedupe filter capacity floor: the store's default dedupeMaxRows. */
+const WRITER_FILTER_MIN_CAPACITY = 1_000_000;
+
 export class UnitApplier {
   readonly clock: HybridClock;
   private readonly s: Record<string, Statement>;
+  /**
+   * The writer's Bloom filter of every device message key it has seen (dedupe-filter.ts): a
+   * key it never saw is new without the two B-tree lookups. Built in chunks between group
+   * commits (a chunk runs on its own event-loop turn, never inside a transaction: runBatch
+   * is synchronous from BEGIN to COMMIT). Null for the CLI, whose units carry no keys and
+   * which is gone before a build would finish.
+   */
+  private readonly keys: DedupeKeys | null;
 
   /**
    * `tail`: the device message keys of events after the projector's mark, held in memory
-   * (the writer); without it (the CLI) the applier scans those events.
+   * (the writer); without it (the CLI) the applier scans those events. The writer also gets
+   * the key filter (`filter`, default on when `tail` is given).
    */
   constructor(
     private readonly db: Database,
     private readonly dataDir: string,
     private readonly now: () => number = Date.now,
     private readonly tail?: Pick<TailKeys, 'has'>,
+    filter: Partial<DedupeKeysOptions> | false = tail !== undefined ? {} : false,
   ) {
     this.clock = new HybridClock({ now });
     this.s = {
@@ -156,6 +170,18 @@ export class UnitApplier {
           attempts = attempts + 1, last_failed_at = excluded.last_failed_at, resolved_at = NULL`),
       syncFailState: db.prepare("UPDATE sync_failures SET state = ?, resolved_at = CASE WHEN ? = 'resolved' THEN ? ELSE NULL END WHERE seq = ?"),
     };
+    this.keys = filter === false ? null : new DedupeKeys(db, { minCapacity: WRITER_FILTER_MIN_CAPACITY, ...filter });
+    this.keys?.start();
+  }
+
+  /** The key filter answers (its first build completed); for tests. */
+  get dedupeFilterReady(): boolean {
+    return this.keys?.ready === true;
+  }
+
+  /** Stops the filter's build (the connection is closing). */
+  close(): void {
+    this.keys?.stop();
   }
 
   /**
@@ -220,6 +246,9 @@ export class UnitApplier {
         if (keys?.has(key) === true || this.seen(op.deviceId, op.msgId)) {
           throw new PacklineError('PKL_DUPLICATE_MESSAGE', { msgId: op.msgId, deviceId: op.deviceId });
         }
+        // Into the filter now, before the unit's rows exist: if the unit or the batch rolls
+        // back, the key stays in the filter and only costs a SQL lookup later.
+        this.keys?.add(op.deviceId, op.msgId);
         (keys ??= new Set()).add(key);
         folded ??= op;
       }
@@ -250,6 +279,9 @@ export class UnitApplier {
   }
 
   private seen(deviceId: string, msgId: string): boolean {
+    // Every key this writer records goes through apply() (into the filter), and the build
+    // read the rest from SQLite, tail included: absent from the filter is absent everywhere.
+    if (this.keys?.certainlyAbsent(deviceId, msgId) === true) return false;
     const q = { device: deviceId, msg: msgId };
     if (this.s.dedupeSeen!.get(q) !== undefined) return true;
     return this.tail !== undefined ? this.tail.has(deviceId, msgId) : this.s.dedupeTail!.get(q) !== undefined;
