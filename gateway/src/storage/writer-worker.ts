@@ -57,7 +57,7 @@ try {
   autoVacuum = prepareAutoVacuum(db, init.vacuumAtStartMaxBytes);
   const migrated = migrate(db);
   const offset = init.wallOffsetMs ?? 0;
-  applier = new UnitApplier(db, init.dataDir, () => Date.now() + offset, tailKeys);
+  applier = new UnitApplier(db, init.dataDir, () => Date.now() + offset, tailKeys, { minCapacity: init.dedupeMaxRows });
   // Events a crash left unprojected (or the CLI wrote since) get their lookups before the
   // first unit: the tail of device message keys starts empty (event-projector.ts).
   projector = new EventProjector(db);
