@@ -157,6 +157,36 @@ function checkWaybill(t: LabelTemplate, d: LabelData): void {
   }
 }
 
+/**
+ * Text elements already drawn, per font: the element's place, size and box and its filled-in
+ * text → its `^FO…^GF…^FS` lines. Much of a label repeats from parcel to parcel (the shop, the
+ * sender's address, the carrier, fixed captions) while the recipient changes; wrapping and
+ * rasterising those again was most of the label's cost on the weight step. Bounded, oldest
+ * dropped first (a hit moves to the back); ~1–4 KB per entry.
+ */
+const drawnText = new WeakMap<TrueTypeFont, Map<string, string>>();
+export const DRAWN_TEXT_MAX = 512;
+
+function drawn(font: TrueTypeFont, key: string): string | undefined {
+  const m = drawnText.get(font);
+  const hit = m?.get(key);
+  if (hit !== undefined) {
+    m!.delete(key);
+    m!.set(key, hit);
+  }
+  return hit;
+}
+
+function keepDrawn(font: TrueTypeFont, key: string, fields: string): void {
+  let m = drawnText.get(font);
+  if (m === undefined) {
+    m = new Map();
+    drawnText.set(font, m);
+  }
+  if (m.size >= DRAWN_TEXT_MAX) m.delete(m.keys().next().value as string);
+  m.set(key, fields);
+}
+
 /** Renders a template to ZPL II, text as `^GF` graphics drawn with `font`. */
 export function renderZplTemplate(t: LabelTemplate, d: LabelData, font: TrueTypeFont): string {
   checkWaybill(t, d);
@@ -171,14 +201,22 @@ export function renderZplTemplate(t: LabelTemplate, d: LabelData, font: TrueType
     } else {
       const text = fill(d, e);
       if (text === null || text === '') continue;
-      const lines = wrap(font, text, e.size, e.width ?? 0, e.lines ?? 1);
-      let y = e.y;
-      for (const line of lines) {
-        // A line wider than its box (one line, no wrapping asked) is cut at the box.
-        const g = graphicLine(font, line, e.size, t.id, e.width);
-        out.push(`^FO${e.x},${y}${g.field}^FS`);
-        y += g.height;
+      const key = `${t.id}\u0000${e.x},${e.y},${e.size},${e.width ?? 0},${e.lines ?? 1}\u0000${text}`;
+      let fields = drawn(font, key);
+      if (fields === undefined) {
+        const lines = wrap(font, text, e.size, e.width ?? 0, e.lines ?? 1);
+        const lineFields: string[] = [];
+        let y = e.y;
+        for (const line of lines) {
+          // A line wider than its box (one line, no wrapping asked) is cut at the box.
+          const g = graphicLine(font, line, e.size, t.id, e.width);
+          lineFields.push(`^FO${e.x},${y}${g.field}^FS`);
+          y += g.height;
+        }
+        fields = lineFields.join('\n');
+        keepDrawn(font, key, fields);
       }
+      out.push(fields);
     }
   }
   out.push('^PQ1', '^XZ');

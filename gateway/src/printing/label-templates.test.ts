@@ -12,7 +12,7 @@ import { PacklineError } from '../../../contracts/errors.js';
 import { renderZplPng } from '../../../device-drivers/src/printer/zpl/png.js';
 import type { LabelData } from '../label/label-data.js';
 import { renderLabel } from '../label/render.js';
-import { maskPhone, parseTemplate } from '../label/template.js';
+import { DRAWN_TEXT_MAX, maskPhone, parseTemplate } from '../label/template.js';
 import { toGraphicField } from '../label/text-graphic.js';
 import { BUILTIN_ZPL_TEMPLATE, BUNDLED_TEMPLATE_FONT, DEFAULT_TEMPLATE_FONT, LabelTemplates } from './label-templates.js';
 
@@ -52,6 +52,8 @@ function golden(name: string, actual: string): void {
 }
 
 const all = new LabelTemplates({ carriers: { ZTO: 'zto-76x130', YTO: 'yto-76x130', SF: 'sf-100x150' }, default: 'standard-76x130' });
+/** The same templates with their own font instance (so an empty cache of drawn text). */
+const fresh = () => new LabelTemplates({ carriers: { ZTO: 'zto-76x130', YTO: 'yto-76x130', SF: 'sf-100x150' }, default: 'standard-76x130' });
 
 describe('shipped templates', () => {
   it('ships at least ZTO, YTO and SF plus a default, each valid', () => {
@@ -84,6 +86,21 @@ describe('shipped templates', () => {
       expect(tspl).toContain('张三');
     });
   }
+
+  it('text drawn for one label is reused only for the same text in the same place: every label equals one drawn with an empty cache', () => {
+    const first = renderLabel('zpl', DATA, { templates: all });
+    // More distinct recipients than the cache keeps (DRAWN_TEXT_MAX), each checked against a
+    // template set with its own font (its own, empty cache).
+    for (let i = 0; i < DRAWN_TEXT_MAX + 40; i += 1) {
+      const d = { ...DATA, receiverName: `收件人${i}`, receiverAddress: `${DATA.receiverAddress}${i}` };
+      const zpl = renderLabel('zpl', d, { templates: all });
+      if (i % 97 === 0) expect(zpl).toBe(renderLabel('zpl', d, { templates: fresh() }));
+      expect(zpl).not.toBe(first);
+    }
+    // The first label's own texts were pushed out by then and are drawn again, the same.
+    expect(renderLabel('zpl', DATA, { templates: all })).toBe(first);
+    expect(renderLabel('zpl', DATA, { templates: fresh() })).toBe(first);
+  });
 
   it('no templates configured: the built-in ZPL label draws its Chinese as graphics with the bundled font (no printer font assumed)', () => {
     const none = new LabelTemplates({});
