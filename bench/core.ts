@@ -444,8 +444,6 @@ interface RunOptions {
   shim: string;
   sync: SyncDelay;
   commitWindowMs: number;
-  /** `storage.busyLingerMs` for builds that have it (undefined: the build's default). */
-  busyLingerMs?: number;
   target: Target;
   /** Pi-budget mode: quota and period of the gateway's CPU group (µs). */
   budget?: { quotaUs: number; periodUs: number };
@@ -453,12 +451,6 @@ interface RunOptions {
   profileDir?: string;
   /** Load-generator processes sharing the stations. */
   loadgenProcs: number;
-}
-
-/** Whether the build at `root` has `storage.busyLingerMs` (the writer's busy linger). */
-function knowsBusyLinger(root: string): boolean {
-  const schema = join(root, 'gateway/src/config/schema.ts');
-  return existsSync(schema) && readFileSync(schema, 'utf8').includes('busyLingerMs:');
 }
 
 /** Whether the build at `root` has the `tls` config section (builds before it serve plaintext only). */
@@ -481,11 +473,7 @@ async function runBroker(broker: 'aedes' | 'mosquitto', opts: RunOptions): Promi
     ...(knowsTlsSection(opts.target.root) ? { tls: { mode: 'off' } } : {}),
     http: { host: '127.0.0.1', port: httpPort },
     mqtt: { host: '127.0.0.1', port: mqttPort, limits: { publishRate: 1000, publishBurst: 2000, maxConnections: 5000 } },
-    storage: {
-      minFreeMb: 0,
-      commitWindowMs: opts.commitWindowMs,
-      ...(opts.busyLingerMs !== undefined && knowsBusyLinger(opts.target.root) ? { busyLingerMs: opts.busyLingerMs } : {}),
-    },
+    storage: { minFreeMb: 0, commitWindowMs: opts.commitWindowMs },
     ...shape,
   };
   let mosquitto: ChildProcess | null = null;
@@ -985,7 +973,6 @@ export async function benchCore(argv: string[]): Promise<void> {
       phases: { type: 'string' },
       'fsync-delay-ms': { type: 'string', default: '0' },
       'commit-window-ms': { type: 'string', default: '0' },
-      'busy-linger-ms': { type: 'string' },
       sdcard: { type: 'boolean', default: false },
       'pi-budget': { type: 'boolean', default: false },
       'budget-quota-us': { type: 'string', default: '5000' },
@@ -1031,7 +1018,6 @@ export async function benchCore(argv: string[]): Promise<void> {
     seconds: Number(values.seconds),
     shim,
     commitWindowMs: Number(values['commit-window-ms']),
-    ...(values['busy-linger-ms'] === undefined ? {} : { busyLingerMs: Number(values['busy-linger-ms']) }),
     loadgenProcs: Number(values['loadgen-procs']),
   };
   const [spikeMs, spikeMaxMs] = msRange(values['sd-spike-ms']);

@@ -180,7 +180,6 @@ export class Gateway implements Component {
     const store = openStore({
       dataDir,
       commitWindowMs: config.storage.commitWindowMs,
-      busyLingerMs: config.storage.busyLingerMs,
       minFreeMb: config.storage.minFreeMb,
       logger: log('store'),
       vacuumAtStartMaxBytes: config.retention.vacuumAtStartMaxMb * 1024 * 1024,

@@ -355,18 +355,6 @@ export const ConfigSchema = Type.Object(
           maximum: 50,
           default: 0,
         }),
-        /**
-         * With no fixed window: while writes arrive closer together than this on average, a
-         * group commit waits this long for company (at a quiet moment a write commits at once).
-         * Fewer commits and fsyncs per shipment when the floor is busy, at the price of this
-         * much latency per acknowledged step then (docs/decisions/0015-cost-per-shipment.md).
-         */
-        busyLingerMs: Type.Number({
-          description: 'while writes arrive closer together than this on average, a group commit waits this long for company (ms); 0 = never',
-          minimum: 0,
-          maximum: 20,
-          default: 3,
-        }),
         /** Refuse new work when the data directory's filesystem has less free space (MB). */
         minFreeMb: Type.Integer({ description: "Refuse new work when the data directory's filesystem has less free space (MB).", minimum: 0, default: 200 }),
       },

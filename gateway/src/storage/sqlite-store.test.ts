@@ -314,39 +314,6 @@ describe('SqliteStore: units, group commit and the event log', () => {
     expect(st.dbBytes).toBeGreaterThan(0);
   });
 
-  it('busy linger: writes that keep coming close together share commits; a lone write at a quiet moment is not held', async () => {
-    // A linger far longer than the test's timeout: a write that lingered the full time would
-    // fail the test. A linger is at most two average gaps and ends as soon as a second unit
-    // is queued (writer-worker.ts lingerMs, LINGER_COMPANY).
-    const { store } = await started({ busyLingerMs: 600_000 });
-    // A quiet moment: the first write has no recent company, so it commits without lingering.
-    await store.write([ev(0)]);
-    // Busy: writes one after another (each awaited, as a station's steps are), closer together
-    // than the linger. Once the average gap is short, a write waits for the next one and the
-    // two share a commit.
-    const before = store.stats().commits;
-    const writes: Array<Promise<unknown>> = [];
-    for (let i = 1; i <= 20; i += 1) {
-      writes.push(store.write([ev(i)]));
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    await Promise.all(writes);
-    const st = store.stats();
-    expect(st.unitsWritten).toBe(21);
-    expect(st.commits - before).toBeLessThan(20);
-    expect(store.readEvents(0, 100)).toHaveLength(21);
-  });
-
-  it('busy linger: stop() commits a lingering unit at once, and the write resolves', async () => {
-    const { store, dir } = await started({ busyLingerMs: 20 });
-    for (let i = 0; i < 5; i += 1) await store.write([ev(i)]);
-    const last = store.write([ev(5)]);
-    await store.stop();
-    await expect(last).resolves.toMatchObject({ seqs: [6] });
-    const again = await started({ dataDir: dir });
-    expect(again.store.readEvents(0, 100)).toHaveLength(6);
-  });
-
   it('events carry boot, a monotonic HLC and the clock-sync flag; readEvents pages by seq', async () => {
     let synced = false;
     const { store, dir } = await started({ clockSynced: () => synced });

@@ -48,8 +48,6 @@ export interface OpenStoreOptions {
   dataDir: string;
   /** config `storage.commitWindowMs`: linger before a group commit starts (default 0). */
   commitWindowMs?: number;
-  /** config `storage.busyLingerMs`: linger of a group commit while writes arrive closer together than this (default 0: never). */
-  busyLingerMs?: number;
   /**
    * WAL checkpoints on their own thread every this many ms (checkpoint-worker.ts), so no
    * commit waits for one; 0 = SQLite's auto-checkpoint inside commits. Default 1000.
@@ -174,7 +172,6 @@ export class SqliteStore implements Store {
       dataDir: this.opts.dataDir,
       dbPath: this.dbPath,
       commitWindowMs: this.opts.commitWindowMs ?? 0,
-      busyLingerMs: this.opts.busyLingerMs ?? 0,
       dedupeRetentionMs: this.opts.dedupeRetentionMs ?? 7 * DAY_MS,
       dedupeMaxRows: this.opts.dedupeMaxRows ?? 1_000_000,
       checkpointElsewhere: (this.opts.checkpointIntervalMs ?? CHECKPOINT_INTERVAL_MS) > 0,

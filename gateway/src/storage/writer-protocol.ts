@@ -9,8 +9,6 @@ export interface WriterInit {
   dataDir: string;
   dbPath: string;
   commitWindowMs: number;
-  /** Linger of a group commit while units arrive closer together than this (ms); 0 = never (writer-worker.ts lingerMs). */
-  busyLingerMs?: number;
   dedupeRetentionMs: number;
   dedupeMaxRows: number;
   /**

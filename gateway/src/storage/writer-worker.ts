@@ -91,74 +91,17 @@ let unprojectedSince: number | null = null;
 let projectTimer: NodeJS.Timeout | null = null;
 let projectDue = false;
 
-/**
- * Moving average of the gap between units (ms, performance.now) for the busy linger: a
- * gap shorter than the linger means another unit is likely to arrive while the first waits.
- */
-let avgGapMs = Number.POSITIVE_INFINITY;
-/** The busy linger's timer while it runs (a fixed commitWindowMs is never cut short). */
-let lingerTimer: NodeJS.Timeout | null = null;
-/** A lingering commit starts as soon as this many units wait. */
-const LINGER_COMPANY = 2;
-let lastArrival = 0;
-
 function handle(m: ToWriter): void {
-  if (m.t === 'unit') {
-    const now = performance.now();
-    // Weight 1/4: a few close units in a row are enough to start lingering, a few lone ones to
-    // stop. The first unit has no gap: the average starts with the second.
-    if (lastArrival > 0) {
-      const gap = Math.min(now - lastArrival, 1_000);
-      avgGapMs = Number.isFinite(avgGapMs) ? avgGapMs + (gap - avgGapMs) / 4 : gap;
-    }
-    lastArrival = now;
-    queue.push({ id: m.id, ops: m.ops, clockUnsynced: m.clockUnsynced });
-    // Company arrived: the linger has done its job, commit now (never sit on a full batch).
-    if (lingerTimer !== null && queue.length >= LINGER_COMPANY) {
-      clearTimeout(lingerTimer);
-      lingerTimer = null;
-      setImmediate(flush);
-    }
-  } else if (m.t === 'stop') {
-    stopping = true;
-    // Stop does not wait out a linger: what is queued commits now.
-    if (lingerTimer !== null) {
-      clearTimeout(lingerTimer);
-      lingerTimer = null;
-      setImmediate(flush);
-    }
-  } else if (m.t === 'prune') prunes.push({ id: m.id, req: m.req });
+  if (m.t === 'unit') queue.push({ id: m.id, ops: m.ops, clockUnsynced: m.clockUnsynced });
+  else if (m.t === 'stop') stopping = true;
+  else if (m.t === 'prune') prunes.push({ id: m.id, req: m.req });
 }
 
 function schedule(): void {
   if (scheduled) return;
   scheduled = true;
-  if (stopping) setImmediate(flush);
-  else if (init.commitWindowMs > 0) setTimeout(flush, init.commitWindowMs);
-  else setLinger(busyLingerMs());
-}
-
-/**
- * How long the next group commit waits for company when no fixed window is configured: the
- * busy linger, but only while units arrive closer together than it (on average) —
- * at a quiet moment a lone unit commits at once, at a busy one three or four acknowledged
- * steps share one commit and one fsync instead of paying one each (the idea of PostgreSQL's
- * commit_delay with commit_siblings). Durability is unchanged: nothing is reported before
- * the commit that holds it (flush → runBatch).
- */
-function busyLingerMs(): number {
-  const busy = init.busyLingerMs ?? 0;
-  // About two average gaps: long enough for the next unit, short at a very busy moment.
-  return busy > 0 && avgGapMs < busy ? Math.max(1, Math.min(busy, Math.ceil(2 * avgGapMs))) : 0;
-}
-
-function setLinger(ms: number): void {
-  if (ms > 0) {
-    lingerTimer = setTimeout(() => {
-      lingerTimer = null;
-      flush();
-    }, ms);
-  } else setImmediate(flush);
+  if (init.commitWindowMs > 0 && !stopping) setTimeout(flush, init.commitWindowMs);
+  else setImmediate(flush);
 }
 
 port.on('message', (m: ToWriter) => {
