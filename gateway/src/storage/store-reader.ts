@@ -4,6 +4,7 @@
  * the last committed snapshot and never fsync); the admin opener uses it on its own
  * connection.
  */
+import { decodeJobData } from './job-data-codec.js';
 import type { Database, Statement } from 'better-sqlite3';
 import {
   FINAL_SHIPMENT_STATES,
@@ -83,7 +84,8 @@ interface PrintJobRow {
   shipment_id: string | null;
   printer_id: string;
   format: PrintJob['format'];
-  data: string;
+  /** Text, or DEFLATE bytes (job-data-codec.ts). */
+  data: string | Uint8Array;
   state: PrintJob['state'];
   reason: string | null;
   created_at: number;
@@ -166,7 +168,7 @@ function toPrintJob(r: PrintJobRow): PrintJob {
     shipmentId: r.shipment_id,
     printerId: r.printer_id,
     format: r.format,
-    data: r.data,
+    data: decodeJobData(r.data),
     state: r.state,
     reason: r.reason,
     createdAt: r.created_at,

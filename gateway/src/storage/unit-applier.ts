@@ -4,6 +4,7 @@
  * sequence numbers (max + 1 above a floor, so a rolled-back savepoint leaves no gap and a
  * pruned seq is never reused) and HLC stamps.
  */
+import { encodeJobData } from './job-data-codec.js';
 import type { Database, Statement } from 'better-sqlite3';
 import { PacklineError } from '../../../contracts/errors.js';
 import { HybridClock, decodeHlc, encodeHlc } from '../lib/hlc.js';
@@ -393,7 +394,7 @@ export class UnitApplier {
         return;
       }
       case 'printjob.put': {
-        const row = { ...op.job };
+        const row = { ...op.job, data: encodeJobData(op.job.data) };
         if (s.jobUpdate!.run(row).changes === 0) s.jobUpsert!.run(row);
         return;
       }
