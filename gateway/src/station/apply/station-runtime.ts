@@ -8,6 +8,7 @@
  * state is rebuilt from the store and unanswered print jobs are re-issued with the same
  * job id (printers and drivers treat job ids as idempotent; docs/mqtt.md).
  */
+import { PrinterJobCounts } from './printer-job-counts.js';
 import { toWireError } from '../../../../contracts/errors.js';
 import type { StationView } from '../../../../contracts/payloads.js';
 import { topics } from '../../../../contracts/topics.js';
@@ -67,6 +68,8 @@ interface Station {
   readonly printer: string;
   cfg: StationConfig;
   state: StationState;
+  /** Takes the station's jobs out of the printers' counts (the station was removed). */
+  uncount(): void;
   /** Operator logged in at the station by PDA (restored from the log after a restart). */
   operator: string | null;
   queue: SerialQueue;
@@ -108,10 +111,8 @@ export interface StationRuntimeDeps {
 
 export class StationRuntime implements EventOwner, StationService {
   readonly name = 'stations';
-  /** A committed `pendingJobs` object → its jobs per printer (inFlightOn). */
-  private readonly jobsByPrinter = new WeakMap<StationState['pendingJobs'], Map<string, number>>();
-  /** Jobs per printer over every station, for the rest of the current turn (inFlightOn). */
-  private inFlightTotals: Map<string, number> | null = null;
+  /** Unanswered jobs per printer over every station, kept by each station's `state` setter. */
+  private readonly jobCounts = new PrinterJobCounts();
   private readonly stations = new Map<string, Station>();
   private readonly lookups: OrderLookups;
   private readonly now: () => number;
@@ -224,11 +225,26 @@ export class StationRuntime implements EventOwner, StationService {
       this.deps.batches?.committed(restored.writes);
       this.deps.presale?.committed(restored.writes);
     }
+    const counts = this.jobCounts;
+    let state = restored.state;
+    let counted = true;
+    counts.replace(null, state.pendingJobs);
     const station: Station = {
       id: cfg.id,
       printer: cfg.printer,
       cfg,
-      state: restored.state,
+      // Every replacement of the state reports its jobs to the printers' counts.
+      get state() {
+        return state;
+      },
+      set state(next: StationState) {
+        if (counted) counts.replace(state.pendingJobs, next.pendingJobs);
+        state = next;
+      },
+      uncount() {
+        if (counted) counts.replace(state.pendingJobs, null);
+        counted = false;
+      },
       operator: lastOperator(store, cfg.id),
       queue: new SerialQueue(QUEUE_LIMIT, (err) => logger.error({ err, stationId: cfg.id }, 'station step failed')),
       viewTimer: null,
@@ -260,6 +276,8 @@ export class StationRuntime implements EventOwner, StationService {
     if (station === undefined) return;
     this.stations.delete(stationId);
     await station.queue.idle();
+    // Its jobs no longer load the channel's printers.
+    station.uncount();
     // A view still waiting for its interval must not bring the retained view back.
     this.cancelView(station);
     // An empty retained message clears the retained view [MQTT-3.3.1-10].
@@ -278,39 +296,9 @@ export class StationRuntime implements EventOwner, StationService {
     for (const station of this.stations.values()) this.reissueLabels(station, 'printer online', deviceId);
   }
 
-  /**
-   * Unanswered jobs on one printer over every station. The print router asks for every
-   * printer of the channel at every label it routes: with one channel of N printers, a walk
-   * over every station's jobs per question was N × stations per label (3 % of the main
-   * thread at 100 shipments/s with 168 stations). Now one pass counts every printer's jobs and
-   * the counts serve every question of the same turn (one route() is synchronous); they are
-   * dropped at the next microtask and whenever a station's state is replaced. A station's
-   * jobs are counted once per state it commits (a committed `pendingJobs` is never changed in
-   * place: a step works on its own copy, decide/step.ts).
-   */
+  /** Unanswered jobs on one printer over every station (the print router's load figure). */
   private inFlightOn(printerId: string): number {
-    let totals = this.inFlightTotals;
-    if (totals === null) {
-      totals = new Map();
-      for (const station of this.stations.values()) {
-        const jobs = station.state.pendingJobs;
-        let byPrinter = this.jobsByPrinter.get(jobs);
-        if (byPrinter === undefined) {
-          byPrinter = new Map();
-          for (const id in jobs) {
-            const p = jobs[id]!.printerId;
-            byPrinter.set(p, (byPrinter.get(p) ?? 0) + 1);
-          }
-          this.jobsByPrinter.set(jobs, byPrinter);
-        }
-        for (const [p, n] of byPrinter) totals.set(p, (totals.get(p) ?? 0) + n);
-      }
-      this.inFlightTotals = totals;
-      queueMicrotask(() => {
-        this.inFlightTotals = null;
-      });
-    }
-    return totals.get(printerId) ?? 0;
+    return this.jobCounts.of(printerId);
   }
 
   private reissueLabels(station: Station, why: string, onlyPrinter?: string): void {
@@ -518,7 +506,6 @@ export class StationRuntime implements EventOwner, StationService {
     }
     const before = station.state.shipment;
     station.state = step.state;
-    this.inFlightTotals = null;
     if (step.writes.length > 0) this.deps.batches?.committed(step.writes);
     if (step.writes.length > 0) this.deps.presale?.committed(step.writes);
     seen?.(step.writes);
@@ -569,8 +556,6 @@ export class StationRuntime implements EventOwner, StationService {
    * share one publish at its end, rendered then (latest state wins, never a stale one).
    */
   private scheduleView(station: Station): void {
-    // Called whenever a station's state changed: its jobs may have too.
-    this.inFlightTotals = null;
     if (station.viewTimer !== null) return;
     const publish = (): void => {
       station.viewTimer = null;
