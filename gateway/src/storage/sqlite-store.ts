@@ -374,19 +374,15 @@ export class SqliteStore implements Store {
       if (m.committed) this.commits += 1;
       this.unitsWritten += m.unitsWritten;
       // Before any write resolves: a duplicate of its message is known from then on.
-      if (m.folded)
-        for (const f of m.folded) {
-          this.recentKeys.add(f.deviceId, f.msgId, f.seq);
-          this.dedupeKeys?.add(f.deviceId, f.msgId);
-        }
+      if (m.folded) for (const f of m.folded) this.recentKeys.add(f.deviceId, f.msgId, f.seq);
       this.recentKeys.projectedThrough(m.projected);
       for (const o of m.outcomes) {
         const p = this.pending.get(o.id);
         if (!p) continue;
         this.pending.delete(o.id);
         if (o.ok && this.dedupeKeys !== null && Array.isArray(p.ops)) {
-          // Before the write resolves, like the recent keys: every key the unit recorded
-          // (the one folded onto its event row and any in the dedupe table).
+          // Before the write resolves, like the recent keys: every key the unit recorded (its
+          // `dedupe` ops: the one folded onto its event row is one of them, m.folded above).
           for (const op of p.ops) if (op.op === 'dedupe') this.dedupeKeys.add(op.deviceId, op.msgId);
         }
         if (o.ok && p.touchesCoverage) {

@@ -299,6 +299,8 @@ function shutdown(): void {
   } catch {
     // Not needed for the clock order (the last event bounds it); close anyway.
   }
+  // No filter chunk may run on the closed connection.
+  applier.close();
   try {
     db.close();
   } catch (err) {
